@@ -1,0 +1,64 @@
+//! The command line: global flags and the list of subcommands (clap derive). Field doc
+//! comments are the `--help` text. Each subcommand's own flags live in its module.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// crm: a scriptable CRM over a folder of plain YAML files under git.
+///
+/// Each customer is one YAML file in `customers/`, with an append-only log of
+/// interactions. crm finds the book like git finds a repository: `-C DIR`, `CRM_DIR`,
+/// or the nearest folder above the current one that holds a `crm.toml`.
+///
+/// Exit codes: 0 ok; 1 something found (`check` problems, `due --exit-code` items);
+/// 2 usage or other error (nothing was changed); 3 done, but unreadable customer files
+/// were skipped (each is named on stderr).
+#[derive(Debug, Parser)]
+#[command(name = "crm", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if crm was started in DIR.
+    #[arg(short = 'C', id = "book_dir", global = true, value_name = "DIR", env = "CRM_DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Treat DATE (YYYY-MM-DD) as today, for reproducible runs.
+    #[arg(long, global = true, value_name = "DATE", env = "CRM_TODAY")]
+    pub today: Option<String>,
+
+    /// When to use colour: auto (only on a terminal, and never with NO_COLOR set),
+    /// always, or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour only on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new book: crm.toml, customers/, and a git repository.
+    Init(commands::init::Args),
+    /// Add a customer; prints the new id.
+    Add(commands::add::Args),
+    /// Show one customer as a card.
+    Show(commands::show::Args),
+    /// List customers.
+    List(commands::list::Args),
+    /// Validate every customer file and crm.toml.
+    Check(commands::check::Args),
+}

@@ -1,0 +1,98 @@
+//! `crm add NAME`: create a customer file; prints the new id.
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::domain::date::Cadence;
+use crate::domain::id::CustomerId;
+use crate::error::{Error, Result, EXIT_OK};
+use crate::store::yaml_text::NewCustomer;
+
+/// Arguments of `crm add`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The customer's name, e.g. "Ada Lovelace".
+    pub name: String,
+    /// The id (file name) to use instead of one derived from the name.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Phone number.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Company.
+    #[arg(long)]
+    pub company: Option<String>,
+    /// A tag; repeat for several.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Birthday (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub birthday: Option<String>,
+    /// Customer since (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Follow-up cadence such as 30d, 2w, 3m (default: crm.toml's default_every).
+    #[arg(long, value_name = "SPAN")]
+    pub every: Option<String>,
+    /// A preference worth remembering, as key=value; repeat for several.
+    #[arg(long = "pref", value_name = "KEY=VALUE")]
+    pub prefs: Vec<String>,
+}
+
+/// Runs `crm add`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let name = args.name.trim();
+    if name.is_empty() {
+        return Err(Error::usage("the customer's name is empty"));
+    }
+    let id = match &args.id {
+        Some(id) => CustomerId::parse(id)?,
+        None => CustomerId::from_name(name)?,
+    };
+    let every = match &args.every {
+        Some(text) => Some(Cadence::parse(text).map_err(|m| Error::usage(format!("--every: {m}")))?),
+        None => book.config.default_every().map_err(Error::usage)?,
+    };
+    if let Some(email) = &args.email {
+        if !email.contains('@') || email.chars().any(char::is_whitespace) {
+            return Err(Error::usage(format!("--email {email:?} is not an email address")));
+        }
+    }
+    let mut preferences = Vec::new();
+    for pref in &args.prefs {
+        let Some((key, value)) = pref.split_once('=') else {
+            return Err(Error::usage(format!("--pref {pref:?} is not KEY=VALUE"))
+                .with_hint("e.g. --pref coffee=\"oat flat white\""));
+        };
+        if key.trim().is_empty() {
+            return Err(Error::usage(format!("--pref {pref:?} has an empty key")));
+        }
+        preferences.push((key.trim().to_string(), value.trim().to_string()));
+    }
+    let customer = NewCustomer {
+        name: name.to_string(),
+        email: clean(&args.email),
+        phone: clean(&args.phone),
+        company: clean(&args.company),
+        tags: args.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+        birthday: args.birthday.as_deref().map(|d| ctx.date("--birthday", d)).transpose()?,
+        since: Some(match &args.since {
+            Some(d) => ctx.date("--since", d)?,
+            None => ctx.today,
+        }),
+        every,
+        preferences,
+    };
+    let mut lock = book.lock()?;
+    book.create_customer(&mut lock, &id, &customer)?;
+    writeln!(out, "{id}")?;
+    Ok(EXIT_OK)
+}
+
+fn clean(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}

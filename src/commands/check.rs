@@ -1,0 +1,68 @@
+//! `crm check`: validate crm.toml and every customer file; each problem is printed as
+//! `path:line:col: message` on stderr, and the exit code is 1 if there is any.
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::error::{Result, EXIT_FOUND, EXIT_OK};
+use crate::store::{read, scan, Book, Problem};
+
+/// Arguments of `crm check`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs `crm check`.
+pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let problems = check_book(&book)?;
+    let stderr = std::io::stderr();
+    let mut stderr = stderr.lock();
+    for problem in &problems.1 {
+        writeln!(stderr, "{problem}")?;
+    }
+    let files = problems.0;
+    if problems.1.is_empty() {
+        writeln!(stderr, "crm: checked {files} customer file{}: no problems", if files == 1 { "" } else { "s" })?;
+        Ok(EXIT_OK)
+    } else {
+        let n = problems.1.len();
+        writeln!(stderr, "crm: checked {files} customer file{}: {n} problem{}", if files == 1 { "" } else { "s" }, if n == 1 { "" } else { "s" })?;
+        Ok(EXIT_FOUND)
+    }
+}
+
+/// Checks every file of the book; returns the number of customer files and the problems.
+pub fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
+    let all_kinds = book.config.all_kinds();
+    let known = |kind: &str| book.config.knows_kind(kind);
+    let scan = scan::scan_with(book, |loaded, shown| read::validate(&loaded, shown, &known, &all_kinds))?;
+    let files = scan.items.len() + scan.problems.len();
+    let mut problems: Vec<Problem> = scan.problems;
+    problems.extend(scan.items.into_iter().flatten());
+    problems.extend(stray_files(book));
+    problems.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    Ok((files, problems))
+}
+
+/// Files in customers/ that crm would silently ignore although a person probably meant
+/// them as customers (`.yml`, `.YAML`, files in sub-folders).
+fn stray_files(book: &Book) -> Vec<Problem> {
+    let Ok(listing) = std::fs::read_dir(book.customers_dir()) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for entry in listing.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let shown = book.shown(&entry.path());
+        let lower = name.to_ascii_lowercase();
+        if (lower.ends_with(".yml") || lower.ends_with(".yaml")) && !name.ends_with(".yaml") {
+            problems.push(Problem::at(&shown, 1, 1, "is ignored: customer files end in `.yaml` (lower case); rename it"));
+        } else if entry.file_type().is_ok_and(|t| t.is_dir()) && !name.ends_with(".yaml") {
+            problems.push(Problem::at(&shown, 1, 1, "is a folder inside customers/; crm reads only files directly in customers/"));
+        }
+    }
+    problems
+}

@@ -1,0 +1,222 @@
+//! `crm show ID`: one customer as a card, as JSON, or as the file itself. Reads only
+//! that customer's file.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::domain::customer::Customer;
+use crate::domain::id::CustomerId;
+use crate::domain::interaction::Interaction;
+use crate::domain::money::Money;
+use crate::domain::summary::Summary;
+use crate::error::{Result, EXIT_OK};
+use crate::render::{self, describe, paint, Style};
+
+/// Output formats of `crm show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// A readable card.
+    Card,
+    /// JSON: the customer, their next follow-up and totals.
+    Json,
+    /// The file exactly as it is on disk.
+    Yaml,
+}
+
+/// Arguments of `crm show`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The customer's id.
+    pub id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Card)]
+    pub format: ShowFormat,
+    /// How many recent interactions the card shows.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub recent: usize,
+}
+
+/// Runs `crm show`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let id = CustomerId::parse(&args.id)?;
+    let loaded = book.load(&id)?;
+    match args.format {
+        ShowFormat::Yaml => out.write_all(&loaded.raw)?,
+        ShowFormat::Json => render::write_json(out, &CustomerJson::new(&loaded.customer, ctx))?,
+        ShowFormat::Card => card(&loaded.customer, ctx, args.recent, out)?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) -> Result<()> {
+    let summary = Summary::of(customer);
+    let color = ctx.color;
+    writeln!(out, "{}  ({})", paint(&customer.name, Style::Bold, color), customer.id)?;
+    let tags = customer.tags.join(", ");
+    let fields = [
+        ("email", customer.email.clone()),
+        ("phone", customer.phone.clone()),
+        ("company", customer.company.clone()),
+        ("tags", (!tags.is_empty()).then_some(tags)),
+        ("birthday", customer.birthday.map(|d| d.to_string())),
+        ("since", customer.since.map(|d| d.to_string())),
+    ];
+    for (label, value) in fields {
+        if let Some(value) = value {
+            writeln!(out, "  {label:<9} {value}")?;
+        }
+    }
+    if !customer.preferences.is_empty() {
+        writeln!(out, "\n{}", paint("Preferences", Style::Bold, color))?;
+        let width = customer.preferences.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        for (key, value) in &customer.preferences {
+            writeln!(out, "  {key:<width$}  {value}")?;
+        }
+    }
+    writeln!(out, "\n{}", paint("Follow-up", Style::Bold, color))?;
+    if let Some(every) = customer.follow_up.every {
+        writeln!(out, "  every     {every}")?;
+    }
+    match summary.next_follow_up(ctx.today) {
+        Some(next) => {
+            let when = describe::when(next.date, ctx.today);
+            let style = if next.date < ctx.today { Style::Red } else { Style::Yellow };
+            writeln!(
+                out,
+                "  next      {} ({}; {})",
+                next.date,
+                paint(&when, style, color),
+                describe::reason(&next)
+            )?;
+        }
+        None => writeln!(out, "  next      none (no cadence and no pending promise)")?,
+    }
+    writeln!(out, "\n{}", paint("Totals", Style::Bold, color))?;
+    writeln!(out, "  purchases     {}", summary.purchases())?;
+    writeln!(out, "  revenue       {}", summary.revenue())?;
+    writeln!(out, "  last contact  {}", render::or_dash(summary.last_contact))?;
+    writeln!(out, "  interactions  {}", summary.interactions)?;
+    let log = customer.chronological();
+    if !log.is_empty() {
+        writeln!(out, "\n{}", paint("Recent interactions", Style::Bold, color))?;
+        for interaction in log.iter().rev().take(recent) {
+            writeln!(out, "  {}", interaction_line(interaction))?;
+        }
+    }
+    Ok(())
+}
+
+fn interaction_line(i: &Interaction) -> String {
+    let mut line = format!("{}  {:<9}", i.date, i.kind.name());
+    if let Some(amount) = i.amount {
+        line.push_str(&format!(" {amount}"));
+    }
+    if let Some(rating) = i.rating {
+        line.push_str(&format!(" rating {rating}/5"));
+    }
+    if !i.items.is_empty() {
+        line.push_str(&format!(" [{}]", i.items.join(", ")));
+    }
+    if let Some(summary) = &i.summary {
+        line.push_str(&format!(" {summary}"));
+    }
+    if let Some(follow_up) = i.follow_up {
+        line.push_str(&format!(" (follow up {follow_up})"));
+    }
+    line.trim_end().to_string()
+}
+
+/// The JSON form of one customer (a contract for scripts: fields are only added).
+#[derive(Debug, Serialize)]
+pub struct CustomerJson {
+    id: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    tags: Vec<String>,
+    birthday: Option<chrono::NaiveDate>,
+    since: Option<chrono::NaiveDate>,
+    preferences: serde_json::Map<String, serde_json::Value>,
+    follow_up: FollowUpJson,
+    totals: TotalsJson,
+    interactions: Vec<InteractionJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct FollowUpJson {
+    every: Option<String>,
+    next: Option<chrono::NaiveDate>,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TotalsJson {
+    interactions: usize,
+    purchases: usize,
+    revenue: Money,
+    last_contact: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Serialize)]
+struct InteractionJson {
+    date: chrono::NaiveDate,
+    kind: String,
+    summary: Option<String>,
+    amount: Option<Money>,
+    items: Vec<String>,
+    rating: Option<u8>,
+    channel: Option<String>,
+    follow_up: Option<chrono::NaiveDate>,
+}
+
+impl CustomerJson {
+    fn new(customer: &Customer, ctx: &Context) -> CustomerJson {
+        let summary = Summary::of(customer);
+        let next = summary.next_follow_up(ctx.today);
+        CustomerJson {
+            id: customer.id.to_string(),
+            name: customer.name.clone(),
+            email: customer.email.clone(),
+            phone: customer.phone.clone(),
+            company: customer.company.clone(),
+            tags: customer.tags.clone(),
+            birthday: customer.birthday,
+            since: customer.since,
+            preferences: customer
+                .preferences
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+            follow_up: FollowUpJson {
+                every: customer.follow_up.every.map(|e| e.to_string()),
+                next: next.as_ref().map(|n| n.date),
+                reason: next.as_ref().map(describe::reason),
+            },
+            totals: TotalsJson {
+                interactions: summary.interactions,
+                purchases: summary.purchases(),
+                revenue: summary.revenue(),
+                last_contact: summary.last_contact,
+            },
+            interactions: customer
+                .interactions
+                .iter()
+                .map(|i| InteractionJson {
+                    date: i.date,
+                    kind: i.kind.name().to_string(),
+                    summary: i.summary.clone(),
+                    amount: i.amount,
+                    items: i.items.clone(),
+                    rating: i.rating,
+                    channel: i.channel.clone(),
+                    follow_up: i.follow_up,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Resolved global settings of one run: where the book is, what day it is, whether to
+//! use colour. The only module that reads the clock and the environment.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::error::{Error, Result};
+use crate::store::Book;
+
+/// Settings every command sees.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Where to start looking for the book (`-C`, `CRM_DIR`, or the current folder).
+    pub start_dir: PathBuf,
+    /// The day the run treats as today (`--today`, `CRM_TODAY`, or the clock).
+    pub today: NaiveDate,
+    /// Whether to colour output.
+    pub color: bool,
+    /// Whether standard output is a terminal (tables) or a pipe (plain lines).
+    pub stdout_is_tty: bool,
+    /// Whether standard input is a terminal (prompts allowed).
+    pub stdin_is_tty: bool,
+    /// How long writers wait for the book's lock (`CRM_LOCK_TIMEOUT` seconds).
+    pub lock_wait: Duration,
+}
+
+impl Context {
+    /// Resolves the global flags and environment.
+    pub fn from_cli(cli: &Cli) -> Result<Context> {
+        let today = match cli.today.as_deref().map(str::trim) {
+            None | Some("") => chrono::Local::now().date_naive(),
+            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                Error::usage(format!("--today {text:?} is not a date"))
+                    .with_hint("write it as YYYY-MM-DD, e.g. --today 2025-03-01 (also CRM_TODAY)")
+            })?,
+        };
+        let stdout_is_tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_tty && !no_color && !dumb,
+        };
+        let lock_wait = match std::env::var("CRM_LOCK_TIMEOUT") {
+            Ok(secs) => Duration::from_secs_f64(secs.trim().parse::<f64>().ok().filter(|s| *s >= 0.0 && s.is_finite()).ok_or_else(|| {
+                Error::usage(format!("CRM_LOCK_TIMEOUT={secs:?} is not a number of seconds"))
+            })?),
+            Err(_) => crate::store::write::DEFAULT_LOCK_WAIT,
+        };
+        let start_dir = match &cli.dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir()
+                .map_err(|e| Error::io("read the current folder", std::path::Path::new("."), &e))?,
+        };
+        Ok(Context {
+            start_dir,
+            today,
+            color,
+            stdout_is_tty,
+            stdin_is_tty: std::io::stdin().is_terminal(),
+            lock_wait,
+        })
+    }
+
+    /// Finds and opens the book.
+    pub fn book(&self) -> Result<Book> {
+        let mut book = Book::discover(&self.start_dir)?;
+        book.lock_wait = self.lock_wait;
+        Ok(book)
+    }
+
+    /// Parses a date argument in any accepted form, relative to today.
+    pub fn date(&self, flag: &str, text: &str) -> Result<NaiveDate> {
+        crate::domain::date::parse_date(text, self.today)
+            .map_err(|m| Error::usage(format!("{flag}: {m}")))
+    }
+}

@@ -1,0 +1,96 @@
+//! A customer as read from their file. Pure: built by the store, used by commands.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::date::Cadence;
+use super::fields;
+use super::id::CustomerId;
+use super::interaction::Interaction;
+
+/// Follow-up settings of one customer (`follow_up:` in the file).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FollowUpSettings {
+    /// How often to get in touch, counted from the last contact.
+    pub every: Option<Cadence>,
+}
+
+impl<'de> Deserialize<'de> for FollowUpSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Both `follow_up: {every: 30d}` and the shorthand `follow_up: 30d` are accepted.
+        #[derive(Deserialize)]
+        struct Full {
+            #[serde(default, deserialize_with = "fields::opt_cadence")]
+            every: Option<Cadence>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Full(Full),
+            Short(fields::Text),
+        }
+        match Option::<Form>::deserialize(d)? {
+            None => Ok(FollowUpSettings::default()),
+            Some(Form::Full(full)) => Ok(FollowUpSettings { every: full.every }),
+            Some(Form::Short(text)) => Cadence::parse(&text.0)
+                .map(|every| FollowUpSettings { every: Some(every) })
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Everything crm understands of one customer file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Customer {
+    /// The file stem; not stored inside the file.
+    #[serde(skip, default = "placeholder_id")]
+    pub id: CustomerId,
+    /// Display name.
+    #[serde(deserialize_with = "fields::text")]
+    pub name: String,
+    /// Email address.
+    #[serde(default, deserialize_with = "fields::opt_text")]
+    pub email: Option<String>,
+    /// Phone number.
+    #[serde(default, deserialize_with = "fields::opt_text")]
+    pub phone: Option<String>,
+    /// Company.
+    #[serde(default, deserialize_with = "fields::opt_text")]
+    pub company: Option<String>,
+    /// Tags for filtering.
+    #[serde(default, deserialize_with = "fields::text_list")]
+    pub tags: Vec<String>,
+    /// Birthday.
+    #[serde(default, deserialize_with = "fields::opt_date")]
+    pub birthday: Option<NaiveDate>,
+    /// Customer since.
+    #[serde(default, deserialize_with = "fields::opt_date")]
+    pub since: Option<NaiveDate>,
+    /// Things worth remembering, in the order written.
+    #[serde(default, deserialize_with = "fields::ordered_pairs")]
+    pub preferences: Vec<(String, String)>,
+    /// Follow-up cadence.
+    #[serde(default)]
+    pub follow_up: FollowUpSettings,
+    /// The interaction log, as written (normally oldest first).
+    #[serde(default, deserialize_with = "fields::nullable_vec")]
+    pub interactions: Vec<Interaction>,
+}
+
+fn placeholder_id() -> CustomerId {
+    CustomerId::parse("unnamed").expect("`unnamed` is a valid id")
+}
+
+impl Customer {
+    /// Whether the customer carries `tag` (case-insensitive).
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
+    }
+
+    /// The interactions in date order; entries on the same day keep file order.
+    pub fn chronological(&self) -> Vec<&Interaction> {
+        let mut sorted: Vec<&Interaction> = self.interactions.iter().collect();
+        sorted.sort_by_key(|i| i.date);
+        sorted
+    }
+}

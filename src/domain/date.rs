@@ -1,0 +1,231 @@
+//! Dates as people type them, and follow-up cadences. Pure: `today` is always an
+//! argument, never read from the clock here.
+
+use std::fmt;
+
+use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
+
+/// Parses a date the way every crm command accepts one: `YYYY-MM-DD`, `today`,
+/// `yesterday`, `tomorrow`, a signed offset (`+3d`, `-1w`, `+1m`, `+1y`; `3d` means
+/// `+3d`), or a weekday name (`friday`, `fri`: the next one, never today).
+pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let t = text.trim().to_ascii_lowercase();
+    match t.as_str() {
+        "today" => return Ok(today),
+        "yesterday" => return Ok(today - Duration::days(1)),
+        "tomorrow" => return Ok(today + Duration::days(1)),
+        _ => {}
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
+        if t.len() == 10 {
+            return Ok(date);
+        }
+    }
+    if let Some(weekday) = parse_weekday(&t) {
+        let mut day = today + Duration::days(1);
+        while day.weekday() != weekday {
+            day += Duration::days(1);
+        }
+        return Ok(day);
+    }
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => (1, t.as_str()),
+    };
+    if let Ok(span) = Cadence::parse(rest) {
+        if let Some(date) = span.shift(today, sign) {
+            return Ok(date);
+        }
+    }
+    Err(format!(
+        "{text:?} is not a date; use YYYY-MM-DD, today, yesterday, tomorrow, +3d, -1w, +1m or a weekday such as friday"
+    ))
+}
+
+fn parse_weekday(t: &str) -> Option<Weekday> {
+    const NAMES: [(&str, Weekday); 7] = [
+        ("monday", Weekday::Mon),
+        ("tuesday", Weekday::Tue),
+        ("wednesday", Weekday::Wed),
+        ("thursday", Weekday::Thu),
+        ("friday", Weekday::Fri),
+        ("saturday", Weekday::Sat),
+        ("sunday", Weekday::Sun),
+    ];
+    NAMES
+        .iter()
+        .find(|(name, _)| t.len() >= 3 && name.starts_with(t))
+        .map(|(_, day)| *day)
+}
+
+/// The unit of a [`Cadence`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CadenceUnit {
+    /// Days.
+    Day,
+    /// Weeks of seven days.
+    Week,
+    /// Calendar months (the 31st clamps to the month's last day).
+    Month,
+    /// Calendar years (29 February clamps to 28 February).
+    Year,
+}
+
+/// A span such as `30d`, `2w`, `3m` or `1y`: a follow-up cadence or a report window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cadence {
+    /// How many units.
+    pub count: u32,
+    /// Which unit.
+    pub unit: CadenceUnit,
+}
+
+impl Cadence {
+    /// Parses `30d`, `2w`, `3m`, `1y` (also `30 days`, `2 weeks`, ...).
+    pub fn parse(text: &str) -> Result<Cadence, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let unit = match unit.trim() {
+            "d" | "day" | "days" => Some(CadenceUnit::Day),
+            "w" | "week" | "weeks" => Some(CadenceUnit::Week),
+            "m" | "month" | "months" => Some(CadenceUnit::Month),
+            "y" | "year" | "years" => Some(CadenceUnit::Year),
+            _ => None,
+        };
+        match (number.parse::<u32>(), unit) {
+            (Ok(count), Some(unit)) if count > 0 && count <= 10_000 => Ok(Cadence { count, unit }),
+            _ => Err(format!(
+                "{text:?} is not a span; write a number and a unit, like 30d, 2w, 3m or 1y"
+            )),
+        }
+    }
+
+    /// `date` moved forward (`sign` 1) or back (`sign` -1) by this span; `None` when
+    /// the result would leave chrono's calendar.
+    pub fn shift(self, date: NaiveDate, sign: i32) -> Option<NaiveDate> {
+        let n = self.count;
+        match (self.unit, sign >= 0) {
+            (CadenceUnit::Day, true) => date.checked_add_signed(Duration::days(n.into())),
+            (CadenceUnit::Day, false) => date.checked_sub_signed(Duration::days(n.into())),
+            (CadenceUnit::Week, true) => date.checked_add_signed(Duration::weeks(n.into())),
+            (CadenceUnit::Week, false) => date.checked_sub_signed(Duration::weeks(n.into())),
+            (CadenceUnit::Month, true) => date.checked_add_months(Months::new(n)),
+            (CadenceUnit::Month, false) => date.checked_sub_months(Months::new(n)),
+            (CadenceUnit::Year, true) => date.checked_add_months(Months::new(n.checked_mul(12)?)),
+            (CadenceUnit::Year, false) => date.checked_sub_months(Months::new(n.checked_mul(12)?)),
+        }
+    }
+
+    /// `date` plus this span.
+    pub fn after(self, date: NaiveDate) -> Option<NaiveDate> {
+        self.shift(date, 1)
+    }
+}
+
+impl fmt::Display for Cadence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.unit {
+            CadenceUnit::Day => 'd',
+            CadenceUnit::Week => 'w',
+            CadenceUnit::Month => 'm',
+            CadenceUnit::Year => 'y',
+        };
+        write!(f, "{}{unit}", self.count)
+    }
+}
+
+/// The date in `year` on which a yearly event that started on `origin` (a birthday, a
+/// customer anniversary) falls. 29 February falls on 28 February in common years.
+pub fn anniversary_in(origin: NaiveDate, year: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, origin.month(), origin.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, origin.month(), origin.day() - 1))
+}
+
+/// The first occurrence of the yearly event `origin` on or after `from` (never before
+/// `origin` itself).
+pub fn next_anniversary(origin: NaiveDate, from: NaiveDate) -> Option<NaiveDate> {
+    let from = from.max(origin);
+    let this_year = anniversary_in(origin, from.year())?;
+    if this_year >= from {
+        Some(this_year)
+    } else {
+        anniversary_in(origin, from.year() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn parses_every_date_form() {
+        let today = d("2025-03-12"); // a Wednesday
+        assert_eq!(parse_date("2025-01-02", today).unwrap(), d("2025-01-02"));
+        assert_eq!(parse_date("today", today).unwrap(), today);
+        assert_eq!(parse_date("Yesterday", today).unwrap(), d("2025-03-11"));
+        assert_eq!(parse_date("tomorrow", today).unwrap(), d("2025-03-13"));
+        assert_eq!(parse_date("+3d", today).unwrap(), d("2025-03-15"));
+        assert_eq!(parse_date("3d", today).unwrap(), d("2025-03-15"));
+        assert_eq!(parse_date("+2w", today).unwrap(), d("2025-03-26"));
+        assert_eq!(parse_date("-1w", today).unwrap(), d("2025-03-05"));
+        assert_eq!(parse_date("+1m", today).unwrap(), d("2025-04-12"));
+        assert_eq!(parse_date("+1y", today).unwrap(), d("2026-03-12"));
+        assert_eq!(parse_date("friday", today).unwrap(), d("2025-03-14"));
+        assert_eq!(parse_date("wed", today).unwrap(), d("2025-03-19"));
+        for bad in ["31/02/2025", "2025-02-30", "2025-3-1", "soon", "+d", "fr", ""] {
+            assert!(parse_date(bad, today).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn months_clamp_to_month_end() {
+        let one_month = Cadence::parse("1m").unwrap();
+        assert_eq!(one_month.after(d("2025-01-31")), Some(d("2025-02-28")));
+        assert_eq!(one_month.after(d("2024-01-31")), Some(d("2024-02-29")));
+    }
+
+    #[test]
+    fn cadence_round_trips() {
+        for text in ["30d", "2w", "3m", "1y"] {
+            assert_eq!(Cadence::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(Cadence::parse("2 weeks").unwrap().to_string(), "2w");
+        for bad in ["0d", "d", "30", "30x", "-3d"] {
+            assert!(Cadence::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn leap_day_birthdays_fall_on_28_february_in_common_years() {
+        let leap = d("2000-02-29");
+        assert_eq!(anniversary_in(leap, 2025), Some(d("2025-02-28")));
+        assert_eq!(anniversary_in(leap, 2028), Some(d("2028-02-29")));
+        assert_eq!(next_anniversary(leap, d("2025-03-01")), Some(d("2026-02-28")));
+    }
+
+    #[test]
+    fn next_anniversary_crosses_the_year_end() {
+        let birthday = d("1990-01-03");
+        assert_eq!(next_anniversary(birthday, d("2025-12-30")), Some(d("2026-01-03")));
+        assert_eq!(next_anniversary(birthday, d("2026-01-03")), Some(d("2026-01-03")));
+    }
+}
+
+impl serde::Serialize for Cadence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cadence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Cadence::parse(&text).map_err(serde::de::Error::custom)
+    }
+}

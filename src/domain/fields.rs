@@ -1,0 +1,199 @@
+//! Serde helpers that turn hand-written field values into domain types with messages a
+//! person can act on. Format-agnostic (plain serde), so the domain stays free of YAML.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::date::Cadence;
+use super::money::Money;
+
+/// A scalar as text: strings as they are, numbers and booleans as written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Text(pub String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a piece of text")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Optional text; `~`/empty means absent, and an empty string counts as absent too.
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Text>::deserialize(d)?
+        .map(|t| t.0)
+        .filter(|t| !t.trim().is_empty()))
+}
+
+/// Required text.
+pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Text::deserialize(d)?.0)
+}
+
+/// A list of text, also accepting a single value or nothing.
+pub(crate) fn text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<Text>),
+        One(Text),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(t)) => vec![t.0],
+        Some(OneOrMany::Many(v)) => v.into_iter().map(|t| t.0).collect(),
+    })
+}
+
+/// An ISO date `YYYY-MM-DD`.
+pub(crate) fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let text = Text::deserialize(d)?.0;
+    parse_iso(&text).map_err(de::Error::custom)
+}
+
+/// An optional ISO date.
+pub(crate) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) if t.0.trim().is_empty() => Ok(None),
+        Some(t) => parse_iso(&t.0).map(Some).map_err(de::Error::custom),
+    }
+}
+
+fn parse_iso(text: &str) -> Result<NaiveDate, String> {
+    let t = text.trim();
+    match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        Ok(date) if t.len() == 10 => Ok(date),
+        _ => Err(format!(
+            "{text:?} is not a date; write dates as YYYY-MM-DD, e.g. 2025-03-01"
+        )),
+    }
+}
+
+/// An optional amount: a number or a decimal string, exact to the cent.
+pub(crate) fn opt_money<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Money>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Money>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an amount such as 129.00")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            v.checked_mul(100)
+                .map(|c| Some(Money::from_cents(c)))
+                .ok_or_else(|| E::custom(format!("{v} is too large an amount")))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map_err(|_| E::custom(format!("{v} is too large an amount")))
+                .and_then(|v| self.visit_i64(v))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Money::from_f64(v).map(Some).map_err(E::custom)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Money::parse(v).map(Some).map_err(E::custom)
+        }
+    }
+    d.deserialize_option(V)
+}
+
+/// A cadence like `30d`.
+pub(crate) fn opt_cadence<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) if t.0.trim().is_empty() => Ok(None),
+        Some(t) => Cadence::parse(&t.0).map(Some).map_err(de::Error::custom),
+    }
+}
+
+/// A rating, a whole number from 1 to 5.
+pub(crate) fn opt_rating<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => match t.0.trim().parse::<u8>() {
+            Ok(r) if (1..=5).contains(&r) => Ok(Some(r)),
+            _ => Err(de::Error::custom(format!(
+                "rating {:?} is not a whole number from 1 to 5",
+                t.0
+            ))),
+        },
+    }
+}
+
+/// A vector that may be written as nothing (`interactions:` with no items yet).
+pub(crate) fn nullable_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A mapping of text to text that keeps the order it was written in.
+pub(crate) fn ordered_pairs<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping of names to text, like `coffee: oat flat white`")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut pairs = Vec::new();
+            while let Some((k, v)) = map.next_entry::<Text, Option<Text>>()? {
+                pairs.push((k.0, v.map(|v| v.0).unwrap_or_default()));
+            }
+            Ok(pairs)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::custom(
+                "preferences are a mapping of names to text (`coffee: oat flat white`), not a list",
+            ))
+        }
+    }
+    d.deserialize_any(V)
+}

@@ -1,0 +1,192 @@
+//! One entry of a customer's append-only interaction log, and the kinds it can have.
+//! Pure: no I/O.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::fields;
+use super::money::Money;
+
+/// The kinds crm knows without configuration, in the order help texts list them.
+pub const BUILTIN_KINDS: [&str; 11] = [
+    "call", "email", "meeting", "message", "note", "purchase", "refund", "complaint",
+    "feedback", "done", "snooze",
+];
+
+/// Kinds that `crm log` does not record because their own commands do.
+pub const SYSTEM_KINDS: [&str; 2] = ["done", "snooze"];
+
+/// What happened in an interaction. Kinds from `crm.toml` are kept as [`Kind::Custom`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A phone call.
+    Call,
+    /// An email.
+    Email,
+    /// A meeting in person or online.
+    Meeting,
+    /// A chat or text message.
+    Message,
+    /// A note to self; not a contact with the customer.
+    Note,
+    /// A purchase; needs an amount.
+    Purchase,
+    /// Money paid back; needs an amount.
+    Refund,
+    /// A complaint.
+    Complaint,
+    /// Feedback, optionally with a rating from 1 to 5.
+    Feedback,
+    /// A pending follow-up was done (written by `crm done`).
+    Done,
+    /// A pending follow-up was moved (written by `crm snooze`); not a contact.
+    Snooze,
+    /// A kind the book's `crm.toml` adds, or one crm does not know (`crm check` says so).
+    Custom(String),
+}
+
+impl Kind {
+    /// The kind for a name as written in a file (case-insensitive).
+    pub fn from_name(name: &str) -> Kind {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "call" => Kind::Call,
+            "email" => Kind::Email,
+            "meeting" => Kind::Meeting,
+            "message" => Kind::Message,
+            "note" => Kind::Note,
+            "purchase" => Kind::Purchase,
+            "refund" => Kind::Refund,
+            "complaint" => Kind::Complaint,
+            "feedback" => Kind::Feedback,
+            "done" => Kind::Done,
+            "snooze" => Kind::Snooze,
+            other => Kind::Custom(other.to_string()),
+        }
+    }
+
+    /// The name as written in files.
+    pub fn name(&self) -> &str {
+        match self {
+            Kind::Call => "call",
+            Kind::Email => "email",
+            Kind::Meeting => "meeting",
+            Kind::Message => "message",
+            Kind::Note => "note",
+            Kind::Purchase => "purchase",
+            Kind::Refund => "refund",
+            Kind::Complaint => "complaint",
+            Kind::Feedback => "feedback",
+            Kind::Done => "done",
+            Kind::Snooze => "snooze",
+            Kind::Custom(name) => name,
+        }
+    }
+
+    /// Whether this interaction counts as contact with the customer (restarts the
+    /// cadence clock). Notes and snoozes are things we wrote for ourselves; custom
+    /// kinds from `crm.toml` count as contact.
+    pub fn is_contact(&self) -> bool {
+        !matches!(self, Kind::Note | Kind::Snooze)
+    }
+
+    /// Whether this kind carries money and so needs an amount.
+    pub fn needs_amount(&self) -> bool {
+        matches!(self, Kind::Purchase | Kind::Refund)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Kind::from_name(&fields::text(d)?))
+    }
+}
+
+/// One logged interaction. Fields crm does not know are not represented here; they stay
+/// in the file untouched because crm never rewrites an existing entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Interaction {
+    /// The day it happened.
+    #[serde(deserialize_with = "fields::date")]
+    pub date: NaiveDate,
+    /// What happened.
+    pub kind: Kind,
+    /// A line of text about it.
+    #[serde(default, deserialize_with = "fields::opt_text")]
+    pub summary: Option<String>,
+    /// Money involved (purchases and refunds), exact to the cent.
+    #[serde(default, deserialize_with = "fields::opt_money")]
+    pub amount: Option<Money>,
+    /// What was bought.
+    #[serde(default, deserialize_with = "fields::text_list")]
+    pub items: Vec<String>,
+    /// Satisfaction from 1 to 5 (feedback).
+    #[serde(default, deserialize_with = "fields::opt_rating")]
+    pub rating: Option<u8>,
+    /// How it happened when the kind does not say (phone, shop, web, ...).
+    #[serde(default, deserialize_with = "fields::opt_text")]
+    pub channel: Option<String>,
+    /// A promise: follow up with the customer on this date.
+    #[serde(default, deserialize_with = "fields::opt_date")]
+    pub follow_up: Option<NaiveDate>,
+}
+
+impl Interaction {
+    /// A bare interaction of `kind` on `date`.
+    pub fn new(date: NaiveDate, kind: Kind) -> Interaction {
+        Interaction {
+            date,
+            kind,
+            summary: None,
+            amount: None,
+            items: Vec::new(),
+            rating: None,
+            channel: None,
+            follow_up: None,
+        }
+    }
+
+    /// The signed effect on revenue: purchases add, refunds subtract, others nothing.
+    pub fn revenue(&self) -> Money {
+        match (&self.kind, self.amount) {
+            (Kind::Purchase, Some(a)) => a,
+            (Kind::Refund, Some(a)) => -a,
+            _ => Money::ZERO,
+        }
+    }
+}
+
+/// Checks an interaction against the rules of its kind. `known` says whether a kind is
+/// recognised (built in or from `crm.toml`). Returns `(field, message)` pairs.
+pub fn validate(interaction: &Interaction, known: &dyn Fn(&str) -> bool) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    let kind = &interaction.kind;
+    if !known(kind.name()) {
+        problems.push(("kind", format!("unknown kind {:?}", kind.name())));
+    }
+    if kind.needs_amount() && interaction.amount.is_none() {
+        problems.push(("kind", format!("a {kind} needs an amount, e.g. `amount: 129.00`")));
+    }
+    if let Some(amount) = interaction.amount {
+        if amount.is_negative() {
+            problems.push((
+                "amount",
+                "amounts are never negative; record money paid back as a `refund`".to_string(),
+            ));
+        }
+    }
+    if interaction.rating.is_some() && *kind != Kind::Feedback {
+        problems.push((
+            "rating",
+            format!("a rating belongs to a feedback, not a {kind}"),
+        ));
+    }
+    problems
+}

@@ -1,0 +1,12 @@
+//! The pure core: customers, interactions, dates, money, the follow-up rule and the
+//! metrics. Nothing here touches the file system, the clock, git or the terminal.
+
+pub mod customer;
+pub mod date;
+pub(crate) mod fields;
+pub mod followup;
+pub mod id;
+pub mod interaction;
+pub mod money;
+pub mod summary;
+pub mod period;

@@ -1,0 +1,148 @@
+//! The small per-customer summary that whole-book commands (`list`, `due`, `stale`,
+//! `stats`) work on: a few hundred bytes instead of a parsed file. Pure.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::customer::Customer;
+use super::date::Cadence;
+use super::followup::{self, Brief, NextFollowUp, Promise};
+use super::interaction::Kind;
+use super::money::Money;
+
+/// What an [`Event`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A purchase (amount ≥ 0).
+    Purchase,
+    /// A refund (amount ≥ 0, subtracted from revenue).
+    Refund,
+    /// A feedback with a rating.
+    Rating,
+    /// A complaint.
+    Complaint,
+}
+
+/// A dated fact that metrics count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// When.
+    pub date: NaiveDate,
+    /// What.
+    pub kind: EventKind,
+    /// The amount in cents for purchases and refunds, else 0.
+    pub cents: i64,
+    /// The rating for ratings, else 0.
+    pub rating: u8,
+}
+
+/// Everything whole-book commands need to know about one customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Birthday.
+    pub birthday: Option<NaiveDate>,
+    /// Customer since.
+    pub since: Option<NaiveDate>,
+    /// Follow-up cadence.
+    pub every: Option<Cadence>,
+    /// Number of interactions.
+    pub interactions: usize,
+    /// The latest contact (see [`followup::last_contact`]).
+    pub last_contact: Option<NaiveDate>,
+    /// The latest interaction of any kind.
+    pub last_interaction: Option<Brief>,
+    /// The pending promise, if any.
+    pub promise: Option<Promise>,
+    /// Purchases, refunds, ratings and complaints, in date order.
+    pub events: Vec<Event>,
+}
+
+impl Summary {
+    /// Summarises a customer.
+    pub fn of(customer: &Customer) -> Summary {
+        let log = customer.chronological();
+        let events = log
+            .iter()
+            .filter_map(|i| {
+                let (kind, cents, rating) = match (&i.kind, i.amount, i.rating) {
+                    (Kind::Purchase, Some(a), _) => (EventKind::Purchase, a.cents(), 0),
+                    (Kind::Refund, Some(a), _) => (EventKind::Refund, a.cents(), 0),
+                    (Kind::Feedback, _, Some(r)) => (EventKind::Rating, 0, r),
+                    (Kind::Complaint, _, _) => (EventKind::Complaint, 0, 0),
+                    _ => return None,
+                };
+                Some(Event {
+                    date: i.date,
+                    kind,
+                    cents,
+                    rating,
+                })
+            })
+            .collect();
+        Summary {
+            id: customer.id.to_string(),
+            name: customer.name.clone(),
+            email: customer.email.clone(),
+            phone: customer.phone.clone(),
+            company: customer.company.clone(),
+            tags: customer.tags.clone(),
+            birthday: customer.birthday,
+            since: customer.since,
+            every: customer.follow_up.every,
+            interactions: log.len(),
+            last_contact: followup::last_contact(&log),
+            last_interaction: log.last().map(|i| Brief::of(i)),
+            promise: followup::pending_promise(&log),
+            events,
+        }
+    }
+
+    /// Whether the customer carries `tag` (case-insensitive).
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
+    }
+
+    /// Number of purchases.
+    pub fn purchases(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| e.kind == EventKind::Purchase)
+            .count()
+    }
+
+    /// Revenue: purchases minus refunds.
+    pub fn revenue(&self) -> Money {
+        self.events
+            .iter()
+            .map(|e| match e.kind {
+                EventKind::Purchase => Money::from_cents(e.cents),
+                EventKind::Refund => -Money::from_cents(e.cents),
+                _ => Money::ZERO,
+            })
+            .sum()
+    }
+
+    /// The next follow-up by the rule in [`followup::next_follow_up`]; a customer with
+    /// a cadence who was never contacted is due on `today`.
+    pub fn next_follow_up(&self, today: NaiveDate) -> Option<NextFollowUp> {
+        followup::next_follow_up(
+            self.promise.as_ref(),
+            self.every,
+            self.last_contact,
+            self.since,
+            today,
+        )
+    }
+}

@@ -1,0 +1,66 @@
+//! crm: a scriptable command-line CRM over a folder of plain YAML files under git.
+//!
+//! Layers, each of which only talks to the ones below it:
+//! `cli`/`commands` (arguments, one module per subcommand) → `domain` (pure rules and
+//! numbers) → `store` (files) and `git` → `render` (tables, JSON, CSV).
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod domain;
+pub mod error;
+pub mod git;
+pub mod render;
+pub mod store;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::Parser;
+
+use crate::error::{Error, ErrorKind, EXIT_ERROR, EXIT_OK};
+
+/// Runs crm with `args` (including the program name) and returns the exit code.
+/// Data goes to stdout; diagnostics to stderr.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = err.print();
+            return code;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = context::Context::from_cli(&cli)
+        .and_then(|ctx| commands::run(&ctx, cli.command, &mut out))
+        .and_then(|code| {
+            out.flush().map_err(Error::from)?;
+            Ok(code)
+        });
+    match result {
+        Ok(code) => code,
+        Err(err) if err.kind == ErrorKind::BrokenPipe => EXIT_OK,
+        Err(err) => {
+            report(&err);
+            err.exit_code()
+        }
+    }
+}
+
+/// Prints an error and its hint to stderr.
+pub fn report(err: &Error) {
+    let stderr = std::io::stderr();
+    let mut stderr = stderr.lock();
+    let _ = writeln!(stderr, "crm: error: {}", err.message);
+    if let Some(hint) = &err.hint {
+        let _ = writeln!(stderr, "hint: {hint}");
+    }
+}
+
+/// Prints a warning to stderr.
+pub fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "crm: warning: {message}");
+}

@@ -1,0 +1,165 @@
+//! Rendering computed views: tables for people (boxed on a terminal, plain aligned
+//! columns in a pipe), CSV and JSON for scripts. Nothing here computes or reads files.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use comfy_table::{presets, Attribute, Cell, ContentArrangement, Table as Comfy};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Output formats of list-like commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table: boxed on a terminal, plain aligned columns when piped.
+    Table,
+    /// JSON: one pretty-printed document.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// A table of text cells, rendered as boxes, plain columns or CSV.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Column titles.
+    pub headers: Vec<String>,
+    /// Rows of cells, as many as there are headers.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// An empty table with these column titles.
+    pub fn new(headers: &[&str]) -> Table {
+        Table {
+            headers: headers.iter().map(|h| (*h).to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
+    /// Writes the table for a person: boxed when `tty`, plain aligned columns otherwise.
+    pub fn write_text(&self, out: &mut dyn Write, tty: bool, color: bool) -> Result<()> {
+        if tty {
+            let mut table = Comfy::new();
+            table
+                .load_preset(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+            if color {
+                table.enforce_styling();
+            } else {
+                table.force_no_tty();
+            }
+            table.set_header(self.headers.iter().map(|h| {
+                let cell = Cell::new(h);
+                if color {
+                    cell.add_attribute(Attribute::Bold)
+                } else {
+                    cell
+                }
+            }));
+            for row in &self.rows {
+                table.add_row(row);
+            }
+            writeln!(out, "{table}")?;
+            return Ok(());
+        }
+        let columns = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+        let mut line = String::new();
+        for row in std::iter::once(&self.headers).chain(&self.rows) {
+            line.clear();
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                line.push_str(cell);
+                if i + 1 < columns {
+                    let pad = widths[i] - cell.chars().count() + 2;
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+
+    /// Writes the table as CSV with a header row.
+    pub fn write_csv(&self, out: &mut dyn Write) -> Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(&self.headers).map_err(csv_error)?;
+        for row in &self.rows {
+            writer.write_record(row).map_err(csv_error)?;
+        }
+        writer.flush()?;
+        Ok(())
+    }
+}
+
+fn csv_error(err: csv::Error) -> Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => Error::from(io),
+        other => Error::new(crate::error::ErrorKind::Io, format!("failed to write CSV: {other:?}")),
+    }
+}
+
+/// Writes `value` as pretty JSON followed by a newline.
+pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| {
+        if e.is_io() {
+            Error::from(std::io::Error::from(e))
+        } else {
+            Error::new(crate::error::ErrorKind::Io, format!("failed to write JSON: {e}"))
+        }
+    })?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Wraps `text` in an ANSI style when colour is on.
+pub fn paint(text: &str, style: Style, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match style {
+        Style::Bold => "1",
+        Style::Red => "31",
+        Style::Yellow => "33",
+        Style::Green => "32",
+        Style::Dim => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The few styles crm uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Headings.
+    Bold,
+    /// Overdue.
+    Red,
+    /// Due soon.
+    Yellow,
+    /// Good news.
+    Green,
+    /// Secondary text.
+    Dim,
+}
+
+/// An optional value as table text (`-` when absent).
+pub fn or_dash<T: ToString>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// An optional value as CSV text (empty when absent).
+pub fn or_empty<T: ToString>(value: Option<T>) -> String {
+    value.map_or_else(String::new, |v| v.to_string())
+}
+pub mod describe;

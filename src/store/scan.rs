@@ -1,0 +1,109 @@
+//! Reading the whole book: list the customer files, read and parse them in parallel,
+//! and keep going past bad files (each becomes a [`Problem`]).
+
+use std::fs;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::domain::id::CustomerId;
+use crate::domain::summary::Summary;
+use crate::error::{Error, Result};
+
+use super::read::{self, Loaded, Problem};
+use super::{Book, EXTENSION};
+
+/// One entry of `customers/` that should be a customer file.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Its path.
+    pub path: PathBuf,
+    /// The id from its stem, or the problem with the name.
+    pub id: std::result::Result<CustomerId, Problem>,
+}
+
+/// Lists `customers/*.yaml` in id order, without reading them. Hidden files are skipped;
+/// a file whose stem is not a valid id is listed with a problem.
+pub fn entries(book: &Book) -> Result<Vec<Entry>> {
+    let dir = book.customers_dir();
+    if let Err(e) = fs::metadata(&dir) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Ok(Vec::new());
+        }
+        return Err(Error::io("list", &dir, &e));
+    }
+    let mut entries = Vec::new();
+    for item in walkdir::WalkDir::new(&dir).min_depth(1).max_depth(1).sort_by_file_name() {
+        let item = item.map_err(|e| Error::invalid_file(format!("cannot list `{}`: {e}", dir.display())))?;
+        let name = item.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(&format!(".{EXTENSION}")) else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = item.path().to_path_buf();
+        let id = CustomerId::parse(stem).map_err(|e| {
+            Problem::at(
+                &book.shown(&path),
+                1,
+                1,
+                format!("the file name is not a valid id: {}; rename the file", e.message),
+            )
+        });
+        entries.push(Entry { path, id });
+    }
+    Ok(entries)
+}
+
+/// The ids of all customer files (names only, nothing is read).
+pub fn list_ids(book: &Book) -> Result<Vec<String>> {
+    Ok(entries(book)?
+        .into_iter()
+        .filter_map(|e| e.id.ok().map(|id| id.to_string()))
+        .collect())
+}
+
+/// The outcome of reading every customer file.
+#[derive(Debug, Default)]
+pub struct Scan<T> {
+    /// What was read, in id order.
+    pub items: Vec<T>,
+    /// Files that could not be read, in id order.
+    pub problems: Vec<Problem>,
+}
+
+/// Reads every customer file in parallel and maps each to `T`.
+pub fn scan_with<T, F>(book: &Book, map: F) -> Result<Scan<T>>
+where
+    T: Send,
+    F: Fn(Loaded, &str) -> T + Sync,
+{
+    let entries = entries(book)?;
+    let root = book.canonical_root();
+    let results: Vec<std::result::Result<T, Problem>> = entries
+        .par_iter()
+        .map(|entry| {
+            let id = entry.id.clone()?;
+            let shown = book.shown(&entry.path);
+            let loaded = read::read_customer(&entry.path, &shown, root, &id)?;
+            Ok(map(loaded, &shown))
+        })
+        .collect();
+    let mut scan = Scan {
+        items: Vec::with_capacity(results.len()),
+        problems: Vec::new(),
+    };
+    for result in results {
+        match result {
+            Ok(item) => scan.items.push(item),
+            Err(problem) => scan.problems.push(problem),
+        }
+    }
+    Ok(scan)
+}
+
+/// Summaries of every readable customer.
+pub fn summaries(book: &Book) -> Result<Scan<Summary>> {
+    scan_with(book, |loaded, _| Summary::of(&loaded.customer))
+}

@@ -1,0 +1,170 @@
+//! Writing YAML text by hand, so that crm controls every byte it adds to a person's
+//! file: scalar quoting that no YAML 1.1 or 1.2 reader can misread, new customer files,
+//! new interaction entries. Appending to an existing file lives in `edit.rs`.
+
+use chrono::NaiveDate;
+
+use crate::domain::date::Cadence;
+use crate::domain::interaction::Interaction;
+use crate::domain::money::Money;
+
+/// Words that some YAML reader takes for a boolean or null when written plain.
+const AMBIGUOUS_WORDS: [&str; 11] = [
+    "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf",
+];
+
+/// Renders text as a YAML scalar: plain when that is unambiguous to every reader,
+/// otherwise double-quoted. Plain needs a leading letter, no YAML indicator characters
+/// and no word like `no` or `on` that YAML 1.1 reads as a boolean.
+pub fn scalar(text: &str) -> String {
+    if is_safe_plain(text) {
+        text.to_string()
+    } else {
+        // JSON string syntax is a subset of YAML's double-quoted style.
+        serde_json::to_string(text).expect("serialising a string to JSON cannot fail")
+    }
+}
+
+fn is_safe_plain(text: &str) -> bool {
+    let Some(first) = text.chars().next() else {
+        return false;
+    };
+    first.is_alphabetic()
+        && text.trim() == text
+        && !text.chars().any(|c| {
+            c.is_control()
+                || matches!(
+                    c,
+                    ':' | '#' | ',' | '[' | ']' | '{' | '}' | '"' | '\'' | '\\' | '|' | '>'
+                        | '&' | '*' | '!' | '%' | '`' | '\u{feff}'
+                )
+        })
+        && !AMBIGUOUS_WORDS.contains(&text.to_ascii_lowercase().as_str())
+}
+
+/// Renders a list of text in flow style: `[vip, "no"]`.
+pub fn flow_list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|i| scalar(i)).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+/// What `crm add` knows about a new customer.
+#[derive(Debug, Clone, Default)]
+pub struct NewCustomer {
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Birthday.
+    pub birthday: Option<NaiveDate>,
+    /// Customer since.
+    pub since: Option<NaiveDate>,
+    /// Follow-up cadence.
+    pub every: Option<Cadence>,
+    /// Preferences, in order.
+    pub preferences: Vec<(String, String)>,
+}
+
+/// The text of a new customer file, in the documented key order, with `newline` as the
+/// line ending.
+pub fn new_customer_file(customer: &NewCustomer, newline: &str) -> String {
+    let mut lines = vec![format!("name: {}", scalar(&customer.name))];
+    let optional = [
+        ("email", &customer.email),
+        ("phone", &customer.phone),
+        ("company", &customer.company),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            lines.push(format!("{key}: {}", scalar(value)));
+        }
+    }
+    if !customer.tags.is_empty() {
+        lines.push(format!("tags: {}", flow_list(&customer.tags)));
+    }
+    if let Some(birthday) = customer.birthday {
+        lines.push(format!("birthday: {birthday}"));
+    }
+    if let Some(since) = customer.since {
+        lines.push(format!("since: {since}"));
+    }
+    if !customer.preferences.is_empty() {
+        lines.push("preferences:".to_string());
+        for (key, value) in &customer.preferences {
+            lines.push(format!("  {}: {}", scalar(key), scalar(value)));
+        }
+    }
+    if let Some(every) = customer.every {
+        lines.push("follow_up:".to_string());
+        lines.push(format!("  every: {every}"));
+    }
+    lines.push("interactions: []".to_string());
+    let mut text = lines.join(newline);
+    text.push_str(newline);
+    text
+}
+
+/// The `key: value` lines of an interaction entry, in the documented order.
+pub fn interaction_fields(interaction: &Interaction) -> Vec<String> {
+    let mut fields = vec![
+        format!("date: {}", interaction.date),
+        format!("kind: {}", scalar(interaction.kind.name())),
+    ];
+    if let Some(summary) = &interaction.summary {
+        fields.push(format!("summary: {}", scalar(summary)));
+    }
+    if let Some(amount) = interaction.amount {
+        fields.push(format!("amount: {}", money(amount)));
+    }
+    if !interaction.items.is_empty() {
+        fields.push(format!("items: {}", flow_list(&interaction.items)));
+    }
+    if let Some(rating) = interaction.rating {
+        fields.push(format!("rating: {rating}"));
+    }
+    if let Some(channel) = &interaction.channel {
+        fields.push(format!("channel: {}", scalar(channel)));
+    }
+    if let Some(follow_up) = interaction.follow_up {
+        fields.push(format!("follow_up: {follow_up}"));
+    }
+    fields
+}
+
+fn money(amount: Money) -> String {
+    amount.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_what_yaml_1_1_would_misread() {
+        for risky in [
+            "no", "NO", "yes", "On", "0123", "12:30", "1e3", "", " padded", "- dash",
+            "a: b", "#tag", "[x]", "~", "null", "+44 20", "2025-01-01", "it's",
+        ] {
+            assert!(scalar(risky).starts_with('"'), "{risky:?} must be quoted");
+        }
+        for plain in ["Ada Lovelace", "ada@example.com", "oat flat white", "Zoë", "Model B"] {
+            assert_eq!(scalar(plain), plain);
+        }
+    }
+
+    #[test]
+    fn quoted_scalars_read_back_as_the_same_string() {
+        for text in ["no", "0123", "line\nbreak", "tab\there", "quote \" and \\", "\u{7}"] {
+            let yaml = format!("k: {}\n", scalar(text));
+            let value: std::collections::BTreeMap<String, String> =
+                serde_yaml::from_str(&yaml).unwrap();
+            assert_eq!(value["k"], text);
+        }
+    }
+}
