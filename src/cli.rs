@@ -32,6 +32,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// Commit the files this command changes to the book's git repository (only
+    /// those files; `[git] auto_commit = true` in crm.toml does the same).
+    #[arg(long, global = true)]
+    pub commit: bool,
+
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,

@@ -26,6 +26,8 @@ pub struct Context {
     pub stdin_is_tty: bool,
     /// How long writers wait for the book's lock (`CRM_LOCK_TIMEOUT` seconds).
     pub lock_wait: Duration,
+    /// `--commit`: commit what this command writes.
+    pub commit: bool,
 }
 
 impl Context {
@@ -64,6 +66,7 @@ impl Context {
             stdout_is_tty,
             stdin_is_tty: std::io::stdin().is_terminal(),
             lock_wait,
+            commit: cli.commit,
         })
     }
 

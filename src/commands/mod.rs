@@ -11,7 +11,11 @@ use std::io::Write;
 
 use crate::cli::Command;
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::{Book, WriteLock};
+
+/// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
+pub const CRM_TRAILER: &str = "Committed-by: crm";
 
 /// Runs `command`, writing data to `out`; returns the exit code.
 pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
@@ -42,4 +46,25 @@ pub fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
         if problems.len() == 1 { "" } else { "s" }
     );
     crate::error::EXIT_PARTIAL
+}
+
+/// Ends a command that wrote files: with `--commit` or `[git] auto_commit`, commits
+/// exactly the files written under `lock` (never a person's other edits), with
+/// `message` as the summary line. The lock is held until the commit is made.
+pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) -> Result<()> {
+    if !(ctx.commit || book.config.git.auto_commit) || lock.written().is_empty() {
+        return Ok(());
+    }
+    let repo = crate::git::discover(&book.root).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Git,
+            format!("cannot commit: `{}` is not inside a git repository", book.root.display()),
+        )
+        .with_hint("run `git init` in the book (or `crm init` for a new book), or leave out --commit")
+    })?;
+    let sig = crate::git::signature(&repo, &book.config)?;
+    let full = format!("{message}\n\n{CRM_TRAILER}\n");
+    crate::git::commit_files(&repo, lock.written(), &full, &sig)?;
+    drop(lock);
+    Ok(())
 }
