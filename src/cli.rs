@@ -66,4 +66,6 @@ pub enum Command {
     List(commands::list::Args),
     /// Validate every customer file and crm.toml.
     Check(commands::check::Args),
+    /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.
+    Edit(commands::edit::Args),
 }

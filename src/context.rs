@@ -28,6 +28,9 @@ pub struct Context {
     pub lock_wait: Duration,
     /// `--commit`: commit what this command writes.
     pub commit: bool,
+    /// The editor command line for `crm edit`: `$VISUAL`, else `$EDITOR`, else `vi`
+    /// (not yet split into words; never run through a shell).
+    pub editor: String,
 }
 
 impl Context {
@@ -67,6 +70,11 @@ impl Context {
             stdin_is_tty: std::io::stdin().is_terminal(),
             lock_wait,
             commit: cli.commit,
+            editor: ["VISUAL", "EDITOR"]
+                .iter()
+                .filter_map(|name| std::env::var(name).ok())
+                .find(|value| !value.trim().is_empty())
+                .unwrap_or_else(|| "vi".to_string()),
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod check;
+pub mod edit;
 pub mod init;
 pub mod list;
 pub mod show;
@@ -25,6 +26,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Show(args) => show::run(ctx, &args, out),
         Command::List(args) => list::run(ctx, &args, out),
         Command::Check(args) => check::run(ctx, &args, out),
+        Command::Edit(args) => edit::run(ctx, &args, out),
     }
 }
 

@@ -156,6 +156,18 @@ impl Book {
             .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))
     }
 
+    /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
+    /// out of the book, no folder, not over the size limit), but without parsing them:
+    /// `crm edit` must be able to open a file that is broken in order to fix it.
+    pub fn load_raw(&self, id: &CustomerId) -> Result<Vec<u8>> {
+        let path = self.customer_path(id);
+        if fs::symlink_metadata(&path).is_err() {
+            return Err(self.not_found(id));
+        }
+        read::read_guarded(&path, &self.shown(&path), &self.canonical_root)
+            .map_err(|p| Error::invalid_file(p.to_string()))
+    }
+
     fn not_found(&self, id: &CustomerId) -> Error {
         let ids: Vec<String> = scan::list_ids(self).unwrap_or_default();
         let hint = match read::closest(id.as_str(), &ids) {
@@ -220,6 +232,47 @@ impl Book {
     ) -> Result<Customer> {
         let loaded = self.load(id)?;
         self.append_loaded(lock, id, &loaded, interactions)
+    }
+
+    /// Replaces customer `id`'s file with `contents` (a person's edit, from `crm edit`),
+    /// if the file still holds exactly `original` (the bytes the edit started from).
+    /// The new text must pass the same reader every command uses, or nothing is written.
+    pub fn replace_text(
+        &self,
+        lock: &mut WriteLock,
+        id: &CustomerId,
+        original: &[u8],
+        contents: &[u8],
+    ) -> Result<Customer> {
+        let path = self.customer_path(id);
+        let loaded = read::parse_customer(contents, &self.shown(&path), id)
+            .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
+        lock.replace(&path, original, contents)?;
+        Ok(loaded.customer)
+    }
+
+    /// Creates customer `id`'s file with `contents` as a person wrote it (`crm edit
+    /// --new`), after checking it with the reader; refuses an existing id.
+    pub fn create_text(
+        &self,
+        lock: &mut WriteLock,
+        id: &CustomerId,
+        contents: &[u8],
+    ) -> Result<Customer> {
+        let path = self.customer_path(id);
+        if self.exists(id) {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("customer `{id}` already exists ({})", self.shown(&path)),
+            )
+            .with_hint(format!("edit it with `crm edit {id}`")));
+        }
+        let loaded = read::parse_customer(contents, &self.shown(&path), id)
+            .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
+        let dir = self.customers_dir();
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
+        lock.create(&path, contents)?;
+        Ok(loaded.customer)
     }
 
     fn append_loaded(

@@ -1,0 +1,404 @@
+//! `crm edit ID` and `crm edit --new NAME`: hand editing that cannot leave a broken file.
+//!
+//! Like `visudo` and `crontab -e`: the person edits a copy (in `.crm/edit/`), the copy is
+//! checked with the same reader every command uses, and only a valid copy replaces the
+//! file, atomically and only if the file did not change while the editor was open. The
+//! lock is taken for the write alone, never while the editor is open. The editor command
+//! is split into words here and started directly, never through a shell, and the only
+//! thing added to it is the path of the copy.
+
+use std::fs;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::context::Context;
+use crate::domain::id::CustomerId;
+use crate::error::{Error, ErrorKind, Result, EXIT_OK};
+use crate::store::yaml_text::{self, NewCustomer};
+use crate::store::{read, Book, Problem, STATE_DIR};
+
+/// Arguments of `crm edit`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The customer to edit.
+    #[arg(required_unless_present = "new", conflicts_with = "new")]
+    pub id: Option<String>,
+    /// Start a new customer called NAME from a commented template instead.
+    #[arg(long, value_name = "NAME")]
+    pub new: Option<String>,
+    /// With --new: the id (file name) to use instead of one derived from the name.
+    #[arg(long = "id", value_name = "ID", requires = "new")]
+    pub new_id: Option<String>,
+}
+
+/// Runs `crm edit`.
+pub fn run(ctx: &Context, args: &Args, _out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let editor = split_command(&ctx.editor)?;
+    match (&args.new, &args.id) {
+        (Some(name), _) => edit_new(ctx, &book, &editor, name, args.new_id.as_deref()),
+        (None, Some(id)) => edit_existing(ctx, &book, &editor, &CustomerId::parse(id)?),
+        (None, None) => Err(Error::usage("name a customer to edit, or use --new NAME")),
+    }
+}
+
+fn edit_existing(ctx: &Context, book: &Book, editor: &[String], id: &CustomerId) -> Result<u8> {
+    let original = book.load_raw(id)?;
+    let shown = book.shown(&book.customer_path(id));
+    let copy = WorkCopy::create(book, id, &original)?;
+    let Some(edited) = edit_until_valid(ctx, editor, &copy, &original, &shown, id)? else {
+        copy.remove();
+        eprintln!("crm: no changes to {shown}");
+        return Ok(EXIT_OK);
+    };
+    let mut lock = book.lock()?;
+    if let Err(err) = book.replace_text(&mut lock, id, &original, &edited) {
+        return Err(copy.keep_with(err));
+    }
+    super::finish_write(ctx, book, lock, &format!("edit {id}"))?;
+    copy.remove();
+    eprintln!("crm: saved {shown}");
+    Ok(EXIT_OK)
+}
+
+fn edit_new(
+    ctx: &Context,
+    book: &Book,
+    editor: &[String],
+    name: &str,
+    id: Option<&str>,
+) -> Result<u8> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::usage("the customer's name is empty"));
+    }
+    let id = match id {
+        Some(id) => CustomerId::parse(id)?,
+        None => CustomerId::from_name(name)?,
+    };
+    let shown = book.shown(&book.customer_path(&id));
+    if book.exists(&id) {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!("customer `{id}` already exists ({shown})"),
+        )
+        .with_hint(format!(
+            "edit it with `crm edit {id}`, or give the new one another id with `--id {id}-2`"
+        )));
+    }
+    let customer = NewCustomer {
+        name: name.to_string(),
+        since: Some(ctx.today),
+        every: book.config.default_every().map_err(Error::usage)?,
+        ..NewCustomer::default()
+    };
+    let template = template(&customer, &id, &shown);
+    let copy = WorkCopy::create(book, &id, template.as_bytes())?;
+    let Some(edited) = edit_until_valid(ctx, editor, &copy, template.as_bytes(), &shown, &id)?
+    else {
+        copy.remove();
+        eprintln!("crm: template left unchanged; no customer was created");
+        return Ok(EXIT_OK);
+    };
+    let mut lock = book.lock()?;
+    if let Err(err) = book.create_text(&mut lock, &id, &edited) {
+        return Err(copy.keep_with(err));
+    }
+    super::finish_write(ctx, book, lock, &format!("add {id}"))?;
+    copy.remove();
+    eprintln!("crm: created {shown}");
+    Ok(EXIT_OK)
+}
+
+/// Opens the editor on `copy` until its text is a valid customer file or the person
+/// gives up. `None` means the text is exactly `start` (nothing to do).
+fn edit_until_valid(
+    ctx: &Context,
+    editor: &[String],
+    copy: &WorkCopy,
+    start: &[u8],
+    shown: &str,
+    id: &CustomerId,
+) -> Result<Option<Vec<u8>>> {
+    loop {
+        run_editor(editor, &copy.path).map_err(|err| copy.keep_if_changed(start, err))?;
+        let edited = fs::read(&copy.path).map_err(|e| Error::io("read", &copy.path, &e))?;
+        if edited == start {
+            return Ok(None);
+        }
+        let problem = match read::parse_customer(&edited, shown, id) {
+            Ok(_) => return Ok(Some(edited)),
+            Err(problem) => problem,
+        };
+        eprintln!("{problem}");
+        if ctx.stdin_is_tty && ask("re-open? [Y/n] ")? {
+            continue;
+        }
+        return Err(copy.keep_with(refused(shown, &problem)));
+    }
+}
+
+fn refused(shown: &str, problem: &Problem) -> Error {
+    Error::invalid_file(format!(
+        "the edit does not read as a customer file (line {}); {shown} was not changed",
+        problem.line
+    ))
+}
+
+/// Asks a yes/no question on the terminal; yes unless the answer starts with `n`.
+fn ask(question: &str) -> Result<bool> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let read = std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("read an answer from", Path::new("standard input"), &e))?;
+    Ok(read > 0 && is_yes(&answer))
+}
+
+fn is_yes(answer: &str) -> bool {
+    !answer.trim().to_ascii_lowercase().starts_with('n')
+}
+
+fn run_editor(editor: &[String], path: &Path) -> Result<()> {
+    let (program, args) = editor
+        .split_first()
+        .expect("split_command never returns an empty list");
+    let status = Command::new(program)
+        .args(args)
+        .arg(path)
+        .status()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot start the editor `{program}`: {e}"),
+            )
+            .with_hint("set VISUAL or EDITOR to an editor that is installed, e.g. EDITOR=nano")
+        })?;
+    if status.success() {
+        return Ok(());
+    }
+    let how = match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => "was stopped by a signal".to_string(),
+    };
+    Err(Error::new(
+        ErrorKind::Io,
+        format!("the editor `{program}` {how}; nothing was written"),
+    ))
+}
+
+/// Splits an editor command like `code --wait` or `"/opt/My Editor/ed" -n` into the
+/// program and its arguments, the way a shell splits words, but without any of a
+/// shell's expansions: `'single'` and `"double"` quotes group words, and a backslash
+/// escapes the next character (outside single quotes).
+pub fn split_command(line: &str) -> Result<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    let unfinished = || {
+        Error::usage(format!(
+            "the editor command {line:?} has an unclosed quote or a trailing backslash"
+        ))
+        .with_hint("fix VISUAL or EDITOR, e.g. EDITOR=\"code --wait\"")
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err(unfinished()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err(unfinished()),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err(unfinished()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.push(chars.next().ok_or_else(unfinished)?);
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    if words.is_empty() {
+        return Err(Error::usage("the editor command is empty")
+            .with_hint("set VISUAL or EDITOR, e.g. EDITOR=nano"));
+    }
+    Ok(words)
+}
+
+/// The text `crm edit --new` starts from: a valid customer file with the optional
+/// fields as comments to fill in.
+fn template(customer: &NewCustomer, id: &CustomerId, shown: &str) -> String {
+    let file = yaml_text::new_customer_file(customer, "\n");
+    let mut out = format!(
+        "# New customer `{id}`, to be saved as {shown}.\n\
+         # Fill in what you know; lines starting with # are comments and are kept.\n\
+         # Save and quit to create the customer; quit without saving to cancel.\n"
+    );
+    for line in file.lines() {
+        if line.starts_with("since:") {
+            out.push_str("# email: ada@example.com\n");
+            out.push_str("# phone: \"+44 20 7946 0000\"\n");
+            out.push_str("# company: Example Ltd\n");
+            out.push_str("# tags: [vip, newsletter]\n");
+            out.push_str("# birthday: 1990-12-10\n");
+        }
+        if line.starts_with("interactions:") {
+            if customer.every.is_none() {
+                out.push_str("# follow_up:\n#   every: 30d\n");
+            }
+            out.push_str("# preferences:\n#   coffee: oat flat white\n");
+            out.push_str(
+                "# Interactions are best added with crm commands; the list is append-only.\n",
+            );
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The copy a person edits, in the book's `.crm/edit/` (or the system temp folder if
+/// that cannot be made). Not in `.crm/tmp/`: writers clear that folder, and an editing
+/// session may outlive many writes.
+struct WorkCopy {
+    path: PathBuf,
+}
+
+impl WorkCopy {
+    fn create(book: &Book, id: &CustomerId, contents: &[u8]) -> Result<WorkCopy> {
+        let in_book = book.root.join(STATE_DIR).join("edit");
+        let dir = match fs::create_dir_all(&in_book) {
+            Ok(()) => in_book,
+            Err(_) => std::env::temp_dir(),
+        };
+        let mut file = tempfile::Builder::new()
+            .prefix(&format!("{id}."))
+            .suffix(".yaml")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io("create an editing copy in", &dir, &e))?;
+        file.write_all(contents)
+            .and_then(|()| file.flush())
+            .map_err(|e| Error::io("write", file.path(), &e))?;
+        let (_, path) = file.keep().map_err(|e| Error::io("keep", &dir, &e.error))?;
+        Ok(WorkCopy { path })
+    }
+
+    fn remove(&self) {
+        let _ = fs::remove_file(&self.path);
+    }
+
+    /// Keeps the copy (a person's work is never thrown away) and says where it is.
+    fn keep_with(&self, mut err: Error) -> Error {
+        let kept = format!("your edited copy is kept in `{}`", self.path.display());
+        err.hint = Some(match err.hint.take() {
+            Some(hint) => format!("{kept}; {hint}"),
+            None => format!("{kept}; fix it there and copy what you need into `crm edit` again"),
+        });
+        err
+    }
+
+    /// Keeps the copy only if the person changed something.
+    fn keep_if_changed(&self, start: &[u8], err: Error) -> Error {
+        match fs::read(&self.path) {
+            Ok(text) if text != start => self.keep_with(err),
+            _ => {
+                self.remove();
+                err
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_editor_commands_like_a_shell_without_expanding() {
+        let cases: [(&str, &[&str]); 7] = [
+            ("vi", &["vi"]),
+            ("  code   --wait ", &["code", "--wait"]),
+            ("'/opt/My Editor/ed' -n", &["/opt/My Editor/ed", "-n"]),
+            (
+                "\"/opt/My Editor/ed\" \"a \\\"b\\\"\"",
+                &["/opt/My Editor/ed", "a \"b\""],
+            ),
+            ("/opt/My\\ Editor/ed", &["/opt/My Editor/ed"]),
+            ("ed ''", &["ed", ""]),
+            (
+                "ed $HOME;rm -rf / `x`",
+                &["ed", "$HOME;rm", "-rf", "/", "`x`"],
+            ),
+        ];
+        for (line, words) in cases {
+            assert_eq!(split_command(line).unwrap(), words, "{line}");
+        }
+    }
+
+    #[test]
+    fn refuses_unfinished_or_empty_editor_commands() {
+        for line in ["'vi", "\"vi", "vi \\", "", "   "] {
+            assert!(split_command(line).is_err(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn reads_answers_like_visudo() {
+        for yes in ["", "\n", "y\n", "Yes\n"] {
+            assert!(is_yes(yes), "{yes:?}");
+        }
+        for no in ["n\n", "No\n", "  N"] {
+            assert!(!is_yes(no), "{no:?}");
+        }
+    }
+
+    #[test]
+    fn the_template_is_a_valid_customer_file() {
+        let id = CustomerId::parse("ada-lovelace").unwrap();
+        let customer = NewCustomer {
+            name: "Ada Lovelace".into(),
+            since: chrono::NaiveDate::from_ymd_opt(2025, 6, 15),
+            ..NewCustomer::default()
+        };
+        let text = template(&customer, &id, "customers/ada-lovelace.yaml");
+        let loaded = read::parse_customer(text.as_bytes(), "t", &id).unwrap();
+        assert_eq!(loaded.customer.name, "Ada Lovelace");
+        assert!(text.contains("# email:"), "{text}");
+    }
+}
