@@ -3,9 +3,13 @@
 
 pub mod add;
 pub mod check;
+pub mod done;
+pub mod due;
 pub mod init;
 pub mod list;
+pub mod log;
 pub mod show;
+pub mod stale;
 
 use std::io::Write;
 
@@ -25,6 +29,11 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Show(args) => show::run(ctx, &args, out),
         Command::List(args) => list::run(ctx, &args, out),
         Command::Check(args) => check::run(ctx, &args, out),
+        Command::Log(args) => log::run(ctx, &args, out),
+        Command::Done(args) => done::run_done(ctx, &args, out),
+        Command::Snooze(args) => done::run_snooze(ctx, &args, out),
+        Command::Due(args) => due::run(ctx, &args, out),
+        Command::Stale(args) => stale::run(ctx, &args, out),
     }
 }
 
@@ -58,9 +67,14 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
     let repo = crate::git::discover(&book.root).ok_or_else(|| {
         Error::new(
             ErrorKind::Git,
-            format!("cannot commit: `{}` is not inside a git repository", book.root.display()),
+            format!(
+                "cannot commit: `{}` is not inside a git repository",
+                book.root.display()
+            ),
         )
-        .with_hint("run `git init` in the book (or `crm init` for a new book), or leave out --commit")
+        .with_hint(
+            "run `git init` in the book (or `crm init` for a new book), or leave out --commit",
+        )
     })?;
     let sig = crate::git::signature(&repo, &book.config)?;
     let full = format!("{message}\n\n{CRM_TRAILER}\n");

@@ -188,8 +188,14 @@ mod tests {
 
     #[test]
     fn divides_with_rounding() {
-        assert_eq!(Money::from_cents(1000).div_round(3), Some(Money::from_cents(333)));
-        assert_eq!(Money::from_cents(1001).div_round(2), Some(Money::from_cents(501)));
+        assert_eq!(
+            Money::from_cents(1000).div_round(3),
+            Some(Money::from_cents(333))
+        );
+        assert_eq!(
+            Money::from_cents(1001).div_round(2),
+            Some(Money::from_cents(501))
+        );
         assert_eq!(Money::from_cents(5).div_round(0), None);
     }
 }

@@ -106,7 +106,10 @@ impl Table {
 fn csv_error(err: csv::Error) -> Error {
     match err.into_kind() {
         csv::ErrorKind::Io(io) => Error::from(io),
-        other => Error::new(crate::error::ErrorKind::Io, format!("failed to write CSV: {other:?}")),
+        other => Error::new(
+            crate::error::ErrorKind::Io,
+            format!("failed to write CSV: {other:?}"),
+        ),
     }
 }
 
@@ -116,7 +119,10 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Resu
         if e.is_io() {
             Error::from(std::io::Error::from(e))
         } else {
-            Error::new(crate::error::ErrorKind::Io, format!("failed to write JSON: {e}"))
+            Error::new(
+                crate::error::ErrorKind::Io,
+                format!("failed to write JSON: {e}"),
+            )
         }
     })?;
     writeln!(out)?;

@@ -67,9 +67,11 @@ impl Book {
 
     /// Opens the book rooted at `root`, reading and checking its `crm.toml`.
     pub fn open(root: &Path) -> Result<Book> {
-        let canonical_root = fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
+        let canonical_root =
+            fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
         let config_path = root.join(CONFIG_FILE);
-        let text = fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
+        let text =
+            fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
         let config = Config::parse(&text).map_err(|(line, col, message)| {
             Error::invalid_file(format!("{}:{line}:{col}: {message}", config_path.display()))
                 .with_hint("fix crm.toml (see docs/format.md); `crm check` lists every problem")
@@ -162,7 +164,11 @@ impl Book {
             Some(best) => format!("did you mean `{best}`? (`crm list` shows every id)"),
             None => format!("`crm add` creates a customer; `crm list` shows every id"),
         };
-        Error::new(ErrorKind::NotFound, format!("no customer `{id}` in this book")).with_hint(hint)
+        Error::new(
+            ErrorKind::NotFound,
+            format!("no customer `{id}` in this book"),
+        )
+        .with_hint(hint)
     }
 
     /// Takes the book's write lock.
@@ -191,8 +197,9 @@ impl Book {
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
         let text = yaml_text::new_customer_file(customer, "\n");
         // The reader must accept what the writer made, or nothing is written.
-        read::parse_customer(text.as_bytes(), &self.shown(&path), id)
-            .map_err(|p| Error::invalid_file(format!("internal error: crm made an unreadable file: {p}")))?;
+        read::parse_customer(text.as_bytes(), &self.shown(&path), id).map_err(|p| {
+            Error::invalid_file(format!("internal error: crm made an unreadable file: {p}"))
+        })?;
         lock.create(&path, text.as_bytes())?;
         Ok(path)
     }
@@ -242,12 +249,18 @@ impl Book {
                 ))
                 .with_hint("write the list as block entries (`- date: ...` lines), then run the command again")
             })?;
-            let entry: serde_yaml::Value = serde_yaml::from_str(&fields.join("\n"))
-                .map_err(|e| Error::invalid_file(format!("internal error: crm rendered an unreadable entry: {e}")))?;
+            let entry: serde_yaml::Value =
+                serde_yaml::from_str(&fields.join("\n")).map_err(|e| {
+                    Error::invalid_file(format!(
+                        "internal error: crm rendered an unreadable entry: {e}"
+                    ))
+                })?;
             push_entry(&mut expected, entry);
         }
         let written: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-            Error::invalid_file(format!("{shown}: appending would break the file ({e}); nothing was written"))
+            Error::invalid_file(format!(
+                "{shown}: appending would break the file ({e}); nothing was written"
+            ))
         })?;
         if written != expected {
             return Err(Error::invalid_file(format!(

@@ -45,7 +45,11 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
     }
 }
 
@@ -80,8 +84,11 @@ pub fn read_guarded(path: &Path, shown: &str, canonical_root: &Path) -> Result<V
     let fail = |message: String| Problem::at(shown, 1, 1, message);
     let link = fs::symlink_metadata(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
     if link.file_type().is_symlink() {
-        let target = fs::canonicalize(path)
-            .map_err(|e| fail(format!("is a symlink that cannot be followed ({e}); remove it")))?;
+        let target = fs::canonicalize(path).map_err(|e| {
+            fail(format!(
+                "is a symlink that cannot be followed ({e}); remove it"
+            ))
+        })?;
         if !target.starts_with(canonical_root) {
             return Err(fail(format!(
                 "is a symlink to `{}`, outside the book; crm does not follow links out of the book (copy the file in instead)",
@@ -167,10 +174,16 @@ fn parse_text(text: &str, shown: &str, id: &CustomerId) -> Result<Customer, Prob
         ));
     }
     precheck(text, shown)?;
-    let mut customer: Customer = serde_yaml::from_str(text).map_err(|e| yaml_problem(&e, text, shown))?;
+    let mut customer: Customer =
+        serde_yaml::from_str(text).map_err(|e| yaml_problem(&e, text, shown))?;
     if customer.name.trim().is_empty() {
         let (line, col) = edit::locate(text, "interactions", None, "name").unwrap_or((1, 1));
-        return Err(Problem::at(shown, line, col, "`name` is empty; every customer needs a name"));
+        return Err(Problem::at(
+            shown,
+            line,
+            col,
+            "`name` is empty; every customer needs a name",
+        ));
     }
     customer.id = id.clone();
     Ok(customer)
@@ -180,7 +193,10 @@ fn parse_text(text: &str, shown: &str, id: &CustomerId) -> Result<Customer, Prob
 /// message about git) and nesting deep enough to make parsing slow.
 fn precheck(text: &str, shown: &str) -> Result<(), Problem> {
     for (n, line) in text.lines().enumerate() {
-        if line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "=======" {
+        if line.starts_with("<<<<<<<")
+            || line.starts_with(">>>>>>>")
+            || line.trim_end() == "======="
+        {
             return Err(Problem::at(
                 shown,
                 n + 1,
@@ -212,9 +228,7 @@ fn precheck(text: &str, shown: &str) -> Result<(), Problem> {
 }
 
 fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
-    let (line, column) = err
-        .location()
-        .map_or((1, 1), |l| (l.line(), l.column()));
+    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
     let mut message = err.to_string();
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
@@ -236,7 +250,12 @@ fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
 
 /// Semantic checks that the parser does not make (kinds, amounts, ratings), located in
 /// the text. `known` says which kinds the book accepts.
-pub fn validate(loaded: &Loaded, shown: &str, known: &dyn Fn(&str) -> bool, all_kinds: &[String]) -> Vec<Problem> {
+pub fn validate(
+    loaded: &Loaded,
+    shown: &str,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (index, item) in loaded.customer.interactions.iter().enumerate() {
         for (field, mut message) in interaction::validate(item, known) {
