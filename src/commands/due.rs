@@ -82,7 +82,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         Format::Csv => csv_table(&rows).write_csv(out)?,
         Format::Table if rows.is_empty() => {}
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
-        Format::Table => digest_lines(&rows, out)?,
+        Format::Table => digest_lines(&rows, ctx.today, out)?,
     }
     let skipped = super::report_skipped(&scan.problems);
     Ok(if skipped != EXIT_OK {
@@ -122,6 +122,15 @@ fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {
     }
 }
 
+/// `overdue by 3 days` for follow-ups; `today` / `in 3 days` for occasions.
+fn when(row: &ItemJson, today: NaiveDate) -> String {
+    match (row.group, row.days) {
+        ("occasion", 0) => "today".to_string(),
+        ("occasion", days) => format!("in {days} day{}", describe::plural(days)),
+        _ => describe::when(row.date, today),
+    }
+}
+
 fn heading(group: &str, count: usize) -> String {
     let title = match group {
         "overdue" => "Overdue",
@@ -156,7 +165,7 @@ fn groups<'r, 'a>(rows: &'r [ItemJson<'a>]) -> Vec<(&'static str, Vec<&'r ItemJs
 }
 
 /// The cron format: a heading per group, then one line per item.
-fn digest_lines(rows: &[ItemJson], out: &mut dyn Write) -> Result<()> {
+fn digest_lines(rows: &[ItemJson], today: NaiveDate, out: &mut dyn Write) -> Result<()> {
     for (n, (key, members)) in groups(rows).into_iter().enumerate() {
         if n > 0 {
             writeln!(out)?;
@@ -166,7 +175,7 @@ fn digest_lines(rows: &[ItemJson], out: &mut dyn Write) -> Result<()> {
             let mut line = format!(
                 "  {}  {}  {} ({})  {}  {}",
                 row.date,
-                describe::when(row.date, row.date - chrono::Duration::days(row.days)),
+                when(row, today),
                 row.name,
                 row.id,
                 row.reason,
@@ -207,7 +216,7 @@ fn digest_table(rows: &[ItemJson], ctx: &Context, out: &mut dyn Write) -> Result
         for row in members {
             table.push(vec![
                 row.date.to_string(),
-                describe::when(row.date, ctx.today),
+                when(row, ctx.today),
                 format!("{} ({})", row.name, row.id),
                 row.reason.clone(),
                 contact(row),

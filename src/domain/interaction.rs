@@ -197,6 +197,12 @@ pub fn validate(
             ));
         }
     }
+    if let Some(rating) = interaction.rating.filter(|r| !(1..=5).contains(r)) {
+        problems.push((
+            "rating",
+            format!("rating {rating} is not a whole number from 1 to 5"),
+        ));
+    }
     if interaction.rating.is_some() && *kind != Kind::Feedback {
         problems.push((
             "rating",

@@ -47,11 +47,48 @@ impl Book {
     /// Finds the book like git finds a repository: `start` itself or its nearest
     /// ancestor holding `crm.toml`.
     pub fn discover(start: &Path) -> Result<Book> {
+        Book::open(&Book::find_root(start)?)
+    }
+
+    /// Like [`Book::discover`], but a malformed `crm.toml` does not stop the opening:
+    /// the defaults are used and the problem is returned (for `crm check`).
+    pub fn discover_lenient(start: &Path) -> Result<(Book, Option<Problem>)> {
+        let root = Book::find_root(start)?;
+        match Book::open(&root) {
+            Ok(book) => Ok((book, None)),
+            Err(err) if err.kind == ErrorKind::InvalidFile && err.message.contains(CONFIG_FILE) => {
+                let text = fs::read_to_string(root.join(CONFIG_FILE)).unwrap_or_default();
+                let (line, column, message) =
+                    Config::parse(&text)
+                        .err()
+                        .unwrap_or((1, 1, err.message.clone()));
+                let book = Book {
+                    canonical_root: fs::canonicalize(&root)
+                        .map_err(|e| Error::io("open folder", &root, &e))?,
+                    root,
+                    config: Config::default(),
+                    lock_wait: write::DEFAULT_LOCK_WAIT,
+                };
+                book.check_customers_dir()?;
+                let problem = Problem::at(
+                    CONFIG_FILE,
+                    line,
+                    column,
+                    format!("{message}; see docs/format.md"),
+                );
+                Ok((book, Some(problem)))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The nearest folder at or above `start` that holds `crm.toml`.
+    pub fn find_root(start: &Path) -> Result<PathBuf> {
         let start_abs = fs::canonicalize(start).map_err(|e| Error::io("open folder", start, &e))?;
         let mut dir = Some(start_abs.as_path());
         while let Some(candidate) = dir {
             if candidate.join(CONFIG_FILE).is_file() {
-                return Book::open(candidate);
+                return Ok(candidate.to_path_buf());
             }
             dir = candidate.parent();
         }
