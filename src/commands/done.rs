@@ -19,7 +19,7 @@ pub struct DoneArgs {
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
     /// When it was done (default: today).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub date: Option<String>,
 }
 

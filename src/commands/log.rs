@@ -21,7 +21,7 @@ pub struct Args {
     /// A line about it.
     pub summary: Option<String>,
     /// When it happened (default: today). YYYY-MM-DD, yesterday, -2d, friday, ...
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub date: Option<String>,
     /// Money involved; required for purchase and refund (e.g. 129.00).
     #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, value_name = "CHANNEL")]
     pub channel: Option<String>,
     /// Promise a follow-up on this date (YYYY-MM-DD, +3d, +2w, friday, ...).
-    #[arg(long = "follow-up", value_name = "WHEN")]
+    #[arg(long = "follow-up", value_name = "WHEN", allow_hyphen_values = true)]
     pub follow_up: Option<String>,
 }
 
