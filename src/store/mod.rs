@@ -276,8 +276,14 @@ impl Book {
         let path = self.customer_path(id);
         let shown = self.shown(&path);
         let mut text = loaded.text.clone();
-        let mut expected: serde_yaml::Value = serde_yaml::from_str(&loaded.text)
-            .map_err(|e| Error::invalid_file(format!("{shown}: {e}")))?;
+        let mut expected: serde_yaml::Value = serde_yaml::from_str(&loaded.text).map_err(|e| {
+            Error::invalid_file(format!(
+                "{shown}: crm cannot safely edit this file ({e}); nothing was written"
+            ))
+            .with_hint(
+                "remove the unusual YAML (anchors, deep nesting) by hand, then run `crm check`",
+            )
+        })?;
         for interaction in interactions.iter() {
             let fields = yaml_text::interaction_fields(interaction);
             text = edit::append_to_list(&text, "interactions", &fields).map_err(|edit::AppendError::UnusualLayout(line)| {

@@ -17,6 +17,9 @@ use super::edit;
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// Deepest `[`/`{` nesting crm parses; real customer files stay below 5.
 pub const MAX_FLOW_DEPTH: usize = 64;
+/// Most YAML aliases (`*name`) a customer file may use; real ones use none. Caps the
+/// "billion laughs" expansion before any parser sees the text.
+pub const MAX_ALIASES: usize = 64;
 
 /// A problem with a file, located for `path:line:col: message` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +208,25 @@ fn precheck(text: &str, shown: &str) -> Result<(), Problem> {
             ));
         }
     }
+    let bytes = text.as_bytes();
+    let mut aliases = 0usize;
+    for (offset, pair) in bytes.windows(2).enumerate() {
+        let starts_alias = pair[0] == b'*' && (pair[1].is_ascii_alphanumeric() || pair[1] == b'_');
+        let after_separator =
+            offset == 0 || matches!(bytes[offset - 1], b' ' | b'[' | b'{' | b',' | b'\n' | b'\t');
+        if starts_alias && after_separator {
+            aliases += 1;
+            if aliases > MAX_ALIASES {
+                let (line, col) = super::config::line_col(text, offset);
+                return Err(Problem::at(
+                    shown,
+                    line,
+                    col,
+                    format!("uses more than {MAX_ALIASES} YAML aliases (`*name`); crm refuses such input, which can expand without bound (an alias bomb)"),
+                ));
+            }
+        }
+    }
     let mut depth = 0usize;
     for (offset, b) in text.bytes().enumerate() {
         match b {
@@ -233,10 +255,11 @@ fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
+    let (line, column) = duplicate_position(&message, text).unwrap_or((line, column));
     let line_text = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
     if line_text.contains('\t') && message.contains("cannot start any token") {
         message = "a tab is used for indentation; YAML indents with spaces only".to_string();
-    } else if message.contains("duplicate entry") {
+    } else if message.contains("duplicate entry") || message.contains("duplicate field") {
         message.push_str("; keep one of the two and delete the other");
     } else if message.contains("repetition limit") || message.contains("recursion limit") {
         message = format!("{message}; the file expands too much (an alias bomb?) and was refused");
@@ -246,6 +269,28 @@ fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
         message.push_str("; see docs/format.md for the file format");
     }
     Problem::at(shown, line, column, message)
+}
+
+/// For "duplicate field `x`" at the top level, the position of the second `x:`.
+fn duplicate_position(message: &str, text: &str) -> Option<(usize, usize)> {
+    let key = message
+        .split("duplicate field `")
+        .nth(1)?
+        .split('`')
+        .next()?;
+    let mut seen = 0;
+    for (n, line) in text.lines().enumerate() {
+        if line
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        {
+            seen += 1;
+            if seen == 2 {
+                return Some((n + 1, 1));
+            }
+        }
+    }
+    None
 }
 
 /// Semantic checks that the parser does not make (kinds, amounts, ratings), located in
