@@ -82,4 +82,6 @@ pub enum Command {
     Due(commands::due::Args),
     /// List customers not contacted for a while.
     Stale(commands::stale::Args),
+    /// Print a shell completion script (e.g. `crm completions bash > ~/.local/share/bash-completion/completions/crm`).
+    Completions(commands::completions::Args),
 }

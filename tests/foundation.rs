@@ -426,3 +426,14 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn completions_need_no_book() {
+    let dir = tempfile::tempdir().unwrap();
+    crm_command()
+        .current_dir(dir.path())
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("_crm()").and(predicate::str::contains("snooze")));
+}

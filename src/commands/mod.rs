@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod check;
+pub mod completions;
 pub mod done;
 pub mod due;
 pub mod init;
@@ -34,6 +35,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Snooze(args) => done::run_snooze(ctx, &args, out),
         Command::Due(args) => due::run(ctx, &args, out),
         Command::Stale(args) => stale::run(ctx, &args, out),
+        Command::Completions(args) => completions::run(ctx, &args, out),
     }
 }
 
