@@ -437,3 +437,49 @@ fn completions_need_no_book() {
         .success()
         .stdout(predicate::str::contains("_crm()").and(predicate::str::contains("snooze")));
 }
+
+/// On a terminal (a pty made by `script`, where available) tables are boxed and
+/// coloured; `NO_COLOR` turns the colour off.
+#[test]
+fn tables_are_boxed_and_coloured_on_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to make a pty");
+        return;
+    }
+    let book = TempBook::new();
+    book.customer("a", "name: Amy\n");
+    let bin = assert_cmd::cargo::cargo_bin("crm");
+    let run = |no_color: bool| {
+        let cmd = crm_command();
+        let inner = format!("stty cols 120; {} list", bin.display());
+        let mut script = std::process::Command::new("script");
+        script
+            .current_dir(book.root())
+            .args(["-qec", &inner, "/dev/null"]);
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(v) => script.env(key, v),
+                None => script.env_remove(key),
+            };
+        }
+        if no_color {
+            script.env("NO_COLOR", "1");
+        }
+        String::from_utf8(script.output().unwrap().stdout).unwrap()
+    };
+    let coloured = run(false);
+    assert!(
+        coloured.contains('│') && coloured.contains("Amy"),
+        "{coloured}"
+    );
+    assert!(coloured.contains("\u{1b}[1m"), "{coloured:?}");
+    let plain = run(true);
+    assert!(
+        plain.contains('│') && !plain.contains("\u{1b}[1m"),
+        "{plain:?}"
+    );
+}
