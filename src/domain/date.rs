@@ -155,6 +155,19 @@ pub fn next_anniversary(origin: NaiveDate, from: NaiveDate) -> Option<NaiveDate>
     }
 }
 
+impl serde::Serialize for Cadence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cadence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Cadence::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,18 +244,5 @@ mod tests {
             next_anniversary(birthday, d("2026-01-03")),
             Some(d("2026-01-03"))
         );
-    }
-}
-
-impl serde::Serialize for Cadence {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Cadence {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Cadence::parse(&text).map_err(serde::de::Error::custom)
     }
 }

@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn sums_are_exact_where_floats_are_not() {
         let tenth = Money::from_f64(0.1).unwrap();
-        let total: Money = std::iter::repeat(tenth).take(10).sum();
+        let total: Money = std::iter::repeat_n(tenth, 10).sum();
         assert_eq!(total, Money::from_cents(100));
         assert_eq!(Money::from_f64(129.99).unwrap().cents(), 12999);
         assert!(Money::from_f64(1.005).is_err());

@@ -199,7 +199,7 @@ impl Book {
         let ids: Vec<String> = scan::list_ids(self).unwrap_or_default();
         let hint = match read::closest(id.as_str(), &ids) {
             Some(best) => format!("did you mean `{best}`? (`crm list` shows every id)"),
-            None => format!("`crm add` creates a customer; `crm list` shows every id"),
+            None => "`crm add` creates a customer; `crm list` shows every id".to_string(),
         };
         Error::new(
             ErrorKind::NotFound,
