@@ -10,8 +10,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::domain::agenda::{self, AgendaOptions, DueItem, Group, Why};
 use crate::domain::date::Cadence;
-use crate::domain::summary::Summary;
-use crate::error::{Error, Result, EXIT_FOUND, EXIT_OK};
+use crate::error::{Error, Result};
 use crate::render::{self, describe, paint, Format, Style, Table};
 use crate::store::scan;
 
@@ -62,11 +61,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     };
     let until = within.after(ctx.today).unwrap_or(NaiveDate::MAX);
     let scan = scan::summaries(&book)?;
-    let customers: Vec<&Summary> = scan
-        .items
-        .iter()
-        .filter(|c| args.tags.iter().all(|t| c.has_tag(t)))
-        .collect();
+    let customers = super::with_tags(&scan.items, &args.tags);
     let items = agenda::due(
         &customers,
         AgendaOptions {
@@ -84,14 +79,11 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
         Format::Table => digest_lines(&rows, ctx.today, out)?,
     }
-    let skipped = super::report_skipped(&scan.problems);
-    Ok(if skipped != EXIT_OK {
-        skipped
-    } else if args.exit_code && !rows.is_empty() {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    })
+    Ok(super::listing_exit_code(
+        &scan.problems,
+        args.exit_code,
+        !rows.is_empty(),
+    ))
 }
 
 fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {

@@ -55,11 +55,7 @@ struct Row<'a> {
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
-    let mut customers: Vec<&Summary> = scan
-        .items
-        .iter()
-        .filter(|c| args.tags.iter().all(|t| c.has_tag(t)))
-        .collect();
+    let mut customers = super::with_tags(&scan.items, &args.tags);
     sort(&mut customers, args.sort);
     let rows: Vec<Row> = customers
         .iter()

@@ -84,3 +84,28 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
     drop(lock);
     Ok(())
 }
+
+/// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
+/// (they are reported here), else 1 when `--exit-code` was given and something was
+/// listed, else 0.
+pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, found: bool) -> u8 {
+    let skipped = report_skipped(problems);
+    if skipped != crate::error::EXIT_OK {
+        skipped
+    } else if exit_code && found {
+        crate::error::EXIT_FOUND
+    } else {
+        crate::error::EXIT_OK
+    }
+}
+
+/// The customers carrying every tag in `tags` (case-insensitive), in scan order.
+pub fn with_tags<'a>(
+    customers: &'a [crate::domain::summary::Summary],
+    tags: &[String],
+) -> Vec<&'a crate::domain::summary::Summary> {
+    customers
+        .iter()
+        .filter(|c| tags.iter().all(|t| c.has_tag(t)))
+        .collect()
+}

@@ -9,8 +9,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::domain::agenda;
 use crate::domain::date::Cadence;
-use crate::domain::summary::Summary;
-use crate::error::{Error, Result, EXIT_FOUND, EXIT_OK};
+use crate::error::{Error, Result};
 use crate::render::{self, describe, Format, Table};
 use crate::store::scan;
 
@@ -48,11 +47,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let span = Cadence::parse(&args.since).map_err(|m| Error::usage(format!("SINCE: {m}")))?;
     let cutoff = span.shift(ctx.today, -1).unwrap_or(NaiveDate::MIN);
     let scan = scan::summaries(&book)?;
-    let customers: Vec<&Summary> = scan
-        .items
-        .iter()
-        .filter(|c| args.tags.iter().all(|t| c.has_tag(t)))
-        .collect();
+    let customers = super::with_tags(&scan.items, &args.tags);
     let rows: Vec<Row> = agenda::stale(&customers, cutoff)
         .into_iter()
         .map(|(c, last)| Row {
@@ -102,12 +97,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             }
         }
     }
-    let skipped = super::report_skipped(&scan.problems);
-    Ok(if skipped != EXIT_OK {
-        skipped
-    } else if args.exit_code && !rows.is_empty() {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    })
+    Ok(super::listing_exit_code(
+        &scan.problems,
+        args.exit_code,
+        !rows.is_empty(),
+    ))
 }
