@@ -3,10 +3,10 @@
 
 pub mod add;
 pub mod check;
-pub mod edit;
 pub mod completions;
 pub mod done;
 pub mod due;
+pub mod edit;
 pub mod init;
 pub mod list;
 pub mod log;
