@@ -176,7 +176,14 @@ fn parse_text(text: &str, shown: &str, id: &CustomerId) -> Result<Customer, Prob
             "is empty; a customer file needs at least a `name:` line (or delete the file)",
         ));
     }
-    precheck(text, shown)?;
+    if precheck(text, shown)? > 0 {
+        // Aliases into fields crm ignores are never expanded by the typed parse below,
+        // but the append check expands them; refuse here what appending would refuse,
+        // so that `crm check` reports it. Real customer files have no aliases, so
+        // normal reads never pay for this second parse.
+        serde_yaml::from_str::<serde_yaml::Value>(text)
+            .map_err(|e| yaml_problem(&e, text, shown))?;
+    }
     let mut customer: Customer =
         serde_yaml::from_str(text).map_err(|e| yaml_problem(&e, text, shown))?;
     if customer.name.trim().is_empty() {
@@ -193,8 +200,9 @@ fn parse_text(text: &str, shown: &str, id: &CustomerId) -> Result<Customer, Prob
 }
 
 /// Cheap checks before the YAML parser sees the text: merge-conflict markers (with a
-/// message about git) and nesting deep enough to make parsing slow.
-fn precheck(text: &str, shown: &str) -> Result<(), Problem> {
+/// message about git), alias bombs and deep nesting. Returns how many aliases the
+/// text uses.
+fn precheck(text: &str, shown: &str) -> Result<usize, Problem> {
     for (n, line) in text.lines().enumerate() {
         if line.starts_with("<<<<<<<")
             || line.starts_with(">>>>>>>")
@@ -246,7 +254,60 @@ fn precheck(text: &str, shown: &str) -> Result<(), Problem> {
             _ => {}
         }
     }
-    Ok(())
+    if let Some((line, col)) = block_depth_over(text, MAX_FLOW_DEPTH) {
+        return Err(Problem::at(
+            shown,
+            line,
+            col,
+            format!("is nested more than {MAX_FLOW_DEPTH} levels deep; crm refuses such input"),
+        ));
+    }
+    Ok(aliases)
+}
+
+/// Where block nesting (indentation, and compact `- - x` / `? x` entries) first goes
+/// deeper than `limit` levels. The parser reads such nesting into ignored fields without
+/// complaint, but the append check (a `serde_yaml::Value` round trip, recursion limit
+/// 128) refuses it, so `crm check` must report it rather than call the file fine.
+fn block_depth_over(text: &str, limit: usize) -> Option<(usize, usize)> {
+    let mut open: Vec<usize> = Vec::new();
+    let mut block_scalar_indent: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start_matches(' ');
+        if trimmed.trim_end().is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        match block_scalar_indent {
+            Some(base) if indent > base => continue,
+            _ => block_scalar_indent = None,
+        }
+        while open.last().is_some_and(|&top| top >= indent) {
+            open.pop();
+        }
+        open.push(indent);
+        let mut column = indent;
+        let mut rest = trimmed;
+        while let Some(after) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
+            let inner = after.trim_start_matches(' ');
+            column += rest.len() - inner.len();
+            rest = inner;
+            open.push(column);
+        }
+        if open.len() > limit {
+            return Some((n + 1, column + 1));
+        }
+        let value = rest.split(" #").next().unwrap_or("").trim_end();
+        let last = value.rsplit(' ').next().unwrap_or("");
+        if (last.starts_with('|') || last.starts_with('>'))
+            && last[1..]
+                .chars()
+                .all(|c| matches!(c, '-' | '+' | '0'..='9'))
+        {
+            block_scalar_indent = Some(indent);
+        }
+    }
+    None
 }
 
 fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
@@ -255,7 +316,9 @@ fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
-    let (line, column) = duplicate_position(&message, text).unwrap_or((line, column));
+    let (mut line, mut column) = duplicate_position(&message, text)
+        .or_else(|| reader_position(&message, text))
+        .unwrap_or((line, column));
     let line_text = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
     if line_text.contains('\t') && message.contains("cannot start any token") {
         message = "a tab is used for indentation; YAML indents with spaces only".to_string();
@@ -263,12 +326,36 @@ fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
         message.push_str("; keep one of the two and delete the other");
     } else if message.contains("repetition limit") || message.contains("recursion limit") {
         message = format!("{message}; the file expands too much (an alias bomb?) and was refused");
+    } else if message.contains("more than one document") {
+        message =
+            "holds more than one YAML document (a `---` line); a customer file is one document"
+                .to_string();
+        (line, column) = text
+            .lines()
+            .skip(1)
+            .position(|l| l.starts_with("---"))
+            .map_or((line, column), |n| (n + 2, 1));
+    } else if message.starts_with("invalid type:") && message.ends_with("expected struct Customer")
+    {
+        message = "is not a mapping of `key: value` lines; a customer file starts with `name: ...`"
+            .to_string();
     } else if message.contains("missing field `name`") {
         message = "has no `name:`; every customer needs a name".to_string();
     } else if !message.contains("YYYY") && !message.contains("amount") {
         message.push_str("; see docs/format.md for the file format");
     }
     Problem::at(shown, line, column, message)
+}
+
+/// For the reader's "... at position N" (a character index, e.g. for a control
+/// character), the line and column of that character.
+fn reader_position(message: &str, text: &str) -> Option<(usize, usize)> {
+    let index: usize = message.rsplit("at position ").next()?.trim().parse().ok()?;
+    let offset = text
+        .char_indices()
+        .nth(index)
+        .map_or(text.len(), |(b, _)| b);
+    Some(super::config::line_col(text, offset))
 }
 
 /// For "duplicate field `x`" at the top level, the position of the second `x:`.
@@ -326,4 +413,22 @@ pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
         .filter(|(distance, c)| *distance <= (c.len() / 3).max(1) || c.starts_with(word))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_depth_counts_indentation_and_compact_entries_but_not_block_scalars() {
+        let normal = "name: A\nfollow_up:\n  every: 30d\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    items:\n      - one\nnotes: |\n".to_string()
+            + &(0..100).map(|i| format!("{}text\n", " ".repeat(i + 2))).collect::<String>()
+            + "email: a@b.example\n";
+        assert_eq!(block_depth_over(&normal, 64), None);
+        let compact = format!("name: A\nx:\n{}a\n", "- ".repeat(70));
+        assert_eq!(block_depth_over(&compact, 64), Some((3, 141)));
+        let indented: String = (0..70).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        assert_eq!(block_depth_over(&indented, 64), Some((65, 65)));
+        assert_eq!(block_depth_over(&indented, 70), None);
+    }
 }
