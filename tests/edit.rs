@@ -488,3 +488,22 @@ fn on_a_terminal_an_invalid_edit_offers_to_reopen_the_editor() {
     assert_eq!(book.read_customer("ada"), format!("{ADA}phone: \"5\"\n"));
     assert!(edit_copies(&book).is_empty());
 }
+
+#[test]
+fn a_saved_edit_that_check_would_flag_is_saved_with_a_warning() {
+    let (book, tools) = book_with_ada();
+    let ed = script(
+        tools.path(),
+        "ed.sh",
+        "printf '  - date: 2025-04-01\\n    kind: purchse\\n' >> \"$last\"",
+    );
+    let output = edit(&book, ed.to_str().unwrap(), &["ada"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("customers/ada.yaml:8:5: unknown kind \"purchse\""),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `purchase`"), "{err}");
+    assert!(book.read_customer("ada").ends_with("kind: purchse\n"));
+}

@@ -59,7 +59,22 @@ fn edit_existing(ctx: &Context, book: &Book, editor: &[String], id: &CustomerId)
     super::finish_write(ctx, book, lock, &format!("edit {id}"))?;
     copy.remove();
     eprintln!("crm: saved {shown}");
+    warn_about_rules(book, &edited, &shown, id);
     Ok(EXIT_OK)
+}
+
+/// After saving: what `crm check` would still say about the file (an unknown kind, a
+/// purchase without an amount). Such a file reads fine, so the edit is not refused.
+fn warn_about_rules(book: &Book, edited: &[u8], shown: &str, id: &CustomerId) {
+    let Ok(loaded) = read::parse_customer(edited, shown, id) else {
+        return;
+    };
+    let all_kinds = book.config.all_kinds();
+    let known = |kind: &str| book.config.knows_kind(kind);
+    for problem in read::validate(&loaded, shown, &known, &all_kinds) {
+        eprintln!("{problem}");
+        crate::warn("`crm check` will report the problem above");
+    }
 }
 
 fn edit_new(
@@ -108,6 +123,7 @@ fn edit_new(
     super::finish_write(ctx, book, lock, &format!("add {id}"))?;
     copy.remove();
     eprintln!("crm: created {shown}");
+    warn_about_rules(book, &edited, &shown, &id);
     Ok(EXIT_OK)
 }
 
