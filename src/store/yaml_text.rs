@@ -134,6 +134,9 @@ pub fn interaction_fields(interaction: &Interaction) -> Vec<String> {
     if let Some(follow_up) = interaction.follow_up {
         fields.push(format!("follow_up: {follow_up}"));
     }
+    if let Some(import) = &interaction.import {
+        fields.push(format!("import: {}", scalar(import)));
+    }
     fields
 }
 
