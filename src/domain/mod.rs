@@ -7,6 +7,7 @@ pub(crate) mod fields;
 pub mod followup;
 pub mod id;
 pub mod interaction;
+pub mod metrics;
 pub mod money;
 pub mod summary;
 pub mod period;
