@@ -66,4 +66,10 @@ pub enum Command {
     List(commands::list::Args),
     /// Validate every customer file and crm.toml.
     Check(commands::check::Args),
+    /// Repeat purchases, retention, churn, revenue and satisfaction per period.
+    Stats(commands::stats::Args),
+    /// Bring purchases, interactions or customers in from a CSV file.
+    Import(commands::import::Args),
+    /// Write customers or interactions out as CSV or JSON.
+    Export(commands::export::Args),
 }

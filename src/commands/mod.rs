@@ -3,9 +3,12 @@
 
 pub mod add;
 pub mod check;
+pub mod export;
+pub mod import;
 pub mod init;
 pub mod list;
 pub mod show;
+pub mod stats;
 
 use std::io::Write;
 
@@ -25,6 +28,9 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Show(args) => show::run(ctx, &args, out),
         Command::List(args) => list::run(ctx, &args, out),
         Command::Check(args) => check::run(ctx, &args, out),
+        Command::Stats(args) => stats::run(ctx, &args, out),
+        Command::Import(args) => import::run(ctx, &args, out),
+        Command::Export(args) => export::run(ctx, &args, out),
     }
 }
 
