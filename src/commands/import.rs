@@ -115,9 +115,10 @@ impl Problems {
     }
 }
 
-/// Reads the CSV file: checks the header against `required` and `optional` columns and
-/// returns the records, or the problems found.
-fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(String, Vec<Record>)> {
+/// Reads the CSV file: checks the header against `required` and `optional` columns
+/// (failing at once if it is wrong) and returns the readable records with the problems
+/// of the rest, so that the caller can add its own and report all of them together.
+fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Record>, Problems)> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, &e))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -194,8 +195,7 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(String
             }
         }
     }
-    problems.check()?;
-    Ok((shown, records))
+    Ok((records, problems))
 }
 
 fn csv_message(err: &csv::Error) -> String {
@@ -385,11 +385,8 @@ fn interactions(
             ],
         )
     };
-    let (shown, records) = read_csv(&args.file, required, optional)?;
-    let mut problems = Problems {
-        file: shown.clone(),
-        lines: Vec::new(),
-    };
+    let (records, mut problems) = read_csv(&args.file, required, optional)?;
+    let shown = problems.file.clone();
     let mut rows = Vec::with_capacity(records.len());
     for record in &records {
         match interaction_row(record, purchases, &book) {
@@ -514,7 +511,7 @@ fn interactions(
 
 fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let (shown, records) = read_csv(
+    let (records, mut problems) = read_csv(
         &args.file,
         &["name"],
         &[
@@ -529,10 +526,7 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
             "preferences",
         ],
     )?;
-    let mut problems = Problems {
-        file: shown.clone(),
-        lines: Vec::new(),
-    };
+    let shown = problems.file.clone();
     let default_every = book.config.default_every().map_err(Error::usage)?;
     let mut rows: Vec<(u64, CustomerId, NewCustomer)> = Vec::new();
     let mut lines: HashMap<CustomerId, u64> = HashMap::new();
