@@ -20,7 +20,13 @@ use crate::commands;
 #[command(name = "crm", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// Run as if crm was started in DIR.
-    #[arg(short = 'C', id = "book_dir", global = true, value_name = "DIR", env = "CRM_DIR")]
+    #[arg(
+        short = 'C',
+        id = "book_dir",
+        global = true,
+        value_name = "DIR",
+        env = "CRM_DIR"
+    )]
     pub dir: Option<PathBuf>,
 
     /// Treat DATE (YYYY-MM-DD) as today, for reproducible runs.
@@ -66,6 +72,18 @@ pub enum Command {
     List(commands::list::Args),
     /// Validate every customer file and crm.toml.
     Check(commands::check::Args),
+    /// Record an interaction with a customer.
+    Log(commands::log::Args),
+    /// Mark a customer's pending follow-up as done.
+    Done(commands::done::DoneArgs),
+    /// Move a customer's pending follow-up to a later day.
+    Snooze(commands::done::SnoozeArgs),
+    /// List overdue and upcoming follow-ups, birthdays and anniversaries.
+    Due(commands::due::Args),
+    /// List customers not contacted for a while.
+    Stale(commands::stale::Args),
+    /// Print a shell completion script (e.g. `crm completions bash > ~/.local/share/bash-completion/completions/crm`).
+    Completions(commands::completions::Args),
     /// Repeat purchases, retention, churn, revenue and satisfaction per period.
     Stats(commands::stats::Args),
     /// Bring purchases, interactions or customers in from a CSV file.

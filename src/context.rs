@@ -49,9 +49,17 @@ impl Context {
             ColorChoice::Auto => stdout_is_tty && !no_color && !dumb,
         };
         let lock_wait = match std::env::var("CRM_LOCK_TIMEOUT") {
-            Ok(secs) => Duration::from_secs_f64(secs.trim().parse::<f64>().ok().filter(|s| *s >= 0.0 && s.is_finite()).ok_or_else(|| {
-                Error::usage(format!("CRM_LOCK_TIMEOUT={secs:?} is not a number of seconds"))
-            })?),
+            Ok(secs) => Duration::from_secs_f64(
+                secs.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s >= 0.0 && s.is_finite())
+                    .ok_or_else(|| {
+                        Error::usage(format!(
+                            "CRM_LOCK_TIMEOUT={secs:?} is not a number of seconds"
+                        ))
+                    })?,
+            ),
             Err(_) => crate::store::write::DEFAULT_LOCK_WAIT,
         };
         let start_dir = match &cli.dir {

@@ -43,25 +43,43 @@ pub fn signature(repo: &Repository, config: &Config) -> Result<Signature<'static
 
 /// The path of `file` relative to the repository's work tree, with `/` separators.
 pub fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| Error::new(ErrorKind::Git, "the repository is bare; crm needs a work tree"))?;
+    let workdir = repo.workdir().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Git,
+            "the repository is bare; crm needs a work tree",
+        )
+    })?;
     let workdir = std::fs::canonicalize(workdir).map_err(|e| Error::io("open", workdir, &e))?;
     let parent = file.parent().unwrap_or(Path::new("."));
     let parent = std::fs::canonicalize(parent).map_err(|e| Error::io("open", parent, &e))?;
     let full = parent.join(file.file_name().unwrap_or_default());
     full.strip_prefix(&workdir)
         .map(Path::to_path_buf)
-        .map_err(|_| Error::new(ErrorKind::Git, format!("`{}` is outside the repository", file.display())))
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::Git,
+                format!("`{}` is outside the repository", file.display()),
+            )
+        })
 }
 
 /// Commits exactly `files` (their current content, or their deletion) on top of HEAD,
 /// leaving every other file, staged or not, as it was. Works on an unborn branch.
 /// The index is updated for these files only, so `git status` agrees afterwards.
-pub fn commit_files(repo: &Repository, files: &[PathBuf], message: &str, sig: &Signature<'_>) -> Result<git2::Oid> {
+pub fn commit_files(
+    repo: &Repository,
+    files: &[PathBuf],
+    message: &str,
+    sig: &Signature<'_>,
+) -> Result<git2::Oid> {
     let head_commit = match repo.head() {
         Ok(head) => Some(head.peel_to_commit()?),
-        Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => None,
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            None
+        }
         Err(e) => return Err(e.into()),
     };
     let mut tree_index = git2::Index::new()?;
@@ -73,9 +91,12 @@ pub fn commit_files(repo: &Repository, files: &[PathBuf], message: &str, sig: &S
         let relative = repo_relative(repo, file)?;
         if file.exists() {
             repo_index.add_path(&relative)?;
-            let entry = repo_index
-                .get_path(&relative, 0)
-                .ok_or_else(|| Error::new(ErrorKind::Git, format!("git did not stage `{}`", relative.display())))?;
+            let entry = repo_index.get_path(&relative, 0).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Git,
+                    format!("git did not stage `{}`", relative.display()),
+                )
+            })?;
             tree_index.add(&entry)?;
         } else {
             let _ = repo_index.remove_path(&relative);

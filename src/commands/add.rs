@@ -54,12 +54,16 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         None => CustomerId::from_name(name)?,
     };
     let every = match &args.every {
-        Some(text) => Some(Cadence::parse(text).map_err(|m| Error::usage(format!("--every: {m}")))?),
+        Some(text) => {
+            Some(Cadence::parse(text).map_err(|m| Error::usage(format!("--every: {m}")))?)
+        }
         None => book.config.default_every().map_err(Error::usage)?,
     };
     if let Some(email) = &args.email {
         if !email.contains('@') || email.chars().any(char::is_whitespace) {
-            return Err(Error::usage(format!("--email {email:?} is not an email address")));
+            return Err(Error::usage(format!(
+                "--email {email:?} is not an email address"
+            )));
         }
     }
     let mut preferences = Vec::new();
@@ -78,8 +82,17 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         email: clean(&args.email),
         phone: clean(&args.phone),
         company: clean(&args.company),
-        tags: args.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
-        birthday: args.birthday.as_deref().map(|d| ctx.date("--birthday", d)).transpose()?,
+        tags: args
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        birthday: args
+            .birthday
+            .as_deref()
+            .map(|d| ctx.date("--birthday", d))
+            .transpose()?,
         since: Some(match &args.since {
             Some(d) => ctx.date("--since", d)?,
             None => ctx.today,
@@ -95,5 +108,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 }
 
 fn clean(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }

@@ -13,8 +13,10 @@ pub struct Args {}
 
 /// Runs `crm check`.
 pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
-    let book = ctx.book()?;
-    let problems = check_book(&book)?;
+    let (mut book, config_problem) = crate::store::Book::discover_lenient(&ctx.start_dir)?;
+    book.lock_wait = ctx.lock_wait;
+    let mut problems = check_book(&book)?;
+    problems.1.splice(0..0, config_problem);
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
     for problem in &problems.1 {
@@ -22,11 +24,20 @@ pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
     }
     let files = problems.0;
     if problems.1.is_empty() {
-        writeln!(stderr, "crm: checked {files} customer file{}: no problems", if files == 1 { "" } else { "s" })?;
+        writeln!(
+            stderr,
+            "crm: checked {files} customer file{}: no problems",
+            if files == 1 { "" } else { "s" }
+        )?;
         Ok(EXIT_OK)
     } else {
         let n = problems.1.len();
-        writeln!(stderr, "crm: checked {files} customer file{}: {n} problem{}", if files == 1 { "" } else { "s" }, if n == 1 { "" } else { "s" })?;
+        writeln!(
+            stderr,
+            "crm: checked {files} customer file{}: {n} problem{}",
+            if files == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" }
+        )?;
         Ok(EXIT_FOUND)
     }
 }
@@ -35,7 +46,9 @@ pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
 pub fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
     let all_kinds = book.config.all_kinds();
     let known = |kind: &str| book.config.knows_kind(kind);
-    let scan = scan::scan_with(book, |loaded, shown| read::validate(&loaded, shown, &known, &all_kinds))?;
+    let scan = scan::scan_with(book, |loaded, shown| {
+        read::validate(&loaded, shown, &known, &all_kinds)
+    })?;
     let files = scan.items.len() + scan.problems.len();
     let mut problems: Vec<Problem> = scan.problems;
     problems.extend(scan.items.into_iter().flatten());
@@ -59,9 +72,19 @@ fn stray_files(book: &Book) -> Vec<Problem> {
         let shown = book.shown(&entry.path());
         let lower = name.to_ascii_lowercase();
         if (lower.ends_with(".yml") || lower.ends_with(".yaml")) && !name.ends_with(".yaml") {
-            problems.push(Problem::at(&shown, 1, 1, "is ignored: customer files end in `.yaml` (lower case); rename it"));
+            problems.push(Problem::at(
+                &shown,
+                1,
+                1,
+                "is ignored: customer files end in `.yaml` (lower case); rename it",
+            ));
         } else if entry.file_type().is_ok_and(|t| t.is_dir()) && !name.ends_with(".yaml") {
-            problems.push(Problem::at(&shown, 1, 1, "is a folder inside customers/; crm reads only files directly in customers/"));
+            problems.push(Problem::at(
+                &shown,
+                1,
+                1,
+                "is a folder inside customers/; crm reads only files directly in customers/",
+            ));
         }
     }
     problems

@@ -29,7 +29,10 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     if config_path.exists() {
         return Err(Error::new(
             ErrorKind::AlreadyExists,
-            format!("`{}` is already a crm book (it has a {CONFIG_FILE})", dir.display()),
+            format!(
+                "`{}` is already a crm book (it has a {CONFIG_FILE})",
+                dir.display()
+            ),
         )
         .with_hint("crm init never overwrites a book; edit crm.toml instead"));
     }
@@ -68,7 +71,12 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = Book::open(&dir)?;
     match crate::git::signature(&repo, &book.config) {
         Ok(sig) => {
-            crate::git::commit_files(&repo, &[config_path, gitignore, keep], "Start a crm book", &sig)?;
+            crate::git::commit_files(
+                &repo,
+                &[config_path, gitignore, keep],
+                "Start a crm book",
+                &sig,
+            )?;
             writeln!(out, "created a crm book with a git repository in `{shown}`")?;
         }
         Err(err) => {

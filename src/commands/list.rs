@@ -55,11 +55,7 @@ struct Row<'a> {
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
-    let mut customers: Vec<&Summary> = scan
-        .items
-        .iter()
-        .filter(|c| args.tags.iter().all(|t| c.has_tag(t)))
-        .collect();
+    let mut customers = super::with_tags(&scan.items, &args.tags);
     sort(&mut customers, args.sort);
     let rows: Vec<Row> = customers
         .iter()
@@ -79,7 +75,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     match args.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows, render::or_empty).write_csv(out)?,
-        Format::Table => table(&rows, render::or_dash).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+        Format::Table => {
+            table(&rows, render::or_dash).write_text(out, ctx.stdout_is_tty, ctx.color)?
+        }
     }
     Ok(super::report_skipped(&scan.problems))
 }
@@ -87,16 +85,34 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 fn sort(customers: &mut [&Summary], key: SortKey) {
     match key {
         SortKey::Name => customers.sort_by(|a, b| {
-            a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.id.cmp(&b.id))
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then_with(|| a.id.cmp(&b.id))
         }),
-        SortKey::LastContact => customers.sort_by(|a, b| a.last_contact.cmp(&b.last_contact).then_with(|| a.id.cmp(&b.id))),
-        SortKey::Revenue => customers.sort_by(|a, b| b.revenue().cmp(&a.revenue()).then_with(|| a.id.cmp(&b.id))),
+        SortKey::LastContact => customers.sort_by(|a, b| {
+            a.last_contact
+                .cmp(&b.last_contact)
+                .then_with(|| a.id.cmp(&b.id))
+        }),
+        SortKey::Revenue => {
+            customers.sort_by(|a, b| b.revenue().cmp(&a.revenue()).then_with(|| a.id.cmp(&b.id)))
+        }
     }
 }
 
 fn table(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
     let mut table = Table::new(&[
-        "id", "name", "email", "phone", "company", "tags", "last_contact", "next_follow_up", "purchases", "revenue",
+        "id",
+        "name",
+        "email",
+        "phone",
+        "company",
+        "tags",
+        "last_contact",
+        "next_follow_up",
+        "purchases",
+        "revenue",
     ]);
     for row in rows {
         table.push(vec![

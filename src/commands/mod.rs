@@ -3,11 +3,16 @@
 
 pub mod add;
 pub mod check;
+pub mod completions;
+pub mod done;
+pub mod due;
 pub mod export;
 pub mod import;
 pub mod init;
 pub mod list;
+pub mod log;
 pub mod show;
+pub mod stale;
 pub mod stats;
 
 use std::io::Write;
@@ -28,6 +33,12 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Show(args) => show::run(ctx, &args, out),
         Command::List(args) => list::run(ctx, &args, out),
         Command::Check(args) => check::run(ctx, &args, out),
+        Command::Log(args) => log::run(ctx, &args, out),
+        Command::Done(args) => done::run_done(ctx, &args, out),
+        Command::Snooze(args) => done::run_snooze(ctx, &args, out),
+        Command::Due(args) => due::run(ctx, &args, out),
+        Command::Stale(args) => stale::run(ctx, &args, out),
+        Command::Completions(args) => completions::run(ctx, &args, out),
         Command::Stats(args) => stats::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
@@ -64,13 +75,43 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
     let repo = crate::git::discover(&book.root).ok_or_else(|| {
         Error::new(
             ErrorKind::Git,
-            format!("cannot commit: `{}` is not inside a git repository", book.root.display()),
+            format!(
+                "cannot commit: `{}` is not inside a git repository",
+                book.root.display()
+            ),
         )
-        .with_hint("run `git init` in the book (or `crm init` for a new book), or leave out --commit")
+        .with_hint(
+            "run `git init` in the book (or `crm init` for a new book), or leave out --commit",
+        )
     })?;
     let sig = crate::git::signature(&repo, &book.config)?;
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
     crate::git::commit_files(&repo, lock.written(), &full, &sig)?;
     drop(lock);
     Ok(())
+}
+
+/// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
+/// (they are reported here), else 1 when `--exit-code` was given and something was
+/// listed, else 0.
+pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, found: bool) -> u8 {
+    let skipped = report_skipped(problems);
+    if skipped != crate::error::EXIT_OK {
+        skipped
+    } else if exit_code && found {
+        crate::error::EXIT_FOUND
+    } else {
+        crate::error::EXIT_OK
+    }
+}
+
+/// The customers carrying every tag in `tags` (case-insensitive), in scan order.
+pub fn with_tags<'a>(
+    customers: &'a [crate::domain::summary::Summary],
+    tags: &[String],
+) -> Vec<&'a crate::domain::summary::Summary> {
+    customers
+        .iter()
+        .filter(|c| tags.iter().all(|t| c.has_tag(t)))
+        .collect()
 }

@@ -55,7 +55,12 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) -> Result<()> {
     let summary = Summary::of(customer);
     let color = ctx.color;
-    writeln!(out, "{}  ({})", paint(&customer.name, Style::Bold, color), customer.id)?;
+    writeln!(
+        out,
+        "{}  ({})",
+        paint(&customer.name, Style::Bold, color),
+        customer.id
+    )?;
     let tags = customer.tags.join(", ");
     let fields = [
         ("email", customer.email.clone()),
@@ -72,7 +77,12 @@ fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) 
     }
     if !customer.preferences.is_empty() {
         writeln!(out, "\n{}", paint("Preferences", Style::Bold, color))?;
-        let width = customer.preferences.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        let width = customer
+            .preferences
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
         for (key, value) in &customer.preferences {
             writeln!(out, "  {key:<width$}  {value}")?;
         }
@@ -84,7 +94,11 @@ fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) 
     match summary.next_follow_up(ctx.today) {
         Some(next) => {
             let when = describe::when(next.date, ctx.today);
-            let style = if next.date < ctx.today { Style::Red } else { Style::Yellow };
+            let style = if next.date < ctx.today {
+                Style::Red
+            } else {
+                Style::Yellow
+            };
             writeln!(
                 out,
                 "  next      {} ({}; {})",
@@ -98,11 +112,19 @@ fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) 
     writeln!(out, "\n{}", paint("Totals", Style::Bold, color))?;
     writeln!(out, "  purchases     {}", summary.purchases())?;
     writeln!(out, "  revenue       {}", summary.revenue())?;
-    writeln!(out, "  last contact  {}", render::or_dash(summary.last_contact))?;
+    writeln!(
+        out,
+        "  last contact  {}",
+        render::or_dash(summary.last_contact)
+    )?;
     writeln!(out, "  interactions  {}", summary.interactions)?;
     let log = customer.chronological();
     if !log.is_empty() {
-        writeln!(out, "\n{}", paint("Recent interactions", Style::Bold, color))?;
+        writeln!(
+            out,
+            "\n{}",
+            paint("Recent interactions", Style::Bold, color)
+        )?;
         for interaction in log.iter().rev().take(recent) {
             writeln!(out, "  {}", interaction_line(interaction))?;
         }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use crate::context::Context;
 use crate::domain::metrics::{self, Cohort, Options, Report};
 use crate::domain::period::PeriodKind;
-use crate::domain::summary::{Event, Summary};
+use crate::domain::summary::Event;
 use crate::error::{Error, Result};
 use crate::render::{self, Format, Table};
 use crate::store::scan;
@@ -51,11 +51,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, &book.config.stats.period)?;
     let scan = scan::summaries(&book)?;
-    let chosen: Vec<&Summary> = scan
-        .items
-        .iter()
-        .filter(|c| args.tags.iter().all(|t| c.has_tag(t)))
-        .collect();
+    let chosen = super::with_tags(&scan.items, &args.tags);
     let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
     let format = args.format.unwrap_or(Format::Table);
     match args.view {

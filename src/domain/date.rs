@@ -155,6 +155,19 @@ pub fn next_anniversary(origin: NaiveDate, from: NaiveDate) -> Option<NaiveDate>
     }
 }
 
+impl serde::Serialize for Cadence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cadence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Cadence::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,7 +191,15 @@ mod tests {
         assert_eq!(parse_date("+1y", today).unwrap(), d("2026-03-12"));
         assert_eq!(parse_date("friday", today).unwrap(), d("2025-03-14"));
         assert_eq!(parse_date("wed", today).unwrap(), d("2025-03-19"));
-        for bad in ["31/02/2025", "2025-02-30", "2025-3-1", "soon", "+d", "fr", ""] {
+        for bad in [
+            "31/02/2025",
+            "2025-02-30",
+            "2025-3-1",
+            "soon",
+            "+d",
+            "fr",
+            "",
+        ] {
             assert!(parse_date(bad, today).is_err(), "{bad:?}");
         }
     }
@@ -206,26 +227,22 @@ mod tests {
         let leap = d("2000-02-29");
         assert_eq!(anniversary_in(leap, 2025), Some(d("2025-02-28")));
         assert_eq!(anniversary_in(leap, 2028), Some(d("2028-02-29")));
-        assert_eq!(next_anniversary(leap, d("2025-03-01")), Some(d("2026-02-28")));
+        assert_eq!(
+            next_anniversary(leap, d("2025-03-01")),
+            Some(d("2026-02-28"))
+        );
     }
 
     #[test]
     fn next_anniversary_crosses_the_year_end() {
         let birthday = d("1990-01-03");
-        assert_eq!(next_anniversary(birthday, d("2025-12-30")), Some(d("2026-01-03")));
-        assert_eq!(next_anniversary(birthday, d("2026-01-03")), Some(d("2026-01-03")));
-    }
-}
-
-impl serde::Serialize for Cadence {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Cadence {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Cadence::parse(&text).map_err(serde::de::Error::custom)
+        assert_eq!(
+            next_anniversary(birthday, d("2025-12-30")),
+            Some(d("2026-01-03"))
+        );
+        assert_eq!(
+            next_anniversary(birthday, d("2026-01-03")),
+            Some(d("2026-01-03"))
+        );
     }
 }

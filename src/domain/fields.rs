@@ -140,17 +140,17 @@ pub(crate) fn opt_cadence<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cade
     }
 }
 
-/// A rating, a whole number from 1 to 5.
+/// A rating: any small whole number is read (so `crm check` can point at an out-of-range
+/// one precisely); the 1-to-5 rule is checked by [`super::interaction::validate`].
 pub(crate) fn opt_rating<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
     match Option::<Text>::deserialize(d)? {
         None => Ok(None),
-        Some(t) => match t.0.trim().parse::<u8>() {
-            Ok(r) if (1..=5).contains(&r) => Ok(Some(r)),
-            _ => Err(de::Error::custom(format!(
+        Some(t) => t.0.trim().parse::<u8>().map(Some).map_err(|_| {
+            de::Error::custom(format!(
                 "rating {:?} is not a whole number from 1 to 5",
                 t.0
-            ))),
-        },
+            ))
+        }),
     }
 }
 

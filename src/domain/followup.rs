@@ -145,7 +145,10 @@ mod tests {
 
     #[test]
     fn cadence_only_counts_from_last_contact_not_notes() {
-        let log = [entry("2025-03-01", "call", None), entry("2025-03-20", "note", None)];
+        let log = [
+            entry("2025-03-01", "call", None),
+            entry("2025-03-20", "note", None),
+        ];
         let next = rule(&log, Some("30d")).unwrap();
         assert_eq!(next.date, d("2025-03-31"));
         assert!(matches!(next.reason, Reason::Cadence { .. }));

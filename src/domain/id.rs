@@ -48,9 +48,9 @@ impl CustomerId {
             };
             let mut err = Error::usage(format!("customer id {shown} contains {what}"));
             err = err.with_hint(match suggest_slug(raw) {
-                Some(slug) if slug != raw => format!(
-                    "ids use only a-z, 0-9 and `-`; did you mean `{slug}`?"
-                ),
+                Some(slug) if slug != raw => {
+                    format!("ids use only a-z, 0-9 and `-`; did you mean `{slug}`?")
+                }
                 _ => "ids use only a-z, 0-9 and `-`".to_string(),
             });
             return Err(err);
@@ -72,10 +72,10 @@ impl CustomerId {
     pub fn from_name(name: &str) -> Result<CustomerId> {
         match suggest_slug(name) {
             Some(slug) => CustomerId::parse(&slug),
-            None => Err(Error::usage(format!(
-                "cannot derive an id from the name {name:?}"
-            ))
-            .with_hint("pass one with `--id`, e.g. `--id acme`")),
+            None => Err(
+                Error::usage(format!("cannot derive an id from the name {name:?}"))
+                    .with_hint("pass one with `--id`, e.g. `--id acme`"),
+            ),
         }
     }
 
@@ -121,9 +121,8 @@ fn suggest_slug(text: &str) -> Option<String> {
 /// to ASCII; everything else becomes the empty string (a word separator).
 fn fold_latin(c: char) -> &'static str {
     const ASCII: [&str; 36] = [
-        "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q",
-        "r", "s", "t", "u", "v", "w", "x", "y", "z", "0", "1", "2", "3", "4", "5", "6", "7",
-        "8", "9",
+        "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r",
+        "s", "t", "u", "v", "w", "x", "y", "z", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
     ];
     let lower = c.to_ascii_lowercase();
     if lower.is_ascii_lowercase() {
@@ -133,13 +132,17 @@ fn fold_latin(c: char) -> &'static str {
         return ASCII[26 + (c as u8 - b'0') as usize];
     }
     match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'ā' => "a",
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'ā' => {
+            "a"
+        }
         'æ' | 'Æ' => "ae",
         'ç' | 'Ç' | 'č' | 'Č' | 'ć' => "c",
         'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' | 'ē' | 'ę' | 'ě' => "e",
         'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' | 'ī' => "i",
         'ñ' | 'Ñ' | 'ń' | 'ň' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'ō' => "o",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'ō' => {
+            "o"
+        }
         'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'ū' | 'ů' => "u",
         'ý' | 'ÿ' | 'Ý' => "y",
         'ß' => "ss",
@@ -159,10 +162,22 @@ mod tests {
 
     #[test]
     fn derives_ids_from_names() {
-        assert_eq!(CustomerId::from_name("Ada Lovelace").unwrap().as_str(), "ada-lovelace");
-        assert_eq!(CustomerId::from_name("Zoë O'Brien").unwrap().as_str(), "zoe-obrien");
-        assert_eq!(CustomerId::from_name("  ACME, Inc. ").unwrap().as_str(), "acme-inc");
-        assert_eq!(CustomerId::from_name("Jürgen Groß").unwrap().as_str(), "jurgen-gross");
+        assert_eq!(
+            CustomerId::from_name("Ada Lovelace").unwrap().as_str(),
+            "ada-lovelace"
+        );
+        assert_eq!(
+            CustomerId::from_name("Zoë O'Brien").unwrap().as_str(),
+            "zoe-obrien"
+        );
+        assert_eq!(
+            CustomerId::from_name("  ACME, Inc. ").unwrap().as_str(),
+            "acme-inc"
+        );
+        assert_eq!(
+            CustomerId::from_name("Jürgen Groß").unwrap().as_str(),
+            "jurgen-gross"
+        );
         assert!(CustomerId::from_name("!!!").is_err());
         assert!(CustomerId::from_name("日本").is_err());
     }
@@ -170,8 +185,21 @@ mod tests {
     #[test]
     fn refuses_paths_and_lookalikes() {
         for bad in [
-            "../x", "/etc/passwd", "a/b", "a\\b", ".hidden", "", "A", "ада", "a\u{0}b",
-            "a\nb", "-a", "a-", "a--b", "a b", "a.yaml",
+            "../x",
+            "/etc/passwd",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "",
+            "A",
+            "ада",
+            "a\u{0}b",
+            "a\nb",
+            "-a",
+            "a-",
+            "a--b",
+            "a b",
+            "a.yaml",
         ] {
             assert!(CustomerId::parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -11,8 +11,17 @@ use super::money::Money;
 
 /// The kinds crm knows without configuration, in the order help texts list them.
 pub const BUILTIN_KINDS: [&str; 11] = [
-    "call", "email", "meeting", "message", "note", "purchase", "refund", "complaint",
-    "feedback", "done", "snooze",
+    "call",
+    "email",
+    "meeting",
+    "message",
+    "note",
+    "purchase",
+    "refund",
+    "complaint",
+    "feedback",
+    "done",
+    "snooze",
 ];
 
 /// Kinds that `crm log` does not record because their own commands do.
@@ -170,14 +179,20 @@ impl Interaction {
 
 /// Checks an interaction against the rules of its kind. `known` says whether a kind is
 /// recognised (built in or from `crm.toml`). Returns `(field, message)` pairs.
-pub fn validate(interaction: &Interaction, known: &dyn Fn(&str) -> bool) -> Vec<(&'static str, String)> {
+pub fn validate(
+    interaction: &Interaction,
+    known: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     let kind = &interaction.kind;
     if !known(kind.name()) {
         problems.push(("kind", format!("unknown kind {:?}", kind.name())));
     }
     if kind.needs_amount() && interaction.amount.is_none() {
-        problems.push(("kind", format!("a {kind} needs an amount, e.g. `amount: 129.00`")));
+        problems.push((
+            "kind",
+            format!("a {kind} needs an amount, e.g. `amount: 129.00`"),
+        ));
     }
     if let Some(amount) = interaction.amount {
         if amount.is_negative() {
@@ -186,6 +201,12 @@ pub fn validate(interaction: &Interaction, known: &dyn Fn(&str) -> bool) -> Vec<
                 "amounts are never negative; record money paid back as a `refund`".to_string(),
             ));
         }
+    }
+    if let Some(rating) = interaction.rating.filter(|r| !(1..=5).contains(r)) {
+        problems.push((
+            "rating",
+            format!("rating {rating} is not a whole number from 1 to 5"),
+        ));
     }
     if interaction.rating.is_some() && *kind != Kind::Feedback {
         problems.push((

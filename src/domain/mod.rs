@@ -1,6 +1,7 @@
 //! The pure core: customers, interactions, dates, money, the follow-up rule and the
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
+pub mod agenda;
 pub mod customer;
 pub mod date;
 pub(crate) mod fields;
@@ -9,5 +10,5 @@ pub mod id;
 pub mod interaction;
 pub mod metrics;
 pub mod money;
-pub mod summary;
 pub mod period;
+pub mod summary;

@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn sums_are_exact_where_floats_are_not() {
         let tenth = Money::from_f64(0.1).unwrap();
-        let total: Money = std::iter::repeat(tenth).take(10).sum();
+        let total: Money = std::iter::repeat_n(tenth, 10).sum();
         assert_eq!(total, Money::from_cents(100));
         assert_eq!(Money::from_f64(129.99).unwrap().cents(), 12999);
         assert!(Money::from_f64(1.005).is_err());
@@ -188,8 +188,14 @@ mod tests {
 
     #[test]
     fn divides_with_rounding() {
-        assert_eq!(Money::from_cents(1000).div_round(3), Some(Money::from_cents(333)));
-        assert_eq!(Money::from_cents(1001).div_round(2), Some(Money::from_cents(501)));
+        assert_eq!(
+            Money::from_cents(1000).div_round(3),
+            Some(Money::from_cents(333))
+        );
+        assert_eq!(
+            Money::from_cents(1001).div_round(2),
+            Some(Money::from_cents(501))
+        );
         assert_eq!(Money::from_cents(5).div_round(0), None);
     }
 }

@@ -20,7 +20,9 @@ impl PeriodKind {
             "month" | "monthly" => Ok(PeriodKind::Month),
             "quarter" | "quarterly" => Ok(PeriodKind::Quarter),
             "year" | "yearly" => Ok(PeriodKind::Year),
-            _ => Err(format!("{text:?} is not a period; use month, quarter or year")),
+            _ => Err(format!(
+                "{text:?} is not a period; use month, quarter or year"
+            )),
         }
     }
 
@@ -97,7 +99,9 @@ impl Period {
     pub fn label(self) -> String {
         match self.kind() {
             PeriodKind::Month => self.start.format("%Y-%m").to_string(),
-            PeriodKind::Quarter => format!("{}-Q{}", self.start.year(), self.start.month0() / 3 + 1),
+            PeriodKind::Quarter => {
+                format!("{}-Q{}", self.start.year(), self.start.month0() / 3 + 1)
+            }
             PeriodKind::Year => self.start.year().to_string(),
         }
     }
@@ -114,11 +118,22 @@ mod tests {
     #[test]
     fn periods_have_calendar_boundaries() {
         let q = Period::containing(PeriodKind::Quarter, d("2025-05-31"));
-        assert_eq!((q.start, q.end(), q.label()), (d("2025-04-01"), d("2025-06-30"), "2025-Q2".into()));
+        assert_eq!(
+            (q.start, q.end(), q.label()),
+            (d("2025-04-01"), d("2025-06-30"), "2025-Q2".into())
+        );
         let m = Period::containing(PeriodKind::Month, d("2024-02-10"));
         assert_eq!((m.end(), m.label()), (d("2024-02-29"), "2024-02".into()));
         let y = Period::containing(PeriodKind::Year, d("2024-12-31"));
-        assert_eq!((y.next().label(), y.previous().label()), ("2025".into(), "2023".into()));
-        assert_eq!(Period::containing(PeriodKind::Quarter, d("2025-01-01")).previous().label(), "2024-Q4");
+        assert_eq!(
+            (y.next().label(), y.previous().label()),
+            ("2025".into(), "2023".into())
+        );
+        assert_eq!(
+            Period::containing(PeriodKind::Quarter, d("2025-01-01"))
+                .previous()
+                .label(),
+            "2024-Q4"
+        );
     }
 }

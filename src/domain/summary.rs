@@ -79,7 +79,9 @@ impl Summary {
                 let (kind, cents, rating) = match (&i.kind, i.amount, i.rating) {
                     (Kind::Purchase, Some(a), _) => (EventKind::Purchase, a.cents(), 0),
                     (Kind::Refund, Some(a), _) => (EventKind::Refund, a.cents(), 0),
-                    (Kind::Feedback, _, Some(r)) => (EventKind::Rating, 0, r),
+                    (Kind::Feedback, _, Some(r)) if (1..=5).contains(&r) => {
+                        (EventKind::Rating, 0, r)
+                    }
                     (Kind::Complaint, _, _) => (EventKind::Complaint, 0, 0),
                     _ => return None,
                 };

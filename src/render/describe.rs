@@ -10,7 +10,11 @@ pub fn reason(next: &NextFollowUp) -> String {
     match &next.reason {
         Reason::Promise(promise) => {
             let made = &promise.made_in;
-            let verb = if made.kind == "snooze" { "snoozed" } else { "promised" };
+            let verb = if made.kind == "snooze" {
+                "snoozed"
+            } else {
+                "promised"
+            };
             let about = match &made.summary {
                 Some(summary) if made.kind != "snooze" => format!(" about \"{summary}\""),
                 _ => String::new(),
@@ -22,7 +26,10 @@ pub fn reason(next: &NextFollowUp) -> String {
             };
             format!("{verb} on {}{kind}{about}", made.date)
         }
-        Reason::Cadence { every, from: Some(from) } => {
+        Reason::Cadence {
+            every,
+            from: Some(from),
+        } => {
             format!("cadence {every} since last contact {from}")
         }
         Reason::Cadence { every, from: None } => format!("cadence {every}, never contacted"),

@@ -47,9 +47,12 @@ impl Table {
     pub fn write_text(&self, out: &mut dyn Write, tty: bool, color: bool) -> Result<()> {
         if tty {
             let mut table = Comfy::new();
-            table
-                .load_preset(presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic);
+            table.load_preset(presets::UTF8_FULL_CONDENSED);
+            // Wrap to the terminal only when its width is known and sensible (a pty
+            // without a size reports 0 columns, which would wrap every letter).
+            if table.width().is_some_and(|w| w >= 40) {
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+            }
             if color {
                 table.enforce_styling();
             } else {
@@ -106,7 +109,10 @@ impl Table {
 fn csv_error(err: csv::Error) -> Error {
     match err.into_kind() {
         csv::ErrorKind::Io(io) => Error::from(io),
-        other => Error::new(crate::error::ErrorKind::Io, format!("failed to write CSV: {other:?}")),
+        other => Error::new(
+            crate::error::ErrorKind::Io,
+            format!("failed to write CSV: {other:?}"),
+        ),
     }
 }
 
@@ -116,7 +122,10 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Resu
         if e.is_io() {
             Error::from(std::io::Error::from(e))
         } else {
-            Error::new(crate::error::ErrorKind::Io, format!("failed to write JSON: {e}"))
+            Error::new(
+                crate::error::ErrorKind::Io,
+                format!("failed to write JSON: {e}"),
+            )
         }
     })?;
     writeln!(out)?;

@@ -142,7 +142,9 @@ impl Config {
         crate::domain::period::PeriodKind::parse(&self.stats.period)?;
         for kind in &self.interactions.kinds {
             let valid = !kind.is_empty()
-                && kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !valid {
                 return Err(format!(
                     "interaction kind {kind:?} must be lowercase letters, digits and `-`"
@@ -186,7 +188,10 @@ impl Config {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, col)
 }
 
@@ -204,7 +209,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_reported_with_position() {
-        let (line, col, message) = Config::parse("[due]\nwithin = \"7d\"\nbirthday = true\n").unwrap_err();
+        let (line, col, message) =
+            Config::parse("[due]\nwithin = \"7d\"\nbirthday = true\n").unwrap_err();
         assert_eq!((line, col), (3, 1));
         assert!(message.contains("unknown field"), "{message}");
     }

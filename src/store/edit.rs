@@ -81,7 +81,9 @@ fn top_level_key(line: &str, key: &str) -> Option<usize> {
 }
 
 fn find_list(all: &[Line<'_>], key: &str) -> Option<ListSpan> {
-    let key_line = all.iter().position(|l| top_level_key(l.text, key).is_some())?;
+    let key_line = all
+        .iter()
+        .position(|l| top_level_key(l.text, key).is_some())?;
     let mut items = Vec::new();
     let mut item_indent = None;
     let mut item_offset = 2;
@@ -162,7 +164,12 @@ pub fn append_to_list(text: &str, key: &str, fields: &[String]) -> Result<String
         if !out.ends_with('\n') {
             out.push_str(newline);
         }
-        out.push_str(&render_entry(fields, span.item_indent, span.item_offset, newline));
+        out.push_str(&render_entry(
+            fields,
+            span.item_indent,
+            span.item_offset,
+            newline,
+        ));
         out.push_str(&text[insert_at..]);
     } else {
         // `interactions: []` or `~`: drop the empty value, keep any comment after it.
@@ -172,7 +179,12 @@ pub fn append_to_list(text: &str, key: &str, fields: &[String]) -> Result<String
         out.push(':');
         out.push_str(comment);
         out.push_str(newline);
-        out.push_str(&render_entry(fields, span.item_indent, span.item_offset, newline));
+        out.push_str(&render_entry(
+            fields,
+            span.item_indent,
+            span.item_offset,
+            newline,
+        ));
         out.push_str(&text[key_line.end.min(text.len())..]);
     }
     Ok(out)
@@ -200,16 +212,26 @@ fn render_entry(fields: &[String], item_indent: usize, offset: usize, newline: &
 pub fn locate(text: &str, list: &str, index: Option<usize>, field: &str) -> Option<(usize, usize)> {
     let all = lines(text);
     let Some(index) = index else {
-        let n = all.iter().position(|l| top_level_key(l.text, field).is_some())?;
+        let n = all
+            .iter()
+            .position(|l| top_level_key(l.text, field).is_some())?;
         return Some((n + 1, 1));
     };
     let span = find_list(&all, list)?;
     let start = *span.items.get(index)?;
-    let end = span.items.get(index + 1).copied().unwrap_or(span.last_line + 1);
+    let end = span
+        .items
+        .get(index + 1)
+        .copied()
+        .unwrap_or(span.last_line + 1);
     let key_column = span.item_indent + span.item_offset;
     for (n, line) in all.iter().enumerate().take(end).skip(start) {
         let body = if n == start {
-            format!("{}{}", " ".repeat(key_column), &line.text.get(key_column..).unwrap_or(""))
+            format!(
+                "{}{}",
+                " ".repeat(key_column),
+                &line.text.get(key_column..).unwrap_or("")
+            )
         } else {
             line.text.to_string()
         };
@@ -247,10 +269,18 @@ mod tests {
 
     #[test]
     fn handles_empty_forms() {
-        for empty in ["interactions:", "interactions: []", "interactions: ~", "interactions:   # none yet"] {
+        for empty in [
+            "interactions:",
+            "interactions: []",
+            "interactions: ~",
+            "interactions:   # none yet",
+        ] {
             let text = format!("name: A\n{empty}\nnotes: x\n");
             let out = append_to_list(&text, "interactions", &entry()).unwrap();
-            assert!(out.contains("  - date: 2025-04-01\n    kind: call\nnotes: x\n"), "{out}");
+            assert!(
+                out.contains("  - date: 2025-04-01\n    kind: call\nnotes: x\n"),
+                "{out}"
+            );
             let value: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
             assert_eq!(value["interactions"][0]["kind"], "call", "{out}");
         }
@@ -259,14 +289,20 @@ mod tests {
     #[test]
     fn adds_a_missing_list_at_the_end_even_without_final_newline() {
         let out = append_to_list("name: A", "interactions", &entry()).unwrap();
-        assert_eq!(out, "name: A\ninteractions:\n  - date: 2025-04-01\n    kind: call\n");
+        assert_eq!(
+            out,
+            "name: A\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+        );
     }
 
     #[test]
     fn keeps_crlf_line_endings() {
         let text = "name: A\r\ninteractions:\r\n  - date: 2025-03-01\r\n    kind: call\r\n";
         let out = append_to_list(text, "interactions", &entry()).unwrap();
-        assert_eq!(out, format!("{text}  - date: 2025-04-01\r\n    kind: call\r\n"));
+        assert_eq!(
+            out,
+            format!("{text}  - date: 2025-04-01\r\n    kind: call\r\n")
+        );
     }
 
     #[test]
@@ -281,9 +317,15 @@ mod tests {
     #[test]
     fn locates_fields_of_entries() {
         let text = "name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call\n  - date: 2025-03-02\n    kind: purchase\n    amount: lots\n";
-        assert_eq!(locate(text, "interactions", Some(1), "amount"), Some((7, 5)));
+        assert_eq!(
+            locate(text, "interactions", Some(1), "amount"),
+            Some((7, 5))
+        );
         assert_eq!(locate(text, "interactions", Some(1), "date"), Some((5, 5)));
-        assert_eq!(locate(text, "interactions", Some(0), "rating"), Some((3, 3)));
+        assert_eq!(
+            locate(text, "interactions", Some(0), "rating"),
+            Some((3, 3))
+        );
         assert_eq!(locate(text, "interactions", None, "name"), Some((1, 1)));
     }
 }

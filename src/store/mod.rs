@@ -47,11 +47,48 @@ impl Book {
     /// Finds the book like git finds a repository: `start` itself or its nearest
     /// ancestor holding `crm.toml`.
     pub fn discover(start: &Path) -> Result<Book> {
+        Book::open(&Book::find_root(start)?)
+    }
+
+    /// Like [`Book::discover`], but a malformed `crm.toml` does not stop the opening:
+    /// the defaults are used and the problem is returned (for `crm check`).
+    pub fn discover_lenient(start: &Path) -> Result<(Book, Option<Problem>)> {
+        let root = Book::find_root(start)?;
+        match Book::open(&root) {
+            Ok(book) => Ok((book, None)),
+            Err(err) if err.kind == ErrorKind::InvalidFile && err.message.contains(CONFIG_FILE) => {
+                let text = fs::read_to_string(root.join(CONFIG_FILE)).unwrap_or_default();
+                let (line, column, message) =
+                    Config::parse(&text)
+                        .err()
+                        .unwrap_or((1, 1, err.message.clone()));
+                let book = Book {
+                    canonical_root: fs::canonicalize(&root)
+                        .map_err(|e| Error::io("open folder", &root, &e))?,
+                    root,
+                    config: Config::default(),
+                    lock_wait: write::DEFAULT_LOCK_WAIT,
+                };
+                book.check_customers_dir()?;
+                let problem = Problem::at(
+                    CONFIG_FILE,
+                    line,
+                    column,
+                    format!("{message}; see docs/format.md"),
+                );
+                Ok((book, Some(problem)))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The nearest folder at or above `start` that holds `crm.toml`.
+    pub fn find_root(start: &Path) -> Result<PathBuf> {
         let start_abs = fs::canonicalize(start).map_err(|e| Error::io("open folder", start, &e))?;
         let mut dir = Some(start_abs.as_path());
         while let Some(candidate) = dir {
             if candidate.join(CONFIG_FILE).is_file() {
-                return Book::open(candidate);
+                return Ok(candidate.to_path_buf());
             }
             dir = candidate.parent();
         }
@@ -67,9 +104,11 @@ impl Book {
 
     /// Opens the book rooted at `root`, reading and checking its `crm.toml`.
     pub fn open(root: &Path) -> Result<Book> {
-        let canonical_root = fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
+        let canonical_root =
+            fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
         let config_path = root.join(CONFIG_FILE);
-        let text = fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
+        let text =
+            fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
         let config = Config::parse(&text).map_err(|(line, col, message)| {
             Error::invalid_file(format!("{}:{line}:{col}: {message}", config_path.display()))
                 .with_hint("fix crm.toml (see docs/format.md); `crm check` lists every problem")
@@ -160,9 +199,13 @@ impl Book {
         let ids: Vec<String> = scan::list_ids(self).unwrap_or_default();
         let hint = match read::closest(id.as_str(), &ids) {
             Some(best) => format!("did you mean `{best}`? (`crm list` shows every id)"),
-            None => format!("`crm add` creates a customer; `crm list` shows every id"),
+            None => "`crm add` creates a customer; `crm list` shows every id".to_string(),
         };
-        Error::new(ErrorKind::NotFound, format!("no customer `{id}` in this book")).with_hint(hint)
+        Error::new(
+            ErrorKind::NotFound,
+            format!("no customer `{id}` in this book"),
+        )
+        .with_hint(hint)
     }
 
     /// Takes the book's write lock.
@@ -191,8 +234,9 @@ impl Book {
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
         let text = yaml_text::new_customer_file(customer, "\n");
         // The reader must accept what the writer made, or nothing is written.
-        read::parse_customer(text.as_bytes(), &self.shown(&path), id)
-            .map_err(|p| Error::invalid_file(format!("internal error: crm made an unreadable file: {p}")))?;
+        read::parse_customer(text.as_bytes(), &self.shown(&path), id).map_err(|p| {
+            Error::invalid_file(format!("internal error: crm made an unreadable file: {p}"))
+        })?;
         lock.create(&path, text.as_bytes())?;
         Ok(path)
     }
@@ -232,8 +276,14 @@ impl Book {
         let path = self.customer_path(id);
         let shown = self.shown(&path);
         let mut text = loaded.text.clone();
-        let mut expected: serde_yaml::Value = serde_yaml::from_str(&loaded.text)
-            .map_err(|e| Error::invalid_file(format!("{shown}: {e}")))?;
+        let mut expected: serde_yaml::Value = serde_yaml::from_str(&loaded.text).map_err(|e| {
+            Error::invalid_file(format!(
+                "{shown}: crm cannot safely edit this file ({e}); nothing was written"
+            ))
+            .with_hint(
+                "remove the unusual YAML (anchors, deep nesting) by hand, then run `crm check`",
+            )
+        })?;
         for interaction in interactions.iter() {
             let fields = yaml_text::interaction_fields(interaction);
             text = edit::append_to_list(&text, "interactions", &fields).map_err(|edit::AppendError::UnusualLayout(line)| {
@@ -242,12 +292,18 @@ impl Book {
                 ))
                 .with_hint("write the list as block entries (`- date: ...` lines), then run the command again")
             })?;
-            let entry: serde_yaml::Value = serde_yaml::from_str(&fields.join("\n"))
-                .map_err(|e| Error::invalid_file(format!("internal error: crm rendered an unreadable entry: {e}")))?;
+            let entry: serde_yaml::Value =
+                serde_yaml::from_str(&fields.join("\n")).map_err(|e| {
+                    Error::invalid_file(format!(
+                        "internal error: crm rendered an unreadable entry: {e}"
+                    ))
+                })?;
             push_entry(&mut expected, entry);
         }
         let written: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-            Error::invalid_file(format!("{shown}: appending would break the file ({e}); nothing was written"))
+            Error::invalid_file(format!(
+                "{shown}: appending would break the file ({e}); nothing was written"
+            ))
         })?;
         if written != expected {
             return Err(Error::invalid_file(format!(

@@ -17,6 +17,9 @@ use super::edit;
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// Deepest `[`/`{` nesting crm parses; real customer files stay below 5.
 pub const MAX_FLOW_DEPTH: usize = 64;
+/// Most YAML aliases (`*name`) a customer file may use; real ones use none. Caps the
+/// "billion laughs" expansion before any parser sees the text.
+pub const MAX_ALIASES: usize = 64;
 
 /// A problem with a file, located for `path:line:col: message` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +48,11 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
     }
 }
 
@@ -80,8 +87,11 @@ pub fn read_guarded(path: &Path, shown: &str, canonical_root: &Path) -> Result<V
     let fail = |message: String| Problem::at(shown, 1, 1, message);
     let link = fs::symlink_metadata(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
     if link.file_type().is_symlink() {
-        let target = fs::canonicalize(path)
-            .map_err(|e| fail(format!("is a symlink that cannot be followed ({e}); remove it")))?;
+        let target = fs::canonicalize(path).map_err(|e| {
+            fail(format!(
+                "is a symlink that cannot be followed ({e}); remove it"
+            ))
+        })?;
         if !target.starts_with(canonical_root) {
             return Err(fail(format!(
                 "is a symlink to `{}`, outside the book; crm does not follow links out of the book (copy the file in instead)",
@@ -167,10 +177,16 @@ fn parse_text(text: &str, shown: &str, id: &CustomerId) -> Result<Customer, Prob
         ));
     }
     precheck(text, shown)?;
-    let mut customer: Customer = serde_yaml::from_str(text).map_err(|e| yaml_problem(&e, text, shown))?;
+    let mut customer: Customer =
+        serde_yaml::from_str(text).map_err(|e| yaml_problem(&e, text, shown))?;
     if customer.name.trim().is_empty() {
         let (line, col) = edit::locate(text, "interactions", None, "name").unwrap_or((1, 1));
-        return Err(Problem::at(shown, line, col, "`name` is empty; every customer needs a name"));
+        return Err(Problem::at(
+            shown,
+            line,
+            col,
+            "`name` is empty; every customer needs a name",
+        ));
     }
     customer.id = id.clone();
     Ok(customer)
@@ -180,13 +196,35 @@ fn parse_text(text: &str, shown: &str, id: &CustomerId) -> Result<Customer, Prob
 /// message about git) and nesting deep enough to make parsing slow.
 fn precheck(text: &str, shown: &str) -> Result<(), Problem> {
     for (n, line) in text.lines().enumerate() {
-        if line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "=======" {
+        if line.starts_with("<<<<<<<")
+            || line.starts_with(">>>>>>>")
+            || line.trim_end() == "======="
+        {
             return Err(Problem::at(
                 shown,
                 n + 1,
                 1,
                 "unresolved git merge conflict; keep the lines you want, delete the <<<<<<< ======= >>>>>>> markers, then run `crm check`",
             ));
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut aliases = 0usize;
+    for (offset, pair) in bytes.windows(2).enumerate() {
+        let starts_alias = pair[0] == b'*' && (pair[1].is_ascii_alphanumeric() || pair[1] == b'_');
+        let after_separator =
+            offset == 0 || matches!(bytes[offset - 1], b' ' | b'[' | b'{' | b',' | b'\n' | b'\t');
+        if starts_alias && after_separator {
+            aliases += 1;
+            if aliases > MAX_ALIASES {
+                let (line, col) = super::config::line_col(text, offset);
+                return Err(Problem::at(
+                    shown,
+                    line,
+                    col,
+                    format!("uses more than {MAX_ALIASES} YAML aliases (`*name`); crm refuses such input, which can expand without bound (an alias bomb)"),
+                ));
+            }
         }
     }
     let mut depth = 0usize;
@@ -212,17 +250,16 @@ fn precheck(text: &str, shown: &str) -> Result<(), Problem> {
 }
 
 fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
-    let (line, column) = err
-        .location()
-        .map_or((1, 1), |l| (l.line(), l.column()));
+    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
     let mut message = err.to_string();
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
+    let (line, column) = duplicate_position(&message, text).unwrap_or((line, column));
     let line_text = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
     if line_text.contains('\t') && message.contains("cannot start any token") {
         message = "a tab is used for indentation; YAML indents with spaces only".to_string();
-    } else if message.contains("duplicate entry") {
+    } else if message.contains("duplicate entry") || message.contains("duplicate field") {
         message.push_str("; keep one of the two and delete the other");
     } else if message.contains("repetition limit") || message.contains("recursion limit") {
         message = format!("{message}; the file expands too much (an alias bomb?) and was refused");
@@ -234,9 +271,36 @@ fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
     Problem::at(shown, line, column, message)
 }
 
+/// For "duplicate field `x`" at the top level, the position of the second `x:`.
+fn duplicate_position(message: &str, text: &str) -> Option<(usize, usize)> {
+    let key = message
+        .split("duplicate field `")
+        .nth(1)?
+        .split('`')
+        .next()?;
+    let mut seen = 0;
+    for (n, line) in text.lines().enumerate() {
+        if line
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        {
+            seen += 1;
+            if seen == 2 {
+                return Some((n + 1, 1));
+            }
+        }
+    }
+    None
+}
+
 /// Semantic checks that the parser does not make (kinds, amounts, ratings), located in
 /// the text. `known` says which kinds the book accepts.
-pub fn validate(loaded: &Loaded, shown: &str, known: &dyn Fn(&str) -> bool, all_kinds: &[String]) -> Vec<Problem> {
+pub fn validate(
+    loaded: &Loaded,
+    shown: &str,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (index, item) in loaded.customer.interactions.iter().enumerate() {
         for (field, mut message) in interaction::validate(item, known) {

@@ -33,8 +33,13 @@ pub fn entries(book: &Book) -> Result<Vec<Entry>> {
         return Err(Error::io("list", &dir, &e));
     }
     let mut entries = Vec::new();
-    for item in walkdir::WalkDir::new(&dir).min_depth(1).max_depth(1).sort_by_file_name() {
-        let item = item.map_err(|e| Error::invalid_file(format!("cannot list `{}`: {e}", dir.display())))?;
+    for item in walkdir::WalkDir::new(&dir)
+        .min_depth(1)
+        .max_depth(1)
+        .sort_by_file_name()
+    {
+        let item =
+            item.map_err(|e| Error::invalid_file(format!("cannot list `{}`: {e}", dir.display())))?;
         let name = item.file_name().to_string_lossy().into_owned();
         let Some(stem) = name.strip_suffix(&format!(".{EXTENSION}")) else {
             continue;
@@ -48,7 +53,10 @@ pub fn entries(book: &Book) -> Result<Vec<Entry>> {
                 &book.shown(&path),
                 1,
                 1,
-                format!("the file name is not a valid id: {}; rename the file", e.message),
+                format!(
+                    "the file name is not a valid id: {}; rename the file",
+                    e.message
+                ),
             )
         });
         entries.push(Entry { path, id });

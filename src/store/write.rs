@@ -64,7 +64,9 @@ pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
                         wait.as_secs()
                     ),
                 )
-                .with_hint("try again when it has finished; set CRM_LOCK_TIMEOUT=SECONDS to wait longer"))
+                .with_hint(
+                    "try again when it has finished; set CRM_LOCK_TIMEOUT=SECONDS to wait longer",
+                ))
             }
             Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, &e)),
         }
@@ -77,7 +79,10 @@ impl WriteLock {
         let temp = self.write_temp(path, contents, None)?;
         temp.persist_noclobber(path).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::new(ErrorKind::AlreadyExists, format!("`{}` already exists", path.display()))
+                Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("`{}` already exists", path.display()),
+                )
             } else {
                 Error::io("create", path, &e.error)
             }
@@ -91,13 +96,17 @@ impl WriteLock {
         if current != expected {
             return Err(Error::new(
                 ErrorKind::Conflict,
-                format!("`{}` changed while crm was working on it; nothing was written", path.display()),
+                format!(
+                    "`{}` changed while crm was working on it; nothing was written",
+                    path.display()
+                ),
             )
             .with_hint("run the command again: it will start from the file as it is now"));
         }
         let permissions = fs::metadata(path).ok().map(|m| m.permissions());
         let temp = self.write_temp(path, contents, permissions)?;
-        temp.persist(path).map_err(|e| Error::io("replace", path, &e.error))?;
+        temp.persist(path)
+            .map_err(|e| Error::io("replace", path, &e.error))?;
         self.finish(path)
     }
 
@@ -144,7 +153,9 @@ impl WriteLock {
 /// Deletes temp files a killed writer left behind. Only called under the lock, so no
 /// live writer can own them.
 fn remove_leftover_temps(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let _ = fs::remove_file(entry.path());
     }

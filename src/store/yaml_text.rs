@@ -35,8 +35,23 @@ fn is_safe_plain(text: &str) -> bool {
             c.is_control()
                 || matches!(
                     c,
-                    ':' | '#' | ',' | '[' | ']' | '{' | '}' | '"' | '\'' | '\\' | '|' | '>'
-                        | '&' | '*' | '!' | '%' | '`' | '\u{feff}'
+                    ':' | '#'
+                        | ','
+                        | '['
+                        | ']'
+                        | '{'
+                        | '}'
+                        | '"'
+                        | '\''
+                        | '\\'
+                        | '|'
+                        | '>'
+                        | '&'
+                        | '*'
+                        | '!'
+                        | '%'
+                        | '`'
+                        | '\u{feff}'
                 )
         })
         && !AMBIGUOUS_WORDS.contains(&text.to_ascii_lowercase().as_str())
@@ -151,19 +166,48 @@ mod tests {
     #[test]
     fn quotes_what_yaml_1_1_would_misread() {
         for risky in [
-            "no", "NO", "yes", "On", "0123", "12:30", "1e3", "", " padded", "- dash",
-            "a: b", "#tag", "[x]", "~", "null", "+44 20", "2025-01-01", "it's",
+            "no",
+            "NO",
+            "yes",
+            "On",
+            "0123",
+            "12:30",
+            "1e3",
+            "",
+            " padded",
+            "- dash",
+            "a: b",
+            "#tag",
+            "[x]",
+            "~",
+            "null",
+            "+44 20",
+            "2025-01-01",
+            "it's",
         ] {
             assert!(scalar(risky).starts_with('"'), "{risky:?} must be quoted");
         }
-        for plain in ["Ada Lovelace", "ada@example.com", "oat flat white", "Zoë", "Model B"] {
+        for plain in [
+            "Ada Lovelace",
+            "ada@example.com",
+            "oat flat white",
+            "Zoë",
+            "Model B",
+        ] {
             assert_eq!(scalar(plain), plain);
         }
     }
 
     #[test]
     fn quoted_scalars_read_back_as_the_same_string() {
-        for text in ["no", "0123", "line\nbreak", "tab\there", "quote \" and \\", "\u{7}"] {
+        for text in [
+            "no",
+            "0123",
+            "line\nbreak",
+            "tab\there",
+            "quote \" and \\",
+            "\u{7}",
+        ] {
             let yaml = format!("k: {}\n", scalar(text));
             let value: std::collections::BTreeMap<String, String> =
                 serde_yaml::from_str(&yaml).unwrap();

@@ -92,14 +92,20 @@ pub fn crm_command() -> Command {
         .env("GIT_COMMITTER_NAME", "Test Person")
         .env("GIT_COMMITTER_EMAIL", "test@example.com")
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", std::env::temp_dir().join("crm-test-home-without-gitconfig"))
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("crm-test-home-without-gitconfig"));
+        .env(
+            "HOME",
+            std::env::temp_dir().join("crm-test-home-without-gitconfig"),
+        )
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("crm-test-home-without-gitconfig"),
+        );
     cmd
 }
 
 /// Standard output of a successful run, as text.
-pub fn stdout_of(cmd: &mut Command) -> String {
-    let output = cmd.output().expect("run crm");
+pub fn stdout_of(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
+    let output = cmd.borrow_mut().output().expect("run crm");
     assert!(
         output.status.success(),
         "crm failed with {:?}\nstdout: {}\nstderr: {}",

@@ -1,0 +1,149 @@
+//! `crm log ID KIND [SUMMARY]`: append one interaction to a customer's file (lossless,
+//! atomic; no other file is read or written).
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::domain::id::CustomerId;
+use crate::domain::interaction::{Interaction, Kind, SYSTEM_KINDS};
+use crate::domain::money::Money;
+use crate::error::{Error, Result, EXIT_OK};
+use crate::store::{read, Book};
+
+/// Arguments of `crm log`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The customer's id.
+    pub id: String,
+    /// What happened: call, email, meeting, message, note, purchase, refund, complaint,
+    /// feedback, or a kind added in crm.toml.
+    pub kind: String,
+    /// A line about it.
+    pub summary: Option<String>,
+    /// When it happened (default: today). YYYY-MM-DD, yesterday, -2d, friday, ...
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+    pub date: Option<String>,
+    /// Money involved; required for purchase and refund (e.g. 129.00).
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
+    pub amount: Option<String>,
+    /// What was bought or refunded; repeat for several.
+    #[arg(long = "item", value_name = "NAME")]
+    pub items: Vec<String>,
+    /// Satisfaction from 1 to 5 (feedback only).
+    #[arg(long, value_name = "1-5")]
+    pub rating: Option<String>,
+    /// How it happened (phone, shop, web, ...).
+    #[arg(long, value_name = "CHANNEL")]
+    pub channel: Option<String>,
+    /// Promise a follow-up on this date (YYYY-MM-DD, +3d, +2w, friday, ...).
+    #[arg(long = "follow-up", value_name = "WHEN", allow_hyphen_values = true)]
+    pub follow_up: Option<String>,
+}
+
+/// Runs `crm log`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let id = CustomerId::parse(&args.id)?;
+    let interaction = build(ctx, &book, args)?;
+    let mut lock = book.lock()?;
+    book.append_interaction(&mut lock, &id, &interaction)?;
+    let message = format!("log {} with {id}", interaction.kind);
+    super::finish_write(ctx, &book, lock, &message)?;
+    writeln!(
+        out,
+        "logged {} with {id} on {}",
+        interaction.kind, interaction.date
+    )?;
+    Ok(EXIT_OK)
+}
+
+/// The kind named `name`, if this book knows it; otherwise a usage error suggesting the
+/// closest known kind.
+pub fn known_kind(book: &Book, name: &str) -> Result<Kind> {
+    let lower = name.trim().to_ascii_lowercase();
+    if book.config.knows_kind(&lower) {
+        return Ok(Kind::from_name(&lower));
+    }
+    let kinds = book.config.all_kinds();
+    let hint = match read::closest(&lower, &kinds) {
+        Some(best) => format!("did you mean `{best}`? Kinds: {}", kinds.join(", ")),
+        None => format!(
+            "kinds: {}; add your own under [interactions] kinds in crm.toml",
+            kinds.join(", ")
+        ),
+    };
+    Err(Error::usage(format!("unknown interaction kind {name:?}")).with_hint(hint))
+}
+
+fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
+    let kind = known_kind(book, &args.kind)?;
+    if SYSTEM_KINDS.contains(&kind.name()) {
+        return Err(
+            Error::usage(format!("`{kind}` entries are written by `crm {kind}`"))
+                .with_hint(format!("run `crm {kind} {} ...`", args.id)),
+        );
+    }
+    let date = match &args.date {
+        Some(text) => ctx.date("--date", text)?,
+        None => ctx.today,
+    };
+    let mut interaction = Interaction::new(date, kind.clone());
+    interaction.summary = clean(args.summary.as_deref());
+    interaction.channel = clean(args.channel.as_deref());
+    interaction.follow_up = args
+        .follow_up
+        .as_deref()
+        .map(|w| ctx.date("--follow-up", w))
+        .transpose()?;
+    match (&args.amount, kind.needs_amount()) {
+        (Some(text), true) => {
+            let amount = Money::parse(text).map_err(|m| Error::usage(format!("--amount: {m}")))?;
+            if amount.is_negative() {
+                return Err(Error::usage("--amount is negative")
+                    .with_hint("amounts are never negative; log money paid back as a `refund`"));
+            }
+            interaction.amount = Some(amount);
+        }
+        (None, true) => {
+            return Err(Error::usage(format!("a {kind} needs --amount"))
+                .with_hint(format!("e.g. crm log {} {kind} --amount 129.00", args.id)))
+        }
+        (Some(_), false) => {
+            return Err(Error::usage(format!(
+                "--amount belongs to a purchase or refund, not a {kind}"
+            )))
+        }
+        (None, false) => {}
+    }
+    if !args.items.is_empty() {
+        if !kind.needs_amount() {
+            return Err(Error::usage(format!(
+                "--item belongs to a purchase or refund, not a {kind}"
+            )));
+        }
+        interaction.items = args.items.iter().filter_map(|i| clean(Some(i))).collect();
+    }
+    if let Some(text) = &args.rating {
+        if kind != Kind::Feedback {
+            return Err(
+                Error::usage(format!("--rating belongs to feedback, not a {kind}"))
+                    .with_hint(format!("crm log {} feedback --rating {text}", args.id)),
+            );
+        }
+        match text.trim().parse::<u8>() {
+            Ok(r) if (1..=5).contains(&r) => interaction.rating = Some(r),
+            _ => {
+                return Err(Error::usage(format!(
+                    "--rating {text:?} is not a whole number from 1 to 5"
+                )))
+            }
+        }
+    }
+    Ok(interaction)
+}
+
+fn clean(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}

@@ -1,0 +1,105 @@
+//! `crm stale [SINCE]`: customers not contacted for that long, longest first — the
+//! people a cadence would have caught if one had been set.
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::domain::agenda;
+use crate::domain::date::Cadence;
+use crate::error::{Error, Result};
+use crate::render::{self, describe, Format, Table};
+use crate::store::scan;
+
+/// Arguments of `crm stale`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How long without contact counts as stale (30d, 12w, 3m, 1y).
+    #[arg(default_value = "90d", value_name = "SINCE")]
+    pub since: String,
+    /// Only customers with this tag; repeat to require several.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Exit with 1 when any customer is stale.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Output format (default: table).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    id: &'a str,
+    name: &'a str,
+    last_contact: Option<NaiveDate>,
+    days_since_contact: Option<i64>,
+    phone: Option<&'a str>,
+    email: Option<&'a str>,
+    last_interaction: Option<String>,
+}
+
+/// Runs `crm stale`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let span = Cadence::parse(&args.since).map_err(|m| Error::usage(format!("SINCE: {m}")))?;
+    let cutoff = span.shift(ctx.today, -1).unwrap_or(NaiveDate::MIN);
+    let scan = scan::summaries(&book)?;
+    let customers = super::with_tags(&scan.items, &args.tags);
+    let rows: Vec<Row> = agenda::stale(&customers, cutoff)
+        .into_iter()
+        .map(|(c, last)| Row {
+            id: &c.id,
+            name: &c.name,
+            last_contact: last,
+            days_since_contact: last.map(|l| (ctx.today - l).num_days()),
+            phone: c.phone.as_deref(),
+            email: c.email.as_deref(),
+            last_interaction: c.last_interaction.as_ref().map(describe::brief),
+        })
+        .collect();
+    match args.format {
+        Format::Json => render::write_json(out, &rows)?,
+        Format::Table if rows.is_empty() => {}
+        Format::Csv | Format::Table => {
+            let missing = if args.format == Format::Csv {
+                render::or_empty::<String>
+            } else {
+                render::or_dash::<String>
+            };
+            let mut table = Table::new(&[
+                "id",
+                "name",
+                "last_contact",
+                "days",
+                "phone",
+                "email",
+                "last_interaction",
+            ]);
+            for row in &rows {
+                table.push(vec![
+                    row.id.to_string(),
+                    row.name.to_string(),
+                    row.last_contact
+                        .map_or_else(|| "never".to_string(), |d| d.to_string()),
+                    missing(row.days_since_contact.map(|d| d.to_string())),
+                    missing(row.phone.map(str::to_string)),
+                    missing(row.email.map(str::to_string)),
+                    missing(row.last_interaction.clone()),
+                ]);
+            }
+            if args.format == Format::Csv {
+                table.write_csv(out)?;
+            } else {
+                table.write_text(out, ctx.stdout_is_tty, ctx.color)?;
+            }
+        }
+    }
+    Ok(super::listing_exit_code(
+        &scan.problems,
+        args.exit_code,
+        !rows.is_empty(),
+    ))
+}
