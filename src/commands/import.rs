@@ -18,7 +18,7 @@ use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::money::Money;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::store::yaml_text::NewCustomer;
-use crate::store::Book;
+use crate::store::{BatchEntry, Book, WriteLock};
 
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
@@ -482,23 +482,15 @@ fn interactions(
         return Ok(EXIT_OK);
     }
 
-    let mut progress = Progress::new(batches.len());
-    for (done, (id, batch)) in batches.iter().enumerate() {
-        let result = match &batch.new {
-            Some(new) => book.create_customer(&mut lock, id, new).map(|_| ()),
-            None => Ok(()),
-        }
-        .and_then(|()| {
-            book.append_interactions(&mut lock, id, &batch.interactions)
-                .map(|_| ())
-        });
-        if let Err(err) = result {
-            progress.finish();
-            return Err(partial(err, done, batches.len()));
-        }
-        progress.tick(done + 1);
-    }
-    progress.finish();
+    let entries: Vec<BatchEntry> = batches
+        .iter()
+        .map(|(id, batch)| BatchEntry {
+            id,
+            new: batch.new.as_ref(),
+            interactions: &batch.interactions,
+        })
+        .collect();
+    write(&book, &mut lock, &entries)?;
     let message = format!(
         "import {written} {what}{} from {}",
         plural(written),
@@ -572,15 +564,15 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
         writeln!(out, "{summary}")?;
         return Ok(EXIT_OK);
     }
-    let mut progress = Progress::new(fresh.len());
-    for (done, (_, id, customer)) in fresh.iter().enumerate() {
-        if let Err(err) = book.create_customer(&mut lock, id, customer) {
-            progress.finish();
-            return Err(partial(err, done, fresh.len()));
-        }
-        progress.tick(done + 1);
-    }
-    progress.finish();
+    let entries: Vec<BatchEntry> = fresh
+        .iter()
+        .map(|(_, id, customer)| BatchEntry {
+            id,
+            new: Some(customer),
+            interactions: &[],
+        })
+        .collect();
+    write(&book, &mut lock, &entries)?;
     let message = format!(
         "import {} customer{} from {}",
         fresh.len(),
@@ -629,12 +621,20 @@ fn customer_row(
     Ok((id, customer))
 }
 
+/// Writes every customer file of the import once, with a progress bar on a terminal.
+fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry]) -> Result<()> {
+    let mut progress = Progress::new(entries.len());
+    let result = book.write_batch(lock, entries, &mut |done| progress.tick(done));
+    progress.finish();
+    result.map_err(|err| partial(err, lock.written().len(), entries.len()))
+}
+
 /// A write failed part-way: say exactly how far the import got.
 fn partial(mut err: Error, done: usize, total: usize) -> Error {
     if done > 0 {
         err.message = format!(
             "{}; {done} of {total} customer files had been written before this",
-            err.message
+            err.message.replace("; nothing was written", "")
         );
         err.hint = Some(
             "fix the problem and run the same import again: rows already written are skipped"
