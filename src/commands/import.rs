@@ -702,3 +702,39 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purchase(date: &str, amount: &str) -> Interaction {
+        let mut i = Interaction::new(
+            NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+            Kind::Purchase,
+        );
+        i.amount = Some(Money::parse(amount).unwrap());
+        i
+    }
+
+    /// Markers are stored in people's files: if this value changes, re-importing a file
+    /// imported with an older crm would double its data.
+    #[test]
+    fn marker_is_stable_across_versions() {
+        let ada = CustomerId::parse("ada").unwrap();
+        assert_eq!(
+            marker(&ada, &purchase("2025-01-10", "20.00"), 1),
+            "3ed87729bf726bf9-1"
+        );
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn marker_tells_copies_and_amounts_apart_but_not_spellings() {
+        let ada = CustomerId::parse("ada").unwrap();
+        let one = marker(&ada, &purchase("2025-01-10", "20.00"), 1);
+        assert_ne!(one, marker(&ada, &purchase("2025-01-10", "20.00"), 2));
+        assert_ne!(one, marker(&ada, &purchase("2025-01-10", "20.01"), 1));
+        assert_eq!(one, marker(&ada, &purchase("2025-01-10", "20"), 1));
+    }
+}
