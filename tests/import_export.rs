@@ -279,3 +279,37 @@ fn export_then_import_into_an_empty_book_gives_the_same_stats() {
         customers
     );
 }
+
+#[test]
+fn a_file_crm_cannot_append_to_stops_the_import_before_anything_is_written() {
+    let book = TempBook::new();
+    book.customer(
+        "bob",
+        "name: Bob\ninteractions: [{date: 2025-01-01, kind: note}]\n",
+    );
+    book.write(
+        "b.csv",
+        "customer,date,amount\nzed,2025-01-10,20.00\nbob,2025-01-11,5\n",
+    );
+    book.crm(&["import", "purchases", "b.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("customers/bob.yaml:2:1"));
+    assert_eq!(customer_files(&book), ["bob.yaml"]);
+}
+
+#[test]
+fn an_unreadable_customer_file_is_reported_against_the_row() {
+    let book = TempBook::new();
+    book.customer("bob", "name: [unclosed\n");
+    book.write(
+        "b.csv",
+        "customer,date,amount\nzed,2025-01-10,20.00\nbob,2025-01-11,5\n",
+    );
+    book.crm(&["import", "purchases", "b.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("b.csv:3: customer `bob`: customers/bob.yaml"))
+        .stderr(contains("nothing was imported"));
+    assert_eq!(customer_files(&book), ["bob.yaml"]);
+}
