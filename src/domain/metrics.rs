@@ -181,33 +181,52 @@ pub fn report(customers: &[&[Event]], options: &Options) -> Report {
         .map(|events| activity(events, options.kind, &index))
         .collect();
 
+    // One pass over each customer's active periods and one over all events, so the
+    // cost grows with the data, not with periods × customers.
+    let slots = all.len();
+    let (mut active, mut new, mut returning, mut repeaters) = (
+        vec![0; slots],
+        vec![0; slots],
+        vec![0; slots],
+        vec![0; slots],
+    );
+    for a in &activities {
+        for (&i, &(_, days)) in &a.by_period {
+            active[i] += 1;
+            repeaters[i] += usize::from(days >= 2);
+            if i > 0 && a.by_period.contains_key(&(i - 1)) {
+                returning[i] += 1;
+            }
+        }
+        let first = a
+            .first_purchase
+            .map(|d| Period::containing(options.kind, d));
+        if let Some(&i) = first.and_then(|p| index.get(&p)) {
+            new[i] += 1;
+        }
+    }
+    let mut sums: Vec<Sums> = (0..slots).map(|_| Sums::default()).collect();
+    for event in customers.iter().flat_map(|events| events.iter()) {
+        if let Some(&i) = index.get(&Period::containing(options.kind, event.date)) {
+            sums[i].add(event);
+        }
+    }
     let mut rows = Vec::with_capacity(shown.len());
     for (offset, period) in shown.iter().enumerate() {
         let i = offset + 1;
-        let (mut active, mut new, mut returning, mut previous, mut repeaters) = (0, 0, 0, 0, 0);
-        for a in &activities {
-            let now = a.by_period.get(&i);
-            let before = a.by_period.contains_key(&(i - 1));
-            previous += usize::from(before);
-            if let Some(&(_, days)) = now {
-                active += 1;
-                new += usize::from(a.first_purchase.is_some_and(|d| period.contains(d)));
-                returning += usize::from(before);
-                repeaters += usize::from(days >= 2);
-            }
-        }
-        let sums = sums(customers, period.start, period.end());
+        let previous = active[i - 1];
+        let sums = &sums[i];
         rows.push(PeriodStats {
             period: period.label(),
             start: period.start,
             end: period.end(),
-            active,
-            new,
-            returning,
-            retention_rate: ratio(active - new, previous),
-            returning_rate: ratio(returning, previous),
-            churn_rate: ratio(previous - returning, previous),
-            repeat_purchase_rate: ratio(repeaters, active),
+            active: active[i],
+            new: new[i],
+            returning: returning[i],
+            retention_rate: ratio(active[i] - new[i], previous),
+            returning_rate: ratio(returning[i], previous),
+            churn_rate: ratio(previous - returning[i], previous),
+            repeat_purchase_rate: ratio(repeaters[i], active[i]),
             orders: sums.orders,
             revenue: sums.revenue,
             ratings: sums.ratings,
@@ -259,6 +278,24 @@ struct Sums {
 }
 
 impl Sums {
+    /// Counts one event (orders, money, ratings, complaints; not the per-customer
+    /// figures, which need all of a customer's events).
+    fn add(&mut self, event: &Event) {
+        match event.kind {
+            EventKind::Purchase => {
+                self.orders += 1;
+                self.revenue += Money::from_cents(event.cents);
+            }
+            EventKind::Refund => self.revenue += -Money::from_cents(event.cents),
+            EventKind::Rating => {
+                self.ratings += 1;
+                self.rating_total += u64::from(event.rating);
+                self.satisfied += usize::from(event.rating >= 4);
+            }
+            EventKind::Complaint => self.complaints += 1,
+        }
+    }
+
     fn average_rating(&self) -> Option<f64> {
         (self.ratings > 0).then(|| self.rating_total as f64 / self.ratings as f64)
     }
@@ -270,24 +307,14 @@ fn sums(customers: &[&[Event]], from: NaiveDate, to: NaiveDate) -> Sums {
         let mut days: Vec<NaiveDate> = Vec::new();
         let mut orders = 0;
         for event in events.iter().filter(|e| from <= e.date && e.date <= to) {
-            match event.kind {
-                EventKind::Purchase => {
-                    orders += 1;
-                    days.push(event.date);
-                    sums.revenue += Money::from_cents(event.cents);
-                }
-                EventKind::Refund => sums.revenue += -Money::from_cents(event.cents),
-                EventKind::Rating => {
-                    sums.ratings += 1;
-                    sums.rating_total += u64::from(event.rating);
-                    sums.satisfied += usize::from(event.rating >= 4);
-                }
-                EventKind::Complaint => sums.complaints += 1,
+            if event.kind == EventKind::Purchase {
+                orders += 1;
+                days.push(event.date);
             }
+            sums.add(event);
         }
         days.sort_unstable();
         days.dedup();
-        sums.orders += orders;
         sums.purchasing += usize::from(orders > 0);
         sums.repeat_by_day += usize::from(days.len() >= 2);
         sums.repeat_by_order += usize::from(orders >= 2);
@@ -338,37 +365,40 @@ pub fn cohorts(customers: &[&[Event]], options: &Options) -> Vec<Cohort> {
         .iter()
         .map(|events| activity(events, options.kind, &index))
         .collect();
-    let mut result = Vec::new();
-    for (c, period) in shown.iter().enumerate() {
-        let members: Vec<&Activity> = activities
-            .iter()
-            .filter(|a| a.first_purchase.is_some_and(|d| period.contains(d)))
-            .collect();
-        let cells = shown
-            .iter()
-            .enumerate()
-            .skip(c + 1)
-            .map(|(later, p)| {
-                let active = members
-                    .iter()
-                    .filter(|a| a.by_period.contains_key(&later))
-                    .count();
-                CohortCell {
-                    period: p.label(),
-                    offset: later - c,
-                    active,
-                    rate: ratio(active, members.len()),
-                }
-            })
-            .collect();
-        result.push(Cohort {
+    // size[c] = members of cohort c; active[c][k] = members buying in period c + k.
+    let mut size = vec![0usize; shown.len()];
+    let mut active: Vec<Vec<usize>> = (0..shown.len()).map(|c| vec![0; shown.len() - c]).collect();
+    for a in &activities {
+        let first = a
+            .first_purchase
+            .map(|d| Period::containing(options.kind, d));
+        let Some(&c) = first.and_then(|p| index.get(&p)) else {
+            continue;
+        };
+        size[c] += 1;
+        for &later in a.by_period.keys() {
+            if later > c {
+                active[c][later - c] += 1;
+            }
+        }
+    }
+    shown
+        .iter()
+        .enumerate()
+        .map(|(c, period)| Cohort {
             cohort: period.label(),
             start: period.start,
-            customers: members.len(),
-            periods: cells,
-        });
-    }
-    result
+            customers: size[c],
+            periods: (1..shown.len() - c)
+                .map(|offset| CohortCell {
+                    period: shown[c + offset].label(),
+                    offset,
+                    active: active[c][offset],
+                    rate: ratio(active[c][offset], size[c]),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
