@@ -396,67 +396,11 @@ fn interactions(
     }
     problems.check()?;
 
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
-    let mut by_customer: BTreeMap<CustomerId, Vec<Row>> = BTreeMap::new();
-    for mut row in rows {
-        let base = marker(&row.customer, &row.interaction, 0);
-        let count = occurrences.entry(base).or_default();
-        *count += 1;
-        row.interaction.import = Some(marker(&row.customer, &row.interaction, *count));
-        by_customer
-            .entry(row.customer.clone())
-            .or_default()
-            .push(row);
-    }
-
+    let by_customer = with_markers(rows);
     // Lock before reading what is in the book, so two imports cannot both decide a
     // row is new.
     let mut lock = book.lock()?;
-    let mut batches: Vec<(CustomerId, Batch)> = Vec::new();
-    for (id, rows) in by_customer {
-        let first_line = rows[0].line;
-        let new = if book.exists(&id) {
-            None
-        } else {
-            Some(NewCustomer {
-                name: rows[0].name.clone(),
-                email: rows.iter().find_map(|r| r.email.clone()),
-                since: rows.iter().map(|r| r.interaction.date).min(),
-                every: book.config.default_every().map_err(Error::usage)?,
-                ..NewCustomer::default()
-            })
-        };
-        let known: HashSet<String> = if new.is_none() {
-            match book.load(&id) {
-                Ok(loaded) => loaded
-                    .customer
-                    .interactions
-                    .into_iter()
-                    .filter_map(|i| i.import)
-                    .collect(),
-                Err(e) => {
-                    problems.add(first_line, format!("customer `{id}`: {}", e.message));
-                    continue;
-                }
-            }
-        } else {
-            HashSet::new()
-        };
-        let fresh: Vec<Interaction> = rows
-            .into_iter()
-            .map(|r| r.interaction)
-            .filter(|i| !i.import.as_ref().is_some_and(|m| known.contains(m)))
-            .collect();
-        if !fresh.is_empty() {
-            batches.push((
-                id,
-                Batch {
-                    new,
-                    interactions: fresh,
-                },
-            ));
-        }
-    }
+    let batches = plan(&book, by_customer, &mut problems)?;
     problems.check()?;
     let written: usize = batches.iter().map(|(_, b)| b.interactions.len()).sum();
     let skipped = records.len() - written;
@@ -499,6 +443,79 @@ fn interactions(
     super::finish_write(ctx, &book, lock, &message)?;
     writeln!(out, "{summary}")?;
     Ok(EXIT_OK)
+}
+
+/// Gives each row its import marker and groups the rows by customer.
+fn with_markers(rows: Vec<Row>) -> BTreeMap<CustomerId, Vec<Row>> {
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    let mut by_customer: BTreeMap<CustomerId, Vec<Row>> = BTreeMap::new();
+    for mut row in rows {
+        let count = occurrences
+            .entry(marker(&row.customer, &row.interaction, 0))
+            .or_default();
+        *count += 1;
+        row.interaction.import = Some(marker(&row.customer, &row.interaction, *count));
+        by_customer
+            .entry(row.customer.clone())
+            .or_default()
+            .push(row);
+    }
+    by_customer
+}
+
+/// Decides what to write for each customer: a new file for customers that do not
+/// exist, and only the rows whose marker is not already in the customer's file.
+/// Customer files that cannot be read are added to `problems`.
+fn plan(
+    book: &Book,
+    by_customer: BTreeMap<CustomerId, Vec<Row>>,
+    problems: &mut Problems,
+) -> Result<Vec<(CustomerId, Batch)>> {
+    let every = book.config.default_every().map_err(Error::usage)?;
+    let mut batches = Vec::new();
+    for (id, rows) in by_customer {
+        let (new, known) = if book.exists(&id) {
+            match book.load(&id) {
+                Ok(loaded) => {
+                    let known: HashSet<String> = loaded
+                        .customer
+                        .interactions
+                        .into_iter()
+                        .filter_map(|i| i.import)
+                        .collect();
+                    (None, known)
+                }
+                Err(e) => {
+                    problems.add(rows[0].line, format!("customer `{id}`: {}", e.message));
+                    continue;
+                }
+            }
+        } else {
+            let customer = NewCustomer {
+                name: rows[0].name.clone(),
+                email: rows.iter().find_map(|r| r.email.clone()),
+                since: rows.iter().map(|r| r.interaction.date).min(),
+                every,
+                ..NewCustomer::default()
+            };
+            (Some(customer), HashSet::new())
+        };
+        let fresh: Vec<Interaction> = rows
+            .into_iter()
+            .map(|r| r.interaction)
+            .filter(|i| !i.import.as_ref().is_some_and(|m| known.contains(m)))
+            .collect();
+        if !fresh.is_empty() {
+            batches.push((
+                id,
+                Batch {
+                    new,
+                    interactions: fresh,
+                },
+            ));
+        }
+    }
+    Ok(batches)
 }
 
 fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
