@@ -10,3 +10,4 @@ pub mod interaction;
 pub mod money;
 pub mod summary;
 pub mod period;
+pub mod change;
