@@ -3,9 +3,13 @@
 
 pub mod add;
 pub mod check;
+pub mod commit;
+pub mod history;
 pub mod init;
 pub mod list;
 pub mod show;
+pub mod status;
+pub mod undo;
 
 use std::io::Write;
 
@@ -25,6 +29,10 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Show(args) => show::run(ctx, &args, out),
         Command::List(args) => list::run(ctx, &args, out),
         Command::Check(args) => check::run(ctx, &args, out),
+        Command::Commit(args) => commit::run(ctx, &args, out),
+        Command::History(args) => history::run(ctx, &args, out),
+        Command::Undo(args) => undo::run(ctx, &args, out),
+        Command::Status(args) => status::run(ctx, &args, out),
     }
 }
 

@@ -290,6 +290,36 @@ impl BookRepo {
         Ok(Head::Branch { name, commit })
     }
 
+    /// Refuses to go on while git is in the middle of a merge, rebase, cherry-pick or
+    /// similar: a commit made then would not be the one the person is putting together.
+    pub fn ensure_no_operation(&self) -> Result<()> {
+        use git2::RepositoryState as S;
+        let what = match self.repo.state() {
+            S::Clean => return Ok(()),
+            S::Merge => "merge",
+            S::Revert | S::RevertSequence => "revert",
+            S::CherryPick | S::CherryPickSequence => "cherry-pick",
+            S::Bisect => "bisect",
+            S::Rebase | S::RebaseInteractive | S::RebaseMerge => "rebase",
+            S::ApplyMailbox | S::ApplyMailboxOrRebase => "`git am`",
+        };
+        Err(Error::new(
+            ErrorKind::Conflict,
+            format!("git is in the middle of a {what}; crm makes no commit until it is finished"),
+        )
+        .with_hint(
+            "finish or abort it with git (`git status` says how), then run the command again",
+        ))
+    }
+
+    /// Whether the book file `book_path` differs from the last commit (staged or not).
+    pub fn is_dirty(&self, book_path: &str) -> bool {
+        let path = self.to_repo_path(book_path);
+        self.repo
+            .status_file(Path::new(&path))
+            .is_ok_and(|s| s != git2::Status::CURRENT && !s.contains(git2::Status::IGNORED))
+    }
+
     /// The identity to commit as (see [`signature`]).
     pub fn signature(&self, config: &Config) -> Result<Signature<'static>> {
         signature(&self.repo, config)
@@ -311,6 +341,11 @@ impl BookRepo {
 /// The first seven hex digits of a commit id, as people quote them.
 pub fn short_id(oid: Oid) -> String {
     oid.to_string().chars().take(7).collect()
+}
+
+/// [`short_id`] of a commit id written out in full.
+pub fn short_id_str(id: &str) -> String {
+    id.chars().take(7).collect()
 }
 
 /// Whether `message` carries `trailer` as a line of its last paragraph.

@@ -79,11 +79,11 @@ impl BookRepo {
         let dirty: Vec<String> = paths
             .iter()
             .filter(|p| {
-                self.repo
-                    .status_file(std::path::Path::new(p.as_str()))
-                    .map_or(true, |s| {
-                        s != Status::CURRENT && !s.contains(Status::IGNORED)
-                    })
+                match self.repo.status_file(std::path::Path::new(p.as_str())) {
+                    Ok(s) => s != Status::CURRENT && !s.contains(Status::IGNORED),
+                    // Neither committed, staged nor on disk: nothing to overwrite.
+                    Err(e) => e.code() != git2::ErrorCode::NotFound,
+                }
             })
             .map(|p| self.shown_path(p))
             .collect();
