@@ -267,6 +267,28 @@ fn missing_identity_is_a_clear_error_and_crm_toml_can_supply_one() {
 }
 
 #[test]
+fn commit_flag_without_identity_says_the_file_was_written_but_not_committed() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+    let output = book
+        .crm(&["add", "Bob", "--commit"])
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("wrote `customers/bob.yaml` but did not commit it: no git identity"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("crm commit"), "{stderr}");
+    assert!(book.customer_path("bob").exists());
+    assert_eq!(commit_count(&repo), before);
+}
+
+#[test]
 fn git_config_identity_comes_before_crm_toml() {
     let book = TempBook::new();
     let repo = repo(&book);

@@ -70,9 +70,18 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
         )
         .with_hint("run `git init` in the book (or `crm init` for a new book), or leave out --commit")
     })?;
-    let sig = crate::git::signature(&repo, &book.config)?;
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    crate::git::commit_files(&repo, lock.written(), &full, &sig)?;
+    let committed = crate::git::signature(&repo, &book.config)
+        .and_then(|sig| crate::git::commit_files(&repo, lock.written(), &full, &sig));
+    let shown: Vec<String> = lock.written().iter().map(|p| book.shown(p)).collect();
     drop(lock);
-    Ok(())
+    // The files are written by now: say so, so nobody runs the command twice.
+    committed.map(|_| ()).map_err(|err| {
+        let hint = err.hint.clone().map_or(String::new(), |h| format!("{h}; then "));
+        Error::new(
+            err.kind,
+            format!("wrote `{}` but did not commit it: {}", shown.join("`, `"), err.message),
+        )
+        .with_hint(format!("{hint}run `crm commit` to commit it"))
+    })
 }
