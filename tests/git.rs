@@ -289,6 +289,21 @@ fn commit_flag_without_identity_says_the_file_was_written_but_not_committed() {
 }
 
 #[test]
+fn committer_comes_from_git_committer_variables_when_set() {
+    let book = TempBook::new();
+    book.customer("bob", "name: Bob\n");
+    book.crm(&["commit"])
+        .env("GIT_COMMITTER_NAME", "Robot")
+        .env("GIT_COMMITTER_EMAIL", "robot@example.com")
+        .assert()
+        .success();
+    let repo = repo(&book);
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.author().name(), Some("Test Person"));
+    assert_eq!(head.committer().name(), Some("Robot"));
+}
+
+#[test]
 fn git_config_identity_comes_before_crm_toml() {
     let book = TempBook::new();
     let repo = repo(&book);

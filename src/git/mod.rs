@@ -54,6 +54,19 @@ pub fn signature(repo: &Repository, config: &Config) -> Result<Signature<'static
     }
 }
 
+/// The committer for a commit by `author`: `GIT_COMMITTER_NAME`/`GIT_COMMITTER_EMAIL`
+/// when both are set (as git does), otherwise the author.
+fn committer(author: &Signature<'_>) -> Result<Signature<'static>> {
+    let from_env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
+    match (
+        from_env("GIT_COMMITTER_NAME"),
+        from_env("GIT_COMMITTER_EMAIL"),
+    ) {
+        (Some(name), Some(email)) => Ok(Signature::now(name.trim(), email.trim())?),
+        _ => Ok(author.to_owned()),
+    }
+}
+
 /// The path of `file` relative to the repository's work tree, with `/` separators.
 pub fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
     let workdir = workdir(repo)?;
@@ -145,7 +158,8 @@ fn commit_paths(
     }
     let tree = repo.find_tree(tree_id)?;
     let parents: Vec<&git2::Commit> = head_commit.iter().collect();
-    let oid = repo.commit(Some("HEAD"), sig, sig, message, &tree, &parents)?;
+    let committer = committer(sig)?;
+    let oid = repo.commit(Some("HEAD"), sig, &committer, message, &tree, &parents)?;
     repo_index.write()?;
     Ok(Some(oid))
 }

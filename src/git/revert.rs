@@ -99,7 +99,10 @@ impl BookRepo {
         }
         if !paths.is_empty() {
             let mut checkout = CheckoutBuilder::new();
-            checkout.force().update_index(true);
+            checkout
+                .force()
+                .update_index(true)
+                .disable_pathspec_match(true);
             for path in &paths {
                 checkout.path(path);
             }
@@ -117,9 +120,14 @@ impl BookRepo {
             "{new_summary}\n\nThis reverts commit {}.\n\n{trailer}\n",
             head.id()
         );
-        let oid = self
-            .repo
-            .commit(Some("HEAD"), sig, sig, &new_message, &target_tree, &[&head])?;
+        let oid = self.repo.commit(
+            Some("HEAD"),
+            sig,
+            &super::committer(sig)?,
+            &new_message,
+            &target_tree,
+            &[&head],
+        )?;
         Ok(Undone {
             reverted: head.id().to_string(),
             reverted_summary: summary,
