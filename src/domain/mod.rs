@@ -2,6 +2,7 @@
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
 pub mod agenda;
+pub mod change;
 pub mod customer;
 pub mod date;
 pub(crate) mod fields;
