@@ -86,4 +86,18 @@ pub enum Command {
     Stale(commands::stale::Args),
     /// Print a shell completion script (e.g. `crm completions bash > ~/.local/share/bash-completion/completions/crm`).
     Completions(commands::completions::Args),
+    /// Commit the book's changes (by crm or by hand), with a message from what changed.
+    Commit(commands::commit::Args),
+    /// The commits that changed one customer, newest first.
+    History(commands::history::Args),
+    /// Revert the last commit crm made, with a new commit.
+    Undo(commands::undo::Args),
+    /// What is uncommitted in the book, per customer, and which files do not parse.
+    Status(commands::status::Args),
+    /// Repeat purchases, retention, churn, revenue and satisfaction per period.
+    Stats(commands::stats::Args),
+    /// Bring purchases, interactions or customers in from a CSV file.
+    Import(commands::import::Args),
+    /// Write customers or interactions out as CSV or JSON.
+    Export(commands::export::Args),
 }

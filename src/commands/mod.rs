@@ -3,15 +3,22 @@
 
 pub mod add;
 pub mod check;
+pub mod commit;
 pub mod completions;
 pub mod done;
 pub mod due;
 pub mod edit;
+pub mod export;
+pub mod history;
+pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
 pub mod show;
 pub mod stale;
+pub mod stats;
+pub mod status;
+pub mod undo;
 
 use std::io::Write;
 
@@ -38,6 +45,13 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Due(args) => due::run(ctx, &args, out),
         Command::Stale(args) => stale::run(ctx, &args, out),
         Command::Completions(args) => completions::run(ctx, &args, out),
+        Command::Commit(args) => commit::run(ctx, &args, out),
+        Command::History(args) => history::run(ctx, &args, out),
+        Command::Undo(args) => undo::run(ctx, &args, out),
+        Command::Status(args) => status::run(ctx, &args, out),
+        Command::Stats(args) => stats::run(ctx, &args, out),
+        Command::Import(args) => import::run(ctx, &args, out),
+        Command::Export(args) => export::run(ctx, &args, out),
     }
 }
 
@@ -80,11 +94,27 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
             "run `git init` in the book (or `crm init` for a new book), or leave out --commit",
         )
     })?;
-    let sig = crate::git::signature(&repo, &book.config)?;
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    crate::git::commit_files(&repo, lock.written(), &full, &sig)?;
+    let committed = crate::git::signature(&repo, &book.config)
+        .and_then(|sig| crate::git::commit_files(&repo, lock.written(), &full, &sig));
+    let shown: Vec<String> = lock.written().iter().map(|p| book.shown(p)).collect();
     drop(lock);
-    Ok(())
+    // The files are written by now: say so, so nobody runs the command twice.
+    committed.map(|_| ()).map_err(|err| {
+        let hint = err
+            .hint
+            .clone()
+            .map_or(String::new(), |h| format!("{h}; then "));
+        Error::new(
+            err.kind,
+            format!(
+                "wrote `{}` but did not commit it: {}",
+                shown.join("`, `"),
+                err.message
+            ),
+        )
+        .with_hint(format!("{hint}run `crm commit` to commit it"))
+    })
 }
 
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped

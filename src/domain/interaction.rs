@@ -145,6 +145,10 @@ pub struct Interaction {
     /// A promise: follow up with the customer on this date.
     #[serde(default, deserialize_with = "fields::opt_date")]
     pub follow_up: Option<NaiveDate>,
+    /// The marker `crm import` leaves on what it wrote, so that importing the same
+    /// file again skips rows already in the book (see docs/import.md).
+    #[serde(default, deserialize_with = "fields::opt_text")]
+    pub import: Option<String>,
 }
 
 impl Interaction {
@@ -159,6 +163,7 @@ impl Interaction {
             rating: None,
             channel: None,
             follow_up: None,
+            import: None,
         }
     }
 

@@ -2,12 +2,14 @@
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
 pub mod agenda;
+pub mod change;
 pub mod customer;
 pub mod date;
 pub(crate) mod fields;
 pub mod followup;
 pub mod id;
 pub mod interaction;
+pub mod metrics;
 pub mod money;
 pub mod period;
 pub mod summary;

@@ -115,7 +115,83 @@ impl WriteLock {
         &self.written
     }
 
+    /// Writes many files with the guarantees of [`WriteLock::create`] (for a `Pending`
+    /// without `expected`) and [`WriteLock::replace`], but flushes them to disk
+    /// together: files are staged as temp files in groups, each group is fsynced by
+    /// several threads at once (the file system merges their flushes), then renamed into
+    /// place, and each folder is synced once at the end. One fsync after another would
+    /// make an import of ten thousand customers take minutes. Stops at the first
+    /// failure; files renamed before it stay written and are in [`WriteLock::written`].
+    /// `progress` is told how many files are written so far.
+    pub fn write_all(&mut self, files: &[Pending], progress: &mut dyn FnMut(usize)) -> Result<()> {
+        let mut done = 0;
+        for group in files.chunks(STAGED_AT_ONCE) {
+            let mut staged = Vec::with_capacity(group.len());
+            for file in group {
+                let permissions = match &file.expected {
+                    Some(expected) => {
+                        let current = fs::read(&file.path)
+                            .map_err(|e| Error::io("re-read", &file.path, &e))?;
+                        if &current != expected {
+                            return Err(changed(&file.path));
+                        }
+                        fs::metadata(&file.path).ok().map(|m| m.permissions())
+                    }
+                    None => None,
+                };
+                staged.push(self.write_temp_unsynced(&file.path, &file.contents, permissions)?);
+            }
+            sync_together(&staged)?;
+            for (file, temp) in group.iter().zip(staged) {
+                match file.expected {
+                    Some(_) => {
+                        temp.persist(&file.path)
+                            .map_err(|e| Error::io("replace", &file.path, &e.error))?;
+                    }
+                    None => {
+                        temp.persist_noclobber(&file.path).map_err(|e| {
+                            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                                Error::new(
+                                    ErrorKind::AlreadyExists,
+                                    format!("`{}` already exists", file.path.display()),
+                                )
+                            } else {
+                                Error::io("create", &file.path, &e.error)
+                            }
+                        })?;
+                    }
+                }
+                self.written.push(file.path.clone());
+                done += 1;
+            }
+            progress(done);
+        }
+        let mut folders: Vec<&Path> = files.iter().filter_map(|f| f.path.parent()).collect();
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            // Make the renames durable; not every platform can open a folder.
+            if let Ok(dir) = File::open(folder) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(())
+    }
+
     fn write_temp(
+        &self,
+        path: &Path,
+        contents: &[u8],
+        permissions: Option<fs::Permissions>,
+    ) -> Result<tempfile::NamedTempFile> {
+        let temp = self.write_temp_unsynced(path, contents, permissions)?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("write", temp.path(), &e))?;
+        Ok(temp)
+    }
+
+    fn write_temp_unsynced(
         &self,
         path: &Path,
         contents: &[u8],
@@ -129,7 +205,6 @@ impl WriteLock {
             .tempfile_in(dir)
             .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
         temp.write_all(contents)
-            .and_then(|()| temp.as_file().sync_all())
             .map_err(|e| Error::io("write", temp.path(), &e))?;
         if let Some(permissions) = permissions {
             // Best effort: keep a person's chmod; failure only costs the mode bits.
@@ -148,6 +223,66 @@ impl WriteLock {
         self.written.push(path.to_path_buf());
         Ok(())
     }
+}
+
+/// One file for [`WriteLock::write_all`].
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// Where it goes.
+    pub path: PathBuf,
+    /// The bytes the file must still hold to be replaced, or `None` to create it.
+    pub expected: Option<Vec<u8>>,
+    /// The new contents.
+    pub contents: Vec<u8>,
+}
+
+/// Files [`WriteLock::write_all`] stages at once (each holds an open file).
+const STAGED_AT_ONCE: usize = 256;
+/// Threads that flush one group of staged files.
+const SYNC_THREADS: usize = 32;
+
+fn changed(path: &Path) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "`{}` changed while crm was working on it; nothing was written",
+            path.display()
+        ),
+    )
+    .with_hint("run the command again: it will start from the file as it is now")
+}
+
+/// Flushes staged temp files to disk from several threads at once.
+fn sync_together(staged: &[tempfile::NamedTempFile]) -> Result<()> {
+    let per_thread = staged.len().div_ceil(SYNC_THREADS).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = staged
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || -> Result<()> {
+                    for temp in part {
+                        temp.as_file()
+                            .sync_all()
+                            .map_err(|e| Error::io("write", temp.path(), &e))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        // Join every worker before reporting, so no thread outlives a failure.
+        let results: Vec<Result<()>> = workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::Io,
+                        "a thread flushing files to disk panicked",
+                    ))
+                })
+            })
+            .collect();
+        results.into_iter().collect()
+    })
 }
 
 /// Deletes temp files a killed writer left behind. Only called under the lock, so no

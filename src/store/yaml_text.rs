@@ -119,7 +119,9 @@ pub fn new_customer_file(customer: &NewCustomer, newline: &str) -> String {
         lines.push("follow_up:".to_string());
         lines.push(format!("  every: {every}"));
     }
-    lines.push("interactions: []".to_string());
+    // An empty block, not `[]`: a person can append `  - date: ...` lines under it by
+    // hand, which below a flow `[]` would be invalid YAML.
+    lines.push("interactions:".to_string());
     let mut text = lines.join(newline);
     text.push_str(newline);
     text
@@ -148,6 +150,9 @@ pub fn interaction_fields(interaction: &Interaction) -> Vec<String> {
     }
     if let Some(follow_up) = interaction.follow_up {
         fields.push(format!("follow_up: {follow_up}"));
+    }
+    if let Some(import) = &interaction.import {
+        fields.push(format!("import: {}", scalar(import)));
     }
     fields
 }

@@ -1,0 +1,245 @@
+//! `crm commit [-m MSG]`: stage and commit the book's own files (`crm.toml` and the
+//! customer files), whether crm or a person changed them, with a message generated
+//! from what changed unless one is given. Never commits anything else in the folder.
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::domain::change::{self, Change};
+use crate::domain::customer::Customer;
+use crate::domain::id::CustomerId;
+use crate::error::{Error, ErrorKind, Result, EXIT_OK};
+use crate::git::{short_id, BookRepo, FileChange};
+use crate::store::{read, Book, Problem, CONFIG_FILE, CUSTOMERS_DIR, EXTENSION};
+
+use super::CRM_TRAILER;
+
+/// Arguments of `crm commit`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The commit message (default: one written from what changed, such as
+    /// "log call with ada-lovelace; add bob-smith; edit carol (by hand)").
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+}
+
+/// Runs `crm commit`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let repo = BookRepo::open(&book.root)?;
+    let given = args.message.as_deref().map(checked_message).transpose()?;
+    repo.ensure_no_operation()?;
+    let lock = book.lock()?;
+    let changes = repo.changes(&is_book_file, &is_customer_file)?;
+    if changes.is_empty() {
+        writeln!(
+            out,
+            "nothing to commit: the book has no uncommitted changes"
+        )?;
+        return Ok(EXIT_OK);
+    }
+    refuse_conflicts(&changes)?;
+    let described = describe(&book, &changes);
+    for item in &described {
+        if let Some(problem) = &item.problem {
+            crate::warn(&format!(
+                "committing `{}` although it does not parse: {problem}",
+                item.file.path
+            ));
+        }
+    }
+    let message = match given {
+        Some(message) => message,
+        None => change::commit_message(
+            &described
+                .iter()
+                .map(|d| d.change.clone())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let sig = repo.signature(&book.config)?;
+    let paths: Vec<String> = changes.iter().flat_map(FileChange::paths).collect();
+    let full = format!("{message}\n\n{CRM_TRAILER}\n");
+    let committed = repo.commit_book_paths(&paths, &full, &sig)?;
+    drop(lock);
+    match committed {
+        Some(oid) => {
+            let summary = message.lines().next().unwrap_or("");
+            let files = changes.len();
+            writeln!(
+                out,
+                "committed {} ({files} file{}): {summary}",
+                short_id(oid),
+                if files == 1 { "" } else { "s" }
+            )?;
+        }
+        None => writeln!(
+            out,
+            "nothing to commit: the book has no uncommitted changes"
+        )?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// A message given with `-m`: trailing blanks trimmed, and not empty.
+fn checked_message(message: &str) -> Result<String> {
+    let trimmed: Vec<&str> = message.trim().lines().map(str::trim_end).collect();
+    if trimmed.is_empty() || trimmed[0].is_empty() {
+        return Err(Error::usage("the commit message is empty")
+            .with_hint("leave out -m to have crm write one from what changed"));
+    }
+    Ok(trimmed.join("\n"))
+}
+
+fn refuse_conflicts(changes: &[FileChange]) -> Result<()> {
+    let conflicted: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.conflicted)
+        .map(|c| c.path.as_str())
+        .collect();
+    if conflicted.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Conflict,
+        format!("`{}` has an unresolved merge conflict; nothing was committed", conflicted.join("`, `")),
+    )
+    .with_hint("resolve it (keep the lines you want, delete the <<<<<<< ======= >>>>>>> markers) and `git add` the file, then commit"))
+}
+
+/// Whether `book_path` (relative to the book root, `/`-separated) is one of the files
+/// crm looks after: `crm.toml`, the `.gitignore` and `customers/.gitkeep` that `crm init`
+/// writes, and the customer files.
+pub fn is_book_file(book_path: &str) -> bool {
+    book_path == CONFIG_FILE
+        || book_path == ".gitignore"
+        || book_path == format!("{CUSTOMERS_DIR}/.gitkeep")
+        || is_customer_file(book_path)
+}
+
+/// Whether `book_path` is a customer file: `customers/NAME.yaml`, not hidden.
+pub fn is_customer_file(book_path: &str) -> bool {
+    customer_stem(book_path).is_some()
+}
+
+fn customer_stem(book_path: &str) -> Option<&str> {
+    let name = book_path.strip_prefix(CUSTOMERS_DIR)?.strip_prefix('/')?;
+    let stem = name.strip_suffix(EXTENSION)?.strip_suffix('.')?;
+    (!stem.is_empty() && !stem.starts_with('.') && !stem.contains('/')).then_some(stem)
+}
+
+/// An uncommitted change and what it means.
+#[derive(Debug, Clone)]
+pub struct Described {
+    /// The change as git sees it.
+    pub file: FileChange,
+    /// The customer's id, for a customer file.
+    pub id: Option<String>,
+    /// What it means.
+    pub change: Change,
+    /// Why the working file does not parse, if it does not.
+    pub problem: Option<Problem>,
+}
+
+/// Reads the working and committed versions of each changed file and says what the
+/// change means (added, logged, edited by hand, ...).
+pub fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
+    changes
+        .iter()
+        .map(|file| describe_one(book, file))
+        .collect()
+}
+
+fn describe_one(book: &Book, file: &FileChange) -> Described {
+    let Some(stem) = customer_stem(&file.path) else {
+        let verb = match (&file.before, file.exists) {
+            (None, _) => "added",
+            (Some(_), false) => "removed",
+            (Some(_), true) => "edited",
+        };
+        return Described {
+            file: file.clone(),
+            id: None,
+            change: Change::Other {
+                file: file.path.clone(),
+                verb,
+            },
+            problem: None,
+        };
+    };
+    let id_text = stem.to_string();
+    if let Some(from) = &file.renamed_from {
+        let from = customer_stem(from).unwrap_or(from).to_string();
+        return Described {
+            file: file.clone(),
+            id: Some(id_text.clone()),
+            change: Change::Renamed { from, to: id_text },
+            problem: None,
+        };
+    }
+    let id = CustomerId::parse(stem).ok();
+    let before: Option<Option<Customer>> = file.before.as_ref().map(|raw| {
+        id.as_ref()
+            .and_then(|id| read::parse_customer(raw, &file.path, id).ok())
+            .map(|l| l.customer)
+    });
+    let mut problem = None;
+    let after: Option<Option<Customer>> = if file.exists {
+        let path = book.root.join(&file.path);
+        let loaded = match &id {
+            Some(id) => read::read_customer(&path, &file.path, book.canonical_root(), id),
+            None => Err(Problem::at(
+                &file.path,
+                1,
+                1,
+                "the file name is not a valid id; rename the file",
+            )),
+        };
+        match loaded {
+            Ok(loaded) => Some(Some(loaded.customer)),
+            Err(p) => {
+                problem = Some(p);
+                Some(None)
+            }
+        }
+    } else {
+        None
+    };
+    let change = Change::of_customer(
+        &id_text,
+        before.as_ref().map(Option::as_ref),
+        after.as_ref().map(Option::as_ref),
+    );
+    Described {
+        file: file.clone(),
+        id: Some(id_text),
+        change,
+        problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn book_files_are_settings_and_customers_only() {
+        assert!(is_book_file("crm.toml"));
+        assert!(is_book_file("customers/ada.yaml"));
+        assert!(is_book_file("customers/.gitkeep"));
+        assert!(!is_book_file("customers/.hidden.yaml"));
+        assert!(!is_book_file("customers/notes.txt"));
+        assert!(!is_book_file("customers/sub/ada.yaml"));
+        assert!(!is_book_file("notes/ada.yaml"));
+        assert!(!is_book_file("customers/.yaml"));
+    }
+
+    #[test]
+    fn given_messages_are_trimmed_and_must_not_be_empty() {
+        assert_eq!(
+            checked_message("  fix typo  \n\n body  \n").ok().as_deref(),
+            Some("fix typo\n\n body")
+        );
+        assert!(checked_message("  \n ").is_err());
+    }
+}

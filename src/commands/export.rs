@@ -1,0 +1,199 @@
+//! `crm export customers|interactions`: the book as CSV or JSON, in the shape that
+//! `crm import customers` and `crm import interactions` read back (docs/import.md).
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::domain::customer::Customer;
+use crate::domain::money::Money;
+use crate::error::Result;
+use crate::render::{self, Table};
+use crate::store::scan;
+
+/// What `crm export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum What {
+    /// One row per customer: id, name, contact details, tags, dates, cadence, preferences.
+    Customers,
+    /// One row per logged interaction, oldest first.
+    Interactions,
+}
+
+/// Formats of `crm export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// CSV with a header row (what `crm import` reads).
+    Csv,
+    /// JSON: one array of objects.
+    Json,
+}
+
+/// Arguments of `crm export`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to export.
+    #[arg(value_enum)]
+    pub what: What,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Serialize)]
+struct CustomerRow {
+    id: String,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    tags: Vec<String>,
+    birthday: Option<NaiveDate>,
+    since: Option<NaiveDate>,
+    every: Option<String>,
+    preferences: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+struct InteractionRow {
+    customer: String,
+    date: NaiveDate,
+    kind: String,
+    amount: Option<Money>,
+    items: Vec<String>,
+    rating: Option<u8>,
+    summary: Option<String>,
+    channel: Option<String>,
+    follow_up: Option<NaiveDate>,
+}
+
+/// Runs `crm export`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let scan = scan::scan_with(&book, |loaded, _| loaded.customer)?;
+    match args.what {
+        What::Customers => {
+            let rows: Vec<CustomerRow> = scan.items.iter().map(customer_row).collect();
+            match args.format {
+                ExportFormat::Json => render::write_json(out, &rows)?,
+                ExportFormat::Csv => customers_table(&rows).write_csv(out)?,
+            }
+        }
+        What::Interactions => {
+            let rows = interaction_rows(&scan.items);
+            match args.format {
+                ExportFormat::Json => render::write_json(out, &rows)?,
+                ExportFormat::Csv => interactions_table(&rows).write_csv(out)?,
+            }
+        }
+    }
+    Ok(super::report_skipped(&scan.problems))
+}
+
+fn customer_row(c: &Customer) -> CustomerRow {
+    CustomerRow {
+        id: c.id.to_string(),
+        name: c.name.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone(),
+        company: c.company.clone(),
+        tags: c.tags.clone(),
+        birthday: c.birthday,
+        since: c.since,
+        every: c.follow_up.every.map(|e| e.to_string()),
+        preferences: c.preferences.clone(),
+    }
+}
+
+/// Every interaction of every customer, by date then customer id; entries of one
+/// customer on one day keep their order in the file.
+fn interaction_rows(customers: &[Customer]) -> Vec<InteractionRow> {
+    let mut rows: Vec<InteractionRow> = customers
+        .iter()
+        .flat_map(|c| {
+            c.chronological().into_iter().map(|i| InteractionRow {
+                customer: c.id.to_string(),
+                date: i.date,
+                kind: i.kind.name().to_string(),
+                amount: i.amount,
+                items: i.items.clone(),
+                rating: i.rating,
+                summary: i.summary.clone(),
+                channel: i.channel.clone(),
+                follow_up: i.follow_up,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        a.date
+            .cmp(&b.date)
+            .then_with(|| a.customer.cmp(&b.customer))
+    });
+    rows
+}
+
+fn customers_table(rows: &[CustomerRow]) -> Table {
+    let mut table = Table::new(&[
+        "id",
+        "name",
+        "email",
+        "phone",
+        "company",
+        "tags",
+        "birthday",
+        "since",
+        "every",
+        "preferences",
+    ]);
+    for r in rows {
+        let preferences: Vec<String> = r
+            .preferences
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        table.push(vec![
+            r.id.clone(),
+            r.name.clone(),
+            render::or_empty(r.email.as_ref()),
+            render::or_empty(r.phone.as_ref()),
+            render::or_empty(r.company.as_ref()),
+            r.tags.join(";"),
+            render::or_empty(r.birthday),
+            render::or_empty(r.since),
+            render::or_empty(r.every.as_ref()),
+            preferences.join(";"),
+        ]);
+    }
+    table
+}
+
+fn interactions_table(rows: &[InteractionRow]) -> Table {
+    let mut table = Table::new(&[
+        "customer",
+        "date",
+        "kind",
+        "amount",
+        "items",
+        "rating",
+        "summary",
+        "channel",
+        "follow_up",
+    ]);
+    for r in rows {
+        table.push(vec![
+            r.customer.clone(),
+            r.date.to_string(),
+            r.kind.clone(),
+            render::or_empty(r.amount),
+            r.items.join(";"),
+            render::or_empty(r.rating),
+            render::or_empty(r.summary.as_ref()),
+            render::or_empty(r.channel.as_ref()),
+            render::or_empty(r.follow_up),
+        ]);
+    }
+    table
+}

@@ -1,0 +1,132 @@
+//! `crm history ID [--patch]`: the commits that changed one customer's file, newest
+//! first, following the file back through renames.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::domain::id::CustomerId;
+use crate::error::{Result, EXIT_OK};
+use crate::git::{short_id_str, BookRepo, LogEntry};
+use crate::render::{self, Format, Table};
+use crate::store::{CUSTOMERS_DIR, EXTENSION};
+
+/// Arguments of `crm history`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The customer's id.
+    pub id: String,
+    /// Show each commit's diff of the file, as `git log -p` does.
+    #[arg(short, long)]
+    pub patch: bool,
+    /// Output format (default: table; with --patch, git-log style text).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    commit: &'a str,
+    date: String,
+    author: &'a str,
+    email: &'a str,
+    change: &'a str,
+    file: &'a str,
+    renamed_from: Option<&'a str>,
+    summary: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<&'a str>,
+}
+
+/// Runs `crm history`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let id = CustomerId::parse(&args.id)?;
+    let repo = BookRepo::open(&book.root)?;
+    let path = format!("{CUSTOMERS_DIR}/{id}.{EXTENSION}");
+    let entries = repo.file_history(&path, args.patch)?;
+    if entries.is_empty() {
+        if !book.exists(&id) {
+            // The usual "no customer" error, with its did-you-mean hint.
+            book.load(&id)?;
+        }
+        crate::warn(&format!(
+            "`{path}` has no commits yet; `crm commit` records it"
+        ));
+    } else if repo.is_dirty(&path) {
+        crate::warn(&format!(
+            "`{path}` also has uncommitted changes (`crm status` shows them)"
+        ));
+    }
+    let rows: Vec<Row> = entries.iter().map(row).collect();
+    match args.format {
+        Format::Json => render::write_json(out, &rows)?,
+        Format::Csv => table(&rows, args.patch).write_csv(out)?,
+        Format::Table if args.patch => write_log(out, &entries)?,
+        Format::Table => table(&rows, false).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn row(entry: &LogEntry) -> Row<'_> {
+    Row {
+        commit: &entry.commit,
+        date: entry.date.to_rfc3339(),
+        author: &entry.author,
+        email: &entry.email,
+        change: entry.change,
+        file: &entry.path,
+        renamed_from: entry.renamed_from.as_deref(),
+        summary: &entry.summary,
+        message: entry.message.trim_end(),
+        patch: entry.patch.as_deref(),
+    }
+}
+
+fn table(rows: &[Row], patch: bool) -> Table {
+    let mut headers = vec!["commit", "date", "author", "change", "summary"];
+    if patch {
+        headers.push("patch");
+    }
+    let mut table = Table::new(&headers);
+    for row in rows {
+        let mut cells = vec![
+            short_id_str(row.commit),
+            row.date.get(..16).unwrap_or(&row.date).replace('T', " "),
+            row.author.to_string(),
+            match row.renamed_from {
+                Some(from) => format!("renamed from {from}"),
+                None => row.change.to_string(),
+            },
+            row.summary.to_string(),
+        ];
+        if patch {
+            cells.push(row.patch.unwrap_or("").to_string());
+        }
+        table.push(cells);
+    }
+    table
+}
+
+/// The entries as `git log -p` prints them.
+fn write_log(out: &mut dyn Write, entries: &[LogEntry]) -> Result<()> {
+    for (n, entry) in entries.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "commit {}", entry.commit)?;
+        writeln!(out, "Author: {} <{}>", entry.author, entry.email)?;
+        writeln!(out, "Date:   {}", entry.date.format("%Y-%m-%d %H:%M:%S %z"))?;
+        writeln!(out)?;
+        for line in entry.message.trim_end().lines() {
+            writeln!(out, "{}", format!("    {line}").trim_end())?;
+        }
+        if let Some(patch) = entry.patch.as_deref().filter(|p| !p.is_empty()) {
+            writeln!(out)?;
+            write!(out, "{patch}")?;
+        }
+    }
+    Ok(())
+}

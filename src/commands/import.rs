@@ -1,0 +1,757 @@
+//! `crm import purchases|interactions|customers FILE.csv`: bring existing data in.
+//!
+//! Every row is checked before anything is written (bad rows are reported as
+//! `FILE:LINE: message` and nothing is imported); then, under one lock, each customer
+//! file is written once. Imported interactions carry an `import:` marker so that
+//! importing the same file again skips what is already in the book (docs/import.md).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::context::Context;
+use crate::domain::date::Cadence;
+use crate::domain::id::CustomerId;
+use crate::domain::interaction::{Interaction, Kind};
+use crate::domain::money::Money;
+use crate::error::{Error, ErrorKind, Result, EXIT_OK};
+use crate::store::yaml_text::NewCustomer;
+use crate::store::{BatchEntry, Book, WriteLock};
+
+/// Arguments of `crm import`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What the file holds.
+    #[command(subcommand)]
+    pub what: What,
+}
+
+/// The kinds of CSV file `crm import` reads.
+#[derive(Debug, clap::Subcommand)]
+pub enum What {
+    /// Purchases. Header: customer,date,amount; optional item (or items), name, email,
+    /// summary, channel. Creates customers that do not exist yet.
+    Purchases(FileArgs),
+    /// Interactions of any kind, as `crm export interactions` writes them. Header:
+    /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
+    /// name, email.
+    Interactions(FileArgs),
+    /// Customers. Header: name; optional id, email, phone, company, tags (`;`
+    /// between tags), birthday, since, every, preferences (`key=value;key=value`).
+    /// Ids that already exist are skipped.
+    Customers(FileArgs),
+}
+
+/// The file argument shared by every kind of import.
+#[derive(Debug, clap::Args)]
+pub struct FileArgs {
+    /// The CSV file (UTF-8, comma-separated, with a header row).
+    pub file: PathBuf,
+    /// Check the file and say what would be imported, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// At most this many bad rows are listed; the rest are counted.
+const MAX_LISTED: usize = 20;
+
+/// Runs `crm import`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    match &args.what {
+        What::Purchases(file) => interactions(ctx, file, true, out),
+        What::Interactions(file) => interactions(ctx, file, false, out),
+        What::Customers(file) => customers(ctx, file, out),
+    }
+}
+
+/// One CSV record: its line number and its cells by (lower-case) column name.
+struct Record {
+    line: u64,
+    cells: HashMap<String, String>,
+}
+
+impl Record {
+    fn get(&self, column: &str) -> Option<&str> {
+        self.cells
+            .get(column)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Bad rows, collected so that every one is reported at once.
+struct Problems {
+    file: String,
+    lines: Vec<String>,
+}
+
+impl Problems {
+    fn add(&mut self, line: u64, message: impl std::fmt::Display) {
+        self.lines.push(format!("{}:{line}: {message}", self.file));
+    }
+
+    /// Prints the problems and fails, or does nothing when there are none.
+    fn check(&self) -> Result<()> {
+        if self.lines.is_empty() {
+            return Ok(());
+        }
+        let stderr = std::io::stderr();
+        let mut stderr = stderr.lock();
+        for line in self.lines.iter().take(MAX_LISTED) {
+            let _ = writeln!(stderr, "{line}");
+        }
+        if self.lines.len() > MAX_LISTED {
+            let _ = writeln!(stderr, "... and {} more", self.lines.len() - MAX_LISTED);
+        }
+        Err(Error::invalid_file(format!(
+            "{}: {} bad row{}; nothing was imported",
+            self.file,
+            self.lines.len(),
+            if self.lines.len() == 1 { "" } else { "s" }
+        ))
+        .with_hint("fix the rows named above, then run the import again"))
+    }
+}
+
+/// Reads the CSV file: checks the header against `required` and `optional` columns
+/// (failing at once if it is wrong) and returns the readable records with the problems
+/// of the rest, so that the caller can add its own and report all of them together.
+fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Record>, Problems)> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, &e))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut problems = Problems {
+        file: shown.clone(),
+        lines: Vec::new(),
+    };
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
+        Err(e) => {
+            problems.add(1, csv_message(&e));
+            problems.check()?;
+            unreachable!("check fails when there is a problem");
+        }
+    };
+    let mut seen = HashSet::new();
+    for column in &header {
+        if !required.contains(&column.as_str()) && !optional.contains(&column.as_str()) {
+            problems.add(
+                1,
+                format!(
+                    "unknown column `{column}`; this import reads {}",
+                    required
+                        .iter()
+                        .chain(optional)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        } else if !seen.insert(column.as_str()) {
+            problems.add(1, format!("column `{column}` appears twice"));
+        }
+    }
+    for column in required {
+        if !header.iter().any(|h| h == column) {
+            problems.add(
+                1,
+                format!(
+                    "the header has no `{column}` column (it needs {})",
+                    required.join(",")
+                ),
+            );
+        }
+    }
+    problems.check()?;
+    let mut records = Vec::new();
+    for result in reader.records() {
+        match result {
+            Ok(record) if record.len() > header.len() => problems.add(
+                record.position().map_or(0, csv::Position::line),
+                format!(
+                    "has {} fields but the header has {}; quote cells that contain commas",
+                    record.len(),
+                    header.len()
+                ),
+            ),
+            // Short rows are fine: missing cells at the end are empty.
+            Ok(record) => records.push(Record {
+                line: record.position().map_or(0, csv::Position::line),
+                cells: header
+                    .iter()
+                    .cloned()
+                    .zip(record.iter().map(str::to_string))
+                    .collect(),
+            }),
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                problems.add(line, csv_message(&e));
+            }
+        }
+    }
+    Ok((records, problems))
+}
+
+fn csv_message(err: &csv::Error) -> String {
+    match err.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("has {len} fields but the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8; save the file as UTF-8".to_string(),
+        other => format!("cannot be read as CSV: {other:?}"),
+    }
+}
+
+fn iso_date(column: &str, text: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|_| text.len() == 10)
+        .ok_or_else(|| format!("{column} {text:?} is not a date; write it as YYYY-MM-DD"))
+}
+
+fn email(text: &str) -> std::result::Result<String, String> {
+    if text.contains('@') && !text.chars().any(char::is_whitespace) {
+        Ok(text.to_string())
+    } else {
+        Err(format!("email {text:?} is not an email address"))
+    }
+}
+
+fn list(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or("")
+        .split(';')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A checked interaction row.
+struct Row {
+    line: u64,
+    customer: CustomerId,
+    name: String,
+    email: Option<String>,
+    interaction: Interaction,
+}
+
+fn interaction_row(
+    record: &Record,
+    purchases: bool,
+    book: &Book,
+) -> std::result::Result<Row, String> {
+    let text = record.get("customer").ok_or("the customer is empty")?;
+    let (customer, name) = match CustomerId::parse(text) {
+        Ok(id) => (id, record.get("name").unwrap_or(text).to_string()),
+        Err(_) => {
+            let id = CustomerId::from_name(text)
+                .map_err(|e| format!("customer {text:?}: {}", e.message))?;
+            (id, record.get("name").unwrap_or(text).to_string())
+        }
+    };
+    let date = iso_date("date", record.get("date").ok_or("the date is empty")?)?;
+    let kind = if purchases {
+        Kind::Purchase
+    } else {
+        let name = record.get("kind").ok_or("the kind is empty")?;
+        if !book.config.knows_kind(&name.to_ascii_lowercase()) {
+            return Err(format!(
+                "unknown kind {name:?}; use one of {} (or add it to [interactions] kinds in crm.toml)",
+                book.config.all_kinds().join(", ")
+            ));
+        }
+        Kind::from_name(name)
+    };
+    let mut interaction = Interaction::new(date, kind);
+    interaction.amount = record.get("amount").map(Money::parse).transpose()?;
+    if interaction.amount.is_some_and(Money::is_negative) {
+        return Err("amounts are never negative; record money paid back as a `refund`".into());
+    }
+    if interaction.kind.needs_amount() && interaction.amount.is_none() {
+        return Err(format!("a {} needs an amount", interaction.kind));
+    }
+    interaction.items = list(record.get("item"))
+        .into_iter()
+        .chain(list(record.get("items")))
+        .collect();
+    if let Some(rating) = record.get("rating") {
+        let value: u8 = rating
+            .parse()
+            .ok()
+            .filter(|r| (1..=5).contains(r))
+            .ok_or_else(|| format!("rating {rating:?} is not a whole number from 1 to 5"))?;
+        if interaction.kind != Kind::Feedback {
+            return Err(format!(
+                "a rating belongs to a feedback, not a {}",
+                interaction.kind
+            ));
+        }
+        interaction.rating = Some(value);
+    }
+    interaction.summary = record.get("summary").map(str::to_string);
+    interaction.channel = record.get("channel").map(str::to_string);
+    interaction.follow_up = record
+        .get("follow_up")
+        .map(|t| iso_date("follow_up", t))
+        .transpose()?;
+    Ok(Row {
+        line: record.line,
+        customer,
+        name,
+        email: record.get("email").map(email).transpose()?,
+        interaction,
+    })
+}
+
+/// The marker of a row: a hash of what the row records (not the customer's name or
+/// email) and which copy of an identical row in the file it is.
+pub fn marker(customer: &CustomerId, interaction: &Interaction, occurrence: usize) -> String {
+    let items = interaction.items.join("\u{1e}");
+    let parts = [
+        customer.as_str().to_string(),
+        interaction.date.to_string(),
+        interaction.kind.name().to_string(),
+        interaction
+            .amount
+            .map(|a| a.cents().to_string())
+            .unwrap_or_default(),
+        items,
+        interaction
+            .rating
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        interaction.summary.clone().unwrap_or_default(),
+        interaction.channel.clone().unwrap_or_default(),
+        interaction
+            .follow_up
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    ];
+    format!(
+        "{:016x}-{occurrence}",
+        fnv1a64(parts.join("\u{1f}").as_bytes())
+    )
+}
+
+/// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike std's hasher.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// What will be written for one customer.
+struct Batch {
+    new: Option<NewCustomer>,
+    interactions: Vec<Interaction>,
+}
+
+fn interactions(
+    ctx: &Context,
+    args: &FileArgs,
+    purchases: bool,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let book = ctx.book()?;
+    let (required, optional): (&[&str], &[&str]) = if purchases {
+        (
+            &["customer", "date", "amount"],
+            &["item", "items", "name", "email", "summary", "channel"],
+        )
+    } else {
+        (
+            &["customer", "date", "kind"],
+            &[
+                "amount",
+                "item",
+                "items",
+                "rating",
+                "summary",
+                "channel",
+                "follow_up",
+                "name",
+                "email",
+            ],
+        )
+    };
+    let (records, mut problems) = read_csv(&args.file, required, optional)?;
+    let shown = problems.file.clone();
+    let mut rows = Vec::with_capacity(records.len());
+    for record in &records {
+        match interaction_row(record, purchases, &book) {
+            Ok(row) => rows.push(row),
+            Err(message) => problems.add(record.line, message),
+        }
+    }
+    problems.check()?;
+
+    let by_customer = with_markers(rows);
+    // Lock before reading what is in the book, so two imports cannot both decide a
+    // row is new.
+    let mut lock = book.lock()?;
+    let batches = plan(&book, by_customer, &mut problems)?;
+    problems.check()?;
+    let written: usize = batches.iter().map(|(_, b)| b.interactions.len()).sum();
+    let skipped = records.len() - written;
+    let created = batches.iter().filter(|(_, b)| b.new.is_some()).count();
+    let what = if purchases { "purchase" } else { "interaction" };
+    let mut summary = format!(
+        "{}imported {written} {what}{} for {} customer{} ({created} new) from {shown}",
+        if args.dry_run { "would have " } else { "" },
+        plural(written),
+        batches.len(),
+        plural(batches.len()),
+    );
+    if written == 0 && skipped > 0 {
+        summary = format!("nothing to import: all {skipped} rows of {shown} are already in the book (imported earlier)");
+    } else if skipped > 0 {
+        summary.push_str(&format!(
+            "; skipped {skipped} row{} already imported earlier",
+            plural(skipped)
+        ));
+    }
+    if args.dry_run {
+        writeln!(out, "{summary}")?;
+        return Ok(EXIT_OK);
+    }
+
+    let entries: Vec<BatchEntry> = batches
+        .iter()
+        .map(|(id, batch)| BatchEntry {
+            id,
+            new: batch.new.as_ref(),
+            interactions: &batch.interactions,
+        })
+        .collect();
+    write(&book, &mut lock, &entries)?;
+    let message = format!(
+        "import {written} {what}{} from {}",
+        plural(written),
+        file_name(&args.file)
+    );
+    super::finish_write(ctx, &book, lock, &message)?;
+    writeln!(out, "{summary}")?;
+    Ok(EXIT_OK)
+}
+
+/// Gives each row its import marker and groups the rows by customer.
+fn with_markers(rows: Vec<Row>) -> BTreeMap<CustomerId, Vec<Row>> {
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    let mut by_customer: BTreeMap<CustomerId, Vec<Row>> = BTreeMap::new();
+    for mut row in rows {
+        let count = occurrences
+            .entry(marker(&row.customer, &row.interaction, 0))
+            .or_default();
+        *count += 1;
+        row.interaction.import = Some(marker(&row.customer, &row.interaction, *count));
+        by_customer
+            .entry(row.customer.clone())
+            .or_default()
+            .push(row);
+    }
+    by_customer
+}
+
+/// Decides what to write for each customer: a new file for customers that do not
+/// exist, and only the rows whose marker is not already in the customer's file.
+/// Customer files that cannot be read are added to `problems`.
+fn plan(
+    book: &Book,
+    by_customer: BTreeMap<CustomerId, Vec<Row>>,
+    problems: &mut Problems,
+) -> Result<Vec<(CustomerId, Batch)>> {
+    let every = book.config.default_every().map_err(Error::usage)?;
+    let mut batches = Vec::new();
+    for (id, rows) in by_customer {
+        let (new, known) = if book.exists(&id) {
+            match book.load(&id) {
+                Ok(loaded) => {
+                    let known: HashSet<String> = loaded
+                        .customer
+                        .interactions
+                        .into_iter()
+                        .filter_map(|i| i.import)
+                        .collect();
+                    (None, known)
+                }
+                Err(e) => {
+                    problems.add(rows[0].line, format!("customer `{id}`: {}", e.message));
+                    continue;
+                }
+            }
+        } else {
+            let customer = NewCustomer {
+                name: rows[0].name.clone(),
+                email: rows.iter().find_map(|r| r.email.clone()),
+                since: rows.iter().map(|r| r.interaction.date).min(),
+                every,
+                ..NewCustomer::default()
+            };
+            (Some(customer), HashSet::new())
+        };
+        let fresh: Vec<Interaction> = rows
+            .into_iter()
+            .map(|r| r.interaction)
+            .filter(|i| !i.import.as_ref().is_some_and(|m| known.contains(m)))
+            .collect();
+        if !fresh.is_empty() {
+            batches.push((
+                id,
+                Batch {
+                    new,
+                    interactions: fresh,
+                },
+            ));
+        }
+    }
+    Ok(batches)
+}
+
+fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let (records, mut problems) = read_csv(
+        &args.file,
+        &["name"],
+        &[
+            "id",
+            "email",
+            "phone",
+            "company",
+            "tags",
+            "birthday",
+            "since",
+            "every",
+            "preferences",
+        ],
+    )?;
+    let shown = problems.file.clone();
+    let default_every = book.config.default_every().map_err(Error::usage)?;
+    let mut rows: Vec<(u64, CustomerId, NewCustomer)> = Vec::new();
+    let mut lines: HashMap<CustomerId, u64> = HashMap::new();
+    for record in &records {
+        match customer_row(record, default_every) {
+            Ok((id, customer)) => {
+                if let Some(first) = lines.insert(id.clone(), record.line) {
+                    problems.add(
+                        record.line,
+                        format!("customer `{id}` is also on line {first}"),
+                    );
+                }
+                rows.push((record.line, id, customer));
+            }
+            Err(message) => problems.add(record.line, message),
+        }
+    }
+    problems.check()?;
+    let mut lock = book.lock()?;
+    let (existing, fresh): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|(_, id, _)| book.exists(id));
+    let mut summary = format!(
+        "{}imported {} customer{} from {shown}",
+        if args.dry_run { "would have " } else { "" },
+        fresh.len(),
+        plural(fresh.len())
+    );
+    if !existing.is_empty() {
+        let ids: Vec<String> = existing
+            .iter()
+            .take(5)
+            .map(|(_, id, _)| id.to_string())
+            .collect();
+        summary.push_str(&format!(
+            "; skipped {} that already exist{} ({}{})",
+            existing.len(),
+            if existing.len() == 1 { "s" } else { "" },
+            ids.join(", "),
+            if existing.len() > 5 { ", ..." } else { "" }
+        ));
+    }
+    if args.dry_run {
+        writeln!(out, "{summary}")?;
+        return Ok(EXIT_OK);
+    }
+    let entries: Vec<BatchEntry> = fresh
+        .iter()
+        .map(|(_, id, customer)| BatchEntry {
+            id,
+            new: Some(customer),
+            interactions: &[],
+        })
+        .collect();
+    write(&book, &mut lock, &entries)?;
+    let message = format!(
+        "import {} customer{} from {}",
+        fresh.len(),
+        plural(fresh.len()),
+        file_name(&args.file)
+    );
+    super::finish_write(ctx, &book, lock, &message)?;
+    writeln!(out, "{summary}")?;
+    Ok(EXIT_OK)
+}
+
+fn customer_row(
+    record: &Record,
+    default_every: Option<Cadence>,
+) -> std::result::Result<(CustomerId, NewCustomer), String> {
+    let name = record.get("name").ok_or("the name is empty")?.to_string();
+    let id = match record.get("id") {
+        Some(id) => CustomerId::parse(id),
+        None => CustomerId::from_name(&name),
+    }
+    .map_err(|e| e.message)?;
+    let date = |column: &str| record.get(column).map(|t| iso_date(column, t)).transpose();
+    let every = match record.get("every") {
+        Some(text) => Some(Cadence::parse(text).map_err(|m| format!("every: {m}"))?),
+        None => default_every,
+    };
+    let mut preferences = Vec::new();
+    for pair in list(record.get("preferences")) {
+        let (key, value) = pair
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+            .ok_or_else(|| format!("preference {pair:?} is not key=value"))?;
+        preferences.push((key.trim().to_string(), value.trim().to_string()));
+    }
+    let customer = NewCustomer {
+        name,
+        email: record.get("email").map(email).transpose()?,
+        phone: record.get("phone").map(str::to_string),
+        company: record.get("company").map(str::to_string),
+        tags: list(record.get("tags")),
+        birthday: date("birthday")?,
+        since: date("since")?,
+        every,
+        preferences,
+    };
+    Ok((id, customer))
+}
+
+/// Writes every customer file of the import once, with a progress bar on a terminal.
+fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry]) -> Result<()> {
+    let mut progress = Progress::new(entries.len());
+    let result = book.write_batch(lock, entries, &mut |done| progress.tick(done));
+    progress.finish();
+    result.map_err(|err| partial(err, lock.written().len(), entries.len()))
+}
+
+/// A write failed part-way: say exactly how far the import got.
+fn partial(mut err: Error, done: usize, total: usize) -> Error {
+    if done > 0 {
+        err.message = format!(
+            "{}; {done} of {total} customer files had been written before this",
+            err.message.replace("; nothing was written", "")
+        );
+        err.hint = Some(
+            "fix the problem and run the same import again: rows already written are skipped"
+                .to_string(),
+        );
+    }
+    if err.kind == ErrorKind::AlreadyExists && done == 0 {
+        err.hint =
+            Some("another process added this customer meanwhile; run the import again".to_string());
+    }
+    err
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// A one-line progress counter on stderr, shown only when stderr is a terminal.
+struct Progress {
+    total: usize,
+    shown: usize,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            shown: 0,
+            enabled: total >= 50 && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn tick(&mut self, done: usize) {
+        // Redraw at most a hundred times, whatever the size of the import.
+        if self.enabled
+            && (done * 100 / self.total > self.shown * 100 / self.total || done == self.total)
+        {
+            self.shown = done;
+            let width = 30;
+            let filled = done * width / self.total;
+            eprint!(
+                "\r[{}{}] {done}/{} customer files",
+                "#".repeat(filled),
+                " ".repeat(width - filled),
+                self.total
+            );
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.enabled && self.shown > 0 {
+            eprint!("\r{}\r", " ".repeat(60));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purchase(date: &str, amount: &str) -> Interaction {
+        let mut i = Interaction::new(
+            NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+            Kind::Purchase,
+        );
+        i.amount = Some(Money::parse(amount).unwrap());
+        i
+    }
+
+    /// Markers are stored in people's files: if this value changes, re-importing a file
+    /// imported with an older crm would double its data.
+    #[test]
+    fn marker_is_stable_across_versions() {
+        let ada = CustomerId::parse("ada").unwrap();
+        assert_eq!(
+            marker(&ada, &purchase("2025-01-10", "20.00"), 1),
+            "3ed87729bf726bf9-1"
+        );
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn marker_tells_copies_and_amounts_apart_but_not_spellings() {
+        let ada = CustomerId::parse("ada").unwrap();
+        let one = marker(&ada, &purchase("2025-01-10", "20.00"), 1);
+        assert_ne!(one, marker(&ada, &purchase("2025-01-10", "20.00"), 2));
+        assert_ne!(one, marker(&ada, &purchase("2025-01-10", "20.01"), 1));
+        assert_eq!(one, marker(&ada, &purchase("2025-01-10", "20"), 1));
+    }
+}

@@ -1,0 +1,243 @@
+//! `crm stats`: repeat purchases, retention, churn, revenue and satisfaction per
+//! calendar period; `crm stats cohorts`: customers grouped by their first purchase.
+//! Every figure is defined in `docs/metrics.md`.
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+
+use crate::context::Context;
+use crate::domain::metrics::{self, Cohort, Options, Report};
+use crate::domain::period::PeriodKind;
+use crate::domain::summary::Event;
+use crate::error::{Error, Result};
+use crate::render::{self, Format, Table};
+use crate::store::scan;
+
+/// Arguments of `crm stats`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Another view of the same data.
+    #[command(subcommand)]
+    pub view: Option<View>,
+    /// Only count events on or after DATE (default: the earliest event).
+    #[arg(long, value_name = "DATE", global = true)]
+    pub from: Option<String>,
+    /// Only count events on or before DATE (default: the latest event).
+    #[arg(long, value_name = "DATE", global = true)]
+    pub to: Option<String>,
+    /// Length of the periods: month, quarter or year (default: `[stats] period` in
+    /// crm.toml, else month).
+    #[arg(long, value_name = "PERIOD", global = true)]
+    pub period: Option<String>,
+    /// Only customers with this tag; repeat to require several.
+    #[arg(long = "tag", value_name = "TAG", global = true)]
+    pub tags: Vec<String>,
+    /// Output format (default: table). CSV has one row per period (or cohort cell).
+    #[arg(long, value_enum, global = true)]
+    pub format: Option<Format>,
+}
+
+/// Views of `crm stats` other than the default report.
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum View {
+    /// Customers grouped by the period of their first purchase, and the share of each
+    /// group that bought in every later period.
+    Cohorts,
+}
+
+/// Runs `crm stats`.
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let options = resolve(ctx, args, &book.config.stats.period)?;
+    let scan = scan::summaries(&book)?;
+    let chosen = super::with_tags(&scan.items, &args.tags);
+    let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
+    let format = args.format.unwrap_or(Format::Table);
+    match args.view {
+        None => write_report(ctx, &metrics::report(&events, &options), format, out)?,
+        Some(View::Cohorts) => {
+            write_cohorts(ctx, &metrics::cohorts(&events, &options), format, out)?
+        }
+    }
+    Ok(super::report_skipped(&scan.problems))
+}
+
+fn resolve(ctx: &Context, args: &Args, default_period: &str) -> Result<Options> {
+    let kind = PeriodKind::parse(args.period.as_deref().unwrap_or(default_period))
+        .map_err(|m| Error::usage(format!("--period: {m}")))?;
+    let date = |flag: &str, text: &Option<String>| -> Result<Option<NaiveDate>> {
+        text.as_deref().map(|t| ctx.date(flag, t)).transpose()
+    };
+    let (from, to) = (date("--from", &args.from)?, date("--to", &args.to)?);
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(Error::usage(format!("--from {from} is after --to {to}"))
+                .with_hint("swap the two dates"));
+        }
+    }
+    Ok(Options { kind, from, to })
+}
+
+fn write_report(ctx: &Context, report: &Report, format: Format, out: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Json => render::write_json(out, report),
+        Format::Csv => periods_table(report, fraction, render::or_empty).write_csv(out),
+        Format::Table => {
+            totals_table(report).write_text(out, ctx.stdout_is_tty, ctx.color)?;
+            writeln!(out)?;
+            periods_table(report, percent, render::or_dash).write_text(
+                out,
+                ctx.stdout_is_tty,
+                ctx.color,
+            )
+        }
+    }
+}
+
+fn totals_table(r: &Report) -> Table {
+    let mut table = Table::new(&["figure", "value"]);
+    let window = match (r.from, r.to) {
+        (Some(from), Some(to)) => format!("{from} to {to}"),
+        _ => "no data".to_string(),
+    };
+    let rows: [(&str, String); 14] = [
+        ("window", window),
+        ("customers", r.customers.to_string()),
+        ("purchasing customers", r.purchasing_customers.to_string()),
+        ("orders", r.orders.to_string()),
+        ("revenue", r.revenue.to_string()),
+        (
+            "average order value",
+            render::or_dash(r.average_order_value),
+        ),
+        ("purchase frequency", number(r.purchase_frequency)),
+        (
+            "repeat purchase rate (by day)",
+            percent(r.repeat_purchase_rate),
+        ),
+        (
+            "repeat purchase rate (by order)",
+            percent(r.repeat_purchase_rate_by_order),
+        ),
+        ("ratings", r.ratings.to_string()),
+        ("average rating", number(r.average_rating)),
+        ("csat (ratings 4-5)", percent(r.csat)),
+        ("complaints", r.complaints.to_string()),
+        ("periods", r.periods.len().to_string()),
+    ];
+    for (name, value) in rows {
+        table.push(vec![name.to_string(), value]);
+    }
+    table
+}
+
+fn periods_table(
+    r: &Report,
+    rate: fn(Option<f64>) -> String,
+    missing: fn(Option<String>) -> String,
+) -> Table {
+    let mut table = Table::new(&[
+        "period",
+        "start",
+        "end",
+        "active",
+        "new",
+        "returning",
+        "retention_rate",
+        "returning_rate",
+        "churn_rate",
+        "repeat_purchase_rate",
+        "orders",
+        "revenue",
+        "ratings",
+        "average_rating",
+        "csat",
+        "complaints",
+    ]);
+    for p in &r.periods {
+        table.push(vec![
+            p.period.clone(),
+            p.start.to_string(),
+            p.end.to_string(),
+            p.active.to_string(),
+            p.new.to_string(),
+            p.returning.to_string(),
+            rate(p.retention_rate),
+            rate(p.returning_rate),
+            rate(p.churn_rate),
+            rate(p.repeat_purchase_rate),
+            p.orders.to_string(),
+            p.revenue.to_string(),
+            p.ratings.to_string(),
+            missing(p.average_rating.map(|a| format!("{a:.2}"))),
+            rate(p.csat),
+            p.complaints.to_string(),
+        ]);
+    }
+    table
+}
+
+fn write_cohorts(
+    ctx: &Context,
+    cohorts: &[Cohort],
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        Format::Json => render::write_json(out, cohorts),
+        Format::Csv => {
+            let mut table = Table::new(&[
+                "cohort",
+                "start",
+                "customers",
+                "period",
+                "offset",
+                "active",
+                "rate",
+            ]);
+            for c in cohorts {
+                for cell in &c.periods {
+                    table.push(vec![
+                        c.cohort.clone(),
+                        c.start.to_string(),
+                        c.customers.to_string(),
+                        cell.period.clone(),
+                        cell.offset.to_string(),
+                        cell.active.to_string(),
+                        fraction(cell.rate),
+                    ]);
+                }
+            }
+            table.write_csv(out)
+        }
+        Format::Table => {
+            let width = cohorts.first().map_or(0, |c| c.periods.len());
+            let offsets: Vec<String> = (1..=width).map(|i| format!("+{i}")).collect();
+            let mut headers = vec!["cohort", "customers"];
+            headers.extend(offsets.iter().map(String::as_str));
+            let mut table = Table::new(&headers);
+            for c in cohorts {
+                let mut row = vec![c.cohort.clone(), c.customers.to_string()];
+                row.extend(c.periods.iter().map(|cell| percent(cell.rate)));
+                row.resize(headers.len(), String::new());
+                table.push(row);
+            }
+            table.write_text(out, ctx.stdout_is_tty, ctx.color)
+        }
+    }
+}
+
+/// A rate for people: `33.3%`, or `-` when the denominator is empty.
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "-".to_string(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// A rate for scripts: the fraction with four decimals, or empty.
+fn fraction(rate: Option<f64>) -> String {
+    rate.map_or_else(String::new, |r| format!("{r:.4}"))
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"))
+}

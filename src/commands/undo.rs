@@ -1,0 +1,38 @@
+//! `crm undo`: revert the last commit crm made, with a new commit as a person would
+//! (`git revert`), refusing when the last commit is not crm's or when the files it
+//! touched have uncommitted changes.
+
+use std::io::Write;
+
+use crate::context::Context;
+use crate::error::{Result, EXIT_OK};
+use crate::git::{short_id_str, BookRepo};
+
+use super::CRM_TRAILER;
+
+/// Arguments of `crm undo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs `crm undo`.
+pub fn run(ctx: &Context, _args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let book = ctx.book()?;
+    let repo = BookRepo::open(&book.root)?;
+    repo.ensure_no_operation()?;
+    let sig = repo.signature(&book.config)?;
+    let lock = book.lock()?;
+    let undone = repo.undo_last(CRM_TRAILER, &sig)?;
+    drop(lock);
+    writeln!(
+        out,
+        "reverted {} (\"{}\") with {}: {}",
+        short_id_str(&undone.reverted),
+        undone.reverted_summary,
+        short_id_str(&undone.commit),
+        undone.summary
+    )?;
+    for path in &undone.paths {
+        writeln!(out, "  {path}")?;
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,676 @@
+//! Relationship metrics: totals, repeat purchases, per-period retention and churn,
+//! cohorts and satisfaction, computed exactly from customers' events. Pure: no files,
+//! no clock; every definition is spelled out in `docs/metrics.md`, whose worked example
+//! is the first unit test below.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::money::Money;
+use super::period::{Period, PeriodKind};
+use super::summary::{Event, EventKind};
+
+/// What to compute over: the period length and an optional date window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Length of the reporting periods.
+    pub kind: PeriodKind,
+    /// First day of the window (default: the earliest event).
+    pub from: Option<NaiveDate>,
+    /// Last day of the window (default: the latest event).
+    pub to: Option<NaiveDate>,
+}
+
+/// The whole `crm stats` report. Field names are the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// First day of the window (`null` when there is no data and no `--from`).
+    pub from: Option<NaiveDate>,
+    /// Last day of the window.
+    pub to: Option<NaiveDate>,
+    /// Customers considered (all of them, or those with the tag), with or without events.
+    pub customers: usize,
+    /// Customers with at least one purchase in the window.
+    pub purchasing_customers: usize,
+    /// Purchases in the window.
+    pub orders: usize,
+    /// Purchases minus refunds in the window.
+    pub revenue: Money,
+    /// `revenue / orders`, to the cent; `null` without orders.
+    pub average_order_value: Option<Money>,
+    /// `orders / purchasing_customers`; `null` without purchasing customers.
+    pub purchase_frequency: Option<f64>,
+    /// Share of purchasing customers who bought on at least two distinct days.
+    pub repeat_purchase_rate: Option<f64>,
+    /// Share of purchasing customers with at least two orders (same day counts).
+    pub repeat_purchase_rate_by_order: Option<f64>,
+    /// Ratings (feedback with a rating) in the window.
+    pub ratings: usize,
+    /// Mean rating; `null` without ratings.
+    pub average_rating: Option<f64>,
+    /// Share of ratings that are 4 or 5; `null` without ratings.
+    pub csat: Option<f64>,
+    /// Complaints in the window.
+    pub complaints: usize,
+    /// One entry per calendar period overlapping the window, oldest first.
+    pub periods: Vec<PeriodStats>,
+}
+
+/// The figures of one calendar period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodStats {
+    /// Label: `2025-03`, `2025-Q1` or `2025`.
+    pub period: String,
+    /// First day of the calendar period.
+    pub start: NaiveDate,
+    /// Last day of the calendar period.
+    pub end: NaiveDate,
+    /// E: customers with at least one purchase in the period.
+    pub active: usize,
+    /// N: active customers whose first purchase ever falls in the period.
+    pub new: usize,
+    /// |S ∩ E|: active now and in the previous period.
+    pub returning: usize,
+    /// `(E − N) / S`; can exceed 1 when lapsed customers come back.
+    pub retention_rate: Option<f64>,
+    /// `|S ∩ E| / |S|`.
+    pub returning_rate: Option<f64>,
+    /// `|S \ E| / |S|` = 1 − returning rate.
+    pub churn_rate: Option<f64>,
+    /// Share of active customers who bought on two or more distinct days in the period.
+    pub repeat_purchase_rate: Option<f64>,
+    /// Purchases in the period.
+    pub orders: usize,
+    /// Purchases minus refunds in the period.
+    pub revenue: Money,
+    /// Ratings in the period.
+    pub ratings: usize,
+    /// Mean rating in the period.
+    pub average_rating: Option<f64>,
+    /// Share of the period's ratings that are 4 or 5.
+    pub csat: Option<f64>,
+    /// Complaints in the period.
+    pub complaints: usize,
+}
+
+/// Customers grouped by the period of their first purchase.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cohort {
+    /// The period of the first purchase, e.g. `2025-01`.
+    pub cohort: String,
+    /// First day of that period.
+    pub start: NaiveDate,
+    /// Customers whose first purchase ever falls in it.
+    pub customers: usize,
+    /// Each later period up to the end of the window.
+    pub periods: Vec<CohortCell>,
+}
+
+/// How much of a cohort bought in one later period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortCell {
+    /// The period's label.
+    pub period: String,
+    /// How many periods after the cohort's own (1 = the next one).
+    pub offset: usize,
+    /// Cohort members with a purchase in it.
+    pub active: usize,
+    /// `active / customers` of the cohort.
+    pub rate: Option<f64>,
+}
+
+/// `numerator / denominator`, or `None` when the denominator is empty.
+pub fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// The window actually used: the given bounds, or the span of all events.
+pub fn window(customers: &[&[Event]], options: &Options) -> Option<(NaiveDate, NaiveDate)> {
+    let dates = || {
+        customers
+            .iter()
+            .flat_map(|events| events.iter().map(|e| e.date))
+    };
+    let from = options.from.or_else(|| dates().min())?;
+    let to = options.to.or_else(|| dates().max())?;
+    Some((from, to))
+}
+
+/// The calendar periods from the one holding `from` to the one holding `to`.
+fn periods_between(kind: PeriodKind, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
+    let mut periods = Vec::new();
+    let mut period = Period::containing(kind, from);
+    let last = Period::containing(kind, to);
+    while period <= last {
+        periods.push(period);
+        if period.next() == period {
+            break;
+        }
+        period = period.next();
+    }
+    periods
+}
+
+/// Per-customer facts the per-period figures are built from.
+struct Activity {
+    /// First purchase ever (in all data, not only the window).
+    first_purchase: Option<NaiveDate>,
+    /// Period index → (orders, distinct purchase days) for the helper period before
+    /// the first reported one and every reported one.
+    by_period: HashMap<usize, (usize, usize)>,
+}
+
+/// Computes the `crm stats` report for `customers` (each a list of events).
+pub fn report(customers: &[&[Event]], options: &Options) -> Report {
+    let Some((from, to)) = window(customers, options) else {
+        return totals_only(customers.len(), None, None, Vec::new(), customers);
+    };
+    let shown = periods_between(options.kind, from, to);
+    // Index 0 is the period before the first shown one: its activity is S for row 1.
+    let mut all = Vec::with_capacity(shown.len() + 1);
+    if let Some(first) = shown.first() {
+        all.push(first.previous());
+    }
+    all.extend(shown.iter().copied());
+    let index: HashMap<Period, usize> = all.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+
+    let activities: Vec<Activity> = customers
+        .iter()
+        .map(|events| activity(events, options.kind, &index))
+        .collect();
+
+    // One pass over each customer's active periods and one over all events, so the
+    // cost grows with the data, not with periods × customers.
+    let slots = all.len();
+    let (mut active, mut new, mut returning, mut repeaters) = (
+        vec![0; slots],
+        vec![0; slots],
+        vec![0; slots],
+        vec![0; slots],
+    );
+    for a in &activities {
+        for (&i, &(_, days)) in &a.by_period {
+            active[i] += 1;
+            repeaters[i] += usize::from(days >= 2);
+            if i > 0 && a.by_period.contains_key(&(i - 1)) {
+                returning[i] += 1;
+            }
+        }
+        let first = a
+            .first_purchase
+            .map(|d| Period::containing(options.kind, d));
+        if let Some(&i) = first.and_then(|p| index.get(&p)) {
+            new[i] += 1;
+        }
+    }
+    let mut sums: Vec<Sums> = (0..slots).map(|_| Sums::default()).collect();
+    for event in customers.iter().flat_map(|events| events.iter()) {
+        if let Some(&i) = index.get(&Period::containing(options.kind, event.date)) {
+            sums[i].add(event);
+        }
+    }
+    let mut rows = Vec::with_capacity(shown.len());
+    for (offset, period) in shown.iter().enumerate() {
+        let i = offset + 1;
+        let previous = active[i - 1];
+        let sums = &sums[i];
+        rows.push(PeriodStats {
+            period: period.label(),
+            start: period.start,
+            end: period.end(),
+            active: active[i],
+            new: new[i],
+            returning: returning[i],
+            retention_rate: ratio(active[i] - new[i], previous),
+            returning_rate: ratio(returning[i], previous),
+            churn_rate: ratio(previous - returning[i], previous),
+            repeat_purchase_rate: ratio(repeaters[i], active[i]),
+            orders: sums.orders,
+            revenue: sums.revenue,
+            ratings: sums.ratings,
+            average_rating: sums.average_rating(),
+            csat: ratio(sums.satisfied, sums.ratings),
+            complaints: sums.complaints,
+        });
+    }
+    totals_only(customers.len(), Some(from), Some(to), rows, customers)
+}
+
+fn activity(events: &[Event], kind: PeriodKind, index: &HashMap<Period, usize>) -> Activity {
+    let mut days: Vec<NaiveDate> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Purchase)
+        .map(|e| e.date)
+        .collect();
+    days.sort_unstable();
+    let mut by_period: HashMap<usize, (usize, usize)> = HashMap::new();
+    let mut previous_day = None;
+    for day in &days {
+        if let Some(&i) = index.get(&Period::containing(kind, *day)) {
+            let entry = by_period.entry(i).or_default();
+            entry.0 += 1;
+            if previous_day != Some(*day) {
+                entry.1 += 1;
+            }
+        }
+        previous_day = Some(*day);
+    }
+    Activity {
+        first_purchase: days.first().copied(),
+        by_period,
+    }
+}
+
+/// Sums of the events dated from `from` to `to` inclusive, over every customer.
+#[derive(Debug, Default)]
+struct Sums {
+    orders: usize,
+    revenue: Money,
+    ratings: usize,
+    rating_total: u64,
+    satisfied: usize,
+    complaints: usize,
+    purchasing: usize,
+    repeat_by_day: usize,
+    repeat_by_order: usize,
+}
+
+impl Sums {
+    /// Counts one event (orders, money, ratings, complaints; not the per-customer
+    /// figures, which need all of a customer's events).
+    fn add(&mut self, event: &Event) {
+        match event.kind {
+            EventKind::Purchase => {
+                self.orders += 1;
+                self.revenue += Money::from_cents(event.cents);
+            }
+            EventKind::Refund => self.revenue += -Money::from_cents(event.cents),
+            EventKind::Rating => {
+                self.ratings += 1;
+                self.rating_total += u64::from(event.rating);
+                self.satisfied += usize::from(event.rating >= 4);
+            }
+            EventKind::Complaint => self.complaints += 1,
+        }
+    }
+
+    fn average_rating(&self) -> Option<f64> {
+        (self.ratings > 0).then(|| self.rating_total as f64 / self.ratings as f64)
+    }
+}
+
+fn sums(customers: &[&[Event]], from: NaiveDate, to: NaiveDate) -> Sums {
+    let mut sums = Sums::default();
+    for events in customers {
+        let mut days: Vec<NaiveDate> = Vec::new();
+        let mut orders = 0;
+        for event in events.iter().filter(|e| from <= e.date && e.date <= to) {
+            if event.kind == EventKind::Purchase {
+                orders += 1;
+                days.push(event.date);
+            }
+            sums.add(event);
+        }
+        days.sort_unstable();
+        days.dedup();
+        sums.purchasing += usize::from(orders > 0);
+        sums.repeat_by_day += usize::from(days.len() >= 2);
+        sums.repeat_by_order += usize::from(orders >= 2);
+    }
+    sums
+}
+
+fn totals_only(
+    count: usize,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    periods: Vec<PeriodStats>,
+    customers: &[&[Event]],
+) -> Report {
+    let sums = match (from, to) {
+        (Some(from), Some(to)) => sums(customers, from, to),
+        _ => Sums::default(),
+    };
+    Report {
+        from,
+        to,
+        customers: count,
+        purchasing_customers: sums.purchasing,
+        orders: sums.orders,
+        revenue: sums.revenue,
+        average_order_value: sums.revenue.div_round(sums.orders as u64),
+        purchase_frequency: ratio(sums.orders, sums.purchasing),
+        repeat_purchase_rate: ratio(sums.repeat_by_day, sums.purchasing),
+        repeat_purchase_rate_by_order: ratio(sums.repeat_by_order, sums.purchasing),
+        ratings: sums.ratings,
+        average_rating: sums.average_rating(),
+        csat: ratio(sums.satisfied, sums.ratings),
+        complaints: sums.complaints,
+        periods,
+    }
+}
+
+/// Groups customers by the period of their first purchase ever and, for each cohort
+/// whose period overlaps the window, gives the share that bought in each later period
+/// up to the end of the window.
+pub fn cohorts(customers: &[&[Event]], options: &Options) -> Vec<Cohort> {
+    let Some((from, to)) = window(customers, options) else {
+        return Vec::new();
+    };
+    let shown = periods_between(options.kind, from, to);
+    let index: HashMap<Period, usize> = shown.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+    let activities: Vec<Activity> = customers
+        .iter()
+        .map(|events| activity(events, options.kind, &index))
+        .collect();
+    // size[c] = members of cohort c; active[c][k] = members buying in period c + k.
+    let mut size = vec![0usize; shown.len()];
+    let mut active: Vec<Vec<usize>> = (0..shown.len()).map(|c| vec![0; shown.len() - c]).collect();
+    for a in &activities {
+        let first = a
+            .first_purchase
+            .map(|d| Period::containing(options.kind, d));
+        let Some(&c) = first.and_then(|p| index.get(&p)) else {
+            continue;
+        };
+        size[c] += 1;
+        for &later in a.by_period.keys() {
+            if later > c {
+                active[c][later - c] += 1;
+            }
+        }
+    }
+    shown
+        .iter()
+        .enumerate()
+        .map(|(c, period)| Cohort {
+            cohort: period.label(),
+            start: period.start,
+            customers: size[c],
+            periods: (1..shown.len() - c)
+                .map(|offset| CohortCell {
+                    period: shown[c + offset].label(),
+                    offset,
+                    active: active[c][offset],
+                    rate: ratio(active[c][offset], size[c]),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn buy(date: &str, amount: &str) -> Event {
+        Event {
+            date: d(date),
+            kind: EventKind::Purchase,
+            cents: Money::parse(amount).unwrap().cents(),
+            rating: 0,
+        }
+    }
+
+    fn refund(date: &str, amount: &str) -> Event {
+        Event {
+            kind: EventKind::Refund,
+            ..buy(date, amount)
+        }
+    }
+
+    fn rate(date: &str, rating: u8) -> Event {
+        Event {
+            date: d(date),
+            kind: EventKind::Rating,
+            cents: 0,
+            rating,
+        }
+    }
+
+    fn complain(date: &str) -> Event {
+        Event {
+            date: d(date),
+            kind: EventKind::Complaint,
+            cents: 0,
+            rating: 0,
+        }
+    }
+
+    fn options(kind: PeriodKind) -> Options {
+        Options {
+            kind,
+            from: None,
+            to: None,
+        }
+    }
+
+    fn money(text: &str) -> Money {
+        Money::parse(text).unwrap()
+    }
+
+    fn close(actual: Option<f64>, expected: Option<f64>) {
+        match (actual, expected) {
+            (Some(a), Some(e)) => assert!((a - e).abs() < 1e-9, "{a} != {e}"),
+            _ => assert_eq!(actual, expected),
+        }
+    }
+
+    /// The worked example of docs/metrics.md, number for number.
+    fn worked_example() -> Vec<Vec<Event>> {
+        vec![
+            // ada
+            vec![
+                buy("2024-11-05", "10.00"),
+                buy("2025-01-10", "20.00"),
+                buy("2025-01-10", "5.00"),
+                rate("2025-01-12", 5),
+                buy("2025-02-01", "15.00"),
+            ],
+            // bob: lapses in Q1, comes back in Q2
+            vec![buy("2024-12-20", "30.00"), buy("2025-04-02", "12.50")],
+            // cy: a free sample is a purchase
+            vec![
+                buy("2025-03-03", "0.00"),
+                complain("2025-03-04"),
+                rate("2025-03-05", 3),
+            ],
+            // dee: only a refund
+            vec![refund("2025-02-10", "8.00")],
+            // eve: nothing at all
+            vec![],
+            // fay: two orders on one day
+            vec![buy("2025-02-14", "10.00"), buy("2025-02-14", "10.00")],
+        ]
+    }
+
+    fn run(customers: &[Vec<Event>], options: &Options) -> Report {
+        let refs: Vec<&[Event]> = customers.iter().map(Vec::as_slice).collect();
+        report(&refs, options)
+    }
+
+    #[test]
+    fn worked_example_totals() {
+        let r = run(&worked_example(), &options(PeriodKind::Quarter));
+        assert_eq!(
+            (r.from, r.to),
+            (Some(d("2024-11-05")), Some(d("2025-04-02")))
+        );
+        assert_eq!((r.customers, r.purchasing_customers, r.orders), (6, 4, 9));
+        assert_eq!(r.revenue, money("104.50"));
+        assert_eq!(r.average_order_value, Some(money("11.61")));
+        close(r.purchase_frequency, Some(2.25));
+        close(r.repeat_purchase_rate, Some(0.5));
+        close(r.repeat_purchase_rate_by_order, Some(0.75));
+        assert_eq!((r.ratings, r.complaints), (2, 1));
+        close(r.average_rating, Some(4.0));
+        close(r.csat, Some(0.5));
+    }
+
+    #[test]
+    fn worked_example_periods_cross_the_year() {
+        let r = run(&worked_example(), &options(PeriodKind::Quarter));
+        let labels: Vec<&str> = r.periods.iter().map(|p| p.period.as_str()).collect();
+        assert_eq!(labels, ["2024-Q4", "2025-Q1", "2025-Q2"]);
+
+        let q4 = &r.periods[0];
+        assert_eq!((q4.start, q4.end), (d("2024-10-01"), d("2024-12-31")));
+        assert_eq!((q4.active, q4.new, q4.returning, q4.orders), (2, 2, 0, 2));
+        assert_eq!(q4.revenue, money("40.00"));
+        close(q4.retention_rate, None);
+        close(q4.returning_rate, None);
+        close(q4.churn_rate, None);
+        close(q4.repeat_purchase_rate, Some(0.0));
+
+        let q1 = &r.periods[1];
+        assert_eq!((q1.active, q1.new, q1.returning, q1.orders), (3, 2, 1, 6));
+        assert_eq!(q1.revenue, money("52.00"));
+        close(q1.retention_rate, Some(0.5));
+        close(q1.returning_rate, Some(0.5));
+        close(q1.churn_rate, Some(0.5));
+        close(q1.repeat_purchase_rate, Some(1.0 / 3.0));
+        assert_eq!((q1.ratings, q1.complaints), (2, 1));
+        close(q1.average_rating, Some(4.0));
+        close(q1.csat, Some(0.5));
+
+        let q2 = &r.periods[2];
+        assert_eq!((q2.active, q2.new, q2.returning, q2.orders), (1, 0, 0, 1));
+        assert_eq!(q2.revenue, money("12.50"));
+        close(q2.retention_rate, Some(1.0 / 3.0));
+        close(q2.returning_rate, Some(0.0));
+        close(q2.churn_rate, Some(1.0));
+        close(q2.repeat_purchase_rate, Some(0.0));
+        assert_eq!(q2.ratings, 0);
+        close(q2.average_rating, None);
+        close(q2.csat, None);
+    }
+
+    #[test]
+    fn period_with_no_customers_has_null_rates_and_the_next_one_too() {
+        let customers = vec![
+            vec![buy("2025-01-05", "1.00")],
+            vec![buy("2025-03-09", "2.00")],
+        ];
+        let r = run(&customers, &options(PeriodKind::Month));
+        let feb = &r.periods[1];
+        assert_eq!(feb.period, "2025-02");
+        assert_eq!(
+            (feb.active, feb.new, feb.returning, feb.orders),
+            (0, 0, 0, 0)
+        );
+        assert_eq!(feb.revenue, Money::ZERO);
+        close(feb.retention_rate, Some(0.0));
+        close(feb.churn_rate, Some(1.0));
+        close(feb.repeat_purchase_rate, None);
+        let mar = &r.periods[2];
+        assert_eq!((mar.active, mar.new), (1, 1));
+        close(mar.retention_rate, None);
+        close(mar.returning_rate, None);
+        close(mar.churn_rate, None);
+    }
+
+    #[test]
+    fn retention_exceeds_one_when_lapsed_customers_come_back() {
+        let customers = vec![
+            vec![buy("2025-01-02", "5.00"), buy("2025-03-02", "5.00")],
+            vec![buy("2025-01-03", "5.00"), buy("2025-03-03", "5.00")],
+            vec![buy("2025-02-03", "5.00"), buy("2025-03-04", "5.00")],
+        ];
+        let r = run(&customers, &options(PeriodKind::Month));
+        let mar = &r.periods[2];
+        assert_eq!((mar.active, mar.new, mar.returning), (3, 0, 1));
+        close(mar.retention_rate, Some(3.0));
+        close(mar.returning_rate, Some(1.0));
+    }
+
+    #[test]
+    fn refund_only_customer_is_not_a_purchaser_but_lowers_revenue() {
+        let customers = vec![vec![refund("2025-05-01", "8.00")]];
+        let r = run(&customers, &options(PeriodKind::Month));
+        assert_eq!((r.customers, r.purchasing_customers, r.orders), (1, 0, 0));
+        assert_eq!(r.revenue, money("-8.00"));
+        assert_eq!(r.average_order_value, None);
+        close(r.purchase_frequency, None);
+        close(r.repeat_purchase_rate, None);
+        assert_eq!(r.periods.len(), 1);
+        assert_eq!(r.periods[0].active, 0);
+        assert_eq!(r.periods[0].revenue, money("-8.00"));
+    }
+
+    #[test]
+    fn same_day_orders_repeat_by_order_but_not_by_day() {
+        let customers = vec![vec![buy("2025-05-01", "3.00"), buy("2025-05-01", "4.00")]];
+        let r = run(&customers, &options(PeriodKind::Month));
+        close(r.repeat_purchase_rate, Some(0.0));
+        close(r.repeat_purchase_rate_by_order, Some(1.0));
+        close(r.periods[0].repeat_purchase_rate, Some(0.0));
+        assert_eq!(r.orders, 2);
+    }
+
+    #[test]
+    fn december_precedes_january_across_the_year_boundary() {
+        let customers = vec![vec![buy("2024-12-31", "1.00"), buy("2025-01-01", "1.00")]];
+        let r = run(&customers, &options(PeriodKind::Month));
+        let labels: Vec<&str> = r.periods.iter().map(|p| p.period.as_str()).collect();
+        assert_eq!(labels, ["2024-12", "2025-01"]);
+        assert_eq!((r.periods[1].returning, r.periods[1].new), (1, 0));
+        close(r.periods[1].retention_rate, Some(1.0));
+        // Two distinct days, so a repeat in the window, though one order per period.
+        close(r.repeat_purchase_rate, Some(1.0));
+        close(r.periods[0].repeat_purchase_rate, Some(0.0));
+    }
+
+    #[test]
+    fn window_limits_totals_but_new_means_first_purchase_ever() {
+        let customers = vec![vec![buy("2024-06-01", "9.00"), buy("2025-02-01", "1.00")]];
+        let opts = Options {
+            kind: PeriodKind::Month,
+            from: Some(d("2025-01-15")),
+            to: Some(d("2025-02-20")),
+        };
+        let r = run(&customers, &opts);
+        assert_eq!((r.orders, r.revenue), (1, money("1.00")));
+        assert_eq!(r.periods.len(), 2);
+        assert_eq!((r.periods[1].active, r.periods[1].new), (1, 0));
+        close(r.periods[1].retention_rate, None);
+    }
+
+    #[test]
+    fn no_data_gives_zeros_and_nulls_not_nan() {
+        let r = run(&[vec![], vec![]], &options(PeriodKind::Month));
+        assert_eq!((r.customers, r.orders, r.from), (2, 0, None));
+        assert!(r.periods.is_empty());
+        assert_eq!(r.average_order_value, None);
+        close(r.repeat_purchase_rate, None);
+        close(r.csat, None);
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(!json.contains("NaN"), "{json}");
+    }
+
+    #[test]
+    fn cohorts_track_each_first_purchase_period() {
+        let refs_owned = worked_example();
+        let refs: Vec<&[Event]> = refs_owned.iter().map(Vec::as_slice).collect();
+        let cohorts = cohorts(&refs, &options(PeriodKind::Quarter));
+        assert_eq!(cohorts.len(), 3);
+        let q4 = &cohorts[0];
+        assert_eq!((q4.cohort.as_str(), q4.customers), ("2024-Q4", 2));
+        let cells: Vec<(usize, usize)> = q4.periods.iter().map(|c| (c.offset, c.active)).collect();
+        assert_eq!(cells, [(1, 1), (2, 1)]);
+        close(q4.periods[0].rate, Some(0.5));
+        let q1 = &cohorts[1];
+        assert_eq!(
+            (q1.customers, q1.periods.len(), q1.periods[0].active),
+            (2, 1, 0)
+        );
+        let q2 = &cohorts[2];
+        assert_eq!(q2.customers, 0);
+        assert!(q2.periods.is_empty());
+    }
+}

@@ -1,0 +1,188 @@
+//! The history of one file: the commits that changed it, newest first, following it
+//! back through renames.
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, TimeZone};
+use git2::{Commit, DiffFindOptions, DiffFormat, DiffOptions, Oid, Sort, Tree};
+
+use super::{head_commit, BookRepo};
+use crate::error::Result;
+
+/// One commit that changed the file.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    /// The commit id.
+    pub commit: String,
+    /// When it was authored, in the author's time zone.
+    pub date: DateTime<FixedOffset>,
+    /// The author's name.
+    pub author: String,
+    /// The author's email.
+    pub email: String,
+    /// The first line of the message.
+    pub summary: String,
+    /// The whole message.
+    pub message: String,
+    /// The file's book-relative path in this commit.
+    pub path: String,
+    /// What the commit did to the file: added, modified, renamed or deleted.
+    pub change: &'static str,
+    /// For a rename: the book-relative path before it.
+    pub renamed_from: Option<String>,
+    /// The file's diff in this commit (when asked for).
+    pub patch: Option<String>,
+}
+
+impl BookRepo {
+    /// The commits reachable from HEAD that changed the book file `book_path`, newest
+    /// first (first parents only), following the file back through renames. With
+    /// `patch`, each entry carries the file's diff.
+    pub fn file_history(&self, book_path: &str, patch: bool) -> Result<Vec<LogEntry>> {
+        let Some(head) = head_commit(&self.repo)? else {
+            return Ok(Vec::new());
+        };
+        let mut walk = self.repo.revwalk()?;
+        walk.push(head.id())?;
+        walk.simplify_first_parent()?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
+        let mut path = self.to_repo_path(book_path);
+        let mut entries = Vec::new();
+        for oid in walk {
+            let commit = self.repo.find_commit(oid?)?;
+            let tree = commit.tree()?;
+            let parent_tree = match commit.parents().next() {
+                Some(parent) => Some(parent.tree()?),
+                None => None,
+            };
+            let now = blob_at(&tree, &path);
+            let then = parent_tree.as_ref().and_then(|t| blob_at(t, &path));
+            let (change, renamed_from) = match (then, now) {
+                (None, None) => continue,
+                (Some(a), Some(b)) if a == b => continue,
+                (Some(_), Some(_)) => ("modified", None),
+                (Some(_), None) => ("deleted", None),
+                (None, Some(_)) => match self.renamed_from(parent_tree.as_ref(), &tree, &path)? {
+                    Some(old) => ("renamed", Some(old)),
+                    None => ("added", None),
+                },
+            };
+            let patch_text = if patch {
+                Some(self.patch(parent_tree.as_ref(), &tree, &path, renamed_from.as_deref())?)
+            } else {
+                None
+            };
+            entries.push(entry(
+                &commit,
+                self.shown_path(&path),
+                change,
+                renamed_from.as_deref().map(|p| self.shown_path(p)),
+                patch_text,
+            ));
+            if let Some(old) = renamed_from {
+                path = old;
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The path `path` was renamed from between `old` and `new`, found by git's
+    /// similarity detection among the files of the same folder.
+    fn renamed_from(
+        &self,
+        old: Option<&Tree<'_>>,
+        new: &Tree<'_>,
+        path: &str,
+    ) -> Result<Option<String>> {
+        let Some(old) = old else { return Ok(None) };
+        let folder = match path.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/"),
+            None => String::new(),
+        };
+        let mut options = DiffOptions::new();
+        if !folder.is_empty() {
+            options.pathspec(&folder);
+        }
+        let mut diff = self
+            .repo
+            .diff_tree_to_tree(Some(old), Some(new), Some(&mut options))?;
+        diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+        for delta in diff.deltas() {
+            if delta.status() == git2::Delta::Renamed
+                && delta.new_file().path() == Some(Path::new(path))
+            {
+                return Ok(delta
+                    .old_file()
+                    .path()
+                    .map(|p| p.to_string_lossy().replace('\\', "/")));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The unified diff of `path` (and `renamed_from`) between two trees, as `git log -p`
+    /// prints it.
+    fn patch(
+        &self,
+        old: Option<&Tree<'_>>,
+        new: &Tree<'_>,
+        path: &str,
+        renamed_from: Option<&str>,
+    ) -> Result<String> {
+        let mut options = DiffOptions::new();
+        options.pathspec(path).disable_pathspec_match(true);
+        if let Some(from) = renamed_from {
+            options.pathspec(from);
+        }
+        let mut diff = self
+            .repo
+            .diff_tree_to_tree(old, Some(new), Some(&mut options))?;
+        if renamed_from.is_some() {
+            diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+        }
+        let mut text = String::new();
+        diff.print(DiffFormat::Patch, |_, _, line| {
+            if matches!(line.origin(), '+' | '-' | ' ') {
+                text.push(line.origin());
+            }
+            text.push_str(&String::from_utf8_lossy(line.content()));
+            true
+        })?;
+        Ok(text)
+    }
+}
+
+fn blob_at(tree: &Tree<'_>, path: &str) -> Option<Oid> {
+    tree.get_path(Path::new(path)).ok().map(|e| e.id())
+}
+
+fn entry(
+    commit: &Commit<'_>,
+    path: String,
+    change: &'static str,
+    renamed_from: Option<String>,
+    patch: Option<String>,
+) -> LogEntry {
+    let author = commit.author();
+    let when = author.when();
+    let offset = FixedOffset::east_opt(when.offset_minutes() * 60)
+        .or_else(|| FixedOffset::east_opt(0))
+        .expect("a zero offset is valid");
+    let date = offset
+        .timestamp_opt(when.seconds(), 0)
+        .single()
+        .unwrap_or_else(|| offset.from_utc_datetime(&chrono::DateTime::UNIX_EPOCH.naive_utc()));
+    let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+    LogEntry {
+        commit: commit.id().to_string(),
+        date,
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        summary: message.lines().next().unwrap_or("").to_string(),
+        message,
+        path,
+        change,
+        renamed_from,
+        patch,
+    }
+}

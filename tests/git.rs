@@ -1,0 +1,1015 @@
+//! Git integration: `crm commit`, `status`, `history`, `undo`, and `--commit` /
+//! `auto_commit`, on temporary repositories (made by crm, by git2, and by the git
+//! binary where it is installed).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command as Process;
+
+use common::{crm_command, stdout_of, TempBook};
+use git2::Repository;
+use serde_json::Value;
+
+const TRAILER: &str = "Committed-by: crm";
+
+const ADA: &str = "name: Ada Lovelace\ninteractions:\n  - date: 2025-01-02\n    kind: call\n";
+const CAROL: &str = "name: Carol\n";
+
+fn repo(book: &TempBook) -> Repository {
+    Repository::discover(book.root()).expect("the book is in a repository")
+}
+
+fn head_message(repo: &Repository) -> String {
+    repo.head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .message()
+        .unwrap()
+        .to_string()
+}
+
+fn head_summary(repo: &Repository) -> String {
+    head_message(repo).lines().next().unwrap_or("").to_string()
+}
+
+fn commit_count(repo: &Repository) -> usize {
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_head().unwrap();
+    walk.count()
+}
+
+/// The paths the HEAD commit changed compared with its first parent.
+fn head_changed_paths(repo: &Repository) -> Vec<String> {
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let tree = head.tree().unwrap();
+    let parent = head.parents().next().map(|p| p.tree().unwrap());
+    let diff = repo
+        .diff_tree_to_tree(parent.as_ref(), Some(&tree), None)
+        .unwrap();
+    let mut paths: Vec<String> = diff
+        .deltas()
+        .map(|d| {
+            d.new_file()
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A book by `crm init` holding ada and carol, committed by `crm commit`.
+fn book_with_ada_and_carol() -> TempBook {
+    let book = TempBook::new();
+    book.customer("ada-lovelace", ADA).customer("carol", CAROL);
+    book.crm(&["commit"]).assert().success();
+    book
+}
+
+fn status_json(book: &TempBook) -> Value {
+    serde_json::from_str(&stdout_of(&mut book.crm(&["status", "--format", "json"])))
+        .expect("status JSON")
+}
+
+/// The files `crm status` lists, as (file, state, change).
+fn status_rows(book: &TempBook) -> Vec<(String, String, String)> {
+    status_json(book)["changes"]
+        .as_array()
+        .expect("changes array")
+        .iter()
+        .map(|c| {
+            (
+                c["file"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+                c["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- crm commit
+
+#[test]
+fn commit_of_hand_edits_writes_the_message_from_what_changed() {
+    let book = TempBook::new();
+    book.customer("ada-lovelace", ADA).customer("carol", CAROL);
+    book.crm(&["commit", "-m", "Import customers"])
+        .assert()
+        .success();
+    let before = commit_count(&repo(&book));
+
+    book.customer(
+        "ada-lovelace",
+        &format!("{ADA}  - date: 2025-06-10\n    kind: call\n"),
+    );
+    book.customer("bob-smith", "name: Bob Smith\n");
+    book.customer("carol", "name: Carol\nemail: carol@example.com\n");
+    let out = stdout_of(&mut book.crm(&["commit"]));
+    assert!(out.contains("(3 files)"), "{out}");
+
+    let repo = repo(&book);
+    assert_eq!(commit_count(&repo), before + 1);
+    assert_eq!(
+        head_message(&repo),
+        format!("log call with ada-lovelace; add bob-smith; edit carol (by hand)\n\n{TRAILER}\n")
+    );
+    assert_eq!(
+        head_changed_paths(&repo),
+        [
+            "customers/ada-lovelace.yaml",
+            "customers/bob-smith.yaml",
+            "customers/carol.yaml"
+        ]
+    );
+    assert!(status_rows(&book).is_empty());
+}
+
+#[test]
+fn commit_with_a_message_uses_it_and_adds_the_trailer() {
+    let book = TempBook::new();
+    book.customer("ada-lovelace", ADA);
+    book.crm(&["commit", "-m", "Import Ada from the old spreadsheet"])
+        .assert()
+        .success();
+    assert_eq!(
+        head_message(&repo(&book)),
+        format!("Import Ada from the old spreadsheet\n\n{TRAILER}\n")
+    );
+}
+
+#[test]
+fn commit_with_an_empty_message_is_refused() {
+    let book = TempBook::new();
+    book.customer("ada-lovelace", ADA);
+    book.crm(&["commit", "-m", "  "]).assert().code(2);
+    assert_eq!(status_rows(&book).len(), 1);
+}
+
+#[test]
+fn nothing_to_commit_says_so_and_exits_0() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+    let out = stdout_of(&mut book.crm(&["commit"]));
+    assert!(out.contains("nothing to commit"), "{out}");
+    assert_eq!(commit_count(&repo), before);
+}
+
+#[test]
+fn commit_leaves_other_files_in_the_folder_alone() {
+    let book = TempBook::new();
+    book.write("notes.txt", "my own notes\n");
+    book.write("customers/ada.yml", "name: Ada\n");
+    book.customer("bob", "name: Bob\n");
+    book.crm(&["commit"]).assert().success();
+    let repo = repo(&book);
+    assert_eq!(head_changed_paths(&repo), ["customers/bob.yaml"]);
+    let status = repo.status_file(Path::new("notes.txt")).unwrap();
+    assert!(status.contains(git2::Status::WT_NEW));
+}
+
+#[test]
+fn a_long_change_set_gets_a_short_summary_and_a_body() {
+    let book = TempBook::new();
+    for n in 0..6 {
+        book.customer(&format!("customer-number-{n}"), "name: Someone\n");
+    }
+    book.crm(&["commit"]).assert().success();
+    let message = head_message(&repo(&book));
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines[0], "add 6 customers");
+    assert_eq!(lines[1], "");
+    assert_eq!(lines[2], "- add customer-number-0");
+    assert_eq!(lines[7], "- add customer-number-5");
+    assert_eq!(lines[8], "");
+    assert_eq!(lines[9], TRAILER);
+}
+
+#[test]
+fn a_renamed_file_is_committed_as_a_rename() {
+    let book = book_with_ada_and_carol();
+    fs::rename(
+        book.customer_path("carol"),
+        book.customer_path("carol-jones"),
+    )
+    .unwrap();
+    assert_eq!(
+        status_rows(&book),
+        [(
+            "customers/carol-jones.yaml".to_string(),
+            "renamed".to_string(),
+            "rename carol to carol-jones".to_string()
+        )]
+    );
+    book.crm(&["commit"]).assert().success();
+    let repo = repo(&book);
+    assert_eq!(head_summary(&repo), "rename carol to carol-jones");
+    let head = repo.head().unwrap().peel_to_tree().unwrap();
+    assert!(head.get_path(Path::new("customers/carol.yaml")).is_err());
+    assert!(head
+        .get_path(Path::new("customers/carol-jones.yaml"))
+        .is_ok());
+}
+
+#[test]
+fn a_deleted_customer_is_committed_as_removed() {
+    let book = book_with_ada_and_carol();
+    fs::remove_file(book.customer_path("carol")).unwrap();
+    book.crm(&["commit"]).assert().success();
+    let repo = repo(&book);
+    assert_eq!(head_summary(&repo), "remove carol");
+    assert!(repo
+        .head()
+        .unwrap()
+        .peel_to_tree()
+        .unwrap()
+        .get_path(Path::new("customers/carol.yaml"))
+        .is_err());
+}
+
+// ---------------------------------------------------------------- identity
+
+#[test]
+fn missing_identity_is_a_clear_error_and_crm_toml_can_supply_one() {
+    let book = TempBook::new();
+    book.customer("bob", "name: Bob\n");
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+    let anonymous = || {
+        let mut cmd = book.crm(&["commit"]);
+        cmd.env_remove("GIT_AUTHOR_NAME")
+            .env_remove("GIT_AUTHOR_EMAIL")
+            .env_remove("GIT_COMMITTER_NAME")
+            .env_remove("GIT_COMMITTER_EMAIL");
+        cmd
+    };
+    let output = anonymous().output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no git identity"), "{stderr}");
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_eq!(commit_count(&repo), before);
+
+    let config = book
+        .read("crm.toml")
+        .replace("# name = \"\"", "name = \"Book Keeper\"")
+        .replace("# email = \"\"", "email = \"keeper@example.com\"");
+    book.write("crm.toml", &config);
+    assert!(anonymous().output().unwrap().status.success());
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.author().name(), Some("Book Keeper"));
+    assert_eq!(head.author().email(), Some("keeper@example.com"));
+}
+
+#[test]
+fn commit_flag_without_identity_says_the_file_was_written_but_not_committed() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+    let output = book
+        .crm(&["add", "Bob", "--commit"])
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("wrote `customers/bob.yaml` but did not commit it: no git identity"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("crm commit"), "{stderr}");
+    assert!(book.customer_path("bob").exists());
+    assert_eq!(commit_count(&repo), before);
+}
+
+#[test]
+fn committer_comes_from_git_committer_variables_when_set() {
+    let book = TempBook::new();
+    book.customer("bob", "name: Bob\n");
+    book.crm(&["commit"])
+        .env("GIT_COMMITTER_NAME", "Robot")
+        .env("GIT_COMMITTER_EMAIL", "robot@example.com")
+        .assert()
+        .success();
+    let repo = repo(&book);
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.author().name(), Some("Test Person"));
+    assert_eq!(head.committer().name(), Some("Robot"));
+}
+
+#[test]
+fn git_config_identity_comes_before_crm_toml() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let mut config = repo.config().unwrap();
+    config.set_str("user.name", "Repo Person").unwrap();
+    config.set_str("user.email", "repo@example.com").unwrap();
+    let toml = book
+        .read("crm.toml")
+        .replace("# name = \"\"", "name = \"Book Keeper\"")
+        .replace("# email = \"\"", "email = \"keeper@example.com\"");
+    book.write("crm.toml", &toml);
+    book.crm(&["commit"])
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .assert()
+        .success();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.author().name(), Some("Repo Person"));
+}
+
+// ---------------------------------------------------------------- auto-commit
+
+#[test]
+fn commit_flag_commits_only_the_file_the_command_wrote() {
+    let book = book_with_ada_and_carol();
+    let repo = repo(&book);
+    // A person's unrelated work in progress: an unstaged edit, a staged edit, a new file.
+    book.customer("carol", "name: Carol\nphone: \"555\"\n");
+    book.customer(
+        "ada-lovelace",
+        &format!("{ADA}  - date: 2025-06-01\n    kind: email\n"),
+    );
+    let mut index = repo.index().unwrap();
+    index
+        .add_path(Path::new("customers/ada-lovelace.yaml"))
+        .unwrap();
+    index.write().unwrap();
+    book.write("notes.txt", "draft\n");
+
+    book.crm(&["add", "Bob Smith", "--commit"])
+        .assert()
+        .success();
+
+    assert_eq!(head_summary(&repo), "add bob-smith");
+    assert_eq!(head_changed_paths(&repo), ["customers/bob-smith.yaml"]);
+    let carol = repo.status_file(Path::new("customers/carol.yaml")).unwrap();
+    assert_eq!(
+        carol,
+        git2::Status::WT_MODIFIED,
+        "carol's edit is still unstaged"
+    );
+    let ada = repo
+        .status_file(Path::new("customers/ada-lovelace.yaml"))
+        .unwrap();
+    assert_eq!(
+        ada,
+        git2::Status::INDEX_MODIFIED,
+        "ada's edit is still staged, not committed"
+    );
+    assert_eq!(
+        repo.status_file(Path::new("customers/bob-smith.yaml"))
+            .unwrap(),
+        git2::Status::CURRENT
+    );
+    assert!(repo
+        .status_file(Path::new("notes.txt"))
+        .unwrap()
+        .contains(git2::Status::WT_NEW));
+}
+
+#[test]
+fn auto_commit_setting_commits_like_the_flag() {
+    let book = TempBook::new();
+    let config = book
+        .read("crm.toml")
+        .replace("# auto_commit = false", "auto_commit = true");
+    book.write("crm.toml", &config);
+    book.crm(&["commit", "-m", "Turn on auto-commit"])
+        .assert()
+        .success();
+    book.customer("carol", CAROL);
+
+    book.crm(&["add", "Bob Smith"]).assert().success();
+
+    let repo = repo(&book);
+    assert_eq!(head_message(&repo), format!("add bob-smith\n\n{TRAILER}\n"));
+    assert_eq!(head_changed_paths(&repo), ["customers/bob-smith.yaml"]);
+    assert_eq!(
+        status_rows(&book),
+        [(
+            "customers/carol.yaml".into(),
+            "new".into(),
+            "add carol".into()
+        )]
+    );
+}
+
+#[test]
+fn without_commit_nothing_is_committed() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+    book.crm(&["add", "Bob Smith"]).assert().success();
+    assert_eq!(commit_count(&repo), before);
+    assert_eq!(
+        status_rows(&book),
+        [(
+            "customers/bob-smith.yaml".into(),
+            "new".into(),
+            "add bob-smith".into()
+        )]
+    );
+}
+
+// ---------------------------------------------------------------- .gitignore
+
+#[test]
+fn gitignored_customer_files_are_neither_listed_nor_committed() {
+    let book = TempBook::new();
+    let ignore = format!("{}customers/private-*.yaml\n", book.read(".gitignore"));
+    book.write(".gitignore", &ignore);
+    book.crm(&["commit", "-m", "Keep private customers out of git"])
+        .assert()
+        .success();
+    book.customer("private-eve", "name: Eve\n");
+    book.customer("bob", "name: Bob\n");
+    assert_eq!(
+        status_rows(&book),
+        [("customers/bob.yaml".into(), "new".into(), "add bob".into())]
+    );
+    book.crm(&["commit"]).assert().success();
+    let repo = repo(&book);
+    assert_eq!(head_changed_paths(&repo), ["customers/bob.yaml"]);
+
+    book.crm(&["add", "Private Mallory", "--commit"])
+        .assert()
+        .success();
+    assert_eq!(
+        head_summary(&repo),
+        "add bob",
+        "an ignored file makes no commit"
+    );
+}
+
+// ---------------------------------------------------------------- status
+
+#[test]
+fn status_lists_changes_per_customer_and_unreadable_files() {
+    let book = book_with_ada_and_carol();
+    book.customer(
+        "ada-lovelace",
+        &format!("{ADA}  - date: 2025-06-10\n    kind: meeting\n"),
+    );
+    book.customer("dave", "name: [unclosed\n");
+    fs::remove_file(book.customer_path("carol")).unwrap();
+
+    let output = book.crm(&["status", "--format", "json"]).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "unreadable files make exit code 3"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("customers/dave.yaml:"), "{stderr}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows: Vec<(&str, &str, &str)> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["file"].as_str().unwrap(),
+                c["state"].as_str().unwrap(),
+                c["change"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "customers/ada-lovelace.yaml",
+                "modified",
+                "log meeting with ada-lovelace"
+            ),
+            ("customers/carol.yaml", "deleted", "remove carol"),
+            ("customers/dave.yaml", "new", "add dave"),
+        ]
+    );
+    assert_eq!(json["unreadable"][0]["file"], "customers/dave.yaml");
+    assert!(json["branch"].is_string());
+
+    let table = book.crm(&["status"]).output().unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.lines().next().unwrap().starts_with("file"), "{text}");
+    assert!(text.contains("customers/carol.yaml"), "{text}");
+}
+
+#[test]
+fn status_of_a_clean_book_says_so() {
+    let book = TempBook::new();
+    let out = stdout_of(&mut book.crm(&["status"]));
+    assert_eq!(out, "nothing to commit: the book matches the last commit\n");
+}
+
+// ---------------------------------------------------------------- history
+
+#[test]
+fn history_lists_a_customers_commits_newest_first_across_a_rename() {
+    let book = TempBook::new();
+    book.customer("ada", ADA);
+    book.crm(&["commit", "-m", "Add Ada"]).assert().success();
+    book.customer("carol", CAROL);
+    book.crm(&["commit"]).assert().success(); // not about ada
+    book.customer(
+        "ada",
+        &format!("{ADA}  - date: 2025-06-10\n    kind: call\n"),
+    );
+    book.crm(&["commit"]).assert().success();
+    fs::rename(
+        book.customer_path("ada"),
+        book.customer_path("ada-lovelace"),
+    )
+    .unwrap();
+    book.crm(&["commit"]).assert().success();
+    book.customer("ada-lovelace", &format!("{ADA}  - date: 2025-06-10\n    kind: call\n  - date: 2025-06-12\n    kind: purchase\n    amount: 12.50\n"));
+    book.crm(&["commit"]).assert().success();
+
+    let json: Value = serde_json::from_str(&stdout_of(&mut book.crm(&[
+        "history",
+        "ada-lovelace",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let summaries: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "log purchase with ada-lovelace",
+            "rename ada to ada-lovelace",
+            "log call with ada",
+            "Add Ada"
+        ]
+    );
+    let changes: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["modified", "renamed", "modified", "added"]);
+    assert_eq!(json[1]["renamed_from"], "customers/ada.yaml");
+    assert_eq!(json[3]["file"], "customers/ada.yaml");
+    assert_eq!(json[0]["author"], "Test Person");
+    assert!(json[0]["date"].as_str().unwrap().contains('T'));
+    assert!(json[0].get("patch").is_none());
+
+    let table = stdout_of(&mut book.crm(&["history", "ada-lovelace"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    assert!(
+        lines[1].ends_with("log purchase with ada-lovelace"),
+        "{table}"
+    );
+}
+
+#[test]
+fn history_patch_shows_each_diff() {
+    let book = TempBook::new();
+    book.customer("ada", ADA);
+    book.crm(&["commit"]).assert().success();
+    book.customer(
+        "ada",
+        &format!("{ADA}  - date: 2025-06-10\n    kind: meeting\n"),
+    );
+    book.crm(&["commit"]).assert().success();
+
+    let json: Value = serde_json::from_str(&stdout_of(
+        &mut book.crm(&["history", "ada", "--patch", "--format", "json"]),
+    ))
+    .unwrap();
+    let newest = json[0]["patch"].as_str().unwrap();
+    assert!(newest.contains("+    kind: meeting\n"), "{newest}");
+    assert!(!newest.contains("+name: Ada"), "{newest}");
+    assert!(json[1]["patch"]
+        .as_str()
+        .unwrap()
+        .contains("+name: Ada Lovelace\n"));
+
+    let text = stdout_of(&mut book.crm(&["history", "ada", "--patch"]));
+    assert!(text.starts_with("commit "), "{text}");
+    assert!(text.contains("    log meeting with ada\n"), "{text}");
+    assert!(text.contains("+    kind: meeting\n"), "{text}");
+}
+
+#[test]
+fn history_of_an_unknown_customer_is_an_error_with_a_hint() {
+    let book = book_with_ada_and_carol();
+    let output = book.crm(&["history", "ada-lovelac"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ada-lovelace"));
+}
+
+#[test]
+fn history_of_an_uncommitted_customer_is_empty_with_a_note() {
+    let book = TempBook::new();
+    book.customer("bob", "name: Bob\n");
+    let output = book
+        .crm(&["history", "bob", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json, Value::Array(Vec::new()));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no commits yet"));
+}
+
+// ---------------------------------------------------------------- undo
+
+#[test]
+fn undo_reverts_crms_last_commit_with_a_new_commit() {
+    let book = book_with_ada_and_carol();
+    book.crm(&["add", "Bob Smith", "--commit"])
+        .assert()
+        .success();
+    let repo = repo(&book);
+    let added = repo.head().unwrap().peel_to_commit().unwrap().id();
+    let before = commit_count(&repo);
+
+    book.crm(&["undo"]).assert().success();
+
+    assert!(!book.customer_path("bob-smith").exists());
+    assert_eq!(commit_count(&repo), before + 1);
+    assert_eq!(
+        head_message(&repo),
+        format!("Revert \"add bob-smith\"\n\nThis reverts commit {added}.\n\n{TRAILER}\n")
+    );
+    assert!(status_rows(&book).is_empty());
+    let dirty: Vec<String> = repo
+        .statuses(None)
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s.status() != git2::Status::CURRENT && !s.status().contains(git2::Status::IGNORED)
+        })
+        .map(|s| format!("{:?} {:?}", s.path(), s.status()))
+        .collect();
+    assert!(dirty.is_empty(), "{dirty:?}");
+
+    // Undoing the undo puts the customer back.
+    book.crm(&["undo"]).assert().success();
+    assert!(book.customer_path("bob-smith").exists());
+    assert_eq!(head_summary(&repo), "Reapply \"add bob-smith\"");
+}
+
+#[test]
+fn undo_restores_an_edited_file() {
+    let book = book_with_ada_and_carol();
+    book.customer("carol", "name: Carol Jones\n");
+    book.crm(&["commit"]).assert().success();
+    book.crm(&["undo"]).assert().success();
+    assert_eq!(book.read_customer("carol"), CAROL);
+}
+
+#[test]
+fn undo_refuses_a_commit_crm_did_not_make() {
+    let book = book_with_ada_and_carol();
+    let repo = repo(&book);
+    book.write("notes.txt", "mine\n");
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("notes.txt")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Someone", "someone@example.com").unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "Add my notes", &tree, &[&parent])
+        .unwrap();
+    let before = commit_count(&repo);
+
+    let output = book.crm(&["undo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not made by crm"), "{stderr}");
+    assert!(stderr.contains("git revert"), "{stderr}");
+    assert_eq!(commit_count(&repo), before);
+    assert!(book.path("notes.txt").exists());
+}
+
+#[test]
+fn undo_refuses_to_overwrite_uncommitted_edits() {
+    let book = book_with_ada_and_carol();
+    book.customer("carol", "name: Carol Jones\n");
+    book.crm(&["commit"]).assert().success();
+    book.customer("carol", "name: Carol Jones\nphone: \"555\"\n");
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+
+    let output = book.crm(&["undo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("customers/carol.yaml"), "{stderr}");
+    assert_eq!(
+        book.read_customer("carol"),
+        "name: Carol Jones\nphone: \"555\"\n"
+    );
+    assert_eq!(commit_count(&repo), before);
+}
+
+#[test]
+fn undo_ignores_uncommitted_edits_to_other_files() {
+    let book = book_with_ada_and_carol();
+    book.crm(&["add", "Bob Smith", "--commit"])
+        .assert()
+        .success();
+    book.customer("carol", "name: Carol Jones\n");
+    book.crm(&["undo"]).assert().success();
+    assert!(!book.customer_path("bob-smith").exists());
+    assert_eq!(book.read_customer("carol"), "name: Carol Jones\n");
+}
+
+// ---------------------------------------------------------------- where the book is
+
+#[test]
+fn a_book_in_a_subfolder_of_a_bigger_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    fs::write(dir.path().join("README.md"), "the company repo\n").unwrap();
+    crm_command()
+        .current_dir(dir.path())
+        .args(["init", "sales/book"])
+        .assert()
+        .success();
+    let book_dir = dir.path().join("sales/book");
+    let crm = |args: &[&str]| {
+        let mut cmd = crm_command();
+        cmd.current_dir(&book_dir).args(args);
+        cmd
+    };
+    fs::write(book_dir.join("customers/ada.yaml"), ADA).unwrap();
+
+    let json: Value =
+        serde_json::from_str(&stdout_of(&mut crm(&["status", "--format", "json"]))).unwrap();
+    let files: Vec<&str> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ".gitignore",
+            "crm.toml",
+            "customers/.gitkeep",
+            "customers/ada.yaml"
+        ]
+    );
+
+    crm(&["commit"]).assert().success();
+    assert_eq!(head_summary(&repo), "start the crm book; add ada");
+    assert_eq!(
+        head_changed_paths(&repo),
+        [
+            "sales/book/.gitignore",
+            "sales/book/crm.toml",
+            "sales/book/customers/.gitkeep",
+            "sales/book/customers/ada.yaml"
+        ]
+    );
+    assert!(repo
+        .status_file(Path::new("README.md"))
+        .unwrap()
+        .contains(git2::Status::WT_NEW));
+
+    crm(&["add", "Bob", "--commit"]).assert().success();
+    assert_eq!(head_changed_paths(&repo), ["sales/book/customers/bob.yaml"]);
+    let history: Value = serde_json::from_str(&stdout_of(&mut crm(&[
+        "history", "ada", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(history[0]["file"], "customers/ada.yaml");
+    crm(&["undo"]).assert().success();
+    assert!(!book_dir.join("customers/bob.yaml").exists());
+}
+
+#[test]
+fn first_commit_on_an_unborn_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    crm_command()
+        .current_dir(dir.path())
+        .args(["init", "."])
+        .assert()
+        .success();
+    assert!(
+        repo.head().is_err(),
+        "crm init inside an existing repository commits nothing"
+    );
+    let crm = |args: &[&str]| {
+        let mut cmd = crm_command();
+        cmd.current_dir(dir.path()).args(args);
+        cmd
+    };
+    let status: Value =
+        serde_json::from_str(&stdout_of(&mut crm(&["status", "--format", "json"]))).unwrap();
+    assert!(status["head"].is_null());
+    assert!(status["branch"].is_string());
+
+    crm(&["commit"]).assert().success();
+    let head = repo.head().unwrap();
+    assert!(head.is_branch());
+    assert_eq!(commit_count(&repo), 1);
+    assert_eq!(head_summary(&repo), "start the crm book");
+    assert_eq!(
+        stdout_of(&mut crm(&["status"])),
+        "nothing to commit: the book matches the last commit\n"
+    );
+}
+
+#[test]
+fn commits_on_a_detached_head_move_the_detached_head() {
+    let book = book_with_ada_and_carol();
+    let repo = repo(&book);
+    let branch = repo.head().unwrap().name().unwrap().to_string();
+    let branch_tip = repo.head().unwrap().peel_to_commit().unwrap().id();
+    repo.set_head_detached(branch_tip).unwrap();
+
+    book.crm(&["add", "Bob", "--commit"]).assert().success();
+    book.customer("carol", "name: Carol Jones\n");
+    book.crm(&["commit"]).assert().success();
+
+    assert!(repo.head_detached().unwrap());
+    assert_eq!(head_summary(&repo), "edit carol (by hand)");
+    assert_eq!(
+        repo.find_reference(&branch).unwrap().target(),
+        Some(branch_tip),
+        "the branch did not move"
+    );
+    let status: Value = status_json(&book);
+    assert!(status["branch"].is_null());
+    let history: Value = serde_json::from_str(&stdout_of(
+        &mut book.crm(&["history", "carol", "--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    book.crm(&["undo"]).assert().success();
+    assert_eq!(book.read_customer("carol"), CAROL);
+}
+
+#[test]
+fn a_book_outside_any_repository_gets_a_clear_message() {
+    let book = TempBook::without_git();
+    if Repository::discover(book.root()).is_ok() {
+        return; // the temp folder is itself inside a repository on this machine
+    }
+    for args in [&["commit"][..], &["status"], &["undo"], &["history", "ada"]] {
+        let output = book.crm(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("not inside a git repository"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("git init"), "{args:?}: {stderr}");
+    }
+    let output = book.crm(&["add", "Bob", "--commit"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------- the real git binary
+
+/// Runs the real `git` in `dir` with the same clean environment crm's tests use;
+/// `None` when git is not installed.
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let home = std::env::temp_dir().join("crm-test-home-without-gitconfig");
+    let output = Process::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("GIT_AUTHOR_NAME", "Git Person")
+        .env("GIT_AUTHOR_EMAIL", "git@example.com")
+        .env("GIT_COMMITTER_NAME", "Git Person")
+        .env("GIT_COMMITTER_EMAIL", "git@example.com")
+        .output()
+        .ok()?;
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8(output.stdout).expect("git prints UTF-8 here"))
+}
+
+#[test]
+fn the_git_binary_finds_the_repository_consistent_after_many_crm_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    if git(root, &["init", "-q", "-b", "main"]).is_none() {
+        eprintln!("git is not installed; skipping");
+        return;
+    }
+    fs::write(root.join("README.md"), "company repo\n").unwrap();
+    git(root, &["add", "README.md"]);
+    git(root, &["commit", "-q", "-m", "Start the repository"]);
+    let crm = |args: &[&str]| {
+        let mut cmd = crm_command();
+        cmd.current_dir(root).args(args);
+        cmd
+    };
+    crm(&["init", "."]).assert().success();
+    crm(&["commit"]).assert().success();
+    for n in 0..15 {
+        crm(&["add", &format!("Customer {n}"), "--commit"])
+            .assert()
+            .success();
+    }
+    fs::write(
+        root.join("customers/customer-3.yaml"),
+        "name: Customer Three\n",
+    )
+    .unwrap();
+    fs::write(root.join("customers/late.yaml"), "name: Late\n").unwrap();
+    crm(&["commit"]).assert().success();
+    crm(&["undo"]).assert().success();
+    crm(&["undo"]).assert().success();
+    fs::rename(
+        root.join("customers/customer-4.yaml"),
+        root.join("customers/customer-four.yaml"),
+    )
+    .unwrap();
+    crm(&["commit"]).assert().success();
+
+    git(root, &["fsck", "--strict", "--no-progress"]);
+    assert_eq!(git(root, &["status", "--porcelain"]).unwrap(), "");
+    let branch = git(root, &["rev-parse", "--abbrev-ref", "HEAD"]).unwrap();
+    assert_eq!(branch.trim(), "main");
+    let summaries = git(root, &["log", "--format=%s"]).unwrap();
+    let summaries: Vec<&str> = summaries.lines().collect();
+    assert_eq!(summaries.len(), 1 + 1 + 15 + 1 + 2 + 1);
+    assert_eq!(summaries[0], "rename customer-4 to customer-four");
+    assert_eq!(summaries[3], "edit customer-3 (by hand); add late");
+    assert_eq!(summaries[4], "add customer-14");
+    assert_eq!(summaries.last(), Some(&"Start the repository"));
+    for summary in &summaries {
+        assert!(!summary.is_empty() && summary.len() <= 72, "{summary:?}");
+    }
+    // Every crm commit: summary, blank line, trailer paragraph.
+    let bodies = git(root, &["log", "--format=%B%x00", "-n", "5"]).unwrap();
+    for body in bodies.split('\0').map(str::trim).filter(|b| !b.is_empty()) {
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines[1], "", "{body:?}");
+        assert_eq!(lines.last(), Some(&TRAILER), "{body:?}");
+    }
+    // (`git log --follow` is not compared: its similarity guess pairs these nearly
+    // identical small files with the wrong ancestors.)
+    let ours: Value = serde_json::from_str(&stdout_of(&mut crm(&[
+        "history",
+        "customer-four",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let ours: Vec<&str> = ours
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ours,
+        ["rename customer-4 to customer-four", "add customer-4"]
+    );
+}
+
+#[test]
+fn the_git_binary_sees_only_the_auto_committed_file() {
+    let book = book_with_ada_and_carol();
+    if git(book.root(), &["--version"]).is_none() {
+        return;
+    }
+    book.customer("carol", "name: Carol Jones\n");
+    git(book.root(), &["add", "customers/carol.yaml"]);
+    book.customer(
+        "ada-lovelace",
+        &format!("{ADA}  - date: 2025-06-01\n    kind: email\n"),
+    );
+    book.crm(&["add", "Bob", "--commit"]).assert().success();
+    git(book.root(), &["fsck", "--strict", "--no-progress"]);
+    assert_eq!(
+        git(book.root(), &["status", "--porcelain"]).unwrap(),
+        " M customers/ada-lovelace.yaml\nM  customers/carol.yaml\n"
+    );
+    assert_eq!(
+        git(book.root(), &["show", "--name-only", "--format=", "HEAD"]).unwrap(),
+        "customers/bob.yaml\n"
+    );
+    book.crm(&["commit"]).assert().success();
+    assert_eq!(git(book.root(), &["status", "--porcelain"]).unwrap(), "");
+    git(book.root(), &["fsck", "--strict", "--no-progress"]);
+}

@@ -1,0 +1,315 @@
+//! `crm import` and `crm export`: good files, bad rows, re-import, the export → import
+//! round trip, and every output format.
+
+mod common;
+
+use common::{stdout_of, TempBook};
+use predicates::str::contains;
+use serde_json::Value;
+
+const PURCHASES: &str = "customer,date,amount,item,name,email\n\
+ada,2024-11-05,10.00,,Ada Lovelace,ada@example.com\n\
+ada,2025-01-10,20.00,tea\n\
+ada,2025-01-10,5,\n\
+Bob Stone,2024-12-20,30.00,\n\
+bob-stone,2025-04-02,12.50,\n\
+fay,2025-02-14,10.00,\n\
+fay,2025-02-14,10.00,\n";
+
+fn stats(book: &TempBook) -> Value {
+    serde_json::from_str(&stdout_of(&mut book.crm(&["stats", "--format", "json"]))).unwrap()
+}
+
+fn customer_files(book: &TempBook) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(book.path("customers"))
+        .map(|dir| {
+            dir.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.retain(|n| n.ends_with(".yaml"));
+    names.sort();
+    names
+}
+
+#[test]
+fn imports_purchases_and_creates_missing_customers() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada Lovelace\ninteractions: []\n");
+    book.write("p.csv", PURCHASES);
+    let out = stdout_of(&mut book.crm(&["import", "purchases", "p.csv"]));
+    assert!(
+        out.contains("imported 7 purchases for 3 customers (2 new)"),
+        "{out}"
+    );
+    assert_eq!(
+        customer_files(&book),
+        ["ada.yaml", "bob-stone.yaml", "fay.yaml"]
+    );
+    let bob = book.read_customer("bob-stone");
+    assert!(bob.starts_with("name: Bob Stone\n"), "{bob}");
+    assert!(bob.contains("since: 2024-12-20"), "{bob}");
+    assert!(book.read_customer("ada").contains("items: [tea]"));
+    let r = stats(&book);
+    assert_eq!(r["orders"], 7);
+    assert_eq!(r["revenue"], "97.50");
+    // Two identical rows in one file are two purchases.
+    assert_eq!(
+        book.read_customer("fay").matches("kind: purchase").count(),
+        2
+    );
+}
+
+#[test]
+fn importing_the_same_file_twice_does_not_double_the_data() {
+    let book = TempBook::new();
+    book.write("p.csv", PURCHASES);
+    stdout_of(&mut book.crm(&["import", "purchases", "p.csv"]));
+    let before = book.read_customer("fay");
+    let out = stdout_of(&mut book.crm(&["import", "purchases", "p.csv"]));
+    assert!(out.contains("nothing to import: all 7 rows"), "{out}");
+    assert_eq!(book.read_customer("fay"), before);
+    assert_eq!(stats(&book)["orders"], 7);
+    // A longer file with one more identical row adds exactly that row.
+    book.write("more.csv", &format!("{PURCHASES}fay,2025-02-14,10.00,\n"));
+    let out = stdout_of(&mut book.crm(&["import", "purchases", "more.csv"]));
+    assert!(
+        out.contains("imported 1 purchase for 1 customer (0 new)"),
+        "{out}"
+    );
+    assert!(out.contains("skipped 7 rows"), "{out}");
+    assert_eq!(stats(&book)["orders"], 8);
+}
+
+#[test]
+fn bad_rows_are_reported_by_line_and_nothing_is_written() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\ninteractions: []\n");
+    let before = book.read_customer("ada");
+    book.write(
+        "bad.csv",
+        "customer,date,amount\nada,2025-01-01,5.00\nada,01/02/2025,5.00\nbob,2025-01-03,-4\n,2025-01-04,1\nada,2025-01-05,1.234\nada,2025-01-06,1,extra\n",
+    );
+    book.crm(&["import", "purchases", "bad.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("bad.csv:3: date \"01/02/2025\" is not a date"))
+        .stderr(contains("bad.csv:4: amounts are never negative"))
+        .stderr(contains("bad.csv:5: the customer is empty"))
+        .stderr(contains("bad.csv:6:"))
+        .stderr(contains("bad.csv:7: has 4 fields"))
+        .stderr(contains("5 bad rows; nothing was imported"));
+    assert_eq!(book.read_customer("ada"), before);
+    assert_eq!(customer_files(&book), ["ada.yaml"]);
+}
+
+#[test]
+fn header_problems_name_the_column() {
+    let book = TempBook::new();
+    book.write("a.csv", "customer,date\nada,2025-01-01\n");
+    book.crm(&["import", "purchases", "a.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("a.csv:1: the header has no `amount` column"));
+    book.write(
+        "b.csv",
+        "customer,date,amount,ammount\nada,2025-01-01,1,1\n",
+    );
+    book.crm(&["import", "purchases", "b.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("b.csv:1: unknown column `ammount`"));
+    book.crm(&["import", "purchases", "missing.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("missing.csv"));
+    assert!(customer_files(&book).is_empty());
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let book = TempBook::new();
+    book.write("p.csv", PURCHASES);
+    let out = stdout_of(&mut book.crm(&["import", "purchases", "p.csv", "--dry-run"]));
+    assert!(out.contains("would have imported 7 purchases"), "{out}");
+    assert!(customer_files(&book).is_empty());
+}
+
+#[test]
+fn import_with_commit_makes_one_commit() {
+    let book = TempBook::new();
+    book.write("p.csv", PURCHASES);
+    book.crm(&["--commit", "import", "purchases", "p.csv"])
+        .assert()
+        .success();
+    let log = std::process::Command::new("git")
+        .args(["log", "--format=%s", "-1"])
+        .current_dir(book.root())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout).trim(),
+        "import 7 purchases from p.csv"
+    );
+}
+
+#[test]
+fn imports_customers_and_skips_existing_ids() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    book.write(
+        "c.csv",
+        "id,name,email,phone,company,tags,birthday,since,every,preferences\n\
+         ada,Ada Again,,,,,,,,\n\
+         ,Grace Hopper,grace@example.com,+1 555,Navy,vip;admiral,1906-12-09,2020-01-01,30d,coffee=black;tea=none\n",
+    );
+    let out = stdout_of(&mut book.crm(&["import", "customers", "c.csv"]));
+    assert!(out.contains("imported 1 customer"), "{out}");
+    assert!(out.contains("skipped 1 that already exists (ada)"), "{out}");
+    let grace = book.read_customer("grace-hopper");
+    for needle in [
+        "email: grace@example.com",
+        "tags: [vip, admiral]",
+        "birthday: 1906-12-09",
+        "every: 30d",
+        "coffee: black",
+    ] {
+        assert!(grace.contains(needle), "missing {needle:?} in\n{grace}");
+    }
+    assert_eq!(book.read_customer("ada"), "name: Ada\n");
+    book.write(
+        "d.csv",
+        "name,email\nX,not-an-email\nY Y,y@example.com\nY Y,y@example.com\n",
+    );
+    book.crm(&["import", "customers", "d.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("d.csv:2: email \"not-an-email\""))
+        .stderr(contains("d.csv:4: customer `y-y` is also on line 3"));
+}
+
+#[test]
+fn exports_in_csv_and_json() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\nemail: ada@example.com\ntags: [vip]\ninteractions:\n\
+         - {date: 2025-02-01, kind: purchase, amount: 15.00, items: [tea, \"cake, lemon\"]}\n\
+         - {date: 2025-01-01, kind: feedback, rating: 4, summary: \"nice, thanks\"}\n",
+    );
+    let csv = stdout_of(&mut book.crm(&["export", "interactions"]));
+    assert_eq!(
+        csv,
+        "customer,date,kind,amount,items,rating,summary,channel,follow_up\n\
+         ada,2025-01-01,feedback,,,4,\"nice, thanks\",,\n\
+         ada,2025-02-01,purchase,15.00,\"tea;cake, lemon\",,,,\n"
+    );
+    let json: Value = serde_json::from_str(&stdout_of(&mut book.crm(&[
+        "export",
+        "interactions",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(json[1]["amount"], "15.00");
+    assert_eq!(json[1]["items"][1], "cake, lemon");
+    let customers: Value = serde_json::from_str(&stdout_of(&mut book.crm(&[
+        "export",
+        "customers",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(customers[0]["id"], "ada");
+    assert_eq!(customers[0]["tags"][0], "vip");
+    let csv = stdout_of(&mut book.crm(&["export", "customers"]));
+    assert!(csv.starts_with("id,name,email,phone,company,tags,birthday,since,every,preferences\nada,Ada,ada@example.com,"), "{csv}");
+}
+
+#[test]
+fn export_then_import_into_an_empty_book_gives_the_same_stats() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\ntags: [vip]\nsince: 2024-01-01\nfollow_up: {every: 30d}\ninteractions:\n\
+         - {date: 2024-11-05, kind: purchase, amount: 10.00}\n\
+         - {date: 2025-01-12, kind: feedback, rating: 5}\n\
+         - {date: 2025-01-13, kind: call, summary: checked in}\n",
+    );
+    book.customer(
+        "cy",
+        "name: Cy\ninteractions:\n\
+         - {date: 2025-03-03, kind: purchase, amount: 0.00}\n\
+         - {date: 2025-03-04, kind: complaint, summary: cold}\n",
+    );
+    book.customer(
+        "dee",
+        "name: Dee\ninteractions:\n- {date: 2025-02-10, kind: refund, amount: 8.00}\n",
+    );
+    book.customer(
+        "fay",
+        "name: Fay\ninteractions:\n\
+         - {date: 2025-02-14, kind: purchase, amount: 10.00}\n\
+         - {date: 2025-02-14, kind: purchase, amount: 10.00}\n",
+    );
+    book.customer("eve", "name: Eve\n");
+    let customers = stdout_of(&mut book.crm(&["export", "customers"]));
+    let interactions = stdout_of(&mut book.crm(&["export", "interactions"]));
+
+    let copy = TempBook::new();
+    copy.write("customers.csv", &customers)
+        .write("interactions.csv", &interactions);
+    stdout_of(&mut copy.crm(&["import", "customers", "customers.csv"]));
+    stdout_of(&mut copy.crm(&["import", "interactions", "interactions.csv"]));
+    for args in [vec![], vec!["--period", "quarter"], vec!["--tag", "vip"]] {
+        let mut a = vec!["stats", "--format", "json"];
+        a.extend(args);
+        assert_eq!(
+            stdout_of(&mut copy.crm(&a)),
+            stdout_of(&mut book.crm(&a)),
+            "{a:?}"
+        );
+    }
+    assert_eq!(
+        stdout_of(&mut copy.crm(&["export", "interactions"])),
+        interactions
+    );
+    assert_eq!(
+        stdout_of(&mut copy.crm(&["export", "customers"])),
+        customers
+    );
+}
+
+#[test]
+fn a_file_crm_cannot_append_to_stops_the_import_before_anything_is_written() {
+    let book = TempBook::new();
+    book.customer(
+        "bob",
+        "name: Bob\ninteractions: [{date: 2025-01-01, kind: note}]\n",
+    );
+    book.write(
+        "b.csv",
+        "customer,date,amount\nzed,2025-01-10,20.00\nbob,2025-01-11,5\n",
+    );
+    book.crm(&["import", "purchases", "b.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("customers/bob.yaml:2:1"));
+    assert_eq!(customer_files(&book), ["bob.yaml"]);
+}
+
+#[test]
+fn an_unreadable_customer_file_is_reported_against_the_row() {
+    let book = TempBook::new();
+    book.customer("bob", "name: [unclosed\n");
+    book.write(
+        "b.csv",
+        "customer,date,amount\nzed,2025-01-10,20.00\nbob,2025-01-11,5\n",
+    );
+    book.crm(&["import", "purchases", "b.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("b.csv:3: customer `bob`: customers/bob.yaml"))
+        .stderr(contains("nothing was imported"));
+    assert_eq!(customer_files(&book), ["bob.yaml"]);
+}
