@@ -175,6 +175,7 @@ const PREFERENCES: [(&str, &[&str]); 5] = [
     ),
     ("language", &["English", "Deutsch", "Français", "Español"]),
 ];
+const CADENCES: [&str; 5] = ["2w", "30d", "1m", "3m", "6m"];
 const ITEMS: [&str; 12] = [
     "Model B",
     "espresso beans 1kg",
@@ -410,9 +411,9 @@ fn customer(rng: &mut Rng, n: u64, end: NaiveDate) -> (String, String) {
                 + Duration::days(rng.below(365) as i64)
         }),
         since: Some(since),
-        every: rng.chance(60).then(|| {
-            Cadence::parse(*rng.pick(&["2w", "30d", "1m", "3m", "6m"])).expect("valid cadences")
-        }),
+        every: rng
+            .chance(60)
+            .then(|| Cadence::parse(rng.pick::<&str>(&CADENCES)).expect("valid cadences")),
         preferences,
     };
     let mut text = yaml_text::new_customer_file(&new, "\n");
