@@ -10,7 +10,8 @@
 # I/O-bound yardstick, measures peak memory with /usr/bin/time, and writes the table to
 # docs/performance.md. Commands that `crm --help` does not list are skipped and marked.
 #
-# Settings: BENCH_RUNS (timed runs per command, default 10), BENCH_WARMUP (default 3),
+# Settings: BENCH_RUNS (timed runs per command, default 10; commands that parse every
+# file, `check` and "(no cache)", use at most 3), BENCH_WARMUP (default 3),
 # BENCH_OUT (default bench-out), BENCH_SEED (default 1), BENCH_DOC (default
 # docs/performance.md).
 set -euo pipefail
@@ -76,9 +77,10 @@ make_book() { # make_book N -> prints the book folder
 }
 
 # --- timing --------------------------------------------------------------------------
-# median_ms PREPARE CMD...: median wall time in ms of warm runs (PREPARE runs before each).
+# median_ms RUNS PREPARE CMD...: median wall time in ms of RUNS warm runs (PREPARE runs
+# before each).
 median_ms() {
-    local prepare=$1; shift
+    local RUNS=$1 prepare=$2; shift 2
     if [ "$HAVE_HYPERFINE" = 1 ]; then
         local csv quoted
         csv=$(mktemp)
@@ -156,8 +158,10 @@ for n in "${SIZES[@]}"; do
         case $name in *"(no cache)"*) prepare="rm -f $(printf %q "$book/.crm/summaries.cache")" ;; esac
         say "$n customers: $name"
         [ -n "$prepare" ] && bash -c "$prepare"
+        runs=$RUNS
+        case $name in *"(no cache)"* | *check*) runs=$((RUNS < 3 ? RUNS : 3)) ;; esac
         RSS[$name,$n]=$(peak_mb "${cmd[@]}")
-        MS[$name,$n]=$(median_ms "$prepare" "${cmd[@]}")
+        MS[$name,$n]=$(median_ms "$runs" "$prepare" "${cmd[@]}")
     done
     git -C "$book" reset -q --hard
 done
@@ -246,7 +250,10 @@ EOF
         printf ' %s MB | %s | %s |\n' "${RSS[$name,$LAST]:-?}" "${target:-—}" "$(verdict "$name" "$target")"
     done
     echo
-    echo "Times are medians of $RUNS warm runs; (N×) is the ratio to \`rg\` on the same book."
+    echo "Times are medians of $RUNS warm runs (3 for \`check\` and \"no cache\", which parse"
+    echo "every file); (N×) is the ratio to \`rg\` on the same book. The machine is shared"
+    echo "with other jobs, so absolute numbers vary by tens of percent between runs; \`rg\` is"
+    echo "timed on the same book just before the crm commands."
     echo "Memory target: peak RSS of \`due\` and \`stats\` at 100k under 500 MB."
     echo
     echo "## Machine"

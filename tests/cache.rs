@@ -182,6 +182,20 @@ fn a_corrupt_cache_is_rebuilt() {
 }
 
 #[test]
+fn a_truncated_cache_is_rebuilt() {
+    let book = book_with_two();
+    settle();
+    let (expected, _, _) = read(&book);
+    let whole = fs::read(book.path(".crm/summaries.cache")).unwrap();
+    for cut in [1, whole.len() / 2, whole.len() - 1] {
+        fs::write(book.path(".crm/summaries.cache"), &whole[..cut]).unwrap();
+        let (items, _, stats) = read(&book);
+        assert_eq!(items, expected, "cut at {cut}");
+        assert_eq!(stats.misses, 2, "cut at {cut}");
+    }
+}
+
+#[test]
 fn a_cache_with_records_for_the_wrong_customer_is_not_trusted() {
     let book = book_with_two();
     settle();

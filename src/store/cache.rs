@@ -20,6 +20,11 @@
 //! processes save at once the last rename wins; every snapshot either writes is correct
 //! on its own, because each record carries the key it was read under.
 //!
+//! The format is JSON lines: a header line (format and build of crm), then one
+//! `[id, key, summary]` line per customer, so that loading decodes lines in parallel.
+//! serde_json was already a dependency and keeps the file inspectable; a binary
+//! format would decode faster but brought in a new proc-macro stack.
+//!
 //! Only the store uses this module; it never touches customer files.
 
 use std::collections::HashMap;
@@ -28,6 +33,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::summary::Summary;
@@ -36,14 +42,14 @@ use crate::domain::summary::Summary;
 pub const FILE_NAME: &str = "summaries.cache";
 
 /// Bumped whenever the layout of the cache changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// How long a temp file of a killed writer is left before a later save deletes it.
 const TEMP_GRACE: Duration = Duration::from_secs(3600);
 
 /// The identity of a customer file as the file system reports it. Two equal keys mean
 /// the file was not written in between (see the module notes on racy files).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     /// Length in bytes.
     pub size: u64,
@@ -136,32 +142,44 @@ pub struct Stats {
     pub saved: bool,
 }
 
-#[derive(Deserialize)]
-struct Record {
-    id: String,
-    key: Key,
-    summary: Summary,
-}
-
-#[derive(Serialize)]
-struct RecordRef<'a> {
-    id: &'a str,
-    key: Key,
-    summary: &'a Summary,
-}
-
-#[derive(Deserialize)]
-struct Stored {
+/// The first line of the cache file.
+#[derive(Serialize, Deserialize)]
+struct Header {
     format: u32,
     build: String,
-    records: Vec<Record>,
 }
 
+/// Every further line: one customer, as `[id, key, summary]` (an array, so that no
+/// field names are repeated on each of a hundred thousand lines).
+#[derive(Deserialize)]
+struct Record(String, KeyFields, Summary);
+
 #[derive(Serialize)]
-struct StoredRef<'a> {
-    format: u32,
-    build: &'a str,
-    records: Vec<RecordRef<'a>>,
+struct RecordRef<'a>(&'a str, KeyFields, &'a Summary);
+
+/// A [`Key`] as an array: size, mtime s and ns, ctime s and ns, inode, device.
+type KeyFields = (u64, i64, i64, i64, i64, u64, u64);
+
+impl From<&Key> for KeyFields {
+    fn from(k: &Key) -> KeyFields {
+        (
+            k.size, k.mtime_s, k.mtime_ns, k.ctime_s, k.ctime_ns, k.inode, k.device,
+        )
+    }
+}
+
+impl From<KeyFields> for Key {
+    fn from(f: KeyFields) -> Key {
+        Key {
+            size: f.0,
+            mtime_s: f.1,
+            mtime_ns: f.2,
+            ctime_s: f.3,
+            ctime_ns: f.4,
+            inode: f.5,
+            device: f.6,
+        }
+    }
 }
 
 /// The cache as loaded: records by id, each handed out at most once.
@@ -178,27 +196,39 @@ impl Cache {
         let Ok(bytes) = fs::read(state_dir.join(FILE_NAME)) else {
             return Cache::default();
         };
-        let Ok(stored) = serde_json::from_slice::<Stored>(&bytes) else {
-            return Cache::default();
-        };
-        if stored.format != FORMAT || stored.build != build_id() {
-            return Cache::default();
+        Cache::decode(&bytes).unwrap_or_default()
+    }
+
+    /// Decodes a cache file: a header line, then one JSON record per line (JSON
+    /// strings cannot hold a raw newline), decoded in parallel.
+    fn decode(bytes: &[u8]) -> Option<Cache> {
+        let body = bytes.strip_suffix(b"\n")?;
+        let mut lines = body.split(|b| *b == b'\n');
+        let header: Header = serde_json::from_slice(lines.next()?).ok()?;
+        if header.format != FORMAT || header.build != build_id() {
+            return None;
         }
+        let lines: Vec<&[u8]> = lines.collect();
+        let records: Vec<Record> = lines
+            .par_iter()
+            .map(|line| serde_json::from_slice::<Record>(line).ok())
+            .collect::<Option<Vec<Record>>>()?;
         let mut cache = Cache {
-            keys: HashMap::with_capacity(stored.records.len()),
-            summaries: Vec::with_capacity(stored.records.len()),
+            keys: HashMap::with_capacity(records.len()),
+            summaries: Vec::with_capacity(records.len()),
         };
-        for record in stored.records {
-            if record.summary.id != record.id {
+        for Record(id, key, summary) in records {
+            if summary.id != id {
                 // Not something crm wrote; trust none of it.
-                return Cache::default();
+                return None;
             }
-            cache
-                .keys
-                .insert(record.id, (cache.summaries.len(), record.key));
-            cache.summaries.push(Some(record.summary));
+            let slot = cache.summaries.len();
+            if cache.keys.insert(id, (slot, key.into())).is_some() {
+                return None;
+            }
+            cache.summaries.push(Some(summary));
         }
-        cache
+        Some(cache)
     }
 
     /// Number of records loaded.
@@ -228,21 +258,29 @@ impl Cache {
 /// Writes a new cache holding `records` (id order), replacing the old one atomically.
 /// Failure (a read-only book, a full disk) only costs speed, so it is not an error.
 pub fn save<'a>(state_dir: &Path, records: impl Iterator<Item = (&'a Key, &'a Summary)>) -> bool {
-    let build = build_id();
-    let stored = StoredRef {
+    let header = Header {
         format: FORMAT,
-        build: &build,
-        records: records
-            .map(|(key, summary)| RecordRef {
-                id: &summary.id,
-                key: *key,
-                summary,
-            })
-            .collect(),
+        build: build_id(),
     };
-    let Ok(bytes) = serde_json::to_vec(&stored) else {
+    let records: Vec<RecordRef> = records
+        .map(|(key, summary)| RecordRef(&summary.id, key.into(), summary))
+        .collect();
+    let lines: Option<Vec<Vec<u8>>> = std::iter::once(serde_json::to_vec(&header).ok())
+        .chain(
+            records
+                .par_iter()
+                .map(|r| serde_json::to_vec(r).ok())
+                .collect::<Vec<_>>(),
+        )
+        .collect();
+    let Some(lines) = lines else {
         return false;
     };
+    let mut bytes = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for line in lines {
+        bytes.extend_from_slice(&line);
+        bytes.push(b'\n');
+    }
     write_atomically(state_dir, &bytes).is_ok()
 }
 
