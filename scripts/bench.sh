@@ -131,7 +131,7 @@ ROWS=(
 declare -A MS RSS NOTE
 for n in "${SIZES[@]}"; do
     book=$(make_book "$n")
-    id=$(find "$book/customers" -maxdepth 1 -name '*.yaml' -printf '%f\n' | sort | head -n 1)
+    id=$(find "$book/customers" -maxdepth 1 -name '*.yaml' -printf '%f\n' | sort | sed -n 1p)
     id=${id%.yaml}
     rm -f "$book/.crm/summaries.cache"
     for row in "${ROWS[@]}"; do
@@ -260,7 +260,7 @@ EOF
     echo
     echo "- $(uname -srm); ${cpu:-unknown CPU}, $(nproc) cores, ${mem:-? GB} RAM; books on $fs"
     echo "- crm $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') built with $(rustc --version 2>/dev/null || echo rustc)"
-    echo "- timing: $([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'bash loop with EPOCHREALTIME'); yardstick: $([ "$HAVE_RG" = 1 ] && rg --version | head -n 1 || echo none)"
+    echo "- timing: $([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'bash loop with EPOCHREALTIME'); yardstick: $([ "$HAVE_RG" = 1 ] && rg --version | sed -n 1p || echo none)"
     echo "- measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`scripts/bench.sh ${SIZES[*]}\`"
 } >"$DOC"
 say "wrote $DOC"
