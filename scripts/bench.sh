@@ -192,6 +192,7 @@ verdict() { # verdict NAME TARGET
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 mem=$(awk '/^MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo 2>/dev/null || true)
 fs=$(stat -f -c %T "$OUT" 2>/dev/null || echo "?")
+mkdir -p "$(dirname "$DOC")"
 {
     cat <<'EOF'
 # Performance
