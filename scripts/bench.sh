@@ -44,8 +44,9 @@ HAVE_TIME=1; [ -x /usr/bin/time ] || maybe_install /usr/bin/time time || HAVE_TI
 
 say "building crm and the generator (release)"
 cargo build --release --quiet --bin crm --example generate
-CRM=$ROOT/target/release/crm
-GEN=$ROOT/target/release/examples/generate
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+CRM=$TARGET/release/crm
+GEN=$TARGET/release/examples/generate
 
 export CRM_TODAY=2025-06-15 NO_COLOR=1
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
