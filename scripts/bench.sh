@@ -71,8 +71,9 @@ make_book() { # make_book N -> prints the book folder
         # Files changed in the last two seconds are not cached yet (see below).
         sleep 2
     fi
-    # Each run starts from the generated state (earlier runs of `crm log` appended).
-    git -C "$book" reset -q --hard
+    # Each run starts from the generated state (earlier runs of `crm log` appended and
+    # committed).
+    git -C "$book" reset -q --hard "$(git -C "$book" rev-list --max-parents=0 HEAD)"
     git -C "$book" clean -q -fd
     printf '%s\n' "$book"
 }
@@ -164,7 +165,7 @@ for n in "${SIZES[@]}"; do
         RSS[$name,$n]=$(peak_mb "${cmd[@]}")
         MS[$name,$n]=$(median_ms "$runs" "$prepare" "${cmd[@]}")
     done
-    git -C "$book" reset -q --hard
+    git -C "$book" reset -q --hard "$(git -C "$book" rev-list --max-parents=0 HEAD)"
 done
 
 # --- the report ----------------------------------------------------------------------
@@ -194,6 +195,8 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || t
 mem=$(awk '/^MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo 2>/dev/null || true)
 fs=$(stat -f -c %T "$OUT" 2>/dev/null || echo "?")
 mkdir -p "$(dirname "$DOC")"
+# A hand-written "## Notes" section at the end of the file survives a new run.
+NOTES=$( [ -f "$DOC" ] && awk '/^## Notes/ {f = 1} f' "$DOC" || true)
 {
     cat <<'EOF'
 # Performance
@@ -264,5 +267,9 @@ EOF
     echo "- crm $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') built with $(rustc --version 2>/dev/null || echo rustc)"
     echo "- timing: $([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'bash loop with EPOCHREALTIME'); yardstick: $([ "$HAVE_RG" = 1 ] && rg --version | sed -n 1p || echo none)"
     echo "- measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`scripts/bench.sh ${SIZES[*]}\`"
+    if [ -n "$NOTES" ]; then
+        echo
+        printf '%s\n' "$NOTES"
+    fi
 } >"$DOC"
 say "wrote $DOC"
