@@ -300,6 +300,8 @@ fn check_reports_path_line_column_and_exits_1() {
         "name: Rules\ninteractions:\n  - date: 2025-01-01\n    kind: purchas\n  - date: 2025-01-02\n    kind: call\n    rating: 9\n  - date: 2025-01-03\n    kind: refund\n",
     );
     book.write("customers/typo.yml", "name: X\n");
+    book.write("customers/old/kept.yaml", "name: X\n");
+    book.write("customers/notes/readme.txt", "not a customer\n");
     let out = book.crm(&["check"]).assert().code(1).get_output().clone();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -332,6 +334,7 @@ fn check_reports_path_line_column_and_exits_1() {
     book.customer("bad", "name: Fixed\n")
         .customer("rules", "name: Fine\n");
     std::fs::remove_file(book.path("customers/typo.yml")).unwrap();
+    std::fs::remove_dir_all(book.path("customers/old")).unwrap();
     book.crm(&["check"])
         .assert()
         .success()

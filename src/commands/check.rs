@@ -60,30 +60,34 @@ pub fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
 /// Files in customers/ that crm would silently ignore although a person probably meant
 /// them as customers (`.yml`, `.YAML`, files in sub-folders).
 fn stray_files(book: &Book) -> Vec<Problem> {
-    let Ok(listing) = std::fs::read_dir(book.customers_dir()) else {
-        return Vec::new();
-    };
     let mut problems = Vec::new();
-    for entry in listing.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
+    let walk = walkdir::WalkDir::new(book.customers_dir())
+        .min_depth(1)
+        .max_depth(8)
+        .sort_by_file_name()
+        .into_iter()
+        // Hidden files and folders (`.gitkeep`, editors' swap files) are not customers.
+        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk.flatten() {
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        let looks_like_customer = name.ends_with(".yml") || name.ends_with(".yaml");
+        if !looks_like_customer || entry.file_type().is_dir() {
             continue;
         }
-        let shown = book.shown(&entry.path());
-        let lower = name.to_ascii_lowercase();
-        if (lower.ends_with(".yml") || lower.ends_with(".yaml")) && !name.ends_with(".yaml") {
+        let shown = book.shown(entry.path());
+        if entry.depth() > 1 {
+            problems.push(Problem::at(
+                &shown,
+                1,
+                1,
+                "is ignored: it is in a sub-folder, and crm reads only files directly in customers/; move it up",
+            ));
+        } else if !entry.file_name().to_string_lossy().ends_with(".yaml") {
             problems.push(Problem::at(
                 &shown,
                 1,
                 1,
                 "is ignored: customer files end in `.yaml` (lower case); rename it",
-            ));
-        } else if entry.file_type().is_ok_and(|t| t.is_dir()) && !name.ends_with(".yaml") {
-            problems.push(Problem::at(
-                &shown,
-                1,
-                1,
-                "is a folder inside customers/; crm reads only files directly in customers/",
             ));
         }
     }

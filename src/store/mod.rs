@@ -2,6 +2,7 @@
 //! book, reading files defensively, appending losslessly, writing atomically under a
 //! lock. serde_yaml is used only inside this folder.
 
+pub mod cache;
 pub mod config;
 pub mod edit;
 pub mod read;

@@ -10,6 +10,7 @@ use crate::domain::id::CustomerId;
 use crate::domain::summary::Summary;
 use crate::error::{Error, Result};
 
+use super::cache::{self, Cache, Key};
 use super::read::{self, Loaded, Problem};
 use super::{Book, EXTENSION};
 
@@ -32,22 +33,27 @@ pub fn entries(book: &Book) -> Result<Vec<Entry>> {
         }
         return Err(Error::io("list", &dir, &e));
     }
-    let mut entries = Vec::new();
-    for item in walkdir::WalkDir::new(&dir)
-        .min_depth(1)
-        .max_depth(1)
-        .sort_by_file_name()
-    {
+    // read_dir and one sort of the names: walkdir's sorted walk compares whole paths,
+    // which dominated listing a 100k-customer book.
+    let listing = fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, &e))?;
+    let mut names = Vec::new();
+    for item in listing {
         let item =
             item.map_err(|e| Error::invalid_file(format!("cannot list `{}`: {e}", dir.display())))?;
-        let name = item.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name.strip_suffix(&format!(".{EXTENSION}")) else {
+        names.push(item.file_name());
+    }
+    names.sort_unstable();
+    let suffix = format!(".{EXTENSION}");
+    let mut entries = Vec::with_capacity(names.len());
+    for os_name in names {
+        let name = os_name.to_string_lossy();
+        let Some(stem) = name.strip_suffix(&suffix) else {
             continue;
         };
         if name.starts_with('.') {
             continue;
         }
-        let path = item.path().to_path_buf();
+        let path = dir.join(&os_name);
         let id = CustomerId::parse(stem).map_err(|e| {
             Problem::at(
                 &book.shown(&path),
@@ -111,7 +117,94 @@ where
     Ok(scan)
 }
 
-/// Summaries of every readable customer.
+/// Summaries of every readable customer. Files unchanged since the last whole-book
+/// read come from the summary cache (see [`cache`]); the rest are read in parallel.
 pub fn summaries(book: &Book) -> Result<Scan<Summary>> {
-    scan_with(book, |loaded, _| Summary::of(&loaded.customer))
+    Ok(summaries_with(book, &cache::Policy::default())?.0)
+}
+
+/// What became of one customer file in [`summaries_with`].
+enum Outcome {
+    /// Its summary is in the cache slot.
+    Cached(usize, Key),
+    /// It was read; the key is kept when the file may be cached.
+    Read(Box<Summary>, Option<Key>),
+    /// It could not be read.
+    Problem(Problem),
+}
+
+/// [`summaries`] under an explicit cache policy, also saying how the cache was used.
+pub fn summaries_with(
+    book: &Book,
+    policy: &cache::Policy,
+) -> Result<(Scan<Summary>, cache::Stats)> {
+    let entries = entries(book)?;
+    let root = book.canonical_root();
+    let state_dir = book.state_dir();
+    let mut cache = Cache::load(&state_dir);
+    // Taken before any file is looked at: a file changed after this has a later ctime.
+    let cutoff = policy.cutoff();
+    let outcomes: Vec<Outcome> = entries
+        .par_iter()
+        .map(|entry| {
+            let id = match &entry.id {
+                Ok(id) => id,
+                Err(problem) => return Outcome::Problem(problem.clone()),
+            };
+            // The key is taken before the file is read, so a change in between makes
+            // the stored key stale rather than the stored summary.
+            let key = fs::symlink_metadata(&entry.path)
+                .ok()
+                .and_then(|m| Key::of(&m));
+            if let Some(key) = key {
+                if let Some(slot) = cache.find(id.as_str(), &key) {
+                    return Outcome::Cached(slot, key);
+                }
+            }
+            let shown = book.shown(&entry.path);
+            match read::read_customer(&entry.path, &shown, root, id) {
+                Ok(loaded) => Outcome::Read(
+                    Box::new(Summary::of(&loaded.customer)),
+                    key.filter(|k| k.settled(cutoff)),
+                ),
+                Err(problem) => Outcome::Problem(problem),
+            }
+        })
+        .collect();
+
+    let mut scan = Scan {
+        items: Vec::with_capacity(outcomes.len()),
+        problems: Vec::new(),
+    };
+    let mut keys: Vec<Option<Key>> = Vec::with_capacity(outcomes.len());
+    let mut stats = cache::Stats::default();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Cached(slot, key) => {
+                let summary = cache
+                    .take(slot)
+                    .expect("each file name, hence each cache slot, is listed once");
+                stats.hits += 1;
+                scan.items.push(summary);
+                keys.push(Some(key));
+            }
+            Outcome::Read(summary, key) => {
+                stats.misses += 1;
+                scan.items.push(*summary);
+                keys.push(key);
+            }
+            Outcome::Problem(problem) => scan.problems.push(problem),
+        }
+    }
+    let cacheable = keys.iter().filter(|k| k.is_some()).count();
+    // The file on disk holds exactly the hits iff nothing new is cacheable and nothing
+    // stored went unused (deleted, renamed or changed files).
+    if cacheable != stats.hits || cache.len() != stats.hits {
+        let records = keys
+            .iter()
+            .zip(&scan.items)
+            .filter_map(|(key, summary)| key.as_ref().map(|k| (k, summary)));
+        stats.saved = cache::save(&state_dir, records);
+    }
+    Ok((scan, stats))
 }

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# The performance benchmark of crm (issue 7), in one command:
+#
+#   scripts/bench.sh                 # 1k, 10k and 100k customers
+#   scripts/bench.sh 1000 10000      # only these sizes
+#
+# Builds crm in release mode, generates deterministic books (examples/generate.rs) into
+# bench-out/ (git-ignored; reused on later runs), puts each under git with one commit,
+# then times warm runs of crm's commands next to `rg -c interactions DIR` as the
+# I/O-bound yardstick, measures peak memory with /usr/bin/time, and writes the table to
+# docs/performance.md. Commands that `crm --help` does not list are skipped and marked.
+#
+# Settings: BENCH_RUNS (timed runs per command, default 10; commands that parse every
+# file, `check` and "(no cache)", use at most 3), BENCH_WARMUP (default 3),
+# BENCH_OUT (default bench-out), BENCH_SEED (default 1), BENCH_DOC (default
+# docs/performance.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${BENCH_OUT:-$ROOT/bench-out}
+RUNS=${BENCH_RUNS:-10}
+WARMUP=${BENCH_WARMUP:-3}
+SEED=${BENCH_SEED:-1}
+DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
+if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(1000 10000 100000); fi
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# --- tools ---------------------------------------------------------------------------
+maybe_install() { # maybe_install COMMAND PACKAGE
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        say "installing $2 (for $1)"
+        apt-get install -y "$2" >/dev/null 2>&1 || true
+    fi
+    command -v "$1" >/dev/null 2>&1
+}
+HAVE_HYPERFINE=1; maybe_install hyperfine hyperfine || HAVE_HYPERFINE=0
+HAVE_RG=1; maybe_install rg ripgrep || HAVE_RG=0
+HAVE_TIME=1; [ -x /usr/bin/time ] || maybe_install /usr/bin/time time || HAVE_TIME=0
+[ "$HAVE_HYPERFINE" = 1 ] || say "hyperfine not found: timing with a bash loop instead"
+[ "$HAVE_RG" = 1 ] || say "rg not found: no yardstick, ratios are left out"
+[ "$HAVE_TIME" = 1 ] || say "/usr/bin/time not found: no peak memory"
+
+say "building crm and the generator (release)"
+cargo build --release --quiet --bin crm --example generate
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+CRM=$TARGET/release/crm
+GEN=$TARGET/release/examples/generate
+
+export CRM_TODAY=2025-06-15 NO_COLOR=1
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+unset CRM_DIR
+
+AVAILABLE=$("$CRM" --help | awk '/^Commands:/{f=1; next} f && /^$/{f=0} f {print $1}')
+has_command() { grep -qx "$1" <<<"$AVAILABLE"; }
+
+# --- books ---------------------------------------------------------------------------
+make_book() { # make_book N -> prints the book folder
+    local n=$1 book=$OUT/books/$1-seed$SEED
+    if [ ! -f "$book/.bench-ready" ]; then
+        rm -rf "$book"
+        say "generating $n customers into $book"
+        "$GEN" --customers "$n" --seed "$SEED" --out "$book" >&2
+        git -C "$book" init -q
+        git -C "$book" add -A
+        git -C "$book" commit -q -m "Generated book: $n customers, seed $SEED"
+        touch "$book/.bench-ready"
+        echo .bench-ready >>"$book/.git/info/exclude"
+        # Files changed in the last two seconds are not cached yet (see below).
+        sleep 2
+    fi
+    # Each run starts from the generated state (earlier runs of `crm log` appended and
+    # committed).
+    git -C "$book" reset -q --hard "$(git -C "$book" rev-list --max-parents=0 HEAD)"
+    git -C "$book" clean -q -fd
+    printf '%s\n' "$book"
+}
+
+# --- timing --------------------------------------------------------------------------
+# median_ms RUNS PREPARE CMD...: median wall time in ms of RUNS warm runs (PREPARE runs
+# before each).
+median_ms() {
+    local RUNS=$1 prepare=$2; shift 2
+    if [ "$HAVE_HYPERFINE" = 1 ]; then
+        local csv quoted
+        csv=$(mktemp)
+        quoted=$(printf '%q ' "$@")
+        local args=(--style none --warmup "$WARMUP" --runs "$RUNS" -i --export-csv "$csv")
+        [ -n "$prepare" ] && args+=(--prepare "$prepare")
+        hyperfine "${args[@]}" -- "$quoted" >/dev/null 2>&1
+        # columns: command,mean,stddev,median,user,system,min,max (seconds)
+        awk -F, 'NR==2 {printf "%.1f\n", $(NF-4)*1000}' "$csv"
+        rm -f "$csv"
+    else
+        local i t0 t1 times=()
+        for ((i = 0; i < WARMUP; i++)); do "$@" >/dev/null 2>&1 || true; done
+        for ((i = 0; i < RUNS; i++)); do
+            [ -n "$prepare" ] && bash -c "$prepare"
+            t0=${EPOCHREALTIME/./}
+            "$@" >/dev/null 2>&1 || true
+            t1=${EPOCHREALTIME/./}
+            times+=($((t1 - t0)))
+        done
+        printf '%s\n' "${times[@]}" | sort -n |
+            awk '{a[NR]=$1} END {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f\n", m/1000}'
+    fi
+}
+
+peak_mb() { # peak_mb CMD...: peak resident memory in MB of one run
+    [ "$HAVE_TIME" = 1 ] || { echo "?"; return; }
+    local f
+    f=$(mktemp)
+    /usr/bin/time -f '%M' -o "$f" "$@" >/dev/null 2>&1 || true
+    awk '{printf "%.0f\n", $1/1024}' "$f"
+    rm -f "$f"
+}
+
+# --- the runs ------------------------------------------------------------------------
+# name | crm subcommand it needs | target | arguments (ID is replaced)
+ROWS=(
+    "rg -c interactions DIR|rg||"
+    "crm due|due|≤ 2× rg|due"
+    "crm stats --period quarter|stats|≤ 2× rg|stats --period quarter"
+    "crm list --format csv|list||list --format csv"
+    "crm list --format csv (no cache)|list||list --format csv"
+    "crm check|check||check"
+    "crm show ID|show|< 50 ms|show ID"
+    "crm log ID call x|log|< 50 ms|log ID call x"
+    "crm log ID call x --commit|log|< 50 ms|log ID call x --commit"
+)
+declare -A MS RSS NOTE
+for n in "${SIZES[@]}"; do
+    book=$(make_book "$n")
+    id=$(find "$book/customers" -maxdepth 1 -name '*.yaml' -printf '%f\n' | sort | sed -n 1p)
+    id=${id%.yaml}
+    rm -f "$book/.crm/summaries.cache"
+    for row in "${ROWS[@]}"; do
+        IFS='|' read -r name needs target args <<<"$row"
+        if [ "$needs" = rg ]; then
+            [ "$HAVE_RG" = 1 ] || { NOTE[$name]="skipped: rg is not installed"; continue; }
+            cmd=(rg -c interactions "$book")
+        else
+            if ! has_command "$needs"; then
+                NOTE[$name]="skipped: \`crm $needs\` is not in \`crm --help\` yet"
+                continue
+            fi
+            read -r -a words <<<"${args//ID/$id}"
+            cmd=("$CRM" -C "$book" "${words[@]}")
+            # One plain run first: a command that fails is reported, not timed.
+            status=0
+            "${cmd[@]}" >/dev/null 2>"$OUT/last-stderr" || status=$?
+            if [ "$status" -ne 0 ] && ! { [ "$needs" = check ] && [ "$status" = 1 ]; }; then
+                NOTE[$name]="failed (exit $status): $(head -n 1 "$OUT/last-stderr")"
+                continue
+            fi
+        fi
+        prepare=""
+        case $name in *"(no cache)"*) prepare="rm -f $(printf %q "$book/.crm/summaries.cache")" ;; esac
+        say "$n customers: $name"
+        [ -n "$prepare" ] && bash -c "$prepare"
+        runs=$RUNS
+        case $name in *"(no cache)"* | *check*) runs=$((RUNS < 3 ? RUNS : 3)) ;; esac
+        RSS[$name,$n]=$(peak_mb "${cmd[@]}")
+        MS[$name,$n]=$(median_ms "$runs" "$prepare" "${cmd[@]}")
+    done
+    git -C "$book" reset -q --hard "$(git -C "$book" rev-list --max-parents=0 HEAD)"
+done
+
+# --- the report ----------------------------------------------------------------------
+LAST=${SIZES[${#SIZES[@]}-1]}
+label() { # 1000 -> 1k
+    local n=$1
+    if ((n >= 1000 && n % 1000 == 0)); then echo "$((n / 1000))k"; else echo "$n"; fi
+}
+ratio() { # ratio NAME N -> "1.4×" or ""
+    local a=${MS[$1,$2]:-} b=${MS["rg -c interactions DIR",$2]:-}
+    [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN {printf "%.1f×", a/b}'
+}
+verdict() { # verdict NAME TARGET
+    local name=$1 target=$2 ms=${MS[$1,$LAST]:-}
+    [ -z "$target" ] && { echo "—"; return; }
+    [ -z "$ms" ] && { echo "not measured"; return; }
+    case $target in
+        "< 50 ms") awk -v m="$ms" 'BEGIN {print (m < 50) ? "met" : "**not met**"}' ;;
+        "≤ 2× rg")
+            local rg=${MS["rg -c interactions DIR",$LAST]:-}
+            [ -z "$rg" ] && { echo "no rg"; return; }
+            awk -v m="$ms" -v r="$rg" 'BEGIN {print (m <= 2 * r) ? "met" : "**not met**"}' ;;
+    esac
+}
+
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
+mem=$(awk '/^MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo 2>/dev/null || true)
+fs=$(stat -f -c %T "$OUT" 2>/dev/null || echo "?")
+mkdir -p "$(dirname "$DOC")"
+# A hand-written "## Notes" section at the end of the file survives a new run.
+NOTES=$( [ -f "$DOC" ] && awk '/^## Notes/ {f = 1} f' "$DOC" || true)
+{
+    cat <<'EOF'
+# Performance
+
+How fast crm is on big books, measured by `scripts/bench.sh` (one command: it builds
+crm, generates books with `cargo run --release --example generate`, and writes this
+file). The numbers below are from its latest run; run it again to refresh them.
+
+## How it is measured
+
+- Books of 1k, 10k and 100k customers from `examples/generate.rs` (seed 1): about ten
+  interactions each over three years, put under git with one commit.
+- Each command runs a few times first (warm file-system cache, warm summary cache),
+  then the median of the timed runs is shown with its ratio to `rg -c interactions DIR`
+  over the same book, the I/O-bound yardstick: it opens and reads every file too.
+- "(no cache)" deletes `.crm/summaries.cache` before every run: the cost of parsing
+  every file, which the first whole-book command after a clone pays once.
+- `crm log` appends to the same customer on every run; `--commit` also commits it.
+- Peak memory is the maximum resident set size of one run (`/usr/bin/time -v`).
+
+## Why whole-book reads are fast
+
+`due`, `stats` and `list` work on small per-customer summaries. The summaries of the
+last whole-book read are kept in `.crm/summaries.cache` (git-ignored), each under its
+file's size, mtime and ctime (to the nanosecond), inode and device; a command stats
+every file in parallel and parses only those whose key changed. Any write to a file
+changes its ctime, so a hand edit is seen by the very next command even when it keeps
+the size and the mtime; files changed in the last two seconds are read but not cached
+(their timestamps may not yet tell two edits apart). A missing or corrupt cache, or one
+written by another build of crm, is simply rebuilt. `show` and `log` read one file
+and never look at the cache.
+
+EOF
+    echo "## Results"
+    echo
+    printf '| command |'
+    for n in "${SIZES[@]}"; do printf ' %s |' "$(label "$n")"; done
+    printf ' peak RSS at %s | target at %s | met |\n' "$(label "$LAST")" "$(label "$LAST")"
+    printf '|---|'
+    for _ in "${SIZES[@]}"; do printf -- '--:|'; done
+    printf -- '--:|---|---|\n'
+    for row in "${ROWS[@]}"; do
+        IFS='|' read -r name needs target args <<<"$row"
+        printf '| `%s` |' "$name"
+        if [ -n "${NOTE[$name]:-}" ] && [ -z "${MS[$name,$LAST]:-}" ]; then
+            for _ in "${SIZES[@]}"; do printf ' — |'; done
+            printf ' — | %s | %s |\n' "${target:-—}" "${NOTE[$name]}"
+            continue
+        fi
+        for n in "${SIZES[@]}"; do
+            ms=${MS[$name,$n]:-}
+            if [ -z "$ms" ]; then printf ' — |'; continue; fi
+            r=$(ratio "$name" "$n")
+            if [ "$needs" = rg ] || [ -z "$r" ]; then printf ' %s ms |' "$ms"; else printf ' %s ms (%s) |' "$ms" "$r"; fi
+        done
+        printf ' %s MB | %s | %s |\n' "${RSS[$name,$LAST]:-?}" "${target:-—}" "$(verdict "$name" "$target")"
+    done
+    echo
+    echo "Times are medians of $RUNS warm runs (3 for \`check\` and \"no cache\", which parse"
+    echo "every file); (N×) is the ratio to \`rg\` on the same book. The machine is shared"
+    echo "with other jobs, so absolute numbers vary by tens of percent between runs; \`rg\` is"
+    echo "timed on the same book just before the crm commands."
+    echo "Memory target: peak RSS of \`due\` and \`stats\` at 100k under 500 MB."
+    echo
+    echo "## Machine"
+    echo
+    echo "- $(uname -srm); ${cpu:-unknown CPU}, $(nproc) cores, ${mem:-? GB} RAM; books on $fs"
+    echo "- crm $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') built with $(rustc --version 2>/dev/null || echo rustc)"
+    echo "- timing: $([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'bash loop with EPOCHREALTIME'); yardstick: $([ "$HAVE_RG" = 1 ] && rg --version | sed -n 1p || echo none)"
+    echo "- measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`scripts/bench.sh ${SIZES[*]}\`"
+    if [ -n "$NOTES" ]; then
+        echo
+        printf '%s\n' "$NOTES"
+    fi
+} >"$DOC"
+say "wrote $DOC"
