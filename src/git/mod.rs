@@ -120,23 +120,26 @@ fn commit_paths(
     message: &str,
     sig: &Signature<'_>,
 ) -> Result<Option<Oid>> {
+    // Objects read back here were written by git or crm and are checked by `git fsck`;
+    // re-hashing every one on each read (a 100,000-entry tree is megabytes) doubled the
+    // time of a commit in a large book. git itself does not re-verify on reads either.
+    git2::opts::strict_hash_verification(false);
     let head_commit = head_commit(repo)?;
     let head_tree = head_commit.as_ref().map(git2::Commit::tree).transpose()?;
-    let mut tree_index = git2::Index::new()?;
-    if let Some(tree) = &head_tree {
-        tree_index.read_tree(tree)?;
-    }
     let workdir = workdir(repo)?;
     let mut repo_index = repo.index()?;
+    let mut changes: Vec<(Vec<&str>, Option<(Oid, i32)>)> = Vec::with_capacity(paths.len());
     for path in paths {
         let relative = Path::new(path);
-        let tracked = head_tree
-            .as_ref()
-            .is_some_and(|t| t.get_path(relative).is_ok());
+        let components: Vec<&str> = path.split('/').collect();
         if std::fs::symlink_metadata(workdir.join(relative)).is_ok() {
-            if !tracked
-                && repo_index.get_path(relative, 0).is_none()
+            // Cheapest test first: a file in the index is never skipped, and looking it
+            // up in HEAD's tree means reading a tree as large as the book.
+            if repo_index.get_path(relative, 0).is_none()
                 && repo.is_path_ignored(relative)?
+                && !head_tree
+                    .as_ref()
+                    .is_some_and(|t| t.get_path(relative).is_ok())
             {
                 continue;
             }
@@ -144,14 +147,19 @@ fn commit_paths(
             let entry = repo_index
                 .get_path(relative, 0)
                 .ok_or_else(|| Error::new(ErrorKind::Git, format!("git did not stage `{path}`")))?;
-            tree_index.add(&entry)?;
+            changes.push((components, Some((entry.id, entry.mode as i32))));
         } else {
             // Absent from the index or the tree already is fine: the file is gone either way.
             let _ = repo_index.remove_path(relative);
-            let _ = tree_index.remove_path(relative);
+            changes.push((components, None));
         }
     }
-    let tree_id = tree_index.write_tree_to(repo)?;
+    // Only the trees on the changed paths are rebuilt; reading HEAD's whole tree into
+    // an index and writing it back costs time in proportion to the book's size.
+    let tree_id = match rebuild_tree(repo, head_tree.clone(), &changes)? {
+        Some(id) => id,
+        None => repo.treebuilder(None)?.write()?,
+    };
     if head_tree.as_ref().is_some_and(|t| t.id() == tree_id) {
         repo_index.write()?;
         return Ok(None);
@@ -162,6 +170,63 @@ fn commit_paths(
     let oid = repo.commit(Some("HEAD"), sig, &committer, message, &tree, &parents)?;
     repo_index.write()?;
     Ok(Some(oid))
+}
+
+/// `base` with `changes` applied (each a path split into components and the new blob
+/// and mode, or `None` to remove it). Sub-trees are rebuilt only where a change falls,
+/// each once however many changes it holds. `None` when the result is empty.
+fn rebuild_tree(
+    repo: &Repository,
+    base: Option<git2::Tree<'_>>,
+    changes: &[(Vec<&str>, Option<(Oid, i32)>)],
+) -> Result<Option<Oid>> {
+    let mut builder = repo.treebuilder(base.as_ref())?;
+    let mut by_name: std::collections::BTreeMap<&str, Vec<(Vec<&str>, Option<(Oid, i32)>)>> =
+        std::collections::BTreeMap::new();
+    for (components, entry) in changes {
+        let Some((first, rest)) = components.split_first() else {
+            continue;
+        };
+        if rest.is_empty() {
+            match entry {
+                Some((id, mode)) => {
+                    builder.insert(first, *id, *mode)?;
+                }
+                None => {
+                    if builder.get(first)?.is_some() {
+                        builder.remove(first)?;
+                    }
+                }
+            }
+        } else {
+            by_name
+                .entry(first)
+                .or_default()
+                .push((rest.to_vec(), *entry));
+        }
+    }
+    for (name, sub_changes) in by_name {
+        let sub_base = match builder.get(name)? {
+            Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+                Some(repo.find_tree(entry.id())?)
+            }
+            _ => None,
+        };
+        match rebuild_tree(repo, sub_base, &sub_changes)? {
+            Some(id) => {
+                builder.insert(name, id, i32::from(git2::FileMode::Tree))?;
+            }
+            None => {
+                if builder.get(name)?.is_some() {
+                    builder.remove(name)?;
+                }
+            }
+        }
+    }
+    if builder.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(builder.write()?))
 }
 
 /// The commit HEAD points at, or `None` on an unborn branch.
