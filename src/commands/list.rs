@@ -84,12 +84,8 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 
 fn sort(customers: &mut [&Summary], key: SortKey) {
     match key {
-        SortKey::Name => customers.sort_by(|a, b| {
-            a.name
-                .to_lowercase()
-                .cmp(&b.name.to_lowercase())
-                .then_with(|| a.id.cmp(&b.id))
-        }),
+        // The lower-cased name is computed once per customer, not per comparison.
+        SortKey::Name => customers.sort_by_cached_key(|c| (c.name.to_lowercase(), c.id.clone())),
         SortKey::LastContact => customers.sort_by(|a, b| {
             a.last_contact
                 .cmp(&b.last_contact)
