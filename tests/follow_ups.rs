@@ -412,3 +412,37 @@ fn crontab_line_from_the_readme_works() {
         .status;
     assert_eq!(status.code(), Some(1));
 }
+
+#[test]
+fn multi_line_summaries_stay_on_one_line_in_line_output() {
+    let book = book_with_ada();
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "first line\nsecond line",
+        "--date",
+        "2025-06-01",
+        "--follow-up",
+        "2025-06-10",
+    ])
+    .assert()
+    .success();
+    let digest = stdout_of(book.crm(&["due"]));
+    assert_eq!(
+        digest.lines().count(),
+        2,
+        "a heading and one item: {digest}"
+    );
+    assert!(digest.contains("first line second line"), "{digest}");
+    let card = stdout_of(book.crm(&["show", "ada"]));
+    assert!(card.contains("first line second line"), "{card}");
+    let listing = stdout_of(book.crm(&["stale", "1d"]));
+    assert_eq!(listing.lines().count(), 2, "{listing}");
+    let json: Value =
+        serde_json::from_str(&stdout_of(book.crm(&["show", "ada", "--format", "json"]))).unwrap();
+    assert_eq!(
+        json["interactions"][0]["summary"], "first line\nsecond line",
+        "data keeps the line break"
+    );
+}

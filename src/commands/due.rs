@@ -176,7 +176,7 @@ fn digest_lines(rows: &[ItemJson], today: NaiveDate, out: &mut dyn Write) -> Res
             if let Some(last) = &row.last_interaction {
                 line.push_str(&format!("  last: {last}"));
             }
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", render::one_line(&line))?;
         }
     }
     Ok(())

@@ -149,7 +149,7 @@ fn interaction_line(i: &Interaction) -> String {
     if let Some(follow_up) = i.follow_up {
         line.push_str(&format!(" (follow up {follow_up})"));
     }
-    line.trim_end().to_string()
+    render::one_line(line.trim_end()).into_owned()
 }
 
 /// The JSON form of one customer (a contract for scripts: fields are only added).

@@ -16,7 +16,9 @@ pub fn reason(next: &NextFollowUp) -> String {
                 "promised"
             };
             let about = match &made.summary {
-                Some(summary) if made.kind != "snooze" => format!(" about \"{summary}\""),
+                Some(summary) if made.kind != "snooze" => {
+                    format!(" about \"{}\"", super::one_line(summary))
+                }
                 _ => String::new(),
             };
             let kind = if made.kind == "snooze" {
@@ -49,7 +51,12 @@ pub fn when(date: NaiveDate, today: NaiveDate) -> String {
 /// A one-line account of an interaction: `2025-03-01 call: Asked about the new model`.
 pub fn brief(brief: &Brief) -> String {
     match &brief.summary {
-        Some(summary) => format!("{} {}: {summary}", brief.date, brief.kind),
+        Some(summary) => format!(
+            "{} {}: {}",
+            brief.date,
+            brief.kind,
+            super::one_line(summary)
+        ),
         None => format!("{} {}", brief.date, brief.kind),
     }
 }

@@ -76,14 +76,15 @@ impl Table {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate().take(columns) {
-                widths[i] = widths[i].max(cell.chars().count());
+                widths[i] = widths[i].max(one_line(cell).chars().count());
             }
         }
         let mut line = String::new();
         for row in std::iter::once(&self.headers).chain(&self.rows) {
             line.clear();
             for (i, cell) in row.iter().enumerate().take(columns) {
-                line.push_str(cell);
+                let cell = one_line(cell);
+                line.push_str(&cell);
                 if i + 1 < columns {
                     let pad = widths[i] - cell.chars().count() + 2;
                     line.extend(std::iter::repeat_n(' ', pad));
@@ -160,6 +161,20 @@ pub enum Style {
     Green,
     /// Secondary text.
     Dim,
+}
+
+/// `text` on one line: line breaks, tabs and other control characters become spaces, so
+/// that line-oriented output (piped tables, the cron digest) keeps one record per line.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// An optional value as table text (`-` when absent).
