@@ -31,6 +31,11 @@ maybe_install() { # maybe_install COMMAND PACKAGE
     command -v "$1" >/dev/null 2>&1 && return 0
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         say "installing $2 (for $1)"
+        # A fresh machine has no package lists yet: fetch them once, then install.
+        if [ -z "${APT_UPDATED:-}" ]; then
+            apt-get update >/dev/null 2>&1 || true
+            APT_UPDATED=1
+        fi
         apt-get install -y "$2" >/dev/null 2>&1 || true
     fi
     command -v "$1" >/dev/null 2>&1
