@@ -446,3 +446,41 @@ fn multi_line_summaries_stay_on_one_line_in_line_output() {
         "data keeps the line break"
     );
 }
+
+/// Review finding: `done` printed success but left a promise logged with a future date.
+#[test]
+fn done_and_snooze_work_on_a_promise_logged_ahead_of_its_date() {
+    let book = book_with_ada();
+    book.crm(&[
+        "log",
+        "ada",
+        "meeting",
+        "booked",
+        "--date",
+        "2025-06-20",
+        "--follow-up",
+        "2025-06-27",
+    ])
+    .assert()
+    .success();
+    book.crm(&["snooze", "ada", "2025-07-10"])
+        .assert()
+        .success();
+    assert_eq!(next_follow_up(&book, "ada"), "2025-07-10");
+    book.crm(&["done", "ada"]).assert().success();
+    assert_eq!(next_follow_up(&book, "ada"), Value::Null);
+    // A promise logged afterwards with a past date is still the newest word.
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "brochure",
+        "--date",
+        "yesterday",
+        "--follow-up",
+        "+1w",
+    ])
+    .assert()
+    .success();
+    assert_eq!(next_follow_up(&book, "ada"), "2025-06-22");
+}

@@ -61,9 +61,14 @@ pub struct NextFollowUp {
     pub reason: Reason,
 }
 
-/// The pending promise in a log: the `follow_up` date of the latest interaction that
-/// carries one, unless a `done` interaction comes on the same day or later. A newer
-/// promise (including a snooze) supersedes an older one; other interactions leave it.
+/// The pending promise in a log given in file order: the `follow_up` date of the last
+/// entry written that carries one, unless a `done` entry was written after it. A later
+/// promise (including a snooze) supersedes an earlier one; other entries leave it.
+///
+/// File order, not date order: the log is append-only, so the last entry written is the
+/// newest word on the matter even when it is dated in the past (`--date yesterday
+/// --follow-up +1w`) or a promise was logged ahead of its date (a meeting booked for
+/// next week, then `crm done` today).
 pub fn pending_promise(log: &[&Interaction]) -> Option<Promise> {
     let mut pending: Option<Promise> = None;
     for interaction in log {
@@ -203,6 +208,25 @@ mod tests {
         let refs: Vec<&Interaction> = log.iter().collect();
         assert_eq!(last_contact(&refs), Some(d("2025-03-01")));
         assert_eq!(rule(&log, None).unwrap().date, d("2025-03-22"));
+    }
+
+    #[test]
+    fn done_closes_a_promise_logged_with_a_future_date() {
+        let log = [
+            entry("2025-06-20", "meeting", Some("2025-06-27")),
+            entry("2025-06-15", "done", None),
+        ];
+        assert_eq!(rule(&log, None), None);
+    }
+
+    #[test]
+    fn a_backdated_promise_written_after_a_done_is_pending() {
+        let log = [
+            entry("2025-06-10", "call", Some("2025-06-14")),
+            entry("2025-06-15", "done", None),
+            entry("2025-06-14", "call", Some("2025-06-21")),
+        ];
+        assert_eq!(rule(&log, None).unwrap().date, d("2025-06-21"));
     }
 
     #[test]

@@ -106,7 +106,9 @@ impl Summary {
             interactions: log.len(),
             last_contact: followup::last_contact(&log),
             last_interaction: log.last().map(|i| Brief::of(i)),
-            promise: followup::pending_promise(&log),
+            // Promises follow the order they were written in, not their dates: see
+            // `followup::pending_promise`.
+            promise: followup::pending_promise(&customer.interactions.iter().collect::<Vec<_>>()),
             events,
         }
     }
