@@ -1013,3 +1013,32 @@ fn the_git_binary_sees_only_the_auto_committed_file() {
     assert_eq!(git(book.root(), &["status", "--porcelain"]).unwrap(), "");
     git(book.root(), &["fsck", "--strict", "--no-progress"]);
 }
+
+/// Review finding: `--commit` swept a person's uncommitted edit of the same file into
+/// crm's commit, and `crm undo` then removed the edit from the working file.
+#[test]
+fn commit_keeps_a_hand_edit_of_the_same_file_in_its_own_commit() {
+    let book = common::TempBook::new();
+    book.crm(&["--commit", "add", "Ada L", "--id", "ada"])
+        .assert()
+        .success();
+    let mut text = book.read_customer("ada");
+    text.push_str("notes: very important hand-written note\n");
+    book.customer("ada", &text);
+    book.crm(&["--commit", "log", "ada", "call", "rang"])
+        .assert()
+        .success();
+    let repo = git2::Repository::open(book.root()).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.summary(), Some("log call with ada"));
+    let by_hand = head.parent(0).unwrap();
+    assert_eq!(by_hand.summary(), Some("edit ada (by hand)"));
+    assert!(!by_hand.message().unwrap().contains("Committed-by: crm"));
+    book.crm(&["undo"]).assert().success();
+    let after = book.read_customer("ada");
+    assert!(
+        after.contains("very important hand-written note"),
+        "{after}"
+    );
+    assert!(!after.contains("rang"), "{after}");
+}

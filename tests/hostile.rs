@@ -597,3 +597,16 @@ fn twenty_thousand_interactions_just_work() {
     let loaded = crm::store::read::parse_customer(&raw, "busy", &id).unwrap();
     assert_eq!(loaded.customer.interactions.len(), 20_001);
 }
+
+/// Review finding: appending through a symlink inside the book replaced the link with a
+/// plain copy, and the file it pointed at silently fell behind.
+#[test]
+fn appending_through_a_symlink_inside_the_book_updates_its_target() {
+    let book = common::TempBook::new();
+    book.write("archive/lnk.yaml", "name: L\ninteractions:\n");
+    std::os::unix::fs::symlink("../archive/lnk.yaml", book.customer_path("lnk")).unwrap();
+    book.crm(&["log", "lnk", "call", "hi"]).assert().success();
+    let link = std::fs::symlink_metadata(book.customer_path("lnk")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    assert!(book.read("archive/lnk.yaml").contains("summary: hi"));
+}

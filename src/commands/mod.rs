@@ -95,8 +95,13 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
         )
     })?;
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    let committed = crate::git::signature(&repo, &book.config)
-        .and_then(|sig| crate::git::commit_files(&repo, lock.written(), &full, &sig));
+    // A person's uncommitted edits to the same files go into a commit of their own
+    // first, so crm's commit holds exactly its change and `crm undo` cannot take
+    // the person's edits away.
+    let committed = crate::git::signature(&repo, &book.config).and_then(|sig| {
+        crate::git::commit_hand_edits(&repo, lock.replaced(), &sig)?;
+        crate::git::commit_files(&repo, lock.written(), &full, &sig)
+    });
     let shown: Vec<String> = lock.written().iter().map(|p| book.shown(p)).collect();
     drop(lock);
     // The files are written by now: say so, so nobody runs the command twice.

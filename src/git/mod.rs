@@ -113,6 +113,70 @@ pub fn commit_files(
     commit_paths(repo, &paths, message, sig)
 }
 
+/// Commits, on their own and before crm's change, the uncommitted edits a person made to
+/// files crm is about to commit: `originals` holds each file's bytes just before crm
+/// wrote it. Files whose bytes match HEAD are left out. The commit carries no crm
+/// trailer, so `crm undo` never reverts a person's edits. Returns `None` when there was
+/// nothing of the person's to commit.
+pub fn commit_hand_edits(
+    repo: &Repository,
+    originals: &[(PathBuf, Vec<u8>)],
+    sig: &Signature<'_>,
+) -> Result<Option<Oid>> {
+    let head_commit = head_commit(repo)?;
+    let head_tree = head_commit.as_ref().map(git2::Commit::tree).transpose()?;
+    let mut changes: Vec<(Vec<String>, Option<(Oid, i32)>)> = Vec::new();
+    let mut names = Vec::new();
+    for (file, bytes) in originals {
+        let path = slash_path(&repo_relative(repo, file)?);
+        let in_head = head_tree
+            .as_ref()
+            .and_then(|t| t.get_path(Path::new(&path)).ok());
+        let blob = Oid::hash_object(git2::ObjectType::Blob, bytes)?;
+        if in_head.as_ref().is_some_and(|entry| entry.id() == blob) {
+            continue;
+        }
+        let mode = in_head.map_or(i32::from(git2::FileMode::Blob), |entry| entry.filemode());
+        let written = repo.blob(bytes)?;
+        names.push(
+            Path::new(&path)
+                .file_stem()
+                .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned()),
+        );
+        changes.push((
+            path.split('/').map(str::to_string).collect(),
+            Some((written, mode)),
+        ));
+    }
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let borrowed: Vec<(Vec<&str>, Option<(Oid, i32)>)> = changes
+        .iter()
+        .map(|(components, entry)| (components.iter().map(String::as_str).collect(), *entry))
+        .collect();
+    let tree_id = match rebuild_tree(repo, head_tree, &borrowed)? {
+        Some(id) => id,
+        None => repo.treebuilder(None)?.write()?,
+    };
+    let tree = repo.find_tree(tree_id)?;
+    let parents: Vec<&git2::Commit> = head_commit.iter().collect();
+    let message = format!(
+        "edit {} (by hand)\n\nUncommitted edits found when crm committed its own change to the\nsame file{}, committed apart so that the two stay separable.\n",
+        names.join(", "),
+        if names.len() == 1 { "" } else { "s" }
+    );
+    let committer = committer(sig)?;
+    Ok(Some(repo.commit(
+        Some("HEAD"),
+        sig,
+        &committer,
+        &message,
+        &tree,
+        &parents,
+    )?))
+}
+
 /// [`commit_files`] for paths already relative to the work tree (`/`-separated).
 fn commit_paths(
     repo: &Repository,

@@ -25,6 +25,7 @@ pub struct WriteLock {
     _file: File,
     temp_dir: PathBuf,
     written: Vec<PathBuf>,
+    replaced: Vec<(PathBuf, Vec<u8>)>,
 }
 
 /// Takes the lock file `lock` in the book's state folder `state_dir` (creating both),
@@ -49,6 +50,7 @@ pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
                     _file: file,
                     temp_dir,
                     written: Vec::new(),
+                    replaced: Vec::new(),
                 });
             }
             Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
@@ -91,7 +93,11 @@ impl WriteLock {
     }
 
     /// Replaces `path` with `contents` if it still holds exactly `expected`.
+    /// A symlink (one inside the book: the reader refuses others) is followed, so the
+    /// file it points at is updated and the link stays a link.
     pub fn replace(&mut self, path: &Path, expected: &[u8], contents: &[u8]) -> Result<()> {
+        let resolved = resolve_link(path)?;
+        let path = resolved.as_path();
         let current = fs::read(path).map_err(|e| Error::io("re-read", path, &e))?;
         if current != expected {
             return Err(Error::new(
@@ -107,7 +113,20 @@ impl WriteLock {
         let temp = self.write_temp(path, contents, permissions)?;
         temp.persist(path)
             .map_err(|e| Error::io("replace", path, &e.error))?;
+        self.remember_original(path, expected);
         self.finish(path)
+    }
+
+    /// The bytes each file replaced under this lock held before crm first wrote it, so
+    /// a commit can tell a person's uncommitted edits from crm's own change.
+    pub fn replaced(&self) -> &[(PathBuf, Vec<u8>)] {
+        &self.replaced
+    }
+
+    fn remember_original(&mut self, path: &Path, bytes: &[u8]) {
+        if !self.replaced.iter().any(|(p, _)| p == path) {
+            self.replaced.push((path.to_path_buf(), bytes.to_vec()));
+        }
     }
 
     /// The files written under this lock, in order.
@@ -125,48 +144,57 @@ impl WriteLock {
     /// `progress` is told how many files are written so far.
     pub fn write_all(&mut self, files: &[Pending], progress: &mut dyn FnMut(usize)) -> Result<()> {
         let mut done = 0;
-        for group in files.chunks(STAGED_AT_ONCE) {
+        let resolved: Vec<PathBuf> = files
+            .iter()
+            .map(|f| resolve_link(&f.path))
+            .collect::<Result<_>>()?;
+        for (group, paths) in files
+            .chunks(STAGED_AT_ONCE)
+            .zip(resolved.chunks(STAGED_AT_ONCE))
+        {
             let mut staged = Vec::with_capacity(group.len());
-            for file in group {
+            for (file, path) in group.iter().zip(paths) {
                 let permissions = match &file.expected {
                     Some(expected) => {
-                        let current = fs::read(&file.path)
-                            .map_err(|e| Error::io("re-read", &file.path, &e))?;
+                        let current = fs::read(path).map_err(|e| Error::io("re-read", path, &e))?;
                         if &current != expected {
-                            return Err(changed(&file.path));
+                            return Err(changed(path));
                         }
-                        fs::metadata(&file.path).ok().map(|m| m.permissions())
+                        fs::metadata(path).ok().map(|m| m.permissions())
                     }
                     None => None,
                 };
-                staged.push(self.write_temp_unsynced(&file.path, &file.contents, permissions)?);
+                staged.push(self.write_temp_unsynced(path, &file.contents, permissions)?);
             }
             sync_together(&staged)?;
-            for (file, temp) in group.iter().zip(staged) {
+            for ((file, path), temp) in group.iter().zip(paths).zip(staged) {
                 match file.expected {
                     Some(_) => {
-                        temp.persist(&file.path)
-                            .map_err(|e| Error::io("replace", &file.path, &e.error))?;
+                        temp.persist(path)
+                            .map_err(|e| Error::io("replace", path, &e.error))?;
                     }
                     None => {
-                        temp.persist_noclobber(&file.path).map_err(|e| {
+                        temp.persist_noclobber(path).map_err(|e| {
                             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                                 Error::new(
                                     ErrorKind::AlreadyExists,
-                                    format!("`{}` already exists", file.path.display()),
+                                    format!("`{}` already exists", path.display()),
                                 )
                             } else {
-                                Error::io("create", &file.path, &e.error)
+                                Error::io("create", path, &e.error)
                             }
                         })?;
                     }
                 }
-                self.written.push(file.path.clone());
+                if let Some(expected) = &file.expected {
+                    self.remember_original(path, expected);
+                }
+                self.written.push(path.clone());
                 done += 1;
             }
             progress(done);
         }
-        let mut folders: Vec<&Path> = files.iter().filter_map(|f| f.path.parent()).collect();
+        let mut folders: Vec<&Path> = resolved.iter().filter_map(|p| p.parent()).collect();
         folders.sort();
         folders.dedup();
         for folder in folders {
@@ -222,6 +250,16 @@ impl WriteLock {
         }
         self.written.push(path.to_path_buf());
         Ok(())
+    }
+}
+
+/// The file a symlink points at (canonical), or `path` itself when it is no symlink.
+fn resolve_link(path: &Path) -> Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            fs::canonicalize(path).map_err(|e| Error::io("follow the link", path, &e))
+        }
+        _ => Ok(path.to_path_buf()),
     }
 }
 
