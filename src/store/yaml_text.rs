@@ -20,9 +20,31 @@ pub fn scalar(text: &str) -> String {
     if is_safe_plain(text) {
         text.to_string()
     } else {
-        // JSON string syntax is a subset of YAML's double-quoted style.
-        serde_json::to_string(text).expect("serialising a string to JSON cannot fail")
+        double_quoted(text)
     }
+}
+
+/// YAML's double-quoted style with every character that a reader could take for a line
+/// break or refuse as unprintable escaped: C0 and C1 controls, DEL, NEL (U+0085), the
+/// line and paragraph separators (U+2028, U+2029) and a stray byte-order mark.
+fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn is_safe_plain(text: &str) -> bool {
@@ -52,6 +74,8 @@ fn is_safe_plain(text: &str) -> bool {
                         | '%'
                         | '`'
                         | '\u{feff}'
+                        | '\u{2028}'
+                        | '\u{2029}'
                 )
         })
         && !AMBIGUOUS_WORDS.contains(&text.to_ascii_lowercase().as_str())
@@ -168,6 +192,7 @@ mod tests {
     #[test]
     fn quotes_what_yaml_1_1_would_misread() {
         for risky in [
+            "a\u{2028}b",
             "no",
             "NO",
             "yes",
