@@ -486,3 +486,28 @@ fn tables_are_boxed_and_coloured_on_a_terminal() {
         "{plain:?}"
     );
 }
+
+/// Review finding: text from a customer file reached the terminal unescaped, so a name
+/// could carry escape sequences that recolour or retitle the terminal.
+#[test]
+fn escape_sequences_in_files_never_reach_the_terminal() {
+    let book = TempBook::new();
+    book.customer(
+        "evil",
+        "name: \"Evil\\e[31mRED\\e]0;title\\a\"\npreferences:\n  \"k\\e[2J\": \"v\\u202Eright-to-left\"\n",
+    );
+    // CSV and JSON are data for programs and keep the text as written.
+    for args in [&["list"][..], &["show", "evil"], &["due", "--within", "1y"]] {
+        let out = stdout_of(book.crm(args));
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "{args:?}: {out:?}"
+        );
+        assert!(!out.contains('\u{202e}'), "{args:?}: {out:?}");
+    }
+    let json = stdout_of(book.crm(&["show", "evil", "--format", "json"]));
+    assert!(
+        json.contains("\\u001b"),
+        "JSON keeps the data, escaped: {json}"
+    );
+}

@@ -58,7 +58,7 @@ fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) 
     writeln!(
         out,
         "{}  ({})",
-        paint(&customer.name, Style::Bold, color),
+        paint(&render::one_line(&customer.name), Style::Bold, color),
         customer.id
     )?;
     let tags = customer.tags.join(", ");
@@ -72,7 +72,7 @@ fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) 
     ];
     for (label, value) in fields {
         if let Some(value) = value {
-            writeln!(out, "  {label:<9} {value}")?;
+            writeln!(out, "  {label:<9} {}", render::one_line(&value))?;
         }
     }
     if !customer.preferences.is_empty() {
@@ -84,7 +84,8 @@ fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) 
             .max()
             .unwrap_or(0);
         for (key, value) in &customer.preferences {
-            writeln!(out, "  {key:<width$}  {value}")?;
+            let key = render::one_line(key);
+            writeln!(out, "  {key:<width$}  {}", render::one_line(value))?;
         }
     }
     writeln!(out, "\n{}", paint("Follow-up", Style::Bold, color))?;

@@ -67,7 +67,7 @@ impl Table {
                 }
             }));
             for row in &self.rows {
-                table.add_row(row);
+                table.add_row(row.iter().map(|cell| one_line(cell).into_owned()));
             }
             writeln!(out, "{table}")?;
             return Ok(());
@@ -165,11 +165,17 @@ pub enum Style {
 
 /// `text` on one line: line breaks, tabs and other control characters become spaces, so
 /// that line-oriented output (piped tables, the cron digest) keeps one record per line.
+///
+/// This also makes text from customer files safe to print on a terminal: escape
+/// sequences (ESC is a control character) and bidirectional overrides, which could
+/// recolour the terminal or disguise what is shown, are replaced as well.
 pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_control) {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if text.chars().any(unsafe_char) {
         std::borrow::Cow::Owned(
             text.chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
+                .map(|c| if unsafe_char(c) { ' ' } else { c })
                 .collect(),
         )
     } else {
