@@ -270,6 +270,11 @@ fn due_prints_one_grouped_digest_when_piped() {
         out.contains("Later Lou") && !out.contains("Birthday Bea"),
         "{out}"
     );
+    let out = stdout_of(book.crm(&["due", "--within", "0d", "--no-birthdays"]));
+    assert!(
+        out.contains("Late Larry") && !out.contains("Soon Sue"),
+        "today only: {out}"
+    );
     let out = stdout_of(book.crm(&["due", "--overdue-only"]));
     assert!(
         out.contains("Late Larry") && !out.contains("Soon Sue") && !out.contains("Bea"),

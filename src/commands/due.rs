@@ -55,11 +55,21 @@ struct ItemJson<'a> {
 /// Runs `crm due`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let within = match &args.within {
-        Some(text) => Cadence::parse(text).map_err(|m| Error::usage(format!("--within: {m}")))?,
-        None => book.config.due_within().map_err(Error::usage)?,
+    let until = match args.within.as_deref().map(str::trim) {
+        // `--within 0d`: today only (a cadence cannot be zero, a window can).
+        Some(text) if text.trim_end_matches(char::is_alphabetic).trim() == "0" => ctx.today,
+        Some(text) => Cadence::parse(text)
+            .map_err(|m| Error::usage(format!("--within: {m}")))?
+            .after(ctx.today)
+            .unwrap_or(NaiveDate::MAX),
+        None => book
+            .config
+            .due_within()
+            .map_err(Error::usage)?
+            .after(ctx.today)
+            .unwrap_or(NaiveDate::MAX),
     };
-    let until = within.after(ctx.today).unwrap_or(NaiveDate::MAX);
+
     let scan = scan::summaries(&book)?;
     let customers = super::with_tags(&scan.items, &args.tags);
     let items = agenda::due(
