@@ -127,15 +127,28 @@ pub fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
 }
 
 /// The window actually used: the given bounds, or the span of all events.
+///
+/// ```
+/// # use crm::domain::metrics::{window, Options};
+/// # use crm::domain::period::PeriodKind;
+/// let day = |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let options = Options { kind: PeriodKind::Month, from: Some(day("2030-01-01")), to: None };
+/// assert_eq!(window(&[], &options), Some((day("2030-01-01"), day("2030-01-01"))));
+/// ```
 pub fn window(customers: &[&[Event]], options: &Options) -> Option<(NaiveDate, NaiveDate)> {
     let dates = || {
         customers
             .iter()
             .flat_map(|events| events.iter().map(|e| e.date))
     };
-    let from = options.from.or_else(|| dates().min())?;
-    let to = options.to.or_else(|| dates().max())?;
-    Some((from, to))
+    // A bound that is given is kept, and the other never crosses it: `--from` after the
+    // last event is an empty window starting there, not an inverted one.
+    match (options.from, options.to) {
+        (Some(from), Some(to)) => Some((from, to)),
+        (Some(from), None) => Some((from, dates().max().unwrap_or(from).max(from))),
+        (None, Some(to)) => Some((dates().min().unwrap_or(to).min(to), to)),
+        (None, None) => Some((dates().min()?, dates().max()?)),
+    }
 }
 
 /// The calendar periods from the one holding `from` to the one holding `to`.
