@@ -313,3 +313,67 @@ fn an_unreadable_customer_file_is_reported_against_the_row() {
         .stderr(contains("nothing was imported"));
     assert_eq!(customer_files(&book), ["bob.yaml"]);
 }
+
+/// Review finding: `;` inside a tag, preference or item broke the export → import round
+/// trip (a preference "oat; no sugar" was refused, a tag "x;y" came back as two tags).
+#[test]
+fn separators_inside_list_items_survive_export_and_import() {
+    let source = TempBook::new();
+    source
+        .crm(&[
+            "add",
+            "Pref Two",
+            "--id",
+            "pref",
+            "--tag",
+            "x;y",
+            "--pref",
+            "coffee=oat; no sugar",
+            "--pref",
+            "a=b=c",
+        ])
+        .assert()
+        .success();
+    source
+        .crm(&[
+            "log",
+            "pref",
+            "purchase",
+            "--amount",
+            "5",
+            "--item",
+            "beans; dark",
+            "--item",
+            "back\\slash",
+        ])
+        .assert()
+        .success();
+    let customers = stdout_of(source.crm(&["export", "customers"]));
+    let interactions = stdout_of(source.crm(&["export", "interactions"]));
+    let target = TempBook::new();
+    target
+        .write("customers.csv", &customers)
+        .write("interactions.csv", &interactions);
+    target
+        .crm(&["import", "customers", "customers.csv"])
+        .assert()
+        .success();
+    target
+        .crm(&["import", "interactions", "interactions.csv"])
+        .assert()
+        .success();
+    let shown = |book: &TempBook| -> serde_json::Value {
+        let mut json: serde_json::Value =
+            serde_json::from_str(&stdout_of(book.crm(&["show", "pref", "--format", "json"])))
+                .unwrap();
+        json["interactions"][0]["summary"] = serde_json::Value::Null;
+        json
+    };
+    let (before, after) = (shown(&source), shown(&target));
+    assert_eq!(after["tags"], serde_json::json!(["x;y"]));
+    assert_eq!(after["preferences"], before["preferences"]);
+    assert_eq!(
+        after["interactions"][0]["items"],
+        serde_json::json!(["beans; dark", "back\\slash"])
+    );
+}

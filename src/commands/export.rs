@@ -152,7 +152,13 @@ fn customers_table(rows: &[CustomerRow]) -> Table {
         let preferences: Vec<String> = r
             .preferences
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    render::escape_cell_item(k, &[';', '=']),
+                    render::escape_cell_item(v, &[';'])
+                )
+            })
             .collect();
         table.push(vec![
             r.id.clone(),
@@ -160,7 +166,7 @@ fn customers_table(rows: &[CustomerRow]) -> Table {
             render::or_empty(r.email.as_ref()),
             render::or_empty(r.phone.as_ref()),
             render::or_empty(r.company.as_ref()),
-            r.tags.join(";"),
+            join_items(&r.tags),
             render::or_empty(r.birthday),
             render::or_empty(r.since),
             render::or_empty(r.every.as_ref()),
@@ -188,7 +194,7 @@ fn interactions_table(rows: &[InteractionRow]) -> Table {
             r.date.to_string(),
             r.kind.clone(),
             render::or_empty(r.amount),
-            r.items.join(";"),
+            join_items(&r.items),
             render::or_empty(r.rating),
             render::or_empty(r.summary.as_ref()),
             render::or_empty(r.channel.as_ref()),
@@ -196,4 +202,14 @@ fn interactions_table(rows: &[InteractionRow]) -> Table {
         ]);
     }
     table
+}
+
+/// A list packed into one CSV cell, `;`-separated with `;` and `\` in items escaped, as
+/// `crm import` reads it back.
+fn join_items(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| render::escape_cell_item(item, &[';']))
+        .collect::<Vec<_>>()
+        .join(";")
 }

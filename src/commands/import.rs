@@ -225,12 +225,20 @@ fn email(text: &str) -> std::result::Result<String, String> {
     }
 }
 
+/// A `;`-separated cell (`\;` is a `;` inside an item, as `crm export` writes it).
 fn list(text: Option<&str>) -> Vec<String> {
-    text.unwrap_or("")
-        .split(';')
+    raw_list(text)
+        .into_iter()
+        .map(crate::render::unescape_cell_item)
+        .collect()
+}
+
+/// The items of a `;`-separated cell with their escapes still in place.
+fn raw_list(text: Option<&str>) -> Vec<&str> {
+    crate::render::split_cell(text.unwrap_or(""), ';')
+        .into_iter()
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(str::to_string)
         .collect()
 }
 
@@ -617,11 +625,15 @@ fn customer_row(
         None => default_every,
     };
     let mut preferences = Vec::new();
-    for pair in list(record.get("preferences")) {
-        let (key, value) = pair
-            .split_once('=')
-            .filter(|(k, _)| !k.trim().is_empty())
-            .ok_or_else(|| format!("preference {pair:?} is not key=value"))?;
+    for pair in raw_list(record.get("preferences")) {
+        let parts = crate::render::split_cell(pair, '=');
+        let (key, value) = match parts.split_first() {
+            Some((key, rest)) if !rest.is_empty() && !key.trim().is_empty() => (
+                crate::render::unescape_cell_item(key),
+                crate::render::unescape_cell_item(&rest.join("=")),
+            ),
+            _ => return Err(format!("preference {pair:?} is not key=value")),
+        };
         preferences.push((key.trim().to_string(), value.trim().to_string()));
     }
     let customer = NewCustomer {

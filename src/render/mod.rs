@@ -193,3 +193,78 @@ pub fn or_empty<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(String::new, |v| v.to_string())
 }
 pub mod describe;
+
+/// `item` with `\` and every character of `special` escaped by a backslash, for lists
+/// packed into one CSV cell (`vip;wholesale`, `coffee=oat\; no sugar`).
+pub fn escape_cell_item(item: &str, special: &[char]) -> String {
+    let mut out = String::with_capacity(item.len());
+    for c in item.chars() {
+        if c == '\\' || special.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The parts of `text` between separators `sep` that are not escaped by a backslash;
+/// escapes are left in place (see [`unescape_cell_item`]).
+pub fn split_cell(text: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == sep {
+            parts.push(&text[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// `text` with backslash escapes removed (`\;` → `;`, `\\` → `\`).
+pub fn unescape_cell_item(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_cells_round_trip_separators_and_backslashes() {
+        let items = ["x;y", "back\\slash", "plain", "a=b"];
+        let cell: Vec<String> = items.iter().map(|i| escape_cell_item(i, &[';'])).collect();
+        let cell = cell.join(";");
+        assert_eq!(cell, "x\\;y;back\\\\slash;plain;a=b");
+        let back: Vec<String> = split_cell(&cell, ';')
+            .into_iter()
+            .map(unescape_cell_item)
+            .collect();
+        assert_eq!(back, items);
+        let pair = format!(
+            "{}={}",
+            escape_cell_item("k=1", &[';', '=']),
+            escape_cell_item("v=2; x", &[';'])
+        );
+        let parts = split_cell(&pair, '=');
+        assert_eq!(unescape_cell_item(parts[0]), "k=1");
+        assert_eq!(unescape_cell_item(&parts[1..].join("=")), "v=2; x");
+    }
+}
