@@ -511,3 +511,29 @@ fn escape_sequences_in_files_never_reach_the_terminal() {
         "JSON keeps the data, escaped: {json}"
     );
 }
+
+/// Review finding: a block-scalar summary whose last line starts with `#` made crm
+/// insert the new entry inside the scalar (caught by the re-parse, so the append was
+/// refused); and a comment closing the last entry ended up under the new one.
+#[test]
+fn appends_after_block_scalars_and_comments_that_close_the_last_entry() {
+    let book = TempBook::new();
+    let text = "name: Ada\ninteractions:\n  - date: 2025-03-01\n    kind: note\n    summary: |\n      see ticket\n      #1234 ticket\n  - date: 2025-03-02\n    kind: call\n    # about this call\n";
+    book.customer("ada", text);
+    book.crm(&["log", "ada", "email", "--date", "2025-04-01"])
+        .assert()
+        .success();
+    assert_eq!(
+        book.read_customer("ada"),
+        format!("{text}  - date: 2025-04-01\n    kind: email\n")
+    );
+    let text = "name: Bob\ninteractions:\n  - date: 2025-03-01\n    kind: note\n    summary: |\n      see ticket\n      #1234 ticket\n";
+    book.customer("bob", text);
+    book.crm(&["log", "bob", "email", "--date", "2025-04-01"])
+        .assert()
+        .success();
+    assert_eq!(
+        book.read_customer("bob"),
+        format!("{text}  - date: 2025-04-01\n    kind: email\n")
+    );
+}

@@ -91,6 +91,12 @@ fn find_list(all: &[Line<'_>], key: &str) -> Option<ListSpan> {
     for (n, line) in all.iter().enumerate().skip(key_line + 1) {
         let text = line.text;
         if is_blank_or_comment(text) {
+            // A comment indented deeper than the `-` markers belongs to the entry above
+            // it, so a new entry goes after it; one further out belongs to what follows.
+            let inside = item_indent.is_some_and(|item| indent(text) > item);
+            if inside && !text.trim().is_empty() {
+                last_line = n;
+            }
             continue;
         }
         let ind = indent(text);
@@ -256,7 +262,7 @@ mod tests {
         let out = append_to_list(text, "interactions", &entry()).unwrap();
         assert_eq!(
             out,
-            "# top\nname: Ada # inline\ninteractions:\n  # first ever\n  - date: 2025-03-01\n    kind: call\n  - date: 2025-04-01\n    kind: call\n    # trailing inside\n\n# about extra\nextra: kept\n"
+            "# top\nname: Ada # inline\ninteractions:\n  # first ever\n  - date: 2025-03-01\n    kind: call\n    # trailing inside\n  - date: 2025-04-01\n    kind: call\n\n# about extra\nextra: kept\n"
         );
     }
 
