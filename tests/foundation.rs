@@ -537,3 +537,19 @@ fn appends_after_block_scalars_and_comments_that_close_the_last_entry() {
         format!("{text}  - date: 2025-04-01\n    kind: email\n")
     );
 }
+
+/// Review finding: a mistyped year (`0205` for `2025`) passed `crm check`.
+#[test]
+fn check_flags_implausibly_old_dates() {
+    let book = TempBook::new();
+    book.customer(
+        "typo",
+        "name: Typo\ninteractions:\n  - date: 0205-06-01\n    kind: call\n",
+    );
+    book.crm(&["check"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "customers/typo.yaml:3:5: date 0205-06-01 is before 1900",
+        ));
+}

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::fields;
@@ -177,6 +177,10 @@ impl Interaction {
     }
 }
 
+/// Interactions dated before this year are reported by `crm check` as likely typos
+/// (`0205-06-01` for `2025-06-01`); they would also stretch `crm stats` over centuries.
+pub const EARLIEST_PLAUSIBLE_YEAR: i32 = 1900;
+
 /// Checks an interaction against the rules of its kind. `known` says whether a kind is
 /// recognised (built in or from `crm.toml`). Returns `(field, message)` pairs.
 pub fn validate(
@@ -185,6 +189,15 @@ pub fn validate(
 ) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     let kind = &interaction.kind;
+    if interaction.date.year() < EARLIEST_PLAUSIBLE_YEAR {
+        problems.push((
+            "date",
+            format!(
+                "date {} is before {EARLIEST_PLAUSIBLE_YEAR}; is the year mistyped?",
+                interaction.date
+            ),
+        ));
+    }
     if !known(kind.name()) {
         problems.push(("kind", format!("unknown kind {:?}", kind.name())));
     }
