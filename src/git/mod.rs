@@ -125,7 +125,7 @@ pub fn commit_hand_edits(
 ) -> Result<Option<Oid>> {
     let head_commit = head_commit(repo)?;
     let head_tree = head_commit.as_ref().map(git2::Commit::tree).transpose()?;
-    let mut changes: Vec<(Vec<String>, Option<(Oid, i32)>)> = Vec::new();
+    let mut changes: Vec<(String, Option<(Oid, i32)>)> = Vec::new();
     let mut names = Vec::new();
     for (file, bytes) in originals {
         let path = slash_path(&repo_relative(repo, file)?);
@@ -151,9 +151,9 @@ pub fn commit_hand_edits(
     if changes.is_empty() {
         return Ok(None);
     }
-    let borrowed: Vec<(Vec<&str>, Option<(Oid, i32)>)> = changes
+    let borrowed: Vec<TreeChange> = changes
         .iter()
-        .map(|(components, entry)| (components.iter().map(String::as_str).collect(), *entry))
+        .map(|(path, entry)| (path.split('/').collect(), *entry))
         .collect();
     let tree_id = match rebuild_tree(repo, head_tree, &borrowed)? {
         Some(id) => id,
@@ -192,7 +192,7 @@ fn commit_paths(
     let head_tree = head_commit.as_ref().map(git2::Commit::tree).transpose()?;
     let workdir = workdir(repo)?;
     let mut repo_index = repo.index()?;
-    let mut changes: Vec<(Vec<&str>, Option<(Oid, i32)>)> = Vec::with_capacity(paths.len());
+    let mut changes: Vec<TreeChange> = Vec::with_capacity(paths.len());
     for path in paths {
         let relative = Path::new(path);
         let components: Vec<&str> = path.split('/').collect();
@@ -201,9 +201,9 @@ fn commit_paths(
             // up in HEAD's tree means reading a tree as large as the book.
             if repo_index.get_path(relative, 0).is_none()
                 && repo.is_path_ignored(relative)?
-                && !head_tree
+                && head_tree
                     .as_ref()
-                    .is_some_and(|t| t.get_path(relative).is_ok())
+                    .is_none_or(|t| t.get_path(relative).is_err())
             {
                 continue;
             }
@@ -236,16 +236,20 @@ fn commit_paths(
     Ok(Some(oid))
 }
 
+/// One change to a tree: a path split into components, and the new blob and file mode,
+/// or `None` to remove the path.
+type TreeChange<'a> = (Vec<&'a str>, Option<(Oid, i32)>);
+
 /// `base` with `changes` applied (each a path split into components and the new blob
 /// and mode, or `None` to remove it). Sub-trees are rebuilt only where a change falls,
 /// each once however many changes it holds. `None` when the result is empty.
 fn rebuild_tree(
     repo: &Repository,
     base: Option<git2::Tree<'_>>,
-    changes: &[(Vec<&str>, Option<(Oid, i32)>)],
+    changes: &[TreeChange],
 ) -> Result<Option<Oid>> {
     let mut builder = repo.treebuilder(base.as_ref())?;
-    let mut by_name: std::collections::BTreeMap<&str, Vec<(Vec<&str>, Option<(Oid, i32)>)>> =
+    let mut by_name: std::collections::BTreeMap<&str, Vec<TreeChange>> =
         std::collections::BTreeMap::new();
     for (components, entry) in changes {
         let Some((first, rest)) = components.split_first() else {
