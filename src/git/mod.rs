@@ -143,10 +143,7 @@ pub fn commit_hand_edits(
                 .file_stem()
                 .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned()),
         );
-        changes.push((
-            path.split('/').map(str::to_string).collect(),
-            Some((written, mode)),
-        ));
+        changes.push((path, Some((written, mode))));
     }
     if changes.is_empty() {
         return Ok(None);
