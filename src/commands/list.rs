@@ -84,8 +84,10 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 
 fn sort(customers: &mut [&Summary], key: SortKey) {
     match key {
-        // The lower-cased name is computed once per customer, not per comparison.
-        SortKey::Name => customers.sort_by_cached_key(|c| (c.name.to_lowercase(), c.id.clone())),
+        // The folded name is computed once per customer, not per comparison.
+        SortKey::Name => {
+            customers.sort_by_cached_key(|c| (render::name_sort_key(&c.name), c.id.clone()));
+        }
         SortKey::LastContact => customers.sort_by(|a, b| {
             a.last_contact
                 .cmp(&b.last_contact)

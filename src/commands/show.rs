@@ -47,12 +47,24 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     match args.format {
         ShowFormat::Yaml => out.write_all(&loaded.raw)?,
         ShowFormat::Json => render::write_json(out, &CustomerJson::new(&loaded.customer, ctx))?,
-        ShowFormat::Card => card(&loaded.customer, ctx, args.recent, out)?,
+        ShowFormat::Card => card(
+            &loaded.customer,
+            ctx,
+            args.recent,
+            book.config.currency.as_deref(),
+            out,
+        )?,
     }
     Ok(EXIT_OK)
 }
 
-fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) -> Result<()> {
+fn card(
+    customer: &Customer,
+    ctx: &Context,
+    recent: usize,
+    currency: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<()> {
     let summary = Summary::of(customer);
     let color = ctx.color;
     writeln!(
@@ -112,7 +124,14 @@ fn card(customer: &Customer, ctx: &Context, recent: usize, out: &mut dyn Write) 
     }
     writeln!(out, "\n{}", paint("Totals", Style::Bold, color))?;
     writeln!(out, "  purchases     {}", summary.purchases())?;
-    writeln!(out, "  revenue       {}", summary.revenue())?;
+    // ` EUR` when crm.toml names the book's currency.
+    let currency = currency.map(|c| format!(" {}", render::one_line(c.trim())));
+    writeln!(
+        out,
+        "  revenue       {}{}",
+        summary.revenue(),
+        currency.unwrap_or_default()
+    )?;
     writeln!(
         out,
         "  last contact  {}",
@@ -164,7 +183,7 @@ pub struct CustomerJson {
     tags: Vec<String>,
     birthday: Option<chrono::NaiveDate>,
     since: Option<chrono::NaiveDate>,
-    preferences: serde_json::Map<String, serde_json::Value>,
+    preferences: render::OrderedMap,
     follow_up: FollowUpJson,
     totals: TotalsJson,
     interactions: Vec<InteractionJson>,
@@ -210,11 +229,7 @@ impl CustomerJson {
             tags: customer.tags.clone(),
             birthday: customer.birthday,
             since: customer.since,
-            preferences: customer
-                .preferences
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect(),
+            preferences: render::OrderedMap(customer.preferences.clone()),
             follow_up: FollowUpJson {
                 every: customer.follow_up.every.map(|e| e.to_string()),
                 next: next.as_ref().map(|n| n.date),

@@ -80,7 +80,7 @@ impl Table {
             }
         }
         let mut line = String::new();
-        for row in std::iter::once(&self.headers).chain(&self.rows) {
+        for (index, row) in std::iter::once(&self.headers).chain(&self.rows).enumerate() {
             line.clear();
             for (i, cell) in row.iter().enumerate().take(columns) {
                 let cell = one_line(cell);
@@ -90,7 +90,13 @@ impl Table {
                     line.extend(std::iter::repeat_n(' ', pad));
                 }
             }
-            writeln!(out, "{}", line.trim_end())?;
+            // `--color always` into a pipe (`| less -R`) still gets a bold header.
+            let style = if index == 0 {
+                Style::Bold
+            } else {
+                Style::Plain
+            };
+            writeln!(out, "{}", paint(line.trim_end(), style, color))?;
         }
         Ok(())
     }
@@ -135,10 +141,9 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Resu
 
 /// Wraps `text` in an ANSI style when colour is on.
 pub fn paint(text: &str, style: Style, color: bool) -> String {
-    if !color {
-        return text.to_string();
-    }
     let code = match style {
+        _ if !color => return text.to_string(),
+        Style::Plain => return text.to_string(),
         Style::Bold => "1",
         Style::Red => "31",
         Style::Yellow => "33",
@@ -151,6 +156,8 @@ pub fn paint(text: &str, style: Style, color: bool) -> String {
 /// The few styles crm uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
+    /// No style at all.
+    Plain,
     /// Headings.
     Bold,
     /// Overdue.
@@ -181,6 +188,32 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Borrowed(text)
     }
+}
+
+/// Text pairs serialised as a JSON object in their own order (a `serde_json::Map`
+/// would sort the keys; preferences are shown in the order the person wrote them).
+#[derive(Debug, Clone, Default)]
+pub struct OrderedMap(pub Vec<(String, String)>);
+
+impl Serialize for OrderedMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The key by which names sort for people: case and accents folded (`Émile` sorts
+/// with `Emile`, between `Dmitri` and `Farah`, not after `Zoe`).
+pub fn name_sort_key(name: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    name.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// An optional value as table text (`-` when absent).
@@ -246,6 +279,40 @@ pub fn unescape_cell_item(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_with_accents_and_case_folded() {
+        let mut names = vec!["Zoe", "Émile Zola", "lena", "Emil", "ÅSA"];
+        names.sort_by_cached_key(|n| name_sort_key(n));
+        assert_eq!(names, ["ÅSA", "Emil", "Émile Zola", "lena", "Zoe"]);
+    }
+
+    #[test]
+    fn ordered_map_keeps_the_written_order() {
+        let map = OrderedMap(vec![
+            ("zebra".into(), "1".into()),
+            ("apple".into(), "2".into()),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&map).unwrap(),
+            r#"{"zebra":"1","apple":"2"}"#
+        );
+    }
+
+    #[test]
+    fn plain_tables_get_a_bold_header_only_when_colour_is_forced() {
+        let mut table = Table::new(&["id", "name"]);
+        table.push(vec!["ada".into(), "Ada".into()]);
+        let mut plain = Vec::new();
+        table.write_text(&mut plain, false, false).unwrap();
+        assert_eq!(String::from_utf8(plain).unwrap(), "id   name\nada  Ada\n");
+        let mut coloured = Vec::new();
+        table.write_text(&mut coloured, false, true).unwrap();
+        assert_eq!(
+            String::from_utf8(coloured).unwrap(),
+            "\x1b[1mid   name\x1b[0m\nada  Ada\n"
+        );
+    }
 
     #[test]
     fn list_cells_round_trip_separators_and_backslashes() {

@@ -1,0 +1,70 @@
+//! Black-box tests of how results are shown to people: name order, preference order in
+//! JSON, forced colour into a pipe, and the book's currency on the card.
+
+mod common;
+
+use common::{stdout_of, TempBook};
+use serde_json::Value;
+
+#[test]
+fn list_sorts_names_with_accents_and_case_folded() {
+    let book = TempBook::new();
+    for name in ["Zoe Adams", "Émile Zola", "lena Fischer", "Emil Berg"] {
+        book.crm(&["add", name]).assert().success();
+    }
+    let json: Value = serde_json::from_str(&stdout_of(book.crm(&[
+        "list", "--sort", "name", "--format", "json",
+    ])))
+    .unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Emil Berg", "Émile Zola", "lena Fischer", "Zoe Adams"]
+    );
+}
+
+#[test]
+fn show_json_keeps_preferences_in_the_order_they_were_written() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\npreferences:\n  zebra: striped\n  apple: green\n  mango: ripe\n",
+    );
+    let text = stdout_of(book.crm(&["show", "ada", "--format", "json"]));
+    let zebra = text.find("\"zebra\"").unwrap();
+    let apple = text.find("\"apple\"").unwrap();
+    let mango = text.find("\"mango\"").unwrap();
+    assert!(zebra < apple && apple < mango, "{text}");
+}
+
+#[test]
+fn color_always_paints_the_header_of_a_piped_table() {
+    let book = TempBook::new();
+    book.crm(&["add", "Ada Lovelace"]).assert().success();
+    let coloured = stdout_of(book.crm(&["--color", "always", "list"]));
+    assert!(coloured.starts_with("\x1b[1mid"), "{coloured:?}");
+    let plain = stdout_of(book.crm(&["list"]));
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    let no_color = stdout_of(book.crm(&["list"]).env("NO_COLOR", "1"));
+    assert!(!no_color.contains('\x1b'), "{no_color:?}");
+}
+
+#[test]
+fn the_card_shows_revenue_in_the_books_currency() {
+    let book = TempBook::new();
+    book.write("crm.toml", "currency = \"EUR\"\n");
+    book.customer(
+        "ada",
+        "name: Ada\ninteractions:\n  - date: 2025-03-03\n    kind: purchase\n    amount: 129.50\n",
+    );
+    let card = stdout_of(book.crm(&["show", "ada"]));
+    assert!(card.contains("revenue       129.50 EUR"), "{card}");
+    book.write("crm.toml", "");
+    let card = stdout_of(book.crm(&["show", "ada"]));
+    assert!(card.contains("revenue       129.50\n"), "{card}");
+}
