@@ -80,6 +80,7 @@ fn json_contract_has_every_key() {
         "period",
         "start",
         "end",
+        "partial",
         "active",
         "new",
         "returning",
@@ -277,4 +278,170 @@ fn unreadable_customer_files_exit_3_but_still_report() {
     assert_eq!(output.status.code(), Some(3));
     let r: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(r["customers"], 6);
+}
+
+/// Audit finding: `crm stats --from -3m` was refused by the argument parser
+/// ("unexpected argument '-3'"), though docs/metrics.md says relative dates work.
+#[test]
+fn from_and_to_accept_dates_that_start_with_a_dash() {
+    let book = worked_example();
+    let run = |args: &[&str]| -> Value {
+        let mut all = vec!["--today", "2025-04-30", "stats"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--format", "json"]);
+        serde_json::from_str(&stdout_of(&mut book.crm(&all))).unwrap()
+    };
+    let r = run(&["--from", "-3m"]);
+    assert_eq!(r["from"], "2025-01-30");
+    let r = run(&["--from=-3m", "--to", "-1m"]);
+    assert_eq!(
+        (&r["from"], &r["to"]),
+        (&Value::from("2025-01-30"), &Value::from("2025-03-30"))
+    );
+    // After the subcommand too (the flags are global).
+    let cohorts: Value = serde_json::from_str(&stdout_of(&mut book.crm(&[
+        "--today",
+        "2025-04-30",
+        "stats",
+        "cohorts",
+        "--from",
+        "-6m",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(cohorts[0]["cohort"], "2024-10");
+}
+
+/// docs/metrics.md: several `--tag` flags mean customers carrying all of them.
+#[test]
+fn several_tags_mean_all_of_them() {
+    let book = worked_example();
+    book.customer(
+        "gus",
+        "name: Gus\ntags: [vip, local]\ninteractions:\n\
+         - {date: 2025-01-02, kind: purchase, amount: 1.00}\n",
+    );
+    book.customer(
+        "hal",
+        "name: Hal\ntags: [local]\ninteractions:\n\
+         - {date: 2025-01-03, kind: purchase, amount: 2.00}\n",
+    );
+    let r = json(&book, &["--tag", "vip", "--tag", "local"]);
+    assert_eq!(
+        (&r["customers"], &r["revenue"]),
+        (&Value::from(1), &Value::from("1.00"))
+    );
+    assert_eq!(json(&book, &["--tag", "vip"])["customers"], 3);
+    assert_eq!(json(&book, &["--tag", "local"])["customers"], 2);
+}
+
+/// Audit finding: the cohorts CSV had no row for a cohort without a later period in the
+/// window, so that cohort and its size were missing (the table and JSON showed them).
+#[test]
+fn cohorts_csv_has_every_cohort_with_its_size() {
+    let book = worked_example();
+    let csv =
+        stdout_of(&mut book.crm(&["stats", "cohorts", "--period", "year", "--format", "csv"]));
+    assert_eq!(
+        csv,
+        "cohort,start,customers,period,offset,active,rate\n\
+         2024,2024-01-01,2,2024,0,2,1.0000\n\
+         2024,2024-01-01,2,2025,1,2,1.0000\n\
+         2025,2025-01-01,2,2025,0,2,1.0000\n"
+    );
+    // An empty cohort has an offset-0 row too, with an empty rate.
+    let csv =
+        stdout_of(&mut book.crm(&["stats", "cohorts", "--period", "quarter", "--format", "csv"]));
+    assert!(
+        csv.ends_with("2025-Q2,2025-04-01,0,2025-Q2,0,0,\n"),
+        "{csv}"
+    );
+    let json: Value = serde_json::from_str(&stdout_of(
+        &mut book.crm(&["stats", "cohorts", "--period", "year", "--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(json[1]["cohort"], "2025");
+    assert_eq!(json[1]["customers"], 2);
+    let table = stdout_of(&mut book.crm(&["stats", "cohorts", "--period", "year"]));
+    assert!(table.lines().any(|l| l.starts_with("2025 ")), "{table}");
+}
+
+/// Audit finding: when the window cuts a period its row (which counts the whole
+/// period) looked like any other; it is now marked in every format.
+#[test]
+fn periods_cut_by_the_window_are_marked_partial() {
+    let book = worked_example();
+    let args = [
+        "--from",
+        "2025-01-15",
+        "--to",
+        "2025-03-31",
+        "--period",
+        "month",
+    ];
+    let r = json(&book, &args);
+    let partial: Vec<(&str, bool)> = r["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["period"].as_str().unwrap(),
+                p["partial"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        partial,
+        [("2025-01", true), ("2025-02", false), ("2025-03", false)]
+    );
+    // The January row counts all of January (ada's orders of the 10th); the totals
+    // only the window.
+    assert_eq!(r["periods"][0]["orders"], 2);
+    assert_eq!(r["orders"], 4);
+
+    let mut csv_args = vec!["stats", "--format", "csv"];
+    csv_args.extend_from_slice(&args);
+    let csv = stdout_of(&mut book.crm(&csv_args));
+    let mut lines = csv.lines();
+    assert!(
+        lines.next().unwrap().ends_with(",complaints,partial"),
+        "{csv}"
+    );
+    assert!(lines.next().unwrap().starts_with("2025-01,") && csv.contains(",true\n"));
+    assert_eq!(csv.matches(",false\n").count(), 2, "{csv}");
+
+    let mut table_args = vec!["stats"];
+    table_args.extend_from_slice(&args);
+    let table = stdout_of(&mut book.crm(&table_args));
+    assert!(table.contains("2025-01* "), "{table}");
+    assert!(table.contains("* the window cuts this period"), "{table}");
+    // Without --from/--to nothing is partial, and there is no footnote.
+    let all = json(&book, &[]);
+    assert!(all["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["partial"] == false));
+    let table = stdout_of(&mut book.crm(&["stats"]));
+    assert!(!table.contains('*'), "{table}");
+}
+
+/// Money is summed in cents: amounts whose sum is inexact in binary floating point
+/// come out exact.
+#[test]
+fn money_is_exact_to_the_cent() {
+    let book = TempBook::new();
+    let mut yaml = String::from("name: Tea\ninteractions:\n");
+    for _ in 0..10 {
+        yaml.push_str("- {date: 2025-01-10, kind: purchase, amount: 0.10}\n");
+    }
+    yaml.push_str("- {date: 2025-01-11, kind: purchase, amount: 0.20}\n");
+    yaml.push_str("- {date: 2025-01-12, kind: refund, amount: 0.30}\n");
+    book.customer("tea", &yaml);
+    let r = json(&book, &[]);
+    assert_eq!(r["revenue"], "0.90");
+    assert_eq!(r["average_order_value"], "0.08");
+    assert_eq!(r["periods"][0]["revenue"], "0.90");
 }

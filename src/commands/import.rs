@@ -33,11 +33,11 @@ pub struct Args {
 pub enum What {
     /// Purchases. Header: customer,date,amount; optional item (or items), name, email,
     /// summary, channel. Creates customers that do not exist yet.
-    Purchases(FileArgs),
+    Purchases(InteractionArgs),
     /// Interactions of any kind, as `crm export interactions` writes them. Header:
     /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
     /// name, email.
-    Interactions(FileArgs),
+    Interactions(InteractionArgs),
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
     /// Ids that already exist are skipped.
@@ -54,14 +54,27 @@ pub struct FileArgs {
     pub dry_run: bool,
 }
 
+/// The arguments of `crm import purchases|interactions`.
+#[derive(Debug, clap::Args)]
+pub struct InteractionArgs {
+    /// The file and `--dry-run`.
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Also import rows identical to an interaction the customer's file already holds
+    /// that no import wrote (one logged by hand, say). Without it such rows are taken for
+    /// copies of it and skipped (docs/import.md).
+    #[arg(long)]
+    pub allow_duplicates: bool,
+}
+
 /// At most this many bad rows are listed; the rest are counted.
 const MAX_LISTED: usize = 20;
 
 /// Runs `crm import`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     match &args.what {
-        What::Purchases(file) => interactions(ctx, file, true, out),
-        What::Interactions(file) => interactions(ctx, file, false, out),
+        What::Purchases(args) => interactions(ctx, args, true, out),
+        What::Interactions(args) => interactions(ctx, args, false, out),
         What::Customers(file) => customers(ctx, file, out),
     }
 }
@@ -84,34 +97,124 @@ impl Record {
 /// Bad rows, collected so that every one is reported at once.
 struct Problems {
     file: String,
-    lines: Vec<String>,
+    /// (line, message), in the order found.
+    found: Vec<(u64, String)>,
 }
 
 impl Problems {
+    fn new(file: String) -> Problems {
+        Problems {
+            file,
+            found: Vec::new(),
+        }
+    }
+
     fn add(&mut self, line: u64, message: impl std::fmt::Display) {
-        self.lines.push(format!("{}:{line}: {message}", self.file));
+        self.found.push((line, message.to_string()));
+    }
+
+    /// Prints the first problems in line order (problems are found in several passes)
+    /// and says how many more there are.
+    fn print(&mut self) {
+        self.found.sort_by_key(|(line, _)| *line);
+        let stderr = std::io::stderr();
+        let mut stderr = stderr.lock();
+        for (line, message) in self.found.iter().take(MAX_LISTED) {
+            let _ = writeln!(stderr, "{}:{line}: {message}", self.file);
+        }
+        if self.found.len() > MAX_LISTED {
+            let _ = writeln!(stderr, "... and {} more", self.found.len() - MAX_LISTED);
+        }
     }
 
     /// Prints the problems and fails, or does nothing when there are none.
-    fn check(&self) -> Result<()> {
-        if self.lines.is_empty() {
+    fn check(&mut self) -> Result<()> {
+        if self.found.is_empty() {
             return Ok(());
         }
-        let stderr = std::io::stderr();
-        let mut stderr = stderr.lock();
-        for line in self.lines.iter().take(MAX_LISTED) {
-            let _ = writeln!(stderr, "{line}");
-        }
-        if self.lines.len() > MAX_LISTED {
-            let _ = writeln!(stderr, "... and {} more", self.lines.len() - MAX_LISTED);
-        }
+        self.print();
+        let count = self.found.len();
         Err(Error::invalid_file(format!(
-            "{}: {} bad row{}; nothing was imported",
+            "{}: {count} bad row{}; nothing was imported",
             self.file,
-            self.lines.len(),
-            if self.lines.len() == 1 { "" } else { "s" }
+            plural(count)
         ))
         .with_hint("fix the rows named above, then run the import again"))
+    }
+
+    /// Like [`Problems::check`], for problems of the header row: the file's rows were
+    /// not even looked at, so they are not counted as bad rows.
+    fn check_header(&mut self, required: &[&str]) -> Result<()> {
+        if self.found.is_empty() {
+            return Ok(());
+        }
+        self.print();
+        Err(Error::invalid_file(format!(
+            "{}: the header (line 1) cannot be used; nothing was imported",
+            self.file
+        ))
+        .with_hint(format!(
+            "the first line must name the columns, at least {}; see docs/import.md",
+            required.join(",")
+        )))
+    }
+}
+
+/// Line numbers of byte offsets in the file, for `FILE:LINE` messages.
+///
+/// The csv crate's own `Position::line()` is off by one on files with CRLF line ends
+/// (rust-csv#395), which is how Excel saves CSV; counting line ends up to where a
+/// record starts is right for both line ends and for quoted cells spanning lines.
+/// The byte offset the crate gives is where the previous record ended, before the
+/// `\n` of a CRLF and before blank lines, so line ends after it are skipped first.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// The offset counted up to so far, and the line it is on.
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Lines<'a> {
+        Lines {
+            bytes,
+            byte: 0,
+            line: 1,
+        }
+    }
+
+    /// The line on which the record at `position` starts (0 when the csv reader gave
+    /// no position, which it always does for records it read).
+    fn of(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else {
+            return 0;
+        };
+        let mut target = usize::try_from(position.byte())
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while self
+            .bytes
+            .get(target)
+            .is_some_and(|b| *b == b'\r' || *b == b'\n')
+        {
+            target += 1;
+        }
+        // Records come in order, so counting on from the last one keeps this linear.
+        if target < self.byte {
+            (self.byte, self.line) = (0, 1);
+        }
+        // A line ends at `\n` (LF, CRLF) or at a `\r` alone (old Mac files), as the csv
+        // reader sees it.
+        let ends = (self.byte..target)
+            .filter(|&i| match self.bytes[i] {
+                b'\n' => true,
+                b'\r' => self.bytes.get(i + 1) != Some(&b'\n'),
+                _ => false,
+            })
+            .count();
+        self.line += ends as u64;
+        self.byte = target;
+        self.line
     }
 }
 
@@ -126,16 +229,14 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Re
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(bytes);
-    let mut problems = Problems {
-        file: shown.clone(),
-        lines: Vec::new(),
-    };
+    let mut lines = Lines::new(bytes);
+    let mut problems = Problems::new(shown);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
         Err(e) => {
-            problems.add(1, csv_message(&e));
-            problems.check()?;
-            unreachable!("check fails when there is a problem");
+            problems.add(1, format!("the header {}", csv_message(&e)));
+            problems.check_header(required)?;
+            unreachable!("check_header fails when there is a problem");
         }
     };
     let mut seen = HashSet::new();
@@ -168,12 +269,12 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Re
             );
         }
     }
-    problems.check()?;
+    problems.check_header(required)?;
     let mut records = Vec::new();
     for result in reader.records() {
         match result {
             Ok(record) if record.len() > header.len() => problems.add(
-                record.position().map_or(0, csv::Position::line),
+                lines.of(record.position()),
                 format!(
                     "has {} fields but the header has {}; quote cells that contain commas",
                     record.len(),
@@ -182,7 +283,7 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Re
             ),
             // Short rows are fine: missing cells at the end are empty.
             Ok(record) => records.push(Record {
-                line: record.position().map_or(0, csv::Position::line),
+                line: lines.of(record.position()),
                 cells: header
                     .iter()
                     .cloned()
@@ -190,7 +291,7 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Re
                     .collect(),
             }),
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = lines.of(e.position());
                 problems.add(line, csv_message(&e));
             }
         }
@@ -246,7 +347,11 @@ fn raw_list(text: Option<&str>) -> Vec<&str> {
 struct Row {
     line: u64,
     customer: CustomerId,
-    name: String,
+    /// The `customer` cell as written.
+    cell: String,
+    /// The name this row gives: its `name` cell, else a `customer` cell that is a name
+    /// rather than an id.
+    name: Option<String>,
     email: Option<String>,
     interaction: Interaction,
 }
@@ -257,14 +362,15 @@ fn interaction_row(
     book: &Book,
 ) -> std::result::Result<Row, String> {
     let text = record.get("customer").ok_or("the customer is empty")?;
-    let (customer, name) = match CustomerId::parse(text) {
-        Ok(id) => (id, record.get("name").unwrap_or(text).to_string()),
+    let (customer, name_in_cell) = match CustomerId::parse(text) {
+        Ok(id) => (id, None),
         Err(_) => {
             let id = CustomerId::from_name(text)
                 .map_err(|e| format!("customer {text:?}: {}", e.message))?;
-            (id, record.get("name").unwrap_or(text).to_string())
+            (id, Some(text))
         }
     };
+    let name = record.get("name").or(name_in_cell).map(str::to_string);
     let date = iso_date("date", record.get("date").ok_or("the date is empty")?)?;
     let kind = if purchases {
         Kind::Purchase
@@ -313,6 +419,7 @@ fn interaction_row(
     Ok(Row {
         line: record.line,
         customer,
+        cell: text.to_string(),
         name,
         email: record.get("email").map(email).transpose()?,
         interaction,
@@ -349,6 +456,36 @@ pub fn marker(customer: &CustomerId, interaction: &Interaction, occurrence: usiz
     )
 }
 
+/// What an interaction records, as a key: equal for two interactions exactly when an
+/// import row would give both the same marker.
+fn content(customer: &CustomerId, interaction: &Interaction) -> String {
+    marker(customer, interaction, 0)
+}
+
+/// An interaction of a customer's file as an import row would have given it: text
+/// trimmed and empty text dropped, as CSV cells are read. So that a hand-logged
+/// `summary: "tea "` is recognised in the `tea` of an export of it.
+fn as_read_from_csv(interaction: &Interaction) -> Interaction {
+    let text = |t: &Option<String>| {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    Interaction {
+        summary: text(&interaction.summary),
+        channel: text(&interaction.channel),
+        items: interaction
+            .items
+            .iter()
+            .map(|i| i.trim())
+            .filter(|i| !i.is_empty())
+            .map(str::to_string)
+            .collect(),
+        ..interaction.clone()
+    }
+}
+
 /// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike std's hasher.
 fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -367,10 +504,14 @@ struct Batch {
 
 fn interactions(
     ctx: &Context,
-    args: &FileArgs,
+    args: &InteractionArgs,
     purchases: bool,
     out: &mut dyn Write,
 ) -> Result<u8> {
+    let InteractionArgs {
+        file: args,
+        allow_duplicates,
+    } = args;
     let book = ctx.book()?;
     let (required, optional): (&[&str], &[&str]) = if purchases {
         (
@@ -408,29 +549,65 @@ fn interactions(
     // Lock before reading what is in the book, so two imports cannot both decide a
     // row is new.
     let mut lock = book.lock()?;
-    let batches = plan(&book, by_customer, &mut problems)?;
+    let Plan { batches, copies } = plan(&book, by_customer, *allow_duplicates, &mut problems)?;
     problems.check()?;
     let written: usize = batches.iter().map(|(_, b)| b.interactions.len()).sum();
-    let skipped = records.len() - written;
+    let imported_earlier = records.len() - written - copies;
     let created = batches.iter().filter(|(_, b)| b.new.is_some()).count();
     let what = if purchases { "purchase" } else { "interaction" };
     let mut summary = format!(
-        "{}imported {written} {what}{} for {} customer{} ({created} new) from {shown}",
-        if args.dry_run { "would have " } else { "" },
+        "{}{written} {what}{} for {} customer{} ({created} new) from {shown}",
+        if args.dry_run {
+            "would import "
+        } else {
+            "imported "
+        },
         plural(written),
         batches.len(),
         plural(batches.len()),
     );
-    if written == 0 && skipped > 0 {
-        summary = format!("nothing to import: all {skipped} rows of {shown} are already in the book (imported earlier)");
-    } else if skipped > 0 {
-        summary.push_str(&format!(
-            "; skipped {skipped} row{} already imported earlier",
-            plural(skipped)
-        ));
+    let earlier = format!(
+        "{imported_earlier} row{} already imported earlier",
+        plural(imported_earlier)
+    );
+    let identical = format!(
+        "{copies} row{} identical to interactions that no import wrote",
+        plural(copies)
+    );
+    if written == 0 && !records.is_empty() {
+        let why = match (imported_earlier, copies) {
+            (_, 0) => "imported earlier".to_string(),
+            (0, _) => "identical to interactions that no import wrote".to_string(),
+            _ => format!("{earlier}, {identical}"),
+        };
+        summary = format!(
+            "nothing to import: all {} rows of {shown} are already in the book ({why})",
+            records.len()
+        );
+    } else {
+        if imported_earlier > 0 {
+            summary.push_str(&format!("; skipped {earlier}"));
+        }
+        if copies > 0 {
+            summary.push_str(&format!("; skipped {identical}"));
+        }
     }
+    let hint = || {
+        if copies > 0 {
+            eprintln!(
+                "hint: {copies} row{} of {shown} match{} interactions that no import wrote \
+                 (logged by hand, say) and {} skipped as copies of them; if {} new, run the \
+                 import again with --allow-duplicates",
+                plural(copies),
+                if copies == 1 { "es" } else { "" },
+                if copies == 1 { "was" } else { "were" },
+                if copies == 1 { "it is" } else { "they are" },
+            );
+        }
+    };
     if args.dry_run {
         writeln!(out, "{summary}")?;
+        hint();
         return Ok(EXIT_OK);
     }
 
@@ -450,6 +627,7 @@ fn interactions(
     );
     super::finish_write(ctx, &book, lock, &message)?;
     writeln!(out, "{summary}")?;
+    hint();
     Ok(EXIT_OK)
 }
 
@@ -471,27 +649,46 @@ fn with_markers(rows: Vec<Row>) -> BTreeMap<CustomerId, Vec<Row>> {
     by_customer
 }
 
+/// What an import will write, and how many rows it skips as copies of interactions
+/// that no import wrote.
+struct Plan {
+    batches: Vec<(CustomerId, Batch)>,
+    copies: usize,
+}
+
 /// Decides what to write for each customer: a new file for customers that do not
-/// exist, and only the rows whose marker is not already in the customer's file.
-/// Customer files that cannot be read are added to `problems`.
+/// exist; for the others, the rows whose marker is not already in the customer's file,
+/// less copies of unmarked interactions (unless `allow_duplicates`): when the file
+/// holds K unmarked interactions with some content, the first K remaining rows with
+/// that content are taken for them. Customer files that cannot be read are added to
+/// `problems`.
 fn plan(
     book: &Book,
     by_customer: BTreeMap<CustomerId, Vec<Row>>,
+    allow_duplicates: bool,
     problems: &mut Problems,
-) -> Result<Vec<(CustomerId, Batch)>> {
+) -> Result<Plan> {
     let every = book.config.default_every().map_err(Error::usage)?;
     let mut batches = Vec::new();
+    let mut copies = 0;
     for (id, rows) in by_customer {
-        let (new, known) = if book.exists(&id) {
+        let (new, known, unmarked) = if book.exists(&id) {
             match book.load(&id) {
                 Ok(loaded) => {
-                    let known: HashSet<String> = loaded
-                        .customer
-                        .interactions
-                        .into_iter()
-                        .filter_map(|i| i.import)
-                        .collect();
-                    (None, known)
+                    let mut known = HashSet::new();
+                    let mut unmarked: HashMap<String, usize> = HashMap::new();
+                    for interaction in loaded.customer.interactions {
+                        match interaction.import {
+                            Some(marker) => {
+                                known.insert(marker);
+                            }
+                            None => {
+                                let key = content(&id, &as_read_from_csv(&interaction));
+                                *unmarked.entry(key).or_default() += 1;
+                            }
+                        }
+                    }
+                    (None, known, unmarked)
                 }
                 Err(e) => {
                     problems.add(rows[0].line, format!("customer `{id}`: {}", e.message));
@@ -500,19 +697,39 @@ fn plan(
             }
         } else {
             let customer = NewCustomer {
-                name: rows[0].name.clone(),
+                name: rows
+                    .iter()
+                    .find_map(|r| r.name.clone())
+                    .unwrap_or_else(|| rows[0].cell.clone()),
                 email: rows.iter().find_map(|r| r.email.clone()),
                 since: rows.iter().map(|r| r.interaction.date).min(),
                 every,
                 ..NewCustomer::default()
             };
-            (Some(customer), HashSet::new())
+            (Some(customer), HashSet::new(), HashMap::new())
         };
-        let fresh: Vec<Interaction> = rows
-            .into_iter()
-            .map(|r| r.interaction)
-            .filter(|i| !i.import.as_ref().is_some_and(|m| known.contains(m)))
-            .collect();
+        let mut matched: HashMap<String, usize> = HashMap::new();
+        let mut fresh = Vec::new();
+        for interaction in rows.into_iter().map(|r| r.interaction) {
+            if interaction
+                .import
+                .as_ref()
+                .is_some_and(|m| known.contains(m))
+            {
+                continue;
+            }
+            if !allow_duplicates && !unmarked.is_empty() {
+                let key = content(&id, &interaction);
+                let available = unmarked.get(&key).copied().unwrap_or(0);
+                let used = matched.entry(key).or_default();
+                if *used < available {
+                    *used += 1;
+                    copies += 1;
+                    continue;
+                }
+            }
+            fresh.push(interaction);
+        }
         if !fresh.is_empty() {
             batches.push((
                 id,
@@ -523,7 +740,7 @@ fn plan(
             ));
         }
     }
-    Ok(batches)
+    Ok(Plan { batches, copies })
 }
 
 fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
@@ -566,8 +783,12 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
     let (existing, fresh): (Vec<_>, Vec<_>) =
         rows.into_iter().partition(|(_, id, _)| book.exists(id));
     let mut summary = format!(
-        "{}imported {} customer{} from {shown}",
-        if args.dry_run { "would have " } else { "" },
+        "{} {} customer{} from {shown}",
+        if args.dry_run {
+            "would import"
+        } else {
+            "imported"
+        },
         fresh.len(),
         plural(fresh.len())
     );
@@ -585,8 +806,12 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
             if existing.len() > 5 { ", ..." } else { "" }
         ));
     }
+    let hint = unmerged_hint(&book, &existing, &shown);
     if args.dry_run {
         writeln!(out, "{summary}")?;
+        if let Some(hint) = hint {
+            eprintln!("{hint}");
+        }
         return Ok(EXIT_OK);
     }
     let entries: Vec<BatchEntry> = fresh
@@ -606,7 +831,78 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
     );
     super::finish_write(ctx, &book, lock, &message)?;
     writeln!(out, "{summary}")?;
+    if let Some(hint) = hint {
+        eprintln!("{hint}");
+    }
     Ok(EXIT_OK)
+}
+
+/// Existing customers are skipped whole: a hint naming those the file has details for
+/// that their files lack, so that nothing is lost unnoticed (typically after importing
+/// interactions before customers, which creates bare customers).
+fn unmerged_hint(
+    book: &Book,
+    existing: &[(u64, CustomerId, NewCustomer)],
+    shown: &str,
+) -> Option<String> {
+    let mut lacking = Vec::new();
+    for (_, id, row) in existing {
+        // A file that cannot be read is reported by every other command; here it is
+        // only not compared.
+        let Ok(loaded) = book.load(id) else {
+            continue;
+        };
+        let fields = unmerged(&loaded.customer, row);
+        if !fields.is_empty() {
+            lacking.push(format!("{id}: {}", fields.join(", ")));
+        }
+    }
+    if lacking.is_empty() {
+        return None;
+    }
+    let count = lacking.len();
+    let more = if count > 5 { "; ..." } else { "" };
+    lacking.truncate(5);
+    Some(format!(
+        "hint: {count} skipped customer{} {} details in {shown} that were not copied \
+         ({}{more}); import never changes customers that exist: edit them with `crm edit ID`, \
+         and when copying a book import customers before interactions (docs/import.md)",
+        plural(count),
+        if count == 1 { "has" } else { "have" },
+        lacking.join("; "),
+    ))
+}
+
+/// The fields a customers row gives that differ from the existing customer's
+/// (`name`) or that the customer lacks (the rest).
+fn unmerged(customer: &crate::domain::customer::Customer, row: &NewCustomer) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    if row.name != customer.name {
+        fields.push("name");
+    }
+    let pairs = [
+        ("email", row.email.is_some(), customer.email.is_some()),
+        ("phone", row.phone.is_some(), customer.phone.is_some()),
+        ("company", row.company.is_some(), customer.company.is_some()),
+        ("tags", !row.tags.is_empty(), !customer.tags.is_empty()),
+        (
+            "birthday",
+            row.birthday.is_some(),
+            customer.birthday.is_some(),
+        ),
+        ("since", row.since.is_some(), customer.since.is_some()),
+        (
+            "preferences",
+            !row.preferences.is_empty(),
+            !customer.preferences.is_empty(),
+        ),
+    ];
+    for (field, in_row, in_book) in pairs {
+        if in_row && !in_book {
+            fields.push(field);
+        }
+    }
+    fields
 }
 
 fn customer_row(
@@ -765,5 +1061,27 @@ mod tests {
         assert_ne!(one, marker(&ada, &purchase("2025-01-10", "20.00"), 2));
         assert_ne!(one, marker(&ada, &purchase("2025-01-10", "20.01"), 1));
         assert_eq!(one, marker(&ada, &purchase("2025-01-10", "20"), 1));
+    }
+
+    /// The line each record of `text` starts on, as `read_csv` numbers them.
+    fn record_lines(text: &str) -> Vec<u64> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut lines = Lines::new(text.as_bytes());
+        reader
+            .records()
+            .map(|r| lines.of(r.unwrap().position()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_counted_for_every_kind_of_line_end() {
+        let rows = "h,i\na,1\n\"b\nb\",2\n\nc,3\n";
+        assert_eq!(record_lines(rows), [2, 3, 6]);
+        assert_eq!(record_lines(&rows.replace('\n', "\r\n")), [2, 3, 6]);
+        assert_eq!(record_lines(&rows.replace('\n', "\r")), [2, 3, 6]);
+        // No line end after the last row.
+        assert_eq!(record_lines("h\r\na\r\nb"), [2, 3]);
     }
 }

@@ -20,11 +20,12 @@ pub struct Args {
     /// Another view of the same data.
     #[command(subcommand)]
     pub view: Option<View>,
-    /// Only count events on or after DATE (default: the earliest event).
-    #[arg(long, value_name = "DATE", global = true)]
+    /// Only count events on or after DATE (default: the earliest event). Any date crm
+    /// accepts: 2025-01-01, -3m, today, ...
+    #[arg(long, value_name = "DATE", global = true, allow_hyphen_values = true)]
     pub from: Option<String>,
     /// Only count events on or before DATE (default: the latest event).
-    #[arg(long, value_name = "DATE", global = true)]
+    #[arg(long, value_name = "DATE", global = true, allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Length of the periods: month, quarter or year (default: `[stats] period` in
     /// crm.toml, else month).
@@ -82,15 +83,19 @@ fn resolve(ctx: &Context, args: &Args, default_period: &str) -> Result<Options> 
 fn write_report(ctx: &Context, report: &Report, format: Format, out: &mut dyn Write) -> Result<()> {
     match format {
         Format::Json => render::write_json(out, report),
-        Format::Csv => periods_table(report, fraction, render::or_empty).write_csv(out),
+        Format::Csv => periods_table(report, false).write_csv(out),
         Format::Table => {
             totals_table(report).write_text(out, ctx.stdout_is_tty, ctx.color)?;
             writeln!(out)?;
-            periods_table(report, percent, render::or_dash).write_text(
-                out,
-                ctx.stdout_is_tty,
-                ctx.color,
-            )
+            periods_table(report, true).write_text(out, ctx.stdout_is_tty, ctx.color)?;
+            if report.periods.iter().any(|p| p.partial) {
+                writeln!(
+                    out,
+                    "{PARTIAL_MARK} the window cuts this period; its row counts the whole \
+                     calendar period"
+                )?;
+            }
+            Ok(())
         }
     }
 }
@@ -132,12 +137,17 @@ fn totals_table(r: &Report) -> Table {
     table
 }
 
-fn periods_table(
-    r: &Report,
-    rate: fn(Option<f64>) -> String,
-    missing: fn(Option<String>) -> String,
-) -> Table {
-    let mut table = Table::new(&[
+/// The per-period figures: for people (`human`: percentages, `-` for nothing, a
+/// partial period marked after its label) or for scripts (fractions, empty cells, and
+/// a `partial` column at the end, so that the columns before it keep their places).
+fn periods_table(r: &Report, human: bool) -> Table {
+    let rate: fn(Option<f64>) -> String = if human { percent } else { fraction };
+    let missing: fn(Option<String>) -> String = if human {
+        render::or_dash
+    } else {
+        render::or_empty
+    };
+    let mut headers = vec![
         "period",
         "start",
         "end",
@@ -154,10 +164,19 @@ fn periods_table(
         "average_rating",
         "csat",
         "complaints",
-    ]);
+    ];
+    if !human {
+        headers.push("partial");
+    }
+    let mut table = Table::new(&headers);
     for p in &r.periods {
-        table.push(vec![
-            p.period.clone(),
+        let label = if human && p.partial {
+            format!("{}{PARTIAL_MARK}", p.period)
+        } else {
+            p.period.clone()
+        };
+        let mut row = vec![
+            label,
             p.start.to_string(),
             p.end.to_string(),
             p.active.to_string(),
@@ -173,10 +192,17 @@ fn periods_table(
             missing(p.average_rating.map(|a| format!("{a:.2}"))),
             rate(p.csat),
             p.complaints.to_string(),
-        ]);
+        ];
+        if !human {
+            row.push(p.partial.to_string());
+        }
+        table.push(row);
     }
     table
 }
+
+/// Marks, in the table, a period the window cuts; explained under the table.
+const PARTIAL_MARK: &str = "*";
 
 fn write_cohorts(
     ctx: &Context,
@@ -197,6 +223,18 @@ fn write_cohorts(
                 "rate",
             ]);
             for c in cohorts {
+                // Offset 0 is the cohort's own period (everyone in it bought then), so
+                // that every cohort and its size are in the file, even one with no later
+                // period in the window.
+                table.push(vec![
+                    c.cohort.clone(),
+                    c.start.to_string(),
+                    c.customers.to_string(),
+                    c.cohort.clone(),
+                    "0".to_string(),
+                    c.customers.to_string(),
+                    fraction(metrics::ratio(c.customers, c.customers)),
+                ]);
                 for cell in &c.periods {
                     table.push(vec![
                         c.cohort.clone(),

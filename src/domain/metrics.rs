@@ -67,6 +67,9 @@ pub struct PeriodStats {
     pub start: NaiveDate,
     /// Last day of the calendar period.
     pub end: NaiveDate,
+    /// Whether `--from` or `--to` cuts the period: the row still counts the whole
+    /// calendar period, so it includes days outside the window asked for.
+    pub partial: bool,
     /// E: customers with at least one purchase in the period.
     pub active: usize,
     /// N: active customers whose first purchase ever falls in the period.
@@ -233,6 +236,8 @@ pub fn report(customers: &[&[Event]], options: &Options) -> Report {
             period: period.label(),
             start: period.start,
             end: period.end(),
+            partial: options.from.is_some_and(|f| period.start < f)
+                || options.to.is_some_and(|t| period.end() > t),
             active: active[i],
             new: new[i],
             returning: returning[i],
@@ -685,5 +690,113 @@ mod tests {
         let q2 = &cohorts[2];
         assert_eq!(q2.customers, 0);
         assert!(q2.periods.is_empty());
+    }
+
+    /// CSAT is the share of ratings of 4 or 5: the boundary is between 3 and 4.
+    #[test]
+    fn csat_counts_a_four_but_not_a_three() {
+        let customers = vec![vec![
+            rate("2025-01-01", 4),
+            rate("2025-01-02", 3),
+            rate("2025-01-03", 1),
+            rate("2025-01-04", 4),
+        ]];
+        let r = run(&customers, &options(PeriodKind::Month));
+        assert_eq!(r.ratings, 4);
+        close(r.csat, Some(0.5));
+        close(r.average_rating, Some(3.0));
+        close(r.periods[0].csat, Some(0.5));
+    }
+
+    /// docs/metrics.md: "Period rows always describe whole calendar periods".
+    #[test]
+    fn a_window_that_cuts_a_period_keeps_the_whole_period_in_its_row() {
+        let customers = vec![
+            vec![buy("2025-01-01", "4.00"), buy("2025-01-20", "6.00")],
+            vec![buy("2025-01-02", "1.00"), complain("2025-01-03")],
+        ];
+        let opts = Options {
+            kind: PeriodKind::Month,
+            from: Some(d("2025-01-15")),
+            to: None,
+        };
+        let r = run(&customers, &opts);
+        // The totals count the window only ...
+        assert_eq!((r.orders, r.revenue, r.complaints), (1, money("6.00"), 0));
+        assert_eq!(r.purchasing_customers, 1);
+        // ... the January row all of January, and says it is partial.
+        let jan = &r.periods[0];
+        assert_eq!(jan.period, "2025-01");
+        assert!(jan.partial);
+        assert_eq!(
+            (jan.orders, jan.revenue, jan.complaints),
+            (3, money("11.00"), 1)
+        );
+        assert_eq!((jan.active, jan.new), (2, 2));
+        close(jan.repeat_purchase_rate, Some(0.5));
+        // With no --to, the window ends at the last event: the row is not cut at the end.
+        let whole = run(&customers, &options(PeriodKind::Month));
+        assert!(!whole.periods[0].partial);
+        let opts = Options {
+            kind: PeriodKind::Month,
+            from: Some(d("2025-01-01")),
+            to: Some(d("2025-01-31")),
+        };
+        assert!(!run(&customers, &opts).periods[0].partial);
+        let opts = Options {
+            to: Some(d("2025-01-30")),
+            ..opts
+        };
+        assert!(run(&customers, &opts).periods[0].partial);
+    }
+
+    /// Net revenue can be negative; its average is rounded half away from zero, like a
+    /// positive one.
+    #[test]
+    fn negative_average_order_value_rounds_half_away_from_zero() {
+        let customers = vec![vec![
+            buy("2025-01-01", "0.00"),
+            buy("2025-01-02", "0.00"),
+            refund("2025-01-03", "0.05"),
+        ]];
+        let r = run(&customers, &options(PeriodKind::Month));
+        assert_eq!(r.revenue, money("-0.05"));
+        // -0.025 → -0.03, not -0.02.
+        assert_eq!(r.average_order_value, Some(money("-0.03")));
+        let customers = vec![vec![
+            buy("2025-01-01", "0.00"),
+            buy("2025-01-02", "0.00"),
+            buy("2025-01-03", "0.00"),
+            refund("2025-01-04", "0.05"),
+        ]];
+        // -0.01666… → -0.02.
+        let r = run(&customers, &options(PeriodKind::Month));
+        assert_eq!(r.average_order_value, Some(money("-0.02")));
+    }
+
+    /// A customer whose first purchase is before the window belongs to a cohort that is
+    /// not shown: they are in no cohort, though they count as active (not new) per period.
+    #[test]
+    fn cohorts_leave_out_customers_whose_first_purchase_is_before_the_window() {
+        let customers = [
+            vec![buy("2024-12-20", "1.00"), buy("2025-02-03", "1.00")],
+            vec![buy("2025-01-05", "1.00"), buy("2025-02-04", "1.00")],
+        ];
+        let opts = Options {
+            kind: PeriodKind::Month,
+            from: Some(d("2025-01-01")),
+            to: Some(d("2025-02-28")),
+        };
+        let refs: Vec<&[Event]> = customers.iter().map(Vec::as_slice).collect();
+        let shown = cohorts(&refs, &opts);
+        let sizes: Vec<(&str, usize)> = shown
+            .iter()
+            .map(|c| (c.cohort.as_str(), c.customers))
+            .collect();
+        assert_eq!(sizes, [("2025-01", 1), ("2025-02", 0)]);
+        assert_eq!(shown[0].periods[0].active, 1);
+        close(shown[0].periods[0].rate, Some(1.0));
+        let r = report(&refs, &opts);
+        assert_eq!((r.periods[1].active, r.periods[1].new), (2, 0));
     }
 }
