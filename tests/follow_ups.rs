@@ -27,29 +27,31 @@ fn last_entry(book: &TempBook, id: &str) -> Value {
 #[test]
 fn every_date_form_is_accepted() {
     let book = book_with_ada();
+    // Today is Sunday 2025-06-15. A weekday name for when something happened is the
+    // latest such day (today included); for a follow-up, the next one (never today).
     let cases = [
-        ("2025-01-02", "2025-01-02"),
-        ("today", "2025-06-15"),
-        ("yesterday", "2025-06-14"),
-        ("tomorrow", "2025-06-16"),
-        ("+3d", "2025-06-18"),
-        ("+2w", "2025-06-29"),
-        ("+1m", "2025-07-15"),
-        ("-1w", "2025-06-08"),
-        ("friday", "2025-06-20"),
-        ("sunday", "2025-06-22"),
+        ("2025-01-02", "2025-01-02", "2025-01-02"),
+        ("today", "2025-06-15", "2025-06-15"),
+        ("yesterday", "2025-06-14", "2025-06-14"),
+        ("tomorrow", "2025-06-16", "2025-06-16"),
+        ("+3d", "2025-06-18", "2025-06-18"),
+        ("+2w", "2025-06-29", "2025-06-29"),
+        ("+1m", "2025-07-15", "2025-07-15"),
+        ("-1w", "2025-06-08", "2025-06-08"),
+        ("friday", "2025-06-13", "2025-06-20"),
+        ("sunday", "2025-06-15", "2025-06-22"),
     ];
-    for (input, expected) in cases {
+    for (input, happened, promised) in cases {
         book.crm(&["log", "ada", "note", "x", "--date", input])
             .assert()
             .success();
-        assert_eq!(last_entry(&book, "ada")["date"], expected, "--date {input}");
+        assert_eq!(last_entry(&book, "ada")["date"], happened, "--date {input}");
         book.crm(&["log", "ada", "call", "--follow-up", input])
             .assert()
             .success();
         assert_eq!(
             last_entry(&book, "ada")["follow_up"],
-            expected,
+            promised,
             "--follow-up {input}"
         );
     }
@@ -298,8 +300,22 @@ fn due_json_and_csv() {
     assert_eq!(items[0]["days"], -45);
     assert_eq!(items[0]["id"], "late");
     assert_eq!(items[2]["what"], "birthday");
+    // The reason as data, besides the prose `reason`.
+    assert_eq!(items[0]["source"], "cadence");
+    assert_eq!(items[0]["every"], "30d");
+    assert_eq!(items[0]["last_contact"], "2025-04-01");
+    assert_eq!(items[0]["promised_on"], Value::Null);
+    assert_eq!(items[1]["source"], "promise");
+    assert_eq!(items[1]["promised_on"], "2025-06-10");
+    assert_eq!(items[1]["snoozed_on"], Value::Null);
+    assert_eq!(items[1]["every"], Value::Null);
+    assert_eq!(items[2]["source"], "birthday");
     let csv = stdout_of(book.crm(&["due", "--format", "csv"]));
-    assert!(csv.starts_with("group,date,days,what,id,name,reason,phone,email,last_interaction\noverdue,2025-05-01,-45,follow-up,late,"), "{csv}");
+    assert!(csv.starts_with("group,date,days,what,id,name,reason,phone,email,last_interaction,source,promised_on,snoozed_on,every,last_contact\noverdue,2025-05-01,-45,follow-up,late,"), "{csv}");
+    assert!(
+        csv.contains(",2025-06-10 meeting: Demo,promise,2025-06-10,,,2025-06-10\n"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -404,18 +420,96 @@ fn stale_lists_customers_without_recent_contact() {
     book.crm(&["stale", "soon"]).assert().code(2);
 }
 
-#[test]
-fn crontab_line_from_the_readme_works() {
-    let book = due_book();
-    // The README suggests: crm -C ~/customers due --exit-code || [ $? -eq 1 ]
-    let status = crm_command()
-        .arg("-C")
-        .arg(book.root())
-        .args(["due", "--exit-code"])
+/// The command of the crontab line in README.md's ```cron block (after the five time
+/// fields).
+fn readme_crontab_command() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```cron\n")
+        .nth(1)
+        .expect("README.md has a ```cron block")
+        .split("```")
+        .next()
+        .unwrap();
+    let line = block
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .expect("the cron block has a crontab line");
+    let mut command = line.trim_start();
+    for _ in 0..5 {
+        command = command
+            .split_once(char::is_whitespace)
+            .expect("five time fields, then the command")
+            .1
+            .trim_start();
+    }
+    assert!(
+        !command.contains('%'),
+        "cron turns % into a newline: {command}"
+    );
+    command.to_string()
+}
+
+/// Runs `command` as cron does: `/bin/sh -c` with only `PATH=/usr/bin:/bin` and `HOME`
+/// set, no terminal, stdin closed.
+fn run_like_cron(home: &std::path::Path, command: &str) -> std::process::Output {
+    std::process::Command::new("/usr/bin/env")
+        .arg("-i")
+        .arg("PATH=/usr/bin:/bin")
+        .arg(format!("HOME={}", home.display()))
+        .args(["/bin/sh", "-c", command])
+        .stdin(std::process::Stdio::null())
         .output()
         .unwrap()
-        .status;
-    assert_eq!(status.code(), Some(1));
+}
+
+/// Audit finding: the README's crontab line called `crm` by name, which cron's PATH does
+/// not find in ~/.cargo/bin, so cron would have mailed "crm: not found" every morning.
+/// This runs the README's own line with crm installed where `cargo install` puts it.
+#[test]
+fn crontab_line_from_the_readme_works() {
+    let command = readme_crontab_command();
+    let home = tempfile::tempdir().unwrap();
+    let bin = home.path().join(".cargo/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(assert_cmd::cargo::cargo_bin("crm"), bin.join("crm")).unwrap();
+    let book = home.path().join("customers");
+    crm_command().arg("init").arg(&book).assert().success();
+    // No cron run can fix the day, so the data does not depend on it: no cadence,
+    // promise or birthday, then a promise long overdue.
+    std::fs::write(
+        book.join("customers/ada.yaml"),
+        "name: Ada\ninteractions:\n  - {date: 2000-01-01, kind: call}\n",
+    )
+    .unwrap();
+    let quiet = run_like_cron(home.path(), &command);
+    assert!(quiet.status.success(), "{quiet:?}");
+    assert!(
+        quiet.stdout.is_empty() && quiet.stderr.is_empty(),
+        "cron mails any output: {quiet:?}"
+    );
+
+    std::fs::write(
+        book.join("customers/bob.yaml"),
+        "name: Bob\nemail: bob@example.com\ninteractions:\n  - {date: 2000-01-01, kind: call, summary: Quote, follow_up: 2000-01-02}\n",
+    )
+    .unwrap();
+    let digest = run_like_cron(home.path(), &command);
+    assert!(digest.status.success(), "{digest:?}");
+    assert!(digest.stderr.is_empty(), "{digest:?}");
+    let stdout = String::from_utf8(digest.stdout).unwrap();
+    assert!(
+        stdout.starts_with("Overdue (1)\n  2000-01-02  overdue by "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "Bob (bob)  promised on 2000-01-01 in a call about \"Quote\"  email bob@example.com"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}'), "no colour under cron");
 }
 
 #[test]
@@ -488,4 +582,476 @@ fn done_and_snooze_work_on_a_promise_logged_ahead_of_its_date() {
     .assert()
     .success();
     assert_eq!(next_follow_up(&book, "ada"), "2025-06-22");
+}
+
+fn due_json(book: &TempBook, args: &[&str]) -> Vec<Value> {
+    let mut full = vec!["due", "--format", "json"];
+    full.extend_from_slice(args);
+    let json: Value = serde_json::from_str(&stdout_of(book.crm(&full))).unwrap();
+    json.as_array().unwrap().clone()
+}
+
+/// Audit finding: on a Monday, `--date friday` recorded the coming Friday.
+#[test]
+fn a_weekday_for_when_something_happened_is_the_latest_one() {
+    let book = book_with_ada();
+    let monday = "2025-06-16";
+    book.crm(&[
+        "--today",
+        monday,
+        "log",
+        "ada",
+        "call",
+        "Called on Friday",
+        "--date",
+        "friday",
+    ])
+    .assert()
+    .success()
+    .stdout("logged call with ada on 2025-06-13\n")
+    .stderr("");
+    book.crm(&["--today", monday, "log", "ada", "note", "--date", "monday"])
+        .assert()
+        .success();
+    assert_eq!(
+        last_entry(&book, "ada")["date"],
+        monday,
+        "today's weekday is today"
+    );
+    // For a follow-up, the same weekday is a week ahead.
+    book.crm(&[
+        "--today",
+        monday,
+        "log",
+        "ada",
+        "call",
+        "--follow-up",
+        "monday",
+    ])
+    .assert()
+    .success();
+    assert_eq!(last_entry(&book, "ada")["follow_up"], "2025-06-23");
+    book.crm(&["--today", monday, "snooze", "ada", "fri"])
+        .assert()
+        .success();
+    assert_eq!(last_entry(&book, "ada")["follow_up"], "2025-06-20");
+    book.crm(&["--today", monday, "done", "ada", "--date", "sat"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("done on 2025-06-14"));
+}
+
+/// Future-dated entries are allowed (a meeting booked ahead) with a warning, and count
+/// as contact from the day they are logged.
+#[test]
+fn a_future_date_is_logged_with_a_warning_and_counts_as_contact() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\nfollow_up: {every: 30d}\ninteractions:\n  - {date: 2025-05-01, kind: call}\n",
+    );
+    assert_eq!(next_follow_up(&book, "ada"), "2025-05-31");
+    book.crm(&["log", "ada", "meeting", "Booked demo", "--date", "+3d"])
+        .assert()
+        .success()
+        .stdout("logged meeting with ada on 2025-06-18\n")
+        .stderr(predicate::str::contains(
+            "warning: --date 2025-06-18 is in the future (today is 2025-06-15)",
+        ));
+    assert_eq!(last_entry(&book, "ada")["date"], "2025-06-18");
+    assert_eq!(next_follow_up(&book, "ada"), "2025-07-18");
+    book.crm(&["stale", "30d"]).assert().success().stdout("");
+    // A date that is not in the future says nothing.
+    book.crm(&["log", "ada", "call", "--date", "today"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+/// Audit finding: a snooze of a cadence reminder became a promise that later contact
+/// never cleared ("overdue by 15 days ... snoozed on 2025-06-02").
+#[test]
+fn a_snoozed_cadence_reminder_is_cleared_by_the_next_contact() {
+    let book = TempBook::new();
+    book.customer(
+        "bob",
+        "name: Bob\nsince: 2025-05-01\nfollow_up: {every: 30d}\ninteractions: []\n",
+    );
+    book.crm(&["--today", "2025-06-02", "snooze", "bob", "+3d"])
+        .assert()
+        .success()
+        .stdout("cadence follow-up with bob moved from 2025-05-31 to 2025-06-05; the next contact clears it\n");
+    assert!(
+        book.read_customer("bob").contains(
+            "    kind: snooze\n    summary: Cadence follow-up (30d) moved from 2025-05-31 to 2025-06-05\n    follow_up: 2025-06-05\n"
+        ),
+        "{}",
+        book.read_customer("bob")
+    );
+    let items = due_json(&book, &["--today", "2025-06-03"]);
+    assert_eq!(items[0]["date"], "2025-06-05");
+    assert_eq!(items[0]["source"], "cadence");
+    assert_eq!(items[0]["snoozed_on"], "2025-06-02");
+    assert_eq!(
+        items[0]["reason"],
+        "cadence 30d, never contacted; snoozed on 2025-06-02"
+    );
+    // A note is not contact: the reminder stays.
+    book.crm(&[
+        "--today",
+        "2025-06-04",
+        "log",
+        "bob",
+        "note",
+        "left a voicemail",
+    ])
+    .assert()
+    .success();
+    assert_eq!(
+        due_json(&book, &["--today", "2025-06-06"])[0]["date"],
+        "2025-06-05"
+    );
+    book.crm(&["--today", "2025-06-05", "log", "bob", "call", "talked"])
+        .assert()
+        .success();
+    book.crm(&["--today", "2025-06-20", "due"])
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(next_follow_up(&book, "bob"), "2025-07-05");
+}
+
+/// Audit finding: after a snooze the digest said only "snoozed on DATE" and showed the
+/// snooze itself as the last interaction; `done` wrote the same loss into the file.
+#[test]
+fn a_snoozed_promise_still_says_what_it_is_about() {
+    let book = book_with_ada();
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "Wants a quote",
+        "--date",
+        "2025-06-01",
+        "--follow-up",
+        "2025-06-06",
+    ])
+    .assert()
+    .success();
+    book.crm(&[
+        "--today",
+        "2025-06-07",
+        "snooze",
+        "ada",
+        "2025-06-09",
+        "--note",
+        "away",
+    ])
+    .assert()
+    .success()
+    .stdout("follow-up with ada moved from 2025-06-06 to 2025-06-09\n");
+    // Contact meanwhile does not close a promise, snoozed or not.
+    book.crm(&[
+        "--today",
+        "2025-06-08",
+        "log",
+        "ada",
+        "message",
+        "Still keen?",
+    ])
+    .assert()
+    .success();
+    let digest = stdout_of(book.crm(&["--today", "2025-06-10", "due"]));
+    assert_eq!(
+        digest,
+        "Overdue (1)\n  2025-06-09  overdue by 1 day  Ada (ada)  promised on 2025-06-01 in a call about \"Wants a quote\"; snoozed on 2025-06-07  phone +44 1  last: 2025-06-08 message: Still keen?\n"
+    );
+    let item = &due_json(&book, &["--today", "2025-06-10"])[0];
+    assert_eq!(item["source"], "promise");
+    assert_eq!(item["promised_on"], "2025-06-01");
+    assert_eq!(item["snoozed_on"], "2025-06-07");
+    book.crm(&["--today", "2025-06-10", "done", "ada"])
+        .assert()
+        .success();
+    assert_eq!(
+        last_entry(&book, "ada")["summary"],
+        "Follow-up done (due 2025-06-09; promised on 2025-06-01 in a call about \"Wants a quote\"; snoozed on 2025-06-07)"
+    );
+    // Bookkeeping entries are not the "last interaction".
+    book.crm(&["--today", "2025-06-10", "snooze", "ada", "+20d"])
+        .assert()
+        .success();
+    let item = &due_json(&book, &["--today", "2025-06-10", "--within", "30d"])[0];
+    assert_eq!(item["last_interaction"], "2025-06-08 message: Still keen?");
+}
+
+/// `snooze` with nothing pending sets a reminder and says so; `done` with nothing
+/// pending refuses (exit 2) with a hint.
+#[test]
+fn snooze_with_nothing_pending_sets_a_reminder_and_done_refuses() {
+    let book = book_with_ada();
+    book.crm(&["done", "ada"]).assert().code(2).stderr(
+        predicate::str::contains("no pending follow-up").and(predicate::str::contains("hint: ")),
+    );
+    book.crm(&["snooze", "ada", "+3d"])
+        .assert()
+        .success()
+        .stdout(
+        "nothing was pending for ada; reminder set for 2025-06-18; the next contact clears it\n",
+    );
+    assert_eq!(
+        last_entry(&book, "ada")["summary"],
+        "Reminder set for 2025-06-18"
+    );
+    let item = &due_json(&book, &[])[0];
+    assert_eq!(item["source"], "reminder");
+    assert_eq!(item["reason"], "reminder set on 2025-06-15");
+    book.crm(&["--today", "2025-06-16", "snooze", "ada", "+3d"])
+        .assert()
+        .success()
+        .stdout(
+            "reminder for ada moved from 2025-06-18 to 2025-06-19; the next contact clears it\n",
+        );
+    assert_eq!(
+        due_json(&book, &["--today", "2025-06-16"])[0]["reason"],
+        "reminder set on 2025-06-15; snoozed on 2025-06-16"
+    );
+    book.crm(&[
+        "--today",
+        "2025-06-17",
+        "log",
+        "ada",
+        "email",
+        "Sent the brochure",
+    ])
+    .assert()
+    .success();
+    assert_eq!(next_follow_up(&book, "ada"), Value::Null);
+}
+
+/// Audit finding: `-1w` was refused by clap ("unexpected argument '-1'") everywhere
+/// but `log` and `done`.
+#[test]
+fn backward_offsets_reach_every_date_flag() {
+    let book = book_with_ada();
+    book.crm(&["add", "Grace", "--since", "-1w", "--birthday", "-1w"])
+        .assert()
+        .success()
+        .stdout("grace\n");
+    let text = book.read_customer("grace");
+    assert!(
+        text.contains("birthday: 2025-06-08\nsince: 2025-06-08\n"),
+        "{text}"
+    );
+    book.crm(&["log", "ada", "call", "--follow-up", "+3d"])
+        .assert()
+        .success();
+    book.crm(&["snooze", "ada", "-1w"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("2025-06-08 is in the past"));
+    book.crm(&["done", "ada", "--date", "-1d"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("done on 2025-06-14"));
+    // Spans are never negative, but crm (not clap) says why.
+    book.crm(&["due", "--within", "-1w"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "crm: error: --within: \"-1w\" is not a span",
+        ));
+    book.crm(&["stale", "-1w"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "crm: error: SINCE: \"-1w\" is not a span",
+        ));
+    // A positional that takes hyphen values still leaves the flags alone.
+    book.crm(&["stale", "--format", "json"]).assert().success();
+}
+
+/// Audit finding: `--date +10000y` passed parsing and failed when writing the file.
+#[test]
+fn huge_offsets_are_refused_naming_the_flag() {
+    let book = book_with_ada();
+    let before = book.read_customer("ada");
+    for (flag, value) in [
+        ("--date", "+10000y"),
+        ("--follow-up", "+9000y"),
+        ("--date", "1850-01-01"),
+    ] {
+        book.crm(&["log", "ada", "call", flag, value])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "crm: error: {flag}: \"{value}\" is outside the years 1900 to 9999"
+            )));
+    }
+    book.crm(&["snooze", "ada", "+10000y"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "WHEN: \"+10000y\" is outside the years",
+        ));
+    assert_eq!(book.read_customer("ada"), before, "nothing was written");
+}
+
+#[test]
+fn months_clamp_to_the_end_of_the_month() {
+    let book = book_with_ada();
+    book.crm(&[
+        "--today",
+        "2025-01-31",
+        "log",
+        "ada",
+        "call",
+        "--follow-up",
+        "+1m",
+    ])
+    .assert()
+    .success();
+    assert_eq!(last_entry(&book, "ada")["follow_up"], "2025-02-28");
+    book.crm(&[
+        "--today",
+        "2024-01-31",
+        "log",
+        "ada",
+        "call",
+        "--follow-up",
+        "+1m",
+    ])
+    .assert()
+    .success();
+    assert_eq!(last_entry(&book, "ada")["follow_up"], "2024-02-29");
+    book.customer(
+        "monthly",
+        "name: M\nfollow_up: {every: 1m}\ninteractions:\n  - {date: 2025-03-31, kind: call}\n",
+    );
+    assert_eq!(next_follow_up(&book, "monthly"), "2025-04-30");
+}
+
+/// Audit finding: `[due] within = "0d"` was refused while `--within 0d` was taken, and
+/// `--within 0x` passed as "today only" while `00d` failed.
+#[test]
+fn the_due_window_from_crm_toml_and_the_flag_read_alike() {
+    let book = due_book();
+    book.write("crm.toml", "[due]\nwithin = \"0d\"\n");
+    book.crm(&["check"]).assert().success();
+    let ids: Vec<Value> = due_json(&book, &[])
+        .iter()
+        .map(|i| i["id"].clone())
+        .collect();
+    assert_eq!(ids, ["late"], "today only");
+    book.write("crm.toml", "[due]\nwithin = \"60d\"\nbirthdays = false\n");
+    let ids: Vec<Value> = due_json(&book, &[])
+        .iter()
+        .map(|i| i["id"].clone())
+        .collect();
+    assert_eq!(ids, ["late", "soon", "later"], "60 days, no birthdays");
+    book.write("crm.toml", "");
+    for zero in ["0d", "00d", "0 days"] {
+        let ids: Vec<Value> = due_json(&book, &["--within", zero])
+            .iter()
+            .map(|i| i["id"].clone())
+            .collect();
+        assert_eq!(ids, ["late"], "--within {zero}");
+    }
+    for bad in ["0x", "0", "7dd"] {
+        book.crm(&["due", "--within", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is not a span"));
+    }
+    book.write("crm.toml", "[due]\nwithin = \"0x\"\n");
+    book.crm(&["due"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("due.within"));
+}
+
+#[test]
+fn anniversaries_of_since_are_in_the_digest() {
+    let book = TempBook::new();
+    book.customer("old", "name: Old Olga\nsince: 2022-06-17\n");
+    book.customer("new", "name: New Nina\nsince: 2025-06-15\n");
+    book.customer("leap", "name: Leap Leo\nsince: 2024-02-29\n");
+    let out = stdout_of(book.crm(&["due"]));
+    assert_eq!(
+        out,
+        "Birthdays and anniversaries (1)\n  2025-06-17  in 2 days  Old Olga (old)  3 years as a customer  no phone or email on file\n"
+    );
+    let item = &due_json(&book, &[])[0];
+    assert_eq!(item["what"], "anniversary");
+    assert_eq!(item["source"], "anniversary");
+    let out = stdout_of(book.crm(&["--today", "2025-02-27", "due"]));
+    assert!(
+        out.contains("2025-02-28  in 1 day  Leap Leo (leap)  1 year as a customer"),
+        "{out}"
+    );
+    book.crm(&["due", "--no-birthdays"])
+        .assert()
+        .success()
+        .stdout("");
+}
+
+/// Audit finding: `crm log ada snoze` suggested `snooze`, which `log` then refused.
+#[test]
+fn the_kind_hint_never_suggests_a_kind_log_refuses() {
+    let book = book_with_ada();
+    for typo in ["snoze", "snoozee", "don"] {
+        book.crm(&["log", "ada", typo]).assert().code(2).stderr(
+            predicate::str::contains("did you mean `crm ")
+                .and(predicate::str::contains("did you mean `snooze`").not())
+                .and(predicate::str::contains(", done").not())
+                .and(predicate::str::contains(", snooze").not()),
+        );
+    }
+    book.crm(&["log", "ada", "cal"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `call`"));
+}
+
+/// Audit finding: never-contacted customers came in id order.
+#[test]
+fn stale_orders_the_never_contacted_by_since() {
+    let book = TempBook::new();
+    book.customer("aaron", "name: Aaron\nsince: 2024-05-01\n");
+    book.customer("beth", "name: Beth\nsince: 2023-01-01\n");
+    book.customer(
+        "carl",
+        "name: Carl\ninteractions:\n  - {date: 2024-01-01, kind: call}\n",
+    );
+    let json: Value =
+        serde_json::from_str(&stdout_of(book.crm(&["stale", "--format", "json"]))).unwrap();
+    let ids: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["beth", "aaron", "carl"]);
+}
+
+/// The commit messages of `done` and `snooze` read as `crm commit` would write them
+/// (docs/git.md).
+#[test]
+fn done_and_snooze_commit_with_the_documented_messages() {
+    let book = book_with_ada();
+    book.crm(&["commit", "-m", "start"]).assert().success();
+    let head = || {
+        let repo = git2::Repository::discover(book.root()).unwrap();
+        let commit = repo.head().unwrap().peel_to_commit().unwrap();
+        commit.summary().unwrap().to_string()
+    };
+    book.crm(&["log", "ada", "call", "--follow-up", "+1w", "--commit"])
+        .assert()
+        .success();
+    book.crm(&["snooze", "ada", "+2w", "--commit"])
+        .assert()
+        .success();
+    assert_eq!(head(), "snooze ada");
+    book.crm(&["done", "ada", "--commit"]).assert().success();
+    assert_eq!(head(), "mark ada done");
 }

@@ -553,3 +553,59 @@ fn check_flags_implausibly_old_dates() {
             "customers/typo.yaml:3:5: date 0205-06-01 is before 1900",
         ));
 }
+
+/// Audit findings on `crm add`: a repeated `--pref` key wrote a duplicate YAML key, a
+/// name with a line break was taken, `a@b@c` passed as an email, a birthday in the
+/// future was taken, and some refusals had no hint.
+#[test]
+fn add_refuses_what_would_make_a_bad_file_with_a_hint() {
+    let book = TempBook::new();
+    let refused: [(&[&str], &str); 9] = [
+        (
+            &["add", "P", "--pref", "a=1", "--pref", " a =2"],
+            "--pref key \"a\" is given more than once",
+        ),
+        (&["add", "Ada\nLovelace"], "contains a line break"),
+        (
+            &["add", "Ada\u{7}"],
+            "contains the control character U+0007",
+        ),
+        (&["add", "   "], "the customer's name is empty"),
+        (&["add", "Q", "--pref", "=x"], "has an empty key"),
+        (&["add", "E", "--email", "a@b@c"], "exactly one `@`"),
+        (&["add", "E", "--email", "@example.com"], "exactly one `@`"),
+        (&["add", "E", "--email", "ada@"], "exactly one `@`"),
+        (
+            &["add", "F", "--birthday", "2030-01-01"],
+            "--birthday 2030-01-01 is in the future",
+        ),
+    ];
+    for (args, message) in refused {
+        book.crm(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(message).and(predicate::str::contains("\nhint: ")));
+    }
+    assert_eq!(
+        std::fs::read_dir(book.path("customers")).unwrap().count(),
+        1,
+        "only .gitkeep"
+    );
+    book.crm(&[
+        "add",
+        "Ada",
+        "--email",
+        "ada@example.com",
+        "--pref",
+        "a=1",
+        "--pref",
+        "b=2",
+        "--birthday",
+        "today",
+    ])
+    .assert()
+    .success()
+    .stdout("ada\n");
+    book.crm(&["check"]).assert().success();
+}

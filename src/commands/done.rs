@@ -1,9 +1,11 @@
-//! `crm done ID` and `crm snooze ID WHEN`: close or move the pending follow-up. Both
-//! append an entry (`kind: done` / `kind: snooze`) so the file shows what happened.
+//! `crm done ID` and `crm snooze ID WHEN`: close or move the next follow-up. Both
+//! append an entry (`kind: done` / `kind: snooze`) so the file shows what happened;
+//! what the entries mean is the follow-up rule (docs/follow-ups.md).
 
 use std::io::Write;
 
 use crate::context::Context;
+use crate::domain::followup::Reason;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::summary::Summary;
@@ -18,7 +20,7 @@ pub struct DoneArgs {
     /// What was done, kept as the entry's summary.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
-    /// When it was done (default: today).
+    /// When it was done (default: today). A weekday name means the latest such day.
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub date: Option<String>,
 }
@@ -28,7 +30,8 @@ pub struct DoneArgs {
 pub struct SnoozeArgs {
     /// The customer's id.
     pub id: String,
-    /// The new date: YYYY-MM-DD, +3d, +1w, friday, ...
+    /// The new date: YYYY-MM-DD, +3d, +1w, friday (the next one), ...
+    #[arg(allow_hyphen_values = true)]
     pub when: String,
     /// Why it moved, kept in the entry's summary.
     #[arg(long, value_name = "TEXT")]
@@ -42,13 +45,13 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
     let date = args
         .date
         .as_deref()
-        .map_or(Ok(ctx.today), |d| ctx.date("--date", d))?;
+        .map_or(Ok(ctx.today), |d| super::log::past_date(ctx, "--date", d))?;
     let mut lock = book.lock()?;
     let loaded = book.load(&id)?;
     let Some(next) = Summary::of(&loaded.customer).next_follow_up(ctx.today) else {
         return Err(Error::new(
             ErrorKind::NotFound,
-            format!("`{id}` has no pending follow-up"),
+            format!("`{id}` has no pending follow-up and no cadence"),
         )
         .with_hint(format!(
             "log the contact instead: crm log {id} call \"...\""
@@ -71,7 +74,8 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
         },
     );
     book.append_interaction(&mut lock, &id, &entry)?;
-    super::finish_write(ctx, &book, lock, &format!("follow-up done with {id}"))?;
+    // The same words `crm commit` uses for a done entry (docs/git.md).
+    super::finish_write(ctx, &book, lock, &format!("mark {id} done"))?;
     writeln!(out, "follow-up with {id} done on {date}")?;
     Ok(EXIT_OK)
 }
@@ -84,15 +88,40 @@ pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Resu
     if when < ctx.today {
         return Err(Error::usage(format!(
             "{when} is in the past; snooze moves a follow-up to a later day"
+        ))
+        .with_hint(format!(
+            "give today or a later day (+3d, friday, ...); if it is dealt with, run `crm done {id}`"
         )));
     }
     let mut lock = book.lock()?;
     let loaded = book.load(&id)?;
     let next = Summary::of(&loaded.customer).next_follow_up(ctx.today);
     let mut entry = Interaction::new(ctx.today, Kind::Snooze);
-    let moved = match &next {
-        Some(next) => format!("Follow-up moved from {} to {when}", next.date),
-        None => format!("Follow-up set for {when}"),
+    // Say in the file and on stdout which follow-up moved, since that decides what ends
+    // it: a promise stays until done, a cadence reminder until the next contact.
+    let (moved, said) = match next.as_ref().map(|n| (n.date, &n.reason)) {
+        Some((from, Reason::Promise(_))) => (
+            format!("Follow-up moved from {from} to {when}"),
+            format!("follow-up with {id} moved from {from} to {when}"),
+        ),
+        Some((from, Reason::Cadence { every, .. })) => (
+            format!("Cadence follow-up ({every}) moved from {from} to {when}"),
+            format!(
+                "cadence follow-up with {id} moved from {from} to {when}; the next contact clears it"
+            ),
+        ),
+        Some((from, Reason::Reminder(_))) => (
+            format!("Reminder moved from {from} to {when}"),
+            format!(
+                "reminder for {id} moved from {from} to {when}; the next contact clears it"
+            ),
+        ),
+        None => (
+            format!("Reminder set for {when}"),
+            format!(
+                "nothing was pending for {id}; reminder set for {when}; the next contact clears it"
+            ),
+        ),
     };
     entry.summary = Some(
         match args
@@ -107,12 +136,8 @@ pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Resu
     );
     entry.follow_up = Some(when);
     book.append_interaction(&mut lock, &id, &entry)?;
-    super::finish_write(
-        ctx,
-        &book,
-        lock,
-        &format!("snooze follow-up with {id} to {when}"),
-    )?;
-    writeln!(out, "follow-up with {id} moved to {when}")?;
+    // The same words `crm commit` uses for a snooze entry (docs/git.md).
+    super::finish_write(ctx, &book, lock, &format!("snooze {id}"))?;
+    writeln!(out, "{said}")?;
     Ok(EXIT_OK)
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::domain::agenda::{self, AgendaOptions, DueItem, Group, Why};
 use crate::domain::date::Cadence;
+use crate::domain::followup::Reason;
 use crate::error::{Error, Result};
 use crate::render::{self, describe, paint, Format, Style, Table};
 use crate::store::scan;
@@ -17,8 +18,8 @@ use crate::store::scan;
 /// Arguments of `crm due`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Look this far ahead (default: `[due] within` in crm.toml, else 7d).
-    #[arg(long, value_name = "SPAN")]
+    /// Look this far ahead (default: `[due] within` in crm.toml, else 7d; 0d: today only).
+    #[arg(long, value_name = "SPAN", allow_hyphen_values = true)]
     pub within: Option<String>,
     /// Leave out birthdays and customer anniversaries.
     #[arg(long)]
@@ -37,7 +38,8 @@ pub struct Args {
     pub format: Format,
 }
 
-/// One item in JSON and CSV.
+/// One item in JSON and CSV. The fields after `last_interaction` give the reason as
+/// data (docs/follow-ups.md); new fields are only ever added at the end.
 #[derive(Debug, Serialize)]
 struct ItemJson<'a> {
     group: &'static str,
@@ -50,25 +52,29 @@ struct ItemJson<'a> {
     phone: Option<&'a str>,
     email: Option<&'a str>,
     last_interaction: Option<String>,
+    /// `promise`, `reminder`, `cadence`, `birthday` or `anniversary`.
+    source: &'static str,
+    /// The day the promise was made (promises only).
+    promised_on: Option<NaiveDate>,
+    /// The day a snooze last moved the follow-up, if one did.
+    snoozed_on: Option<NaiveDate>,
+    /// The customer's cadence, if any.
+    every: Option<String>,
+    /// The customer's last contact, if any.
+    last_contact: Option<NaiveDate>,
 }
 
 /// Runs `crm due`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let until = match args.within.as_deref().map(str::trim) {
-        // `--within 0d`: today only (a cadence cannot be zero, a window can).
-        Some(text) if text.trim_end_matches(char::is_alphabetic).trim() == "0" => ctx.today,
-        Some(text) => Cadence::parse(text)
-            .map_err(|m| Error::usage(format!("--within: {m}")))?
-            .after(ctx.today)
-            .unwrap_or(NaiveDate::MAX),
-        None => book
-            .config
-            .due_within()
-            .map_err(Error::usage)?
-            .after(ctx.today)
-            .unwrap_or(NaiveDate::MAX),
+    // A window may be zero (`0d`: today only), a cadence cannot.
+    let window = match &args.within {
+        Some(text) => {
+            Cadence::parse_window(text).map_err(|m| Error::usage(format!("--within: {m}")))?
+        }
+        None => book.config.due_within().map_err(Error::usage)?,
     };
+    let until = window.after(ctx.today).unwrap_or(NaiveDate::MAX);
 
     let scan = scan::summaries(&book)?;
     let customers = super::with_tags(&scan.items, &args.tags);
@@ -110,6 +116,15 @@ fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {
             ),
         ),
     };
+    let (source, promised_on, snoozed_on) = match &item.why {
+        Why::FollowUp(next) => match &next.reason {
+            Reason::Promise(p) => ("promise", Some(p.made_in.date), p.snoozed_on),
+            Reason::Reminder(r) => ("reminder", None, r.snoozed_on),
+            Reason::Cadence { snoozed_on, .. } => ("cadence", None, *snoozed_on),
+        },
+        Why::Birthday { .. } => ("birthday", None, None),
+        Why::Anniversary { .. } => ("anniversary", None, None),
+    };
     ItemJson {
         group: item.group.key(),
         date: item.date,
@@ -121,6 +136,11 @@ fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {
         phone: c.phone.as_deref(),
         email: c.email.as_deref(),
         last_interaction: c.last_interaction.as_ref().map(describe::brief),
+        source,
+        promised_on,
+        snoozed_on,
+        every: c.every.map(|e| e.to_string()),
+        last_contact: c.last_contact,
     }
 }
 
@@ -242,6 +262,11 @@ fn csv_table(rows: &[ItemJson]) -> Table {
         "phone",
         "email",
         "last_interaction",
+        "source",
+        "promised_on",
+        "snoozed_on",
+        "every",
+        "last_contact",
     ]);
     for row in rows {
         table.push(vec![
@@ -255,6 +280,11 @@ fn csv_table(rows: &[ItemJson]) -> Table {
             render::or_empty(row.phone),
             render::or_empty(row.email),
             render::or_empty(row.last_interaction.clone()),
+            row.source.to_string(),
+            render::or_empty(row.promised_on),
+            render::or_empty(row.snoozed_on),
+            render::or_empty(row.every.clone()),
+            render::or_empty(row.last_contact),
         ]);
     }
     table

@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use chrono::NaiveDate;
+
 use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{Interaction, Kind, SYSTEM_KINDS};
@@ -20,7 +22,8 @@ pub struct Args {
     pub kind: String,
     /// A line about it.
     pub summary: Option<String>,
-    /// When it happened (default: today). YYYY-MM-DD, yesterday, -2d, friday, ...
+    /// When it happened (default: today). YYYY-MM-DD, yesterday, -2d, friday (the latest
+    /// one, today included), ...
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub date: Option<String>,
     /// Money involved; required for purchase and refund (e.g. 129.00).
@@ -35,7 +38,7 @@ pub struct Args {
     /// How it happened (phone, shop, web, ...).
     #[arg(long, value_name = "CHANNEL")]
     pub channel: Option<String>,
-    /// Promise a follow-up on this date (YYYY-MM-DD, +3d, +2w, friday, ...).
+    /// Promise a follow-up on this date (YYYY-MM-DD, +3d, +2w, friday (the next one), ...).
     #[arg(long = "follow-up", value_name = "WHEN", allow_hyphen_values = true)]
     pub follow_up: Option<String>,
 }
@@ -49,6 +52,13 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     book.append_interaction(&mut lock, &id, &interaction)?;
     let message = format!("log {} with {id}", interaction.kind);
     super::finish_write(ctx, &book, lock, &message)?;
+    if interaction.date > ctx.today {
+        // Allowed (a meeting booked ahead), but a future date is as often a slip.
+        crate::warn(&format!(
+            "--date {} is in the future (today is {}); the entry counts as contact from now on",
+            interaction.date, ctx.today
+        ));
+    }
     writeln!(
         out,
         "logged {} with {id} on {}",
@@ -58,21 +68,48 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 }
 
 /// The kind named `name`, if this book knows it; otherwise a usage error suggesting the
-/// closest known kind.
+/// closest kind `crm log` records. `done` and `snooze` are never suggested: their own
+/// commands write them, so the hint names the command instead.
 pub fn known_kind(book: &Book, name: &str) -> Result<Kind> {
     let lower = name.trim().to_ascii_lowercase();
     if book.config.knows_kind(&lower) {
         return Ok(Kind::from_name(&lower));
     }
-    let kinds = book.config.all_kinds();
-    let hint = match read::closest(&lower, &kinds) {
-        Some(best) => format!("did you mean `{best}`? Kinds: {}", kinds.join(", ")),
-        None => format!(
+    let kinds: Vec<String> = book
+        .config
+        .all_kinds()
+        .into_iter()
+        .filter(|k| !SYSTEM_KINDS.contains(&k.as_str()))
+        .collect();
+    let system: Vec<String> = SYSTEM_KINDS.iter().map(|k| (*k).to_string()).collect();
+    let hint = match (
+        read::closest(&lower, &kinds),
+        read::closest(&lower, &system),
+    ) {
+        (Some(best), _) => format!("did you mean `{best}`? Kinds: {}", kinds.join(", ")),
+        (None, Some(command)) => format!(
+            "did you mean `crm {command}`? It has its own command ({}); kinds `crm log` takes: {}",
+            if command == "done" {
+                "crm done ID marks the follow-up done"
+            } else {
+                "crm snooze ID WHEN moves the follow-up"
+            },
+            kinds.join(", ")
+        ),
+        (None, None) => format!(
             "kinds: {}; add your own under [interactions] kinds in crm.toml",
             kinds.join(", ")
         ),
     };
     Err(Error::usage(format!("unknown interaction kind {name:?}")).with_hint(hint))
+}
+
+/// Parses the date on which something happened: like [`Context::date`], but a weekday
+/// name means the latest such day, today included (`--date friday` on a Monday is the
+/// Friday just gone).
+pub fn past_date(ctx: &Context, flag: &str, text: &str) -> Result<NaiveDate> {
+    crate::domain::date::parse_past_date(text, ctx.today)
+        .map_err(|m| Error::usage(format!("{flag}: {m}")))
 }
 
 fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
@@ -84,9 +121,10 @@ fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
         );
     }
     let date = match &args.date {
-        Some(text) => ctx.date("--date", text)?,
+        Some(text) => past_date(ctx, "--date", text)?,
         None => ctx.today,
     };
+
     let mut interaction = Interaction::new(date, kind.clone());
     interaction.summary = clean(args.summary.as_deref());
     interaction.channel = clean(args.channel.as_deref());

@@ -17,7 +17,11 @@ use crate::store::scan;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// How long without contact counts as stale (30d, 12w, 3m, 1y).
-    #[arg(default_value = "90d", value_name = "SINCE")]
+    #[arg(
+        default_value = "90d",
+        value_name = "SINCE",
+        allow_hyphen_values = true
+    )]
     pub since: String,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]

@@ -138,8 +138,9 @@ pub fn due<'a>(customers: &[&'a Summary], options: AgendaOptions) -> Vec<DueItem
 }
 
 /// Customers not contacted since before `cutoff` (or never, when they became customers
-/// before it), longest without contact first; ties by id. The date returned is the last
-/// contact, or `None` for never.
+/// before it), longest without contact first: the never-contacted first, those without
+/// a `since` date, then by `since`, oldest first; the others by last contact; ties by
+/// id. The date returned is the last contact, or `None` for never.
 pub fn stale<'a>(
     customers: &[&'a Summary],
     cutoff: NaiveDate,
@@ -153,7 +154,14 @@ pub fn stale<'a>(
             None => None,
         })
         .collect();
-    found.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.id.cmp(&b.0.id)));
+    // `None` sorts first: never contacted before contacted, no `since` before a date.
+    found.sort_by(|a, b| {
+        (a.1, a.1.map_or(a.0.since, |_| None), &a.0.id).cmp(&(
+            b.1,
+            b.1.map_or(b.0.since, |_| None),
+            &b.0.id,
+        ))
+    });
     found
 }
 
@@ -255,5 +263,18 @@ mod tests {
         let found = stale(&[&recent, &old, &never, &new], d("2025-03-17"));
         let ids: Vec<&str> = found.iter().map(|(c, _)| c.id.as_str()).collect();
         assert_eq!(ids, vec!["n", "o"]);
+    }
+
+    /// Audit finding: never-contacted customers came in id order, not by how long
+    /// they have been customers.
+    #[test]
+    fn never_contacted_customers_are_ordered_by_since() {
+        let a = summary("a", "name: A\nsince: 2024-05-01\n");
+        let b = summary("b", "name: B\nsince: 2023-01-01\n");
+        let c = summary("c", "name: C\n");
+        let d2 = summary("d", "name: D\nsince: 2024-05-01\n");
+        let found = stale(&[&a, &b, &c, &d2], d("2025-03-17"));
+        let ids: Vec<&str> = found.iter().map(|(c, _)| c.id.as_str()).collect();
+        assert_eq!(ids, vec!["c", "b", "a", "d"]);
     }
 }

@@ -5,28 +5,76 @@ use std::fmt;
 
 use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 
+/// The earliest year a date typed on the command line may have: earlier ones are typos
+/// (`0205` for `2025`), as `crm check` says of dates in files.
+pub const EARLIEST_YEAR: i32 = super::interaction::EARLIEST_PLAUSIBLE_YEAR;
+
+/// The latest year a date may have: ISO dates have four-digit years, and a file could
+/// not hold a later one.
+pub const LATEST_YEAR: i32 = 9999;
+
+/// Which way a weekday name points from today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toward {
+    /// The next such day, never today: for when something should happen
+    /// (`--follow-up friday`, `crm snooze ID friday`).
+    Future,
+    /// The most recent such day, today included: for when something happened
+    /// (`crm log ID call --date friday`, `--since`).
+    Past,
+}
+
 /// Parses a date the way every crm command accepts one: `YYYY-MM-DD`, `today`,
 /// `yesterday`, `tomorrow`, a signed offset (`+3d`, `-1w`, `+1m`, `+1y`; `3d` means
-/// `+3d`), or a weekday name (`friday`, `fri`: the next one, never today).
+/// `+3d`), or a weekday name (`friday`, `fri`: the next one, never today). Dates
+/// outside the years 1900 to 9999 are refused as typos.
 pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    parse_date_toward(text, today, Toward::Future)
+}
+
+/// Like [`parse_date`], but a weekday name means the most recent such day, today
+/// included: the form for dates on which something happened.
+pub fn parse_past_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    parse_date_toward(text, today, Toward::Past)
+}
+
+/// Parses a date, reading a weekday name `toward` the future or the past.
+pub fn parse_date_toward(
+    text: &str,
+    today: NaiveDate,
+    toward: Toward,
+) -> Result<NaiveDate, String> {
     let t = text.trim().to_ascii_lowercase();
-    match t.as_str() {
-        "today" => return Ok(today),
-        "yesterday" => return Ok(today - Duration::days(1)),
-        "tomorrow" => return Ok(today + Duration::days(1)),
-        _ => {}
+    let date = match t.as_str() {
+        "today" => Some(today),
+        "yesterday" => today.pred_opt(),
+        "tomorrow" => today.succ_opt(),
+        _ => None,
+    };
+    if let Some(date) = date {
+        return within_years(text, date);
     }
     if let Ok(date) = NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
         if t.len() == 10 {
-            return Ok(date);
+            return within_years(text, date);
         }
     }
     if let Some(weekday) = parse_weekday(&t) {
-        let mut day = today + Duration::days(1);
-        while day.weekday() != weekday {
-            day += Duration::days(1);
+        let mut day = today;
+        match toward {
+            Toward::Future => {
+                day += Duration::days(1);
+                while day.weekday() != weekday {
+                    day += Duration::days(1);
+                }
+            }
+            Toward::Past => {
+                while day.weekday() != weekday {
+                    day -= Duration::days(1);
+                }
+            }
         }
-        return Ok(day);
+        return within_years(text, day);
     }
     let (sign, rest) = match t.as_bytes().first() {
         Some(b'+') => (1, &t[1..]),
@@ -34,13 +82,28 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         _ => (1, t.as_str()),
     };
     if let Ok(span) = Cadence::parse(rest) {
-        if let Some(date) = span.shift(today, sign) {
-            return Ok(date);
-        }
+        return match span.shift(today, sign) {
+            Some(date) => within_years(text, date),
+            None => Err(out_of_range(text)),
+        };
     }
     Err(format!(
         "{text:?} is not a date; use YYYY-MM-DD, today, yesterday, tomorrow, +3d, -1w, +1m or a weekday such as friday"
     ))
+}
+
+fn within_years(text: &str, date: NaiveDate) -> Result<NaiveDate, String> {
+    if (EARLIEST_YEAR..=LATEST_YEAR).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(out_of_range(text))
+    }
+}
+
+fn out_of_range(text: &str) -> String {
+    format!(
+        "{text:?} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}; is the number mistyped?"
+    )
 }
 
 fn parse_weekday(t: &str) -> Option<Weekday> {
@@ -82,12 +145,31 @@ pub struct Cadence {
 }
 
 impl Cadence {
-    /// Parses `30d`, `2w`, `3m`, `1y` (also `30 days`, `2 weeks`, ...).
+    /// Parses `30d`, `2w`, `3m`, `1y` (also `30 days`, `2 weeks`, ...): a whole number
+    /// from 1 to 10000 and a unit.
     pub fn parse(text: &str) -> Result<Cadence, String> {
+        match Cadence::parse_span(text)? {
+            span if span.count > 0 => Ok(span),
+            _ => Err(format!(
+                "{text:?} is zero; a cadence is at least one day, like 1d, 30d or 2w"
+            )),
+        }
+    }
+
+    /// Parses a look-ahead window: like [`Cadence::parse`], but zero is allowed
+    /// (`0d`: today only).
+    pub fn parse_window(text: &str) -> Result<Cadence, String> {
+        Cadence::parse_span(text)
+    }
+
+    /// The one span parser behind cadences and windows: digits, optional spaces, and a
+    /// unit (`d`, `day`, `days`, `w`, `week`, `weeks`, `m`, `month`, `months`, `y`,
+    /// `year`, `years`; any case). Zero is allowed here.
+    fn parse_span(text: &str) -> Result<Cadence, String> {
         let t = text.trim().to_ascii_lowercase();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (number, unit) = t.split_at(split);
-        let unit = match unit.trim() {
+        let unit = match unit.trim_start() {
             "d" | "day" | "days" => Some(CadenceUnit::Day),
             "w" | "week" | "weeks" => Some(CadenceUnit::Week),
             "m" | "month" | "months" => Some(CadenceUnit::Month),
@@ -95,7 +177,10 @@ impl Cadence {
             _ => None,
         };
         match (number.parse::<u32>(), unit) {
-            (Ok(count), Some(unit)) if count > 0 && count <= 10_000 => Ok(Cadence { count, unit }),
+            (Ok(count), Some(unit)) if count <= 10_000 => Ok(Cadence { count, unit }),
+            (Ok(_), Some(_)) => Err(format!(
+                "{text:?} is too long a span; the most is 10000 of a unit"
+            )),
             _ => Err(format!(
                 "{text:?} is not a span; write a number and a unit, like 30d, 2w, 3m or 1y"
             )),
@@ -202,6 +287,61 @@ mod tests {
         ] {
             assert!(parse_date(bad, today).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn weekday_names_point_ahead_for_plans_and_back_for_what_happened() {
+        let monday = d("2025-06-16");
+        assert_eq!(parse_date("friday", monday).unwrap(), d("2025-06-20"));
+        assert_eq!(parse_past_date("friday", monday).unwrap(), d("2025-06-13"));
+        // The same weekday: a week ahead for a plan, today for what happened.
+        assert_eq!(parse_date("monday", monday).unwrap(), d("2025-06-23"));
+        assert_eq!(parse_past_date("mon", monday).unwrap(), monday);
+        assert_eq!(parse_past_date("sunday", monday).unwrap(), d("2025-06-15"));
+        // Other forms do not depend on the direction.
+        for text in ["2025-01-02", "today", "yesterday", "+3d", "-1w", "+1m"] {
+            assert_eq!(
+                parse_past_date(text, monday).unwrap(),
+                parse_date(text, monday).unwrap(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_offsets_and_implausible_years_are_refused() {
+        let today = d("2025-06-15");
+        for bad in ["+10000y", "-3000y", "+9000y", "1899-12-31", "0205-06-01"] {
+            let message = parse_date(bad, today).unwrap_err();
+            assert!(
+                message.contains("outside the years 1900 to 9999"),
+                "{bad}: {message}"
+            );
+        }
+        assert_eq!(parse_date("1900-01-01", today).unwrap(), d("1900-01-01"));
+        assert_eq!(parse_date("9999-12-31", today).unwrap(), d("9999-12-31"));
+        assert_eq!(parse_date("+100y", today).unwrap(), d("2125-06-15"));
+    }
+
+    #[test]
+    fn windows_allow_zero_and_share_the_cadence_parser() {
+        for zero in ["0d", "00d", "0 days", "0w"] {
+            assert_eq!(Cadence::parse_window(zero).unwrap().count, 0, "{zero}");
+            assert!(Cadence::parse(zero).unwrap_err().contains("zero"), "{zero}");
+        }
+        for bad in ["0x", "0", "d", "-1w", "+7d", "7dd", "10001d"] {
+            assert!(Cadence::parse_window(bad).is_err(), "{bad:?}");
+            assert!(Cadence::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Cadence::parse_window("7days").unwrap(),
+            Cadence::parse("7d").unwrap()
+        );
+        let today = d("2025-06-15");
+        assert_eq!(
+            Cadence::parse_window("0d").unwrap().after(today),
+            Some(today)
+        );
     }
 
     #[test]

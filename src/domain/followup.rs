@@ -29,13 +29,31 @@ impl Brief {
     }
 }
 
-/// An explicit, pending promise to follow up.
+/// What set a pending follow-up, and so what ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pledge {
+    /// An explicit promise (`follow_up:` on an interaction): it stays until `crm done`
+    /// or a newer promise, whatever else is logged meanwhile.
+    Promise,
+    /// A reminder set by `crm snooze` when no promise was pending: it moved the
+    /// cadence's date (or, without a cadence, asked to be reminded), so the next
+    /// contact satisfies it, as it would have satisfied the cadence.
+    Reminder,
+}
+
+/// A pending follow-up: a promise, or a reminder set by a snooze.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
-    /// The promised date.
+    /// The date it is due.
     pub due: NaiveDate,
-    /// The interaction in which the promise was made (or moved, for a snooze).
+    /// The entry that set it: the interaction in which it was promised, or the
+    /// snooze that set a reminder. Snoozes that only move it leave this as it was, so
+    /// the digest can still say what the follow-up is about.
     pub made_in: Brief,
+    /// The day it was last moved by `crm snooze`, if it was.
+    pub snoozed_on: Option<NaiveDate>,
+    /// Promise or reminder.
+    pub pledge: Pledge,
 }
 
 /// Why a follow-up is owed.
@@ -43,13 +61,18 @@ pub struct Promise {
 pub enum Reason {
     /// An explicit promise that is still pending.
     Promise(Promise),
-    /// The cadence has run out since the last contact (or since `since`).
+    /// The cadence has run out since the last contact (or since `since`), or a snooze
+    /// moved the cadence's date (`snoozed_on`).
     Cadence {
         /// The customer's cadence.
         every: Cadence,
         /// The contact it counts from; `None` when the customer was never contacted.
         from: Option<NaiveDate>,
+        /// The day a snooze moved the cadence's date, if one did.
+        snoozed_on: Option<NaiveDate>,
     },
+    /// A reminder set by `crm snooze` for a customer with no cadence and no promise.
+    Reminder(Promise),
 }
 
 /// The next follow-up of a customer.
@@ -61,9 +84,13 @@ pub struct NextFollowUp {
     pub reason: Reason,
 }
 
-/// The pending promise in a log given in file order: the `follow_up` date of the last
-/// entry written that carries one, unless a `done` entry was written after it. A later
-/// promise (including a snooze) supersedes an earlier one; other entries leave it.
+/// The pending follow-up in a log given in file order, replaying the entries:
+///
+/// - an entry with `follow_up:` sets a promise, superseding whatever was pending;
+/// - a `snooze` entry (which carries `follow_up:`) moves what was pending to its date,
+///   keeping what it was about; with nothing pending it sets a [`Pledge::Reminder`];
+/// - a `done` entry closes what was pending;
+/// - any other contact satisfies a pending reminder (but not a promise).
 ///
 /// File order, not date order: the log is append-only, so the last entry written is the
 /// newest word on the matter even when it is dated in the past (`--date yesterday
@@ -72,15 +99,36 @@ pub struct NextFollowUp {
 pub fn pending_promise(log: &[&Interaction]) -> Option<Promise> {
     let mut pending: Option<Promise> = None;
     for interaction in log {
-        if interaction.kind == Kind::Done {
+        let satisfied = interaction.kind == Kind::Done
+            || (interaction.kind.is_contact()
+                && pending
+                    .as_ref()
+                    .is_some_and(|p| p.pledge == Pledge::Reminder));
+        if satisfied {
             pending = None;
         }
-        if let Some(due) = interaction.follow_up {
-            pending = Some(Promise {
+        let Some(due) = interaction.follow_up else {
+            continue;
+        };
+        pending = Some(match (interaction.kind == Kind::Snooze, pending.take()) {
+            (true, Some(moved)) => Promise {
+                due,
+                snoozed_on: Some(interaction.date),
+                ..moved
+            },
+            (true, None) => Promise {
                 due,
                 made_in: Brief::of(interaction),
-            });
-        }
+                snoozed_on: Some(interaction.date),
+                pledge: Pledge::Reminder,
+            },
+            (false, _) => Promise {
+                due,
+                made_in: Brief::of(interaction),
+                snoozed_on: None,
+                pledge: Pledge::Promise,
+            },
+        });
     }
     pending
 }
@@ -93,19 +141,29 @@ pub fn last_contact(log: &[&Interaction]) -> Option<NaiveDate> {
         .max()
 }
 
-/// Applies the rule: a pending promise wins; otherwise the cadence counts from the last
-/// contact, else from `since`, else it is due on `fallback` (never contacted at all).
+/// Applies the rule: a pending promise or reminder wins; otherwise the cadence counts
+/// from the last contact, else from `since`, else it is due on `fallback` (never
+/// contacted at all).
 pub fn next_follow_up(
-    promise: Option<&Promise>,
+    pending: Option<&Promise>,
     every: Option<Cadence>,
     last_contact: Option<NaiveDate>,
     since: Option<NaiveDate>,
     fallback: NaiveDate,
 ) -> Option<NextFollowUp> {
-    if let Some(promise) = promise {
+    if let Some(pending) = pending {
+        let reason = match (pending.pledge, every) {
+            (Pledge::Promise, _) => Reason::Promise(pending.clone()),
+            (Pledge::Reminder, Some(every)) => Reason::Cadence {
+                every,
+                from: last_contact,
+                snoozed_on: pending.snoozed_on,
+            },
+            (Pledge::Reminder, None) => Reason::Reminder(pending.clone()),
+        };
         return Some(NextFollowUp {
-            date: promise.due,
-            reason: Reason::Promise(promise.clone()),
+            date: pending.due,
+            reason,
         });
     }
     let every = every?;
@@ -119,6 +177,7 @@ pub fn next_follow_up(
         reason: Reason::Cadence {
             every,
             from: last_contact,
+            snoozed_on: None,
         },
     })
 }
@@ -227,6 +286,99 @@ mod tests {
             entry("2025-06-14", "call", Some("2025-06-21")),
         ];
         assert_eq!(rule(&log, None).unwrap().date, d("2025-06-21"));
+    }
+
+    #[test]
+    fn a_snoozed_promise_keeps_what_it_was_about() {
+        let mut call = entry("2025-06-01", "call", Some("2025-06-06"));
+        call.summary = Some("Wants a quote".into());
+        let log = [call, entry("2025-06-07", "snooze", Some("2025-06-09"))];
+        let next = rule(&log, Some("30d")).unwrap();
+        assert_eq!(next.date, d("2025-06-09"));
+        let Reason::Promise(promise) = next.reason else {
+            panic!("still a promise: {next:?}")
+        };
+        assert_eq!(promise.made_in.kind, "call");
+        assert_eq!(promise.made_in.summary.as_deref(), Some("Wants a quote"));
+        assert_eq!(promise.snoozed_on, Some(d("2025-06-07")));
+    }
+
+    #[test]
+    fn a_snoozed_promise_outlives_later_contact() {
+        let log = [
+            entry("2025-06-01", "call", Some("2025-06-06")),
+            entry("2025-06-02", "snooze", Some("2025-06-09")),
+            entry("2025-06-05", "purchase", None),
+        ];
+        assert_eq!(rule(&log, Some("30d")).unwrap().date, d("2025-06-09"));
+    }
+
+    /// Audit finding: snoozing a cadence reminder turned it into a promise that no
+    /// later contact cleared.
+    #[test]
+    fn a_snoozed_cadence_reminder_is_satisfied_by_the_next_contact() {
+        let snoozed = [entry("2025-06-02", "snooze", Some("2025-06-05"))];
+        let next = rule(&snoozed, Some("30d")).unwrap();
+        assert_eq!(next.date, d("2025-06-05"));
+        assert_eq!(
+            next.reason,
+            Reason::Cadence {
+                every: Cadence::parse("30d").unwrap(),
+                from: None,
+                snoozed_on: Some(d("2025-06-02")),
+            }
+        );
+        let called = [
+            entry("2025-06-02", "snooze", Some("2025-06-05")),
+            entry("2025-06-05", "call", None),
+        ];
+        let next = rule(&called, Some("30d")).unwrap();
+        assert_eq!(next.date, d("2025-07-05"));
+        assert!(matches!(
+            next.reason,
+            Reason::Cadence {
+                snoozed_on: None,
+                ..
+            }
+        ));
+        // A note is not contact: the reminder stays.
+        let noted = [
+            entry("2025-06-02", "snooze", Some("2025-06-05")),
+            entry("2025-06-03", "note", None),
+        ];
+        assert_eq!(rule(&noted, Some("30d")).unwrap().date, d("2025-06-05"));
+        // Snoozed again, it is still a reminder, satisfied by contact.
+        let twice = [
+            entry("2025-06-02", "snooze", Some("2025-06-05")),
+            entry("2025-06-05", "snooze", Some("2025-06-12")),
+            entry("2025-06-08", "email", None),
+        ];
+        assert_eq!(rule(&twice, Some("30d")).unwrap().date, d("2025-07-08"));
+    }
+
+    #[test]
+    fn a_snooze_with_nothing_pending_and_no_cadence_is_a_reminder() {
+        let log = [entry("2025-06-02", "snooze", Some("2025-06-05"))];
+        let next = rule(&log, None).unwrap();
+        assert_eq!(next.date, d("2025-06-05"));
+        assert!(matches!(next.reason, Reason::Reminder(_)));
+        let log = [
+            entry("2025-06-02", "snooze", Some("2025-06-05")),
+            entry("2025-06-03", "meeting", None),
+        ];
+        assert_eq!(rule(&log, None), None);
+    }
+
+    #[test]
+    fn a_promise_made_while_a_reminder_is_pending_replaces_it() {
+        let log = [
+            entry("2025-06-02", "snooze", Some("2025-06-05")),
+            entry("2025-06-03", "call", Some("2025-06-20")),
+            entry("2025-06-04", "email", None),
+        ];
+        let next = rule(&log, Some("30d")).unwrap();
+        assert_eq!(next.date, d("2025-06-20"));
+        assert!(matches!(next.reason, Reason::Promise(_)));
     }
 
     #[test]

@@ -61,9 +61,11 @@ pub struct Summary {
     pub interactions: usize,
     /// The latest contact (see [`followup::last_contact`]).
     pub last_contact: Option<NaiveDate>,
-    /// The latest interaction of any kind.
+    /// The latest interaction other than `done` and `snooze` entries, which are
+    /// bookkeeping about follow-ups rather than something that happened with the
+    /// customer.
     pub last_interaction: Option<Brief>,
-    /// The pending promise, if any.
+    /// The pending promise or reminder, if any.
     pub promise: Option<Promise>,
     /// Purchases, refunds, ratings and complaints, in date order.
     pub events: Vec<Event>,
@@ -105,7 +107,11 @@ impl Summary {
             every: customer.follow_up.every,
             interactions: log.len(),
             last_contact: followup::last_contact(&log),
-            last_interaction: log.last().map(|i| Brief::of(i)),
+            last_interaction: log
+                .iter()
+                .rev()
+                .find(|i| !matches!(i.kind, Kind::Done | Kind::Snooze))
+                .map(|i| Brief::of(i)),
             // Promises follow the order they were written in, not their dates: see
             // `followup::pending_promise`.
             promise: followup::pending_promise(&customer.interactions.iter().collect::<Vec<_>>()),

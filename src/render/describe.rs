@@ -4,37 +4,50 @@ use chrono::NaiveDate;
 
 use crate::domain::followup::{Brief, NextFollowUp, Reason};
 
-/// Why a follow-up is owed, in words: `promised on 2025-03-01 in a call about "X"` or
-/// `cadence 30d since last contact 2025-03-03`.
+/// Why a follow-up is owed, in words: `promised on 2025-03-01 in a call about "X"`,
+/// `cadence 30d since last contact 2025-03-03`, `reminder set on 2025-06-02`; a snooze
+/// adds `; snoozed on DATE` without losing what the follow-up is about.
 pub fn reason(next: &NextFollowUp) -> String {
     match &next.reason {
         Reason::Promise(promise) => {
             let made = &promise.made_in;
-            let verb = if made.kind == "snooze" {
-                "snoozed"
-            } else {
-                "promised"
-            };
             let about = match &made.summary {
-                Some(summary) if made.kind != "snooze" => {
-                    format!(" about \"{}\"", super::one_line(summary))
-                }
-                _ => String::new(),
+                Some(summary) => format!(" about \"{}\"", super::one_line(summary)),
+                None => String::new(),
             };
-            let kind = if made.kind == "snooze" {
-                String::new()
-            } else {
-                format!(" in {} {}", article(&made.kind), made.kind)
-            };
-            format!("{verb} on {}{kind}{about}", made.date)
+            let mut text = format!(
+                "promised on {} in {} {}{about}",
+                made.date,
+                article(&made.kind),
+                made.kind
+            );
+            push_snoozed(&mut text, promise.snoozed_on);
+            text
         }
         Reason::Cadence {
             every,
-            from: Some(from),
+            from,
+            snoozed_on,
         } => {
-            format!("cadence {every} since last contact {from}")
+            let mut text = match from {
+                Some(from) => format!("cadence {every} since last contact {from}"),
+                None => format!("cadence {every}, never contacted"),
+            };
+            push_snoozed(&mut text, *snoozed_on);
+            text
         }
-        Reason::Cadence { every, from: None } => format!("cadence {every}, never contacted"),
+        Reason::Reminder(reminder) => {
+            let set = reminder.made_in.date;
+            let mut text = format!("reminder set on {set}");
+            push_snoozed(&mut text, reminder.snoozed_on.filter(|d| *d != set));
+            text
+        }
+    }
+}
+
+fn push_snoozed(text: &mut String, snoozed_on: Option<NaiveDate>) {
+    if let Some(date) = snoozed_on {
+        text.push_str(&format!("; snoozed on {date}"));
     }
 }
 

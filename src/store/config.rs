@@ -164,9 +164,9 @@ impl Config {
         }
     }
 
-    /// The look-ahead window of `crm due`.
+    /// The look-ahead window of `crm due` (`0d`: today only).
     pub fn due_within(&self) -> Result<Cadence, String> {
-        Cadence::parse(&self.due.within).map_err(|m| format!("due.within: {m}"))
+        Cadence::parse_window(&self.due.within).map_err(|m| format!("due.within: {m}"))
     }
 
     /// Whether `kind` is built in or added by this book.
