@@ -98,4 +98,12 @@ impl Context {
         crate::domain::date::parse_date(text, self.today)
             .map_err(|m| Error::usage(format!("{flag}: {m}")))
     }
+
+    /// Parses a date on which something happened or from which to count: like
+    /// [`Context::date`], but a weekday name means the latest such day, today included
+    /// (`--date friday` on a Monday is the Friday just gone).
+    pub fn past_date(&self, flag: &str, text: &str) -> Result<NaiveDate> {
+        crate::domain::date::parse_past_date(text, self.today)
+            .map_err(|m| Error::usage(format!("{flag}: {m}")))
+    }
 }

@@ -12,9 +12,9 @@ fn list_sorts_names_with_accents_and_case_folded() {
     for name in ["Zoe Adams", "Émile Zola", "lena Fischer", "Emil Berg"] {
         book.crm(&["add", name]).assert().success();
     }
-    let json: Value = serde_json::from_str(&stdout_of(book.crm(&[
-        "list", "--sort", "name", "--format", "json",
-    ])))
+    let json: Value = serde_json::from_str(&stdout_of(
+        book.crm(&["list", "--sort", "name", "--format", "json"]),
+    ))
     .unwrap();
     let names: Vec<&str> = json
         .as_array()

@@ -313,6 +313,29 @@ fn from_and_to_accept_dates_that_start_with_a_dash() {
     assert_eq!(cohorts[0]["cohort"], "2024-10");
 }
 
+/// A weekday in `--from`/`--to` counts back, as for `log --date`: 2025-04-30 is a
+/// Wednesday, so `--from monday` is 2025-04-28, not the Monday ahead.
+#[test]
+fn stats_window_weekdays_mean_the_latest_such_day() {
+    let book = worked_example();
+    let r: Value = serde_json::from_str(&stdout_of(&mut book.crm(&[
+        "--today",
+        "2025-04-30",
+        "stats",
+        "--from",
+        "monday",
+        "--to",
+        "wednesday",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        (&r["from"], &r["to"]),
+        (&Value::from("2025-04-28"), &Value::from("2025-04-30"))
+    );
+}
+
 /// docs/metrics.md: several `--tag` flags mean customers carrying all of them.
 #[test]
 fn several_tags_mean_all_of_them() {

@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let birthday = args
         .birthday
         .as_deref()
-        .map(|d| super::log::past_date(ctx, "--birthday", d))
+        .map(|d| ctx.past_date("--birthday", d))
         .transpose()?;
     if let Some(birthday) = birthday.filter(|b| *b > ctx.today) {
         return Err(Error::usage(format!(
@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             .collect(),
         birthday,
         since: Some(match &args.since {
-            Some(d) => super::log::past_date(ctx, "--since", d)?,
+            Some(d) => ctx.past_date("--since", d)?,
             None => ctx.today,
         }),
         every,

@@ -45,7 +45,7 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
     let date = args
         .date
         .as_deref()
-        .map_or(Ok(ctx.today), |d| super::log::past_date(ctx, "--date", d))?;
+        .map_or(Ok(ctx.today), |d| ctx.past_date("--date", d))?;
     let mut lock = book.lock()?;
     let loaded = book.load(&id)?;
     let Some(next) = Summary::of(&loaded.customer).next_follow_up(ctx.today) else {

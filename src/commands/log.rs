@@ -3,8 +3,6 @@
 
 use std::io::Write;
 
-use chrono::NaiveDate;
-
 use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{Interaction, Kind, SYSTEM_KINDS};
@@ -104,14 +102,6 @@ pub fn known_kind(book: &Book, name: &str) -> Result<Kind> {
     Err(Error::usage(format!("unknown interaction kind {name:?}")).with_hint(hint))
 }
 
-/// Parses the date on which something happened: like [`Context::date`], but a weekday
-/// name means the latest such day, today included (`--date friday` on a Monday is the
-/// Friday just gone).
-pub fn past_date(ctx: &Context, flag: &str, text: &str) -> Result<NaiveDate> {
-    crate::domain::date::parse_past_date(text, ctx.today)
-        .map_err(|m| Error::usage(format!("{flag}: {m}")))
-}
-
 fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
     let kind = known_kind(book, &args.kind)?;
     if SYSTEM_KINDS.contains(&kind.name()) {
@@ -121,7 +111,7 @@ fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
         );
     }
     let date = match &args.date {
-        Some(text) => past_date(ctx, "--date", text)?,
+        Some(text) => ctx.past_date("--date", text)?,
         None => ctx.today,
     };
 

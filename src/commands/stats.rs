@@ -68,7 +68,7 @@ fn resolve(ctx: &Context, args: &Args, default_period: &str) -> Result<Options> 
     let kind = PeriodKind::parse(args.period.as_deref().unwrap_or(default_period))
         .map_err(|m| Error::usage(format!("--period: {m}")))?;
     let date = |flag: &str, text: &Option<String>| -> Result<Option<NaiveDate>> {
-        text.as_deref().map(|t| ctx.date(flag, t)).transpose()
+        text.as_deref().map(|t| ctx.past_date(flag, t)).transpose()
     };
     let (from, to) = (date("--from", &args.from)?, date("--to", &args.to)?);
     if let (Some(from), Some(to)) = (from, to) {
