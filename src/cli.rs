@@ -78,7 +78,7 @@ pub enum Command {
     Log(commands::log::Args),
     /// Mark a customer's pending follow-up as done.
     Done(commands::done::DoneArgs),
-    /// Move a customer's pending follow-up to a later day.
+    /// Move a customer's pending follow-up to a later day (or set a reminder when none is pending).
     Snooze(commands::done::SnoozeArgs),
     /// List overdue and upcoming follow-ups, birthdays and anniversaries.
     Due(commands::due::Args),
