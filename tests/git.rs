@@ -1218,6 +1218,29 @@ fn commit_flag_outside_a_repository_writes_nothing() {
     book.crm(&["add", "Bob"]).assert().success();
 }
 
+/// Audit finding 5: undoing the book's first commit deleted the whole book, after which
+/// crm could not even find it to undo again.
+#[test]
+fn undo_refuses_the_first_commit_of_the_book() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(
+        head.message(),
+        Some(format!("start the crm book\n\n{TRAILER}\n").as_str())
+    );
+    let output = book.crm(&["undo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the first commit of the book") && stderr.contains("cannot be undone"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not made by crm"), "{stderr}");
+    assert!(book.path("crm.toml").exists());
+    assert_eq!(commit_count(&repo), 1);
+}
+
 /// Audit finding 5, in a bigger repository: the commit that adds the book's crm.toml
 /// is not the first one, and undoing it would still delete the book.
 #[test]
