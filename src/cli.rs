@@ -15,7 +15,8 @@ use crate::commands;
 ///
 /// Exit codes: 0 ok; 1 something found (`check` problems, `due --exit-code` items);
 /// 2 usage or other error (nothing was changed); 3 done, but unreadable customer files
-/// were skipped (each is named on stderr).
+/// were skipped (each is named on stderr); 4 files changed, but the commit `--commit`
+/// asked for failed.
 #[derive(Debug, Parser)]
 #[command(name = "crm", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {

@@ -16,6 +16,10 @@ use crate::store::Book;
 pub struct Context {
     /// Where to start looking for the book (`-C`, `CRM_DIR`, or the current folder).
     pub start_dir: PathBuf,
+    /// The folder `crm init` resolves its DIR against: `-C DIR` when given (as with
+    /// `git -C`), else the current folder. `CRM_DIR` locates an existing book and never
+    /// redirects `crm init`.
+    pub init_dir: PathBuf,
     /// The day the run treats as today (`--today`, `CRM_TODAY`, or the clock).
     pub today: NaiveDate,
     /// Whether to colour output.
@@ -65,13 +69,26 @@ impl Context {
             ),
             Err(_) => crate::store::write::DEFAULT_LOCK_WAIT,
         };
+        let current_dir = || {
+            std::env::current_dir()
+                .map_err(|e| Error::io("read the current folder", std::path::Path::new("."), &e))
+        };
         let start_dir = match &cli.dir {
             Some(dir) => dir.clone(),
-            None => std::env::current_dir()
-                .map_err(|e| Error::io("read the current folder", std::path::Path::new("."), &e))?,
+            None => current_dir()?,
+        };
+        // clap fills `cli.dir` from CRM_DIR when -C is absent; the same value in both
+        // is taken as coming from the environment.
+        let dir_from_env = std::env::var_os("CRM_DIR")
+            .is_some_and(|env| cli.dir.as_deref() == Some(std::path::Path::new(&env)));
+        let init_dir = if cli.dir.is_some() && !dir_from_env {
+            start_dir.clone()
+        } else {
+            current_dir()?
         };
         Ok(Context {
             start_dir,
+            init_dir,
             today,
             color,
             stdout_is_tty,

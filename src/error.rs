@@ -16,6 +16,10 @@ pub const EXIT_ERROR: u8 = 2;
 /// Exit status when the command finished but skipped unreadable customer files
 /// (each one was reported on stderr).
 pub const EXIT_PARTIAL: u8 = 3;
+/// Exit status when a command changed files but could not commit them as `--commit`
+/// or `[git] auto_commit` asked: the change is made (do not repeat it); `crm commit`
+/// commits it.
+pub const EXIT_NOT_COMMITTED: u8 = 4;
 
 /// What kind of failure an [`Error`] is; decides the exit code and lets tests match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +40,8 @@ pub enum ErrorKind {
     Git,
     /// Another crm process held the book's lock for too long.
     Locked,
+    /// Files were written, but the commit `--commit` asked for failed (exit 4).
+    NotCommitted,
     /// Standard output was closed by its reader (`crm list | head`); not a failure.
     BrokenPipe,
 }
@@ -91,7 +97,10 @@ impl Error {
 
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
-        EXIT_ERROR
+        match self.kind {
+            ErrorKind::NotCommitted => EXIT_NOT_COMMITTED,
+            _ => EXIT_ERROR,
+        }
     }
 }
 

@@ -58,7 +58,7 @@ fn init_creates_a_book_with_a_first_commit_and_refuses_to_overwrite() {
         .contains("/.crm/"));
     let repo = git2::Repository::open(&root).unwrap();
     let head = repo.head().unwrap().peel_to_commit().unwrap();
-    assert_eq!(head.summary(), Some("Start a crm book"));
+    assert_eq!(head.summary(), Some("start the crm book"));
     let before = std::fs::read_to_string(root.join("crm.toml")).unwrap();
     crm_command()
         .current_dir(dir.path())

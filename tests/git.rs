@@ -266,8 +266,10 @@ fn missing_identity_is_a_clear_error_and_crm_toml_can_supply_one() {
     assert_eq!(head.author().email(), Some("keeper@example.com"));
 }
 
+/// Audit finding: `--commit` without an identity wrote the file and then failed with
+/// exit 2, which the documentation reserves for "nothing was changed".
 #[test]
-fn commit_flag_without_identity_says_the_file_was_written_but_not_committed() {
+fn commit_flag_without_identity_changes_nothing() {
     let book = TempBook::new();
     let repo = repo(&book);
     let before = commit_count(&repo);
@@ -280,12 +282,38 @@ fn commit_flag_without_identity_says_the_file_was_written_but_not_committed() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("wrote `customers/bob.yaml` but did not commit it: no git identity"),
+        stderr.contains("cannot commit as --commit asks: no git identity"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert!(stderr.contains("leave out --commit"), "{stderr}");
+    assert!(!book.customer_path("bob").exists());
+    assert_eq!(commit_count(&repo), before);
+}
+
+/// When the commit itself fails after the files were written (here: another git
+/// process holds the index), the command says so and exits 4, not 2.
+#[test]
+fn a_commit_that_fails_after_writing_exits_4_and_says_the_file_was_written() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+    let lock = book.path(".git/index.lock");
+    fs::write(&lock, "").unwrap();
+    let output = book.crm(&["add", "Bob", "--commit"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("wrote `customers/bob.yaml` but did not commit it"),
         "{stderr}"
     );
     assert!(stderr.contains("crm commit"), "{stderr}");
     assert!(book.customer_path("bob").exists());
     assert_eq!(commit_count(&repo), before);
+
+    fs::remove_file(&lock).unwrap();
+    book.crm(&["commit"]).assert().success();
+    assert_eq!(head_summary(&repo), "add bob");
 }
 
 #[test]
@@ -1041,4 +1069,451 @@ fn commit_keeps_a_hand_edit_of_the_same_file_in_its_own_commit() {
         "{after}"
     );
     assert!(!after.contains("rang"), "{after}");
+}
+
+// ---------------------------------------------------------------- audit findings
+
+/// The blob HEAD holds for `path`.
+fn head_blob(repo: &Repository, path: &str) -> Vec<u8> {
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    let entry = tree.get_path(Path::new(path)).unwrap();
+    repo.find_blob(entry.id()).unwrap().content().to_vec()
+}
+
+/// Audit finding 1: with `core.autocrlf=true` (Git for Windows' default), every
+/// `--commit` on a clean CRLF file made an extra "edit X (by hand)" commit storing
+/// CRLF, which crm's own commit then turned back to LF.
+#[test]
+fn autocrlf_clean_crlf_file_gets_no_hand_edit_commit() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    repo.config()
+        .unwrap()
+        .set_bool("core.autocrlf", true)
+        .unwrap();
+    book.customer("ada", "name: Ada\r\nemail: ada@example.com\r\n");
+    book.crm(&["commit"]).assert().success();
+    assert_eq!(
+        head_blob(&repo, "customers/ada.yaml"),
+        b"name: Ada\nemail: ada@example.com\n",
+        "stored as `git add` stores it"
+    );
+    assert!(status_rows(&book).is_empty());
+    let before = commit_count(&repo);
+
+    book.crm(&["log", "ada", "email", "x", "--commit"])
+        .assert()
+        .success();
+    assert_eq!(commit_count(&repo), before + 1, "no hand-edit commit");
+    assert_eq!(head_summary(&repo), "log email with ada");
+    assert!(!head_blob(&repo, "customers/ada.yaml").contains(&b'\r'));
+
+    // A real hand edit of a CRLF file is committed apart, and stored as LF too.
+    let edited = book
+        .read_customer("ada")
+        .replace("ada@example.com", "ada@lovelace.org");
+    book.customer("ada", &edited);
+    book.crm(&["log", "ada", "call", "y", "--commit"])
+        .assert()
+        .success();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let by_hand = head.parent(0).unwrap();
+    assert_eq!(by_hand.summary(), Some("edit ada (by hand)"));
+    let blob = by_hand
+        .tree()
+        .unwrap()
+        .get_path(Path::new("customers/ada.yaml"))
+        .unwrap()
+        .to_object(&repo)
+        .unwrap()
+        .peel_to_blob()
+        .unwrap();
+    assert!(!blob.content().contains(&b'\r'));
+    assert!(status_rows(&book).is_empty());
+    if let Some(porcelain) = git(book.root(), &["status", "--porcelain"]) {
+        assert_eq!(porcelain, "");
+        git(book.root(), &["fsck", "--strict", "--no-progress"]);
+    }
+}
+
+/// Audit finding 2: `--commit` committed a git-ignored customer file (as a hand edit)
+/// and so made it tracked.
+#[test]
+fn commit_flag_leaves_a_gitignored_customer_file_out_with_a_note() {
+    let book = TempBook::new();
+    let ignore = format!("{}customers/secret.yaml\n", book.read(".gitignore"));
+    book.write(".gitignore", &ignore);
+    book.crm(&["commit"]).assert().success();
+    book.customer("secret", "name: Secret\n");
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+
+    let output = book
+        .crm(&["log", "secret", "call", "x", "--commit"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`customers/secret.yaml` was written but not committed: git ignores it"),
+        "{stderr}"
+    );
+    assert_eq!(commit_count(&repo), before);
+    assert!(repo
+        .index()
+        .unwrap()
+        .get_path(Path::new("customers/secret.yaml"), 0)
+        .is_none());
+    assert!(book.read_customer("secret").contains("kind: call"));
+}
+
+/// Writes `.git/MERGE_HEAD`, which is how git (and crm) tell a merge is under way.
+fn pretend_merge(book: &TempBook) {
+    let repo = repo(book);
+    let head = repo.head().unwrap().target().unwrap();
+    fs::write(book.path(".git/MERGE_HEAD"), format!("{head}\n")).unwrap();
+}
+
+/// Audit finding 3: `--commit` and `auto_commit` committed in the middle of a merge,
+/// while `crm commit` and `crm undo` refused.
+#[test]
+fn commit_flag_and_auto_commit_refuse_during_a_merge_and_change_nothing() {
+    let book = TempBook::new();
+    let config = book
+        .read("crm.toml")
+        .replace("# auto_commit = false", "auto_commit = true");
+    book.write("crm.toml", &config);
+    book.crm(&["commit"]).assert().success();
+    let repo = repo(&book);
+    let before = commit_count(&repo);
+    pretend_merge(&book);
+
+    for args in [&["add", "Bob"][..], &["add", "Bob", "--commit"]] {
+        let output = book.crm(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("middle of a merge"), "{args:?}: {stderr}");
+        assert!(stderr.contains("nothing was changed"), "{args:?}: {stderr}");
+        assert!(!book.customer_path("bob").exists(), "{args:?}");
+    }
+    assert_eq!(commit_count(&repo), before);
+    let stderr = String::from_utf8(book.crm(&["add", "Bob"]).output().unwrap().stderr).unwrap();
+    assert!(stderr.contains("auto_commit = false"), "{stderr}");
+}
+
+/// Audit finding 4: `--commit` outside a repository wrote the file, then exited 2.
+#[test]
+fn commit_flag_outside_a_repository_writes_nothing() {
+    let book = TempBook::without_git();
+    if Repository::discover(book.root()).is_ok() {
+        panic!("the temp folder is inside a git repository; this test needs one that is not");
+    }
+    let output = book.crm(&["add", "Bob", "--commit"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not inside a git repository"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert!(!book.customer_path("bob").exists());
+    // Without --commit the same command works.
+    book.crm(&["add", "Bob"]).assert().success();
+}
+
+/// Audit finding 5: undoing the book's first commit deleted the whole book, after which
+/// crm could not even find it to undo again.
+#[test]
+fn undo_refuses_the_first_commit_of_the_book() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(
+        head.message(),
+        Some(format!("start the crm book\n\n{TRAILER}\n").as_str())
+    );
+    let output = book.crm(&["undo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the first commit of the book") && stderr.contains("cannot be undone"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not made by crm"), "{stderr}");
+    assert!(book.path("crm.toml").exists());
+    assert_eq!(commit_count(&repo), 1);
+}
+
+/// Audit finding 5, in a bigger repository: the commit that adds the book's crm.toml
+/// is not the first one, and undoing it would still delete the book.
+#[test]
+fn undo_refuses_a_commit_that_starts_the_book_in_a_bigger_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    fs::write(dir.path().join("README.md"), "the company repo\n").unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("README.md")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Someone", "someone@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "Start", &tree, &[])
+        .unwrap();
+    let crm = |args: &[&str]| {
+        let mut cmd = crm_command();
+        cmd.current_dir(dir.path()).args(args);
+        cmd
+    };
+    crm(&["init", "sales"]).assert().success();
+    crm(&["-C", "sales", "commit"]).assert().success();
+    let output = crm(&["-C", "sales", "undo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("would delete the whole book"), "{stderr}");
+    assert!(stderr.contains("git revert"), "{stderr}");
+    assert!(dir.path().join("sales/crm.toml").exists());
+    // Later commits are undone as usual.
+    crm(&["-C", "sales", "add", "Bob", "--commit"])
+        .assert()
+        .success();
+    crm(&["-C", "sales", "undo"]).assert().success();
+    assert!(!dir.path().join("sales/customers/bob.yaml").exists());
+}
+
+/// Audit finding 6: a book folder whose name holds glob characters looked empty to
+/// `crm status` and `crm commit` (its path was taken as a pattern).
+#[test]
+fn glob_characters_in_the_book_folder_are_taken_literally() {
+    for name in ["books[1]", "b*", "what?"] {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        // A sibling the pattern `books[1]` would match instead.
+        fs::create_dir(dir.path().join("books1")).unwrap();
+        fs::write(dir.path().join("books1/crm.toml"), "").unwrap();
+        let crm = |args: &[&str]| {
+            let mut cmd = crm_command();
+            cmd.current_dir(dir.path().join(name)).args(args);
+            cmd
+        };
+        crm_command()
+            .current_dir(dir.path())
+            .args(["init", name])
+            .assert()
+            .success();
+        fs::write(
+            dir.path().join(name).join("customers/ada.yaml"),
+            "name: Ada\n",
+        )
+        .unwrap();
+        let status = stdout_of(&mut crm(&["status"]));
+        assert!(status.contains("customers/ada.yaml"), "{name}: {status}");
+        let out = stdout_of(&mut crm(&["commit"]));
+        assert!(out.contains("start the crm book; add ada"), "{name}: {out}");
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        assert!(head
+            .get_path(&Path::new(name).join("customers/ada.yaml"))
+            .is_ok());
+        assert!(head.get_path(Path::new("books1/crm.toml")).is_err());
+
+        fs::rename(
+            dir.path().join(name).join("customers/ada.yaml"),
+            dir.path().join(name).join("customers/ada-lovelace.yaml"),
+        )
+        .unwrap();
+        crm(&["commit"]).assert().success();
+        let history: Value = serde_json::from_str(&stdout_of(&mut crm(&[
+            "history",
+            "ada-lovelace",
+            "--format",
+            "json",
+        ])))
+        .unwrap();
+        let changes: Vec<&str> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["change"].as_str().unwrap())
+            .collect();
+        assert_eq!(changes, ["renamed", "added"], "{name}");
+    }
+}
+
+/// Audit finding 7: in a book not made by `crm init` (no `/.crm/` line in a
+/// .gitignore), crm's state folder showed as untracked after a commit.
+#[test]
+fn the_state_folder_ignores_itself_in_a_book_made_without_crm_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let repo = Repository::init(root).unwrap();
+    fs::write(root.join("crm.toml"), "").unwrap();
+    fs::create_dir(root.join("customers")).unwrap();
+    let crm = |args: &[&str]| {
+        let mut cmd = crm_command();
+        cmd.current_dir(root).args(args);
+        cmd
+    };
+    crm(&["add", "Ann", "--commit"]).assert().success();
+    crm(&["list"]).assert().success();
+    crm(&["commit"]).assert().success();
+    assert_eq!(
+        fs::read_to_string(root.join(".crm/.gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
+    let untracked: Vec<String> = repo
+        .statuses(Some(
+            git2::StatusOptions::new()
+                .include_untracked(true)
+                .recurse_untracked_dirs(true),
+        ))
+        .unwrap()
+        .iter()
+        .map(|s| s.path().unwrap().to_string())
+        .collect();
+    assert!(untracked.is_empty(), "{untracked:?}");
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    assert!(tree.get_path(Path::new(".crm")).is_err());
+    if let Some(porcelain) = git(root, &["status", "--porcelain", "--untracked-files=all"]) {
+        assert_eq!(porcelain, "");
+    }
+}
+
+/// Audit finding 8: a `--commit` summary could be longer than the 72 characters
+/// `crm commit` keeps to.
+#[test]
+fn a_long_commit_flag_summary_is_shortened_with_the_details_in_the_body() {
+    let book = TempBook::new();
+    let id = "a".repeat(64);
+    book.crm(&["add", "Long", "--id", &id, "--commit"])
+        .assert()
+        .success();
+    book.crm(&["log", &id, "meeting", "hi", "--commit"])
+        .assert()
+        .success();
+    let message = head_message(&repo(&book));
+    assert_eq!(
+        message,
+        format!("update 1 customer\n\nlog meeting with {id}\n\n{TRAILER}\n")
+    );
+}
+
+/// Audit finding 8: a renamed and edited customer file was reported as a removal and an
+/// addition, while `crm history` showed a rename.
+#[test]
+fn a_rename_with_edits_is_one_rename_in_status_and_commit() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada Lovelace\nemail: ada@example.com\nphone: \"+44 20 7946 0000\"\ncompany: Analytical Engines\ntags: [vip]\n",
+    );
+    book.crm(&["commit"]).assert().success();
+    let text = book.read_customer("ada");
+    fs::remove_file(book.customer_path("ada")).unwrap();
+    book.customer("ada-lovelace", &format!("{text}since: 2024-01-15\n"));
+    assert_eq!(
+        status_rows(&book),
+        [(
+            "customers/ada-lovelace.yaml".into(),
+            "renamed".into(),
+            "rename ada to ada-lovelace and edit it (by hand)".into()
+        )]
+    );
+    book.crm(&["commit"]).assert().success();
+    let repo = repo(&book);
+    assert_eq!(
+        head_summary(&repo),
+        "rename ada to ada-lovelace and edit it (by hand)"
+    );
+    assert_eq!(
+        head_changed_paths(&repo),
+        ["customers/ada-lovelace.yaml", "customers/ada.yaml"]
+    );
+}
+
+/// Audit finding 8: with `commit.gpgSign` on, crm's unsigned commits went by silently.
+#[test]
+fn signed_commits_asked_for_get_one_warning_per_run() {
+    let book = TempBook::new();
+    repo(&book)
+        .config()
+        .unwrap()
+        .set_bool("commit.gpgsign", true)
+        .unwrap();
+    book.crm(&["add", "Ada", "--commit"]).assert().success();
+    let mut text = book.read_customer("ada");
+    text.push_str("notes: by hand\n");
+    book.customer("ada", &text);
+    // Two commits in one run (the hand edit, then crm's): one warning.
+    let output = book
+        .crm(&["log", "ada", "call", "x", "--commit"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("crm does not sign its commits").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(head_summary(&repo(&book)), "log call with ada");
+    // Without the setting, no warning.
+    repo(&book)
+        .config()
+        .unwrap()
+        .set_bool("commit.gpgsign", false)
+        .unwrap();
+    let output = book.crm(&["add", "Bob", "--commit"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("sign"));
+}
+
+/// Audit finding 8: the identity from the environment needed both GIT_AUTHOR_NAME and
+/// GIT_AUTHOR_EMAIL; git takes each on its own, the other from its config.
+#[test]
+fn identity_halves_come_from_the_environment_and_git_config_separately() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    repo.config()
+        .unwrap()
+        .set_str("user.name", "Config Name")
+        .unwrap();
+    book.customer("bob", "name: Bob\n");
+    book.crm(&["commit"])
+        .env_remove("GIT_AUTHOR_NAME")
+        .env("GIT_AUTHOR_EMAIL", "env@example.com")
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .assert()
+        .success();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.author().name(), Some("Config Name"));
+    assert_eq!(head.author().email(), Some("env@example.com"));
+    // The committer, as with git: user.name from the config, and the email the
+    // author's, since git's config has none here.
+    assert_eq!(head.committer().name(), Some("Config Name"));
+    assert_eq!(head.committer().email(), Some("env@example.com"));
+}
+
+/// A file staged one way and then changed back in the work tree has nothing to commit
+/// (its working content is HEAD's, compared after git's filters).
+#[test]
+fn a_staged_change_undone_in_the_work_tree_is_not_listed() {
+    let book = book_with_ada_and_carol();
+    let repo = repo(&book);
+    repo.config()
+        .unwrap()
+        .set_bool("core.autocrlf", true)
+        .unwrap();
+    book.customer("carol", "name: Carol Jones\n");
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("customers/carol.yaml")).unwrap();
+    index.write().unwrap();
+    book.customer("carol", &CAROL.replace('\n', "\r\n"));
+    assert!(status_rows(&book).is_empty(), "{:?}", status_rows(&book));
+    book.customer("carol", "name: Carol Smith\r\n");
+    assert_eq!(
+        status_rows(&book),
+        [(
+            "customers/carol.yaml".into(),
+            "modified".into(),
+            "edit carol (by hand)".into()
+        )]
+    );
 }

@@ -62,8 +62,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
     let committed = repo.commit_book_paths(&paths, &full, &sig)?;
     drop(lock);
-    match committed {
+    match committed.commit {
         Some(oid) => {
+            super::warn_unsigned(&repo);
             let summary = message.lines().next().unwrap_or("");
             let files = changes.len();
             writeln!(
@@ -173,7 +174,11 @@ fn describe_one(book: &Book, file: &FileChange) -> Described {
         return Described {
             file: file.clone(),
             id: Some(id_text.clone()),
-            change: Change::Renamed { from, to: id_text },
+            change: Change::Renamed {
+                from,
+                to: id_text,
+                edited: file.renamed_with_edits,
+            },
             problem: None,
         };
     }

@@ -25,6 +25,7 @@ use std::io::Write;
 use crate::cli::Command;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
+use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
@@ -32,6 +33,9 @@ pub const CRM_TRAILER: &str = "Committed-by: crm";
 
 /// Runs `command`, writing data to `out`; returns the exit code.
 pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
+    if changes_files(&command) {
+        ensure_can_commit(ctx)?;
+    }
     match command {
         Command::Init(args) => init::run(ctx, &args, out),
         Command::Add(args) => add::run(ctx, &args, out),
@@ -75,51 +79,146 @@ pub fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
     crate::error::EXIT_PARTIAL
 }
 
+/// Whether `command` writes files of the book (and so commits them with `--commit` or
+/// `[git] auto_commit`). `crm init` is not counted: it makes its own first commit.
+fn changes_files(command: &Command) -> bool {
+    use import::What;
+    match command {
+        Command::Add(_)
+        | Command::Edit(_)
+        | Command::Log(_)
+        | Command::Done(_)
+        | Command::Snooze(_) => true,
+        Command::Import(args) => match &args.what {
+            What::Purchases(file) | What::Interactions(file) | What::Customers(file) => {
+                !file.dry_run
+            }
+        },
+        _ => false,
+    }
+}
+
+/// Before a command that writes files runs with `--commit` or `[git] auto_commit`:
+/// checks that the commit can be made — the book is in a git repository, git is not
+/// in the middle of a merge or rebase, and there is an identity to commit as — so that
+/// a command that cannot commit fails having written nothing. A book that cannot be
+/// opened is left to the command to report.
+fn ensure_can_commit(ctx: &Context) -> Result<()> {
+    let Ok(book) = ctx.book() else {
+        return Ok(());
+    };
+    let asked_by = if ctx.commit {
+        "--commit"
+    } else if book.config.git.auto_commit {
+        "`auto_commit = true` in crm.toml"
+    } else {
+        return Ok(());
+    };
+    let otherwise = if ctx.commit {
+        "leave out --commit"
+    } else {
+        "set `auto_commit = false` under [git] in crm.toml"
+    };
+    let refuse = |err: Error| {
+        let hint = match &err.hint {
+            Some(hint) => format!("{hint}; or {otherwise} to change the files without committing"),
+            None => format!("{otherwise} to change the files without committing"),
+        };
+        Error::new(
+            err.kind,
+            format!(
+                "cannot commit as {asked_by} asks: {}; nothing was changed",
+                err.message
+            ),
+        )
+        .with_hint(hint)
+    };
+    let repo = BookRepo::open(&book.root).map_err(refuse)?;
+    repo.ensure_no_operation().map_err(refuse)?;
+    repo.signature(&book.config).map_err(refuse)?;
+    Ok(())
+}
+
 /// Ends a command that wrote files: with `--commit` or `[git] auto_commit`, commits
 /// exactly the files written under `lock` (never a person's other edits), with
-/// `message` as the summary line. The lock is held until the commit is made.
+/// `message` as the summary line (shortened as `crm commit` shortens its own when it
+/// is longer than 72 characters). The lock is held until the commit is made. Files git
+/// ignores (and does not track) are written but not committed, with a warning.
+///
+/// If the commit fails, the files are written all the same: the error says so and
+/// exits with [`crate::error::EXIT_NOT_COMMITTED`], so nobody runs the command twice.
 pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) -> Result<()> {
     if !(ctx.commit || book.config.git.auto_commit) || lock.written().is_empty() {
         return Ok(());
     }
-    let repo = crate::git::discover(&book.root).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Git,
-            format!(
-                "cannot commit: `{}` is not inside a git repository",
-                book.root.display()
-            ),
-        )
-        .with_hint(
-            "run `git init` in the book (or `crm init` for a new book), or leave out --commit",
-        )
-    })?;
-    let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    // A person's uncommitted edits to the same files go into a commit of their own
-    // first, so crm's commit holds exactly its change and `crm undo` cannot take
-    // the person's edits away.
-    let committed = crate::git::signature(&repo, &book.config).and_then(|sig| {
-        crate::git::commit_hand_edits(&repo, lock.replaced(), &sig)?;
-        crate::git::commit_files(&repo, lock.written(), &full, &sig)
-    });
+    let committed = commit_written(book, &lock, message);
     let shown: Vec<String> = lock.written().iter().map(|p| book.shown(p)).collect();
     drop(lock);
-    // The files are written by now: say so, so nobody runs the command twice.
-    committed.map(|_| ()).map_err(|err| {
-        let hint = err
-            .hint
-            .clone()
-            .map_or(String::new(), |h| format!("{h}; then "));
-        Error::new(
-            err.kind,
-            format!(
-                "wrote `{}` but did not commit it: {}",
-                shown.join("`, `"),
-                err.message
-            ),
-        )
-        .with_hint(format!("{hint}run `crm commit` to commit it"))
-    })
+    let err = match committed {
+        Ok(ignored) => {
+            for path in ignored {
+                crate::warn(&format!(
+                    "`{path}` was written but not committed: git ignores it (`git check-ignore -v {path}` says which rule); `git add -f` it to track it anyway"
+                ));
+            }
+            return Ok(());
+        }
+        Err(err) => err,
+    };
+    let hint = err
+        .hint
+        .clone()
+        .map_or(String::new(), |h| format!("{h}; then "));
+    Err(Error::new(
+        ErrorKind::NotCommitted,
+        format!(
+            "wrote `{}` but did not commit it: {}",
+            shown.join("`, `"),
+            err.message
+        ),
+    )
+    .with_hint(format!(
+        "{hint}run `crm commit` to commit it (do not run the command again: the change is made)"
+    )))
+}
+
+/// Commits the files written under `lock`, after a commit of a person's own uncommitted
+/// edits to them (so crm's commit holds exactly its change and `crm undo` cannot take
+/// the person's edits away). Returns the book files left out because git ignores them.
+fn commit_written(book: &Book, lock: &WriteLock, message: &str) -> Result<Vec<String>> {
+    let repo = BookRepo::open(&book.root)?;
+    repo.ensure_no_operation()?;
+    let sig = repo.signature(&book.config)?;
+    let customers = lock
+        .written()
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == crate::store::EXTENSION))
+        .count();
+    let message = crate::domain::change::fit_summary(message, customers);
+    let full = format!("{message}\n\n{CRM_TRAILER}\n");
+    let by_hand = crate::git::commit_hand_edits(repo.repo(), lock.replaced(), &sig)?;
+    let own = crate::git::commit_files(repo.repo(), lock.written(), &full, &sig)?;
+    if by_hand.commit.is_some() || own.commit.is_some() {
+        warn_unsigned(&repo);
+    }
+    let mut ignored: Vec<String> = Vec::new();
+    for path in by_hand.ignored.iter().chain(&own.ignored) {
+        let shown = repo.shown_path(path);
+        if !ignored.contains(&shown) {
+            ignored.push(shown);
+        }
+    }
+    Ok(ignored)
+}
+
+/// Warns, once per run, that crm's commits are not signed when git's config asks for
+/// signed commits (`commit.gpgSign`): crm makes its commits through libgit2, which
+/// cannot sign them.
+pub fn warn_unsigned(repo: &BookRepo) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if repo.wants_signed_commits() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        crate::warn("git's config asks for signed commits (commit.gpgSign), but crm does not sign its commits; sign them with git if you need to (e.g. `git commit --amend -S` for the last one)");
+    }
 }
 
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped

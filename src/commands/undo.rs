@@ -23,6 +23,7 @@ pub fn run(ctx: &Context, _args: &Args, out: &mut dyn Write) -> Result<u8> {
     let lock = book.lock()?;
     let undone = repo.undo_last(CRM_TRAILER, &sig)?;
     drop(lock);
+    super::warn_unsigned(&repo);
     writeln!(
         out,
         "reverted {} (\"{}\") with {}: {}",

@@ -17,12 +17,14 @@ pub enum Change {
         /// The customer's id.
         id: String,
     },
-    /// A customer file was renamed without other changes.
+    /// A customer file was renamed (git pairs the two names by content similarity).
     Renamed {
         /// The old id.
         from: String,
         /// The new id.
         to: String,
+        /// Whether the content was edited too.
+        edited: bool,
     },
     /// Only interactions were appended (what `crm log` and friends do).
     Logged {
@@ -70,7 +72,14 @@ impl Change {
         match self {
             Change::Added { id } => format!("add {id}"),
             Change::Removed { id } => format!("remove {id}"),
-            Change::Renamed { from, to } => format!("rename {from} to {to}"),
+            Change::Renamed {
+                from,
+                to,
+                edited: false,
+            } => format!("rename {from} to {to}"),
+            Change::Renamed { from, to, .. } => {
+                format!("rename {from} to {to} and edit it (by hand)")
+            }
             Change::Logged { id, kinds } => {
                 let mut unique: Vec<&str> = Vec::new();
                 for kind in kinds {
@@ -162,14 +171,50 @@ pub fn commit_message(changes: &[Change]) -> String {
                 _ => None,
             })
             .collect();
-        summary = match (customers, others.is_empty()) {
-            (0, _) => format!("update {}", others.join(", ")),
-            (n, true) => format!("update {n} customers"),
-            (n, false) => format!("update {n} customers and {}", others.join(", ")),
-        };
+        summary = update_summary(customers, &others);
     }
     let body: Vec<String> = parts.iter().map(|p| format!("- {p}")).collect();
     format!("{summary}\n\n{}", body.join("\n"))
+}
+
+/// The shortest summary: `update 3 customers and crm.toml`.
+fn update_summary(customers: usize, others: &[&str]) -> String {
+    match (customers, others.is_empty()) {
+        (0, _) => format!("update {}", others.join(", ")),
+        (n, true) => format!("update {}", plural(n, "customer")),
+        (n, false) => format!("update {} and {}", plural(n, "customer"), others.join(", ")),
+    }
+}
+
+/// A message crm wrote for its own change (`log call with ada`) made to fit the
+/// summary rule of [`commit_message`]: when its first line is longer than
+/// [`SUMMARY_WIDTH`], the summary becomes `update N customers` (`customers` files
+/// written) and the original line moves to the body.
+pub fn fit_summary(message: &str, customers: usize) -> String {
+    let (first, rest) = match message.split_once('\n') {
+        Some((first, rest)) => (first, Some(rest.trim_start_matches('\n'))),
+        None => (message, None),
+    };
+    if first.chars().count() <= SUMMARY_WIDTH {
+        return message.to_string();
+    }
+    let summary = if customers == 0 {
+        "update the crm book".to_string()
+    } else {
+        update_summary(customers, &[])
+    };
+    match rest {
+        Some(rest) if !rest.is_empty() => format!("{summary}\n\n{first}\n\n{rest}"),
+        _ => format!("{summary}\n\n{first}"),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// When `crm.toml` itself is new, the book is being started: the set-up files are
@@ -195,13 +240,6 @@ fn setup_folded(changes: &[Change]) -> Vec<Change> {
 }
 
 fn counted_summary(changes: &[Change]) -> String {
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("1 {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
     let mut added = Vec::new();
     let mut removed = Vec::new();
     let mut renamed = 0;
@@ -478,5 +516,59 @@ mod tests {
             Change::Added { id: "ada".into() },
         ];
         assert_eq!(commit_message(&changes), "start the crm book; add ada");
+    }
+
+    /// Audit finding: one customer with a long id read "update 1 customers".
+    #[test]
+    fn one_customer_is_singular_in_the_shortest_summary() {
+        let id = "a".repeat(64);
+        let changes = [Change::Logged {
+            id: id.clone(),
+            kinds: vec!["call".into(), "email".into()],
+        }];
+        let message = commit_message(&changes);
+        assert_eq!(
+            message,
+            format!("update 1 customer\n\n- log call and email with {id}")
+        );
+    }
+
+    #[test]
+    fn a_rename_with_edits_says_so() {
+        let renamed = |edited| Change::Renamed {
+            from: "ada".into(),
+            to: "ada-lovelace".into(),
+            edited,
+        };
+        assert_eq!(renamed(false).describe(), "rename ada to ada-lovelace");
+        assert_eq!(
+            renamed(true).describe(),
+            "rename ada to ada-lovelace and edit it (by hand)"
+        );
+        assert_eq!(renamed(true).state(), "renamed");
+    }
+
+    #[test]
+    fn short_messages_of_crm_commands_are_kept() {
+        assert_eq!(fit_summary("log call with ada", 1), "log call with ada");
+        let exactly = "x".repeat(SUMMARY_WIDTH);
+        assert_eq!(fit_summary(&exactly, 1), exactly);
+    }
+
+    #[test]
+    fn long_messages_of_crm_commands_move_to_the_body() {
+        let long = format!("import 3 purchases from {}.csv", "f".repeat(60));
+        assert_eq!(
+            fit_summary(&long, 2),
+            format!("update 2 customers\n\n{long}")
+        );
+        assert_eq!(
+            fit_summary(&format!("{long}\n\nmore detail"), 1),
+            format!("update 1 customer\n\n{long}\n\nmore detail")
+        );
+        assert_eq!(
+            fit_summary(&long, 0),
+            format!("update the crm book\n\n{long}")
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! What is uncommitted in the book: git's status narrowed to the book's own files,
-//! with exact renames of customer files paired up.
+//! with renames of customer files paired up by git's own similarity detection.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use git2::{ObjectType, Oid, Status, StatusOptions};
+use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Patch, Status, StatusOptions, Tree};
 
-use super::{head_commit, workdir, BookRepo};
+use super::{head_commit, BookRepo};
 use crate::error::Result;
 
 /// One book file whose working version differs from the last commit.
@@ -16,6 +17,8 @@ pub struct FileChange {
     pub path: String,
     /// For a rename: the file's name in the last commit.
     pub renamed_from: Option<String>,
+    /// For a rename: whether the content changed as well (`false` otherwise).
+    pub renamed_with_edits: bool,
     /// The committed content (`None`: the file is new).
     pub before: Option<Vec<u8>>,
     /// Whether the file exists in the working tree (`false`: deleted).
@@ -33,11 +36,25 @@ impl FileChange {
     }
 }
 
+const INDEX_CHANGED: Status = Status::INDEX_NEW
+    .union(Status::INDEX_MODIFIED)
+    .union(Status::INDEX_DELETED)
+    .union(Status::INDEX_RENAMED)
+    .union(Status::INDEX_TYPECHANGE);
+
+const WORKTREE_CHANGED: Status = Status::WT_NEW
+    .union(Status::WT_MODIFIED)
+    .union(Status::WT_DELETED)
+    .union(Status::WT_RENAMED)
+    .union(Status::WT_TYPECHANGE);
+
 impl BookRepo {
     /// The book files (those for which `is_book_file(book_path)` holds) whose working
     /// version differs from HEAD, staged or not, in path order. Git-ignored files that
-    /// are not tracked are not listed. An exact rename of a file for which `pairs`
-    /// holds is reported as one change.
+    /// are not tracked are not listed. Content is compared as git compares it, after
+    /// its filters (`core.autocrlf`, `.gitattributes`). A rename of a file for which
+    /// `pairs` holds (to a name for which it holds) is reported as one change, found as
+    /// `git diff -M` finds renames: by content similarity, edits allowed.
     pub fn changes(
         &self,
         is_book_file: &dyn Fn(&str) -> bool,
@@ -50,15 +67,17 @@ impl BookRepo {
             .include_ignored(false)
             .exclude_submodules(true)
             .renames_head_to_index(false)
-            .renames_index_to_workdir(false);
+            .renames_index_to_workdir(false)
+            // The book's folder is a path, not a pattern: `books[1]` must not match
+            // `books1` only.
+            .disable_pathspec_match(true);
         if !self.prefix.is_empty() {
             options.pathspec(format!("{}/", self.prefix));
         }
         let statuses = self.repo.statuses(Some(&mut options))?;
         let head_tree = head_commit(&self.repo)?.map(|c| c.tree()).transpose()?;
-        let workdir = workdir(&self.repo)?;
+        let workdir = super::workdir(&self.repo)?;
         let mut found: BTreeMap<String, FileChange> = BTreeMap::new();
-        let mut new_hashes: BTreeMap<String, Oid> = BTreeMap::new();
         for entry in statuses.iter() {
             let status = entry.status();
             if status == Status::CURRENT || status.contains(Status::IGNORED) {
@@ -74,22 +93,20 @@ impl BookRepo {
                 continue;
             }
             let committed = match &head_tree {
-                Some(tree) => match tree.get_path(std::path::Path::new(repo_path)) {
+                Some(tree) => match tree.get_path(Path::new(repo_path)) {
                     Ok(item) if item.kind() == Some(ObjectType::Blob) => Some(item.id()),
                     _ => None,
                 },
                 None => None,
             };
-            let on_disk = workdir.join(repo_path);
-            let exists = std::fs::symlink_metadata(&on_disk).is_ok();
-            let current = if exists && on_disk.is_file() {
-                Oid::hash_file(ObjectType::Blob, &on_disk).ok()
-            } else {
-                None
-            };
+            let exists = std::fs::symlink_metadata(workdir.join(repo_path)).is_ok();
             let conflicted = status.contains(Status::CONFLICTED);
             if !conflicted
-                && (committed.is_none() && !exists || committed.is_some() && committed == current)
+                && (committed.is_none() && !exists
+                    || committed.is_some()
+                        && status.intersects(INDEX_CHANGED)
+                        && status.intersects(WORKTREE_CHANGED)
+                        && self.matches_head(head_tree.as_ref(), repo_path)?)
             {
                 // Only the index differs, and committing the working file changes nothing.
                 continue;
@@ -98,60 +115,117 @@ impl BookRepo {
                 Some(id) => Some(self.repo.find_blob(id)?.content().to_vec()),
                 None => None,
             };
-            if before.is_none() {
-                if let Some(hash) = current {
-                    new_hashes.insert(book_path.to_string(), hash);
-                }
-            }
             found.insert(
                 book_path.to_string(),
                 FileChange {
                     path: book_path.to_string(),
                     renamed_from: None,
+                    renamed_with_edits: false,
                     before,
                     exists,
                     conflicted,
                 },
             );
         }
-        pair_renames(&mut found, &new_hashes, pairs);
+        self.pair_renames(&mut found, head_tree.as_ref(), pairs)?;
         Ok(found.into_values().collect())
     }
-}
 
-/// Folds a deleted file and a new file with the same content into one rename.
-fn pair_renames(
-    found: &mut BTreeMap<String, FileChange>,
-    new_hashes: &BTreeMap<String, Oid>,
-    pairs: &dyn Fn(&str) -> bool,
-) {
-    let deleted: Vec<(String, Oid)> = found
-        .values()
-        .filter(|c| !c.exists && pairs(&c.path))
-        .filter_map(|c| {
-            c.before
-                .as_ref()
-                .map(|b| (c.path.clone(), Oid::hash_object(ObjectType::Blob, b)))
-        })
-        .filter_map(|(path, hash)| hash.ok().map(|h| (path, h)))
-        .collect();
-    for (old_path, old_hash) in deleted {
-        let partner = new_hashes
+    /// Whether the working file `repo_path` has HEAD's content, as git compares it (a
+    /// file staged one way and then changed back in the work tree).
+    fn matches_head(&self, head_tree: Option<&Tree<'_>>, repo_path: &str) -> Result<bool> {
+        let mut options = DiffOptions::new();
+        options.pathspec(repo_path).disable_pathspec_match(true);
+        let diff = self
+            .repo
+            .diff_tree_to_workdir(head_tree, Some(&mut options))?;
+        Ok(diff.deltas().len() == 0)
+    }
+
+    /// Folds a deleted file and a new file that git's rename detection pairs (the
+    /// default 50% similarity, the same rule `crm history` follows) into one rename.
+    fn pair_renames(
+        &self,
+        found: &mut BTreeMap<String, FileChange>,
+        head_tree: Option<&Tree<'_>>,
+        pairs: &dyn Fn(&str) -> bool,
+    ) -> Result<()> {
+        let is_candidate =
+            |c: &FileChange| c.renamed_from.is_none() && !c.conflicted && pairs(&c.path);
+        let deleted: Vec<String> = found
+            .values()
+            .filter(|c| !c.exists && c.before.is_some() && is_candidate(c))
+            .map(|c| c.path.clone())
+            .collect();
+        let added: Vec<String> = found
+            .values()
+            .filter(|c| c.exists && c.before.is_none() && is_candidate(c))
+            .map(|c| c.path.clone())
+            .collect();
+        if deleted.is_empty() || added.is_empty() {
+            return Ok(());
+        }
+        let mut options = DiffOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .show_untracked_content(true)
+            .disable_pathspec_match(true);
+        // Their folders, not each file: thousands of literal pathspecs are matched one
+        // by one against every file, while a folder or two costs what `status` did.
+        let mut folders: Vec<String> = deleted
             .iter()
-            .find(|(path, hash)| {
-                **hash == old_hash
-                    && pairs(path)
-                    && found.get(*path).is_some_and(|c| c.renamed_from.is_none())
+            .chain(&added)
+            .map(|p| match p.rsplit_once('/') {
+                Some((folder, _)) => format!("{}/", self.to_repo_path(folder)),
+                None => self.to_repo_path(p),
             })
-            .map(|(path, _)| path.clone());
-        if let Some(new_path) = partner {
+            .collect();
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            options.pathspec(folder);
+        }
+        let mut diff = self
+            .repo
+            .diff_tree_to_workdir_with_index(head_tree, Some(&mut options))?;
+        diff.find_similar(Some(
+            DiffFindOptions::new().renames(true).for_untracked(true),
+        ))?;
+        let mut renames = Vec::new();
+        for (index, delta) in diff.deltas().enumerate() {
+            if delta.status() != Delta::Renamed {
+                continue;
+            }
+            let (Some(old), Some(new)) = (delta.old_file().path(), delta.new_file().path()) else {
+                continue;
+            };
+            let (old, new) = (super::slash_path(old), super::slash_path(new));
+            let (Some(old), Some(new)) = (self.to_book_path(&old), self.to_book_path(&new)) else {
+                continue;
+            };
+            if !deleted.iter().any(|p| p == old) || !added.iter().any(|p| p == new) {
+                continue;
+            }
+            let edited = match Patch::from_diff(&diff, index)? {
+                Some(patch) => {
+                    let (_, additions, deletions) = patch.line_stats()?;
+                    additions + deletions > 0
+                }
+                None => delta.old_file().id() != delta.new_file().id(),
+            };
+            renames.push((old.to_string(), new.to_string(), edited));
+        }
+        for (old_path, new_path, edited) in renames {
             let Some(old) = found.remove(&old_path) else {
                 continue;
             };
             if let Some(new) = found.get_mut(&new_path) {
                 new.renamed_from = Some(old_path);
+                new.renamed_with_edits = edited;
                 new.before = old.before;
             }
         }
+        Ok(())
     }
 }

@@ -101,7 +101,7 @@ impl BookRepo {
         };
         let mut options = DiffOptions::new();
         if !folder.is_empty() {
-            options.pathspec(&folder);
+            options.pathspec(&folder).disable_pathspec_match(true);
         }
         let mut diff = self
             .repo

@@ -31,40 +31,98 @@ pub fn init(dir: &Path) -> Result<Repository> {
     Ok(Repository::init(dir)?)
 }
 
-/// The identity for crm's commits, found as git finds it: `GIT_AUTHOR_NAME` and
-/// `GIT_AUTHOR_EMAIL`, then git's config (repository, then global), falling back to
-/// `[git] name`/`email` in crm.toml.
+/// The identity for crm's commits, found as git finds it, each of name and email on its
+/// own (one may come from the environment and the other from a config file):
+/// `GIT_AUTHOR_NAME` / `GIT_AUTHOR_EMAIL`, then `author.name` / `author.email` and
+/// `user.name` / `user.email` in git's config (repository, then global), then `EMAIL`
+/// for the email, falling back to `[git] name` / `email` in crm.toml.
 pub fn signature(repo: &Repository, config: &Config) -> Result<Signature<'static>> {
-    let from_env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
-    if let (Some(name), Some(email)) = (from_env("GIT_AUTHOR_NAME"), from_env("GIT_AUTHOR_EMAIL")) {
-        return Ok(Signature::now(name.trim(), email.trim())?);
-    }
-    if let Ok(sig) = repo.signature() {
-        return Ok(sig.to_owned());
-    }
-    match (&config.git.name, &config.git.email) {
-        (Some(name), Some(email)) if !name.trim().is_empty() && !email.trim().is_empty() => {
-            Ok(Signature::now(name.trim(), email.trim())?)
+    let git_config = repo.config().ok();
+    let name = identity_part(
+        git_config.as_ref(),
+        "GIT_AUTHOR_NAME",
+        &["author.name", "user.name"],
+        None,
+    )
+    .or_else(|| non_blank(config.git.name.as_deref()));
+    let email = identity_part(
+        git_config.as_ref(),
+        "GIT_AUTHOR_EMAIL",
+        &["author.email", "user.email"],
+        Some("EMAIL"),
+    )
+    .or_else(|| non_blank(config.git.email.as_deref()));
+    match (name, email) {
+        (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
+        (name, email) => {
+            let missing = match (name, email) {
+                (None, None) => "no user.name or user.email",
+                (None, Some(_)) => "no user.name",
+                _ => "no user.email",
+            };
+            Err(Error::new(
+                ErrorKind::Git,
+                format!("no git identity to commit as: git has {missing} (nor GIT_AUTHOR_* variables) and crm.toml has no [git] name/email"),
+            )
+            .with_hint("run `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.com`, or set them under [git] in crm.toml"))
         }
-        _ => Err(Error::new(
-            ErrorKind::Git,
-            "no git identity to commit as: git has no user.name/user.email and crm.toml has no [git] name/email",
-        )
-        .with_hint("run `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.com`, or set them under [git] in crm.toml")),
     }
 }
 
-/// The committer for a commit by `author`: `GIT_COMMITTER_NAME`/`GIT_COMMITTER_EMAIL`
-/// when both are set (as git does), otherwise the author.
-fn committer(author: &Signature<'_>) -> Result<Signature<'static>> {
-    let from_env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
-    match (
-        from_env("GIT_COMMITTER_NAME"),
-        from_env("GIT_COMMITTER_EMAIL"),
-    ) {
-        (Some(name), Some(email)) => Ok(Signature::now(name.trim(), email.trim())?),
-        _ => Ok(author.to_owned()),
-    }
+/// One half of an identity: the environment variable `env`, else the first of `keys`
+/// set in git's config, else the environment variable `last_env`. Blank values count
+/// as unset (git refuses an empty name).
+fn identity_part(
+    git_config: Option<&git2::Config>,
+    env: &str,
+    keys: &[&str],
+    last_env: Option<&str>,
+) -> Option<String> {
+    let from_env = |key: &str| non_blank(std::env::var(key).ok().as_deref());
+    from_env(env)
+        .or_else(|| {
+            let config = git_config?;
+            keys.iter()
+                .find_map(|key| non_blank(config.get_string(key).ok().as_deref()))
+        })
+        .or_else(|| last_env.and_then(from_env))
+}
+
+fn non_blank(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// The committer for a commit by `author`, as git finds it: `GIT_COMMITTER_NAME` /
+/// `GIT_COMMITTER_EMAIL`, then `committer.*` and `user.*` in git's config, then `EMAIL`,
+/// each half on its own; whatever is still missing is the author's.
+fn committer(repo: &Repository, author: &Signature<'_>) -> Result<Signature<'static>> {
+    let git_config = repo.config().ok();
+    let name = identity_part(
+        git_config.as_ref(),
+        "GIT_COMMITTER_NAME",
+        &["committer.name", "user.name"],
+        None,
+    )
+    .unwrap_or_else(|| String::from_utf8_lossy(author.name_bytes()).into_owned());
+    let email = identity_part(
+        git_config.as_ref(),
+        "GIT_COMMITTER_EMAIL",
+        &["committer.email", "user.email"],
+        Some("EMAIL"),
+    )
+    .unwrap_or_else(|| String::from_utf8_lossy(author.email_bytes()).into_owned());
+    Ok(Signature::now(&name, &email)?)
+}
+
+/// Whether git's config asks for signed commits (`commit.gpgSign`), which crm does not
+/// make.
+pub fn wants_signed_commits(repo: &Repository) -> bool {
+    repo.config()
+        .and_then(|c| c.get_bool("commit.gpgsign"))
+        .unwrap_or(false)
 }
 
 /// The path of `file` relative to the repository's work tree, with `/` separators.
@@ -95,17 +153,27 @@ fn workdir(repo: &Repository) -> Result<PathBuf> {
     std::fs::canonicalize(workdir).map_err(|e| Error::io("open", workdir, &e))
 }
 
+/// What committing a chosen set of files did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// The new commit, or `None` when nothing changed.
+    pub commit: Option<Oid>,
+    /// Files left out because git ignores them and they are not tracked
+    /// (work-tree paths, `/`-separated).
+    pub ignored: Vec<String>,
+}
+
 /// Commits exactly `files` (their current content, or their deletion) on top of HEAD,
 /// leaving every other file, staged or not, as it was. Works on an unborn branch and
 /// a detached HEAD. The index is updated for these files only, so `git status`
-/// agrees afterwards. Files that are git-ignored and not yet tracked are left out.
-/// Returns `None` (and makes no commit) when nothing would change.
+/// agrees afterwards. Files that are git-ignored and not yet tracked are left out (and
+/// listed in [`Committed::ignored`]). No commit is made when nothing would change.
 pub fn commit_files(
     repo: &Repository,
     files: &[PathBuf],
     message: &str,
     sig: &Signature<'_>,
-) -> Result<Option<Oid>> {
+) -> Result<Committed> {
     let mut paths = Vec::with_capacity(files.len());
     for file in files {
         paths.push(slash_path(&repo_relative(repo, file)?));
@@ -113,40 +181,81 @@ pub fn commit_files(
     commit_paths(repo, &paths, message, sig)
 }
 
+/// Whether the work-tree file `relative` is left out of crm's commits: git ignores it
+/// and it is neither in the index nor in HEAD (`git add` would refuse it too).
+fn left_out(
+    repo: &Repository,
+    index: &git2::Index,
+    head_tree: Option<&git2::Tree<'_>>,
+    relative: &Path,
+) -> Result<bool> {
+    // Cheapest test first: a file in the index is never left out, and looking it up in
+    // HEAD's tree means reading a tree as large as the book.
+    Ok(index.get_path(relative, 0).is_none()
+        && repo.is_path_ignored(relative)?
+        && head_tree.is_none_or(|t| t.get_path(relative).is_err()))
+}
+
+/// Stores `bytes` as the blob git would make of them for the work-tree file `path`:
+/// through the repository's filters (`core.autocrlf`, `.gitattributes` `eol`/`text`),
+/// exactly as `git add` does, so a CRLF file checked out on Windows is stored as LF.
+fn filtered_blob(repo: &Repository, path: &str, bytes: &[u8]) -> Result<Oid> {
+    use std::io::Write as _;
+    let mut writer = repo.blob_writer(Some(Path::new(path)))?;
+    writer
+        .write_all(bytes)
+        .map_err(|e| Error::new(ErrorKind::Git, format!("git: cannot store `{path}`: {e}")))?;
+    Ok(writer.commit()?)
+}
+
 /// Commits, on their own and before crm's change, the uncommitted edits a person made to
 /// files crm is about to commit: `originals` holds each file's bytes just before crm
-/// wrote it. Files whose bytes match HEAD are left out. The commit carries no crm
-/// trailer, so `crm undo` never reverts a person's edits. Returns `None` when there was
-/// nothing of the person's to commit.
+/// wrote it. Files whose content (after git's filters, such as `core.autocrlf`) matches
+/// HEAD are left out, and so are files git ignores and does not track. The commit
+/// carries no crm trailer, so `crm undo` never reverts a person's edits.
 pub fn commit_hand_edits(
     repo: &Repository,
     originals: &[(PathBuf, Vec<u8>)],
     sig: &Signature<'_>,
-) -> Result<Option<Oid>> {
+) -> Result<Committed> {
     let head_commit = head_commit(repo)?;
     let head_tree = head_commit.as_ref().map(git2::Commit::tree).transpose()?;
+    let index = repo.index()?;
     let mut changes: Vec<(String, Option<(Oid, i32)>)> = Vec::new();
     let mut names = Vec::new();
+    let mut ignored = Vec::new();
     for (file, bytes) in originals {
         let path = slash_path(&repo_relative(repo, file)?);
+        if left_out(repo, &index, head_tree.as_ref(), Path::new(&path))? {
+            ignored.push(path);
+            continue;
+        }
         let in_head = head_tree
             .as_ref()
             .and_then(|t| t.get_path(Path::new(&path)).ok());
-        let blob = Oid::hash_object(git2::ObjectType::Blob, bytes)?;
-        if in_head.as_ref().is_some_and(|entry| entry.id() == blob) {
+        let head_id = in_head.as_ref().map(git2::TreeEntry::id);
+        // Hashing in memory settles the usual case (the file is as committed) without
+        // writing anything; only a difference is worth running git's filters for.
+        if head_id.is_some() && head_id == Some(Oid::hash_object(git2::ObjectType::Blob, bytes)?) {
+            continue;
+        }
+        let blob = filtered_blob(repo, &path, bytes)?;
+        if head_id == Some(blob) {
             continue;
         }
         let mode = in_head.map_or(i32::from(git2::FileMode::Blob), |entry| entry.filemode());
-        let written = repo.blob(bytes)?;
         names.push(
             Path::new(&path)
                 .file_stem()
                 .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned()),
         );
-        changes.push((path, Some((written, mode))));
+        changes.push((path, Some((blob, mode))));
     }
     if changes.is_empty() {
-        return Ok(None);
+        return Ok(Committed {
+            commit: None,
+            ignored,
+        });
     }
     let borrowed: Vec<TreeChange> = changes
         .iter()
@@ -163,15 +272,12 @@ pub fn commit_hand_edits(
         names.join(", "),
         if names.len() == 1 { "" } else { "s" }
     );
-    let committer = committer(sig)?;
-    Ok(Some(repo.commit(
-        Some("HEAD"),
-        sig,
-        &committer,
-        &message,
-        &tree,
-        &parents,
-    )?))
+    let committer = committer(repo, sig)?;
+    let oid = repo.commit(Some("HEAD"), sig, &committer, &message, &tree, &parents)?;
+    Ok(Committed {
+        commit: Some(oid),
+        ignored,
+    })
 }
 
 /// [`commit_files`] for paths already relative to the work tree (`/`-separated).
@@ -180,7 +286,7 @@ fn commit_paths(
     paths: &[String],
     message: &str,
     sig: &Signature<'_>,
-) -> Result<Option<Oid>> {
+) -> Result<Committed> {
     // Objects read back here were written by git or crm and are checked by `git fsck`;
     // re-hashing every one on each read (a 100,000-entry tree is megabytes) doubled the
     // time of a commit in a large book. git itself does not re-verify on reads either.
@@ -190,20 +296,16 @@ fn commit_paths(
     let workdir = workdir(repo)?;
     let mut repo_index = repo.index()?;
     let mut changes: Vec<TreeChange> = Vec::with_capacity(paths.len());
+    let mut ignored = Vec::new();
     for path in paths {
         let relative = Path::new(path);
         let components: Vec<&str> = path.split('/').collect();
         if std::fs::symlink_metadata(workdir.join(relative)).is_ok() {
-            // Cheapest test first: a file in the index is never skipped, and looking it
-            // up in HEAD's tree means reading a tree as large as the book.
-            if repo_index.get_path(relative, 0).is_none()
-                && repo.is_path_ignored(relative)?
-                && head_tree
-                    .as_ref()
-                    .is_none_or(|t| t.get_path(relative).is_err())
-            {
+            if left_out(repo, &repo_index, head_tree.as_ref(), relative)? {
+                ignored.push(path.clone());
                 continue;
             }
+            // `add_path` runs git's filters (line endings and the like), as `git add`.
             repo_index.add_path(relative)?;
             let entry = repo_index
                 .get_path(relative, 0)
@@ -223,14 +325,22 @@ fn commit_paths(
     };
     if head_tree.as_ref().is_some_and(|t| t.id() == tree_id) {
         repo_index.write()?;
-        return Ok(None);
+        return Ok(Committed {
+            commit: None,
+            ignored,
+        });
     }
     let tree = repo.find_tree(tree_id)?;
     let parents: Vec<&git2::Commit> = head_commit.iter().collect();
-    let committer = committer(sig)?;
-    let oid = repo.commit(Some("HEAD"), sig, &committer, message, &tree, &parents)?;
+    let committer = committer(repo, sig)?;
+    // The index first: if another git process holds it, no commit is made at all
+    // (rather than a commit that `git status` then disagrees with).
     repo_index.write()?;
-    Ok(Some(oid))
+    let oid = repo.commit(Some("HEAD"), sig, &committer, message, &tree, &parents)?;
+    Ok(Committed {
+        commit: Some(oid),
+        ignored,
+    })
 }
 
 /// One change to a tree: a path split into components, and the new blob and file mode,
@@ -403,7 +513,7 @@ impl BookRepo {
     }
 
     /// A work-tree path as shown to people: book-relative when inside the book.
-    pub(super) fn shown_path(&self, repo_path: &str) -> String {
+    pub fn shown_path(&self, repo_path: &str) -> String {
         self.to_book_path(repo_path)
             .unwrap_or(repo_path)
             .to_string()
@@ -464,19 +574,24 @@ impl BookRepo {
             .is_ok_and(|s| s != git2::Status::CURRENT && !s.contains(git2::Status::IGNORED))
     }
 
+    /// Whether git's config asks for signed commits (see [`wants_signed_commits`]).
+    pub fn wants_signed_commits(&self) -> bool {
+        wants_signed_commits(&self.repo)
+    }
+
     /// The identity to commit as (see [`signature`]).
     pub fn signature(&self, config: &Config) -> Result<Signature<'static>> {
         signature(&self.repo, config)
     }
 
     /// Commits the book files `book_paths` (book-relative; present ones with their
-    /// current content, missing ones as deleted) and nothing else. `None`: no change.
+    /// current content, missing ones as deleted) and nothing else.
     pub fn commit_book_paths(
         &self,
         book_paths: &[String],
         message: &str,
         sig: &Signature<'_>,
-    ) -> Result<Option<Oid>> {
+    ) -> Result<Committed> {
         let paths: Vec<String> = book_paths.iter().map(|p| self.to_repo_path(p)).collect();
         commit_paths(&self.repo, &paths, message, sig)
     }

@@ -2,7 +2,7 @@
 //! after checking that no uncommitted edit of the same files would be overwritten.
 
 use git2::build::CheckoutBuilder;
-use git2::{Signature, Status};
+use git2::{Commit, Delta, Diff, Signature, Status};
 
 use super::{head_commit, short_id, BookRepo};
 use crate::error::{Error, ErrorKind, Result};
@@ -24,8 +24,9 @@ pub struct Undone {
 
 impl BookRepo {
     /// Reverts HEAD with a new commit, if HEAD carries `trailer` (crm made it). Refuses
-    /// a commit crm did not make, a merge, and files with uncommitted changes that the
-    /// revert would overwrite. The new commit carries `trailer` too, so undoing twice
+    /// a commit crm did not make, a merge, a commit that creates or removes the book's
+    /// `crm.toml` (undoing the book's start would delete the whole book), and files
+    /// with uncommitted changes that the revert would overwrite. The new commit carries `trailer` too, so undoing twice
     /// puts the change back.
     pub fn undo_last(&self, trailer: &str, sig: &Signature<'_>) -> Result<Undone> {
         let head = head_commit(&self.repo)?.ok_or_else(|| {
@@ -37,13 +38,6 @@ impl BookRepo {
         let short = short_id(head.id());
         let summary = head.summary().unwrap_or("").to_string();
         let message = String::from_utf8_lossy(head.message_bytes()).into_owned();
-        if !super::has_trailer(&message, trailer) {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                format!("the last commit {short} (\"{summary}\") was not made by crm; crm undo only reverts its own commits"),
-            )
-            .with_hint(format!("to revert it anyway, run `git revert {short}`")));
-        }
         if head.parent_count() > 1 {
             return Err(Error::new(
                 ErrorKind::Conflict,
@@ -76,6 +70,14 @@ impl BookRepo {
             }
         }
         paths.sort();
+        self.refuse_book_start(&head, &diff)?;
+        if !super::has_trailer(&message, trailer) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("the last commit {short} (\"{summary}\") was not made by crm; crm undo only reverts its own commits"),
+            )
+            .with_hint(format!("to revert it anyway, run `git revert {short}`")));
+        }
         let dirty: Vec<String> = paths
             .iter()
             .filter(|p| {
@@ -123,7 +125,7 @@ impl BookRepo {
         let oid = self.repo.commit(
             Some("HEAD"),
             sig,
-            &super::committer(sig)?,
+            &super::committer(&self.repo, sig)?,
             &new_message,
             &target_tree,
             &[&head],
@@ -135,5 +137,45 @@ impl BookRepo {
             summary: new_summary,
             paths: paths.iter().map(|p| self.shown_path(p)).collect(),
         })
+    }
+
+    /// Refuses to revert `head` when it adds or removes the book's `crm.toml`
+    /// (`diff` runs from its parent to it): undoing the start of the book would delete
+    /// every file of it, after which crm could not even find the book to redo it.
+    fn refuse_book_start(&self, head: &Commit<'_>, diff: &Diff<'_>) -> Result<()> {
+        let config = self.to_repo_path(crate::store::CONFIG_FILE);
+        let touched = diff.deltas().find(|d| {
+            matches!(d.status(), Delta::Added | Delta::Deleted)
+                && [d.old_file().path(), d.new_file().path()]
+                    .into_iter()
+                    .flatten()
+                    .any(|p| super::slash_path(p) == config)
+        });
+        let Some(delta) = touched else {
+            return Ok(());
+        };
+        let short = short_id(head.id());
+        let summary = head.summary().unwrap_or("");
+        let shown = crate::store::CONFIG_FILE;
+        if head.parent_count() == 0 {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("the first commit of the book ({short}, \"{summary}\") cannot be undone: it created the book, and undoing it would delete every file of it"),
+            )
+            .with_hint("to start over, delete the book folder (with its .git) and run `crm init` again"));
+        }
+        let (what, effect) = if delta.status() == Delta::Added {
+            ("starts the book (it adds", "would delete the whole book")
+        } else {
+            (
+                "removes the book (it deletes",
+                "would bring the removed book back",
+            )
+        };
+        Err(Error::new(
+            ErrorKind::Conflict,
+            format!("cannot undo {short} (\"{summary}\"): it {what} `{shown}`), so undoing it {effect}; nothing was changed"),
+        )
+        .with_hint(format!("if that is really what you want, do it with git: `git revert {short}` (or `git reset --hard {short}~1` if nobody else has the commit)")))
     }
 }
