@@ -90,9 +90,8 @@ fn changes_files(command: &Command) -> bool {
         | Command::Done(_)
         | Command::Snooze(_) => true,
         Command::Import(args) => match &args.what {
-            What::Purchases(file) | What::Interactions(file) | What::Customers(file) => {
-                !file.dry_run
-            }
+            What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
+            What::Customers(file) => !file.dry_run,
         },
         _ => false,
     }
