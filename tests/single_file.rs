@@ -67,7 +67,7 @@ impl UnlistableBook {
     }
 
     fn crm(&self, args: &[&str]) -> Command {
-        let mut cmd = self.book.crm(args);
+        let cmd = self.book.crm(args);
         if self.as_root {
             let program = cmd.get_program().to_owned();
             let mut wrapped = Command::new("/usr/bin/setpriv");
