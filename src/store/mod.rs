@@ -40,8 +40,9 @@ pub struct Book {
     canonical_root: PathBuf,
     /// Parsed `crm.toml`.
     pub config: Config,
-    /// How long writers wait for the lock.
-    pub lock_wait: Duration,
+    /// How long writers wait for the lock, or why the setting for it is unusable
+    /// (reported by [`Book::lock`], so that commands that never lock are not stopped).
+    pub lock_wait: Result<Duration>,
 }
 
 impl Book {
@@ -68,7 +69,7 @@ impl Book {
                         .map_err(|e| Error::io("open folder", &root, &e))?,
                     root,
                     config: Config::default(),
-                    lock_wait: write::DEFAULT_LOCK_WAIT,
+                    lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
                 };
                 book.check_customers_dir()?;
                 let problem = Problem::at(
@@ -118,7 +119,7 @@ impl Book {
             root: root.to_path_buf(),
             canonical_root,
             config,
-            lock_wait: write::DEFAULT_LOCK_WAIT,
+            lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
         };
         book.check_customers_dir()?;
         Ok(book)
@@ -223,7 +224,7 @@ impl Book {
 
     /// Takes the book's write lock.
     pub fn lock(&self) -> Result<WriteLock> {
-        write::lock(&self.state_dir(), self.lock_wait)
+        write::lock(&self.state_dir(), self.lock_wait.clone()?)
     }
 
     /// Writes a new customer file; refuses an existing id.

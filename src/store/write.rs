@@ -63,7 +63,7 @@ pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
                     format!(
                         "another crm process has held the book's lock `{}` for over {}s",
                         path.display(),
-                        wait.as_secs()
+                        wait.as_secs_f64()
                     ),
                 )
                 .with_hint(
