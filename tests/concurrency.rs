@@ -453,6 +453,39 @@ fn writers_killed_at_any_moment_leave_a_valid_file() {
     assert!(book.read_customer("ada").starts_with(ADA));
 }
 
+/// Regression: `crm edit` timing out on the lock printed only the lock message, and the
+/// person's edit sat in `.crm/edit/` without anything saying so.
+#[test]
+fn an_edit_that_times_out_on_the_lock_keeps_the_copy_and_names_it() {
+    let book = ada_book();
+    let holder = lock_holder(&book, "hold");
+    let output = crm(&book, &["edit", "ada"])
+        .env("CRM_LOCK_TIMEOUT", "0.2")
+        .env("EDITOR", "sh -c 'echo \"phone: 1\" >> \"$0\"'")
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("another crm process has held the book's lock"),
+        "{err}"
+    );
+    let copies: Vec<PathBuf> = fs::read_dir(book.path(".crm/edit"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(copies.len(), 1, "{err}");
+    assert!(
+        err.contains(&copies[0].display().to_string()),
+        "the error names the kept copy: {err}"
+    );
+    assert!(fs::read_to_string(&copies[0])
+        .unwrap()
+        .ends_with("phone: 1\n"));
+    assert_eq!(book.read_customer("ada"), ADA, "nothing was written");
+    kill_9(holder);
+}
+
 /// Regression: `CRM_LOCK_TIMEOUT=1e30` panicked (exit 101) in `Duration::from_secs_f64`.
 #[test]
 fn an_out_of_range_lock_timeout_is_a_usage_error() {

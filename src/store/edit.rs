@@ -529,6 +529,19 @@ fn render_entry(fields: &[String], item_indent: usize, offset: usize, newline: &
     out
 }
 
+/// `text` without the lines that equal one of `unwanted` (compared without their line
+/// endings), if taking them out leaves what the YAML says exactly as it was; otherwise
+/// `None`. For comment lines crm itself put into a file (`crm edit --new`'s template).
+pub fn without_lines(text: &str, unwanted: &[&str]) -> Option<String> {
+    let kept: String = text
+        .split_inclusive('\n')
+        .filter(|line| !unwanted.contains(&line.trim_end_matches(['\r', '\n'])))
+        .collect();
+    let before: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    let after: serde_yaml::Value = serde_yaml::from_str(&kept).ok()?;
+    (before == after).then_some(kept)
+}
+
 /// A best-effort position (1-based line, column) for a field of the file, used to point
 /// `crm check` messages at the right line: `field` of entry `index` of the top-level
 /// list `list`, or the top-level key `field` when `index` is `None`.
