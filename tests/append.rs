@@ -320,6 +320,13 @@ const REFUSED: &[(&str, &str, &str, &str, &str)] = &[
         "remove `&log`",
     ),
     (
+        "explicit key",
+        "name: A\n? interactions\n: []\n",
+        "customers/c.yaml:2:1: ",
+        "`? key`",
+        "as one `key: value`",
+    ),
+    (
         "tagged list",
         "name: A\ninteractions: !!seq\n  - date: 2025-01-01\n    kind: call\n",
         "customers/c.yaml:2:15: ",

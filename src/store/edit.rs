@@ -234,6 +234,8 @@ pub enum Layout {
     StartsOnMarker,
     /// The file is no mapping at all (a list, or nothing but comments).
     NoMapping,
+    /// The mapping has a `? key` entry (an explicit key), which may be the list.
+    ExplicitKey,
     /// `interactions:` carries an anchor, alias or tag (the text given).
     Decorated(String),
     /// `interactions:` holds something other than a list (the text given).
@@ -261,6 +263,10 @@ impl AppendError {
             Layout::NoMapping => (
                 "the file is not a mapping of `key: value` lines".to_string(),
                 format!("with `crm edit {id}`, make it a customer file that starts with `name: ...` (see docs/format.md)"),
+            ),
+            Layout::ExplicitKey => (
+                "the file writes a key as `? key` (a YAML explicit key); crm appends only to files whose keys are written `key: value`".to_string(),
+                format!("with `crm edit {id}`, write the `? key` and `: value` lines as one `key: value`, then run the command again"),
             ),
             Layout::Decorated(token) => (
                 format!("`interactions` carries the YAML anchor, alias or tag `{token}`; crm appends only to a plain list"),
@@ -312,6 +318,17 @@ pub fn append_to_list(text: &str, key: &str, fields: &[String]) -> Result<Append
     let all = lines(text);
     let body = body(&all)?;
     let Some(key_line) = find_key(&all, &body, key) else {
+        // `? interactions` would hide the list from the search above.
+        if let Some(n) = (body.first..body.end).find(|&n| {
+            let line = all[n].text;
+            indent(line) == body.indent && after_marker(&line[body.indent..], "?").is_some()
+        }) {
+            return Err(AppendError {
+                line: n + 1,
+                column: body.indent + 1,
+                layout: Layout::ExplicitKey,
+            });
+        }
         return Ok(add_missing(text, &all, &body, key, fields, newline));
     };
     let line = &all[key_line];
@@ -741,6 +758,7 @@ mod tests {
             ("{name: A, interactions: []}\n", 1, 1, Layout::FlowMapping),
             ("--- {name: A}\n", 1, 5, Layout::StartsOnMarker),
             ("- name: A\n", 1, 1, Layout::NoMapping),
+            ("name: A\n? interactions\n: []\n", 2, 1, Layout::ExplicitKey),
             (
                 "name: A\ninteractions: &log\n  - date: 2025-03-01\n",
                 2,
