@@ -28,8 +28,10 @@ pub struct Context {
     pub stdout_is_tty: bool,
     /// Whether standard input is a terminal (prompts allowed).
     pub stdin_is_tty: bool,
-    /// How long writers wait for the book's lock (`CRM_LOCK_TIMEOUT` seconds).
-    pub lock_wait: Duration,
+    /// How long writers wait for the book's lock (`CRM_LOCK_TIMEOUT` seconds), or the
+    /// usage error for a value that is no such number. Only a command that takes the
+    /// lock reports it: a typo there must not stop `crm list`.
+    pub lock_wait: Result<Duration>,
     /// `--commit`: commit what this command writes.
     pub commit: bool,
     /// The editor command line for `crm edit`: `$VISUAL`, else `$EDITOR`, else `vi`
@@ -56,18 +58,8 @@ impl Context {
             ColorChoice::Auto => stdout_is_tty && !no_color && !dumb,
         };
         let lock_wait = match std::env::var("CRM_LOCK_TIMEOUT") {
-            Ok(secs) => Duration::from_secs_f64(
-                secs.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s >= 0.0 && s.is_finite())
-                    .ok_or_else(|| {
-                        Error::usage(format!(
-                            "CRM_LOCK_TIMEOUT={secs:?} is not a number of seconds"
-                        ))
-                    })?,
-            ),
-            Err(_) => crate::store::write::DEFAULT_LOCK_WAIT,
+            Ok(secs) => lock_wait(&secs),
+            Err(_) => Ok(crate::store::write::DEFAULT_LOCK_WAIT),
         };
         let current_dir = || {
             std::env::current_dir()
@@ -106,7 +98,7 @@ impl Context {
     /// Finds and opens the book.
     pub fn book(&self) -> Result<Book> {
         let mut book = Book::discover(&self.start_dir)?;
-        book.lock_wait = self.lock_wait;
+        book.lock_wait = self.lock_wait.clone();
         Ok(book)
     }
 
@@ -122,5 +114,43 @@ impl Context {
     pub fn past_date(&self, flag: &str, text: &str) -> Result<NaiveDate> {
         crate::domain::date::parse_past_date(text, self.today)
             .map_err(|m| Error::usage(format!("{flag}: {m}")))
+    }
+}
+
+/// Reads `CRM_LOCK_TIMEOUT`: a number of seconds, fractions allowed (`0.5`).
+fn lock_wait(secs: &str) -> Result<Duration> {
+    secs.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "CRM_LOCK_TIMEOUT={secs:?} is not a number of seconds crm can wait"
+            ))
+            .with_hint(format!(
+                "set it to a number of seconds such as 30 or 0.5, or unset it to wait the default {}s",
+                crate::store::write::DEFAULT_LOCK_WAIT.as_secs()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_timeouts_are_seconds_with_fractions() {
+        assert_eq!(lock_wait("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(lock_wait(" 0.5 ").unwrap(), Duration::from_millis(500));
+        assert_eq!(lock_wait("0").unwrap(), Duration::ZERO);
+    }
+
+    #[test]
+    fn lock_timeouts_out_of_range_are_usage_errors_not_panics() {
+        for bad in ["1e30", "-1", "inf", "NaN", "10s", "", "lots"] {
+            let err = lock_wait(bad).unwrap_err();
+            assert_eq!(err.kind, crate::error::ErrorKind::Usage, "{bad}");
+            assert!(err.message.contains("CRM_LOCK_TIMEOUT"), "{bad}");
+        }
     }
 }

@@ -138,7 +138,7 @@ fn twenty_threads_appending_through_the_library_all_land() {
             let root = &root;
             scope.spawn(move || {
                 let mut store = Book::open(root).unwrap();
-                store.lock_wait = Duration::from_secs(120);
+                store.lock_wait = Ok(Duration::from_secs(120));
                 let mut lock = store.lock().unwrap();
                 store
                     .append_interaction(&mut lock, &ada(), &note(&format!("thread {n}")))
@@ -369,6 +369,10 @@ fn a_lock_held_by_a_killed_process_is_released_by_the_kernel() {
         "{err}"
     );
     assert!(err.contains("CRM_LOCK_TIMEOUT"), "{err}");
+    assert!(
+        err.contains("for over 0.2s"),
+        "the wait as set, not rounded down to 0s: {err}"
+    );
     assert_eq!(
         book.read_customer("ada"),
         ADA,
@@ -447,4 +451,73 @@ fn writers_killed_at_any_moment_leave_a_valid_file() {
     assert_eq!(landed.last().map(String::as_str), Some("survivor"));
     assert!(landed.len() <= started + 1);
     assert!(book.read_customer("ada").starts_with(ADA));
+}
+
+/// Regression: `crm edit` timing out on the lock printed only the lock message, and the
+/// person's edit sat in `.crm/edit/` without anything saying so.
+#[test]
+fn an_edit_that_times_out_on_the_lock_keeps_the_copy_and_names_it() {
+    let book = ada_book();
+    let holder = lock_holder(&book, "hold");
+    let output = crm(&book, &["edit", "ada"])
+        .env("CRM_LOCK_TIMEOUT", "0.2")
+        .env("EDITOR", "sh -c 'echo \"phone: 1\" >> \"$0\"'")
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("another crm process has held the book's lock"),
+        "{err}"
+    );
+    let copies: Vec<PathBuf> = fs::read_dir(book.path(".crm/edit"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(copies.len(), 1, "{err}");
+    assert!(
+        err.contains(&copies[0].display().to_string()),
+        "the error names the kept copy: {err}"
+    );
+    assert!(fs::read_to_string(&copies[0])
+        .unwrap()
+        .ends_with("phone: 1\n"));
+    assert_eq!(book.read_customer("ada"), ADA, "nothing was written");
+    kill_9(holder);
+}
+
+/// Regression: `CRM_LOCK_TIMEOUT=1e30` panicked (exit 101) in `Duration::from_secs_f64`.
+#[test]
+fn an_out_of_range_lock_timeout_is_a_usage_error() {
+    let book = ada_book();
+    for bad in ["1e30", "-1", "ten"] {
+        let output = crm_log(&book, "never")
+            .env("CRM_LOCK_TIMEOUT", bad)
+            .output()
+            .unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(&format!("CRM_LOCK_TIMEOUT={bad:?}")), "{err}");
+        assert!(err.contains("hint: "), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(book.read_customer("ada"), ADA);
+}
+
+/// Commands that never take the lock do not care what CRM_LOCK_TIMEOUT says.
+#[test]
+fn a_bad_lock_timeout_does_not_stop_read_only_commands() {
+    let book = ada_book();
+    for args in [&["list"][..], &["show", "ada"], &["check"], &["due"]] {
+        let output = crm(&book, args)
+            .env("CRM_LOCK_TIMEOUT", "1e30")
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
 }

@@ -344,12 +344,28 @@ fn new_starts_from_a_commented_template() {
     );
     let file = book.read_customer("grace-hopper");
     assert!(file.contains("\nemail: grace@example.com\n"), "{file}");
-    assert!(
-        file.contains("# Fill in what you know"),
-        "comments are kept: {file}"
-    );
     let show = common::stdout_of(&mut book.crm(&["show", "grace-hopper"]));
     assert!(show.contains("grace@example.com"), "{show}");
+}
+
+/// Regression: the template's instructions ("to be saved as", "Save and quit") and its
+/// unused examples stayed in the customer file for good.
+#[test]
+fn new_removes_the_templates_instructions_but_keeps_a_persons_comments() {
+    let book = TempBook::new();
+    let tools = tempfile::tempdir().unwrap();
+    let ed = script(
+        tools.path(),
+        "ed.sh",
+        "sed -e 's/^# phone: .*/phone: \"555\" # mobile/' -e 's/^name:/# met at the fair\\\nname:/' \"$last\" > \"$last.new\" && mv \"$last.new\" \"$last\"",
+    );
+    let output = edit(&book, ed.to_str().unwrap(), &["--new", "Grace Hopper"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let file = book.read_customer("grace-hopper");
+    assert_eq!(
+        file,
+        "# met at the fair\nname: Grace Hopper\nphone: \"555\" # mobile\nsince: 2025-06-15\ninteractions:\n"
+    );
 }
 
 #[test]
@@ -437,6 +453,58 @@ fn edit_commit_commits_exactly_the_edited_file() {
         tree.get_path(Path::new("notes.txt")).is_err(),
         "only the edited file is committed"
     );
+}
+
+/// Regression: when the commit failed after the edit was written, the copy stayed in
+/// `.crm/edit/` although the file held the edit, and nothing said it was saved.
+#[test]
+fn a_failed_commit_after_saving_says_saved_and_removes_the_copy() {
+    let (book, tools) = book_with_ada();
+    // A stale ref lock makes git refuse to move the branch, whoever runs the test.
+    let head = fs::read_to_string(book.path(".git/HEAD")).unwrap();
+    let branch = head.trim().strip_prefix("ref: ").unwrap();
+    fs::write(book.path(&format!(".git/{branch}.lock")), "").unwrap();
+    let ed = script(
+        tools.path(),
+        "ed.sh",
+        "printf 'phone: \"4\"\\n' >> \"$last\"",
+    );
+    let mut cmd = book.crm(&["edit", "--commit", "ada"]);
+    cmd.env_remove("VISUAL").env("EDITOR", &ed);
+    let output = cmd.output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("crm: saved customers/ada.yaml\n"), "{err}");
+    assert!(err.contains("commit"), "{err}");
+    assert_eq!(book.read_customer("ada"), format!("{ADA}phone: \"4\"\n"));
+    assert!(
+        edit_copies(&book).is_empty(),
+        "the file holds the edit, so the copy is gone: {err}"
+    );
+    assert!(!err.contains(".crm/edit"), "no copy to point at: {err}");
+}
+
+/// An unusable CRM_LOCK_TIMEOUT is reported before the editor opens, not after the
+/// person's work is done.
+#[test]
+fn a_bad_lock_timeout_is_reported_before_the_editor_opens() {
+    let (book, tools) = book_with_ada();
+    let marker = tools.path().join("ran");
+    let ed = script(
+        tools.path(),
+        "ed.sh",
+        &format!("touch '{}'", marker.display()),
+    );
+    let mut cmd = book.crm(&["edit", "ada"]);
+    cmd.env_remove("VISUAL")
+        .env("EDITOR", &ed)
+        .env("CRM_LOCK_TIMEOUT", "1e30");
+    let output = cmd.output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("CRM_LOCK_TIMEOUT=\"1e30\""), "{err}");
+    assert!(!marker.exists(), "the editor was not opened");
+    assert!(edit_copies(&book).is_empty());
 }
 
 /// On a terminal an invalid edit is shown and the editor re-opened, like `visudo`.

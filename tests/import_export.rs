@@ -301,7 +301,7 @@ fn a_file_crm_cannot_append_to_stops_the_import_before_anything_is_written() {
     let book = TempBook::new();
     book.customer(
         "bob",
-        "name: Bob\ninteractions: [{date: 2025-01-01, kind: note}]\n",
+        "name: Bob\ninteractions: &log\n  - date: 2025-01-01\n    kind: note\n",
     );
     book.write(
         "b.csv",
@@ -310,7 +310,7 @@ fn a_file_crm_cannot_append_to_stops_the_import_before_anything_is_written() {
     book.crm(&["import", "purchases", "b.csv"])
         .assert()
         .code(2)
-        .stderr(contains("customers/bob.yaml:2:1"));
+        .stderr(contains("customers/bob.yaml:2:15"));
     assert_eq!(customer_files(&book), ["bob.yaml"]);
 }
 

@@ -14,7 +14,7 @@ pub struct Args {}
 /// Runs `crm check`.
 pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
     let (mut book, config_problem) = crate::store::Book::discover_lenient(&ctx.start_dir)?;
-    book.lock_wait = ctx.lock_wait;
+    book.lock_wait = ctx.lock_wait.clone();
     let mut problems = check_book(&book)?;
     problems.1.splice(0..0, config_problem);
     let stderr = std::io::stderr();

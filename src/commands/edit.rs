@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::store::yaml_text::{self, NewCustomer};
-use crate::store::{read, Book, Problem, STATE_DIR};
+use crate::store::{read, Book, Problem, WriteLock, STATE_DIR};
 
 /// Arguments of `crm edit`.
 #[derive(Debug, clap::Args)]
@@ -35,6 +35,10 @@ pub struct Args {
 /// Runs `crm edit`.
 pub fn run(ctx: &Context, args: &Args, _out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
+    // A bad CRM_LOCK_TIMEOUT would only surface once the person has finished editing.
+    if let Err(err) = &book.lock_wait {
+        return Err(err.clone());
+    }
     let editor = split_command(&ctx.editor)?;
     match (&args.new, &args.id) {
         (Some(name), _) => edit_new(ctx, &book, &editor, name, args.new_id.as_deref()),
@@ -52,15 +56,38 @@ fn edit_existing(ctx: &Context, book: &Book, editor: &[String], id: &CustomerId)
         eprintln!("crm: no changes to {shown}");
         return Ok(EXIT_OK);
     };
-    let mut lock = book.lock()?;
-    if let Err(err) = book.replace_text(&mut lock, id, &original, &edited) {
-        return Err(copy.keep_with(err));
-    }
-    super::finish_write(ctx, book, lock, &format!("edit {id}"))?;
-    copy.remove();
-    eprintln!("crm: saved {shown}");
+    save(
+        ctx,
+        book,
+        copy,
+        &format!("edit {id}"),
+        &format!("saved {shown}"),
+        |lock| book.replace_text(lock, id, &original, &edited).map(drop),
+    )?;
     warn_about_rules(book, &edited, &shown, id);
     Ok(EXIT_OK)
+}
+
+/// Writes a saved edit with `write` under the book's lock, says `done` on stderr, then
+/// commits it if asked, with `message`. Until the file is written, every failure (the
+/// lock timing out, a conflict) keeps the person's copy and names it in the error. Once
+/// the file is written the copy goes, since the file holds the edit, and `done` is said
+/// before the commit, so a failed commit reads as what it is: saved, not committed.
+fn save(
+    ctx: &Context,
+    book: &Book,
+    copy: WorkCopy,
+    message: &str,
+    done: &str,
+    write: impl FnOnce(&mut WriteLock) -> Result<()>,
+) -> Result<()> {
+    let written = book
+        .lock()
+        .and_then(|mut lock| write(&mut lock).map(|()| lock));
+    let lock = written.map_err(|err| copy.keep_with(err))?;
+    copy.remove();
+    eprintln!("crm: {done}");
+    super::finish_write(ctx, book, lock, message)
 }
 
 /// After saving: what `crm check` would still say about the file (an unknown kind, a
@@ -108,21 +135,23 @@ fn edit_new(
         every: book.config.default_every().map_err(Error::usage)?,
         ..NewCustomer::default()
     };
-    let template = template(&customer, &id, &shown);
-    let copy = WorkCopy::create(book, &id, template.as_bytes())?;
-    let Some(edited) = edit_until_valid(ctx, editor, &copy, template.as_bytes(), &shown, &id)?
+    let template = Template::new(&customer, &id, &shown);
+    let copy = WorkCopy::create(book, &id, template.text.as_bytes())?;
+    let Some(edited) = edit_until_valid(ctx, editor, &copy, template.text.as_bytes(), &shown, &id)?
     else {
         copy.remove();
         eprintln!("crm: template left unchanged; no customer was created");
         return Ok(EXIT_OK);
     };
-    let mut lock = book.lock()?;
-    if let Err(err) = book.create_text(&mut lock, &id, &edited) {
-        return Err(copy.keep_with(err));
-    }
-    super::finish_write(ctx, book, lock, &format!("add {id}"))?;
-    copy.remove();
-    eprintln!("crm: created {shown}");
+    let edited = template.without_instructions(edited);
+    save(
+        ctx,
+        book,
+        copy,
+        &format!("add {id}"),
+        &format!("created {shown}"),
+        |lock| book.create_text(lock, &id, &edited).map(drop),
+    )?;
     warn_about_rules(book, &edited, &shown, &id);
     Ok(EXIT_OK)
 }
@@ -277,36 +306,89 @@ pub fn split_command(line: &str) -> Result<Vec<String>> {
     Ok(words)
 }
 
-/// The text `crm edit --new` starts from: a valid customer file with the optional
-/// fields as comments to fill in.
-fn template(customer: &NewCustomer, id: &CustomerId, shown: &str) -> String {
-    let file = yaml_text::new_customer_file(customer, "\n");
-    let mut out = format!(
-        "# New customer `{id}`, to be saved as {shown}.\n\
-         # Fill in what you know; lines starting with # are comments and are kept.\n\
-         # Save and quit to create the customer; quit without saving to cancel.\n"
-    );
-    for line in file.lines() {
-        if line.starts_with("since:") {
-            out.push_str("# email: ada@example.com\n");
-            out.push_str("# phone: \"+44 20 7946 0000\"\n");
-            out.push_str("# company: Example Ltd\n");
-            out.push_str("# tags: [vip, newsletter]\n");
-            out.push_str("# birthday: 1990-12-10\n");
-        }
-        if line.starts_with("interactions:") {
-            if customer.every.is_none() {
-                out.push_str("# follow_up:\n#   every: 30d\n");
+/// What `crm edit --new` starts from: a valid customer file with crm's instructions and
+/// the optional fields as comments, which are removed again on save where the person left
+/// them as they were.
+struct Template {
+    /// The whole text.
+    text: String,
+    /// crm's own comment lines in it (instructions and examples).
+    instructions: Vec<String>,
+}
+
+impl Template {
+    fn new(customer: &NewCustomer, id: &CustomerId, shown: &str) -> Template {
+        let file = yaml_text::new_customer_file(customer, "\n");
+        let mut text = String::new();
+        let mut instructions = Vec::new();
+        let mut comment = |line: &str, text: &mut String| {
+            text.push_str(line);
+            text.push('\n');
+            instructions.push(line.to_string());
+        };
+        comment(
+            &format!("# New customer `{id}`, to be saved as {shown}."),
+            &mut text,
+        );
+        comment(
+            "# Fill in what you know. Your own # comments are kept; these instructions",
+            &mut text,
+        );
+        comment(
+            "# and the examples you leave commented out are removed on save.",
+            &mut text,
+        );
+        comment(
+            "# Save and quit to create the customer; quit without saving to cancel.",
+            &mut text,
+        );
+        for line in file.lines() {
+            if line.starts_with("since:") {
+                for example in [
+                    "# email: ada@example.com",
+                    "# phone: \"+44 20 7946 0000\"",
+                    "# company: Example Ltd",
+                    "# tags: [vip, newsletter]",
+                    "# birthday: 1990-12-10",
+                ] {
+                    comment(example, &mut text);
+                }
             }
-            out.push_str("# preferences:\n#   coffee: oat flat white\n");
-            out.push_str(
-                "# Interactions are best added with crm commands; the list is append-only.\n",
-            );
+            if line.starts_with("interactions:") {
+                if customer.every.is_none() {
+                    comment("# follow_up:", &mut text);
+                    comment("#   every: 30d", &mut text);
+                }
+                comment("# preferences:", &mut text);
+                comment("#   coffee: oat flat white", &mut text);
+                comment(
+                    "# Interactions are best added with crm commands; the list is append-only.",
+                    &mut text,
+                );
+            }
+            text.push_str(line);
+            text.push('\n');
         }
-        out.push_str(line);
-        out.push('\n');
+        Template { text, instructions }
     }
-    out
+
+    /// `edited` without the template's own comment lines that are still there word for
+    /// word, unless taking them out would change what the file says (a line inside a
+    /// quoted text, say): then `edited` as it is.
+    fn without_instructions(&self, edited: Vec<u8>) -> Vec<u8> {
+        let (bom, body) = match edited.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(body) => (&b"\xEF\xBB\xBF"[..], body),
+            None => (&b""[..], &edited[..]),
+        };
+        let Ok(text) = std::str::from_utf8(body) else {
+            return edited;
+        };
+        let own: Vec<&str> = self.instructions.iter().map(String::as_str).collect();
+        match crate::store::edit::without_lines(text, &own) {
+            Some(text) => [bom, text.as_bytes()].concat(),
+            None => edited,
+        }
+    }
 }
 
 /// The copy a person edits, in the book's `.crm/edit/` (or the system temp folder if
@@ -412,9 +494,62 @@ mod tests {
             since: chrono::NaiveDate::from_ymd_opt(2025, 6, 15),
             ..NewCustomer::default()
         };
-        let text = template(&customer, &id, "customers/ada-lovelace.yaml");
+        let template = Template::new(&customer, &id, "customers/ada-lovelace.yaml");
+        let text = &template.text;
         let loaded = read::parse_customer(text.as_bytes(), "t", &id).unwrap();
         assert_eq!(loaded.customer.name, "Ada Lovelace");
         assert!(text.contains("# email:"), "{text}");
+        let stripped = template.without_instructions(text.clone().into_bytes());
+        assert_eq!(
+            String::from_utf8(stripped).unwrap(),
+            "name: Ada Lovelace\nsince: 2025-06-15\ninteractions:\n"
+        );
+    }
+
+    #[test]
+    fn only_the_templates_own_lines_are_removed() {
+        let id = CustomerId::parse("ada").unwrap();
+        let customer = NewCustomer {
+            name: "Ada".into(),
+            since: chrono::NaiveDate::from_ymd_opt(2025, 6, 15),
+            ..NewCustomer::default()
+        };
+        let template = Template::new(&customer, &id, "customers/ada.yaml");
+        let edited = template
+            .text
+            .replace(
+                "# company: Example Ltd\n",
+                "company: Babbage & Co # partner\n",
+            )
+            .replace(
+                "name: Ada\n",
+                "# met at the fair\nname: Ada\n# company: Example Ltd, maybe\n",
+            );
+        let out = String::from_utf8(template.without_instructions(edited.into_bytes())).unwrap();
+        assert_eq!(
+            out,
+            "# met at the fair\nname: Ada\n# company: Example Ltd, maybe\ncompany: Babbage & Co # partner\nsince: 2025-06-15\ninteractions:\n"
+        );
+    }
+
+    #[test]
+    fn template_lines_inside_a_quoted_text_stay() {
+        let id = CustomerId::parse("ada").unwrap();
+        let template = Template::new(
+            &NewCustomer {
+                name: "Ada".into(),
+                ..NewCustomer::default()
+            },
+            &id,
+            "c",
+        );
+        let edited = "\u{feff}name: Ada\nnotes: \"a\n# company: Example Ltd\n  b\"\n# company: Example Ltd\n";
+        read::parse_customer(edited.as_bytes(), "t", &id).expect("valid YAML");
+        let out = template.without_instructions(edited.as_bytes().to_vec());
+        assert_eq!(
+            out,
+            edited.as_bytes(),
+            "the meaning would change: nothing is removed"
+        );
     }
 }

@@ -40,8 +40,9 @@ pub struct Book {
     canonical_root: PathBuf,
     /// Parsed `crm.toml`.
     pub config: Config,
-    /// How long writers wait for the lock.
-    pub lock_wait: Duration,
+    /// How long writers wait for the lock, or why the setting for it is unusable
+    /// (reported by [`Book::lock`], so that commands that never lock are not stopped).
+    pub lock_wait: Result<Duration>,
 }
 
 impl Book {
@@ -68,7 +69,7 @@ impl Book {
                         .map_err(|e| Error::io("open folder", &root, &e))?,
                     root,
                     config: Config::default(),
-                    lock_wait: write::DEFAULT_LOCK_WAIT,
+                    lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
                 };
                 book.check_customers_dir()?;
                 let problem = Problem::at(
@@ -118,7 +119,7 @@ impl Book {
             root: root.to_path_buf(),
             canonical_root,
             config,
-            lock_wait: write::DEFAULT_LOCK_WAIT,
+            lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
         };
         book.check_customers_dir()?;
         Ok(book)
@@ -223,7 +224,7 @@ impl Book {
 
     /// Takes the book's write lock.
     pub fn lock(&self) -> Result<WriteLock> {
-        write::lock(&self.state_dir(), self.lock_wait)
+        write::lock(&self.state_dir(), self.lock_wait.clone()?)
     }
 
     /// Writes a new customer file; refuses an existing id.
@@ -406,14 +407,16 @@ impl Book {
                 "remove the unusual YAML (anchors, deep nesting) by hand, then run `crm check`",
             )
         })?;
-        for interaction in interactions.iter() {
+        // The line of the first new entry, to point at if the result is refused.
+        let mut at = 1;
+        for (n, interaction) in interactions.iter().enumerate() {
             let fields = yaml_text::interaction_fields(interaction);
-            text = edit::append_to_list(&text, "interactions", &fields).map_err(|edit::AppendError::UnusualLayout(line)| {
-                Error::invalid_file(format!(
-                    "{shown}:{line}:1: `interactions:` is written in a form crm cannot append to without rewriting it; nothing was written"
-                ))
-                .with_hint("write the list as block entries (`- date: ...` lines), then run the command again")
-            })?;
+            let appended = edit::append_to_list(&text, "interactions", &fields)
+                .map_err(|e| e.into_error(&shown, id.as_str()))?;
+            if n == 0 {
+                at = appended.line;
+            }
+            text = appended.text;
             let entry: serde_yaml::Value =
                 serde_yaml::from_str(&fields.join("\n")).map_err(|e| {
                     Error::invalid_file(format!(
@@ -422,16 +425,21 @@ impl Book {
                 })?;
             push_entry(&mut expected, entry);
         }
+        // Only a layout the line editor misjudged gets here: refuse, never corrupt.
+        let by_hand = format!(
+            "add the interaction by hand with `crm edit {id}`, and tell us about the file's layout (a crm bug)"
+        );
         let written: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
             Error::invalid_file(format!(
-                "{shown}: appending would break the file ({e}); nothing was written"
+                "{shown}:{at}:1: adding the entry here would break the file ({e}); nothing was written"
             ))
+            .with_hint(by_hand.clone())
         })?;
         if written != expected {
             return Err(Error::invalid_file(format!(
-                "{shown}: crm could not append to this file without changing what else it says; nothing was written"
+                "{shown}:{at}:1: adding the entry here would change what else the file says; nothing was written"
             ))
-            .with_hint("add the interaction by hand with `crm edit`, and tell us about the file's layout"));
+            .with_hint(by_hand));
         }
         let mut bytes = Vec::with_capacity(text.len() + 3);
         if loaded.bom {

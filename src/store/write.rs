@@ -64,7 +64,7 @@ pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
                     format!(
                         "another crm process has held the book's lock `{}` for over {}s",
                         path.display(),
-                        wait.as_secs()
+                        wait.as_secs_f64()
                     ),
                 )
                 .with_hint(
@@ -238,17 +238,29 @@ impl WriteLock {
     ) -> Result<tempfile::NamedTempFile> {
         let dir = &self.temp_dir;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!("{name}."))
-            .suffix(".tmp")
+        let prefix = format!("{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // tempfile's default is 0600, which would hide a new customer file from
+            // every other user (a cron job running as someone else). Like any editor,
+            // ask for 0666 and let the kernel take the umask off. A replacement starts
+            // from the original's bits, so it is never more open than the file was.
+            let mode = permissions.as_ref().map_or(0o666, |p| p.mode() & 0o777);
+            builder.permissions(fs::Permissions::from_mode(mode));
+        }
+        let mut temp = builder
             .tempfile_in(dir)
             .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
-        temp.write_all(contents)
-            .map_err(|e| Error::io("write", temp.path(), &e))?;
         if let Some(permissions) = permissions {
-            // Best effort: keep a person's chmod; failure only costs the mode bits.
+            // A replacement keeps the original's exact mode (the umask may have taken
+            // bits off above). Best effort: failure only costs the mode bits.
             let _ = fs::set_permissions(temp.path(), permissions);
         }
+        temp.write_all(contents)
+            .map_err(|e| Error::io("write", temp.path(), &e))?;
         Ok(temp)
     }
 
