@@ -58,8 +58,9 @@ fn a_valid_edit_is_saved_and_keeps_every_other_byte() {
     );
     let output = edit(&book, ed.to_str().unwrap(), &["ada"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("saved customers/ada.yaml"),
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "saved customers/ada.yaml\n",
         "{}",
         stderr(&output)
     );
@@ -473,8 +474,12 @@ fn a_failed_commit_after_saving_says_saved_and_removes_the_copy() {
     cmd.env_remove("VISUAL").env("EDITOR", &ed);
     let output = cmd.output().unwrap();
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{err}");
-    assert!(err.contains("crm: saved customers/ada.yaml\n"), "{err}");
+    assert_eq!(output.status.code(), Some(4), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "saved customers/ada.yaml\n",
+        "{err}"
+    );
     assert!(err.contains("commit"), "{err}");
     assert_eq!(book.read_customer("ada"), format!("{ADA}phone: \"4\"\n"));
     assert!(
@@ -574,4 +579,27 @@ fn a_saved_edit_that_check_would_flag_is_saved_with_a_warning() {
     );
     assert!(err.contains("did you mean `purchase`"), "{err}");
     assert!(book.read_customer("ada").ends_with("kind: purchse\n"));
+}
+
+/// The editing copy lives in `.crm/edit/`; made before any lock is taken, the state
+/// folder must still ignore itself, or `git status` lists it while the editor is open.
+#[test]
+fn the_state_folder_made_for_an_editing_copy_ignores_itself() {
+    let (book, tools) = book_with_ada();
+    fs::remove_dir_all(book.path(".crm")).ok();
+    let copy_seen = tools.path().join("copy.txt");
+    let ed = script(
+        tools.path(),
+        "ed.sh",
+        &format!(
+            "cat \"$(dirname \"$last\")/../.gitignore\" > '{}'",
+            copy_seen.display()
+        ),
+    );
+    let output = edit(&book, ed.to_str().unwrap(), &["ada"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        fs::read_to_string(&copy_seen).unwrap().contains('*'),
+        "no .crm/.gitignore while the editor was open"
+    );
 }

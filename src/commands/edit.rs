@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::store::yaml_text::{self, NewCustomer};
-use crate::store::{read, Book, Problem, WriteLock, STATE_DIR};
+use crate::store::{read, Book, Problem, WriteLock};
 
 /// Arguments of `crm edit`.
 #[derive(Debug, clap::Args)]
@@ -33,7 +33,7 @@ pub struct Args {
 }
 
 /// Runs `crm edit`.
-pub fn run(ctx: &Context, args: &Args, _out: &mut dyn Write) -> Result<u8> {
+pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     // A bad CRM_LOCK_TIMEOUT would only surface once the person has finished editing.
     if let Err(err) = &book.lock_wait {
@@ -41,13 +41,19 @@ pub fn run(ctx: &Context, args: &Args, _out: &mut dyn Write) -> Result<u8> {
     }
     let editor = split_command(&ctx.editor)?;
     match (&args.new, &args.id) {
-        (Some(name), _) => edit_new(ctx, &book, &editor, name, args.new_id.as_deref()),
-        (None, Some(id)) => edit_existing(ctx, &book, &editor, &CustomerId::parse(id)?),
+        (Some(name), _) => edit_new(ctx, &book, &editor, name, args.new_id.as_deref(), out),
+        (None, Some(id)) => edit_existing(ctx, &book, &editor, &CustomerId::parse(id)?, out),
         (None, None) => Err(Error::usage("name a customer to edit, or use --new NAME")),
     }
 }
 
-fn edit_existing(ctx: &Context, book: &Book, editor: &[String], id: &CustomerId) -> Result<u8> {
+fn edit_existing(
+    ctx: &Context,
+    book: &Book,
+    editor: &[String],
+    id: &CustomerId,
+    out: &mut dyn Write,
+) -> Result<u8> {
     let original = book.load_raw(id)?;
     let shown = book.shown(&book.customer_path(id));
     let copy = WorkCopy::create(book, id, &original)?;
@@ -62,13 +68,15 @@ fn edit_existing(ctx: &Context, book: &Book, editor: &[String], id: &CustomerId)
         copy,
         &format!("edit {id}"),
         &format!("saved {shown}"),
+        out,
         |lock| book.replace_text(lock, id, &original, &edited).map(drop),
     )?;
     warn_about_rules(book, &edited, &shown, id);
     Ok(EXIT_OK)
 }
 
-/// Writes a saved edit with `write` under the book's lock, says `done` on stderr, then
+/// Writes a saved edit with `write` under the book's lock, says `done` on stdout (the
+/// one-line summary every changing command prints), then
 /// commits it if asked, with `message`. Until the file is written, every failure (the
 /// lock timing out, a conflict) keeps the person's copy and names it in the error. Once
 /// the file is written the copy goes, since the file holds the edit, and `done` is said
@@ -79,6 +87,7 @@ fn save(
     copy: WorkCopy,
     message: &str,
     done: &str,
+    out: &mut dyn Write,
     write: impl FnOnce(&mut WriteLock) -> Result<()>,
 ) -> Result<()> {
     let written = book
@@ -86,7 +95,8 @@ fn save(
         .and_then(|mut lock| write(&mut lock).map(|()| lock));
     let lock = written.map_err(|err| copy.keep_with(err))?;
     copy.remove();
-    eprintln!("crm: {done}");
+    writeln!(out, "{done}")?;
+    out.flush()?;
     super::finish_write(ctx, book, lock, message)
 }
 
@@ -110,6 +120,7 @@ fn edit_new(
     editor: &[String],
     name: &str,
     id: Option<&str>,
+    out: &mut dyn Write,
 ) -> Result<u8> {
     let name = name.trim();
     if name.is_empty() {
@@ -150,6 +161,7 @@ fn edit_new(
         copy,
         &format!("add {id}"),
         &format!("created {shown}"),
+        out,
         |lock| book.create_text(lock, &id, &edited).map(drop),
     )?;
     warn_about_rules(book, &edited, &shown, &id);
@@ -400,8 +412,11 @@ struct WorkCopy {
 
 impl WorkCopy {
     fn create(book: &Book, id: &CustomerId, contents: &[u8]) -> Result<WorkCopy> {
-        let in_book = book.root.join(STATE_DIR).join("edit");
-        let dir = match fs::create_dir_all(&in_book) {
+        let state_dir = book.state_dir();
+        let in_book = state_dir.join("edit");
+        let dir = match crate::store::create_state_dir(&state_dir)
+            .and_then(|()| fs::create_dir_all(&in_book))
+        {
             Ok(()) => in_book,
             Err(_) => std::env::temp_dir(),
         };

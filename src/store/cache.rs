@@ -285,8 +285,7 @@ pub fn save<'a>(state_dir: &Path, records: impl Iterator<Item = (&'a Key, &'a Su
 }
 
 fn write_atomically(state_dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    fs::create_dir_all(state_dir)?;
-    ignore_state_dir(state_dir);
+    super::create_state_dir(state_dir)?;
     remove_stale_temps(state_dir);
     let mut temp = tempfile::Builder::new()
         .prefix(&format!("{FILE_NAME}."))
@@ -297,15 +296,6 @@ fn write_atomically(state_dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
     temp.persist(state_dir.join(FILE_NAME))
         .map_err(|e| e.error)?;
     Ok(())
-}
-
-/// Makes git ignore the state folder even in a book whose `.gitignore` does not say so
-/// (books made by hand, or inside a bigger repository).
-fn ignore_state_dir(state_dir: &Path) {
-    let path = state_dir.join(".gitignore");
-    if fs::symlink_metadata(&path).is_err() {
-        let _ = fs::write(&path, "# crm's own state: lock, temp files, cache\n*\n");
-    }
 }
 
 fn remove_stale_temps(state_dir: &Path) {

@@ -32,6 +32,21 @@ pub const STATE_DIR: &str = ".crm";
 /// Extension of customer files.
 pub const EXTENSION: &str = "yaml";
 
+/// Creates crm's state folder `state_dir` (`.crm/`) if need be, and makes it ignore
+/// itself (`.crm/.gitignore` holding `*`, as Python's venvs and cargo's `target/` do),
+/// so `git status` never lists it, whatever the book's own `.gitignore` says (books
+/// made by hand, or inside a bigger repository). Every creator of the folder goes
+/// through here; the `.gitignore` is best effort, since a missing one only costs
+/// tidiness.
+pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(state_dir)?;
+    let ignore = state_dir.join(".gitignore");
+    if fs::symlink_metadata(&ignore).is_err() {
+        let _ = fs::write(&ignore, "# crm's own state: lock, temp files, cache\n*\n");
+    }
+    Ok(())
+}
+
 /// An opened book: its root folder and settings.
 #[derive(Debug, Clone)]
 pub struct Book {

@@ -32,8 +32,9 @@ pub struct WriteLock {
 /// waiting at most `wait`, then clears leftover temp files.
 pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     let temp_dir = state_dir.join("tmp");
-    fs::create_dir_all(&temp_dir).map_err(|e| Error::io("create folder", &temp_dir, &e))?;
-    ignore_itself(state_dir);
+    super::create_state_dir(state_dir)
+        .and_then(|()| fs::create_dir_all(&temp_dir))
+        .map_err(|e| Error::io("create folder", &temp_dir, &e))?;
     let path = &state_dir.join("lock");
     let file = OpenOptions::new()
         .create(true)
@@ -73,16 +74,6 @@ pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
             }
             Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, &e)),
         }
-    }
-}
-
-/// Makes the state folder ignore itself (`.crm/.gitignore` holding `*`, as Python's
-/// venvs and cargo's `target/` do), so `git status` never lists it, whatever the
-/// book's own `.gitignore` says. Best effort: a missing file only costs tidiness.
-fn ignore_itself(state_dir: &Path) {
-    let path = state_dir.join(".gitignore");
-    if fs::symlink_metadata(&path).is_err() {
-        let _ = fs::write(&path, "# crm's own state: lock, temp files, cache\n*\n");
     }
 }
 
