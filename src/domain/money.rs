@@ -58,8 +58,8 @@ impl Money {
         }
         if frac.len() > 2 {
             return Err(format!(
-                "{text:?} has more than two decimal places; amounts are exact to the cent, so write the cents you mean (e.g. {})",
-                round_hint(whole, frac)
+                "{text:?} has more than two decimal places; amounts are exact to the cent, so write the cents you mean{}",
+                round_hint(whole, frac).map_or(String::new(), |hint| format!(" (e.g. {hint})"))
             ));
         }
         let whole: i64 = whole
@@ -130,16 +130,17 @@ fn other_notation(digits: &str) -> Option<String> {
     Some(plain.to_string())
 }
 
-/// `whole.frac` rounded to two places, as a suggestion (`1.005` → `1.01`).
-fn round_hint(whole: &str, frac: &str) -> String {
-    let digits: Vec<u8> = frac.bytes().map(|b| b - b'0').collect();
-    let mut cents = u128::from(digits[0]) * 10 + u128::from(digits[1]);
-    if digits[2] >= 5 {
-        cents += 1;
-    }
-    let whole: u128 = whole.parse().unwrap_or(0);
-    let total = whole * 100 + cents;
-    format!("{}.{:02}", total / 100, total % 100)
+/// `whole.frac` (digits only, at least three decimals) rounded to two places, as a
+/// suggestion (`1.005` → `1.01`); `None` for an absurdly large number.
+fn round_hint(whole: &str, frac: &str) -> Option<String> {
+    let digits: Vec<u64> = frac.bytes().take(3).map(|b| u64::from(b - b'0')).collect();
+    let cents = digits.first()? * 10 + digits.get(1)? + u64::from(*digits.get(2)? >= 5);
+    let total = whole
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)?;
+    Some(format!("{}.{:02}", total / 100, total % 100))
 }
 
 impl fmt::Display for Money {
@@ -225,7 +226,16 @@ mod tests {
             let err = Money::parse(bad).unwrap_err();
             assert!(err.contains("more than two decimal places"), "{bad}: {err}");
         }
-        assert!(Money::parse("5000.005").unwrap_err().contains("5000.01"));
+        assert!(Money::parse("5000.005")
+            .unwrap_err()
+            .contains("(e.g. 5000.01)"));
+        assert!(Money::parse("99999.999")
+            .unwrap_err()
+            .contains("(e.g. 100000.00)"));
+        let huge = format!("{}.999", "9".repeat(40));
+        assert!(Money::parse(&huge)
+            .unwrap_err()
+            .contains("more than two decimal places"));
         for bad in [99999.999, 10000.001, 5000.005] {
             assert!(Money::from_f64(bad).is_err(), "{bad}");
         }
