@@ -703,3 +703,54 @@ pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mangled customer files (a fixed pseudo-random sequence of edits) never make the
+    /// reader panic, and what the reader accepts, serde_yaml (which every append uses to
+    /// verify its result) accepts too.
+    #[test]
+    fn mangled_files_are_refused_or_read_consistently() {
+        let seeds = [
+            "name: Ada\nemail: a@b\ntags: [vip, \"x\"]\npreferences:\n  coffee: oat\nfollow_up:\n  every: 30d\ninteractions:\n  - date: 2025-03-01\n    kind: purchase\n    amount: 129.00\n    items: [A, B]\n  - {date: 2025-03-02, kind: call, summary: 'hi *x* [y'}\nnotes: |\n  a *b* [c\n",
+            "name: A\na: &a [1, 2]\nb: *a\nc: !!int 5\n? [x]\n: y\n",
+        ];
+        let alphabet = b"*&[]{}:,-?|>#'\"!%@ \n\t\\aZ09.~\r";
+        let id = CustomerId::parse("x").unwrap();
+        let known = |kind: &str| kind == "call";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut readable = 0;
+        for _ in 0..2000 {
+            let mut bytes = seeds[(next() % 2) as usize].as_bytes().to_vec();
+            for _ in 0..1 + next() % 6 {
+                let pos = (next() % bytes.len() as u64) as usize;
+                let byte = alphabet[(next() % alphabet.len() as u64) as usize];
+                match next() % 3 {
+                    0 => bytes[pos] = byte,
+                    1 => bytes.insert(pos, byte),
+                    _ => {
+                        bytes.remove(pos);
+                    }
+                }
+            }
+            check_file(&bytes, "x", &id, &known, &["call".to_string()]);
+            if let Ok(loaded) = parse_customer(&bytes, "x", &id) {
+                readable += 1;
+                let value = serde_yaml::from_str::<serde_yaml::Value>(&loaded.text);
+                assert!(value.is_ok(), "{value:?}\n{}", loaded.text);
+            }
+        }
+        assert!(
+            readable > 100,
+            "the edits leave some files readable: {readable}"
+        );
+    }
+}
