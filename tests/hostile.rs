@@ -56,10 +56,18 @@ fn listed_ids(stdout: &str) -> Vec<String> {
         .collect()
 }
 
+/// Runs crm in a book: [`run`], or a stand-in that runs it as another user.
+type Runner<'a> = &'a dyn Fn(&TempBook, &[&str]) -> (Option<i32>, String, String);
+
 /// Asserts that customer file `id` (already placed in `book`) is refused everywhere
 /// with `expected` (`path:line:col: ` prefix plus message words), and that no command
 /// changes any file or stops listing ada and bob.
 fn assert_refused(book: &TempBook, id: &str, expected_at: &str, words: &[&str]) {
+    assert_refused_by(book, id, expected_at, words, &run);
+}
+
+/// [`assert_refused`], running crm with `run`.
+fn assert_refused_by(book: &TempBook, id: &str, expected_at: &str, words: &[&str], run: Runner) {
     let before = snapshot(book.root());
     let path = format!("customers/{id}.yaml");
 
@@ -136,10 +144,44 @@ fn billion_laughs_alias_bomb() {
             "a{n}: &a{n} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
         ));
     }
+    // Refused at the first alias that takes the expansion past the limit.
+    refused_file(text.as_bytes(), "6:10", &["expands too much", "alias bomb"]);
+}
+
+/// Audit finding: alias names starting with `-` were not counted, so this bomb passed
+/// `crm check`, `list` and `show`, and only `crm log` refused the file.
+#[test]
+fn billion_laughs_with_alias_names_that_start_with_a_dash() {
+    let mut text =
+        String::from("name: Bomb\nx0: &-a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for n in 1..10 {
+        let p = n - 1;
+        let refs = vec![format!("*-a{p}"); 9].join(", ");
+        text.push_str(&format!("x{n}: &-a{n} [{refs}]\n"));
+    }
+    refused_file(text.as_bytes(), "6:", &["expands too much", "alias bomb"]);
+}
+
+#[test]
+fn many_aliases_that_expand_little_are_still_refused() {
+    let mut text = String::from("name: Many\nbase: &b x\n");
+    for n in 0..70 {
+        text.push_str(&format!("k{n}: *b\n"));
+    }
+    // The 65th alias is on line 67: `k64: *b`.
     refused_file(
         text.as_bytes(),
-        "10:15",
+        "67:6",
         &["more than 64 YAML aliases", "alias bomb"],
+    );
+}
+
+#[test]
+fn an_alias_with_no_anchor() {
+    refused_file(
+        b"name: Nobody\ncompany: *nowhere\n",
+        "2:10",
+        &["*nowhere", "no anchor"],
     );
 }
 
@@ -173,7 +215,8 @@ fn deep_flow_nesting() {
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    refused_file(text.as_bytes(), "2:68", &["nested more than 64"]);
+    // The top mapping is the first level, so the 64th `[` is the 65th level.
+    refused_file(text.as_bytes(), "2:67", &["nested more than 64"]);
 }
 
 #[test]
@@ -236,8 +279,50 @@ fn duplicate_top_level_keys() {
 fn duplicate_keys_inside_an_interaction() {
     refused_file(
         b"name: Dup\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    kind: email\n",
-        "",
-        &["duplicate", "kind"],
+        "5:5",
+        &[
+            "duplicate key `kind`",
+            "first written at line 4",
+            "keep one",
+        ],
+    );
+}
+
+/// Audit finding: duplicate keys where crm reads no typed field (preferences, unknown
+/// fields, nested mappings) passed `crm check`; `crm log` then refused the file.
+#[test]
+fn duplicate_keys_in_preferences() {
+    refused_file(
+        b"name: Dup\npreferences:\n  coffee: black\n  coffee: oat\n",
+        "4:3",
+        &["duplicate key `coffee`", "first written at line 3"],
+    );
+}
+
+#[test]
+fn duplicate_unknown_top_level_keys() {
+    refused_file(
+        b"name: Dup\nnotes: one\nnotes: two\n",
+        "3:1",
+        &["duplicate key `notes`"],
+    );
+}
+
+#[test]
+fn duplicate_keys_in_an_unknown_nested_mapping() {
+    refused_file(
+        b"name: Dup\naddress:\n  home:\n    city: Oslo\n    city: Bergen\n",
+        "5:5",
+        &["duplicate key `city`"],
+    );
+}
+
+#[test]
+fn duplicate_unknown_keys_inside_an_interaction() {
+    refused_file(
+        b"name: Dup\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    mood: good\n    mood: bad\n",
+        "6:5",
+        &["duplicate key `mood`"],
     );
 }
 
@@ -339,9 +424,22 @@ fn a_customers_folder_symlinked_outside_the_book() {
     fs::write(outside.path().join("ada.yaml"), ADA).unwrap();
     fs::remove_dir(book.path("customers")).unwrap();
     std::os::unix::fs::symlink(outside.path(), book.path("customers")).unwrap();
+    let before = snapshot(book.root());
+    let outside_before = snapshot(outside.path());
+
+    // `crm check` reports it like any other problem: `path:line:col: message`, exit 1.
+    let (code, _, err) = run(&book, &["check"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("customers:1:1: is a symlink to `") && err.contains("outside the book"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("ada.yaml"),
+        "nothing behind the link is read: {err}"
+    );
     for args in [
         &["list"][..],
-        &["check"],
         &["show", "ada"],
         &["log", "ada", "note", "x"],
         &["add", "Eve"],
@@ -353,13 +451,10 @@ fn a_customers_folder_symlinked_outside_the_book() {
             "{args:?}: {err}"
         );
     }
+    assert_eq!(snapshot(book.root()), before, "no file of the book changed");
     assert_eq!(
-        fs::read_to_string(outside.path().join("ada.yaml")).unwrap(),
-        ADA
-    );
-    assert_eq!(
-        fs::read_dir(outside.path()).unwrap().count(),
-        1,
+        snapshot(outside.path()),
+        outside_before,
         "nothing was written outside"
     );
 }
@@ -385,18 +480,83 @@ fn a_customer_file_that_is_a_fifo() {
     assert_refused(&book, "pipe", "1:1", &["not a regular file"]);
 }
 
+/// Whether this process runs as root (which reads any file, whatever its mode).
+fn running_as_root() -> bool {
+    let out = std::process::Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+/// The nobody user's id, which crm is run as when the tests run as root.
+const NOBODY: u32 = 65534;
+
+/// Runs crm as user and group [`NOBODY`] through util-linux's `setpriv`, with the same
+/// clean environment as [`TempBook::crm`].
+fn run_as_nobody(book: &TempBook, args: &[&str]) -> (Option<i32>, String, String) {
+    let crm = assert_cmd::cargo::cargo_bin("crm");
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.arg(format!("--reuid={NOBODY}"))
+        .arg(format!("--regid={NOBODY}"))
+        .arg("--clear-groups")
+        .arg("--")
+        .arg(&crm)
+        .args(args)
+        .current_dir(book.root())
+        .env_remove("CRM_DIR")
+        .env_remove("NO_COLOR")
+        .env("CRM_TODAY", common::TODAY)
+        .env("HOME", book.root());
+    let output = cmd.output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Review finding: as root (as CI may run) this test used to print "skipped" and pass,
+/// so it could never fail. Root reads any file, so there crm is run as `nobody`, who
+/// owns the book but may not read the one locked file.
 #[test]
 fn an_unreadable_file() {
     use std::os::unix::fs::PermissionsExt;
     let book = book();
     let path = book.customer_path("locked");
     fs::write(&path, "name: Locked\n").unwrap();
+    let runner: Runner = if running_as_root() {
+        let setpriv = std::process::Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !setpriv {
+            eprintln!(
+                "\n*** SKIPPED an_unreadable_file: running as root, and `setpriv` (util-linux) \
+                 is not installed to run crm as an unprivileged user; install util-linux ***\n"
+            );
+            return;
+        }
+        for entry in walkdir::WalkDir::new(book.root()) {
+            let entry = entry.unwrap();
+            std::os::unix::fs::lchown(entry.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        &run_as_nobody
+    } else {
+        &run
+    };
     fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
-    if fs::read(&path).is_ok() {
-        eprintln!("skipped: running with privileges that read any file (root)");
-        return;
-    }
-    assert_refused(&book, "locked", "1:1", &["permission denied", "chmod u+r"]);
+    let (code, out, err) = runner(&book, &["show", "ada", "--format", "json"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "the runner can read the rest of the book: {err}"
+    );
+    assert!(out.contains("Ada Lovelace"));
+    assert_refused_by(
+        &book,
+        "locked",
+        "1:1",
+        &["permission denied", "chmod u+r"],
+        runner,
+    );
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
 }
 
@@ -421,8 +581,11 @@ fn a_file_name_that_is_not_an_id() {
 /// message, and that nothing is created anywhere.
 fn refused_id(id: &str, words: &[&str]) {
     let book = book();
-    let outside = tempfile::tempdir().unwrap();
     let before = snapshot(book.root());
+    // Where a naive `customers/{id}.yaml` join would lead (`../../etc/passwd` leaves
+    // the book): that file must not appear or change.
+    let naive = book.path("customers").join(format!("{id}.yaml"));
+    let naive_before = fs::read(&naive).ok();
     let commands: [Vec<&str>; 5] = [
         vec!["show", id],
         vec!["log", id, "note", "x"],
@@ -443,7 +606,7 @@ fn refused_id(id: &str, words: &[&str]) {
         }
     }
     assert_eq!(snapshot(book.root()), before);
-    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert_eq!(fs::read(&naive).ok(), naive_before, "{}", naive.display());
     let (code, out, _) = run(&book, &["list", "--format", "json"]);
     assert_eq!(code, Some(0));
     assert_eq!(listed_ids(&out), ["ada", "bob"]);
@@ -505,6 +668,12 @@ fn id_that_is_too_long() {
 /// Asserts that customer `id` reads, lists, checks clean, and takes an appended
 /// interaction that keeps its BOM and line endings.
 fn works(book: &TempBook, id: &str, name: &str) {
+    let others = |book: &TempBook| {
+        let mut files = snapshot(book.root());
+        files.remove(Path::new(&format!("customers/{id}.yaml")));
+        files
+    };
+    let others_before = others(book);
     let (code, out, err) = run(book, &["show", id, "--format", "json"]);
     assert_eq!(code, Some(0), "{err}");
     let card: Value = serde_json::from_str(&out).unwrap();
@@ -534,6 +703,7 @@ fn works(book: &TempBook, id: &str, name: &str) {
     );
     let (code, _, err) = run(book, &["check"]);
     assert_eq!(code, Some(0), "{err}");
+    assert_eq!(others(book), others_before, "no other file changed");
 }
 
 #[test]
@@ -609,4 +779,89 @@ fn appending_through_a_symlink_inside_the_book_updates_its_target() {
     let link = std::fs::symlink_metadata(book.customer_path("lnk")).unwrap();
     assert!(link.file_type().is_symlink(), "the link stays a link");
     assert!(book.read("archive/lnk.yaml").contains("summary: hi"));
+}
+
+// ---- terminal safety of messages ------------------------------------------------------
+
+/// Asserts that `text` holds no byte that a terminal would act on (ESC, BEL, ...).
+fn assert_no_control_characters(text: &str) {
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "control characters reach the terminal: {text:?}"
+    );
+}
+
+/// Audit finding: a file named `x\e]0;PWNED\ax.yaml` made `crm check` print a raw
+/// escape sequence (this one sets the terminal's title).
+#[test]
+fn a_file_name_with_an_escape_sequence_is_not_printed_raw() {
+    let book = book();
+    book.write("customers/x\u{1b}]0;PWNED\u{7}x.yaml", "name: X\n");
+    let before = snapshot(book.root());
+    let (code, _, err) = run(&book, &["check"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("the file name is not a valid id"), "{err}");
+    assert!(
+        err.contains("]0;PWNED"),
+        "the name is still recognisable: {err}"
+    );
+    assert_no_control_characters(&err);
+    let (code, out, err) = run(&book, &["list", "--format", "json"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert_no_control_characters(&err);
+    assert_eq!(listed_ids(&out), ["ada", "bob"]);
+    assert_eq!(snapshot(book.root()), before, "no file changed");
+}
+
+/// Audit finding: the target of a symlink out of the book was printed raw.
+#[test]
+fn a_symlink_target_with_an_escape_sequence_is_not_printed_raw() {
+    let book = book();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("evil\u{1b}[2J\u{1b}]0;x\u{7}.yaml");
+    fs::write(&target, "name: Evil\n").unwrap();
+    std::os::unix::fs::symlink(&target, book.customer_path("link")).unwrap();
+    let before = snapshot(book.root());
+    for args in [&["check"][..], &["show", "link"], &["list"]] {
+        let (_, _, err) = run(&book, args);
+        assert!(err.contains("outside the book"), "{args:?}: {err}");
+        assert_no_control_characters(&err);
+    }
+    assert_eq!(snapshot(book.root()), before, "no file changed");
+}
+
+#[test]
+fn a_customers_folder_symlink_with_an_escape_sequence_is_not_printed_raw() {
+    let book = TempBook::without_git();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("c\u{1b}[31m");
+    fs::create_dir(&target).unwrap();
+    fs::remove_dir(book.path("customers")).unwrap();
+    std::os::unix::fs::symlink(&target, book.path("customers")).unwrap();
+    for args in [&["check"][..], &["list"]] {
+        let (_, _, err) = run(&book, args);
+        assert!(err.contains("outside the book"), "{args:?}: {err}");
+        assert_no_control_characters(&err);
+    }
+}
+
+/// Each wrong value makes `crm check` read its mapping again without it; a long list of
+/// wrong values must not make that quadratic.
+#[test]
+fn a_long_list_of_wrong_values() {
+    let mut text = String::from("name: Wrong\ntags:\n");
+    for n in 0..50_000 {
+        text.push_str(&format!("  - [{n}]\n"));
+    }
+    refused_file(
+        text.as_bytes(),
+        "3:5",
+        &["tags[0]", "expected a piece of text"],
+    );
+    let book = book();
+    book.customer("wrong", &text);
+    let (code, _, err) = run(&book, &["check"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("more problems follow"), "{err}");
+    assert!(err.lines().count() < 30, "{err}");
 }

@@ -43,11 +43,16 @@ pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
 }
 
 /// Checks every file of the book; returns the number of customer files and the problems.
+/// A `customers/` folder that crm must not read through (a symlink out of the book) is
+/// itself the problem, and nothing in it is read.
 pub fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
+    if let Some(problem) = book.customers_problem() {
+        return Ok((0, vec![problem]));
+    }
     let all_kinds = book.config.all_kinds();
     let known = |kind: &str| book.config.knows_kind(kind);
-    let scan = scan::scan_with(book, |loaded, shown| {
-        read::validate(&loaded, shown, &known, &all_kinds)
+    let scan = scan::scan_raw_with(book, |raw, shown, id| {
+        read::check_file(raw, shown, id, &known, &all_kinds)
     })?;
     let files = scan.items.len() + scan.problems.len();
     let mut problems: Vec<Problem> = scan.problems;

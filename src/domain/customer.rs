@@ -17,25 +17,57 @@ pub struct FollowUpSettings {
 
 impl<'de> Deserialize<'de> for FollowUpSettings {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Both `follow_up: {every: 30d}` and the shorthand `follow_up: 30d` are accepted.
-        #[derive(Deserialize)]
-        struct Full {
-            #[serde(default, deserialize_with = "fields::opt_cadence")]
-            every: Option<Cadence>,
+        // Both `follow_up: {every: 30d}` and the shorthand `follow_up: 30d` are accepted;
+        // other keys in the mapping are a person's own and are ignored.
+        use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+        use std::fmt;
+
+        struct Every(Option<Cadence>);
+        impl<'de> Deserialize<'de> for Every {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                fields::opt_cadence(d).map(Every)
+            }
         }
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Form {
-            Full(Full),
-            Short(fields::Text),
+
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FollowUpSettings;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a cadence such as `30d`, or `every: 30d` on the next line")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(FollowUpSettings::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(FollowUpSettings::default())
+            }
+            fn visit_some<D2: serde::Deserializer<'de>>(
+                self,
+                d: D2,
+            ) -> Result<Self::Value, D2::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v.trim().is_empty() {
+                    return Ok(FollowUpSettings::default());
+                }
+                Cadence::parse(v)
+                    .map(|every| FollowUpSettings { every: Some(every) })
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut settings = FollowUpSettings::default();
+                while let Some(key) = map.next_key::<fields::Text>()? {
+                    if key.0 == "every" {
+                        settings.every = map.next_value::<Every>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(settings)
+            }
         }
-        match Option::<Form>::deserialize(d)? {
-            None => Ok(FollowUpSettings::default()),
-            Some(Form::Full(full)) => Ok(FollowUpSettings { every: full.every }),
-            Some(Form::Short(text)) => Cadence::parse(&text.0)
-                .map(|every| FollowUpSettings { every: Some(every) })
-                .map_err(serde::de::Error::custom),
-        }
+        d.deserialize_option(V)
     }
 }
 

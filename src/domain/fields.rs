@@ -10,35 +10,40 @@ use serde::Deserialize;
 use super::date::Cadence;
 use super::money::Money;
 
-/// A scalar as text: strings as they are, numbers and booleans as written.
+/// A scalar as text, exactly as written: `phone: +4420` is `+4420`, not the number
+/// 4420 that YAML would make of it. Asks for a string, so a deserializer that keeps the
+/// written text hands it over; numbers and booleans from other deserializers are taken
+/// in their usual text form.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Text(pub String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a piece of text")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a piece of text")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+        Ok(Text(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+        Ok(Text(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+        Ok(Text(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+        Ok(Text(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+        Ok(Text(v.to_string()))
     }
 }
 
@@ -56,17 +61,45 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
 
 /// A list of text, also accepting a single value or nothing.
 pub(crate) fn text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<Text>),
-        One(Text),
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of text such as `[vip, newsletter]`, or a single item")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<Text>()? {
+                items.push(item.0);
+            }
+            Ok(items)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
     }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(t)) => vec![t.0],
-        Some(OneOrMany::Many(v)) => v.into_iter().map(|t| t.0).collect(),
-    })
+    d.deserialize_option(V)
 }
 
 /// An ISO date `YYYY-MM-DD`.
@@ -94,41 +127,14 @@ fn parse_iso(text: &str) -> Result<NaiveDate, String> {
     }
 }
 
-/// An optional amount: a number or a decimal string, exact to the cent.
+/// An optional amount, exact to the cent, read from the text as written: `99999.999`
+/// is refused for its third decimal rather than rounded (as a float would be), and
+/// `0x10` or `1e2` are refused with the plain decimal to write instead.
 pub(crate) fn opt_money<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Money>, D::Error> {
-    struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Option<Money>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an amount such as 129.00")
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
-            d.deserialize_any(V)
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            v.checked_mul(100)
-                .map(|c| Some(Money::from_cents(c)))
-                .ok_or_else(|| E::custom(format!("{v} is too large an amount")))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            i64::try_from(v)
-                .map_err(|_| E::custom(format!("{v} is too large an amount")))
-                .and_then(|v| self.visit_i64(v))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Money::from_f64(v).map(Some).map_err(E::custom)
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Money::parse(v).map(Some).map_err(E::custom)
-        }
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => Money::parse(&t.0).map(Some).map_err(de::Error::custom),
     }
-    d.deserialize_option(V)
 }
 
 /// A cadence like `30d`.
@@ -142,15 +148,22 @@ pub(crate) fn opt_cadence<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cade
 
 /// A rating: any small whole number is read (so `crm check` can point at an out-of-range
 /// one precisely); the 1-to-5 rule is checked by [`super::interaction::validate`].
+/// `4.0` is read as 4.
 pub(crate) fn opt_rating<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
     match Option::<Text>::deserialize(d)? {
         None => Ok(None),
-        Some(t) => t.0.trim().parse::<u8>().map(Some).map_err(|_| {
-            de::Error::custom(format!(
-                "rating {:?} is not a whole number from 1 to 5",
-                t.0
-            ))
-        }),
+        Some(t) => {
+            let text = t.0.trim();
+            let whole = text.parse::<u8>().ok().or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0 && (0.0..=255.0).contains(f))
+                    .map(|f| f as u8)
+            });
+            whole.map(Some).ok_or_else(|| {
+                de::Error::custom(format!("{:?} is not a whole number from 1 to 5", t.0))
+            })
+        }
     }
 }
 
@@ -188,11 +201,6 @@ pub(crate) fn ordered_pairs<'de, D: Deserializer<'de>>(
                 pairs.push((k.0, v.map(|v| v.0).unwrap_or_default()));
             }
             Ok(pairs)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Self::Value, A::Error> {
-            Err(de::Error::custom(
-                "preferences are a mapping of names to text (`coffee: oat flat white`), not a list",
-            ))
         }
     }
     d.deserialize_any(V)

@@ -28,7 +28,9 @@ impl Money {
     }
 
     /// Parses a decimal like `129`, `129.5`, `129.00` or `-3.20`. At most two decimal
-    /// places; a thousands separator or currency sign is refused with the reason.
+    /// places; a thousands separator or currency sign is refused with the reason, and so
+    /// are other ways of writing a number (`0x10`, `0o17`, `1e2`), with the plain decimal
+    /// to write instead.
     pub fn parse(text: &str) -> Result<Money, String> {
         let t = text.trim();
         let (negative, digits) = match t.strip_prefix('-') {
@@ -44,13 +46,20 @@ impl Money {
             && frac.bytes().all(|b| b.is_ascii_digit())
             && !(digits.contains('.') && frac.is_empty());
         if !valid {
+            if let Some(decimal) = other_notation(digits) {
+                let sign = if negative { "-" } else { "" };
+                return Err(format!(
+                    "{text:?} is not written as a plain decimal; write it as {sign}{decimal}"
+                ));
+            }
             return Err(format!(
                 "{text:?} is not an amount; write a plain decimal such as 129.00 (no currency sign or thousands separator)"
             ));
         }
         if frac.len() > 2 {
             return Err(format!(
-                "{text:?} has more than two decimal places; amounts are exact to the cent"
+                "{text:?} has more than two decimal places; amounts are exact to the cent, so write the cents you mean{}",
+                round_hint(whole, frac).map_or(String::new(), |hint| format!(" (e.g. {hint})"))
             ));
         }
         let whole: i64 = whole
@@ -69,23 +78,15 @@ impl Money {
         })
     }
 
-    /// Converts a number as YAML readers hand it over (a float such as `129.99`) to
-    /// cents. Refuses values with more than two decimals instead of rounding them.
+    /// Converts a float (as some readers hand numbers over) to cents, by the shortest
+    /// decimal that reads back as the same float (`129.99`, `0.1`): exactly what a
+    /// person wrote, for any amount written with at most 17 significant digits. Refuses
+    /// more than two decimals instead of rounding them.
     pub fn from_f64(value: f64) -> Result<Money, String> {
         if !value.is_finite() || value.abs() > 1e15 {
             return Err(format!("{value} is not a usable amount"));
         }
-        let scaled = value * 100.0;
-        let rounded = scaled.round();
-        if (scaled - rounded).abs() > 1e-6 * scaled.abs().max(1.0) {
-            return Err(format!(
-                "{value} has more than two decimal places; amounts are exact to the cent"
-            ));
-        }
-        // In range (checked above) and integral, so the cast is exact.
-        Ok(Money {
-            cents: rounded as i64,
-        })
+        Money::parse(&value.to_string())
     }
 
     /// The amount as a float, for ratios only (never for sums).
@@ -109,6 +110,37 @@ impl Money {
     pub fn is_negative(self) -> bool {
         self.cents < 0
     }
+}
+
+/// For a number written in hexadecimal, octal, binary or with an exponent (`0x10`,
+/// `1e2`), the plain decimal with two places that means the same, if there is one.
+fn other_notation(digits: &str) -> Option<String> {
+    let radix = [("0x", 16), ("0o", 8), ("0b", 2)]
+        .iter()
+        .find_map(|(prefix, radix)| digits.strip_prefix(prefix).map(|d| (d, *radix)));
+    if let Some((rest, radix)) = radix {
+        let value = i64::from_str_radix(rest, radix).ok()?;
+        return (value >= 0).then(|| format!("{value}.00"));
+    }
+    if !digits.contains(['e', 'E']) {
+        return None;
+    }
+    let value: f64 = digits.parse().ok().filter(|f: &f64| f.is_finite())?;
+    let plain = Money::from_f64(value).ok()?;
+    Some(plain.to_string())
+}
+
+/// `whole.frac` (digits only, at least three decimals) rounded to two places, as a
+/// suggestion (`1.005` → `1.01`); `None` for an absurdly large number.
+fn round_hint(whole: &str, frac: &str) -> Option<String> {
+    let digits: Vec<u64> = frac.bytes().take(3).map(|b| u64::from(b - b'0')).collect();
+    let cents = digits.first()? * 10 + digits.get(1)? + u64::from(*digits.get(2)? >= 5);
+    let total = whole
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)?;
+    Some(format!("{}.{:02}", total / 100, total % 100))
 }
 
 impl fmt::Display for Money {
@@ -184,6 +216,47 @@ mod tests {
         assert_eq!(total, Money::from_cents(100));
         assert_eq!(Money::from_f64(129.99).unwrap().cents(), 12999);
         assert!(Money::from_f64(1.005).is_err());
+    }
+
+    /// Audit finding: a relative tolerance let large amounts with a third decimal
+    /// through, rounded (`99999.999` showed as 100000.00).
+    #[test]
+    fn a_third_decimal_is_refused_at_any_size() {
+        for bad in ["99999.999", "10000.001", "5000.005", "1.005"] {
+            let err = Money::parse(bad).unwrap_err();
+            assert!(err.contains("more than two decimal places"), "{bad}: {err}");
+        }
+        assert!(Money::parse("5000.005")
+            .unwrap_err()
+            .contains("(e.g. 5000.01)"));
+        assert!(Money::parse("99999.999")
+            .unwrap_err()
+            .contains("(e.g. 100000.00)"));
+        let huge = format!("{}.999", "9".repeat(40));
+        assert!(Money::parse(&huge)
+            .unwrap_err()
+            .contains("more than two decimal places"));
+        for bad in [99999.999, 10000.001, 5000.005] {
+            assert!(Money::from_f64(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Money::parse("99999.99").unwrap().cents(), 9_999_999);
+    }
+
+    #[test]
+    fn other_number_notations_are_refused_with_the_decimal_to_write() {
+        for (bad, fix) in [
+            ("0x10", "write it as 16.00"),
+            ("0o17", "write it as 15.00"),
+            ("0b11", "write it as 3.00"),
+            ("1e2", "write it as 100.00"),
+            ("1.5E1", "write it as 15.00"),
+            ("-0x10", "write it as -16.00"),
+        ] {
+            let err = Money::parse(bad).unwrap_err();
+            assert!(err.contains(fix), "{bad}: {err}");
+        }
+        assert!(Money::parse("1e-3").unwrap_err().contains("not an amount"));
+        assert!(Money::parse(".inf").is_err());
     }
 
     #[test]

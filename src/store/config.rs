@@ -64,6 +64,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct FollowUpConfig {
     /// Cadence for new customers.
+    #[serde(deserialize_with = "checked::default_every")]
     pub default_every: Option<String>,
 }
 
@@ -72,6 +73,7 @@ pub struct FollowUpConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DueConfig {
     /// Look-ahead window of `crm due`.
+    #[serde(deserialize_with = "checked::within")]
     pub within: String,
     /// Whether birthdays and anniversaries are listed.
     pub birthdays: bool,
@@ -91,6 +93,7 @@ impl Default for DueConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct StatsConfig {
     /// Default period of `crm stats`.
+    #[serde(deserialize_with = "checked::period")]
     pub period: String,
 }
 
@@ -107,6 +110,7 @@ impl Default for StatsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct InteractionsConfig {
     /// Extra kinds.
+    #[serde(deserialize_with = "checked::kinds")]
     pub kinds: Vec<String>,
 }
 
@@ -122,36 +126,63 @@ pub struct GitConfig {
     pub email: Option<String>,
 }
 
-impl Config {
-    /// Parses `crm.toml` text; the error is `(line, column, message)`.
-    pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
-        let config: Config = toml::from_str(text).map_err(|err| {
-            let (line, col) = err
-                .span()
-                .map(|span| line_col(text, span.start))
-                .unwrap_or((1, 1));
-            (line, col, err.message().to_string())
-        })?;
-        config.validate().map_err(|m| (1, 1, m))?;
-        Ok(config)
+/// Values checked as they are read, so that a bad one is reported at its own line and
+/// column (`crm.toml:19:10: stats.period: ...`), not at the top of the file.
+mod checked {
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    use crate::domain::date::Cadence;
+    use crate::domain::period::PeriodKind;
+
+    pub fn default_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let value = Option::<String>::deserialize(d)?;
+        if let Some(text) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Cadence::parse(text)
+                .map_err(|m| D::Error::custom(format!("follow_up.default_every: {m}")))?;
+        }
+        Ok(value)
     }
 
-    fn validate(&self) -> Result<(), String> {
-        self.default_every()?;
-        self.due_within()?;
-        crate::domain::period::PeriodKind::parse(&self.stats.period)?;
-        for kind in &self.interactions.kinds {
+    pub fn within<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let value = String::deserialize(d)?;
+        Cadence::parse(&value).map_err(|m| D::Error::custom(format!("due.within: {m}")))?;
+        Ok(value)
+    }
+
+    pub fn period<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let value = String::deserialize(d)?;
+        PeriodKind::parse(&value).map_err(|m| D::Error::custom(format!("stats.period: {m}")))?;
+        Ok(value)
+    }
+
+    pub fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let kinds = Vec::<String>::deserialize(d)?;
+        for kind in &kinds {
             let valid = !kind.is_empty()
                 && kind
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !valid {
-                return Err(format!(
-                    "interaction kind {kind:?} must be lowercase letters, digits and `-`"
-                ));
+                return Err(D::Error::custom(format!(
+                    "interactions.kinds: {kind:?} must be lowercase letters, digits and `-` (e.g. \"site-visit\")"
+                )));
             }
         }
-        Ok(())
+        Ok(kinds)
+    }
+}
+
+impl Config {
+    /// Parses `crm.toml` text; the error is `(line, column, message)`, at the value at
+    /// fault.
+    pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
+        toml::from_str(text).map_err(|err| {
+            let (line, col) = err
+                .span()
+                .map(|span| line_col(text, span.start))
+                .unwrap_or((1, 1));
+            (line, col, err.message().trim_end().to_string())
+        })
     }
 
     /// The default cadence for new customers.
@@ -220,5 +251,37 @@ mod tests {
         assert!(Config::parse("[due]\nwithin = \"soon\"\n").is_err());
         assert!(Config::parse("[stats]\nperiod = \"week\"\n").is_err());
         assert!(Config::parse("[interactions]\nkinds = [\"Big Visit\"]\n").is_err());
+    }
+
+    /// Audit finding: value errors were all reported at 1:1.
+    #[test]
+    fn bad_values_are_reported_at_their_line() {
+        let text = TEMPLATE.replace("# period = \"month\"", "period = \"week\"");
+        let line = text.lines().position(|l| l.starts_with("period")).unwrap() + 1;
+        let (at, col, message) = Config::parse(&text).unwrap_err();
+        assert_eq!((at, col), (line, 10), "{message}");
+        assert!(
+            message.starts_with("stats.period: \"week\" is not a period"),
+            "{message}"
+        );
+        for (text, line, col, words) in [
+            ("[due]\n\nwithin = \"soon\"\n", 3, 10, "due.within"),
+            (
+                "[follow_up]\ndefault_every = \"x\"\n",
+                2,
+                17,
+                "follow_up.default_every",
+            ),
+            (
+                "[interactions]\nkinds = [\"ok\", \"Big Visit\"]\n",
+                2,
+                9,
+                "interactions.kinds",
+            ),
+        ] {
+            let (at, c, message) = Config::parse(text).unwrap_err();
+            assert_eq!((at, c), (line, col), "{text}: {message}");
+            assert!(message.contains(words), "{message}");
+        }
     }
 }

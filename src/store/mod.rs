@@ -5,8 +5,11 @@
 pub mod cache;
 pub mod config;
 pub mod edit;
+pub mod libyaml;
+pub mod node_de;
 pub mod read;
 pub mod scan;
+pub mod tree;
 pub mod write;
 pub mod yaml_text;
 
@@ -67,36 +70,35 @@ impl Book {
         Book::open(&Book::find_root(start)?)
     }
 
-    /// Like [`Book::discover`], but a malformed `crm.toml` does not stop the opening:
-    /// the defaults are used and the problem is returned (for `crm check`).
+    /// Like [`Book::discover`], but a malformed `crm.toml` or `customers/` folder does
+    /// not stop the opening, for `crm check` to report them: the defaults are used and
+    /// the `crm.toml` problem is returned; see [`Book::customers_problem`] for the folder.
     pub fn discover_lenient(start: &Path) -> Result<(Book, Option<Problem>)> {
         let root = Book::find_root(start)?;
-        match Book::open(&root) {
-            Ok(book) => Ok((book, None)),
-            Err(err) if err.kind == ErrorKind::InvalidFile && err.message.contains(CONFIG_FILE) => {
-                let text = fs::read_to_string(root.join(CONFIG_FILE)).unwrap_or_default();
-                let (line, column, message) =
-                    Config::parse(&text)
-                        .err()
-                        .unwrap_or((1, 1, err.message.clone()));
-                let book = Book {
-                    canonical_root: fs::canonicalize(&root)
-                        .map_err(|e| Error::io("open folder", &root, &e))?,
-                    root,
-                    config: Config::default(),
-                    lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
-                };
-                book.check_customers_dir()?;
-                let problem = Problem::at(
+        let canonical_root =
+            fs::canonicalize(&root).map_err(|e| Error::io("open folder", &root, &e))?;
+        let config_path = root.join(CONFIG_FILE);
+        let text =
+            fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
+        let (config, problem) = match Config::parse(&text) {
+            Ok(config) => (config, None),
+            Err((line, column, message)) => (
+                Config::default(),
+                Some(Problem::at(
                     CONFIG_FILE,
                     line,
                     column,
                     format!("{message}; see docs/format.md"),
-                );
-                Ok((book, Some(problem)))
-            }
-            Err(err) => Err(err),
-        }
+                )),
+            ),
+        };
+        let book = Book {
+            root,
+            canonical_root,
+            config,
+            lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
+        };
+        Ok((book, problem))
     }
 
     /// The nearest folder at or above `start` that holds `crm.toml`.
@@ -126,8 +128,9 @@ impl Book {
         let config_path = root.join(CONFIG_FILE);
         let text =
             fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
+        // The same relative `crm.toml:LINE:COL:` as `crm check` shows.
         let config = Config::parse(&text).map_err(|(line, col, message)| {
-            Error::invalid_file(format!("{}:{line}:{col}: {message}", config_path.display()))
+            Error::invalid_file(format!("{CONFIG_FILE}:{line}:{col}: {message}"))
                 .with_hint("fix crm.toml (see docs/format.md); `crm check` lists every problem")
         })?;
         let book = Book {
@@ -136,30 +139,41 @@ impl Book {
             config,
             lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
         };
-        book.check_customers_dir()?;
+        if let Some(problem) = book.customers_problem() {
+            return Err(Error::invalid_file(format!(
+                "`{CUSTOMERS_DIR}` {}",
+                crate::render::one_line(&problem.message)
+            ))
+            .with_hint("replace it with a real customers/ folder inside the book"));
+        }
         Ok(book)
     }
 
-    fn check_customers_dir(&self) -> Result<()> {
+    /// What is wrong with `customers/`, if anything: a symlink out of the book (crm
+    /// never reads or writes through one) or something that is not a folder. A missing
+    /// folder is fine (a book without customers yet).
+    pub fn customers_problem(&self) -> Option<Problem> {
         let dir = self.customers_dir();
+        let problem = |message: String| Some(Problem::at(CUSTOMERS_DIR, 1, 1, message));
         match fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let target = fs::canonicalize(&dir).map_err(|e| Error::io("follow", &dir, &e))?;
-                if !target.starts_with(&self.canonical_root) {
-                    return Err(Error::invalid_file(format!(
-                        "`{}` is a symlink to `{}`, outside the book; crm does not follow links out of the book",
-                        dir.display(),
-                        target.display()
-                    ))
-                    .with_hint("replace the link with a real customers/ folder"));
+            Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(&dir) {
+                Err(e) => problem(format!(
+                    "is a symlink that cannot be followed ({e}); replace it with a real customers/ folder"
+                )),
+                Ok(target) if !target.starts_with(&self.canonical_root) => problem(format!(
+                    "is a symlink to `{}`, outside the book; crm does not follow links out of the book: replace it with a real customers/ folder",
+                    target.display()
+                )),
+                Ok(target) if !target.is_dir() => {
+                    problem("is a symlink to something that is not a folder".to_string())
                 }
-                Ok(())
-            }
-            Ok(meta) if !meta.is_dir() => Err(Error::invalid_file(format!(
-                "`{}` is not a folder",
-                dir.display()
-            ))),
-            _ => Ok(()),
+                Ok(_) => None,
+            },
+            Ok(meta) if !meta.is_dir() => problem(
+                "is not a folder; customer files go in a customers/ folder at the book's root"
+                    .to_string(),
+            ),
+            _ => None,
         }
     }
 
@@ -414,13 +428,13 @@ impl Book {
         let path = self.customer_path(id);
         let shown = self.shown(&path);
         let mut text = loaded.text.clone();
+        // The reader has accepted the file, which it does only if this parse succeeds
+        // too (see read.rs); the message is for the case where the two ever disagree.
         let mut expected: serde_yaml::Value = serde_yaml::from_str(&loaded.text).map_err(|e| {
-            Error::invalid_file(format!(
-                "{shown}: crm cannot safely edit this file ({e}); nothing was written"
-            ))
-            .with_hint(
-                "remove the unusual YAML (anchors, deep nesting) by hand, then run `crm check`",
-            )
+            yaml_refusal(&shown, &e, "crm cannot safely edit this file")
+                .with_hint(format!(
+                    "`crm check` shows every problem of the file; fix it by hand (`crm edit {id}`), then run the command again"
+                ))
         })?;
         // The line of the first new entry, to point at if the result is refused.
         let mut at = 1;
@@ -442,17 +456,14 @@ impl Book {
         }
         // Only a layout the line editor misjudged gets here: refuse, never corrupt.
         let by_hand = format!(
-            "add the interaction by hand with `crm edit {id}`, and tell us about the file's layout (a crm bug)"
+            "this is crm's mistake, not yours: add the interaction by hand with `crm edit {id}`, and tell us about the file's layout"
         );
         let written: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-            Error::invalid_file(format!(
-                "{shown}:{at}:1: adding the entry here would break the file ({e}); nothing was written"
-            ))
-            .with_hint(by_hand.clone())
+            yaml_refusal(&shown, &e, "appending would break the file").with_hint(by_hand.clone())
         })?;
         if written != expected {
             return Err(Error::invalid_file(format!(
-                "{shown}:{at}:1: adding the entry here would change what else the file says; nothing was written"
+                "{shown}:{at}:1: crm could not append here without changing what else the file says; nothing was written"
             ))
             .with_hint(by_hand));
         }
@@ -477,6 +488,18 @@ pub struct BatchEntry<'a> {
     pub new: Option<&'a yaml_text::NewCustomer>,
     /// What to append (may be empty for a new customer).
     pub interactions: &'a [Interaction],
+}
+
+/// A refused write, as `path:line:col: what: serde_yaml's reason; nothing was written`.
+fn yaml_refusal(shown: &str, err: &serde_yaml::Error, what: &str) -> Error {
+    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+    let mut reason = err.to_string();
+    if let Some(cut) = reason.find(" at line ") {
+        reason.truncate(cut);
+    }
+    Error::invalid_file(format!(
+        "{shown}:{line}:{column}: {what} ({reason}); nothing was written"
+    ))
 }
 
 fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {

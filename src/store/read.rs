@@ -1,25 +1,31 @@
 //! Reading one customer file defensively: every refusal (symlink out of the book, a
 //! folder, a huge file, bad UTF-8, a merge conflict, deep nesting, an alias bomb, a
-//! type error) becomes a [`Problem`] with a line and column and a way to fix it.
+//! duplicate key, a type error) becomes a [`Problem`] with a line and column and a way
+//! to fix it.
+//!
+//! The YAML is parsed once, into a [`tree`] of positioned nodes, with the limits on
+//! nesting and aliases applied while parsing; the typed customer is then read from the
+//! tree ([`node_de`]). Normal reads stop at the first problem; [`check_file`] goes on
+//! and reports every problem of the file, for `crm check`.
 
 use std::fmt;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 
+use serde::Deserialize;
+
 use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
-use crate::domain::interaction;
+use crate::domain::interaction::{self, Interaction};
 
-use super::edit;
+use super::node_de::{node_id, Ctx, DeError, Excluded};
+use super::tree::{self, Document, Node, NodeKind, Pos, Resolved, TreeError};
+
+pub use super::tree::{MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH};
 
 /// Largest customer file crm reads (8 MiB: tens of thousands of interactions).
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
-/// Deepest `[`/`{` nesting crm parses; real customer files stay below 5.
-pub const MAX_FLOW_DEPTH: usize = 64;
-/// Most YAML aliases (`*name`) a customer file may use; real ones use none. Caps the
-/// "billion laughs" expansion before any parser sees the text.
-pub const MAX_ALIASES: usize = 64;
 
 /// A problem with a file, located for `path:line:col: message` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,15 +50,22 @@ impl Problem {
             message: message.into(),
         }
     }
+
+    fn at_pos(path: &str, pos: Pos, message: impl Into<String>) -> Problem {
+        Problem::at(path, pos.line, pos.column, message)
+    }
 }
 
+/// `path:line:col: message` on one line. File names and messages can hold control
+/// characters (a file named `x\e]0;...`): they are replaced, so that printing a problem
+/// never sends an escape sequence to the terminal.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+        let line = format!(
             "{}:{}:{}: {}",
             self.path, self.line, self.column, self.message
-        )
+        );
+        f.write_str(&crate::render::one_line(&line))
     }
 }
 
@@ -137,270 +150,546 @@ pub fn read_guarded(path: &Path, shown: &str, canonical_root: &Path) -> Result<V
     Ok(raw)
 }
 
-/// Parses the bytes of a customer file. Pure apart from the error messages' path.
+/// Parses the bytes of a customer file, stopping at the first problem. Pure apart
+/// from the error messages' path.
 pub fn parse_customer(raw: &[u8], shown: &str, id: &CustomerId) -> Result<Loaded, Problem> {
-    let (bom, body) = match raw.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => (true, rest),
-        None => (false, raw),
+    let (bom, text) = decode(raw, shown)?;
+    let mut problems = Vec::new();
+    let customer = read_text(text, shown, id, false, &mut problems, |_, _, _| {});
+    match customer {
+        Some(customer) if problems.is_empty() => Ok(Loaded {
+            customer,
+            raw: raw.to_vec(),
+            text: text.to_string(),
+            bom,
+        }),
+        _ => Err(problems
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Problem::at(shown, 1, 1, "cannot be read as a customer file"))),
+    }
+}
+
+/// Every problem `crm check` reports for the bytes of one customer file: what stops
+/// it being read (each type error, each duplicate key, ...), values YAML reads as
+/// something other than the text written, and the rules of interactions (`known` says
+/// which kinds the book accepts), sorted by position.
+pub fn check_file(
+    raw: &[u8],
+    shown: &str,
+    id: &CustomerId,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> Vec<Problem> {
+    let text = match decode(raw, shown) {
+        Ok((_, text)) => text,
+        Err(problem) => return vec![problem],
     };
-    let text = match std::str::from_utf8(body) {
-        Ok(text) => text,
-        Err(e) => {
-            let (line, col) = super::config::line_col(
-                std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or(""),
-                e.valid_up_to(),
-            );
-            return Err(Problem::at(
-                shown,
-                line,
-                col,
-                "is not valid UTF-8 text; re-save the file as UTF-8 in your editor",
-            ));
-        }
-    };
-    let customer = parse_text(text, shown, id)?;
-    Ok(Loaded {
-        customer,
-        raw: raw.to_vec(),
-        text: text.to_string(),
-        bom,
-    })
+    check_text(text, shown, id, known, all_kinds)
 }
 
-fn parse_text(text: &str, shown: &str, id: &CustomerId) -> Result<Customer, Problem> {
-    if text.trim().is_empty() {
-        return Err(Problem::at(
-            shown,
-            1,
-            1,
-            "is empty; a customer file needs at least a `name:` line (or delete the file)",
-        ));
-    }
-    if precheck(text, shown)? > 0 {
-        // Aliases into fields crm ignores are never expanded by the typed parse below,
-        // but the append check expands them; refuse here what appending would refuse,
-        // so that `crm check` reports it. Real customer files have no aliases, so
-        // normal reads never pay for this second parse.
-        serde_yaml::from_str::<serde_yaml::Value>(text)
-            .map_err(|e| yaml_problem(&e, text, shown))?;
-    }
-    let mut customer: Customer =
-        serde_yaml::from_str(text).map_err(|e| yaml_problem(&e, text, shown))?;
-    if customer.name.trim().is_empty() {
-        let (line, col) = edit::locate(text, "interactions", None, "name").unwrap_or((1, 1));
-        return Err(Problem::at(
-            shown,
-            line,
-            col,
-            "`name` is empty; every customer needs a name",
-        ));
-    }
-    customer.id = id.clone();
-    Ok(customer)
-}
-
-/// Cheap checks before the YAML parser sees the text: merge-conflict markers (with a
-/// message about git), alias bombs and deep nesting. Returns how many aliases the
-/// text uses.
-fn precheck(text: &str, shown: &str) -> Result<usize, Problem> {
-    for (n, line) in text.lines().enumerate() {
-        if line.starts_with("<<<<<<<")
-            || line.starts_with(">>>>>>>")
-            || line.trim_end() == "======="
-        {
-            return Err(Problem::at(
-                shown,
-                n + 1,
-                1,
-                "unresolved git merge conflict; keep the lines you want, delete the <<<<<<< ======= >>>>>>> markers, then run `crm check`",
-            ));
-        }
-    }
-    let bytes = text.as_bytes();
-    let mut aliases = 0usize;
-    for (offset, pair) in bytes.windows(2).enumerate() {
-        let starts_alias = pair[0] == b'*' && (pair[1].is_ascii_alphanumeric() || pair[1] == b'_');
-        let after_separator =
-            offset == 0 || matches!(bytes[offset - 1], b' ' | b'[' | b'{' | b',' | b'\n' | b'\t');
-        if starts_alias && after_separator {
-            aliases += 1;
-            if aliases > MAX_ALIASES {
-                let (line, col) = super::config::line_col(text, offset);
-                return Err(Problem::at(
-                    shown,
-                    line,
-                    col,
-                    format!("uses more than {MAX_ALIASES} YAML aliases (`*name`); crm refuses such input, which can expand without bound (an alias bomb)"),
-                ));
-            }
-        }
-    }
-    let mut depth = 0usize;
-    for (offset, b) in text.bytes().enumerate() {
-        match b {
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_FLOW_DEPTH {
-                    let (line, col) = super::config::line_col(text, offset);
-                    return Err(Problem::at(
-                        shown,
-                        line,
-                        col,
-                        format!("is nested more than {MAX_FLOW_DEPTH} levels deep; crm refuses such input"),
-                    ));
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    if let Some((line, col)) = block_depth_over(text, MAX_FLOW_DEPTH) {
-        return Err(Problem::at(
-            shown,
-            line,
-            col,
-            format!("is nested more than {MAX_FLOW_DEPTH} levels deep; crm refuses such input"),
-        ));
-    }
-    Ok(aliases)
-}
-
-/// Where block nesting (indentation, and compact `- - x` / `? x` entries) first goes
-/// deeper than `limit` levels. The parser reads such nesting into ignored fields without
-/// complaint, but the append check (a `serde_yaml::Value` round trip, recursion limit
-/// 128) refuses it, so `crm check` must report it rather than call the file fine.
-fn block_depth_over(text: &str, limit: usize) -> Option<(usize, usize)> {
-    let mut open: Vec<usize> = Vec::new();
-    let mut block_scalar_indent: Option<usize> = None;
-    for (n, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start_matches(' ');
-        if trimmed.trim_end().is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - trimmed.len();
-        match block_scalar_indent {
-            Some(base) if indent > base => continue,
-            _ => block_scalar_indent = None,
-        }
-        while open.last().is_some_and(|&top| top >= indent) {
-            open.pop();
-        }
-        open.push(indent);
-        let mut column = indent;
-        let mut rest = trimmed;
-        while let Some(after) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
-            let inner = after.trim_start_matches(' ');
-            column += rest.len() - inner.len();
-            rest = inner;
-            open.push(column);
-        }
-        if open.len() > limit {
-            return Some((n + 1, column + 1));
-        }
-        let value = rest.split(" #").next().unwrap_or("").trim_end();
-        let last = value.rsplit(' ').next().unwrap_or("");
-        if (last.starts_with('|') || last.starts_with('>'))
-            && last[1..]
-                .chars()
-                .all(|c| matches!(c, '-' | '+' | '0'..='9'))
-        {
-            block_scalar_indent = Some(indent);
-        }
-    }
-    None
-}
-
-fn yaml_problem(err: &serde_yaml::Error, text: &str, shown: &str) -> Problem {
-    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
-    let mut message = err.to_string();
-    if let Some(cut) = message.find(" at line ") {
-        message.truncate(cut);
-    }
-    let (mut line, mut column) = duplicate_position(&message, text)
-        .or_else(|| reader_position(&message, text))
-        .unwrap_or((line, column));
-    let line_text = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
-    if line_text.contains('\t') && message.contains("cannot start any token") {
-        message = "a tab is used for indentation; YAML indents with spaces only".to_string();
-    } else if message.contains("duplicate entry") || message.contains("duplicate field") {
-        message.push_str("; keep one of the two and delete the other");
-    } else if message.contains("repetition limit") || message.contains("recursion limit") {
-        message = format!("{message}; the file expands too much (an alias bomb?) and was refused");
-    } else if message.contains("more than one document") {
-        message =
-            "holds more than one YAML document (a `---` line); a customer file is one document"
-                .to_string();
-        (line, column) = text
-            .lines()
-            .skip(1)
-            .position(|l| l.starts_with("---"))
-            .map_or((line, column), |n| (n + 2, 1));
-    } else if message.starts_with("invalid type:") && message.ends_with("expected struct Customer")
-    {
-        message = "is not a mapping of `key: value` lines; a customer file starts with `name: ...`"
-            .to_string();
-    } else if message.contains("missing field `name`") {
-        message = "has no `name:`; every customer needs a name".to_string();
-    } else if !message.contains("YYYY") && !message.contains("amount") {
-        message.push_str("; see docs/format.md for the file format");
-    }
-    Problem::at(shown, line, column, message)
-}
-
-/// For the reader's "... at position N" (a character index, e.g. for a control
-/// character), the line and column of that character.
-fn reader_position(message: &str, text: &str) -> Option<(usize, usize)> {
-    let index: usize = message.rsplit("at position ").next()?.trim().parse().ok()?;
-    let offset = text
-        .char_indices()
-        .nth(index)
-        .map_or(text.len(), |(b, _)| b);
-    Some(super::config::line_col(text, offset))
-}
-
-/// For "duplicate field `x`" at the top level, the position of the second `x:`.
-fn duplicate_position(message: &str, text: &str) -> Option<(usize, usize)> {
-    let key = message
-        .split("duplicate field `")
-        .nth(1)?
-        .split('`')
-        .next()?;
-    let mut seen = 0;
-    for (n, line) in text.lines().enumerate() {
-        if line
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        {
-            seen += 1;
-            if seen == 2 {
-                return Some((n + 1, 1));
-            }
-        }
-    }
-    None
-}
-
-/// Semantic checks that the parser does not make (kinds, amounts, ratings), located in
-/// the text. `known` says which kinds the book accepts.
+/// The checks of [`check_file`] that a readable file can still fail: the rules of
+/// interactions and values YAML reads as something other than the text written.
+/// (`crm edit` shows them as warnings after saving.)
 pub fn validate(
     loaded: &Loaded,
     shown: &str,
     known: &dyn Fn(&str) -> bool,
     all_kinds: &[String],
 ) -> Vec<Problem> {
+    check_text(&loaded.text, shown, &loaded.customer.id, known, all_kinds)
+}
+
+fn check_text(
+    text: &str,
+    shown: &str,
+    id: &CustomerId,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for (index, item) in loaded.customer.interactions.iter().enumerate() {
-        for (field, mut message) in interaction::validate(item, known) {
-            if field == "kind" && !known(item.kind.name()) {
-                message = match closest(item.kind.name(), all_kinds) {
-                    Some(best) => format!("{message}; did you mean `{best}`? (or add it to [interactions] kinds in crm.toml)"),
-                    None => format!("{message}; add it to [interactions] kinds in crm.toml"),
-                };
+    let mut rules = Vec::new();
+    read_text(
+        text,
+        shown,
+        id,
+        true,
+        &mut problems,
+        |doc, root, entries| {
+            rules.extend(lint_text_fields(doc, root, entries, shown));
+            for (item, node) in entries {
+                rules.extend(interaction_rules(doc, item, node, shown, known, all_kinds));
             }
-            let (line, column) =
-                edit::locate(&loaded.text, "interactions", Some(index), field).unwrap_or((1, 1));
-            problems.push(Problem::at(shown, line, column, message));
+        },
+    );
+    problems.extend(rules);
+    problems.sort_by_key(|p| (p.line, p.column));
+    problems.dedup();
+    problems
+}
+
+/// Strips a byte-order mark and checks that the rest is UTF-8.
+fn decode<'r>(raw: &'r [u8], shown: &str) -> Result<(bool, &'r str), Problem> {
+    let (bom, body) = match raw.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok((bom, text)),
+        Err(e) => {
+            let valid = std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or("");
+            let pos = Pos::at_offset(valid, valid.len());
+            Err(Problem::at_pos(
+                shown,
+                pos,
+                "is not valid UTF-8 text; re-save the file as UTF-8 in your editor",
+            ))
         }
+    }
+}
+
+/// Reads `text` as customer `id`, adding problems to `problems` (only the first unless
+/// `all`). When the file reads, `rules` is given the document, its top mapping and each
+/// interaction read with its entry node, for the checks a readable file can still fail.
+fn read_text<F>(
+    text: &str,
+    shown: &str,
+    id: &CustomerId,
+    all: bool,
+    problems: &mut Vec<Problem>,
+    rules: F,
+) -> Option<Customer>
+where
+    F: FnOnce(&Document, &Node, &[(Interaction, &Node)]),
+{
+    if text.trim().is_empty() {
+        problems.push(Problem::at(
+            shown,
+            1,
+            1,
+            "is empty; a customer file needs at least a `name:` line (or delete the file)",
+        ));
+        return None;
+    }
+    if let Some(problem) = merge_conflict(text, shown) {
+        problems.push(problem);
+        return None;
+    }
+    let doc = match tree::parse(text) {
+        Ok(doc) => doc,
+        Err(err) => {
+            problems.push(tree_problem(&err, text, shown));
+            return None;
+        }
+    };
+    for duplicate in &doc.duplicates {
+        problems.push(Problem::at_pos(
+            shown,
+            duplicate.pos,
+            format!(
+                "duplicate key `{}` (first written at line {}); keep one of the two and delete the other",
+                duplicate.key, duplicate.first.line
+            ),
+        ));
+        if !all {
+            return None;
+        }
+    }
+    for (pos, message) in &doc.invalid {
+        problems.push(Problem::at_pos(shown, *pos, message.as_str()));
+        if !all {
+            return None;
+        }
+    }
+    if doc.aliases > 0 {
+        // crm's writes compare whole documents through serde_yaml, which expands
+        // aliases under limits of its own; refuse here whatever it would refuse, so
+        // `crm check` reports it. Files without aliases (all real ones) skip this.
+        if let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(text) {
+            let pos = err.location().map_or(Pos { line: 1, column: 1 }, |l| Pos {
+                line: l.line(),
+                column: l.column(),
+            });
+            let mut message = err.to_string();
+            if let Some(cut) = message.find(" at line ") {
+                message.truncate(cut);
+            }
+            problems.push(Problem::at_pos(
+                shown,
+                pos,
+                format!("{message}; the file expands too much (an alias bomb?) and was refused; remove the aliases (`*name`)"),
+            ));
+            return None;
+        }
+    }
+    let Some(root) = doc.root.as_ref().filter(|r| !doc.resolve(r).is_null()) else {
+        problems.push(Problem::at(
+            shown,
+            1,
+            1,
+            "has no `name:`; every customer needs a name",
+        ));
+        return None;
+    };
+    let top = doc.resolve(root);
+    if !matches!(top.kind, NodeKind::Map(_)) {
+        problems.push(Problem::at_pos(
+            shown,
+            top.pos,
+            "is not a mapping of `key: value` lines; a customer file starts with `name: ...`",
+        ));
+        return None;
+    }
+
+    let before = problems.len();
+    let mut excluded = Excluded::default();
+    let list = doc.get(root, "interactions");
+    if let Some(list) = list {
+        excluded.insert(node_id(list));
+    }
+    let customer = read_lenient(&doc, root, &mut excluded, all, shown, problems, |de| {
+        Customer::deserialize(de)
+    });
+    if !all && problems.len() > before {
+        return None;
+    }
+
+    let mut entries: Vec<(Interaction, &Node)> = Vec::new();
+    if let Some(list) = list {
+        let resolved = doc.resolve(list);
+        match &resolved.kind {
+            NodeKind::Seq(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    if !matches!(doc.resolve(item).kind, NodeKind::Map(_)) {
+                        problems.push(Problem::at_pos(
+                            shown,
+                            item.pos,
+                            format!("interactions[{index}]: an interaction is a mapping of `key: value` lines, at least `date:` and `kind:`; see docs/format.md"),
+                        ));
+                    } else if let Some(entry) =
+                        read_lenient(&doc, item, &mut excluded, all, shown, problems, |de| {
+                            Interaction::deserialize(de).map_err(|e| e.within("interactions", index))
+                        })
+                    {
+                        entries.push((entry, item));
+                    }
+                    if !all && problems.len() > before {
+                        return None;
+                    }
+                }
+            }
+            _ if resolved.is_null() => {}
+            _ => problems.push(Problem::at_pos(
+                shown,
+                list.pos,
+                "`interactions` is not a list; write each interaction as an entry starting with `- date: ...` (or `interactions: []` for none)",
+            )),
+        }
+    }
+    if customer.as_ref().is_some_and(|c| c.name.trim().is_empty()) {
+        let pos = doc.get(root, "name").map_or(top.pos, |n| n.pos);
+        problems.push(Problem::at_pos(
+            shown,
+            pos,
+            "`name` is empty; every customer needs a name",
+        ));
+    }
+    if !all && problems.len() > before {
+        return None;
+    }
+    // Even when a field could not be read, the rest can still be checked.
+    rules(&doc, root, &entries);
+    let mut customer = customer.filter(|_| problems.len() == before)?;
+    customer.interactions = entries.into_iter().map(|(entry, _)| entry).collect();
+    customer.id = id.clone();
+    Some(customer)
+}
+
+/// Most values reported wrong in one mapping (the customer's own fields, or one
+/// interaction) before `crm check` moves on: each costs a new read of the mapping, and a
+/// hostile file could otherwise have a list of thousands of wrong values.
+const MAX_REREADS: usize = 20;
+
+/// Reads `node` with `read`; on an error, reports it and, when `all`, reads again
+/// without the value at fault, until the read succeeds or fails for a reason that no
+/// single value explains. A required field left out because its value was at fault is
+/// not reported a second time as missing.
+fn read_lenient<'d, T>(
+    doc: &'d Document,
+    node: &'d Node,
+    excluded: &mut Excluded,
+    all: bool,
+    shown: &str,
+    problems: &mut Vec<Problem>,
+    read: impl Fn(super::node_de::NodeDe<'_>) -> Result<T, DeError>,
+) -> Option<T> {
+    let mut failed = false;
+    let mut rereads = 0;
+    loop {
+        if rereads == MAX_REREADS {
+            // Placed at the last problem reported, so that it is listed right after it.
+            let (line, column) = problems
+                .last()
+                .map_or((1, 1), |p: &Problem| (p.line, p.column));
+            problems.push(Problem::at(
+                shown,
+                line,
+                column,
+                "more problems follow in this part of the file; fix the ones above, then run `crm check` again",
+            ));
+            return None;
+        }
+        rereads += 1;
+        let err = {
+            let ctx = Ctx::new(doc, excluded);
+            match read(ctx.de(node)) {
+                Ok(value) => return (!failed).then_some(value),
+                Err(err) => err,
+            }
+        };
+        failed = true;
+        let missing = err.missing();
+        let at_fault = err.node.filter(|n| !excluded.contains(n));
+        let consequence = missing.is_some_and(|field| doc.get(node, field).is_some());
+        if !consequence {
+            problems.push(de_problem(&err, doc.resolve(node).pos, shown));
+        }
+        match at_fault {
+            Some(n) if all => {
+                excluded.insert(n);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// A typed-reading error as a problem at the value it is about, named by its path.
+fn de_problem(err: &DeError, fallback: Pos, shown: &str) -> Problem {
+    let pos = err.pos.unwrap_or(fallback);
+    let path = err.path();
+    let message = match (err.missing(), path.as_str()) {
+        (Some("name"), "") => "has no `name:`; every customer needs a name".to_string(),
+        (Some(field), path) if path.starts_with("interactions[") && !path.contains('.') => {
+            format!("{path}: this interaction has no `{field}:`; every interaction needs a `date:` and a `kind:`")
+        }
+        (_, "") => err.message.clone(),
+        (_, path) => format!("{path}: {}", err.message),
+    };
+    let message =
+        if message.contains("; ") || message.contains(", found ") || err.missing().is_some() {
+            message
+        } else {
+            format!("{message}; see docs/format.md for the file format")
+        };
+    Problem::at_pos(shown, pos, message)
+}
+
+/// Merge-conflict markers, found before the parser sees the text so that the message
+/// can say it is a git conflict.
+fn merge_conflict(text: &str, shown: &str) -> Option<Problem> {
+    text.lines()
+        .position(|line| {
+            line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "======="
+        })
+        .map(|n| {
+            Problem::at(
+                shown,
+                n + 1,
+                1,
+                "unresolved git merge conflict; keep the lines you want, delete the <<<<<<< ======= >>>>>>> markers, then run `crm check`",
+            )
+        })
+}
+
+fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {
+    match err {
+        TreeError::Syntax(syntax) => {
+            let pos = match syntax.mark {
+                Some(mark) => Pos {
+                    line: mark.line + 1,
+                    column: mark.column + 1,
+                },
+                None => Pos::at_offset(text, syntax.offset),
+            };
+            Problem::at_pos(shown, pos, syntax_message(syntax, text, pos))
+        }
+        TreeError::TooDeep(pos) => Problem::at_pos(
+            shown,
+            *pos,
+            format!("is nested more than {MAX_DEPTH} levels deep; crm refuses such input (flatten it: crm's own fields need at most 4 levels)"),
+        ),
+        TreeError::TooManyAliases(pos) => Problem::at_pos(
+            shown,
+            *pos,
+            format!("uses more than {MAX_ALIASES} YAML aliases (`*name`); crm refuses such input, which can expand without bound (an alias bomb)"),
+        ),
+        TreeError::ExpandsTooMuch(pos) => Problem::at_pos(
+            shown,
+            *pos,
+            format!("YAML aliases here expand to more than {MAX_ALIAS_EXPANSION} values; the file expands too much (an alias bomb?) and was refused; remove the aliases (`*name`)"),
+        ),
+        TreeError::Recursive(pos, name) => Problem::at_pos(
+            shown,
+            *pos,
+            format!("the alias `*{name}` is inside the node it names, so it would expand for ever; remove it"),
+        ),
+        TreeError::UnknownAnchor(pos, name) => Problem::at_pos(
+            shown,
+            *pos,
+            format!("the alias `*{name}` names no anchor `&{name}` written before it; remove the alias or define the anchor first"),
+        ),
+        TreeError::MoreThanOneDocument(pos) => Problem::at_pos(
+            shown,
+            *pos,
+            "holds more than one YAML document (a `---` line); a customer file is one document",
+        ),
+    }
+}
+
+fn syntax_message(syntax: &super::libyaml::SyntaxError, text: &str, pos: Pos) -> String {
+    let line = text.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+    let problem = syntax.problem.as_str();
+    if problem.contains("control characters") {
+        let found = text
+            .get(syntax.offset..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(String::new(), |c| {
+                format!(" (found U+{:04X})", u32::from(c))
+            });
+        return format!(
+            "control characters are not allowed in a YAML file{found}; delete it (your editor may show it as ^@ or a box)"
+        );
+    }
+    if line.contains('\t')
+        && (problem.contains("cannot start any token") || problem.contains("tab"))
+    {
+        return "a tab is used for indentation; YAML indents with spaces only".to_string();
+    }
+    let mut message = problem.to_string();
+    if let Some(context) = &syntax.context {
+        message = format!("{message} ({context})");
+    }
+    let hint = if problem.contains("mapping values are not allowed") {
+        "if a value contains `: `, put the value in quotes"
+    } else if problem.contains("unexpected end of stream") {
+        "a quote or bracket is not closed"
+    } else if problem.contains("did not find expected") {
+        "check the indentation of this line and the one above"
+    } else if problem.contains("cannot start any token") {
+        "put values that start with `@` or `` ` `` in quotes"
+    } else {
+        "see docs/format.md for the file format"
+    };
+    format!("{message}; {hint}")
+}
+
+/// Text fields crm reads from the top mapping and from each interaction.
+const TOP_TEXT_FIELDS: [&str; 5] = ["name", "email", "phone", "company", "tags"];
+const ENTRY_TEXT_FIELDS: [&str; 4] = ["summary", "channel", "items", "import"];
+
+/// Unquoted values of text fields that YAML reads as something else (`phone: +4420`
+/// is the number 4420 to other YAML tools). crm reads them as written, but the file
+/// should say what it means.
+fn lint_text_fields(
+    doc: &Document,
+    root: &Node,
+    entries: &[(Interaction, &Node)],
+    shown: &str,
+) -> Vec<Problem> {
+    let mut found = Vec::new();
+    for field in TOP_TEXT_FIELDS {
+        if let Some(value) = doc.get(root, field) {
+            lint_value(doc, value, field, shown, &mut found);
+        }
+    }
+    if let Some(preferences) = doc.get(root, "preferences") {
+        if let NodeKind::Map(pairs) = &doc.resolve(preferences).kind {
+            for (key, value) in pairs {
+                let name = tree::key_text(doc, key);
+                lint_value(doc, key, "preferences", shown, &mut found);
+                lint_value(
+                    doc,
+                    value,
+                    &format!("preferences.{name}"),
+                    shown,
+                    &mut found,
+                );
+            }
+        }
+    }
+    for (_, entry) in entries {
+        for field in ENTRY_TEXT_FIELDS {
+            if let Some(value) = doc.get(entry, field) {
+                lint_value(doc, value, field, shown, &mut found);
+            }
+        }
+    }
+    found
+}
+
+fn lint_value(doc: &Document, node: &Node, field: &str, shown: &str, found: &mut Vec<Problem>) {
+    let node = doc.resolve(node);
+    match &node.kind {
+        NodeKind::Seq(items) => {
+            for item in items {
+                lint_value(doc, item, field, shown, found);
+            }
+        }
+        NodeKind::Scalar {
+            value,
+            style: super::libyaml::Style::Plain,
+        } if node.tag.is_none() && !value.is_empty() => {
+            let resolved = tree::resolve_plain(value);
+            let Some(canonical) = resolved.canonical() else {
+                return;
+            };
+            if canonical == *value {
+                return;
+            }
+            let meaning = match resolved {
+                Resolved::Null => "no value at all (null)".to_string(),
+                Resolved::Bool(b) => format!("the boolean {b}"),
+                _ => format!("the number {canonical}"),
+            };
+            let quoted = format!("{value:?}");
+            let fix = if field.contains('.') || matches!(field, "tags" | "items" | "preferences") {
+                quoted
+            } else {
+                format!("{field}: {quoted}")
+            };
+            found.push(Problem::at_pos(
+                shown,
+                node.pos,
+                format!("{field}: YAML reads {value} as {meaning}, so other YAML tools do not see what you wrote; quote it: {fix}"),
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// The rules of one interaction that parsing does not check (kinds, amounts, ratings),
+/// located at the field they are about.
+fn interaction_rules(
+    doc: &Document,
+    item: &Interaction,
+    entry: &Node,
+    shown: &str,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (field, mut message) in interaction::validate(item, known) {
+        if field == "kind" && !known(item.kind.name()) {
+            message = match closest(item.kind.name(), all_kinds) {
+                Some(best) => format!("{message}; did you mean `{best}`? (or add it to [interactions] kinds in crm.toml)"),
+                None => format!("{message}; add it to [interactions] kinds in crm.toml"),
+            };
+        }
+        // At the field's key, like a person reads it ("the kind of this entry").
+        let pos = doc
+            .entry(entry, field)
+            .map_or(doc.resolve(entry).pos, |(key, _)| key.pos);
+        problems.push(Problem::at_pos(shown, pos, message));
     }
     problems
 }
@@ -419,16 +708,49 @@ pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
 mod tests {
     use super::*;
 
+    /// Mangled customer files (a fixed pseudo-random sequence of edits) never make the
+    /// reader panic, and what the reader accepts, serde_yaml (which every append uses to
+    /// verify its result) accepts too.
     #[test]
-    fn block_depth_counts_indentation_and_compact_entries_but_not_block_scalars() {
-        let normal = "name: A\nfollow_up:\n  every: 30d\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    items:\n      - one\nnotes: |\n".to_string()
-            + &(0..100).map(|i| format!("{}text\n", " ".repeat(i + 2))).collect::<String>()
-            + "email: a@b.example\n";
-        assert_eq!(block_depth_over(&normal, 64), None);
-        let compact = format!("name: A\nx:\n{}a\n", "- ".repeat(70));
-        assert_eq!(block_depth_over(&compact, 64), Some((3, 141)));
-        let indented: String = (0..70).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
-        assert_eq!(block_depth_over(&indented, 64), Some((65, 65)));
-        assert_eq!(block_depth_over(&indented, 70), None);
+    fn mangled_files_are_refused_or_read_consistently() {
+        let seeds = [
+            "name: Ada\nemail: a@b\ntags: [vip, \"x\"]\npreferences:\n  coffee: oat\nfollow_up:\n  every: 30d\ninteractions:\n  - date: 2025-03-01\n    kind: purchase\n    amount: 129.00\n    items: [A, B]\n  - {date: 2025-03-02, kind: call, summary: 'hi *x* [y'}\nnotes: |\n  a *b* [c\n",
+            "name: A\na: &a [1, 2]\nb: *a\nc: !!int 5\n? [x]\n: y\n",
+        ];
+        let alphabet = b"*&[]{}:,-?|>#'\"!%@ \n\t\\aZ09.~\r";
+        let id = CustomerId::parse("x").unwrap();
+        let known = |kind: &str| kind == "call";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut readable = 0;
+        for _ in 0..2000 {
+            let mut bytes = seeds[(next() % 2) as usize].as_bytes().to_vec();
+            for _ in 0..1 + next() % 6 {
+                let pos = (next() % bytes.len() as u64) as usize;
+                let byte = alphabet[(next() % alphabet.len() as u64) as usize];
+                match next() % 3 {
+                    0 => bytes[pos] = byte,
+                    1 => bytes.insert(pos, byte),
+                    _ => {
+                        bytes.remove(pos);
+                    }
+                }
+            }
+            check_file(&bytes, "x", &id, &known, &["call".to_string()]);
+            if let Ok(loaded) = parse_customer(&bytes, "x", &id) {
+                readable += 1;
+                let value = serde_yaml::from_str::<serde_yaml::Value>(&loaded.text);
+                assert!(value.is_ok(), "{value:?}\n{}", loaded.text);
+            }
+        }
+        assert!(
+            readable > 100,
+            "the edits leave some files readable: {readable}"
+        );
     }
 }

@@ -117,6 +117,39 @@ where
     Ok(scan)
 }
 
+/// Reads every customer file's bytes in parallel, after the reader's safety checks
+/// (no symlink out of the book, no folder, not over the size limit) but without
+/// parsing them, and maps each to `T` with its id. For `crm check`, which parses each
+/// file itself to report every problem rather than the first.
+pub fn scan_raw_with<T, F>(book: &Book, map: F) -> Result<Scan<T>>
+where
+    T: Send,
+    F: Fn(&[u8], &str, &CustomerId) -> T + Sync,
+{
+    let entries = entries(book)?;
+    let root = book.canonical_root();
+    let results: Vec<std::result::Result<T, Problem>> = entries
+        .par_iter()
+        .map(|entry| {
+            let id = entry.id.clone()?;
+            let shown = book.shown(&entry.path);
+            let raw = read::read_guarded(&entry.path, &shown, root)?;
+            Ok(map(&raw, &shown, &id))
+        })
+        .collect();
+    let mut scan = Scan {
+        items: Vec::with_capacity(results.len()),
+        problems: Vec::new(),
+    };
+    for result in results {
+        match result {
+            Ok(item) => scan.items.push(item),
+            Err(problem) => scan.problems.push(problem),
+        }
+    }
+    Ok(scan)
+}
+
 /// Summaries of every readable customer. Files unchanged since the last whole-book
 /// read come from the summary cache (see [`cache`]); the rest are read in parallel.
 pub fn summaries(book: &Book) -> Result<Scan<Summary>> {

@@ -1,0 +1,876 @@
+//! A customer file's YAML as a tree of nodes that know their line and column, built
+//! from the parser's events with the reader's limits applied *while* parsing: nesting
+//! deeper than [`MAX_DEPTH`], more than [`MAX_ALIASES`] aliases and alias expansion past
+//! [`MAX_ALIAS_EXPANSION`] nodes stop the parse at once, so hostile input costs no more
+//! than the bytes before the point where it is refused. Duplicate keys are found in
+//! every mapping of the document, not only in the fields crm reads.
+//!
+//! Because the limits count the parser's events, only real structure counts: a `*` or
+//! `[` inside a quoted string, a plain scalar, a block scalar or a comment is text.
+
+use std::collections::HashMap;
+
+use super::libyaml::{Event, Mark, Parser, Style, SyntaxError};
+
+/// Deepest nesting of mappings and sequences (block or flow, the document's own
+/// mapping counting as one); real customer files stay below 5. serde_yaml is quadratic
+/// on deep flow nesting, so the limit must stop the parse early, which it does.
+pub const MAX_DEPTH: usize = 64;
+/// Most aliases (`*name`) a file may use; real customer files use none.
+pub const MAX_ALIASES: usize = 64;
+/// Most nodes that aliases may add to a document when expanded ("billion laughs").
+pub const MAX_ALIAS_EXPANSION: u64 = 10_000;
+
+/// A 1-based line and column (in characters) of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+impl Pos {
+    fn of(mark: Mark) -> Pos {
+        Pos {
+            line: mark.line.saturating_add(1),
+            column: mark.column.saturating_add(1),
+        }
+    }
+
+    /// The position of byte `offset` of `text`.
+    pub fn at_offset(text: &str, offset: usize) -> Pos {
+        let mut cut = offset.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let before = &text[..cut];
+        let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+        Pos {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+/// One node of the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Where the node starts (its anchor or tag, if it has one).
+    pub pos: Pos,
+    /// Its tag as written (`!!str`), if any.
+    pub tag: Option<String>,
+    /// What it holds.
+    pub kind: NodeKind,
+}
+
+/// What a [`Node`] holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar.
+    Scalar {
+        /// The value after unquoting.
+        value: String,
+        /// How it was written.
+        style: Style,
+    },
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in the order written. Of a key written twice only the first entry
+    /// is here (the second is in [`Document::duplicates`]).
+    Map(Vec<(Node, Node)>),
+    /// An anchored node (`&name`, at its definition) or an alias to one (`*name`):
+    /// an index into the document's anchors, see [`Document::resolve`].
+    Anchor(usize),
+}
+
+impl Node {
+    /// The scalar's value, if this is a scalar.
+    pub fn scalar(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an unquoted scalar that YAML reads as null (`~`, `null`, or
+    /// nothing at all).
+    pub fn is_null(&self) -> bool {
+        match &self.kind {
+            NodeKind::Scalar {
+                value,
+                style: Style::Plain,
+            } => {
+                matches!(self.tag.as_deref(), None | Some("tag:yaml.org,2002:null"))
+                    && (value.is_empty() || parse_null(value))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A key written twice in one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The key as written.
+    pub key: String,
+    /// The second occurrence.
+    pub pos: Pos,
+    /// The first occurrence.
+    pub first: Pos,
+}
+
+/// A parsed document.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    /// The top node; `None` for a document of only comments.
+    pub root: Option<Node>,
+    anchors: Vec<Node>,
+    /// How many aliases the document uses.
+    pub aliases: usize,
+    /// Keys written twice in a mapping, in document order.
+    pub duplicates: Vec<Duplicate>,
+    /// Scalars that YAML tools refuse to read (`!!int abc`, a 100-bit number), each
+    /// with what is wrong.
+    pub invalid: Vec<(Pos, String)>,
+}
+
+impl Document {
+    /// The node an anchor or alias stands for; any other node itself.
+    pub fn resolve<'a>(&'a self, node: &'a Node) -> &'a Node {
+        let mut node = node;
+        // Anchors point only to completed nodes, which are never anchors themselves,
+        // but a bounded loop costs nothing.
+        for _ in 0..4 {
+            match node.kind {
+                NodeKind::Anchor(id) => match self.anchors.get(id) {
+                    Some(target) => node = target,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        node
+    }
+
+    /// The value of `key` in mapping `node`, if any.
+    pub fn get<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Node> {
+        self.entry(node, key).map(|(_, value)| value)
+    }
+
+    /// The key and value nodes of `key` in mapping `node`, if any.
+    pub fn entry<'a>(&'a self, node: &'a Node, key: &str) -> Option<(&'a Node, &'a Node)> {
+        match &self.resolve(node).kind {
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| self.resolve(k).scalar() == Some(key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+}
+
+/// Why a text could not be read as a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeError {
+    /// The YAML parser's own error.
+    Syntax(SyntaxError),
+    /// Nesting past [`MAX_DEPTH`], at the collection that goes too deep.
+    TooDeep(Pos),
+    /// More than [`MAX_ALIASES`] aliases, at the first one too many.
+    TooManyAliases(Pos),
+    /// Aliases expanding past [`MAX_ALIAS_EXPANSION`] nodes, at the alias that does.
+    ExpandsTooMuch(Pos),
+    /// An alias inside the very node it names (it would expand for ever).
+    Recursive(Pos, String),
+    /// An alias without an anchor of that name before it.
+    UnknownAnchor(Pos, String),
+    /// A second document (`---`) in the file.
+    MoreThanOneDocument(Pos),
+}
+
+enum Frame {
+    Seq {
+        node: Node,
+        anchor: Option<usize>,
+        items: Vec<Node>,
+        size: u64,
+    },
+    Map {
+        node: Node,
+        anchor: Option<usize>,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+        size: u64,
+    },
+}
+
+/// Size of an anchor still being defined (an alias to it would be recursive).
+const OPEN: u64 = u64::MAX;
+
+struct Builder {
+    stack: Vec<Frame>,
+    doc: Document,
+    names: HashMap<String, usize>,
+    sizes: Vec<u64>,
+    expansion: u64,
+    documents: usize,
+}
+
+/// Parses `text` into a [`Document`], applying the limits of this module.
+pub fn parse(text: &str) -> Result<Document, TreeError> {
+    let mut parser = Parser::new(text);
+    let mut b = Builder {
+        stack: Vec::new(),
+        doc: Document::default(),
+        names: HashMap::new(),
+        sizes: Vec::new(),
+        expansion: 0,
+        documents: 0,
+    };
+    while let Some(next) = parser.next_event() {
+        let (event, mark) = next.map_err(TreeError::Syntax)?;
+        let pos = Pos::of(mark);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+            Event::DocumentStart => {
+                b.documents += 1;
+                if b.documents > 1 {
+                    return Err(TreeError::MoreThanOneDocument(pos));
+                }
+            }
+            Event::Alias(name) => {
+                b.doc.aliases += 1;
+                if b.doc.aliases > MAX_ALIASES {
+                    return Err(TreeError::TooManyAliases(pos));
+                }
+                let Some(&id) = b.names.get(&name) else {
+                    return Err(TreeError::UnknownAnchor(pos, name));
+                };
+                let size = b.sizes[id];
+                if size == OPEN {
+                    return Err(TreeError::Recursive(pos, name));
+                }
+                b.expansion = b.expansion.saturating_add(size);
+                if b.expansion > MAX_ALIAS_EXPANSION {
+                    return Err(TreeError::ExpandsTooMuch(pos));
+                }
+                let node = Node {
+                    pos,
+                    tag: None,
+                    kind: NodeKind::Anchor(id),
+                };
+                b.finish(node, None, size);
+            }
+            Event::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+            } => {
+                if tag.is_some()
+                    || value.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+                {
+                    if let Some(message) = scalar_problem(tag.as_deref(), &value, style) {
+                        b.doc.invalid.push((pos, message));
+                    }
+                }
+                let anchor = anchor.map(|name| b.open_anchor(name));
+                let node = Node {
+                    pos,
+                    tag,
+                    kind: NodeKind::Scalar { value, style },
+                };
+                b.finish(node, anchor, 1);
+            }
+            Event::SequenceStart { anchor, tag } => {
+                b.check_depth(pos)?;
+                let anchor = anchor.map(|name| b.open_anchor(name));
+                b.stack.push(Frame::Seq {
+                    node: Node {
+                        pos,
+                        tag,
+                        kind: NodeKind::Seq(Vec::new()),
+                    },
+                    anchor,
+                    items: Vec::new(),
+                    size: 1,
+                });
+            }
+            Event::MappingStart { anchor, tag } => {
+                b.check_depth(pos)?;
+                let anchor = anchor.map(|name| b.open_anchor(name));
+                b.stack.push(Frame::Map {
+                    node: Node {
+                        pos,
+                        tag,
+                        kind: NodeKind::Map(Vec::new()),
+                    },
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                    size: 1,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = b.stack.pop() else { continue };
+                let (node, anchor, size) = match frame {
+                    Frame::Seq {
+                        mut node,
+                        anchor,
+                        items,
+                        size,
+                    } => {
+                        node.kind = NodeKind::Seq(items);
+                        (node, anchor, size)
+                    }
+                    Frame::Map {
+                        mut node,
+                        anchor,
+                        mut entries,
+                        size,
+                        ..
+                    } => {
+                        b.drop_duplicates(&mut entries);
+                        node.kind = NodeKind::Map(entries);
+                        (node, anchor, size)
+                    }
+                };
+                b.finish(node, anchor, size);
+            }
+        }
+    }
+    Ok(b.doc)
+}
+
+impl Builder {
+    fn check_depth(&self, pos: Pos) -> Result<(), TreeError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(TreeError::TooDeep(pos));
+        }
+        Ok(())
+    }
+
+    fn open_anchor(&mut self, name: String) -> usize {
+        let id = self.doc.anchors.len();
+        self.doc.anchors.push(Node {
+            pos: Pos { line: 1, column: 1 },
+            tag: None,
+            kind: NodeKind::Seq(Vec::new()),
+        });
+        self.sizes.push(OPEN);
+        self.names.insert(name, id);
+        id
+    }
+
+    /// Places a completed node in its parent (or as the root). An anchored node goes
+    /// to the anchor table, and its place in the tree points there.
+    fn finish(&mut self, node: Node, anchor: Option<usize>, size: u64) {
+        let node = match anchor {
+            Some(id) => {
+                let pos = node.pos;
+                self.doc.anchors[id] = node;
+                self.sizes[id] = size;
+                Node {
+                    pos,
+                    tag: None,
+                    kind: NodeKind::Anchor(id),
+                }
+            }
+            None => node,
+        };
+        match self.stack.last_mut() {
+            None => self.doc.root = Some(node),
+            Some(Frame::Seq {
+                items, size: total, ..
+            }) => {
+                *total = total.saturating_add(size);
+                items.push(node);
+            }
+            Some(Frame::Map {
+                entries,
+                key,
+                size: total,
+                ..
+            }) => {
+                *total = total.saturating_add(size);
+                match key.take() {
+                    None => *key = Some(node),
+                    Some(k) => entries.push((k, node)),
+                }
+            }
+        }
+    }
+
+    /// Records every key written a second time in a mapping, and keeps only the first
+    /// occurrence in the tree, so that `crm check` can go on reading the rest.
+    fn drop_duplicates(&mut self, entries: &mut Vec<(Node, Node)>) {
+        if entries.len() < 2 || all_distinct_words(entries) {
+            return;
+        }
+        let mut seen: HashMap<String, Pos> = HashMap::with_capacity(entries.len());
+        let mut keep = Vec::with_capacity(entries.len());
+        for (key, _) in entries.iter() {
+            let Some(identity) = key_identity(&self.doc, key) else {
+                keep.push(true);
+                continue;
+            };
+            if let Some(&first) = seen.get(&identity) {
+                self.doc.duplicates.push(Duplicate {
+                    key: key_text(&self.doc, key),
+                    pos: key.pos,
+                    first,
+                });
+                keep.push(false);
+            } else {
+                seen.insert(identity, key.pos);
+                keep.push(true);
+            }
+        }
+        if keep.contains(&false) {
+            let mut flags = keep.into_iter();
+            entries.retain(|_| flags.next().unwrap_or(true));
+        }
+    }
+}
+
+/// The common case, decided without allocating: a small mapping whose keys are all
+/// untagged scalars that are plainly text (`name`, `coffee`), none written twice.
+fn all_distinct_words(entries: &[(Node, Node)]) -> bool {
+    const SMALL: usize = 32;
+    if entries.len() > SMALL {
+        return false;
+    }
+    let mut words: [&str; SMALL] = [""; SMALL];
+    for (n, (key, _)) in entries.iter().enumerate() {
+        let NodeKind::Scalar { value, style } = &key.kind else {
+            return false;
+        };
+        let text_for_sure = *style != Style::Plain || resolve_plain(value) == Resolved::Str;
+        if key.tag.is_some() || !text_for_sure || words[..n].contains(&value.as_str()) {
+            return false;
+        }
+        words[n] = value;
+    }
+    true
+}
+
+/// The key as a person would recognise it in a message.
+pub fn key_text(doc: &Document, key: &Node) -> String {
+    match &doc.resolve(key).kind {
+        NodeKind::Scalar { value, .. } => value.clone(),
+        NodeKind::Seq(_) => "[...]".to_string(),
+        NodeKind::Map(_) => "{...}".to_string(),
+        NodeKind::Anchor(_) => "*alias".to_string(),
+    }
+}
+
+/// Longest identity compared for a complex (collection) key; longer ones are taken as
+/// distinct rather than spending time on a hostile file.
+const MAX_KEY_IDENTITY: usize = 4096;
+
+/// What a key means to YAML, as serde_yaml compares keys: `name` and `"name"` are the
+/// same key, `1` and `"1"` are not, `1` and `0x1` are. `None` when it is too large to
+/// compare.
+fn key_identity(doc: &Document, key: &Node) -> Option<String> {
+    let mut out = String::new();
+    write_identity(doc, key, &mut out, 0);
+    (out.len() <= MAX_KEY_IDENTITY).then_some(out)
+}
+
+fn write_identity(doc: &Document, node: &Node, out: &mut String, depth: usize) {
+    if out.len() > MAX_KEY_IDENTITY || depth > MAX_DEPTH {
+        out.push_str("\u{0}...");
+        return;
+    }
+    let node = doc.resolve(node);
+    if let Some(tag) = &node.tag {
+        if !tag.starts_with("tag:yaml.org,2002:") {
+            out.push_str("\u{0}tag:");
+            out.push_str(tag);
+            out.push('\u{0}');
+        }
+    }
+    match &node.kind {
+        NodeKind::Scalar { value, style } => {
+            let plain = *style == Style::Plain;
+            let resolved = match node.tag.as_deref() {
+                Some("tag:yaml.org,2002:str") => Resolved::Str,
+                _ if plain => resolve_plain(value),
+                _ => Resolved::Str,
+            };
+            match resolved {
+                Resolved::Str => {
+                    out.push_str("s:");
+                    out.push_str(value);
+                }
+                Resolved::Null => out.push_str("\u{0}null"),
+                Resolved::Bool(b) => out.push_str(if b { "\u{0}true" } else { "\u{0}false" }),
+                Resolved::Int(i) => {
+                    out.push_str("\u{0}int:");
+                    out.push_str(&i.to_string());
+                }
+                Resolved::Float(f) => {
+                    out.push_str("\u{0}float:");
+                    out.push_str(
+                        &(if f.is_nan() { f64::NAN } else { f })
+                            .to_bits()
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        NodeKind::Seq(items) => {
+            out.push_str("\u{0}[");
+            for item in items {
+                write_identity(doc, item, out, depth + 1);
+                out.push('\u{0}');
+            }
+            out.push(']');
+        }
+        NodeKind::Map(entries) => {
+            out.push_str("\u{0}{");
+            for (k, v) in entries {
+                write_identity(doc, k, out, depth + 1);
+                out.push('\u{0}');
+                write_identity(doc, v, out, depth + 1);
+                out.push('\u{0}');
+            }
+            out.push('}');
+        }
+        NodeKind::Anchor(_) => out.push_str("\u{0}*"),
+    }
+}
+
+/// What an unquoted, untagged scalar means to YAML (the rules serde_yaml applies).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Resolved {
+    /// Text.
+    Str,
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true`, `false` and their capitalised forms.
+    Bool(bool),
+    /// A whole number in decimal, hexadecimal (`0x`), octal (`0o`) or binary (`0b`).
+    Int(i128),
+    /// A number with a fraction or exponent, or `.inf` / `.nan`.
+    Float(f64),
+}
+
+impl Resolved {
+    /// The value written the way YAML tools write it back; `None` for text.
+    pub fn canonical(self) -> Option<String> {
+        match self {
+            Resolved::Str => None,
+            Resolved::Null => Some(String::new()),
+            Resolved::Bool(b) => Some(b.to_string()),
+            Resolved::Int(i) => Some(i.to_string()),
+            Resolved::Float(f) => Some(if f.is_nan() {
+                ".nan".to_string()
+            } else if f.is_infinite() {
+                if f > 0.0 { ".inf" } else { "-.inf" }.to_string()
+            } else {
+                f.to_string()
+            }),
+        }
+    }
+
+    /// What kind of value it is, for messages.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Resolved::Str => "text",
+            Resolved::Null => "no value (null)",
+            Resolved::Bool(_) => "a boolean",
+            Resolved::Int(_) => "a number",
+            Resolved::Float(_) => "a number",
+        }
+    }
+}
+
+/// How YAML reads an unquoted scalar `v`.
+pub fn resolve_plain(v: &str) -> Resolved {
+    if v.is_empty() || parse_null(v) {
+        return Resolved::Null;
+    }
+    // Cheap exit for the common case: text that cannot be a number or a keyword.
+    let first = v.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.' | b't' | b'T' | b'f' | b'F'))
+    {
+        return Resolved::Str;
+    }
+    match v {
+        "true" | "True" | "TRUE" => return Resolved::Bool(true),
+        "false" | "False" | "FALSE" => return Resolved::Bool(false),
+        _ => {}
+    }
+    if let Some(i) = parse_int(v) {
+        return Resolved::Int(i);
+    }
+    if !digits_but_not_number(v) {
+        if let Some(f) = parse_float(v) {
+            return Resolved::Float(f);
+        }
+    }
+    Resolved::Str
+}
+
+fn parse_null(v: &str) -> bool {
+    matches!(v, "~" | "null" | "Null" | "NULL")
+}
+
+/// Leading zeros followed by digits are text in YAML 1.2 (`0123`).
+fn digits_but_not_number(v: &str) -> bool {
+    let v = v.strip_prefix(['-', '+']).unwrap_or(v);
+    v.len() > 1 && v.starts_with('0') && v[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An integer as YAML writes it: its sign and magnitude.
+fn int_parts(v: &str) -> Option<(bool, u128)> {
+    let (negative, unsigned) = match v.as_bytes().first() {
+        Some(b'-') => (true, &v[1..]),
+        Some(b'+') => (false, &v[1..]),
+        _ => (false, v),
+    };
+    if unsigned.starts_with(['+', '-']) {
+        return None;
+    }
+    let radix_digits = [("0x", 16), ("0o", 8), ("0b", 2)]
+        .iter()
+        .find_map(|(prefix, radix)| unsigned.strip_prefix(prefix).map(|d| (d, *radix)));
+    let magnitude = match radix_digits {
+        Some((digits, radix)) => {
+            if digits.starts_with(['+', '-']) {
+                return None;
+            }
+            u128::from_str_radix(digits, radix).ok()?
+        }
+        None => {
+            if digits_but_not_number(v) {
+                return None;
+            }
+            unsigned.parse::<u128>().ok()?
+        }
+    };
+    Some((negative, magnitude))
+}
+
+fn parse_int(v: &str) -> Option<i128> {
+    let (negative, magnitude) = int_parts(v)?;
+    let value = i128::try_from(magnitude).ok()?;
+    Some(if negative { -value } else { value })
+}
+
+/// Whether `v` is an integer beyond 64 bits, which YAML tools (serde_yaml among them,
+/// so crm's own writes) cannot hold.
+fn int_too_large(v: &str) -> bool {
+    match int_parts(v) {
+        Some((false, magnitude)) => magnitude > u128::from(u64::MAX),
+        Some((true, magnitude)) => magnitude > 1u128 << 63,
+        None => false,
+    }
+}
+
+/// What is wrong with a scalar that YAML tools refuse to read although it parses: a
+/// value that does not match its type tag (`!!int abc`), or an integer beyond 64 bits.
+fn scalar_problem(tag: Option<&str>, value: &str, style: Style) -> Option<String> {
+    let core = tag.and_then(|t| t.strip_prefix("tag:yaml.org,2002:"));
+    let fits = match core {
+        Some("bool") => matches!(
+            value,
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+        ),
+        Some("int") => parse_int(value).is_some() && !int_too_large(value),
+        Some("float") => parse_float(value).is_some(),
+        Some("null") => parse_null(value),
+        Some(_) => true,
+        None if style == Style::Plain && int_too_large(value) => {
+            return Some(format!(
+                "the number {value} is too large for YAML tools to read (crm included); if it is text, quote it: \"{value}\""
+            ));
+        }
+        None => true,
+    };
+    (!fits).then(|| {
+        let name = core.unwrap_or_default();
+        format!(
+            "{value:?} is not a valid `!!{name}` value; fix the value or remove the `!!{name}` tag"
+        )
+    })
+}
+
+fn parse_float(v: &str) -> Option<f64> {
+    let unsigned = match v.strip_prefix('+') {
+        Some(rest) if rest.starts_with(['+', '-']) => return None,
+        Some(rest) => rest,
+        None => v,
+    };
+    match unsigned {
+        ".inf" | ".Inf" | ".INF" => return Some(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
+        _ => {}
+    }
+    unsigned.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Document {
+        parse(text).unwrap()
+    }
+
+    #[test]
+    fn nodes_know_their_positions() {
+        let doc = root("name: Ada\ninteractions:\n  - date: 2025-03-01\n    kind: call\n");
+        let top = doc.root.as_ref().unwrap();
+        let list = doc.get(top, "interactions").unwrap();
+        let NodeKind::Seq(items) = &list.kind else {
+            panic!("{list:?}")
+        };
+        let kind = doc.get(&items[0], "kind").unwrap();
+        assert_eq!(
+            kind.pos,
+            Pos {
+                line: 4,
+                column: 11
+            }
+        );
+        assert_eq!(kind.scalar(), Some("call"));
+    }
+
+    #[test]
+    fn stars_and_brackets_in_text_are_not_structure() {
+        let mut text = String::from("name: A\nnotes: |\n");
+        for _ in 0..100 {
+            text.push_str("  - call back *urgent* [[{\n");
+        }
+        text.push_str("summary: \"*a *b [[[\" # *c [[[\nother: x *y [z\n");
+        let doc = root(&text);
+        assert_eq!(doc.aliases, 0);
+    }
+
+    #[test]
+    fn aliases_of_any_name_are_counted() {
+        let mut text = String::from("a: &-a0 [x]\n");
+        for n in 0..70 {
+            text.push_str(&format!("b{n}: *-a0\n"));
+        }
+        assert_eq!(
+            parse(&text).unwrap_err(),
+            TreeError::TooManyAliases(Pos {
+                line: 66,
+                column: 6
+            })
+        );
+    }
+
+    #[test]
+    fn deep_nesting_stops_the_parse_early() {
+        let text = format!("x: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            err,
+            TreeError::TooDeep(Pos {
+                line: 1,
+                column: 67
+            })
+        );
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        let mut text = String::from("l0: &l0 [a, b]\n");
+        for n in 1..8 {
+            let p = n - 1;
+            text.push_str(&format!(
+                "l{n}: &l{n} [*l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}]\n"
+            ));
+        }
+        assert!(matches!(parse(&text), Err(TreeError::ExpandsTooMuch(_))));
+    }
+
+    #[test]
+    fn recursive_and_unknown_aliases_are_refused() {
+        assert!(matches!(
+            parse("a: &a [*a]\n"),
+            Err(TreeError::Recursive(_, _))
+        ));
+        assert!(matches!(
+            parse("a: *nope\n"),
+            Err(TreeError::UnknownAnchor(_, _))
+        ));
+    }
+
+    #[test]
+    fn duplicates_anywhere_are_found_with_both_positions() {
+        let doc = root("name: A\nx:\n  y:\n    - {a: 1, \"a\": 2}\n  y: 3\n");
+        let found: Vec<(String, Pos)> = doc
+            .duplicates
+            .iter()
+            .map(|d| (d.key.clone(), d.pos))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "a".to_string(),
+                    Pos {
+                        line: 4,
+                        column: 14
+                    }
+                ),
+                ("y".to_string(), Pos { line: 5, column: 3 })
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_compare_as_yaml_values() {
+        assert_eq!(root("1: a\n0x1: b\n").duplicates.len(), 1);
+        assert_eq!(root("1: a\n\"1\": b\n").duplicates.len(), 0);
+        assert_eq!(root("1: a\n1.0: b\n").duplicates.len(), 0);
+        assert_eq!(root("1.0: a\n1.00: b\n").duplicates.len(), 1);
+        assert_eq!(root("~: a\nnull: b\n").duplicates.len(), 1);
+        assert_eq!(root("[a, b]: 1\n[a, b]: 2\n").duplicates.len(), 1);
+    }
+
+    #[test]
+    fn plain_scalars_resolve_like_serde_yaml() {
+        assert_eq!(resolve_plain("+4420"), Resolved::Int(4420));
+        assert_eq!(resolve_plain("0o17"), Resolved::Int(15));
+        assert_eq!(resolve_plain("0x10"), Resolved::Int(16));
+        assert_eq!(resolve_plain("1e3"), Resolved::Float(1000.0));
+        assert_eq!(resolve_plain("0123"), Resolved::Str);
+        assert_eq!(resolve_plain("yes"), Resolved::Str);
+        assert_eq!(resolve_plain("~"), Resolved::Null);
+        assert_eq!(resolve_plain("True"), Resolved::Bool(true));
+        assert_eq!(resolve_plain("12:30"), Resolved::Str);
+        assert_eq!(resolve_plain("2025-03-01"), Resolved::Str);
+        assert_eq!(Resolved::Float(1000.0).canonical().unwrap(), "1000");
+        assert_eq!(Resolved::Int(4420).canonical().unwrap(), "4420");
+    }
+
+    #[test]
+    fn scalars_that_yaml_tools_refuse_are_found() {
+        let doc = root("a: !!int abc\nb: 99999999999999999999999\nc: -9223372036854775808\nd: !!bool true\ne: !!float 1\nf: \"99999999999999999999999\"\n");
+        let found: Vec<usize> = doc.invalid.iter().map(|(pos, _)| pos.line).collect();
+        assert_eq!(found, [1, 2]);
+        assert!(doc.invalid[0].1.contains("`!!int`"), "{:?}", doc.invalid);
+        assert!(doc.invalid[1].1.contains("too large"), "{:?}", doc.invalid);
+    }
+
+    #[test]
+    fn a_second_document_is_refused() {
+        assert_eq!(
+            parse("name: One\n---\nname: Two\n").unwrap_err(),
+            TreeError::MoreThanOneDocument(Pos { line: 2, column: 1 })
+        );
+    }
+
+    #[test]
+    fn byte_offsets_become_character_columns() {
+        assert_eq!(Pos::at_offset("ab\ncé d", 7), Pos { line: 2, column: 4 });
+    }
+}
