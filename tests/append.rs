@@ -336,11 +336,16 @@ const REFUSED: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 #[test]
-fn layouts_crm_will_not_rewrite_are_refused_with_where_why_and_how() {
+fn layouts_crm_will_not_rewrite_are_reported_by_check_and_refused_with_where_why_and_how() {
     for (name, before, location, why, how) in REFUSED {
         let book = TempBook::without_git();
         book.customer("c", before);
-        assert_check_is_clean(&book, name);
+        // `crm check` says so first, at the same place and for the same reason.
+        let checked = book.crm(&["check"]).output().unwrap();
+        let problems = String::from_utf8_lossy(&checked.stderr);
+        assert_eq!(checked.status.code(), Some(1), "{name}: {problems}");
+        assert!(problems.starts_with(location), "{name}: {problems}");
+        assert!(problems.contains(why), "{name}: {problems}");
         let output = book.crm(&["log", "c", "call", "hi"]).output().unwrap();
         let err = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{name}: {err}");

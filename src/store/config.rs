@@ -145,7 +145,7 @@ mod checked {
 
     pub fn within<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         let value = String::deserialize(d)?;
-        Cadence::parse(&value).map_err(|m| D::Error::custom(format!("due.within: {m}")))?;
+        Cadence::parse_window(&value).map_err(|m| D::Error::custom(format!("due.within: {m}")))?;
         Ok(value)
     }
 

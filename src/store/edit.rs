@@ -248,10 +248,21 @@ impl AppendError {
     /// The user-facing error for file `shown` of customer `id`: where, why, and how to
     /// write the file so that crm can append to it.
     pub fn into_error(self, shown: &str, id: &str) -> Error {
+        let (why, hint) = self.explain(id);
+        Error::invalid_file(format!(
+            "{shown}:{}:{}: {why}; nothing was written",
+            self.line, self.column
+        ))
+        .with_hint(hint)
+    }
+
+    /// Why crm cannot append to the file of customer `id`, and how to write it so that
+    /// it can (also what `crm check` says about such a file).
+    pub fn explain(&self, id: &str) -> (String, String) {
         let block = format!(
             "with `crm edit {id}`, write `interactions:` on a line of its own with one `  - date: ...` entry per interaction under it (see docs/format.md), then run the command again"
         );
-        let (why, hint) = match &self.layout {
+        match &self.layout {
             Layout::FlowMapping => (
                 "the file is written as one flow mapping (`{...}`); crm appends only to block-style files with one `key: value` per line".to_string(),
                 format!("with `crm edit {id}`, rewrite it one `key: value` per line (drop the braces and commas), then run the command again"),
@@ -280,12 +291,7 @@ impl AppendError {
                 "`interactions` opens a `[...]` list whose closing `]` crm cannot find".to_string(),
                 block,
             ),
-        };
-        Error::invalid_file(format!(
-            "{shown}:{}:{}: {why}; nothing was written",
-            self.line, self.column
-        ))
-        .with_hint(hint)
+        }
     }
 }
 

@@ -222,10 +222,28 @@ fn check_text(
             }
         },
     );
+    if problems.is_empty() {
+        problems.extend(append_problem(text, shown, id));
+    }
     problems.extend(rules);
     problems.sort_by_key(|p| (p.line, p.column));
     problems.dedup();
     problems
+}
+
+/// What stops crm appending an interaction to a file that reads fine (a `? key`, a
+/// flow mapping, an anchor on `interactions`), so that `crm check` warns before a
+/// `crm log` is refused. The probe entry is only laid out, never written.
+fn append_problem(text: &str, shown: &str, id: &CustomerId) -> Option<Problem> {
+    let probe = ["date: 2000-01-01".to_string(), "kind: note".to_string()];
+    let refusal = super::edit::append_to_list(text, "interactions", &probe).err()?;
+    let (why, hint) = refusal.explain(id.as_str());
+    Some(Problem::at(
+        shown,
+        refusal.line,
+        refusal.column,
+        format!("{why}, so crm cannot add interactions to it; {hint}"),
+    ))
 }
 
 /// Strips a byte-order mark and checks that the rest is UTF-8.
