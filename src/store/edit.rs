@@ -565,42 +565,6 @@ pub fn without_lines(text: &str, unwanted: &[&str]) -> Option<String> {
     (before == after).then_some(kept)
 }
 
-/// A best-effort position (1-based line, column) for a field of the file, used to point
-/// `crm check` messages at the right line: `field` of entry `index` of the top-level
-/// list `list`, or the top-level key `field` when `index` is `None`.
-pub fn locate(text: &str, list: &str, index: Option<usize>, field: &str) -> Option<(usize, usize)> {
-    let all = lines(text);
-    let body = body(&all).ok()?;
-    let Some(index) = index else {
-        let n = find_key(&all, &body, field)?;
-        return Some((n + 1, body.indent + 1));
-    };
-    let key_line = find_key(&all, &body, list)?;
-    let span = find_list(&all, &body, key_line);
-    let start = *span.items.get(index)?;
-    let end = span
-        .items
-        .get(index + 1)
-        .copied()
-        .unwrap_or(span.last_line + 1);
-    let key_column = span.item_indent + span.item_offset;
-    for (n, line) in all.iter().enumerate().take(end).skip(start) {
-        let body = if n == start {
-            format!(
-                "{}{}",
-                " ".repeat(key_column),
-                &line.text.get(key_column..).unwrap_or("")
-            )
-        } else {
-            line.text.to_string()
-        };
-        if indent(&body) == key_column && key_at(body.trim_start(), field).is_some() {
-            return Some((n + 1, key_column + 1));
-        }
-    }
-    Some((start + 1, span.item_indent + 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,24 +767,5 @@ mod tests {
         );
         assert!(err.message.contains("block-style"), "{}", err.message);
         assert!(err.hint.unwrap().contains("crm edit a"));
-    }
-
-    #[test]
-    fn locates_fields_of_entries() {
-        let text = "name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call\n  - date: 2025-03-02\n    kind: purchase\n    amount: lots\n";
-        assert_eq!(
-            locate(text, "interactions", Some(1), "amount"),
-            Some((7, 5))
-        );
-        assert_eq!(locate(text, "interactions", Some(1), "date"), Some((5, 5)));
-        assert_eq!(
-            locate(text, "interactions", Some(0), "rating"),
-            Some((3, 3))
-        );
-        assert_eq!(locate(text, "interactions", None, "name"), Some((1, 1)));
-        assert_eq!(
-            locate("\"name\": ''\n", "interactions", None, "name"),
-            Some((1, 1))
-        );
     }
 }

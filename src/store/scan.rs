@@ -2,7 +2,7 @@
 //! and keep going past bad files (each becomes a [`Problem`]).
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -93,28 +93,10 @@ where
     T: Send,
     F: Fn(Loaded, &str) -> T + Sync,
 {
-    let entries = entries(book)?;
     let root = book.canonical_root();
-    let results: Vec<std::result::Result<T, Problem>> = entries
-        .par_iter()
-        .map(|entry| {
-            let id = entry.id.clone()?;
-            let shown = book.shown(&entry.path);
-            let loaded = read::read_customer(&entry.path, &shown, root, &id)?;
-            Ok(map(loaded, &shown))
-        })
-        .collect();
-    let mut scan = Scan {
-        items: Vec::with_capacity(results.len()),
-        problems: Vec::new(),
-    };
-    for result in results {
-        match result {
-            Ok(item) => scan.items.push(item),
-            Err(problem) => scan.problems.push(problem),
-        }
-    }
-    Ok(scan)
+    each_file(book, |path, shown, id| {
+        Ok(map(read::read_customer(path, shown, root, id)?, shown))
+    })
 }
 
 /// Reads every customer file's bytes in parallel, after the reader's safety checks
@@ -126,15 +108,26 @@ where
     T: Send,
     F: Fn(&[u8], &str, &CustomerId) -> T + Sync,
 {
-    let entries = entries(book)?;
     let root = book.canonical_root();
+    each_file(book, |path, shown, id| {
+        Ok(map(&read::read_guarded(path, shown, root)?, shown, id))
+    })
+}
+
+/// Runs `visit` on every customer file in parallel (with its path, the path as shown
+/// in messages, and its id) and sorts the outcomes into items and problems, in id
+/// order. A file whose name is no valid id is a problem without being opened.
+fn each_file<T, F>(book: &Book, visit: F) -> Result<Scan<T>>
+where
+    T: Send,
+    F: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
+{
+    let entries = entries(book)?;
     let results: Vec<std::result::Result<T, Problem>> = entries
         .par_iter()
         .map(|entry| {
             let id = entry.id.clone()?;
-            let shown = book.shown(&entry.path);
-            let raw = read::read_guarded(&entry.path, &shown, root)?;
-            Ok(map(&raw, &shown, &id))
+            visit(&entry.path, &book.shown(&entry.path), &id)
         })
         .collect();
     let mut scan = Scan {
