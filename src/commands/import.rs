@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::context::Context;
 use crate::domain::date::Cadence;
@@ -18,7 +19,7 @@ use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::money::Money;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::store::yaml_text::NewCustomer;
-use crate::store::{BatchEntry, Book, WriteLock};
+use crate::store::{BatchEntry, BatchTarget, Book, Loaded, WriteLock};
 
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
@@ -498,8 +499,15 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// What will be written for one customer.
 struct Batch {
-    new: Option<NewCustomer>,
+    target: Target,
     interactions: Vec<Interaction>,
+}
+
+/// The file a [`Batch`] goes to: a new customer, or one read while planning (under the
+/// lock, so the write needs no second read).
+enum Target {
+    New(NewCustomer),
+    Existing(Box<Loaded>),
 }
 
 fn interactions(
@@ -553,7 +561,10 @@ fn interactions(
     problems.check()?;
     let written: usize = batches.iter().map(|(_, b)| b.interactions.len()).sum();
     let imported_earlier = records.len() - written - copies;
-    let created = batches.iter().filter(|(_, b)| b.new.is_some()).count();
+    let created = batches
+        .iter()
+        .filter(|(_, b)| matches!(b.target, Target::New(_)))
+        .count();
     let what = if purchases { "purchase" } else { "interaction" };
     let mut summary = format!(
         "{}{written} {what}{} for {} customer{} ({created} new) from {shown}",
@@ -615,7 +626,10 @@ fn interactions(
         .iter()
         .map(|(id, batch)| BatchEntry {
             id,
-            new: batch.new.as_ref(),
+            target: match &batch.target {
+                Target::New(customer) => BatchTarget::New(customer),
+                Target::Existing(loaded) => BatchTarget::Existing(loaded),
+            },
             interactions: &batch.interactions,
         })
         .collect();
@@ -671,42 +685,52 @@ fn plan(
     let every = book.config.default_every().map_err(Error::usage)?;
     let mut batches = Vec::new();
     let mut copies = 0;
-    for (id, rows) in by_customer {
-        let (new, known, unmarked) = if book.exists(&id) {
-            match book.load(&id) {
-                Ok(loaded) => {
-                    let mut known = HashSet::new();
-                    let mut unmarked: HashMap<String, usize> = HashMap::new();
-                    for interaction in loaded.customer.interactions {
-                        match interaction.import {
-                            Some(marker) => {
-                                known.insert(marker);
-                            }
-                            None => {
-                                let key = content(&id, &as_read_from_csv(&interaction));
-                                *unmarked.entry(key).or_default() += 1;
-                            }
+    // The existing customers' files are read in parallel, once: the batch keeps each
+    // for the write.
+    let read: Vec<(CustomerId, Vec<Row>, Option<Result<Loaded>>)> = by_customer
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(id, rows)| {
+            let existing = book.exists(&id).then(|| book.load(&id));
+            (id, rows, existing)
+        })
+        .collect();
+    for (id, rows, existing) in read {
+        let (target, known, unmarked) = match existing {
+            Some(Ok(loaded)) => {
+                let mut known = HashSet::new();
+                let mut unmarked: HashMap<String, usize> = HashMap::new();
+                for interaction in &loaded.customer.interactions {
+                    match &interaction.import {
+                        Some(marker) => {
+                            known.insert(marker.clone());
+                        }
+                        None => {
+                            let key = content(&id, &as_read_from_csv(interaction));
+                            *unmarked.entry(key).or_default() += 1;
                         }
                     }
-                    (None, known, unmarked)
                 }
-                Err(e) => {
-                    problems.add(rows[0].line, format!("customer `{id}`: {}", e.message));
-                    continue;
-                }
+                (Target::Existing(Box::new(loaded)), known, unmarked)
             }
-        } else {
-            let customer = NewCustomer {
-                name: rows
-                    .iter()
-                    .find_map(|r| r.name.clone())
-                    .unwrap_or_else(|| rows[0].cell.clone()),
-                email: rows.iter().find_map(|r| r.email.clone()),
-                since: rows.iter().map(|r| r.interaction.date).min(),
-                every,
-                ..NewCustomer::default()
-            };
-            (Some(customer), HashSet::new(), HashMap::new())
+            Some(Err(e)) => {
+                problems.add(rows[0].line, format!("customer `{id}`: {}", e.message));
+                continue;
+            }
+            None => {
+                let customer = NewCustomer {
+                    name: rows
+                        .iter()
+                        .find_map(|r| r.name.clone())
+                        .unwrap_or_else(|| rows[0].cell.clone()),
+                    email: rows.iter().find_map(|r| r.email.clone()),
+                    since: rows.iter().map(|r| r.interaction.date).min(),
+                    every,
+                    ..NewCustomer::default()
+                };
+                (Target::New(customer), HashSet::new(), HashMap::new())
+            }
         };
         let mut matched: HashMap<String, usize> = HashMap::new();
         let mut fresh = Vec::new();
@@ -734,7 +758,7 @@ fn plan(
             batches.push((
                 id,
                 Batch {
-                    new,
+                    target,
                     interactions: fresh,
                 },
             ));
@@ -818,7 +842,7 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
         .iter()
         .map(|(_, id, customer)| BatchEntry {
             id,
-            new: Some(customer),
+            target: BatchTarget::New(customer),
             interactions: &[],
         })
         .collect();

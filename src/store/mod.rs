@@ -17,6 +17,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rayon::prelude::*;
+
 use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::Interaction;
@@ -373,47 +375,49 @@ impl Book {
         entries: &[BatchEntry<'_>],
         progress: &mut dyn FnMut(usize),
     ) -> Result<()> {
-        let mut files = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let path = self.customer_path(entry.id);
-            let (loaded, expected) = match entry.new {
-                Some(customer) => {
-                    if self.exists(entry.id) {
-                        return Err(Error::new(
-                            ErrorKind::AlreadyExists,
-                            format!(
-                                "customer `{}` already exists ({})",
-                                entry.id,
-                                self.shown(&path)
-                            ),
-                        ));
-                    }
-                    let text = yaml_text::new_customer_file(customer, "\n");
-                    let loaded =
-                        read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
-                            .map_err(|p| {
-                                Error::invalid_file(format!(
-                                    "internal error: crm made an unreadable file: {p}"
-                                ))
-                            })?;
-                    (loaded, None)
-                }
-                None => {
-                    let loaded = self.load(entry.id)?;
-                    let raw = loaded.raw.clone();
-                    (loaded, Some(raw))
-                }
-            };
-            let (contents, _) = self.appended(entry.id, &loaded, entry.interactions)?;
-            files.push(write::Pending {
-                path,
-                expected,
-                contents,
-            });
-        }
+        // Each file's new text is built and verified on its own: in parallel.
+        let files = entries
+            .par_iter()
+            .map(|entry| self.pending(entry))
+            .collect::<Result<Vec<_>>>()?;
         let dir = self.customers_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
         lock.write_all(&files, progress)
+    }
+
+    /// The write [`Book::write_batch`] makes for one entry.
+    fn pending(&self, entry: &BatchEntry<'_>) -> Result<write::Pending> {
+        let path = self.customer_path(entry.id);
+        let made;
+        let (loaded, expected) = match entry.target {
+            BatchTarget::New(customer) => {
+                if self.exists(entry.id) {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!(
+                            "customer `{}` already exists ({})",
+                            entry.id,
+                            self.shown(&path)
+                        ),
+                    ));
+                }
+                let text = yaml_text::new_customer_file(customer, "\n");
+                made = read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
+                    .map_err(|p| {
+                        Error::invalid_file(format!(
+                            "internal error: crm made an unreadable file: {p}"
+                        ))
+                    })?;
+                (&made, None)
+            }
+            BatchTarget::Existing(loaded) => (loaded, Some(loaded.raw.clone())),
+        };
+        let (contents, _) = self.appended(entry.id, loaded, entry.interactions)?;
+        Ok(write::Pending {
+            path,
+            expected,
+            contents,
+        })
     }
 
     /// The bytes of `loaded` with `interactions` appended, keeping every other byte,
@@ -484,10 +488,20 @@ impl Book {
 pub struct BatchEntry<'a> {
     /// The customer.
     pub id: &'a CustomerId,
-    /// The new customer's details, or `None` to append to an existing file.
-    pub new: Option<&'a yaml_text::NewCustomer>,
+    /// The file to make or to append to.
+    pub target: BatchTarget<'a>,
     /// What to append (may be empty for a new customer).
     pub interactions: &'a [Interaction],
+}
+
+/// What a [`BatchEntry`] writes to.
+#[derive(Debug, Clone, Copy)]
+pub enum BatchTarget<'a> {
+    /// A new customer with these details.
+    New(&'a yaml_text::NewCustomer),
+    /// An existing customer's file, as read under the same lock; the write is refused
+    /// if the file is no longer these bytes.
+    Existing(&'a Loaded),
 }
 
 /// A refused write, as `path:line:col: what: serde_yaml's reason; nothing was written`.
