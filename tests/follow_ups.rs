@@ -876,18 +876,20 @@ fn backward_offsets_reach_every_date_flag() {
 fn huge_offsets_are_refused_naming_the_flag() {
     let book = book_with_ada();
     let before = book.read_customer("ada");
-    for (flag, value) in [
-        ("--date", "+10000y"),
-        ("--follow-up", "+9000y"),
-        ("--date", "1850-01-01"),
-    ] {
+    for (flag, value) in [("--date", "+10000y"), ("--follow-up", "+9000y")] {
         book.crm(&["log", "ada", "call", flag, value])
             .assert()
             .code(2)
             .stderr(predicate::str::contains(format!(
-                "crm: error: {flag}: \"{value}\" is outside the years 1900 to 9999"
+                "crm: error: {flag}: \"{value}\" is outside the years 1000 to 9999"
             )));
     }
+    // A four-digit year, but no plausible date for an interaction: the rule
+    // `crm check` applies to files.
+    book.crm(&["log", "ada", "call", "--date", "1850-01-01"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("date 1850-01-01 is before 1900"));
     book.crm(&["snooze", "ada", "+10000y"])
         .assert()
         .code(2)

@@ -609,3 +609,17 @@ fn add_refuses_what_would_make_a_bad_file_with_a_hint() {
     .stdout("ada\n");
     book.crm(&["check"]).assert().success();
 }
+
+/// Regression: `--birthday 1815-12-10` (the format's own example) was refused as a
+/// typo by a year rule meant for interaction dates.
+#[test]
+fn add_takes_a_historical_birthday() {
+    let book = TempBook::new();
+    book.crm(&["add", "Ada Lovelace", "--birthday", "1815-12-10"])
+        .assert()
+        .success();
+    assert!(book
+        .read_customer("ada-lovelace")
+        .contains("birthday: 1815-12-10"));
+    book.crm(&["check"]).assert().success();
+}

@@ -104,6 +104,31 @@ fn bad_rows_are_reported_by_line_and_nothing_is_written() {
     assert_eq!(customer_files(&book), ["ada.yaml"]);
 }
 
+/// Regression: `import interactions` wrote rows that `crm log` refuses (an amount on a
+/// note) and `crm check` then reported; the three now apply the same rules.
+#[test]
+fn interaction_rows_follow_the_rules_log_and_check_apply() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\ninteractions: []\n");
+    let before = book.read_customer("ada");
+    book.write(
+        "rows.csv",
+        "customer,date,kind,amount,items,rating\nada,2025-05-03,note,5.00,,\nada,2025-05-04,call,,beans,\nada,1850-01-01,call,,,\nada,2025-05-05,call,,,4\nada,2025-05-06,purchase,3.00,beans,\n",
+    );
+    book.crm(&["import", "interactions", "rows.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "rows.csv:2: an amount belongs to a purchase or refund, not a note",
+        ))
+        .stderr(contains("rows.csv:4: date 1850-01-01 is before 1900"))
+        .stderr(contains(
+            "rows.csv:5: a rating belongs to a feedback, not a call",
+        ))
+        .stderr(contains("3 bad rows; nothing was imported"));
+    assert_eq!(book.read_customer("ada"), before);
+}
+
 #[test]
 fn header_problems_name_the_column() {
     let book = TempBook::new();

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::context::Context;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
-use crate::domain::interaction::{Interaction, Kind};
+use crate::domain::interaction::{validate, Interaction, Kind};
 use crate::domain::money::Money;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::store::yaml_text::NewCustomer;
@@ -417,6 +417,11 @@ fn interaction_row(
         .get("follow_up")
         .map(|t| iso_date("follow_up", t))
         .transpose()?;
+    // What `crm log` and `crm check` refuse is refused here too.
+    let known = |k: &str| book.config.knows_kind(k);
+    if let Some((_, problem)) = validate(&interaction, &known).into_iter().next() {
+        return Err(problem);
+    }
     Ok(Row {
         line: record.line,
         customer,

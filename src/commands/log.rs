@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::context::Context;
 use crate::domain::id::CustomerId;
-use crate::domain::interaction::{Interaction, Kind, SYSTEM_KINDS};
+use crate::domain::interaction::{validate, Interaction, Kind, SYSTEM_KINDS};
 use crate::domain::money::Money;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::store::{read, Book};
@@ -144,11 +144,6 @@ fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
         (None, false) => {}
     }
     if !args.items.is_empty() {
-        if !kind.needs_amount() {
-            return Err(Error::usage(format!(
-                "--item belongs to a purchase or refund, not a {kind}"
-            )));
-        }
         interaction.items = args.items.iter().filter_map(|i| clean(Some(i))).collect();
     }
     if let Some(text) = &args.rating {
@@ -166,6 +161,12 @@ fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
                 )))
             }
         }
+    }
+    // The flags above give hints in terms of flags; the rules themselves are the
+    // domain's, the same `crm check` and `crm import` apply, and have the last word.
+    let known = |k: &str| book.config.knows_kind(k);
+    if let Some((_, problem)) = validate(&interaction, &known).into_iter().next() {
+        return Err(Error::usage(problem));
     }
     Ok(interaction)
 }

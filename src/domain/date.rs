@@ -5,9 +5,11 @@ use std::fmt;
 
 use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 
-/// The earliest year a date typed on the command line may have: earlier ones are typos
-/// (`0205` for `2025`), as `crm check` says of dates in files.
-pub const EARLIEST_YEAR: i32 = super::interaction::EARLIEST_PLAUSIBLE_YEAR;
+/// The earliest year a date typed on the command line may have: a four-digit year.
+/// (Ada Lovelace's 1815 birthday is a fine `--birthday`; an interaction dated before
+/// [`super::interaction::EARLIEST_PLAUSIBLE_YEAR`] is refused by the interaction rules,
+/// as `crm check` reports it in files.)
+pub const EARLIEST_YEAR: i32 = 1000;
 
 /// The latest year a date may have: ISO dates have four-digit years, and a file could
 /// not hold a later one.
@@ -27,7 +29,7 @@ pub enum Toward {
 /// Parses a date the way every crm command accepts one: `YYYY-MM-DD`, `today`,
 /// `yesterday`, `tomorrow`, a signed offset (`+3d`, `-1w`, `+1m`, `+1y`; `3d` means
 /// `+3d`), or a weekday name (`friday`, `fri`: the next one, never today). Dates
-/// outside the years 1900 to 9999 are refused as typos.
+/// outside the years 1000 to 9999 are refused as typos.
 pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     parse_date_toward(text, today, Toward::Future)
 }
@@ -311,14 +313,14 @@ mod tests {
     #[test]
     fn huge_offsets_and_implausible_years_are_refused() {
         let today = d("2025-06-15");
-        for bad in ["+10000y", "-3000y", "+9000y", "1899-12-31", "0205-06-01"] {
+        for bad in ["+10000y", "-3000y", "+9000y", "0999-12-31", "0205-06-01"] {
             let message = parse_date(bad, today).unwrap_err();
             assert!(
-                message.contains("outside the years 1900 to 9999"),
+                message.contains("outside the years 1000 to 9999"),
                 "{bad}: {message}"
             );
         }
-        assert_eq!(parse_date("1900-01-01", today).unwrap(), d("1900-01-01"));
+        assert_eq!(parse_date("1815-12-10", today).unwrap(), d("1815-12-10"));
         assert_eq!(parse_date("9999-12-31", today).unwrap(), d("9999-12-31"));
         assert_eq!(parse_date("+100y", today).unwrap(), d("2125-06-15"));
     }

@@ -207,6 +207,15 @@ pub fn validate(
             format!("a {kind} needs an amount, e.g. `amount: 129.00`"),
         ));
     }
+    // Revenue counts only purchases and refunds, so an amount elsewhere is a slip
+    // (`note` for `purchase`) that would silently go uncounted. Items are what an
+    // interaction was about, fine on any kind (a meeting about `Model B`).
+    if !kind.needs_amount() && interaction.amount.is_some() {
+        problems.push((
+            "amount",
+            format!("an amount belongs to a purchase or refund, not a {kind}"),
+        ));
+    }
     if let Some(amount) = interaction.amount {
         if amount.is_negative() {
             problems.push((
@@ -228,4 +237,44 @@ pub fn validate(
         ));
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn problems(interaction: &Interaction) -> Vec<&'static str> {
+        validate(interaction, &|k| BUILTIN_KINDS.contains(&k))
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
+    }
+
+    #[test]
+    fn amounts_belong_to_purchases_and_refunds_items_to_any_kind() {
+        let mut note = Interaction::new(day("2025-05-03"), Kind::Note);
+        note.items = vec!["beans".into()];
+        assert!(problems(&note).is_empty());
+        note.amount = Some(Money::from_cents(500));
+        assert_eq!(problems(&note), ["amount"]);
+        let mut purchase = Interaction::new(day("2025-05-03"), Kind::Purchase);
+        assert_eq!(problems(&purchase), ["kind"], "a purchase needs an amount");
+        purchase.amount = Some(Money::from_cents(500));
+        purchase.items = vec!["beans".into()];
+        assert!(problems(&purchase).is_empty());
+    }
+
+    #[test]
+    fn dates_before_1900_and_ratings_outside_feedback_are_refused() {
+        let mut call = Interaction::new(day("1850-01-01"), Kind::Call);
+        call.rating = Some(4);
+        assert_eq!(problems(&call), ["date", "rating"]);
+        let mut feedback = Interaction::new(day("2025-01-01"), Kind::Feedback);
+        feedback.rating = Some(6);
+        assert_eq!(problems(&feedback), ["rating"]);
+    }
 }
