@@ -177,12 +177,50 @@ impl Config {
     /// fault.
     pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
         toml::from_str(text).map_err(|err| {
-            let (line, col) = err
-                .span()
-                .map(|span| line_col(text, span.start))
-                .unwrap_or((1, 1));
+            let (line, col) = err.span().map_or((1, 1), |span| {
+                let pos = super::tree::Pos::at_offset(text, span.start);
+                (pos.line, pos.column)
+            });
             (line, col, err.message().trim_end().to_string())
         })
+    }
+
+    /// Every problem of `crm.toml` text, in order, for `crm check`: each bad setting is
+    /// reported, not only the first. A setting at fault is set aside (its line, or a
+    /// whole unknown `[table]`, commented out so line numbers stay) and the text read
+    /// again, until it reads or a problem cannot be set aside (a syntax error, which
+    /// may confuse what follows). Returns the settings that do read, defaults for the
+    /// rest.
+    pub fn parse_all(text: &str) -> (Config, Vec<(usize, usize, String)>) {
+        let mut problems = Vec::new();
+        let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        // Each round sets one line (or table) aside; a file has only so many.
+        for _ in 0..=lines.len() {
+            let current = lines.join("\n");
+            let problem = match Config::parse(&current) {
+                Ok(config) => return (config, problems),
+                Err(problem) => problem,
+            };
+            let at = problem.0 - 1;
+            problems.push(problem);
+            let Some(line) = lines.get(at).map(|l| l.trim().to_string()) else {
+                break;
+            };
+            if line.starts_with('[') {
+                // An unknown table: its keys would otherwise land in the one before.
+                let end = (at + 1..lines.len())
+                    .find(|&n| lines[n].trim_start().starts_with('['))
+                    .unwrap_or(lines.len());
+                for aside in &mut lines[at..end] {
+                    aside.insert(0, '#');
+                }
+            } else if line.contains('=') && !line.starts_with('#') {
+                lines[at].insert(0, '#');
+            } else {
+                break;
+            }
+        }
+        (Config::default(), problems)
     }
 
     /// The default cadence for new customers.
@@ -215,17 +253,6 @@ impl Config {
     }
 }
 
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |nl| before.len() - nl - 1)
-        + 1;
-    (line, col)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +278,33 @@ mod tests {
         assert!(Config::parse("[due]\nwithin = \"soon\"\n").is_err());
         assert!(Config::parse("[stats]\nperiod = \"week\"\n").is_err());
         assert!(Config::parse("[interactions]\nkinds = [\"Big Visit\"]\n").is_err());
+    }
+
+    /// Acceptance finding: only the first bad setting was reported, though the hint
+    /// says `crm check` lists every problem.
+    #[test]
+    fn every_bad_setting_is_reported() {
+        let text = "[due]\nwithin = \"7x\"\n\n[stats]\nperiod = \"week\"\n\n[follow_up]\ndefault_every = \"abc\"\n\n[unknown]\nx = 1\ny = 2\n\n[git]\nauto_commit = \"yes\"\nname = \"Ada\"\n";
+        let (config, problems) = Config::parse_all(text);
+        let at: Vec<(usize, &str)> = problems
+            .iter()
+            .map(|(line, _, message)| (*line, message.split(':').next().unwrap()))
+            .collect();
+        assert_eq!(at.len(), 5, "{problems:?}");
+        assert_eq!(
+            at.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+            [2, 5, 8, 10, 15],
+            "{problems:?}"
+        );
+        assert!(problems[0].2.starts_with("due.within"), "{problems:?}");
+        assert!(problems[3].2.contains("unknown"), "{problems:?}");
+        // What does read is kept.
+        assert_eq!(config.git.name.as_deref(), Some("Ada"));
+        let (_, none) = Config::parse_all(TEMPLATE);
+        assert!(none.is_empty());
+        // A syntax error stops the search: what follows it may be misread.
+        let (_, syntax) = Config::parse_all("[due\nwithin = \"7x\"\n");
+        assert_eq!(syntax.len(), 1, "{syntax:?}");
     }
 
     /// Audit finding: value errors were all reported at 1:1.
