@@ -38,7 +38,7 @@ pub enum Change {
         /// The customer's id.
         id: String,
     },
-    /// A file of the book that is not a customer (`crm.toml`, `.gitignore`).
+    /// A file of the book that is not a customer (`crm.toml`, `customers/.gitkeep`).
     Other {
         /// The file, relative to the book root.
         file: String,
