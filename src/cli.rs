@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
 
@@ -47,6 +48,27 @@ pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
+
+    /// Whether `dir` was typed as `-C DIR` (rather than taken from `CRM_DIR`): only
+    /// then does it move `crm init`. Set by [`Cli::parse_args`].
+    #[arg(skip)]
+    pub dir_on_command_line: bool,
+}
+
+impl Cli {
+    /// Parses `args` (the program name first), noting where `-C`'s value came from:
+    /// clap fills `dir` from `CRM_DIR` as well, and the two mean different things to
+    /// `crm init`.
+    pub fn parse_args(
+        args: impl IntoIterator<Item = std::ffi::OsString>,
+    ) -> Result<Cli, clap::Error> {
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        cli.dir_on_command_line =
+            matches.value_source("book_dir") == Some(ValueSource::CommandLine);
+        Ok(cli)
+    }
 }
 
 /// `--color` values.

@@ -1,18 +1,21 @@
 //! Resolved global settings of one run: where the book is, what day it is, whether to
 //! use colour. The only module that reads the clock and the environment.
 
+use std::cell::OnceCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::cli::{Cli, ColorChoice};
+use crate::domain::date::{EARLIEST_YEAR, LATEST_YEAR};
 use crate::error::{Error, Result};
+use crate::git::{BookRepo, Identity};
 use crate::store::Book;
 
 /// Settings every command sees.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Context {
     /// Where to start looking for the book (`-C`, `CRM_DIR`, or the current folder).
     pub start_dir: PathBuf,
@@ -37,6 +40,10 @@ pub struct Context {
     /// The editor command line for `crm edit`: `$VISUAL`, else `$EDITOR`, else `vi`
     /// (not yet split into words; never run through a shell).
     pub editor: String,
+    /// The book, once [`Context::book`] has opened it (or failed to).
+    book: OnceCell<Result<Book>>,
+    /// The book's repository and commit identity, once [`Context::git`] found them.
+    git: OnceCell<(BookRepo, Identity)>,
 }
 
 impl Context {
@@ -44,10 +51,7 @@ impl Context {
     pub fn from_cli(cli: &Cli) -> Result<Context> {
         let today = match cli.today.as_deref().map(str::trim) {
             None | Some("") => chrono::Local::now().date_naive(),
-            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                Error::usage(format!("--today {text:?} is not a date"))
-                    .with_hint("write it as YYYY-MM-DD, e.g. --today 2025-03-01 (also CRM_TODAY)")
-            })?,
+            Some(text) => today(text)?,
         };
         let stdout_is_tty = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -69,11 +73,7 @@ impl Context {
             Some(dir) => dir.clone(),
             None => current_dir()?,
         };
-        // clap fills `cli.dir` from CRM_DIR when -C is absent; the same value in both
-        // is taken as coming from the environment.
-        let dir_from_env = std::env::var_os("CRM_DIR")
-            .is_some_and(|env| cli.dir.as_deref() == Some(std::path::Path::new(&env)));
-        let init_dir = if cli.dir.is_some() && !dir_from_env {
+        let init_dir = if cli.dir_on_command_line {
             start_dir.clone()
         } else {
             current_dir()?
@@ -92,14 +92,33 @@ impl Context {
                 .filter_map(|name| std::env::var(name).ok())
                 .find(|value| !value.trim().is_empty())
                 .unwrap_or_else(|| "vi".to_string()),
+            book: OnceCell::new(),
+            git: OnceCell::new(),
         })
     }
 
-    /// Finds and opens the book.
+    /// Finds and opens the book (reading `crm.toml`) on the first call; later calls
+    /// hand out the same book, or the same error.
     pub fn book(&self) -> Result<Book> {
-        let mut book = Book::discover(&self.start_dir)?;
-        book.lock_wait = self.lock_wait.clone();
-        Ok(book)
+        self.book
+            .get_or_init(|| {
+                let mut book = Book::discover(&self.start_dir)?;
+                book.lock_wait = self.lock_wait.clone();
+                Ok(book)
+            })
+            .clone()
+    }
+
+    /// The repository of `book` and the identity to commit as, found on the first call
+    /// (by the check a writing command makes before writing, when it is to commit) and
+    /// reused by the commit itself.
+    pub fn git(&self, book: &Book) -> Result<&(BookRepo, Identity)> {
+        if let Some(found) = self.git.get() {
+            return Ok(found);
+        }
+        let repo = BookRepo::open(&book.root)?;
+        let identity = repo.identity(&book.config)?;
+        Ok(self.git.get_or_init(|| (repo, identity)))
     }
 
     /// Parses a date argument in any accepted form, relative to today.
@@ -115,6 +134,22 @@ impl Context {
         crate::domain::date::parse_past_date(text, self.today)
             .map_err(|m| Error::usage(format!("{flag}: {m}")))
     }
+}
+
+/// Reads `--today` (or `CRM_TODAY`): a `YYYY-MM-DD` date with a four-digit year, as
+/// every other date crm takes; later years would overflow the date arithmetic of
+/// commands that count from today.
+fn today(text: &str) -> Result<NaiveDate> {
+    let hint = "write it as YYYY-MM-DD, e.g. --today 2025-03-01 (also CRM_TODAY)";
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| Error::usage(format!("--today {text:?} is not a date")).with_hint(hint))?;
+    if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&date.year()) {
+        return Err(Error::usage(format!(
+            "--today {text:?} is out of range: crm takes years {EARLIEST_YEAR} to {LATEST_YEAR}"
+        ))
+        .with_hint(hint));
+    }
+    Ok(date)
 }
 
 /// Reads `CRM_LOCK_TIMEOUT`: a number of seconds, fractions allowed (`0.5`).
@@ -137,6 +172,70 @@ fn lock_wait(secs: &str) -> Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn context_in(dir: &std::path::Path) -> Context {
+        let args = [
+            "crm".into(),
+            "-C".into(),
+            dir.as_os_str().to_owned(),
+            "list".into(),
+        ];
+        Context::from_cli(&Cli::parse_args(args).expect("valid arguments")).expect("context")
+    }
+
+    /// Review finding: every writing command read crm.toml twice (the commit check,
+    /// then the command). The book is opened once per run.
+    #[test]
+    fn the_book_is_opened_once_per_run() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("crm.toml"), "currency = \"EUR\"\n").unwrap();
+        let ctx = context_in(dir.path());
+        let first = ctx.book().expect("a book");
+        std::fs::write(dir.path().join("crm.toml"), "not toml [").unwrap();
+        let second = ctx.book().expect("the same book, not read again");
+        assert_eq!(second.config.currency.as_deref(), Some("EUR"));
+        assert_eq!(first.root, second.root);
+    }
+
+    /// Review finding: with --commit, the repository was opened and the identity
+    /// resolved twice (the check before writing, then the commit).
+    #[test]
+    fn the_repository_and_identity_are_found_once_per_run() {
+        let dir = tempfile::tempdir().unwrap();
+        git2::Repository::init(dir.path()).unwrap();
+        std::fs::write(
+            dir.path().join("crm.toml"),
+            "[git]\nname = \"Book Keeper\"\nemail = \"keeper@example.com\"\n",
+        )
+        .unwrap();
+        let ctx = context_in(dir.path());
+        let book = ctx.book().unwrap();
+        let first: *const (BookRepo, Identity) = ctx.git(&book).expect("repository");
+        std::fs::rename(dir.path().join(".git"), dir.path().join("moved")).unwrap();
+        let second: *const (BookRepo, Identity) = ctx.git(&book).expect("the same one");
+        assert!(std::ptr::eq(first, second));
+    }
+
+    /// Review finding: `CRM_TODAY=+262142-12-31 crm snooze x friday` panicked (date
+    /// overflow) instead of refusing the date.
+    #[test]
+    fn today_outside_four_digit_years_is_a_usage_error() {
+        for bad in ["+262142-12-31", "0999-12-31", "+10000-01-01", "-0001-01-01"] {
+            let err = today(bad).unwrap_err();
+            assert_eq!(err.kind, crate::error::ErrorKind::Usage, "{bad}");
+            assert!(
+                err.message.contains("out of range"),
+                "{bad}: {}",
+                err.message
+            );
+        }
+        assert!(today("9999-12-31").is_ok());
+        assert!(today("1000-01-01").is_ok());
+        assert!(today("2025-13-01")
+            .unwrap_err()
+            .message
+            .contains("not a date"));
+    }
 
     #[test]
     fn lock_timeouts_are_seconds_with_fractions() {

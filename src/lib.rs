@@ -17,14 +17,12 @@ pub mod store;
 use std::ffi::OsString;
 use std::io::Write;
 
-use clap::Parser;
-
 use crate::error::{Error, ErrorKind, EXIT_ERROR, EXIT_OK};
 
 /// Runs crm with `args` (including the program name) and returns the exit code.
 /// Data goes to stdout; diagnostics to stderr.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
-    let cli = match cli::Cli::try_parse_from(args) {
+    let cli = match cli::Cli::parse_args(args) {
         Ok(cli) => cli,
         Err(err) => {
             let code = if err.use_stderr() {

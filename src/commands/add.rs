@@ -93,8 +93,8 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     };
     let mut lock = book.lock()?;
     book.create_customer(&mut lock, &id, &customer)?;
-    super::finish_write(ctx, &book, lock, &format!("add {id}"))?;
     writeln!(out, "{id}")?;
+    super::finish_write(ctx, &book, lock, &format!("add {id}"), out)?;
     Ok(EXIT_OK)
 }
 

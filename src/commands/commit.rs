@@ -57,10 +57,10 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
                 .collect::<Vec<_>>(),
         ),
     };
-    let sig = repo.signature(&book.config)?;
+    let who = repo.identity(&book.config)?;
     let paths: Vec<String> = changes.iter().flat_map(FileChange::paths).collect();
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    let committed = repo.commit_book_paths(&paths, &full, &sig)?;
+    let committed = repo.commit_book_paths(&paths, &full, &who)?;
     drop(lock);
     match committed.commit {
         Some(oid) => {
@@ -109,11 +109,10 @@ fn refuse_conflicts(changes: &[FileChange]) -> Result<()> {
 }
 
 /// Whether `book_path` (relative to the book root, `/`-separated) is one of the files
-/// crm looks after: `crm.toml`, the `.gitignore` and `customers/.gitkeep` that `crm init`
-/// writes, and the customer files.
+/// crm looks after: `crm.toml`, the `customers/.gitkeep` that `crm init` writes, and
+/// the customer files. (A `.gitignore` is the person's own: crm leaves it to git.)
 pub fn is_book_file(book_path: &str) -> bool {
     book_path == CONFIG_FILE
-        || book_path == ".gitignore"
         || book_path == format!("{CUSTOMERS_DIR}/.gitkeep")
         || is_customer_file(book_path)
 }
@@ -151,20 +150,48 @@ pub fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
         .collect()
 }
 
+/// What the change of book file `book_path` from `before` (its committed bytes) to
+/// `after` (its uncommitted bytes) means; `None` is an absent file. In the words
+/// `crm commit` uses, for a change known only as bytes (a file's content just before
+/// crm wrote to it).
+pub fn change_of(book_path: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> Change {
+    let Some(stem) = customer_stem(book_path) else {
+        return other_change(book_path, before.is_some(), after.is_some());
+    };
+    let id = CustomerId::parse(stem).ok();
+    let parse = |raw: &[u8]| {
+        id.as_ref()
+            .and_then(|id| read::parse_customer(raw, book_path, id).ok())
+            .map(|loaded| loaded.customer)
+    };
+    let before = before.map(parse);
+    let after = after.map(parse);
+    Change::of_customer(
+        stem,
+        before.as_ref().map(Option::as_ref),
+        after.as_ref().map(Option::as_ref),
+    )
+}
+
+/// The change of a book file that is not a customer's.
+fn other_change(book_path: &str, committed: bool, exists: bool) -> Change {
+    let verb = match (committed, exists) {
+        (false, _) => "added",
+        (true, false) => "removed",
+        (true, true) => "edited",
+    };
+    Change::Other {
+        file: book_path.to_string(),
+        verb,
+    }
+}
+
 fn describe_one(book: &Book, file: &FileChange) -> Described {
     let Some(stem) = customer_stem(&file.path) else {
-        let verb = match (&file.before, file.exists) {
-            (None, _) => "added",
-            (Some(_), false) => "removed",
-            (Some(_), true) => "edited",
-        };
         return Described {
             file: file.clone(),
             id: None,
-            change: Change::Other {
-                file: file.path.clone(),
-                verb,
-            },
+            change: other_change(&file.path, file.before.is_some(), file.exists),
             problem: None,
         };
     };
@@ -232,6 +259,7 @@ mod tests {
         assert!(is_book_file("crm.toml"));
         assert!(is_book_file("customers/ada.yaml"));
         assert!(is_book_file("customers/.gitkeep"));
+        assert!(!is_book_file(".gitignore"));
         assert!(!is_book_file("customers/.hidden.yaml"));
         assert!(!is_book_file("customers/notes.txt"));
         assert!(!is_book_file("customers/sub/ada.yaml"));

@@ -75,8 +75,8 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
     );
     book.append_interaction(&mut lock, &id, &entry)?;
     // The same words `crm commit` uses for a done entry (docs/git.md).
-    super::finish_write(ctx, &book, lock, &format!("mark {id} done"))?;
     writeln!(out, "follow-up with {id} done on {date}")?;
+    super::finish_write(ctx, &book, lock, &format!("mark {id} done"), out)?;
     Ok(EXIT_OK)
 }
 
@@ -137,7 +137,7 @@ pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Resu
     entry.follow_up = Some(when);
     book.append_interaction(&mut lock, &id, &entry)?;
     // The same words `crm commit` uses for a snooze entry (docs/git.md).
-    super::finish_write(ctx, &book, lock, &format!("snooze {id}"))?;
     writeln!(out, "{said}")?;
+    super::finish_write(ctx, &book, lock, &format!("snooze {id}"), out)?;
     Ok(EXIT_OK)
 }

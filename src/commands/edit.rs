@@ -96,8 +96,7 @@ fn save(
     let lock = written.map_err(|err| copy.keep_with(err))?;
     copy.remove();
     writeln!(out, "{done}")?;
-    out.flush()?;
-    super::finish_write(ctx, book, lock, message)
+    super::finish_write(ctx, book, lock, message, out)
 }
 
 /// After saving: what `crm check` would still say about the file (an unknown kind, a

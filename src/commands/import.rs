@@ -644,8 +644,8 @@ fn interactions(
         plural(written),
         file_name(&args.file)
     );
-    super::finish_write(ctx, &book, lock, &message)?;
     writeln!(out, "{summary}")?;
+    super::finish_write(ctx, &book, lock, &message, out)?;
     hint();
     Ok(EXIT_OK)
 }
@@ -858,8 +858,8 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
         plural(fresh.len()),
         file_name(&args.file)
     );
-    super::finish_write(ctx, &book, lock, &message)?;
     writeln!(out, "{summary}")?;
+    super::finish_write(ctx, &book, lock, &message, out)?;
     if let Some(hint) = hint {
         eprintln!("{hint}");
     }

@@ -9,11 +9,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
+use crate::domain::change;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
-use crate::git::BookRepo;
+use crate::git::{BookRepo, FileChange, Identity};
 use crate::store::{self, Book, CONFIG_FILE, CUSTOMERS_DIR};
 
-use super::CRM_TRAILER;
+use super::{commit, CRM_TRAILER};
 
 /// Arguments of `crm init`.
 #[derive(Debug, clap::Args)]
@@ -23,10 +24,7 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 }
 
-const GITIGNORE_LINE: &str = "/.crm/";
 const KEEP_FILE: &str = ".gitkeep";
-/// The summary of the book's first commit: the words `crm commit` uses for a new book.
-const FIRST_COMMIT: &str = "start the crm book";
 
 /// Runs `crm init`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
@@ -55,10 +53,10 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     }
     let repo = BookRepo::open(&dir)?;
     let book = Book::open(&dir)?;
-    writeln!(out, "created a crm book with a git repository in `{shown}`")?;
-    let sig = match repo.signature(&book.config) {
-        Ok(sig) => sig,
+    let who = match repo.identity(&book.config) {
+        Ok(who) => who,
         Err(err) => {
+            writeln!(out, "created a crm book with a git repository in `{shown}`")?;
             crate::warn(&format!(
                 "made no first commit: {}; set an identity, then run `crm commit`",
                 err.message
@@ -66,26 +64,61 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             return Ok(EXIT_OK);
         }
     };
-    let files = [
-        CONFIG_FILE.to_string(),
-        ".gitignore".to_string(),
-        format!("{CUSTOMERS_DIR}/{KEEP_FILE}"),
-    ];
-    let message = format!("{FIRST_COMMIT}\n\n{CRM_TRAILER}\n");
-    match repo.commit_book_paths(&files, &message, &sig) {
-        Ok(_) => {
-            super::warn_unsigned(&repo);
-            Ok(EXIT_OK)
-        }
-        Err(err) => Err(Error::new(
+    first_commit(&book, &repo, &who, out).map_err(|err| {
+        Error::new(
             ErrorKind::NotCommitted,
             format!(
                 "created the book in `{shown}` but did not commit it: {}",
                 err.message
             ),
         )
-        .with_hint("run `crm commit` to make the first commit")),
+        .with_hint("run `crm commit` to make the first commit")
+    })
+}
+
+/// Commits the new book: its own files and the customer files the folder already held
+/// (a folder of customer files made into a book), as `crm commit` would commit and
+/// name them (`start the crm book; add ada`).
+fn first_commit(book: &Book, repo: &BookRepo, who: &Identity, out: &mut dyn Write) -> Result<u8> {
+    let changes = repo.changes(&commit::is_book_file, &commit::is_customer_file)?;
+    let shown = book.root.display();
+    if changes.is_empty() {
+        // Only when the folder's own .gitignore ignores the book's files.
+        writeln!(out, "created a crm book with a git repository in `{shown}`")?;
+        crate::warn(
+            "made no first commit: git ignores the book's files (see the folder's .gitignore)",
+        );
+        return Ok(EXIT_OK);
     }
+    let described = commit::describe(book, &changes);
+    for item in &described {
+        if let Some(problem) = &item.problem {
+            crate::warn(&format!(
+                "committing `{}` although it does not parse: {problem}",
+                item.file.path
+            ));
+        }
+    }
+    let message = change::commit_message(
+        &described
+            .iter()
+            .map(|d| d.change.clone())
+            .collect::<Vec<_>>(),
+    );
+    let paths: Vec<String> = changes.iter().flat_map(FileChange::paths).collect();
+    let full = format!("{message}\n\n{CRM_TRAILER}\n");
+    let customers = described.iter().filter(|d| d.id.is_some()).count();
+    repo.commit_book_paths(&paths, &full, who)?;
+    super::warn_unsigned(repo);
+    match customers {
+        0 => writeln!(out, "created a crm book with a git repository in `{shown}`")?,
+        n => writeln!(
+            out,
+            "created a crm book with a git repository in `{shown}`, committing the {n} customer file{} already in {CUSTOMERS_DIR}/",
+            if n == 1 { "" } else { "s" }
+        )?,
+    }
+    Ok(EXIT_OK)
 }
 
 /// What `crm init` will write, decided before anything is written.
@@ -96,8 +129,6 @@ struct Plan {
     new_dirs: Vec<PathBuf>,
     /// Whether `customers/.gitkeep` is missing.
     new_keep: bool,
-    /// The `.gitignore` as it is (`None`: there is none), when it lacks crm's line.
-    gitignore: Option<Option<Vec<u8>>>,
 }
 
 impl Plan {
@@ -157,31 +188,10 @@ impl Plan {
         }
         let keep = dir.join(CUSTOMERS_DIR).join(KEEP_FILE);
         let new_keep = fs::symlink_metadata(&keep).is_err();
-        let path = dir.join(".gitignore");
-        let gitignore = match fs::read(&path) {
-            Ok(bytes) if has_line(&bytes, GITIGNORE_LINE) => None,
-            Ok(bytes) => Some(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if fs::symlink_metadata(&path).is_ok() {
-                    return Err(Error::new(
-                        ErrorKind::AlreadyExists,
-                        format!("`{}` is a link to a missing file", path.display()),
-                    )
-                    .with_hint("remove the link or point it at a file, then run crm init again"));
-                }
-                Some(None)
-            }
-            Err(e) => {
-                return Err(Error::io("read", &path, &e).with_hint(
-                    "crm init adds a line to it; make it readable, then run crm init again",
-                ))
-            }
-        };
         Ok(Plan {
             dir: dir.to_path_buf(),
             new_dirs,
             new_keep,
-            gitignore,
         })
     }
 
@@ -226,35 +236,11 @@ impl Plan {
             written.keep = true;
             fs::write(&keep, "").map_err(|e| Error::io("write", &keep, &e))?;
         }
-        if let Some(existing) = &self.gitignore {
-            let path = self.dir.join(".gitignore");
-            // Appended to the bytes as they are: the file may not be UTF-8.
-            let mut bytes = existing.clone().unwrap_or_default();
-            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-                bytes.push(b'\n');
-            }
-            bytes.extend_from_slice(b"# crm's lock, temp files and cache\n");
-            bytes.extend_from_slice(GITIGNORE_LINE.as_bytes());
-            bytes.push(b'\n');
-            written.gitignore = true;
-            fs::write(&path, bytes).map_err(|e| Error::io("write", &path, &e))?;
-        }
         Ok(())
     }
 
     /// Takes back what [`Plan::write`] wrote (best effort: it runs after a failure).
     fn undo(&self, written: &Written) {
-        if written.gitignore {
-            let path = self.dir.join(".gitignore");
-            match &self.gitignore {
-                Some(Some(original)) => {
-                    let _ = fs::write(&path, original);
-                }
-                _ => {
-                    let _ = fs::remove_file(&path);
-                }
-            }
-        }
         if written.keep {
             let _ = fs::remove_file(self.dir.join(CUSTOMERS_DIR).join(KEEP_FILE));
         }
@@ -274,60 +260,22 @@ struct Written {
     dirs: Vec<PathBuf>,
     config: bool,
     keep: bool,
-    gitignore: bool,
-}
-
-/// Whether `bytes` has `line` as one of its lines (surrounding blanks ignored).
-fn has_line(bytes: &[u8], line: &str) -> bool {
-    bytes
-        .split(|b| *b == b'\n')
-        .any(|l| l.trim_ascii() == line.as_bytes())
 }
 
 /// The root of a book that `dir` would be inside: the nearest folder above it holding
-/// a `crm.toml`.
+/// a `crm.toml` (`dir` itself holds none: [`Plan::check`] has made sure).
 fn enclosing_book(dir: &Path) -> Option<PathBuf> {
-    let absolute = absolute(dir);
-    absolute
+    // `dir` and some of its parents may not exist yet; the book search starts from the
+    // nearest one that does.
+    let existing = dir
         .ancestors()
-        .skip(1)
-        .find(|folder| fs::symlink_metadata(folder.join(CONFIG_FILE)).is_ok())
-        .map(Path::to_path_buf)
-}
-
-/// `dir` as an absolute path with links and `..` resolved as far as it exists.
-fn absolute(dir: &Path) -> PathBuf {
-    let mut missing = Vec::new();
-    let mut existing = dir;
-    loop {
-        if let Ok(found) = fs::canonicalize(existing) {
-            return missing
-                .iter()
-                .rev()
-                .fold(found, |path: PathBuf, part| path.join(part));
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name.to_os_string());
-                existing = if parent.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    parent
-                };
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
             }
-            _ => return dir.to_path_buf(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gitignore_lines_are_found_in_any_bytes() {
-        assert!(has_line(b"target\n/.crm/\n", GITIGNORE_LINE));
-        assert!(has_line(b"\xff\xfe junk\n  /.crm/  \r\n", GITIGNORE_LINE));
-        assert!(!has_line(b"/.crm/x\n", GITIGNORE_LINE));
-    }
+        })
+        .find(|a| a.is_dir())?;
+    Book::find_root(existing).ok()
 }

@@ -49,7 +49,12 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let mut lock = book.lock()?;
     book.append_interaction(&mut lock, &id, &interaction)?;
     let message = format!("log {} with {id}", interaction.kind);
-    super::finish_write(ctx, &book, lock, &message)?;
+    writeln!(
+        out,
+        "logged {} with {id} on {}",
+        interaction.kind, interaction.date
+    )?;
+    super::finish_write(ctx, &book, lock, &message, out)?;
     if interaction.date > ctx.today {
         // Allowed (a meeting booked ahead), but a future date is as often a slip.
         crate::warn(&format!(
@@ -57,11 +62,6 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             interaction.date, ctx.today
         ));
     }
-    writeln!(
-        out,
-        "logged {} with {id} on {}",
-        interaction.kind, interaction.date
-    )?;
     Ok(EXIT_OK)
 }
 

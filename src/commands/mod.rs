@@ -81,6 +81,7 @@ pub fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
 
 /// Whether `command` writes files of the book (and so commits them with `--commit` or
 /// `[git] auto_commit`). `crm init` is not counted: it makes its own first commit.
+/// No catch-all arm: a new command must say whether it writes.
 fn changes_files(command: &Command) -> bool {
     use import::What;
     match command {
@@ -93,30 +94,46 @@ fn changes_files(command: &Command) -> bool {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
             What::Customers(file) => !file.dry_run,
         },
-        _ => false,
+        // `commit` and `undo` commit by themselves; `init` makes the first commit.
+        Command::Init(_) | Command::Commit(_) | Command::Undo(_) => false,
+        Command::Show(_)
+        | Command::List(_)
+        | Command::Check(_)
+        | Command::Due(_)
+        | Command::Stale(_)
+        | Command::Completions(_)
+        | Command::History(_)
+        | Command::Status(_)
+        | Command::Stats(_)
+        | Command::Export(_) => false,
     }
+}
+
+/// Whether this run commits what it writes: `--commit`, or `[git] auto_commit`.
+fn commits(ctx: &Context, book: &Book) -> bool {
+    ctx.commit || book.config.git.auto_commit
 }
 
 /// Before a command that writes files runs with `--commit` or `[git] auto_commit`:
 /// checks that the commit can be made — the book is in a git repository, git is not
 /// in the middle of a merge or rebase, and there is an identity to commit as — so that
-/// a command that cannot commit fails having written nothing. A book that cannot be
-/// opened is left to the command to report.
+/// a command that cannot commit fails having written nothing. What it finds is kept
+/// in `ctx` for the commit. A book that cannot be opened is left to the command to
+/// report.
 fn ensure_can_commit(ctx: &Context) -> Result<()> {
     let Ok(book) = ctx.book() else {
         return Ok(());
     };
-    let asked_by = if ctx.commit {
-        "--commit"
-    } else if book.config.git.auto_commit {
-        "`auto_commit = true` in crm.toml"
-    } else {
+    if !commits(ctx, &book) {
         return Ok(());
-    };
-    let otherwise = if ctx.commit {
-        "leave out --commit"
+    }
+    let (asked_by, otherwise) = if ctx.commit {
+        ("--commit", "leave out --commit")
     } else {
-        "set `auto_commit = false` under [git] in crm.toml"
+        (
+            "`auto_commit = true` in crm.toml",
+            "set `auto_commit = false` under [git] in crm.toml",
+        )
     };
     let refuse = |err: Error| {
         let hint = match &err.hint {
@@ -132,25 +149,36 @@ fn ensure_can_commit(ctx: &Context) -> Result<()> {
         )
         .with_hint(hint)
     };
-    let repo = BookRepo::open(&book.root).map_err(refuse)?;
+    let (repo, _) = ctx.git(&book).map_err(refuse)?;
     repo.ensure_no_operation().map_err(refuse)?;
-    repo.signature(&book.config).map_err(refuse)?;
     Ok(())
 }
 
-/// Ends a command that wrote files: with `--commit` or `[git] auto_commit`, commits
-/// exactly the files written under `lock` (never a person's other edits), with
-/// `message` as the summary line (shortened as `crm commit` shortens its own when it
-/// is longer than 72 characters). The lock is held until the commit is made. Files git
-/// ignores (and does not track) are written but not committed, with a warning.
+/// Ends a command that wrote files, once it has written its summary line to `out`
+/// (so the line is out even when the commit then fails): with `--commit` or
+/// `[git] auto_commit`, commits exactly the files written under `lock` (never a
+/// person's other edits), with `message` as the summary line (shortened as
+/// `crm commit` shortens its own when it is longer than 72 characters), and notes each
+/// commit made on stderr (stdout stays the command's data). The lock is held until the
+/// commit is made. Files git ignores (and does not track) are written but not
+/// committed, with a warning.
 ///
 /// If the commit fails, the files are written all the same: the error says so and
 /// exits with [`crate::error::EXIT_NOT_COMMITTED`], so nobody runs the command twice.
-pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) -> Result<()> {
-    if !(ctx.commit || book.config.git.auto_commit) || lock.written().is_empty() {
-        return Ok(());
+pub fn finish_write(
+    ctx: &Context,
+    book: &Book,
+    lock: WriteLock,
+    message: &str,
+    out: &mut dyn Write,
+) -> Result<()> {
+    // Out before the commit is tried; but a reader that went away (`crm add X --commit
+    // | true`) must not keep the written file from being committed.
+    let flushed = out.flush();
+    if !commits(ctx, book) || lock.written().is_empty() {
+        return Ok(flushed?);
     }
-    let committed = commit_written(book, &lock, message);
+    let committed = commit_written(ctx, book, &lock, message);
     let shown: Vec<String> = lock.written().iter().map(|p| book.shown(p)).collect();
     drop(lock);
     let err = match committed {
@@ -160,7 +188,7 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
                     "`{path}` was written but not committed: git ignores it (`git check-ignore -v {path}` says which rule); `git add -f` it to track it anyway"
                 ));
             }
-            return Ok(());
+            return Ok(flushed?);
         }
         Err(err) => err,
     };
@@ -181,13 +209,19 @@ pub fn finish_write(ctx: &Context, book: &Book, lock: WriteLock, message: &str) 
     )))
 }
 
-/// Commits the files written under `lock`, after a commit of a person's own uncommitted
-/// edits to them (so crm's commit holds exactly its change and `crm undo` cannot take
-/// the person's edits away). Returns the book files left out because git ignores them.
-fn commit_written(book: &Book, lock: &WriteLock, message: &str) -> Result<Vec<String>> {
-    let repo = BookRepo::open(&book.root)?;
+/// Commits the files written under `lock`, after a commit of the changes they already
+/// had uncommitted (a person's edits, or crm's own earlier change made without
+/// committing), so crm's commit holds exactly its change and `crm undo` cannot take
+/// the earlier changes away. Notes each commit on stderr. Returns the book files left
+/// out because git ignores them.
+fn commit_written(
+    ctx: &Context,
+    book: &Book,
+    lock: &WriteLock,
+    message: &str,
+) -> Result<Vec<String>> {
+    let (repo, who) = ctx.git(book)?;
     repo.ensure_no_operation()?;
-    let sig = repo.signature(&book.config)?;
     let customers = lock
         .written()
         .iter()
@@ -195,19 +229,59 @@ fn commit_written(book: &Book, lock: &WriteLock, message: &str) -> Result<Vec<St
         .count();
     let message = crate::domain::change::fit_summary(message, customers);
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    let by_hand = crate::git::commit_hand_edits(repo.repo(), lock.replaced(), &sig)?;
-    let own = crate::git::commit_files(repo.repo(), lock.written(), &full, &sig)?;
-    if by_hand.commit.is_some() || own.commit.is_some() {
-        warn_unsigned(&repo);
+    let mut earlier_summary = String::new();
+    let earlier = repo.commit_earlier_changes(lock.replaced(), who, |changes| {
+        let message = earlier_message(changes);
+        earlier_summary = message.lines().next().unwrap_or("").to_string();
+        message
+    })?;
+    if let Some(oid) = earlier.commit {
+        note_commit(
+            oid,
+            &earlier_summary,
+            " (changes that were already uncommitted)",
+        );
+    }
+    let own = crate::git::commit_files(repo.repo(), lock.written(), &full, who)?;
+    if let Some(oid) = own.commit {
+        note_commit(oid, message.lines().next().unwrap_or(""), "");
+    }
+    if earlier.commit.is_some() || own.commit.is_some() {
+        warn_unsigned(repo);
     }
     let mut ignored: Vec<String> = Vec::new();
-    for path in by_hand.ignored.iter().chain(&own.ignored) {
+    for path in earlier.ignored.iter().chain(&own.ignored) {
         let shown = repo.shown_path(path);
         if !ignored.contains(&shown) {
             ignored.push(shown);
         }
     }
     Ok(ignored)
+}
+
+/// The message of the commit of changes a file already had when crm wrote to it: in
+/// `crm commit`'s words (`edit carol (by hand)`, `log call with ada`), saying why it is
+/// a commit of its own. No crm trailer: `crm undo` must never take a person's edits.
+fn earlier_message(changes: &[crate::git::EarlierChange]) -> String {
+    let described: Vec<crate::domain::change::Change> = changes
+        .iter()
+        .map(|c| commit::change_of(&c.path, c.before.as_deref(), Some(&c.after)))
+        .collect();
+    format!(
+        "{}\n\nThese changes were already uncommitted when crm committed its own change\nto the same file{}; they are committed apart, so that the two stay\nseparable and `crm undo` takes back only crm's change.\n",
+        crate::domain::change::commit_message(&described),
+        if changes.len() == 1 { "" } else { "s" }
+    )
+}
+
+/// Says on stderr that a commit was made (stdout is the command's data, such as the id
+/// `crm add` prints).
+fn note_commit(oid: git2::Oid, summary: &str, what: &str) {
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "crm: committed {}: {summary}{what}",
+        crate::git::short_id(oid)
+    );
 }
 
 /// Warns, once per run, that crm's commits are not signed when git's config asks for
@@ -243,4 +317,37 @@ pub fn with_tags<'a>(
         .iter()
         .filter(|c| tags.iter().all(|t| c.has_tag(t)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::EarlierChange;
+
+    /// Review finding 5: the commit of changes already uncommitted was always called
+    /// `edit ID (by hand)`, and its summary was never shortened.
+    #[test]
+    fn earlier_changes_are_named_as_crm_commit_names_them_within_72_characters() {
+        let new = EarlierChange {
+            path: "customers/ada.yaml".into(),
+            before: None,
+            after: b"name: Ada\n".to_vec(),
+        };
+        let message = earlier_message(std::slice::from_ref(&new));
+        assert!(message.starts_with("add ada\n\n"), "{message}");
+        assert!(!message.contains(CRM_TRAILER));
+
+        let many: Vec<EarlierChange> = (0..8)
+            .map(|n| EarlierChange {
+                path: format!("customers/a-rather-long-customer-id-number-{n}.yaml"),
+                before: Some(b"name: A\n".to_vec()),
+                after: b"name: B\n".to_vec(),
+            })
+            .collect();
+        let message = earlier_message(&many);
+        let summary = message.lines().next().unwrap();
+        assert_eq!(summary, "edit 8 customers by hand");
+        assert!(message.contains("\n- edit a-rather-long-customer-id-number-7 (by hand)\n"));
+        assert!(message.contains("to the same files;"), "{message}");
+    }
 }

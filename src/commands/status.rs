@@ -1,6 +1,7 @@
 //! `crm status`: what is uncommitted in the book, one line per file (customer files
-//! and `crm.toml`), saying what each change means; unreadable customer files are named
-//! on stderr (exit 3), as every command that reads the whole book does.
+//! and `crm.toml`), saying what each change means, or that git holds the file in a
+//! merge conflict; unreadable customer files are named on stderr (exit 3), as every
+//! command that reads the whole book does.
 
 use std::io::Write;
 
@@ -76,6 +77,8 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         }
         Format::Table => table(&rows).write_text(out, ctx.stdout_is_tty, ctx.color)?,
     }
+    out.flush()?;
+    hint_conflicts(&repo, &described);
     if problems.is_empty() {
         Ok(EXIT_OK)
     } else {
@@ -84,13 +87,42 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 }
 
 fn row(item: &Described) -> Row<'_> {
+    // A file git holds in conflict is not a change of anyone's yet: saying what it
+    // means would guess at a half-merged file.
+    let (state, change) = if item.file.conflicted {
+        ("conflict", "unresolved merge conflict".to_string())
+    } else {
+        (item.change.state(), item.change.describe())
+    };
     Row {
         file: &item.file.path,
         id: item.id.as_deref(),
-        state: item.change.state(),
+        state,
         renamed_from: item.file.renamed_from.as_deref(),
-        change: item.change.describe(),
+        change,
     }
+}
+
+/// Says on stderr how to settle the files git holds in conflict, if any: the commit
+/// that ends a merge (or rebase, ...) is git's to make; after a conflicting
+/// `git stash pop`, say, `crm commit` makes it.
+fn hint_conflicts(repo: &BookRepo, described: &[Described]) {
+    let conflicted: Vec<&str> = described
+        .iter()
+        .filter(|d| d.file.conflicted)
+        .map(|d| d.file.path.as_str())
+        .collect();
+    if conflicted.is_empty() {
+        return;
+    }
+    let then = match repo.ensure_no_operation() {
+        Ok(()) => "run `crm commit`",
+        Err(_) => "finish what git is doing with git (`git status` says how)",
+    };
+    eprintln!(
+        "hint: resolve the merge conflict in `{}` (keep the lines you want, delete the <<<<<<< ======= >>>>>>> markers, `git add` the file), then {then}",
+        conflicted.join("`, `")
+    );
 }
 
 fn unreadable(problem: &Problem) -> Unreadable<'_> {

@@ -19,9 +19,9 @@ pub fn run(ctx: &Context, _args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     repo.ensure_no_operation()?;
-    let sig = repo.signature(&book.config)?;
+    let who = repo.identity(&book.config)?;
     let lock = book.lock()?;
-    let undone = repo.undo_last(CRM_TRAILER, &sig)?;
+    let undone = repo.undo_last(CRM_TRAILER, &who)?;
     drop(lock);
     super::warn_unsigned(&repo);
     writeln!(

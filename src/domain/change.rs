@@ -38,7 +38,7 @@ pub enum Change {
         /// The customer's id.
         id: String,
     },
-    /// A file of the book that is not a customer (`crm.toml`, `.gitignore`).
+    /// A file of the book that is not a customer (`crm.toml`, `customers/.gitkeep`).
     Other {
         /// The file, relative to the book root.
         file: String,
@@ -149,8 +149,13 @@ fn and_list(words: &[&str]) -> String {
 /// Longest summary line before crm shortens it and moves the details to the body.
 pub const SUMMARY_WIDTH: usize = 72;
 
+/// Most changes a commit body lists one by one; the rest are counted, so a commit of
+/// thousands of files does not carry a body of thousands of lines.
+pub const BODY_LINES: usize = 50;
+
 /// The commit message for `changes` (in the order given), as a person would write it:
-/// one short summary line and, when the details do not fit on it, a body listing them.
+/// one short summary line and, when the details do not fit on it, a body listing them
+/// (the first [`BODY_LINES`] of them, then how many more).
 /// Has no trailing newline and no trailer.
 pub fn commit_message(changes: &[Change]) -> String {
     let parts: Vec<String> = setup_folded(changes).iter().map(Change::describe).collect();
@@ -173,7 +178,17 @@ pub fn commit_message(changes: &[Change]) -> String {
             .collect();
         summary = update_summary(customers, &others);
     }
-    let body: Vec<String> = parts.iter().map(|p| format!("- {p}")).collect();
+    let mut body: Vec<String> = parts
+        .iter()
+        .take(BODY_LINES)
+        .map(|p| format!("- {p}"))
+        .collect();
+    if parts.len() > BODY_LINES {
+        body.push(format!(
+            "- … and {} more (`git show --stat` lists every file)",
+            parts.len() - BODY_LINES
+        ));
+    }
     format!("{summary}\n\n{}", body.join("\n"))
 }
 
@@ -482,6 +497,30 @@ mod tests {
             message.lines().next(),
             Some("add 2 customers; log 3 interactions with ada-lovelace")
         );
+    }
+
+    /// Review finding: a commit of 37k new files had a 37,185-line body.
+    #[test]
+    fn a_long_body_lists_fifty_changes_then_counts_the_rest() {
+        let changes: Vec<Change> = (0..1234)
+            .map(|n| Change::Added {
+                id: format!("customer-{n}"),
+            })
+            .collect();
+        let message = commit_message(&changes);
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(lines[0], "add 1234 customers");
+        assert_eq!(lines.len(), 2 + BODY_LINES + 1, "{message}");
+        assert_eq!(lines[2], "- add customer-0");
+        assert_eq!(lines[BODY_LINES + 1], "- add customer-49");
+        assert_eq!(
+            lines[BODY_LINES + 2],
+            "- … and 1184 more (`git show --stat` lists every file)"
+        );
+        // Exactly fifty are listed in full.
+        let fifty = commit_message(&changes[..BODY_LINES]);
+        assert_eq!(fifty.lines().count(), 2 + BODY_LINES);
+        assert!(!fifty.contains("more"));
     }
 
     #[test]

@@ -31,12 +31,34 @@ pub fn init(dir: &Path) -> Result<Repository> {
     Ok(Repository::init(dir)?)
 }
 
+/// Who crm's commits are by: the author and the committer, each a name and an email,
+/// found once (see [`identity`]); each commit is stamped with the time it is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    author: (String, String),
+    committer: (String, String),
+}
+
+impl Identity {
+    /// The author's signature, stamped now.
+    fn author(&self) -> Result<Signature<'static>> {
+        Ok(Signature::now(&self.author.0, &self.author.1)?)
+    }
+
+    /// The committer's signature, stamped now.
+    fn committer(&self) -> Result<Signature<'static>> {
+        Ok(Signature::now(&self.committer.0, &self.committer.1)?)
+    }
+}
+
 /// The identity for crm's commits, found as git finds it, each of name and email on its
 /// own (one may come from the environment and the other from a config file):
 /// `GIT_AUTHOR_NAME` / `GIT_AUTHOR_EMAIL`, then `author.name` / `author.email` and
 /// `user.name` / `user.email` in git's config (repository, then global), then `EMAIL`
-/// for the email, falling back to `[git] name` / `email` in crm.toml.
-pub fn signature(repo: &Repository, config: &Config) -> Result<Signature<'static>> {
+/// for the email, falling back to `[git] name` / `email` in crm.toml. The committer
+/// likewise from `GIT_COMMITTER_*`, `committer.*` and `user.*`, then `EMAIL`, each half
+/// falling back to the author's.
+pub fn identity(repo: &Repository, config: &Config) -> Result<Identity> {
     let git_config = repo.config().ok();
     let name = identity_part(
         git_config.as_ref(),
@@ -52,21 +74,46 @@ pub fn signature(repo: &Repository, config: &Config) -> Result<Signature<'static
         Some("EMAIL"),
     )
     .or_else(|| non_blank(config.git.email.as_deref()));
-    match (name, email) {
-        (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
+    let (name, email) = match (name, email) {
+        (Some(name), Some(email)) => (name, email),
         (name, email) => {
             let missing = match (name, email) {
                 (None, None) => "no user.name or user.email",
                 (None, Some(_)) => "no user.name",
                 _ => "no user.email",
             };
-            Err(Error::new(
+            return Err(Error::new(
                 ErrorKind::Git,
                 format!("no git identity to commit as: git has {missing} (nor GIT_AUTHOR_* variables) and crm.toml has no [git] name/email"),
             )
-            .with_hint("run `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.com`, or set them under [git] in crm.toml"))
+            .with_hint("run `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.com`, or set them under [git] in crm.toml"));
         }
-    }
+    };
+    let committer = (
+        identity_part(
+            git_config.as_ref(),
+            "GIT_COMMITTER_NAME",
+            &["committer.name", "user.name"],
+            None,
+        )
+        .unwrap_or_else(|| name.clone()),
+        identity_part(
+            git_config.as_ref(),
+            "GIT_COMMITTER_EMAIL",
+            &["committer.email", "user.email"],
+            Some("EMAIL"),
+        )
+        .unwrap_or_else(|| email.clone()),
+    );
+    let identity = Identity {
+        author: (name, email),
+        committer,
+    };
+    // A name or email git cannot use (`<` or `>` in it) is refused now, before any
+    // command writes a file it then could not commit.
+    identity.author()?;
+    identity.committer()?;
+    Ok(identity)
 }
 
 /// One half of an identity: the environment variable `env`, else the first of `keys`
@@ -93,28 +140,6 @@ fn non_blank(value: Option<&str>) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
-}
-
-/// The committer for a commit by `author`, as git finds it: `GIT_COMMITTER_NAME` /
-/// `GIT_COMMITTER_EMAIL`, then `committer.*` and `user.*` in git's config, then `EMAIL`,
-/// each half on its own; whatever is still missing is the author's.
-fn committer(repo: &Repository, author: &Signature<'_>) -> Result<Signature<'static>> {
-    let git_config = repo.config().ok();
-    let name = identity_part(
-        git_config.as_ref(),
-        "GIT_COMMITTER_NAME",
-        &["committer.name", "user.name"],
-        None,
-    )
-    .unwrap_or_else(|| String::from_utf8_lossy(author.name_bytes()).into_owned());
-    let email = identity_part(
-        git_config.as_ref(),
-        "GIT_COMMITTER_EMAIL",
-        &["committer.email", "user.email"],
-        Some("EMAIL"),
-    )
-    .unwrap_or_else(|| String::from_utf8_lossy(author.email_bytes()).into_owned());
-    Ok(Signature::now(&name, &email)?)
 }
 
 /// Whether git's config asks for signed commits (`commit.gpgSign`), which crm does not
@@ -172,13 +197,13 @@ pub fn commit_files(
     repo: &Repository,
     files: &[PathBuf],
     message: &str,
-    sig: &Signature<'_>,
+    who: &Identity,
 ) -> Result<Committed> {
     let mut paths = Vec::with_capacity(files.len());
     for file in files {
         paths.push(slash_path(&repo_relative(repo, file)?));
     }
-    commit_paths(repo, &paths, message, sig)
+    commit_paths(repo, &paths, message, who)
 }
 
 /// Whether the work-tree file `relative` is left out of crm's commits: git ignores it
@@ -208,76 +233,132 @@ fn filtered_blob(repo: &Repository, path: &str, bytes: &[u8]) -> Result<Oid> {
     Ok(writer.commit()?)
 }
 
-/// Commits, on their own and before crm's change, the uncommitted edits a person made to
-/// files crm is about to commit: `originals` holds each file's bytes just before crm
-/// wrote it. Files whose content (after git's filters, such as `core.autocrlf`) matches
-/// HEAD are left out, and so are files git ignores and does not track. The commit
-/// carries no crm trailer, so `crm undo` never reverts a person's edits.
-pub fn commit_hand_edits(
-    repo: &Repository,
-    originals: &[(PathBuf, Vec<u8>)],
-    sig: &Signature<'_>,
-) -> Result<Committed> {
-    let head_commit = head_commit(repo)?;
-    let head_tree = head_commit.as_ref().map(git2::Commit::tree).transpose()?;
-    let index = repo.index()?;
-    let mut changes: Vec<(String, Option<(Oid, i32)>)> = Vec::new();
-    let mut names = Vec::new();
-    let mut ignored = Vec::new();
-    for (file, bytes) in originals {
-        let path = slash_path(&repo_relative(repo, file)?);
-        if left_out(repo, &index, head_tree.as_ref(), Path::new(&path))? {
-            ignored.push(path);
-            continue;
-        }
-        let in_head = head_tree
-            .as_ref()
-            .and_then(|t| t.get_path(Path::new(&path)).ok());
-        let head_id = in_head.as_ref().map(git2::TreeEntry::id);
-        // Hashing in memory settles the usual case (the file is as committed) without
-        // writing anything; only a difference is worth running git's filters for.
-        if head_id.is_some() && head_id == Some(Oid::hash_object(git2::ObjectType::Blob, bytes)?) {
-            continue;
-        }
-        let blob = filtered_blob(repo, &path, bytes)?;
-        if head_id == Some(blob) {
-            continue;
-        }
-        let mode = in_head.map_or(i32::from(git2::FileMode::Blob), |entry| entry.filemode());
-        names.push(
-            Path::new(&path)
-                .file_stem()
-                .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned()),
-        );
-        changes.push((path, Some((blob, mode))));
+/// An uncommitted change to a file crm is about to commit, found just before crm
+/// wrote to it (a person's edit, or a change of crm's own that was not committed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierChange {
+    /// The file, relative to the book root where inside it (`customers/ada.yaml`).
+    pub path: String,
+    /// Its content in HEAD (`None`: not committed yet).
+    pub before: Option<Vec<u8>>,
+    /// Its content just before crm wrote to it.
+    pub after: Vec<u8>,
+}
+
+/// [`BookRepo::commit_earlier_changes`]'s work: the changes, the tree that holds them,
+/// and the files left out because git ignores them.
+struct EarlierTree {
+    changes: Vec<EarlierChange>,
+    tree: Option<Oid>,
+    ignored: Vec<String>,
+}
+
+impl BookRepo {
+    /// Commits, on their own and before crm's change, the uncommitted changes to files
+    /// crm is about to commit: `originals` holds each file's bytes just before crm wrote
+    /// it. Files whose content (after git's filters, such as `core.autocrlf`) matches
+    /// HEAD are left out, and so are files git ignores and does not track. `message`
+    /// writes the commit message from the changes found; it should carry no crm
+    /// trailer, so `crm undo` never reverts a person's edits.
+    pub fn commit_earlier_changes(
+        &self,
+        originals: &[(PathBuf, Vec<u8>)],
+        who: &Identity,
+        message: impl FnOnce(&[EarlierChange]) -> String,
+    ) -> Result<Committed> {
+        let repo = &self.repo;
+        let head_commit = head_commit(repo)?;
+        let found = self.earlier_tree(head_commit.as_ref(), originals)?;
+        let Some(tree_id) = found.tree else {
+            return Ok(Committed {
+                commit: None,
+                ignored: found.ignored,
+            });
+        };
+        let tree = repo.find_tree(tree_id)?;
+        let parents: Vec<&git2::Commit> = head_commit.iter().collect();
+        let message = message(&found.changes);
+        let oid = repo.commit(
+            Some("HEAD"),
+            &who.author()?,
+            &who.committer()?,
+            &message,
+            &tree,
+            &parents,
+        )?;
+        Ok(Committed {
+            commit: Some(oid),
+            ignored: found.ignored,
+        })
     }
-    if changes.is_empty() {
-        return Ok(Committed {
-            commit: None,
+
+    /// The tree of HEAD with the changed `originals` in it (`None` when none changed).
+    fn earlier_tree(
+        &self,
+        head_commit: Option<&git2::Commit<'_>>,
+        originals: &[(PathBuf, Vec<u8>)],
+    ) -> Result<EarlierTree> {
+        let repo = &self.repo;
+        let head_tree = head_commit.map(git2::Commit::tree).transpose()?;
+        let index = repo.index()?;
+        let mut entries: Vec<(String, Option<(Oid, i32)>)> = Vec::new();
+        let mut changes = Vec::new();
+        let mut ignored = Vec::new();
+        for (file, bytes) in originals {
+            let path = slash_path(&repo_relative(repo, file)?);
+            if left_out(repo, &index, head_tree.as_ref(), Path::new(&path))? {
+                ignored.push(path);
+                continue;
+            }
+            let in_head = head_tree
+                .as_ref()
+                .and_then(|t| t.get_path(Path::new(&path)).ok());
+            let head_id = in_head.as_ref().map(git2::TreeEntry::id);
+            // Hashing in memory settles the usual case (the file is as committed)
+            // without writing anything; only a difference is worth running git's
+            // filters for.
+            if head_id.is_some()
+                && head_id == Some(Oid::hash_object(git2::ObjectType::Blob, bytes)?)
+            {
+                continue;
+            }
+            let blob = filtered_blob(repo, &path, bytes)?;
+            if head_id == Some(blob) {
+                continue;
+            }
+            let before = match head_id {
+                Some(id) => Some(repo.find_blob(id)?.content().to_vec()),
+                None => None,
+            };
+            let mode = in_head.map_or(i32::from(git2::FileMode::Blob), |entry| entry.filemode());
+            changes.push(EarlierChange {
+                path: self.shown_path(&path),
+                before,
+                after: bytes.clone(),
+            });
+            entries.push((path, Some((blob, mode))));
+        }
+        if entries.is_empty() {
+            return Ok(EarlierTree {
+                changes,
+                tree: None,
+                ignored,
+            });
+        }
+        let borrowed: Vec<TreeChange> = entries
+            .iter()
+            .map(|(path, entry)| (path.split('/').collect(), *entry))
+            .collect();
+        let tree = match rebuild_tree(repo, head_tree, &borrowed)? {
+            Some(id) => id,
+            None => repo.treebuilder(None)?.write()?,
+        };
+        Ok(EarlierTree {
+            changes,
+            tree: Some(tree),
             ignored,
-        });
+        })
     }
-    let borrowed: Vec<TreeChange> = changes
-        .iter()
-        .map(|(path, entry)| (path.split('/').collect(), *entry))
-        .collect();
-    let tree_id = match rebuild_tree(repo, head_tree, &borrowed)? {
-        Some(id) => id,
-        None => repo.treebuilder(None)?.write()?,
-    };
-    let tree = repo.find_tree(tree_id)?;
-    let parents: Vec<&git2::Commit> = head_commit.iter().collect();
-    let message = format!(
-        "edit {} (by hand)\n\nUncommitted edits found when crm committed its own change to the\nsame file{}, committed apart so that the two stay separable.\n",
-        names.join(", "),
-        if names.len() == 1 { "" } else { "s" }
-    );
-    let committer = committer(repo, sig)?;
-    let oid = repo.commit(Some("HEAD"), sig, &committer, &message, &tree, &parents)?;
-    Ok(Committed {
-        commit: Some(oid),
-        ignored,
-    })
 }
 
 /// [`commit_files`] for paths already relative to the work tree (`/`-separated).
@@ -285,7 +366,7 @@ fn commit_paths(
     repo: &Repository,
     paths: &[String],
     message: &str,
-    sig: &Signature<'_>,
+    who: &Identity,
 ) -> Result<Committed> {
     // Objects read back here were written by git or crm and are checked by `git fsck`;
     // re-hashing every one on each read (a 100,000-entry tree is megabytes) doubled the
@@ -332,11 +413,17 @@ fn commit_paths(
     }
     let tree = repo.find_tree(tree_id)?;
     let parents: Vec<&git2::Commit> = head_commit.iter().collect();
-    let committer = committer(repo, sig)?;
     // The index first: if another git process holds it, no commit is made at all
     // (rather than a commit that `git status` then disagrees with).
     repo_index.write()?;
-    let oid = repo.commit(Some("HEAD"), sig, &committer, message, &tree, &parents)?;
+    let oid = repo.commit(
+        Some("HEAD"),
+        &who.author()?,
+        &who.committer()?,
+        message,
+        &tree,
+        &parents,
+    )?;
     Ok(Committed {
         commit: Some(oid),
         ignored,
@@ -579,9 +666,9 @@ impl BookRepo {
         wants_signed_commits(&self.repo)
     }
 
-    /// The identity to commit as (see [`signature`]).
-    pub fn signature(&self, config: &Config) -> Result<Signature<'static>> {
-        signature(&self.repo, config)
+    /// The identity to commit as (see [`identity`]).
+    pub fn identity(&self, config: &Config) -> Result<Identity> {
+        identity(&self.repo, config)
     }
 
     /// Commits the book files `book_paths` (book-relative; present ones with their
@@ -590,10 +677,10 @@ impl BookRepo {
         &self,
         book_paths: &[String],
         message: &str,
-        sig: &Signature<'_>,
+        who: &Identity,
     ) -> Result<Committed> {
         let paths: Vec<String> = book_paths.iter().map(|p| self.to_repo_path(p)).collect();
-        commit_paths(&self.repo, &paths, message, sig)
+        commit_paths(&self.repo, &paths, message, who)
     }
 }
 

@@ -2,9 +2,9 @@
 //! after checking that no uncommitted edit of the same files would be overwritten.
 
 use git2::build::CheckoutBuilder;
-use git2::{Commit, Delta, Diff, Signature, Status};
+use git2::{Commit, Delta, Diff, Status};
 
-use super::{head_commit, short_id, BookRepo};
+use super::{head_commit, short_id, BookRepo, Identity};
 use crate::error::{Error, ErrorKind, Result};
 
 /// What `undo_last` did.
@@ -28,7 +28,7 @@ impl BookRepo {
     /// `crm.toml` (undoing the book's start would delete the whole book), and files
     /// with uncommitted changes that the revert would overwrite. The new commit carries `trailer` too, so undoing twice
     /// puts the change back.
-    pub fn undo_last(&self, trailer: &str, sig: &Signature<'_>) -> Result<Undone> {
+    pub fn undo_last(&self, trailer: &str, who: &Identity) -> Result<Undone> {
         let head = head_commit(&self.repo)?.ok_or_else(|| {
             Error::new(
                 ErrorKind::NotFound,
@@ -124,8 +124,8 @@ impl BookRepo {
         );
         let oid = self.repo.commit(
             Some("HEAD"),
-            sig,
-            &super::committer(&self.repo, sig)?,
+            &who.author()?,
+            &who.committer()?,
             &new_message,
             &target_tree,
             &[&head],
