@@ -615,3 +615,69 @@ fn skipped_customers_with_details_the_book_lacks_get_a_hint() {
         .success()
         .stderr(contains("hint").not());
 }
+
+/// Review finding: the checks `crm add` makes lived only in `crm add`. `a=1;a=2` made
+/// an unreadable file and aborted the whole import with an internal error, `y@@x` was
+/// taken as an email, and a name with a line break or a birthday in the future were
+/// written. Now each is a `FILE:LINE` row problem and nothing is written.
+#[test]
+fn customer_rows_are_checked_like_crm_add() {
+    let book = TempBook::new();
+    book.write(
+        "c.csv",
+        "name,email,preferences,birthday\n\
+         Ada,ada@example.com,a=1;b=2,1815-12-10\n\
+         Bob,bob@example.com,a=1;a=2,\n\
+         Cy,y@@x,,\n\
+         \"Dee\nDee\",dee@example.com,,\n\
+         Eve,,=x,\n\
+         Fay,,,2030-01-01\n",
+    );
+    book.crm(&["import", "customers", "c.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "c.csv:3: preference key \"a\" is given more than once",
+        ))
+        .stderr(contains(
+            "c.csv:4: email \"y@@x\" is not an email address: it needs exactly one `@`",
+        ))
+        .stderr(contains(
+            "c.csv:5: the customer's name \"Dee\\nDee\" contains a line break",
+        ))
+        .stderr(contains("c.csv:7: preference \"=x\" has an empty key"))
+        .stderr(contains(
+            "c.csv:8: birthday 2030-01-01 is in the future (today is 2025-06-15)",
+        ))
+        .stderr(contains("5 bad rows; nothing was imported"))
+        .stderr(contains("internal error").not());
+    assert!(customer_files(&book).is_empty());
+    // The good row alone imports, and the file it makes passes `crm check`.
+    book.write(
+        "good.csv",
+        "name,email,preferences,birthday\nAda,ada@example.com,a=1;b=2,1815-12-10\n",
+    );
+    stdout_of(&mut book.crm(&["import", "customers", "good.csv"]));
+    book.crm(&["check"]).assert().success();
+}
+
+/// The customers `import interactions` creates get the same checks on the name and
+/// email they are created with.
+#[test]
+fn interaction_rows_check_the_name_and_email_they_give() {
+    let book = TempBook::new();
+    book.write(
+        "i.csv",
+        "customer,date,kind,name,email\n\
+         ada,2025-01-01,call,\"Ada\nLovelace\",\n\
+         bob,2025-01-01,call,,y@@x\n",
+    );
+    book.crm(&["import", "interactions", "i.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "i.csv:2: the customer's name \"Ada\\nLovelace\" contains a line break",
+        ))
+        .stderr(contains("i.csv:4: email \"y@@x\" is not an email address"));
+    assert!(customer_files(&book).is_empty());
+}

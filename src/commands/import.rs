@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::context::Context;
+use crate::domain::contact;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{validate, Interaction, Kind};
@@ -319,12 +320,11 @@ fn iso_date(column: &str, text: &str) -> std::result::Result<NaiveDate, String> 
         .ok_or_else(|| format!("{column} {text:?} is not a date; write it as YYYY-MM-DD"))
 }
 
+/// An email cell, checked by the rule `crm add` applies.
 fn email(text: &str) -> std::result::Result<String, String> {
-    if text.contains('@') && !text.chars().any(char::is_whitespace) {
-        Ok(text.to_string())
-    } else {
-        Err(format!("email {text:?} is not an email address"))
-    }
+    contact::email(text)
+        .map(str::to_string)
+        .map_err(|m| format!("email {m}"))
 }
 
 /// A `;`-separated cell (`\;` is a `;` inside an item, as `crm export` writes it).
@@ -371,7 +371,12 @@ fn interaction_row(
             (id, Some(text))
         }
     };
-    let name = record.get("name").or(name_in_cell).map(str::to_string);
+    // The name a new customer would get: checked as `crm add` checks it.
+    let name = record
+        .get("name")
+        .or(name_in_cell)
+        .map(|n| contact::name(n).map(str::to_string))
+        .transpose()?;
     let date = iso_date("date", record.get("date").ok_or("the date is empty")?)?;
     let kind = if purchases {
         Kind::Purchase
@@ -794,7 +799,7 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
     let mut rows: Vec<(u64, CustomerId, NewCustomer)> = Vec::new();
     let mut lines: HashMap<CustomerId, u64> = HashMap::new();
     for record in &records {
-        match customer_row(record, default_every) {
+        match customer_row(record, default_every, ctx.today) {
             Ok((id, customer)) => {
                 if let Some(first) = lines.insert(id.clone(), record.line) {
                     problems.add(
@@ -934,11 +939,13 @@ fn unmerged(customer: &crate::domain::customer::Customer, row: &NewCustomer) -> 
     fields
 }
 
+/// A customers row, checked by the rules `crm add` applies (`crate::domain::contact`).
 fn customer_row(
     record: &Record,
     default_every: Option<Cadence>,
+    today: NaiveDate,
 ) -> std::result::Result<(CustomerId, NewCustomer), String> {
-    let name = record.get("name").ok_or("the name is empty")?.to_string();
+    let name = contact::name(record.get("name").unwrap_or(""))?.to_string();
     let id = match record.get("id") {
         Some(id) => CustomerId::parse(id),
         None => CustomerId::from_name(&name),
@@ -953,7 +960,7 @@ fn customer_row(
     for pair in raw_list(record.get("preferences")) {
         let parts = crate::render::split_cell(pair, '=');
         let (key, value) = match parts.split_first() {
-            Some((key, rest)) if !rest.is_empty() && !key.trim().is_empty() => (
+            Some((key, rest)) if !rest.is_empty() => (
                 crate::render::unescape_cell_item(key),
                 crate::render::unescape_cell_item(&rest.join("=")),
             ),
@@ -961,13 +968,18 @@ fn customer_row(
         };
         preferences.push((key.trim().to_string(), value.trim().to_string()));
     }
+    contact::preferences(&preferences).map_err(|m| format!("preference {m}"))?;
+    let birthday = date("birthday")?;
+    if let Some(birthday) = birthday {
+        contact::birthday(birthday, today).map_err(|m| format!("birthday {m}"))?;
+    }
     let customer = NewCustomer {
         name,
         email: record.get("email").map(email).transpose()?,
         phone: record.get("phone").map(str::to_string),
         company: record.get("company").map(str::to_string),
         tags: list(record.get("tags")),
-        birthday: date("birthday")?,
+        birthday,
         since: date("since")?,
         every,
         preferences,
