@@ -715,3 +715,61 @@ fn hint_about_skipped_customers_is_the_same_for_a_big_import() {
              (c0007: email, tags; c1100: name, preferences)",
         ));
 }
+
+/// Copies `examples/demo-book` into `book` (crm.toml and every customer file).
+fn copy_demo_book(book: &TempBook) {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-book");
+    book.write(
+        "crm.toml",
+        &std::fs::read_to_string(demo.join("crm.toml")).unwrap(),
+    );
+    for entry in std::fs::read_dir(demo.join("customers")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        book.write(
+            &format!("customers/{name}"),
+            &std::fs::read_to_string(&path).unwrap(),
+        );
+    }
+}
+
+/// Copies a book by the steps of docs/import.md ("Copying a book") into a new book.
+fn copy_by_export(book: &TempBook) -> TempBook {
+    let customers = stdout_of(&mut book.crm(&["export", "customers"]));
+    let interactions = stdout_of(&mut book.crm(&["export", "interactions"]));
+    let copy = TempBook::new();
+    copy.write("crm.toml", &book.read("crm.toml"))
+        .write("customers.csv", &customers)
+        .write("interactions.csv", &interactions);
+    stdout_of(&mut copy.crm(&["import", "customers", "customers.csv"]));
+    stdout_of(&mut copy.crm(&["import", "interactions", "interactions.csv"]));
+    copy
+}
+
+/// Review finding: `import customers` gave customers with an empty `every` cell the
+/// book's `default_every`, so a copy of the demo book (whose crm.toml has one) had
+/// cadences the original lacks, and `due` listed more overdue customers.
+#[test]
+fn copying_a_book_with_a_default_cadence_keeps_customers_without_one() {
+    let book = TempBook::new();
+    copy_demo_book(&book);
+    assert!(book.read("crm.toml").contains("default_every"));
+    let copy = copy_by_export(&book);
+    for args in [
+        &["due", "--format", "json"][..],
+        &["list", "--format", "json"],
+        &["export", "customers"],
+        &["stale", "--format", "json"],
+        &["stats", "--format", "json"],
+    ] {
+        assert_eq!(
+            stdout_of(&mut copy.crm(args)),
+            stdout_of(&mut book.crm(args)),
+            "{args:?}"
+        );
+    }
+    // A file without an `every` column still gets the default, as `crm add` does.
+    copy.write("new.csv", "name\nNew Person\n");
+    stdout_of(&mut copy.crm(&["import", "customers", "new.csv"]));
+    assert!(copy.read_customer("new-person").contains("every: 60d"));
+}

@@ -45,7 +45,8 @@ pub enum What {
     Interactions(InteractionArgs),
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
-    /// Ids that already exist are skipped.
+    /// An empty `every` cell means no cadence; without an `every` column, crm.toml's
+    /// default_every applies. Ids that already exist are skipped.
     Customers(FileArgs),
 }
 
@@ -99,6 +100,11 @@ impl Record {
     fn get(&self, column: &str) -> Option<&str> {
         let index = self.columns.iter().position(|c| c == column)?;
         self.cells.get(index).filter(|v| !v.is_empty())
+    }
+
+    /// Whether the file has `column` at all (its cell in this row may still be empty).
+    fn has_column(&self, column: &str) -> bool {
+        self.columns.iter().any(|c| c == column)
     }
 }
 
@@ -1017,8 +1023,13 @@ fn customer_row(
     }
     .map_err(|e| e.message)?;
     let date = |column: &str| record.get(column).map(|t| iso_date(column, t)).transpose();
+    // An `every` column speaks for every row: an empty cell is "no cadence", as
+    // `crm export customers` writes it. Only a file without the column gets the book's
+    // default, as `crm add` without `--every` does; otherwise a copied book would give
+    // cadences to customers who had none.
     let every = match record.get("every") {
         Some(text) => Some(Cadence::parse(text).map_err(|m| format!("every: {m}"))?),
+        None if record.has_column("every") => None,
         None => default_every,
     };
     let mut preferences = Vec::new();
