@@ -230,12 +230,13 @@ fn exports_in_csv_and_json() {
          - {date: 2025-02-01, kind: purchase, amount: 15.00, items: [tea, \"cake, lemon\"]}\n\
          - {date: 2025-01-01, kind: feedback, rating: 4, summary: \"nice, thanks\"}\n",
     );
+    // A customer's entries keep the file's order, which the follow-up rule reads.
     let csv = stdout_of(&mut book.crm(&["export", "interactions"]));
     assert_eq!(
         csv,
         "customer,date,kind,amount,items,rating,summary,channel,follow_up\n\
-         ada,2025-01-01,feedback,,,4,\"nice, thanks\",,\n\
-         ada,2025-02-01,purchase,15.00,\"tea;cake, lemon\",,,,\n"
+         ada,2025-02-01,purchase,15.00,\"tea;cake, lemon\",,,,\n\
+         ada,2025-01-01,feedback,,,4,\"nice, thanks\",,\n"
     );
     let json: Value = serde_json::from_str(&stdout_of(&mut book.crm(&[
         "export",
@@ -244,8 +245,8 @@ fn exports_in_csv_and_json() {
         "json",
     ])))
     .unwrap();
-    assert_eq!(json[1]["amount"], "15.00");
-    assert_eq!(json[1]["items"][1], "cake, lemon");
+    assert_eq!(json[0]["amount"], "15.00");
+    assert_eq!(json[0]["items"][1], "cake, lemon");
     let customers: Value = serde_json::from_str(&stdout_of(&mut book.crm(&[
         "export",
         "customers",
@@ -772,4 +773,55 @@ fn copying_a_book_with_a_default_cadence_keeps_customers_without_one() {
     copy.write("new.csv", "name\nNew Person\n");
     stdout_of(&mut copy.crm(&["import", "customers", "new.csv"]));
     assert!(copy.read_customer("new-person").contains("every: 60d"));
+}
+
+/// Review finding: `export interactions` sorted each customer's entries by date, but the
+/// follow-up rule reads them in file order, so a `done` dated before the promise it
+/// closes (logged after it) moved before it, and the promise reopened in the copy.
+#[test]
+fn a_closed_promise_stays_closed_after_export_and_import() {
+    let book = TempBook::new();
+    stdout_of(&mut book.crm(&["add", "B", "--id", "b"]));
+    stdout_of(&mut book.crm(&["add", "A", "--id", "a"]));
+    stdout_of(&mut book.crm(&[
+        "log",
+        "b",
+        "call",
+        "promise",
+        "--date",
+        "2025-06-10",
+        "--follow-up",
+        "2025-06-20",
+    ]));
+    stdout_of(&mut book.crm(&["done", "b", "--date", "2025-06-05"]));
+    stdout_of(&mut book.crm(&["log", "a", "call", "hello", "--date", "2025-06-07"]));
+    let next = |b: &TempBook| -> Value {
+        let show: Value =
+            serde_json::from_str(&stdout_of(&mut b.crm(&["show", "b", "--format", "json"])))
+                .unwrap();
+        show["follow_up"]["next"].clone()
+    };
+    assert_eq!(next(&book), Value::Null);
+    // Each customer's rows in file order, merged across customers by date.
+    let csv = stdout_of(&mut book.crm(&["export", "interactions"]));
+    let rows: Vec<(&str, &str)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0], cells[2])
+        })
+        .collect();
+    assert_eq!(rows, [("a", "call"), ("b", "call"), ("b", "done")], "{csv}");
+    let copy = copy_by_export(&book);
+    assert_eq!(next(&copy), Value::Null);
+    book.crm(&["due", "--exit-code"])
+        .assert()
+        .code(0)
+        .stdout("");
+    copy.crm(&["due", "--exit-code"])
+        .assert()
+        .code(0)
+        .stdout("");
+    assert_eq!(stdout_of(&mut copy.crm(&["export", "interactions"])), csv);
 }
