@@ -1057,3 +1057,67 @@ fn done_and_snooze_commit_with_the_documented_messages() {
     book.crm(&["done", "ada", "--commit"]).assert().success();
     assert_eq!(head(), "mark ada done");
 }
+
+/// Review finding: `log --follow-up` took a date in the past, or before the entry's own
+/// date, without a word, and `done --date` in the future likewise. Each is allowed (a
+/// call logged late) but warned about on stderr, as a future `log --date` is.
+#[test]
+fn past_promises_and_future_done_dates_are_warned_about() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\ninteractions: []\n");
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "--date",
+        "2025-06-10",
+        "--follow-up",
+        "2025-06-01",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "crm: warning: --follow-up 2025-06-01 is before the entry's date 2025-06-10",
+    ));
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "--date",
+        "2025-06-01",
+        "--follow-up",
+        "2025-06-12",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "crm: warning: --follow-up 2025-06-12 is in the past (today is 2025-06-15)",
+    ));
+    // Today or later, and after the entry: nothing to say.
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "--date",
+        "2025-06-01",
+        "--follow-up",
+        "today",
+    ])
+    .assert()
+    .success()
+    .stderr("");
+    book.crm(&["done", "ada", "--date", "2025-06-17"])
+        .assert()
+        .success()
+        .stdout("follow-up with ada done on 2025-06-17\n")
+        .stderr(predicate::str::contains(
+            "crm: warning: --date 2025-06-17 is in the future (today is 2025-06-15)",
+        ));
+    book.crm(&["log", "ada", "call", "--follow-up", "+1w"])
+        .assert()
+        .success();
+    book.crm(&["done", "ada", "--date", "yesterday"])
+        .assert()
+        .success()
+        .stderr("");
+}

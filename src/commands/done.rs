@@ -76,6 +76,13 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
     book.append_interaction(&mut lock, &id, &entry)?;
     // The same words `crm commit` uses for a done entry (docs/git.md).
     super::finish_write(ctx, &book, lock, &format!("mark {id} done"))?;
+    if date > ctx.today {
+        // Allowed, as for `crm log --date`, but as often a slip.
+        crate::warn(&format!(
+            "--date {date} is in the future (today is {}); the entry counts as contact from now on",
+            ctx.today
+        ));
+    }
     writeln!(out, "follow-up with {id} done on {date}")?;
     Ok(EXIT_OK)
 }
