@@ -349,6 +349,17 @@ fn a_malformed_file_does_not_hide_the_other_reminders() {
         .code(3)
         .stdout(predicate::str::contains("Late Larry"))
         .stderr(predicate::str::contains("customers/broken.yaml:3:"));
+    // README "Exit codes": with --exit-code and something due, a skipped file still
+    // makes it 3 (the list may be incomplete), and `--help` says so.
+    book.crm(&["due", "--exit-code"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("Late Larry"));
+    book.crm(&["stale", "1d", "--exit-code"]).assert().code(3);
+    book.crm(&["due", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("makes it 3 instead"));
 }
 
 #[test]

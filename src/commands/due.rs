@@ -30,7 +30,9 @@ pub struct Args {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
-    /// Exit with 1 when anything is due (like `git diff --exit-code`).
+    /// Exit with 1 when anything is due (like `git diff --exit-code`). A customer file
+    /// that could not be read makes it 3 instead, even when something is due: the
+    /// list may be incomplete.
     #[arg(long)]
     pub exit_code: bool,
     /// Output format (default: a table on a terminal, plain lines when piped).

@@ -26,7 +26,8 @@ pub struct Args {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
-    /// Exit with 1 when any customer is stale.
+    /// Exit with 1 when any customer is stale. A customer file that could not be read
+    /// makes it 3 instead, even when someone is stale: the list may be incomplete.
     #[arg(long)]
     pub exit_code: bool,
     /// Output format (default: table).
