@@ -431,6 +431,50 @@ fn stale_lists_customers_without_recent_contact() {
     book.crm(&["stale", "soon"]).assert().code(2);
 }
 
+/// Review findings: `crm stale 0d` was refused with "a cadence is at least one day"
+/// (SINCE is no cadence; `0d` now means "not contacted today"), and the CSV column was
+/// `days` where the JSON key is `days_since_contact`.
+#[test]
+fn stale_takes_0d_and_its_csv_columns_are_the_json_keys() {
+    let book = TempBook::new();
+    book.customer(
+        "today",
+        "name: Today
+interactions:
+  - {date: 2025-06-15, kind: call}
+",
+    );
+    book.customer(
+        "yesterday",
+        "name: Yesterday
+interactions:
+  - {date: 2025-06-14, kind: call}
+",
+    );
+    let csv = stdout_of(book.crm(&["stale", "0d", "--format", "csv"]));
+    assert_eq!(
+        csv,
+        "id,name,last_contact,days_since_contact,phone,email,last_interaction\n\
+         yesterday,Yesterday,2025-06-14,1,,,2025-06-14 call\n"
+    );
+    let json: Value =
+        serde_json::from_str(&stdout_of(book.crm(&["stale", "0d", "--format", "json"]))).unwrap();
+    let mut keys: Vec<&str> = json[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    keys.sort_unstable();
+    header.sort_unstable();
+    assert_eq!(keys, header);
+    book.crm(&["stale", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cadence").not());
+}
+
 /// The command of the crontab line in README.md's ```cron block (after the five time
 /// fields).
 fn readme_crontab_command() -> String {
