@@ -1176,3 +1176,26 @@ fn past_promises_and_future_done_dates_are_warned_about() {
         .success()
         .stderr("");
 }
+
+/// Review finding: `crm snooze ID DATE` to the date already set appended an entry that
+/// moved nothing. It now says so and writes nothing.
+#[test]
+fn snooze_to_the_date_already_set_changes_nothing() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\ninteractions: []\n");
+    stdout_of(book.crm(&["log", "ada", "call", "quote", "--follow-up", "2025-06-20"]));
+    let before = book.read_customer("ada");
+    book.crm(&["snooze", "ada", "2025-06-20"])
+        .assert()
+        .success()
+        .stdout("follow-up with ada is already due on 2025-06-20; nothing changed\n");
+    assert_eq!(book.read_customer("ada"), before);
+    // Another date still moves it.
+    book.crm(&["snooze", "ada", "2025-06-21"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "moved from 2025-06-20 to 2025-06-21",
+        ));
+    assert_ne!(book.read_customer("ada"), before);
+}

@@ -103,6 +103,14 @@ pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Resu
     let mut lock = book.lock()?;
     let loaded = book.load(&id)?;
     let next = Summary::of(&loaded.customer).next_follow_up(ctx.today);
+    if next.as_ref().is_some_and(|n| n.date == when) {
+        // An entry that moves nothing would only clutter the file (and the history).
+        writeln!(
+            out,
+            "follow-up with {id} is already due on {when}; nothing changed"
+        )?;
+        return Ok(EXIT_OK);
+    }
     let mut entry = Interaction::new(ctx.today, Kind::Snooze);
     // Say in the file and on stdout which follow-up moved, since that decides what ends
     // it: a promise stays until done, a cadence reminder until the next contact.
