@@ -68,3 +68,20 @@ fn the_card_shows_revenue_in_the_books_currency() {
     let card = stdout_of(book.crm(&["show", "ada"]));
     assert!(card.contains("revenue       129.50\n"), "{card}");
 }
+
+/// Review finding: piped `crm list` left the tags cell of a customer without tags blank,
+/// so the columns after it shifted for `awk`; every empty cell is `-` (CSV stays empty).
+#[test]
+fn piped_list_shows_a_dash_for_every_empty_cell() {
+    let book = TempBook::new();
+    book.crm(&["add", "Zed"]).assert().success();
+    book.crm(&["add", "Yan", "--tag", "vip"]).assert().success();
+    let table = stdout_of(book.crm(&["list"]));
+    for line in table.lines().skip(1) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells.len(), 10, "{table}");
+    }
+    assert!(table.contains("zed  Zed   -      -      -        -     "), "{table}");
+    let csv = stdout_of(book.crm(&["list", "--format", "csv"]));
+    assert!(csv.contains("\nzed,Zed,,,,,,,0,0.00\n"), "{csv}");
+}
