@@ -349,6 +349,17 @@ fn a_malformed_file_does_not_hide_the_other_reminders() {
         .code(3)
         .stdout(predicate::str::contains("Late Larry"))
         .stderr(predicate::str::contains("customers/broken.yaml:3:"));
+    // README "Exit codes": with --exit-code and something due, a skipped file still
+    // makes it 3 (the list may be incomplete), and `--help` says so.
+    book.crm(&["due", "--exit-code"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("Late Larry"));
+    book.crm(&["stale", "1d", "--exit-code"]).assert().code(3);
+    book.crm(&["due", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("makes it 3 instead"));
 }
 
 #[test]
@@ -418,6 +429,50 @@ fn stale_lists_customers_without_recent_contact() {
         .success()
         .stdout("");
     book.crm(&["stale", "soon"]).assert().code(2);
+}
+
+/// Review findings: `crm stale 0d` was refused with "a cadence is at least one day"
+/// (SINCE is no cadence; `0d` now means "not contacted today"), and the CSV column was
+/// `days` where the JSON key is `days_since_contact`.
+#[test]
+fn stale_takes_0d_and_its_csv_columns_are_the_json_keys() {
+    let book = TempBook::new();
+    book.customer(
+        "today",
+        "name: Today
+interactions:
+  - {date: 2025-06-15, kind: call}
+",
+    );
+    book.customer(
+        "yesterday",
+        "name: Yesterday
+interactions:
+  - {date: 2025-06-14, kind: call}
+",
+    );
+    let csv = stdout_of(book.crm(&["stale", "0d", "--format", "csv"]));
+    assert_eq!(
+        csv,
+        "id,name,last_contact,days_since_contact,phone,email,last_interaction\n\
+         yesterday,Yesterday,2025-06-14,1,,,2025-06-14 call\n"
+    );
+    let json: Value =
+        serde_json::from_str(&stdout_of(book.crm(&["stale", "0d", "--format", "json"]))).unwrap();
+    let mut keys: Vec<&str> = json[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    keys.sort_unstable();
+    header.sort_unstable();
+    assert_eq!(keys, header);
+    book.crm(&["stale", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cadence").not());
 }
 
 /// The command of the crontab line in README.md's ```cron block (after the five time
@@ -1056,4 +1111,91 @@ fn done_and_snooze_commit_with_the_documented_messages() {
     assert_eq!(head(), "snooze ada");
     book.crm(&["done", "ada", "--commit"]).assert().success();
     assert_eq!(head(), "mark ada done");
+}
+
+/// Review finding: `log --follow-up` took a date in the past, or before the entry's own
+/// date, without a word, and `done --date` in the future likewise. Each is allowed (a
+/// call logged late) but warned about on stderr, as a future `log --date` is.
+#[test]
+fn past_promises_and_future_done_dates_are_warned_about() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\ninteractions: []\n");
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "--date",
+        "2025-06-10",
+        "--follow-up",
+        "2025-06-01",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "crm: warning: --follow-up 2025-06-01 is before the entry's date 2025-06-10",
+    ));
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "--date",
+        "2025-06-01",
+        "--follow-up",
+        "2025-06-12",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "crm: warning: --follow-up 2025-06-12 is in the past (today is 2025-06-15)",
+    ));
+    // Today or later, and after the entry: nothing to say.
+    book.crm(&[
+        "log",
+        "ada",
+        "call",
+        "--date",
+        "2025-06-01",
+        "--follow-up",
+        "today",
+    ])
+    .assert()
+    .success()
+    .stderr("");
+    book.crm(&["done", "ada", "--date", "2025-06-17"])
+        .assert()
+        .success()
+        .stdout("follow-up with ada done on 2025-06-17\n")
+        .stderr(predicate::str::contains(
+            "crm: warning: --date 2025-06-17 is in the future (today is 2025-06-15)",
+        ));
+    book.crm(&["log", "ada", "call", "--follow-up", "+1w"])
+        .assert()
+        .success();
+    book.crm(&["done", "ada", "--date", "yesterday"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+/// Review finding: `crm snooze ID DATE` to the date already set appended an entry that
+/// moved nothing. It now says so and writes nothing.
+#[test]
+fn snooze_to_the_date_already_set_changes_nothing() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\ninteractions: []\n");
+    stdout_of(book.crm(&["log", "ada", "call", "quote", "--follow-up", "2025-06-20"]));
+    let before = book.read_customer("ada");
+    book.crm(&["snooze", "ada", "2025-06-20"])
+        .assert()
+        .success()
+        .stdout("follow-up with ada is already due on 2025-06-20; nothing changed\n");
+    assert_eq!(book.read_customer("ada"), before);
+    // Another date still moves it.
+    book.crm(&["snooze", "ada", "2025-06-21"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "moved from 2025-06-20 to 2025-06-21",
+        ));
+    assert_ne!(book.read_customer("ada"), before);
 }

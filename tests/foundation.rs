@@ -609,6 +609,31 @@ fn add_refuses_what_would_make_a_bad_file_with_a_hint() {
     book.crm(&["check"]).assert().success();
 }
 
+/// Review finding: `crm edit --new` only refused an empty name; a name with a line
+/// break went into the template. It now applies the rule `crm add` applies, before the
+/// editor is started.
+#[test]
+fn edit_new_checks_the_name_like_add() {
+    let book = TempBook::new();
+    for (name, message) in [
+        ("Ada\nLovelace", "contains a line break"),
+        ("Ada\u{7}", "contains the control character U+0007"),
+        ("  ", "the customer's name is empty"),
+    ] {
+        book.crm(&["edit", "--new", name])
+            .env_remove("VISUAL")
+            .env("EDITOR", "false")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+    assert_eq!(
+        std::fs::read_dir(book.path("customers")).unwrap().count(),
+        1,
+        "only .gitkeep"
+    );
+}
+
 /// Regression: `--birthday 1815-12-10` (the format's own example) was refused as a
 /// typo by a year rule meant for interaction dates.
 #[test]

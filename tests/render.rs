@@ -68,3 +68,66 @@ fn the_card_shows_revenue_in_the_books_currency() {
     let card = stdout_of(book.crm(&["show", "ada"]));
     assert!(card.contains("revenue       129.50\n"), "{card}");
 }
+
+/// Review finding: piped `crm list` left the tags cell of a customer without tags blank,
+/// so the columns after it shifted for `awk`; every empty cell is `-` (CSV stays empty).
+#[test]
+fn piped_list_shows_a_dash_for_every_empty_cell() {
+    let book = TempBook::new();
+    book.crm(&["add", "Zed"]).assert().success();
+    book.crm(&["add", "Yan", "--tag", "vip"]).assert().success();
+    let table = stdout_of(book.crm(&["list"]));
+    for line in table.lines().skip(1) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells.len(), 10, "{table}");
+    }
+    assert!(
+        table.contains("zed  Zed   -      -      -        -     "),
+        "{table}"
+    );
+    let csv = stdout_of(book.crm(&["list", "--format", "csv"]));
+    assert!(csv.contains("\nzed,Zed,,,,,,,0,0.00\n"), "{csv}");
+}
+
+/// Review finding: `--color always` had no effect on piped `crm due` (for `less -R`);
+/// it now colours the group headings and the "overdue by" text, while text from the
+/// files stays sanitised (an escape sequence in a name cannot recolour the terminal).
+#[test]
+fn color_always_colours_the_piped_due_digest() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: \"Ada \\e[32mLovelace\"\ninteractions:\n  - {date: 2025-06-01, kind: call, follow_up: 2025-06-10}\n",
+    );
+    book.customer(
+        "bob",
+        "name: Bob\ninteractions:\n  - {date: 2025-06-01, kind: call, follow_up: 2025-06-17}\n",
+    );
+    let plain = stdout_of(book.crm(&["due"]));
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    assert!(
+        plain.starts_with("Overdue (1)\n  2025-06-10  overdue by 5 days  Ada  [32mLovelace (ada)"),
+        "{plain:?}"
+    );
+    let coloured = stdout_of(book.crm(&["--color", "always", "due"]));
+    assert!(
+        coloured.starts_with("\x1b[31mOverdue (1)\x1b[0m\n"),
+        "{coloured:?}"
+    );
+    assert!(
+        coloured
+            .contains("  2025-06-10  \x1b[31moverdue by 5 days\x1b[0m  Ada  [32mLovelace (ada)"),
+        "{coloured:?}"
+    );
+    assert!(
+        coloured.contains("\x1b[33mDue soon (1)\x1b[0m\n"),
+        "{coloured:?}"
+    );
+    assert_eq!(coloured.matches('\x1b').count(), 6, "{coloured:?}");
+    // Without colour the lines are the same text.
+    let stripped = coloured
+        .replace("\x1b[31m", "")
+        .replace("\x1b[33m", "")
+        .replace("\x1b[0m", "");
+    assert_eq!(stripped, plain);
+}

@@ -313,6 +313,39 @@ fn from_and_to_accept_dates_that_start_with_a_dash() {
     assert_eq!(cohorts[0]["cohort"], "2024-10");
 }
 
+/// Review finding: `--from D` alone, with no event after D, gave a one-day window
+/// (`to` = `from`). "From D" now runs until today (`--today`).
+#[test]
+fn a_lone_from_runs_until_today() {
+    let book = worked_example();
+    let run = |args: &[&str]| -> Value {
+        let mut all = vec!["--today", "2025-06-15", "stats"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--format", "json"]);
+        serde_json::from_str(&stdout_of(&mut book.crm(&all))).unwrap()
+    };
+    let r = run(&["--from", "2025-06-01"]);
+    assert_eq!(
+        (&r["from"], &r["to"], &r["orders"]),
+        (
+            &Value::from("2025-06-01"),
+            &Value::from("2025-06-15"),
+            &Value::from(0)
+        )
+    );
+    let r = run(&["--from", "2025-03-01"]);
+    assert_eq!(r["to"], "2025-06-15");
+    let months: Vec<&str> = r["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(months, ["2025-03", "2025-04", "2025-05", "2025-06"]);
+    // Without --from the window is still the span of the data.
+    assert_eq!(run(&[])["to"], "2025-04-02");
+}
+
 /// A weekday in `--from`/`--to` counts back, as for `log --date`: 2025-04-30 is a
 /// Wednesday, so `--from monday` is 2025-04-28, not the Monday ahead.
 #[test]

@@ -77,6 +77,13 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
     // The same words `crm commit` uses for a done entry (docs/git.md).
     writeln!(out, "follow-up with {id} done on {date}")?;
     super::finish_write(ctx, &book, lock, &format!("mark {id} done"), out)?;
+    if date > ctx.today {
+        // Allowed, as for `crm log --date`, but as often a slip.
+        crate::warn(&format!(
+            "--date {date} is in the future (today is {}); the entry counts as contact from now on",
+            ctx.today
+        ));
+    }
     Ok(EXIT_OK)
 }
 
@@ -96,6 +103,14 @@ pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Resu
     let mut lock = book.lock()?;
     let loaded = book.load(&id)?;
     let next = Summary::of(&loaded.customer).next_follow_up(ctx.today);
+    if next.as_ref().is_some_and(|n| n.date == when) {
+        // An entry that moves nothing would only clutter the file (and the history).
+        writeln!(
+            out,
+            "follow-up with {id} is already due on {when}; nothing changed"
+        )?;
+        return Ok(EXIT_OK);
+    }
     let mut entry = Interaction::new(ctx.today, Kind::Snooze);
     // Say in the file and on stdout which follow-up moved, since that decides what ends
     // it: a promise stays until done, a cadence reminder until the next contact.

@@ -30,7 +30,9 @@ pub struct Args {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
-    /// Exit with 1 when anything is due (like `git diff --exit-code`).
+    /// Exit with 1 when anything is due (like `git diff --exit-code`). A customer file
+    /// that could not be read makes it 3 instead, even when something is due: the
+    /// list may be incomplete.
     #[arg(long)]
     pub exit_code: bool,
     /// Output format (default: a table on a terminal, plain lines when piped).
@@ -93,7 +95,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         Format::Csv => csv_table(&rows).write_csv(out)?,
         Format::Table if rows.is_empty() => {}
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
-        Format::Table => digest_lines(&rows, ctx.today, out)?,
+        Format::Table => digest_lines(&rows, ctx.today, ctx.color, out)?,
     }
     Ok(super::listing_exit_code(
         &scan.problems,
@@ -186,27 +188,50 @@ fn groups<'r, 'a>(rows: &'r [ItemJson<'a>]) -> Vec<(&'static str, Vec<&'r ItemJs
     groups
 }
 
-/// The cron format: a heading per group, then one line per item.
-fn digest_lines(rows: &[ItemJson], today: NaiveDate, out: &mut dyn Write) -> Result<()> {
+/// The colour of a group's heading, and of its items' "when" text.
+fn group_style(group: &str) -> Style {
+    match group {
+        "overdue" => Style::Red,
+        "due_soon" => Style::Yellow,
+        _ => Style::Green,
+    }
+}
+
+/// The cron format: a heading per group, then one line per item. Uncoloured unless
+/// colour is on (`--color always` into a pipe, for `less -R`): then the headings and
+/// the "overdue by" text are coloured as in the table.
+fn digest_lines(
+    rows: &[ItemJson],
+    today: NaiveDate,
+    color: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     for (n, (key, members)) in groups(rows).into_iter().enumerate() {
         if n > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "{}", heading(key, members.len()))?;
+        let style = group_style(key);
+        writeln!(out, "{}", paint(&heading(key, members.len()), style, color))?;
         for row in members {
-            let mut line = format!(
-                "  {}  {}  {} ({})  {}  {}",
-                row.date,
-                when(row, today),
+            // Text from customer files is made one-line and safe before the colour
+            // codes are added, which `one_line` would otherwise blank out.
+            let mut rest = format!(
+                "  {} ({})  {}  {}",
                 row.name,
                 row.id,
                 row.reason,
                 contact(row)
             );
             if let Some(last) = &row.last_interaction {
-                line.push_str(&format!("  last: {last}"));
+                rest.push_str(&format!("  last: {last}"));
             }
-            writeln!(out, "{}", render::one_line(&line))?;
+            let when = when(row, today);
+            let when = if key == "overdue" {
+                paint(&when, style, color)
+            } else {
+                when
+            };
+            writeln!(out, "  {}  {when}{}", row.date, render::one_line(&rest))?;
         }
     }
     Ok(())
@@ -217,11 +242,7 @@ fn digest_table(rows: &[ItemJson], ctx: &Context, out: &mut dyn Write) -> Result
         if n > 0 {
             writeln!(out)?;
         }
-        let style = match key {
-            "overdue" => Style::Red,
-            "due_soon" => Style::Yellow,
-            _ => Style::Green,
-        };
+        let style = group_style(key);
         writeln!(
             out,
             "{}",

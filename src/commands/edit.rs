@@ -121,10 +121,7 @@ fn edit_new(
     id: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<u8> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::usage("the customer's name is empty"));
-    }
+    let name = crate::domain::contact::name(name).map_err(Error::usage)?;
     let id = match id {
         Some(id) => CustomerId::parse(id)?,
         None => CustomerId::from_name(name)?,

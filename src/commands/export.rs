@@ -1,6 +1,8 @@
 //! `crm export customers|interactions`: the book as CSV or JSON, in the shape that
 //! `crm import customers` and `crm import interactions` read back (docs/import.md).
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::Write;
 
 use chrono::NaiveDate;
@@ -19,7 +21,7 @@ use crate::store::scan;
 pub enum What {
     /// One row per customer: id, name, contact details, tags, dates, cadence, preferences.
     Customers,
-    /// One row per logged interaction, oldest first.
+    /// One row per logged interaction, oldest first; each customer's in file order.
     Interactions,
 }
 
@@ -108,30 +110,43 @@ fn customer_row(c: &Customer) -> CustomerRow {
     }
 }
 
-/// Every interaction of every customer, by date then customer id; entries of one
-/// customer on one day keep their order in the file.
+/// Every interaction of every customer: each customer's in the order of their file,
+/// merged across customers by date, then customer id.
+///
+/// File order, not date order, because the follow-up rule reads a customer's log in
+/// the order it was written (docs/follow-ups.md): a `done` dated before the promise it
+/// closes but written after it must stay after it, or the promise reopens in a book
+/// imported from this export. For files in date order (the usual case) this is plain
+/// date order, same-day entries in file order.
 fn interaction_rows(customers: &[Customer]) -> Vec<InteractionRow> {
-    let mut rows: Vec<InteractionRow> = customers
+    // Customers come in id order, so their index breaks date ties by id.
+    let mut next: BinaryHeap<Reverse<(NaiveDate, usize, usize)>> = customers
         .iter()
-        .flat_map(|c| {
-            c.chronological().into_iter().map(|i| InteractionRow {
-                customer: c.id.to_string(),
-                date: i.date,
-                kind: i.kind.name().to_string(),
-                amount: i.amount,
-                items: i.items.clone(),
-                rating: i.rating,
-                summary: i.summary.clone(),
-                channel: i.channel.clone(),
-                follow_up: i.follow_up,
-            })
+        .enumerate()
+        .filter_map(|(c, customer)| {
+            let first = customer.interactions.first()?;
+            Some(Reverse((first.date, c, 0)))
         })
         .collect();
-    rows.sort_by(|a, b| {
-        a.date
-            .cmp(&b.date)
-            .then_with(|| a.customer.cmp(&b.customer))
-    });
+    let mut rows = Vec::with_capacity(customers.iter().map(|c| c.interactions.len()).sum());
+    while let Some(Reverse((_, c, n))) = next.pop() {
+        let customer = &customers[c];
+        let i = &customer.interactions[n];
+        rows.push(InteractionRow {
+            customer: customer.id.to_string(),
+            date: i.date,
+            kind: i.kind.name().to_string(),
+            amount: i.amount,
+            items: i.items.clone(),
+            rating: i.rating,
+            summary: i.summary.clone(),
+            channel: i.channel.clone(),
+            follow_up: i.follow_up,
+        });
+        if let Some(following) = customer.interactions.get(n + 1) {
+            next.push(Reverse((following.date, c, n + 1)));
+        }
+    }
     rows
 }
 

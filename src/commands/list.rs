@@ -119,7 +119,9 @@ fn table(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
             missing(row.email.map(str::to_string)),
             missing(row.phone.map(str::to_string)),
             missing(row.company.map(str::to_string)),
-            row.tags.join(";"),
+            // No tags is `-` in a table like every other empty cell (a blank cell would
+            // shift the columns for `awk` and `cut`), and empty in CSV.
+            missing((!row.tags.is_empty()).then(|| row.tags.join(";"))),
             missing(row.last_contact.map(|d| d.to_string())),
             missing(row.next_follow_up.map(|d| d.to_string())),
             row.purchases.to_string(),

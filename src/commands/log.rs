@@ -62,6 +62,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             interaction.date, ctx.today
         ));
     }
+    if let Some(warning) = follow_up_warning(&interaction, ctx.today) {
+        crate::warn(&warning);
+    }
     Ok(EXIT_OK)
 }
 
@@ -169,6 +172,27 @@ fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
         return Err(Error::usage(problem));
     }
     Ok(interaction)
+}
+
+/// A promise dated before the entry it is made in, or already past, is allowed (a call
+/// logged late, with a promise long due) but is as often a slip (`-3d` for `+3d`, a
+/// mistyped month): say so, and what it means.
+fn follow_up_warning(interaction: &Interaction, today: chrono::NaiveDate) -> Option<String> {
+    let follow_up = interaction.follow_up?;
+    if follow_up < interaction.date {
+        Some(format!(
+            "--follow-up {follow_up} is before the entry's date {}; the promise is overdue \
+             from the start (move it with `crm snooze`)",
+            interaction.date
+        ))
+    } else if follow_up < today {
+        Some(format!(
+            "--follow-up {follow_up} is in the past (today is {today}); the promise is \
+             already overdue (move it with `crm snooze`)"
+        ))
+    } else {
+        None
+    }
 }
 
 fn clean(text: Option<&str>) -> Option<String> {

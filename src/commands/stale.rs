@@ -16,7 +16,8 @@ use crate::store::scan;
 /// Arguments of `crm stale`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// How long without contact counts as stale (30d, 12w, 3m, 1y).
+    /// How long without contact counts as stale (30d, 12w, 3m, 1y; 0d: not contacted
+    /// today).
     #[arg(
         default_value = "90d",
         value_name = "SINCE",
@@ -26,7 +27,8 @@ pub struct Args {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
-    /// Exit with 1 when any customer is stale.
+    /// Exit with 1 when any customer is stale. A customer file that could not be read
+    /// makes it 3 instead, even when someone is stale: the list may be incomplete.
     #[arg(long)]
     pub exit_code: bool,
     /// Output format (default: table).
@@ -48,7 +50,9 @@ struct Row<'a> {
 /// Runs `crm stale`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let span = Cadence::parse(&args.since).map_err(|m| Error::usage(format!("SINCE: {m}")))?;
+    // SINCE is a span, not a cadence: `0d` is "not contacted today".
+    let span =
+        Cadence::parse_window(&args.since).map_err(|m| Error::usage(format!("SINCE: {m}")))?;
     let cutoff = span.shift(ctx.today, -1).unwrap_or(NaiveDate::MIN);
     let scan = scan::summaries(&book)?;
     let customers = super::with_tags(&scan.items, &args.tags);
@@ -77,7 +81,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
                 "id",
                 "name",
                 "last_contact",
-                "days",
+                "days_since_contact",
                 "phone",
                 "email",
                 "last_interaction",

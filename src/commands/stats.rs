@@ -24,7 +24,8 @@ pub struct Args {
     /// accepts: 2025-01-01, -3m, today, ...
     #[arg(long, value_name = "DATE", global = true, allow_hyphen_values = true)]
     pub from: Option<String>,
-    /// Only count events on or before DATE (default: the latest event).
+    /// Only count events on or before DATE (default: the latest event; after --from,
+    /// the later of the latest event and today).
     #[arg(long, value_name = "DATE", global = true, allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Length of the periods: month, quarter or year (default: `[stats] period` in
@@ -77,7 +78,12 @@ fn resolve(ctx: &Context, args: &Args, default_period: &str) -> Result<Options> 
                 .with_hint("swap the two dates"));
         }
     }
-    Ok(Options { kind, from, to })
+    Ok(Options {
+        kind,
+        from,
+        to,
+        today: ctx.today,
+    })
 }
 
 fn write_report(ctx: &Context, report: &Report, format: Format, out: &mut dyn Write) -> Result<()> {

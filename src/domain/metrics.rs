@@ -19,8 +19,12 @@ pub struct Options {
     pub kind: PeriodKind,
     /// First day of the window (default: the earliest event).
     pub from: Option<NaiveDate>,
-    /// Last day of the window (default: the latest event).
+    /// Last day of the window (default: the latest event; with `from`, the later of
+    /// the latest event and `today`).
     pub to: Option<NaiveDate>,
+    /// The day the report is made: `--from D` alone means "from D until now", so the
+    /// window runs at least to here.
+    pub today: NaiveDate,
 }
 
 /// The whole `crm stats` report. Field names are the JSON contract.
@@ -129,14 +133,19 @@ pub fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
-/// The window actually used: the given bounds, or the span of all events.
+/// The window actually used: the given bounds, or the span of all events. A window
+/// with only a start runs to the later of the latest event and today: `--from -3m`
+/// means the last three months, even when nothing happened in the last few days.
 ///
 /// ```
 /// # use crm::domain::metrics::{window, Options};
 /// # use crm::domain::period::PeriodKind;
 /// let day = |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-/// let options = Options { kind: PeriodKind::Month, from: Some(day("2030-01-01")), to: None };
-/// assert_eq!(window(&[], &options), Some((day("2030-01-01"), day("2030-01-01"))));
+/// let today = day("2025-06-15");
+/// let options = Options { kind: PeriodKind::Month, from: Some(day("2025-06-01")), to: None, today };
+/// assert_eq!(window(&[], &options), Some((day("2025-06-01"), today)));
+/// let later = Options { from: Some(day("2030-01-01")), ..options };
+/// assert_eq!(window(&[], &later), Some((day("2030-01-01"), day("2030-01-01"))));
 /// ```
 pub fn window(customers: &[&[Event]], options: &Options) -> Option<(NaiveDate, NaiveDate)> {
     let dates = || {
@@ -145,10 +154,13 @@ pub fn window(customers: &[&[Event]], options: &Options) -> Option<(NaiveDate, N
             .flat_map(|events| events.iter().map(|e| e.date))
     };
     // A bound that is given is kept, and the other never crosses it: `--from` after the
-    // last event is an empty window starting there, not an inverted one.
+    // last event and today is an empty window starting there, not an inverted one.
     match (options.from, options.to) {
         (Some(from), Some(to)) => Some((from, to)),
-        (Some(from), None) => Some((from, dates().max().unwrap_or(from).max(from))),
+        (Some(from), None) => Some((
+            from,
+            dates().max().unwrap_or(from).max(options.today).max(from),
+        )),
         (None, Some(to)) => Some((dates().min().unwrap_or(to).min(to), to)),
         (None, None) => Some((dates().min()?, dates().max()?)),
     }
@@ -466,6 +478,7 @@ mod tests {
             kind,
             from: None,
             to: None,
+            today: d("2025-06-15"),
         }
     }
 
@@ -651,6 +664,7 @@ mod tests {
             kind: PeriodKind::Month,
             from: Some(d("2025-01-15")),
             to: Some(d("2025-02-20")),
+            today: d("2025-06-15"),
         };
         let r = run(&customers, &opts);
         assert_eq!((r.orders, r.revenue), (1, money("1.00")));
@@ -719,6 +733,7 @@ mod tests {
             kind: PeriodKind::Month,
             from: Some(d("2025-01-15")),
             to: None,
+            today: d("2025-06-15"),
         };
         let r = run(&customers, &opts);
         // The totals count the window only ...
@@ -741,6 +756,7 @@ mod tests {
             kind: PeriodKind::Month,
             from: Some(d("2025-01-01")),
             to: Some(d("2025-01-31")),
+            today: d("2025-06-15"),
         };
         assert!(!run(&customers, &opts).periods[0].partial);
         let opts = Options {
@@ -748,6 +764,46 @@ mod tests {
             ..opts
         };
         assert!(run(&customers, &opts).periods[0].partial);
+    }
+
+    /// Review finding: `--from D` alone, with no event after D, made a one-day window
+    /// (to = from). It now runs to today, or to the latest event if that is later.
+    #[test]
+    fn a_lone_from_runs_to_today_or_the_latest_event() {
+        let customers = vec![vec![buy("2025-03-10", "4.00"), buy("2025-05-02", "6.00")]];
+        let opts = Options {
+            kind: PeriodKind::Month,
+            from: Some(d("2025-04-01")),
+            to: None,
+            today: d("2025-06-15"),
+        };
+        let r = run(&customers, &opts);
+        assert_eq!(
+            (r.from, r.to),
+            (Some(d("2025-04-01")), Some(d("2025-06-15")))
+        );
+        let months: Vec<&str> = r.periods.iter().map(|p| p.period.as_str()).collect();
+        assert_eq!(months, ["2025-04", "2025-05", "2025-06"]);
+        assert_eq!((r.orders, r.revenue), (1, money("6.00")));
+        // Today is no bound the user gave: the current month is not marked partial.
+        assert!(r.periods.iter().all(|p| !p.partial));
+        // A start after every event: the window runs from there to today.
+        let late = Options {
+            from: Some(d("2025-06-01")),
+            ..opts
+        };
+        assert_eq!(run(&customers, &late).to, Some(d("2025-06-15")));
+        // An event after today (a future-dated entry) extends the window to it.
+        let early = Options {
+            today: d("2025-04-20"),
+            ..opts
+        };
+        assert_eq!(run(&customers, &early).to, Some(d("2025-05-02")));
+        // Without --from, the window is still the span of the data.
+        assert_eq!(
+            run(&customers, &options(PeriodKind::Month)).to,
+            Some(d("2025-05-02"))
+        );
     }
 
     /// Net revenue can be negative; its average is rounded half away from zero, like a
@@ -786,6 +842,7 @@ mod tests {
             kind: PeriodKind::Month,
             from: Some(d("2025-01-01")),
             to: Some(d("2025-02-28")),
+            today: d("2025-06-15"),
         };
         let refs: Vec<&[Event]> = customers.iter().map(Vec::as_slice).collect();
         let shown = cohorts(&refs, &opts);

@@ -3,6 +3,7 @@
 
 pub mod agenda;
 pub mod change;
+pub mod contact;
 pub mod customer;
 pub mod date;
 pub(crate) mod fields;

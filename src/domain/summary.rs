@@ -57,6 +57,10 @@ pub struct Summary {
     pub since: Option<NaiveDate>,
     /// Follow-up cadence.
     pub every: Option<Cadence>,
+    /// Number of preferences (so that `crm import customers` can tell which skipped
+    /// customers lack them without reading their files).
+    #[serde(default)]
+    pub preferences: usize,
     /// Number of interactions.
     pub interactions: usize,
     /// The latest contact (see [`followup::last_contact`]).
@@ -105,6 +109,7 @@ impl Summary {
             birthday: customer.birthday,
             since: customer.since,
             every: customer.follow_up.every,
+            preferences: customer.preferences.len(),
             interactions: log.len(),
             last_contact: followup::last_contact(&log),
             last_interaction: log
