@@ -100,10 +100,13 @@ fn an_invalid_edit_without_a_terminal_fails_and_keeps_the_copy() {
     let output = edit(&book, ed.to_str().unwrap(), &["ada"]);
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
+    // Review finding: the error said "(line 7)"; it is a problem like any other,
+    // `path:line:col: message`, said once.
     assert!(
-        err.contains("customers/ada.yaml:7:"),
+        err.starts_with("crm: error: customers/ada.yaml:7:11: interactions[1].date: "),
         "path:line:col expected: {err}"
     );
+    assert_eq!(err.matches("customers/ada.yaml:7:").count(), 1, "{err}");
     assert!(err.contains("was not changed"), "{err}");
     assert_eq!(book.read_customer("ada"), ADA, "the original is untouched");
     let copies = edit_copies(&book);

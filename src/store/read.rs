@@ -3,10 +3,11 @@
 //! duplicate key, a type error) becomes a [`Problem`] with a line and column and a way
 //! to fix it.
 //!
-//! The YAML is parsed once, into a [`tree`] of positioned nodes, with the limits on
-//! nesting and aliases applied while parsing; the typed customer is then read from the
-//! tree ([`node_de`]). Normal reads stop at the first problem; [`check_file`] goes on
-//! and reports every problem of the file, for `crm check`.
+//! The YAML is parsed once per read, into a [`tree`] of positioned nodes, with the
+//! limits on nesting and aliases applied while parsing; the typed customer is then read
+//! from the tree ([`node_de`](super::node_de)). Normal reads stop at the first problem; [`check_file`]
+//! goes on and reports every problem of the file, for `crm check`, including a layout
+//! crm could not append to, decided from the same tree by [`super::edit::plan`].
 
 use std::fmt;
 use std::fs;
@@ -75,12 +76,28 @@ impl fmt::Display for Problem {
 pub struct Loaded {
     /// The parsed customer.
     pub customer: Customer,
+    /// The file's bytes exactly as read: valid UTF-8 after an optional byte-order mark.
+    raw: Vec<u8>,
+    /// Where the text starts in `raw`: 3 after a byte-order mark, else 0.
+    body: usize,
+}
+
+impl Loaded {
     /// The file's bytes exactly as read.
-    pub raw: Vec<u8>,
-    /// The text without a leading byte-order mark.
-    pub text: String,
-    /// Whether the file started with a UTF-8 byte-order mark.
-    pub bom: bool,
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The file's text, without a leading byte-order mark.
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.raw[self.body..])
+            .expect("the reader keeps only files that are UTF-8 after the byte-order mark")
+    }
+
+    /// Whether the file starts with a UTF-8 byte-order mark.
+    pub fn bom(&self) -> bool {
+        self.body > 0
+    }
 }
 
 /// Reads the file at `path` (shown as `shown`) without following it out of the book
@@ -92,7 +109,7 @@ pub fn read_customer(
     id: &CustomerId,
 ) -> Result<Loaded, Problem> {
     let raw = read_guarded(path, shown, canonical_root)?;
-    parse_customer(&raw, shown, id)
+    parse_owned(raw, shown, id, |_, _, _, _| {})
 }
 
 /// Reads a file's bytes after the checks every customer file must pass.
@@ -153,15 +170,56 @@ pub fn read_guarded(path: &Path, shown: &str, canonical_root: &Path) -> Result<V
 /// Parses the bytes of a customer file, stopping at the first problem. Pure apart
 /// from the error messages' path.
 pub fn parse_customer(raw: &[u8], shown: &str, id: &CustomerId) -> Result<Loaded, Problem> {
-    let (bom, text) = decode(raw, shown)?;
+    parse_owned(raw.to_vec(), shown, id, |_, _, _, _| {})
+}
+
+/// Parses the bytes of a customer file like [`parse_customer`], and also returns what
+/// `crm check` would still report about it once it reads (the rules of interactions, an
+/// unknown kind, values other YAML tools read differently, a layout crm cannot append
+/// to), from the same parse. For `crm edit`, which warns about them after saving.
+pub fn parse_checked(
+    raw: &[u8],
+    shown: &str,
+    id: &CustomerId,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> Result<(Loaded, Vec<Problem>), Problem> {
+    let mut found = Vec::new();
+    let loaded = parse_owned(raw.to_vec(), shown, id, |text, doc, root, entries| {
+        let (rules, append) = file_rules(text, doc, root, entries, shown, id, known, all_kinds);
+        found = rules;
+        found.extend(append);
+    })?;
+    found.sort_by_key(|p| (p.line, p.column));
+    found.dedup();
+    Ok((loaded, found))
+}
+
+/// Parses `raw` as customer `id`, stopping at the first problem; `rules` is given the
+/// text and the parsed document of a file that reads.
+fn parse_owned(
+    raw: Vec<u8>,
+    shown: &str,
+    id: &CustomerId,
+    rules: impl FnOnce(&str, &Document, &Node, &[(Interaction, &Node)]),
+) -> Result<Loaded, Problem> {
+    let (bom, text) = decode(&raw, shown)?;
     let mut problems = Vec::new();
-    let customer = read_text(text, shown, id, false, &mut problems, |_, _, _| {});
+    let customer = read_text(
+        text,
+        shown,
+        id,
+        false,
+        &mut problems,
+        |doc, root, entries| {
+            rules(text, doc, root, entries);
+        },
+    );
     match customer {
         Some(customer) if problems.is_empty() => Ok(Loaded {
             customer,
-            raw: raw.to_vec(),
-            text: text.to_string(),
-            bom,
+            raw,
+            body: if bom { 3 } else { 0 },
         }),
         _ => Err(problems
             .into_iter()
@@ -188,18 +246,6 @@ pub fn check_file(
     check_text(text, shown, id, known, all_kinds)
 }
 
-/// The checks of [`check_file`] that a readable file can still fail: the rules of
-/// interactions and values YAML reads as something other than the text written.
-/// (`crm edit` shows them as warnings after saving.)
-pub fn validate(
-    loaded: &Loaded,
-    shown: &str,
-    known: &dyn Fn(&str) -> bool,
-    all_kinds: &[String],
-) -> Vec<Problem> {
-    check_text(&loaded.text, shown, &loaded.customer.id, known, all_kinds)
-}
-
 fn check_text(
     text: &str,
     shown: &str,
@@ -209,6 +255,7 @@ fn check_text(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
+    let mut append = None;
     read_text(
         text,
         shown,
@@ -216,14 +263,12 @@ fn check_text(
         true,
         &mut problems,
         |doc, root, entries| {
-            rules.extend(lint_text_fields(doc, root, entries, shown));
-            for (item, node) in entries {
-                rules.extend(interaction_rules(doc, item, node, shown, known, all_kinds));
-            }
+            (rules, append) = file_rules(text, doc, root, entries, shown, id, known, all_kinds);
         },
     );
+    // A file that does not read is refused before any append is tried.
     if problems.is_empty() {
-        problems.extend(append_problem(text, shown, id));
+        problems.extend(append);
     }
     problems.extend(rules);
     problems.sort_by_key(|p| (p.line, p.column));
@@ -231,12 +276,32 @@ fn check_text(
     problems
 }
 
-/// What stops crm appending an interaction to a file that reads fine (a `? key`, a
-/// flow mapping, an anchor on `interactions`), so that `crm check` warns before a
-/// `crm log` is refused. The probe entry is only laid out, never written.
-fn append_problem(text: &str, shown: &str, id: &CustomerId) -> Option<Problem> {
-    let probe = ["date: 2000-01-01".to_string(), "kind: note".to_string()];
-    let refusal = super::edit::append_to_list(text, "interactions", &probe).err()?;
+/// What `crm check` reports about a file that reads (or would, but for the values
+/// already reported): the rules of each interaction and values other YAML tools read
+/// differently; and apart, what stops crm appending an interaction to it.
+#[allow(clippy::too_many_arguments)]
+fn file_rules(
+    text: &str,
+    doc: &Document,
+    root: &Node,
+    entries: &[(Interaction, &Node)],
+    shown: &str,
+    id: &CustomerId,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> (Vec<Problem>, Option<Problem>) {
+    let mut rules = lint_text_fields(doc, root, entries, shown);
+    for (item, node) in entries {
+        rules.extend(interaction_rules(doc, item, node, shown, known, all_kinds));
+    }
+    (rules, append_problem(text, doc, shown, id))
+}
+
+/// What stops crm appending an interaction to a file that reads (a `? interactions`
+/// key, a flow mapping, an anchor on the list), so that `crm check` warns before a
+/// `crm log` is refused. The very function every append runs decides it.
+fn append_problem(text: &str, doc: &Document, shown: &str, id: &CustomerId) -> Option<Problem> {
+    let refusal = super::edit::plan(text, doc, "interactions").err()?;
     let (why, hint) = refusal.explain(id.as_str());
     Some(Problem::at(
         shown,
@@ -762,8 +827,8 @@ mod tests {
             check_file(&bytes, "x", &id, &known, &["call".to_string()]);
             if let Ok(loaded) = parse_customer(&bytes, "x", &id) {
                 readable += 1;
-                let value = serde_yaml::from_str::<serde_yaml::Value>(&loaded.text);
-                assert!(value.is_ok(), "{value:?}\n{}", loaded.text);
+                let value = serde_yaml::from_str::<serde_yaml::Value>(loaded.text());
+                assert!(value.is_ok(), "{value:?}\n{}", loaded.text());
             }
         }
         assert!(
