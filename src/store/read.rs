@@ -587,14 +587,8 @@ fn merge_conflict(text: &str, shown: &str) -> Option<Problem> {
 fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {
     match err {
         TreeError::Syntax(syntax) => {
-            let pos = match syntax.mark {
-                Some(mark) => Pos {
-                    line: mark.line + 1,
-                    column: mark.column + 1,
-                },
-                None => Pos::at_offset(text, syntax.offset),
-            };
-            Problem::at_pos(shown, pos, syntax_message(syntax, text, pos))
+            let (pos, message) = syntax_problem(syntax, text);
+            Problem::at_pos(shown, pos, message)
         }
         TreeError::TooDeep(pos) => Problem::at_pos(
             shown,
@@ -629,9 +623,21 @@ fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {
     }
 }
 
-fn syntax_message(syntax: &super::libyaml::SyntaxError, text: &str, pos: Pos) -> String {
-    let line = text.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+/// A YAML syntax error in words a person can act on, at the place to fix: libyaml
+/// reports where it gave up, which for an unclosed quote or bracket is the end of the
+/// file or a later line, so those point at where the quote or bracket opens.
+fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, String) {
+    let pos_of = |mark: super::libyaml::Mark| Pos {
+        line: mark.line + 1,
+        column: mark.column + 1,
+    };
+    let at = match syntax.mark {
+        Some(mark) => pos_of(mark),
+        None => Pos::at_offset(text, syntax.offset),
+    };
     let problem = syntax.problem.as_str();
+    let context = syntax.context.as_deref().unwrap_or("");
+    let line = text.lines().nth(at.line.saturating_sub(1)).unwrap_or("");
     if problem.contains("control characters") {
         let found = text
             .get(syntax.offset..)
@@ -639,21 +645,84 @@ fn syntax_message(syntax: &super::libyaml::SyntaxError, text: &str, pos: Pos) ->
             .map_or(String::new(), |c| {
                 format!(" (found U+{:04X})", u32::from(c))
             });
-        return format!(
+        return (at, format!(
             "control characters are not allowed in a YAML file{found}; delete it (your editor may show it as ^@ or a box)"
-        );
+        ));
     }
     if line.contains('\t')
         && (problem.contains("cannot start any token") || problem.contains("tab"))
     {
-        return "a tab is used for indentation; YAML indents with spaces only".to_string();
+        return (
+            at,
+            "a tab is used for indentation; YAML indents with spaces only".to_string(),
+        );
+    }
+    let opened = syntax.context_mark.map(|mark| {
+        let found = text.get(mark.index..).and_then(|rest| rest.chars().next());
+        (pos_of(mark), found.unwrap_or(' '))
+    });
+    match (context, opened) {
+        ("while scanning a quoted scalar", Some((open, quote)))
+            if problem.contains("unexpected end of stream")
+                || problem.contains("unexpected document indicator") =>
+        {
+            let written = if quote == '\'' { "''" } else { "\\\"" };
+            return (open, format!(
+                "the quote {quote} opened here is never closed; end the value with {quote} (inside it, write {quote} as {written})"
+            ));
+        }
+        (
+            "while parsing a flow sequence" | "while parsing a flow mapping",
+            Some((open, bracket)),
+        ) if problem.starts_with("did not find expected ',' or") => {
+            let close = if bracket == '{' { '}' } else { ']' };
+            let kind = if bracket == '{' { "mapping" } else { "list" };
+            let quote = "put a value holding `,` `[` `]` `{` `}` or `#` in quotes";
+            return if open.line == at.line {
+                (at, format!(
+                    "expected `,` or `{close}` here, in the `{bracket}` {kind} opened at column {}; separate its values with `,` and close it with `{close}` ({quote})",
+                    open.column
+                ))
+            } else {
+                (open, format!(
+                    "the `{bracket}` {kind} opened here is not closed; close it with `{close}` at the end of its values ({quote})"
+                ))
+            };
+        }
+        _ => {}
+    }
+    if problem.starts_with("did not find expected") {
+        // Text right after the closing quote of a value: `'it's'`, `"Ada" Lovelace`.
+        let before = line
+            .chars()
+            .take(at.column.saturating_sub(1))
+            .collect::<String>();
+        match before.trim_end_matches([' ', '\t']).chars().last() {
+            Some('\'') => {
+                return (at, "text goes on after the closing ' of a quoted value; inside '...' write a quote as '' (`'it''s'`), or put the value in double quotes".to_string());
+            }
+            Some('"') => {
+                return (at, "text goes on after the closing \" of a quoted value; inside \"...\" write a quote as \\\", or put the value in single quotes".to_string());
+            }
+            _ => {}
+        }
     }
     let mut message = problem.to_string();
-    if let Some(context) = &syntax.context {
+    if !context.is_empty() {
         message = format!("{message} ({context})");
     }
     let hint = if problem.contains("mapping values are not allowed") {
-        "if a value contains `: `, put the value in quotes"
+        let before = line
+            .chars()
+            .take(at.column.saturating_sub(1))
+            .collect::<String>();
+        if before.contains(": ") || before.contains(":\t") {
+            "if a value contains `: `, put the value in quotes"
+        } else {
+            "this line is indented deeper than the key above it; line up the keys of one mapping at the same column"
+        }
+    } else if problem.contains("unknown escape character") {
+        "in \"...\" a backslash starts an escape such as \\n or \\\"; write \\\\ for a backslash, or put the value in single quotes"
     } else if problem.contains("unexpected end of stream") {
         "a quote or bracket is not closed"
     } else if problem.contains("did not find expected") {
@@ -663,7 +732,7 @@ fn syntax_message(syntax: &super::libyaml::SyntaxError, text: &str, pos: Pos) ->
     } else {
         "see docs/format.md for the file format"
     };
-    format!("{message}; {hint}")
+    (at, format!("{message}; {hint}"))
 }
 
 /// Text fields crm reads from the top mapping and from each interaction.
@@ -790,6 +859,71 @@ pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn first_problem(text: &str) -> Problem {
+        let id = CustomerId::parse("x").unwrap();
+        parse_customer(text.as_bytes(), "x", &id).unwrap_err()
+    }
+
+    /// Review finding: an unclosed list or quote and a quote inside '...' were all
+    /// "check the indentation", and an unclosed quote was reported at the end of the file.
+    #[test]
+    fn syntax_errors_point_at_what_to_fix() {
+        let cases = [
+            (
+                "name: A\ntags: [a, b\nemail: x\n",
+                (2, 7),
+                "close it with `]`",
+            ),
+            ("name: A\ntags: [a, b\n", (2, 7), "close it with `]`"),
+            (
+                "name: A\nprefs: {a: b\nemail: x\n",
+                (2, 8),
+                "close it with `}`",
+            ),
+            (
+                "name: A\ntags: [a, \"b\" c]\n",
+                (2, 15),
+                "expected `,` or `]` here",
+            ),
+            ("name: 'it's'\nemail: x\n", (1, 11), "write a quote as ''"),
+            ("name: \"Ada\" Lovelace\n", (1, 13), "write a quote as \\\""),
+            (
+                "name: A\nnotes: \"call\nback\nemail: x\n",
+                (2, 8),
+                "the quote \" opened here is never closed",
+            ),
+            (
+                "name: A\nnotes: 'call\n",
+                (2, 8),
+                "the quote ' opened here is never closed",
+            ),
+            (
+                "name: A\n  email: x\n",
+                (2, 8),
+                "indented deeper than the key above",
+            ),
+            ("name: A\nemail: x: y\n", (2, 9), "put the value in quotes"),
+            (
+                "name: A\nnotes: \"a \\q\"\n",
+                (2, 11),
+                "write \\\\ for a backslash",
+            ),
+        ];
+        for (text, (line, column), says) in cases {
+            let problem = first_problem(text);
+            assert_eq!(
+                (problem.line, problem.column),
+                (line, column),
+                "{text:?}: {problem}"
+            );
+            assert!(problem.message.contains(says), "{text:?}: {problem}");
+            assert!(
+                !problem.message.contains("indentation") || says.contains("indented"),
+                "{text:?}: {problem}"
+            );
+        }
+    }
 
     /// Mangled customer files (a fixed pseudo-random sequence of edits) never make the
     /// reader panic, and what the reader accepts, serde_yaml (which every append uses to
