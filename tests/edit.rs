@@ -516,14 +516,14 @@ fn a_bad_lock_timeout_is_reported_before_the_editor_opens() {
 }
 
 /// On a terminal an invalid edit is shown and the editor re-opened, like `visudo`.
-/// Runs crm under util-linux `script` to give it a terminal; skipped where that is
-/// missing.
+/// Runs crm under util-linux `script` to give it a terminal; fails where that is
+/// missing rather than passing without having run.
 #[test]
 fn on_a_terminal_an_invalid_edit_offers_to_reopen_the_editor() {
-    if !Path::new("/usr/bin/script").exists() {
-        eprintln!("skipped: /usr/bin/script (util-linux) is not installed");
-        return;
-    }
+    assert!(
+        Path::new("/usr/bin/script").exists(),
+        "this test needs /usr/bin/script (util-linux) to give crm a terminal"
+    );
     let (book, tools) = book_with_ada();
     let count = tools.path().join("count");
     // First run: break the file. Second run: repair it and add a phone number.
