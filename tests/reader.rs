@@ -422,3 +422,38 @@ fn check_reports_what_log_would_refuse() {
         }
     }
 }
+
+/// Review finding: an unclosed list and a quote inside '...' were both "check the
+/// indentation", and an unclosed quote was reported at the end of the file. `crm check`
+/// and the other commands point at where the list or quote opens and say what to write.
+#[test]
+fn syntax_errors_say_what_to_fix_where_it_opens() {
+    for (text, at, says) in [
+        (
+            "name: A\ntags: [a, b\nemail: a@b\n",
+            "customers/x.yaml:2:7: ",
+            "close it with `]`",
+        ),
+        (
+            "name: 'it's'\n",
+            "customers/x.yaml:1:11: ",
+            "write a quote as ''",
+        ),
+        (
+            "name: A\nnotes: \"call back\nemail: a@b\n",
+            "customers/x.yaml:2:8: ",
+            "never closed",
+        ),
+    ] {
+        let book = TempBook::without_git();
+        book.customer("x", text);
+        let (code, problems) = check(&book);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(problems[0].starts_with(at), "{text}: {problems:?}");
+        assert!(problems[0].contains(says), "{text}: {problems:?}");
+        assert!(!problems[0].contains("indentation"), "{problems:?}");
+        let (code, _, err) = run(&book, &["show", "x"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(at) && err.contains(says), "{err}");
+    }
+}
