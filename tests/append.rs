@@ -26,13 +26,15 @@ fn flow_entry() -> String {
 }
 
 /// Expands `{E0}`, `{E2}`, `{E4}` (block entries at that indent, `\n`), `{C2}` (at
-/// indent 2 with `\r\n`) and `{F}` (a flow entry) in an expected file.
+/// indent 2 with `\r\n`), `{R2}` (at indent 2 with `\r`) and `{F}` (a flow entry) in
+/// an expected file.
 fn expand(template: &str) -> String {
     template
         .replace("{E0}", &block_entry(0, "\n"))
         .replace("{E2}", &block_entry(2, "\n"))
         .replace("{E4}", &block_entry(4, "\n"))
         .replace("{C2}", &block_entry(2, "\r\n"))
+        .replace("{R2}", &block_entry(2, "\r"))
         .replace("{F}", &flow_entry())
 }
 
@@ -160,6 +162,38 @@ const SHAPES: &[(&str, &str, &str)] = &[
         "CRLF with an empty flow list",
         "name: A\r\ninteractions: [] # none\r\nnotes: x\r\n",
         "name: A\r\ninteractions: # none\r\n{C2}notes: x\r\n",
+    ),
+    // Review finding: the shapes below passed `crm check`, but the line-based appender
+    // misread them and `crm log` refused them as "crm's mistake".
+    (
+        "old Mac line ends (\\r alone)",
+        "name: A\rinteractions:\r  - date: 2025-01-01\r    kind: call\r",
+        "name: A\rinteractions:\r  - date: 2025-01-01\r    kind: call\r{R2}",
+    ),
+    (
+        "flow list on the line after its key",
+        "name: A\ninteractions:\n  [ {date: 2025-01-01, kind: call} ]\n",
+        "name: A\ninteractions:\n  [ {date: 2025-01-01, kind: call}, {F} ]\n",
+    ),
+    (
+        "quoted summary continued less indented than the list",
+        "name: A\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    summary: \"long\n text\"\nnotes: x\n",
+        "name: A\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    summary: \"long\n text\"\n{E2}notes: x\n",
+    ),
+    (
+        "an `interactions:` line inside a quoted note",
+        "name: A\nnotes: \"x\ninteractions: y\"\n",
+        "name: A\nnotes: \"x\ninteractions: y\"\ninteractions:\n{E2}",
+    ),
+    (
+        "a `- ` line inside a block scalar of the last entry",
+        "name: A\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    summary: |\n      - a line of text\n\nnotes: x\n",
+        "name: A\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    summary: |\n      - a line of text\n{E2}\nnotes: x\n",
+    ),
+    (
+        "last entry ending on an empty value, before a comment about the next key",
+        "name: A\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    channel:\n# about notes\nnotes: x\n",
+        "name: A\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    channel:\n{E2}# about notes\nnotes: x\n",
     ),
     (
         "byte-order mark",
@@ -306,11 +340,11 @@ const REFUSED: &[(&str, &str, &str, &str, &str)] = &[
         "one `key: value` per line",
     ),
     (
-        "content on the start marker",
+        "flow mapping on the start marker",
         "--- {name: A}\n",
         "customers/c.yaml:1:5: ",
-        "`---` line",
-        "move what follows `---`",
+        "block-style",
+        "one `key: value` per line",
     ),
     (
         "anchored list",
@@ -323,8 +357,15 @@ const REFUSED: &[(&str, &str, &str, &str, &str)] = &[
         "explicit key",
         "name: A\n? interactions\n: []\n",
         "customers/c.yaml:2:1: ",
-        "`? key`",
-        "as one `key: value`",
+        "`? interactions`",
+        "as one `interactions:` line",
+    ),
+    (
+        "block text ending the file without a line break",
+        "name: A\nnotes: |\n  no line break",
+        "customers/c.yaml:2:8: ",
+        "`|` or `>` block",
+        "end the file with a line break",
     ),
     (
         "tagged list",

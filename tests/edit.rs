@@ -100,10 +100,13 @@ fn an_invalid_edit_without_a_terminal_fails_and_keeps_the_copy() {
     let output = edit(&book, ed.to_str().unwrap(), &["ada"]);
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
+    // Review finding: the error said "(line 7)"; it is a problem like any other,
+    // `path:line:col: message`, said once.
     assert!(
-        err.contains("customers/ada.yaml:7:"),
+        err.starts_with("crm: error: customers/ada.yaml:7:11: interactions[1].date: "),
         "path:line:col expected: {err}"
     );
+    assert_eq!(err.matches("customers/ada.yaml:7:").count(), 1, "{err}");
     assert!(err.contains("was not changed"), "{err}");
     assert_eq!(book.read_customer("ada"), ADA, "the original is untouched");
     let copies = edit_copies(&book);
@@ -513,14 +516,14 @@ fn a_bad_lock_timeout_is_reported_before_the_editor_opens() {
 }
 
 /// On a terminal an invalid edit is shown and the editor re-opened, like `visudo`.
-/// Runs crm under util-linux `script` to give it a terminal; skipped where that is
-/// missing.
+/// Runs crm under util-linux `script` to give it a terminal; fails where that is
+/// missing rather than passing without having run.
 #[test]
 fn on_a_terminal_an_invalid_edit_offers_to_reopen_the_editor() {
-    if !Path::new("/usr/bin/script").exists() {
-        eprintln!("skipped: /usr/bin/script (util-linux) is not installed");
-        return;
-    }
+    assert!(
+        Path::new("/usr/bin/script").exists(),
+        "this test needs /usr/bin/script (util-linux) to give crm a terminal"
+    );
     let (book, tools) = book_with_ada();
     let count = tools.path().join("count");
     // First run: break the file. Second run: repair it and add a phone number.

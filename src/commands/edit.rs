@@ -62,52 +62,48 @@ fn edit_existing(
         eprintln!("crm: no changes to {shown}");
         return Ok(EXIT_OK);
     };
-    save(
+    let saved = save(
         ctx,
         book,
         copy,
         &format!("edit {id}"),
         &format!("saved {shown}"),
         out,
-        |lock| book.replace_text(lock, id, &original, &edited).map(drop),
+        |lock| book.replace_text(lock, id, &original, &edited),
     )?;
-    warn_about_rules(book, &edited, &shown, id);
+    warn_about(&saved.warnings);
     Ok(EXIT_OK)
 }
 
 /// Writes a saved edit with `write` under the book's lock, says `done` on stdout (the
 /// one-line summary every changing command prints), then
-/// commits it if asked, with `message`. Until the file is written, every failure (the
+/// commits it if asked, with `message`; returns what `write` did. Until the file is written, every failure (the
 /// lock timing out, a conflict) keeps the person's copy and names it in the error. Once
 /// the file is written the copy goes, since the file holds the edit, and `done` is said
 /// before the commit, so a failed commit reads as what it is: saved, not committed.
-fn save(
+fn save<T>(
     ctx: &Context,
     book: &Book,
     copy: WorkCopy,
     message: &str,
     done: &str,
     out: &mut dyn Write,
-    write: impl FnOnce(&mut WriteLock) -> Result<()>,
-) -> Result<()> {
+    write: impl FnOnce(&mut WriteLock) -> Result<T>,
+) -> Result<T> {
     let written = book
         .lock()
-        .and_then(|mut lock| write(&mut lock).map(|()| lock));
-    let lock = written.map_err(|err| copy.keep_with(err))?;
+        .and_then(|mut lock| write(&mut lock).map(|saved| (lock, saved)));
+    let (lock, saved) = written.map_err(|err| copy.keep_with(err))?;
     copy.remove();
     writeln!(out, "{done}")?;
-    super::finish_write(ctx, book, lock, message, out)
+    super::finish_write(ctx, book, lock, message, out)?;
+    Ok(saved)
 }
 
 /// After saving: what `crm check` would still say about the file (an unknown kind, a
 /// purchase without an amount). Such a file reads fine, so the edit is not refused.
-fn warn_about_rules(book: &Book, edited: &[u8], shown: &str, id: &CustomerId) {
-    let Ok(loaded) = read::parse_customer(edited, shown, id) else {
-        return;
-    };
-    let all_kinds = book.config.all_kinds();
-    let known = |kind: &str| book.config.knows_kind(kind);
-    for problem in read::validate(&loaded, shown, &known, &all_kinds) {
+fn warn_about(warnings: &[Problem]) {
+    for problem in warnings {
         eprintln!("{problem}");
         crate::warn("`crm check` will report the problem above");
     }
@@ -151,16 +147,16 @@ fn edit_new(
         return Ok(EXIT_OK);
     };
     let edited = template.without_instructions(edited);
-    save(
+    let saved = save(
         ctx,
         book,
         copy,
         &format!("add {id}"),
         &format!("created {shown}"),
         out,
-        |lock| book.create_text(lock, &id, &edited).map(drop),
+        |lock| book.create_text(lock, &id, &edited),
     )?;
-    warn_about_rules(book, &edited, &shown, &id);
+    warn_about(&saved.warnings);
     Ok(EXIT_OK)
 }
 
@@ -184,19 +180,19 @@ fn edit_until_valid(
             Ok(_) => return Ok(Some(edited)),
             Err(problem) => problem,
         };
-        eprintln!("{problem}");
-        if ctx.stdin_is_tty && ask("re-open? [Y/n] ")? {
-            continue;
+        if ctx.stdin_is_tty {
+            eprintln!("{problem}");
+            if ask("re-open? [Y/n] ")? {
+                continue;
+            }
         }
         return Err(copy.keep_with(refused(shown, &problem)));
     }
 }
 
+/// An edit that does not read, as `path:line:col: message` like every other problem.
 fn refused(shown: &str, problem: &Problem) -> Error {
-    Error::invalid_file(format!(
-        "the edit does not read as a customer file (line {}); {shown} was not changed",
-        problem.line
-    ))
+    Error::invalid_file(format!("{problem}; {shown} was not changed"))
 }
 
 /// Asks a yes/no question on the terminal; yes unless the answer starts with `n`.

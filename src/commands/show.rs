@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let id = CustomerId::parse(&args.id)?;
     let loaded = book.load(&id)?;
     match args.format {
-        ShowFormat::Yaml => out.write_all(&loaded.raw)?,
+        ShowFormat::Yaml => out.write_all(loaded.raw())?,
         ShowFormat::Json => render::write_json(out, &CustomerJson::new(&loaded.customer, ctx))?,
         ShowFormat::Card => card(
             &loaded.customer,

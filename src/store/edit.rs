@@ -1,219 +1,57 @@
-//! Lossless edits of a person's customer file: crm only ever *adds* an entry to the
+//! Lossless appends to a person's customer file: crm only ever *adds* entries to the
 //! `interactions:` list and leaves every other byte (comments, key order, quoting,
 //! unknown fields, blank lines, line endings) exactly as it was. The one exception is an
-//! empty value on the `interactions:` line (`[]`, `~`, `null`), which is taken out so
-//! that entries can follow as a block list. The caller re-parses the result and
+//! empty value (`[]`, `~`, `null`), which is taken out so that entries can follow as a
+//! block list.
+//!
+//! Where the list is, where it ends and what it holds come from the parser: every node
+//! of the [`tree`](super::tree) knows the bytes it spans. So a quoted text running over several
+//! lines, `\r` line ends, or a list written on the line after its key are seen exactly
+//! as the YAML parser sees them. Lines are looked at only for what the parser skips:
+//! indentation, and the comments after the list (those indented into it stay with it).
+//!
+//! [`plan`] decides from the parsed file alone whether and where entries can go, and
+//! `crm check` runs that same function: a file check passes takes an append, and a file
+//! an append refuses is reported by check. The caller still re-reads the result and
 //! compares it with what it meant to write before anything is saved. This module works
 //! on text alone: it never touches the file system.
 
+use std::ops::Range;
+
+use super::libyaml::Style;
+use super::tree::{break_len, Document, Node, NodeKind, Pos};
 use crate::error::Error;
 
-/// One line of a file, without its line ending.
-struct Line<'a> {
-    text: &'a str,
-    /// Byte offset of the start of the line in the file.
-    start: usize,
-    /// Byte offset just past the line ending.
-    end: usize,
+/// How entries are added to one file, as decided by [`plan`]; [`Plan::apply`] writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Bytes taken out first: an empty value (`[]`, `~`) that block entries replace,
+    /// and what to put in its place (a blank, when a comment followed it directly).
+    remove: Option<(Range<usize>, &'static str)>,
+    /// Where the entries go: a line start or the end of the text for block entries,
+    /// a place inside the brackets for flow entries. Never before `remove`.
+    at: usize,
+    how: How,
+    newline: &'static str,
+    /// Where messages about this append point: the line the new entries follow, or,
+    /// in a `[...]` list, the place they go.
+    pub pos: Pos,
 }
 
-fn lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            let mut body = &text[start..i];
-            body = body.strip_suffix('\r').unwrap_or(body);
-            out.push(Line {
-                text: body,
-                start,
-                end: i + 1,
-            });
-            start = i + 1;
-        }
-    }
-    if start < text.len() {
-        out.push(Line {
-            text: text[start..].strip_suffix('\r').unwrap_or(&text[start..]),
-            start,
-            end: text.len(),
-        });
-    }
-    out
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum How {
+    /// `- ` entries with the `-` at column `indent` (0-based) and each field `offset`
+    /// columns after it; `key` is the `key:` line written first when the list is new.
+    Block {
+        indent: usize,
+        offset: usize,
+        key: Option<String>,
+    },
+    /// `{...}` entries in a `[...]` list, after `lead` (`", "`, `" "` or nothing).
+    Flow { lead: &'static str },
 }
 
-fn indent(line: &str) -> usize {
-    line.len() - line.trim_start_matches(' ').len()
-}
-
-fn is_blank(line: &str) -> bool {
-    line.trim().is_empty()
-}
-
-fn is_comment(line: &str) -> bool {
-    line.trim_start().starts_with('#')
-}
-
-fn is_blank_or_comment(line: &str) -> bool {
-    is_blank(line) || is_comment(line)
-}
-
-fn is_seq_item(line: &str) -> bool {
-    let t = line.trim_start_matches(' ');
-    t == "-" || t.starts_with("- ") || t.starts_with("-\t")
-}
-
-/// Whether `line` is the document marker `marker` (`---` or `...`), alone or followed
-/// by a space; returns what follows it.
-fn after_marker<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
-    let rest = line.strip_prefix(marker)?;
-    (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some(rest)
-}
-
-/// The line ending the file uses (`\r\n` if its first line ends so, else `\n`).
-pub fn newline_of(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
-}
-
-/// If `line` (starting at the key's column) is the mapping key `key`, plain or quoted
-/// (`key:`, `"key":`, `'key' :`), the byte offset just past its `:`.
-fn key_at(line: &str, key: &str) -> Option<usize> {
-    let rest = line
-        .strip_prefix(key)
-        .or_else(|| quoted(line, '"', key))
-        .or_else(|| quoted(line, '\'', key))?;
-    let after = rest.trim_start_matches([' ', '\t']).strip_prefix(':')?;
-    (after.is_empty() || after.starts_with([' ', '\t'])).then_some(line.len() - after.len())
-}
-
-fn quoted<'a>(line: &'a str, quote: char, key: &str) -> Option<&'a str> {
-    line.strip_prefix(quote)?
-        .strip_prefix(key)?
-        .strip_prefix(quote)
-}
-
-/// The top-level mapping of a file, as found by scanning lines.
-struct Body {
-    /// Index of its first line.
-    first: usize,
-    /// Indentation of its keys (0 unless the whole mapping is indented).
-    indent: usize,
-    /// Index just past its last line: a `...` or `---` line, or the end of the file.
-    end: usize,
-}
-
-fn body(all: &[Line<'_>]) -> Result<Body, AppendError> {
-    let refuse = |n: usize, column: usize, layout: Layout| AppendError {
-        line: n + 1,
-        column,
-        layout,
-    };
-    for (n, line) in all.iter().enumerate() {
-        let text = line.text;
-        if is_blank_or_comment(text) || text.starts_with('%') {
-            continue;
-        }
-        if let Some(rest) = after_marker(text, "---") {
-            let rest = rest.trim_start();
-            if rest.is_empty() || rest.starts_with('#') {
-                continue;
-            }
-            return Err(refuse(
-                n,
-                text.len() - rest.len() + 1,
-                Layout::StartsOnMarker,
-            ));
-        }
-        let column = indent(text) + 1;
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('{') {
-            return Err(refuse(n, column, Layout::FlowMapping));
-        }
-        if trimmed.starts_with('[') || is_seq_item(text) {
-            return Err(refuse(n, column, Layout::NoMapping));
-        }
-        let end = all
-            .iter()
-            .enumerate()
-            .skip(n + 1)
-            .find(|(_, l)| {
-                after_marker(l.text, "---").is_some() || after_marker(l.text, "...").is_some()
-            })
-            .map_or(all.len(), |(end, _)| end);
-        return Ok(Body {
-            first: n,
-            indent: column - 1,
-            end,
-        });
-    }
-    Err(refuse(0, 1, Layout::NoMapping))
-}
-
-/// The index of the line holding the top-level key `key`.
-fn find_key(all: &[Line<'_>], body: &Body, key: &str) -> Option<usize> {
-    (body.first..body.end).find(|&n| {
-        let text = all[n].text;
-        indent(text) == body.indent && key_at(&text[body.indent..], key).is_some()
-    })
-}
-
-/// Where a block list under a top-level key is, as found by scanning lines.
-struct ListSpan {
-    /// Indentation of the list's `-` markers.
-    item_indent: usize,
-    /// Columns from the `-` to the entry's first key.
-    item_offset: usize,
-    /// Index of the last line that belongs to the list (the key line if empty).
-    last_line: usize,
-    /// Start line of each entry.
-    items: Vec<usize>,
-}
-
-/// The block list whose key is on line `key_line` of the mapping `body`.
-fn find_list(all: &[Line<'_>], body: &Body, key_line: usize) -> ListSpan {
-    let mut items = Vec::new();
-    let mut item_indent = None;
-    let mut item_offset = 2;
-    let mut last_line = key_line;
-    for (n, line) in all.iter().enumerate().take(body.end).skip(key_line + 1) {
-        let text = line.text;
-        if is_blank_or_comment(text) {
-            // A comment indented deeper than the `-` markers (or, before the first
-            // entry, than the key) belongs to the list, so a new entry goes after it;
-            // one further out belongs to what follows.
-            let inside = indent(text) > item_indent.unwrap_or(body.indent);
-            if inside && !is_blank(text) {
-                last_line = n;
-            }
-            continue;
-        }
-        let ind = indent(text);
-        match item_indent {
-            None if is_seq_item(text) && ind >= body.indent => {
-                item_indent = Some(ind);
-                let after = &text[ind + 1..];
-                item_offset = 1 + after.len() - after.trim_start_matches(' ').len();
-                items.push(n);
-            }
-            None => break,
-            Some(item) if ind == item && is_seq_item(text) => items.push(n),
-            Some(item) if ind > item => {}
-            Some(_) => break,
-        }
-        last_line = n;
-    }
-    ListSpan {
-        item_indent: item_indent.unwrap_or(body.indent + 2),
-        item_offset: item_offset.max(2),
-        last_line,
-        items,
-    }
-}
-
-/// Why crm cannot append to a file by adding lines, and where.
+/// Why crm cannot append to a file by adding to it, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppendError {
     /// 1-based line of the offending text.
@@ -230,21 +68,29 @@ pub struct AppendError {
 pub enum Layout {
     /// The whole file is one flow mapping: `{name: A, interactions: []}`.
     FlowMapping,
-    /// The document's content starts on its `---` line: `--- name: A`.
-    StartsOnMarker,
     /// The file is no mapping at all (a list, or nothing but comments).
     NoMapping,
-    /// The mapping has a `? key` entry (an explicit key), which may be the list.
+    /// The list's key is written as `? key` (an explicit key).
     ExplicitKey,
-    /// `interactions:` carries an anchor, alias or tag (the text given).
+    /// The list carries an anchor, alias or tag (the text given).
     Decorated(String),
-    /// `interactions:` holds something other than a list (the text given).
+    /// The key holds something other than a list (the text given).
     NotAList(String),
-    /// `interactions:` opens a `[` list whose end crm cannot find.
-    UnclosedFlow,
+    /// The file ends inside a `|` or `>` block without a line break, which the new
+    /// lines would add to the block's text.
+    UnendedBlock,
 }
 
 impl AppendError {
+    fn at(text: &str, offset: usize, layout: Layout) -> AppendError {
+        let pos = Pos::at_offset(text, offset);
+        AppendError {
+            line: pos.line,
+            column: pos.column,
+            layout,
+        }
+    }
+
     /// The user-facing error for file `shown` of customer `id`: where, why, and how to
     /// write the file so that crm can append to it.
     pub fn into_error(self, shown: &str, id: &str) -> Error {
@@ -267,17 +113,13 @@ impl AppendError {
                 "the file is written as one flow mapping (`{...}`); crm appends only to block-style files with one `key: value` per line".to_string(),
                 format!("with `crm edit {id}`, rewrite it one `key: value` per line (drop the braces and commas), then run the command again"),
             ),
-            Layout::StartsOnMarker => (
-                "the file's content starts on its `---` line; crm appends only to files whose keys start lines of their own".to_string(),
-                format!("with `crm edit {id}`, move what follows `---` onto the next line, then run the command again"),
-            ),
             Layout::NoMapping => (
                 "the file is not a mapping of `key: value` lines".to_string(),
                 format!("with `crm edit {id}`, make it a customer file that starts with `name: ...` (see docs/format.md)"),
             ),
             Layout::ExplicitKey => (
-                "the file writes a key as `? key` (a YAML explicit key); crm appends only to files whose keys are written `key: value`".to_string(),
-                format!("with `crm edit {id}`, write the `? key` and `: value` lines as one `key: value`, then run the command again"),
+                "`interactions` is written as `? interactions` (a YAML explicit key); crm appends only to a list written `interactions:`".to_string(),
+                format!("with `crm edit {id}`, write the `? interactions` and `: ...` lines as one `interactions:` line, then run the command again"),
             ),
             Layout::Decorated(token) => (
                 format!("`interactions` carries the YAML anchor, alias or tag `{token}`; crm appends only to a plain list"),
@@ -287,269 +129,407 @@ impl AppendError {
                 format!("`interactions` holds `{value}`, which is not a list crm can append to"),
                 block,
             ),
-            Layout::UnclosedFlow => (
-                "`interactions` opens a `[...]` list whose closing `]` crm cannot find".to_string(),
-                block,
+            Layout::UnendedBlock => (
+                "the file ends inside this `|` or `>` block with no line break after its last line; adding lines after it would add one to its text".to_string(),
+                format!("with `crm edit {id}`, end the file with a line break (or write `|-` to keep the text without one), then run the command again"),
             ),
         }
     }
 }
 
-/// The result of [`append_to_list`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appended {
-    /// The whole new text.
-    pub text: String,
-    /// The 1-based line of the new text where the new entry starts.
-    pub line: usize,
-}
-
-/// Appends an entry made of `fields` (`key: value` lines) to the top-level list `key`
-/// of `text`, keeping every byte before and after the insertion point:
+/// Decides how entries are appended to the top-level list `key` of `text`, parsed as
+/// `doc` (by [`super::tree::parse`]), keeping every byte before and after them:
 ///
-/// - a block list gets the entry after its last line (and after comments indented
-///   into it), with the list's own indentation;
-/// - `key:` with nothing after it gets the entry on the next line;
-/// - `key: []`, `key: ~` or any spelling of null loses that empty value (any comment
-///   after it stays, with its spacing) and gets the entry on the next line;
-/// - a non-empty flow list `key: [...]` gets the entry as `{...}` before its `]`;
-/// - a missing key is added, with the entry, after the last line of the mapping:
-///   before trailing blank lines, comments at the keys' indentation (a footer) and a
-///   `...` document end.
+/// - a block list gets them after its last entry (and after comments indented into
+///   it), with the list's own indentation;
+/// - `key:` with nothing after it gets them on the next lines;
+/// - `key: []`, `key: ~` or any spelling of null loses that empty value (a comment after
+///   it stays, with its spacing) and gets them on the next lines;
+/// - a non-empty `[...]` list gets them as `{...}` after its last entry;
+/// - a missing key is added, with the entries, after the mapping's last value: before
+///   trailing blank lines, comments at the keys' indentation (a footer) and a `...`.
 ///
-/// Quoted keys, indented top-level mappings, CRLF line endings and a missing final
-/// line ending are handled. Anything else is refused with its line and column.
-pub fn append_to_list(text: &str, key: &str, fields: &[String]) -> Result<Appended, AppendError> {
+/// Anything else is refused with its line and column: a file that is one `{...}`
+/// mapping, `? interactions`, a list with an anchor, alias or tag, and a file that ends
+/// inside a `|` or `>` block without a line break (new lines after it would change its
+/// text).
+pub fn plan(text: &str, doc: &Document, key: &str) -> Result<Plan, AppendError> {
+    let refuse = |offset: usize, layout| Err(AppendError::at(text, offset, layout));
+    let Some(root) = doc.root.as_ref() else {
+        return refuse(0, Layout::NoMapping);
+    };
+    let top = doc.resolve(root);
+    let NodeKind::Map(entries) = &top.kind else {
+        return refuse(top.span.start, Layout::NoMapping);
+    };
+    if top.flow {
+        return refuse(top.span.start, Layout::FlowMapping);
+    }
+    let Some((_, last)) = entries.last() else {
+        return refuse(top.span.start, Layout::NoMapping);
+    };
+    // libyaml starts no block mapping on the `---` line, so its first key (or `?`) is
+    // the first thing on its line, at the mapping's indentation.
+    let indent = top.span.open - line_start(text, top.span.open);
     let newline = newline_of(text);
-    let all = lines(text);
-    let body = body(&all)?;
-    let Some(key_line) = find_key(&all, &body, key) else {
-        // `? interactions` would hide the list from the search above.
-        if let Some(n) = (body.first..body.end).find(|&n| {
-            let line = all[n].text;
-            indent(line) == body.indent && after_marker(&line[body.indent..], "?").is_some()
-        }) {
-            return Err(AppendError {
-                line: n + 1,
-                column: body.indent + 1,
-                layout: Layout::ExplicitKey,
-            });
-        }
-        return Ok(add_missing(text, &all, &body, key, fields, newline));
-    };
-    let line = &all[key_line];
-    let after_colon =
-        body.indent + key_at(&line.text[body.indent..], key).expect("find_key matched this key");
-    let rest = &line.text[after_colon..];
-    let value_at = after_colon + rest.len() - rest.trim_start_matches([' ', '\t']).len();
-    let value = &line.text[value_at..];
-    let column = line.text[..value_at].chars().count() + 1;
-    if value.is_empty() || value.starts_with('#') {
-        let span = find_list(&all, &body, key_line);
-        let from = span.items.last().copied().unwrap_or(key_line);
-        let last = after_kept_blanks(&all, from, span.last_line, body.end);
-        let entry = render_entry(fields, span.item_indent, span.item_offset, newline);
-        return Ok(insert_lines(text, all[last].end, &entry, newline, last + 2));
-    }
-    if let Some(len) = empty_value(value) {
-        // Drop the empty value and the blanks before it; keep the rest of the line.
-        let mut out = String::with_capacity(text.len() + 128);
-        out.push_str(&text[..line.start + after_colon]);
-        out.push_str(&text[line.start + value_at + len..line.end]);
-        if !out.ends_with('\n') {
-            out.push_str(newline);
-        }
-        out.push_str(&render_entry(fields, body.indent + 2, 2, newline));
-        out.push_str(&text[line.end..]);
-        return Ok(Appended {
-            text: out,
-            line: key_line + 2,
-        });
-    }
-    let refuse = |layout| AppendError {
-        line: key_line + 1,
-        column,
-        layout,
-    };
-    if value.starts_with('[') {
-        let (close, content_end) =
-            flow_end(text, line.start + value_at).ok_or_else(|| refuse(Layout::UnclosedFlow))?;
-        debug_assert!(content_end <= close);
-        let entry = format!("{{{}}}", fields.join(", "));
-        let insert = match text.as_bytes()[content_end - 1] {
-            b'[' => entry,
-            b',' => format!(" {entry}"),
-            _ => format!(", {entry}"),
+
+    let Some((key_node, value)) = doc.entry(root, key) else {
+        let at = after_comments(text, content_end(text, doc, last)?, indent);
+        let how = How::Block {
+            indent: indent + 2,
+            offset: 2,
+            key: Some(format!("{}{key}:", " ".repeat(indent))),
         };
-        let mut out = String::with_capacity(text.len() + insert.len());
-        out.push_str(&text[..content_end]);
-        out.push_str(&insert);
-        out.push_str(&text[content_end..]);
-        let line = text[..content_end].matches('\n').count() + 1;
-        return Ok(Appended { text: out, line });
-    }
-    let token = value.split([' ', '\t']).next().unwrap_or(value).to_string();
-    if value.starts_with(['&', '*', '!']) {
-        return Err(refuse(Layout::Decorated(token)));
-    }
-    let without_comment = value.split(" #").next().unwrap_or(value).trim_end();
-    let shown: String = without_comment.chars().take(40).collect();
-    Err(refuse(Layout::NotAList(shown)))
-}
-
-/// The length of the empty value at the start of `value` (`[]`, `[ ]`, `~`, `null`,
-/// `Null`, `NULL`), if that is all the line holds before an optional comment.
-fn empty_value(value: &str) -> Option<usize> {
-    let len = if let Some(inner) = value.strip_prefix('[') {
-        let blanks = inner.len() - inner.trim_start_matches([' ', '\t']).len();
-        inner[blanks..].starts_with(']').then_some(blanks + 2)?
-    } else {
-        ["~", "null", "Null", "NULL"]
-            .iter()
-            .find(|word| value.starts_with(**word))?
-            .len()
+        return Ok(Plan::new(text, None, at, how, newline));
     };
-    let tail = &value[len..];
-    let ends = tail.is_empty()
-        || (tail.starts_with([' ', '\t']) && {
-            let t = tail.trim_start_matches([' ', '\t']);
-            t.is_empty() || t.starts_with('#')
-        });
-    ends.then_some(len)
-}
-
-/// For the flow collection opening at byte `open` of `text`, the byte offset of its
-/// closing bracket and the offset just past its last content (not blanks or comments).
-/// Quotes and comments are honoured, so a `]` inside `"..."` or after `#` does not count.
-fn flow_end(text: &str, open: usize) -> Option<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut content_end = open + 1;
-    let mut i = open;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let starts_token = i == 0
-            || matches!(
-                bytes[i - 1],
-                b'[' | b'{' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r'
-            );
-        match b {
-            b'"' | b'\'' if starts_token => {
-                i += 1;
-                loop {
-                    match bytes.get(i)? {
-                        b'\\' if b == b'"' => i += 1,
-                        q if *q == b && b == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 1,
-                        q if *q == b => break,
-                        _ => {}
-                    }
-                    i += 1;
+    let key_line = line_start(text, key_node.span.start);
+    let prefix = &text[key_line..key_node.span.start];
+    if !prefix.bytes().all(|b| b == b' ') {
+        return refuse(key_line + spaces(prefix), Layout::ExplicitKey);
+    }
+    let key_indent = prefix.len();
+    let target = doc.resolve(value);
+    if matches!(value.kind, NodeKind::Anchor(_)) || target.tag.is_some() {
+        let token = token_at(text, value.span.start);
+        return refuse(value.span.start, Layout::Decorated(token));
+    }
+    match &target.kind {
+        NodeKind::Seq(items) if target.flow => {
+            let Some(last) = items.last() else {
+                let inside = &text[target.span.start..target.span.end];
+                if inside.contains('#') {
+                    // Comments inside the brackets stay: the entries go after `[`.
+                    let how = How::Flow { lead: "" };
+                    return Ok(Plan::new(text, None, target.span.open + 1, how, newline));
                 }
-                content_end = i + 1;
-            }
-            b'#' if matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'[' | b'{' => {
-                depth += 1;
-                content_end = i + 1;
-            }
-            b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some((i, content_end));
-                }
-                content_end = i + 1;
-            }
-            b' ' | b'\t' | b'\r' | b'\n' => {}
-            _ => content_end = i + 1,
+                return Ok(replace_empty(text, target, key_indent, newline));
+            };
+            let after = last.span.end;
+            let blanks = spaces_or_tabs(&text[after..]);
+            let how_at = if text[after + blanks..].starts_with(',') {
+                (How::Flow { lead: " " }, after + blanks + 1)
+            } else {
+                (How::Flow { lead: ", " }, after)
+            };
+            Ok(Plan::new(text, None, how_at.1, how_at.0, newline))
         }
-        i += 1;
+        NodeKind::Seq(items) => {
+            let dash = target.span.open;
+            let item_indent = dash - line_start(text, dash);
+            let offset = items
+                .first()
+                .map(|item| item.span.start.saturating_sub(dash))
+                .filter(|&offset| !has_break(&text[dash..dash + offset]))
+                .unwrap_or(2)
+                .max(2);
+            let at = after_comments(text, content_end(text, doc, value)?, item_indent);
+            let how = How::Block {
+                indent: item_indent,
+                offset,
+                key: None,
+            };
+            Ok(Plan::new(text, None, at, how, newline))
+        }
+        _ if target.is_null() => Ok(replace_empty(text, target, key_indent, newline)),
+        _ => {
+            let token = token_at(text, value.span.start);
+            let shown: String = token.chars().take(40).collect();
+            refuse(value.span.start, Layout::NotAList(shown))
+        }
     }
-    None
 }
 
-/// Adds `key:` with the entry after the mapping's last line.
-fn add_missing(
-    text: &str,
-    all: &[Line<'_>],
-    body: &Body,
-    key: &str,
-    fields: &[String],
-    newline: &str,
-) -> Appended {
-    let last = (body.first..body.end)
-        .rev()
-        .find(|&n| {
-            let line = all[n].text;
-            let footer = is_blank(line) || (is_comment(line) && indent(line) <= body.indent);
-            !footer
-        })
-        .unwrap_or(body.first);
-    let from = (body.first..=last)
-        .rev()
-        .find(|&n| indent(all[n].text) <= body.indent && !is_blank_or_comment(all[n].text))
-        .unwrap_or(body.first);
-    let last = after_kept_blanks(all, from, last, body.end);
-    let lines = format!(
-        "{pad}{key}:{newline}{entry}",
-        pad = " ".repeat(body.indent),
-        entry = render_entry(fields, body.indent + 2, 2, newline)
-    );
-    insert_lines(text, all[last].end, &lines, newline, last + 2)
-}
-
-/// The line after which to insert when the text from line `from` to line `last` is the
-/// last thing before the insertion point: `last`, or, when a block scalar in it keeps
-/// its trailing blank lines (`|+`, `>+`), the last of the blank lines that follow, which
-/// belong to that scalar.
-fn after_kept_blanks(all: &[Line<'_>], from: usize, last: usize, end: usize) -> usize {
-    let keeps = |line: &str| {
-        let value = line.split(" #").next().unwrap_or("").trim_end();
-        let header = value.rsplit([' ', '\t']).next().unwrap_or("");
-        header.starts_with(['|', '>'])
-            && header[1..].contains('+')
-            && header[1..].chars().all(|c| c == '+' || c.is_ascii_digit())
-    };
-    if !(from..=last).any(|n| keeps(all[n].text)) {
-        return last;
-    }
-    let mut n = last;
-    while n + 1 < end && is_blank(all[n + 1].text) {
-        n += 1;
-    }
-    n
-}
-
-/// Inserts whole `lines` at byte `at` (a line start or the end of the text).
-fn insert_lines(text: &str, at: usize, lines: &str, newline: &str, line: usize) -> Appended {
-    let mut out = String::with_capacity(text.len() + lines.len() + 2);
-    out.push_str(&text[..at]);
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push_str(newline);
-    }
-    out.push_str(lines);
-    out.push_str(&text[at..]);
-    Appended { text: out, line }
-}
-
-fn render_entry(fields: &[String], item_indent: usize, offset: usize, newline: &str) -> String {
-    let mut out = String::new();
-    for (n, field) in fields.iter().enumerate() {
-        if n == 0 {
-            out.push_str(&" ".repeat(item_indent));
-            out.push('-');
-            out.push_str(&" ".repeat(offset - 1));
+/// Block entries in place of the empty value `value` (`[]`, `~`, or nothing at all)
+/// of a key at column `key_indent`. The value goes with the blanks before it, and its
+/// whole line if nothing else is on it.
+fn replace_empty(text: &str, value: &Node, key_indent: usize, newline: &'static str) -> Plan {
+    let span = value.span;
+    let remove = (span.start < span.end).then(|| {
+        let mut start = span.start;
+        while start > 0 && matches!(text.as_bytes()[start - 1], b' ' | b'\t') {
+            start -= 1;
+        }
+        let begin = line_start(text, start);
+        let rest = &text[span.end..line_end(text, span.end)];
+        if begin == start && rest.trim_matches([' ', '\t']).is_empty() {
+            (begin..next_line(text, span.end), "")
+        } else if rest.starts_with('#') {
+            // `key: []#note`: a comment needs a blank before it.
+            (start..span.end, " ")
         } else {
-            out.push_str(&" ".repeat(item_indent + offset));
+            (start..span.end, "")
         }
-        out.push_str(field);
-        out.push_str(newline);
+    });
+    let at = after_comments(text, span.end, key_indent);
+    let how = How::Block {
+        indent: key_indent + 2,
+        offset: 2,
+        key: None,
+    };
+    Plan::new(text, remove, at, how, newline)
+}
+
+impl Plan {
+    fn new(
+        text: &str,
+        remove: Option<(Range<usize>, &'static str)>,
+        at: usize,
+        how: How,
+        newline: &'static str,
+    ) -> Plan {
+        let pos = match how {
+            How::Flow { .. } => Pos::at_offset(text, at),
+            How::Block { .. } => Pos {
+                line: Pos::at_offset(text, at.saturating_sub(1)).line,
+                column: 1,
+            },
+        };
+        Plan {
+            remove,
+            at,
+            how,
+            newline,
+            pos,
+        }
     }
-    out
+
+    /// `text` (the text the plan was made for) with one entry per item of `entries`
+    /// added, each given as its `key: value` fields.
+    pub fn apply(&self, text: &str, entries: &[Vec<String>]) -> String {
+        let mut added = String::new();
+        match &self.how {
+            How::Block {
+                indent,
+                offset,
+                key,
+            } => {
+                let bytes = text.as_bytes();
+                if self.at == text.len() && !text.is_empty() && !is_line_start(bytes, self.at) {
+                    added.push_str(self.newline);
+                }
+                if let Some(key) = key {
+                    added.push_str(key);
+                    added.push_str(self.newline);
+                }
+                for fields in entries {
+                    for (n, field) in fields.iter().enumerate() {
+                        if n == 0 {
+                            added.push_str(&" ".repeat(*indent));
+                            added.push('-');
+                            added.push_str(&" ".repeat(offset - 1));
+                        } else {
+                            added.push_str(&" ".repeat(indent + offset));
+                        }
+                        added.push_str(field);
+                        added.push_str(self.newline);
+                    }
+                }
+            }
+            How::Flow { lead } => {
+                added.push_str(lead);
+                for (n, fields) in entries.iter().enumerate() {
+                    if n > 0 {
+                        added.push_str(", ");
+                    }
+                    added.push('{');
+                    added.push_str(&fields.join(", "));
+                    added.push('}');
+                }
+            }
+        }
+        let (cut, filler) = self.remove.clone().unwrap_or((self.at..self.at, ""));
+        let mut out = String::with_capacity(text.len() + added.len());
+        out.push_str(&text[..cut.start]);
+        out.push_str(filler);
+        out.push_str(&text[cut.end..self.at]);
+        out.push_str(&added);
+        out.push_str(&text[self.at..]);
+        out
+    }
+}
+
+/// The line ending the file uses: that of its first line, `\n` if it has none.
+fn newline_of(text: &str) -> &'static str {
+    let bytes = text.as_bytes();
+    match (0..bytes.len()).find(|&i| break_len(bytes, i) > 0) {
+        Some(i) if bytes[i..].starts_with(b"\r\n") => "\r\n",
+        Some(i) if bytes[i] == b'\r' => "\r",
+        _ => "\n",
+    }
+}
+
+/// Whether byte `i` starts a line: the start of the text or just after a line break.
+fn is_line_start(bytes: &[u8], i: usize) -> bool {
+    break_before(bytes, i).is_some() || i == 0
+}
+
+/// The start of the line break that ends just before byte `i`, if one does.
+fn break_before(bytes: &[u8], i: usize) -> Option<usize> {
+    let before = bytes.get(..i)?;
+    match before {
+        [.., b'\r', b'\n'] => Some(i - 2),
+        [.., b'\n'] => Some(i - 1),
+        [.., b'\r'] if bytes.get(i) != Some(&b'\n') => Some(i - 1),
+        [.., 0xC2, 0x85] => Some(i - 2),
+        [.., 0xE2, 0x80, 0xA8 | 0xA9] => Some(i - 3),
+        _ => None,
+    }
+}
+
+/// The start of the line holding byte `i`.
+fn line_start(text: &str, i: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = i.min(bytes.len());
+    while start > 0 && !is_line_start(bytes, start) {
+        start -= 1;
+    }
+    start
+}
+
+/// The end of the line holding byte `i`, before its line break.
+fn line_end(text: &str, i: usize) -> usize {
+    let bytes = text.as_bytes();
+    (i..bytes.len())
+        .find(|&n| break_len(bytes, n) > 0)
+        .unwrap_or(bytes.len())
+}
+
+/// The start of the line after the one holding byte `i` (the end of the text if none).
+fn next_line(text: &str, i: usize) -> usize {
+    let end = line_end(text, i);
+    end + break_len(text.as_bytes(), end)
+}
+
+fn has_break(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).any(|i| break_len(bytes, i) > 0)
+}
+
+fn spaces(text: &str) -> usize {
+    text.len() - text.trim_start_matches(' ').len()
+}
+
+fn spaces_or_tabs(text: &str) -> usize {
+    text.len() - text.trim_start_matches([' ', '\t']).len()
+}
+
+/// The word at byte `i` (up to a blank or the end of the line), for messages.
+fn token_at(text: &str, i: usize) -> String {
+    let rest = &text[i..line_end(text, i)];
+    rest.split([' ', '\t']).next().unwrap_or(rest).to_string()
+}
+
+/// Where new lines go after content that ends at byte `end`: the start of the next
+/// line (unless `end` is one already), moved past the comment lines that follow when
+/// they are indented deeper than `indent` (they belong to what ends there). Between the
+/// end of a node's content and the next token there are only blanks and comments.
+///
+/// Lines whose leading blanks hold a tab are moved past too: YAML accepts them after
+/// the content they follow only as the tail of a plain value indented no deeper than
+/// the tab, and the new entries' own last value may be indented deeper.
+fn after_comments(text: &str, end: usize, indent: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = if is_line_start(bytes, end) {
+        end
+    } else {
+        next_line(text, end)
+    };
+    let mut line = at;
+    while line < text.len() {
+        let content = &text[line..line_end(text, line)];
+        let next = next_line(text, line);
+        let body = content.trim_start_matches([' ', '\t']);
+        let tabbed = content[..content.len() - body.len()].contains('\t');
+        let comment = body.starts_with('#');
+        if !body.is_empty() && !comment {
+            break;
+        }
+        if tabbed || (comment && spaces(content) > indent) {
+            at = next;
+        } else if comment {
+            break;
+        }
+        line = next;
+    }
+    at
+}
+
+/// Where the content of `node` ends, for adding lines after it: its span's end, except
+/// that a block scalar (`|`, `>`) ending it gives back the empty lines it swallowed,
+/// unless it keeps them (`|+`), which makes them part of its text. Refused when it is a
+/// block scalar that ends the file without a line break: the lines added after it would
+/// give it one.
+fn content_end(text: &str, doc: &Document, node: &Node) -> Result<usize, AppendError> {
+    let mut end = node.span.end;
+    let leaf = last_leaf(doc, node);
+    let block = matches!(
+        leaf.kind,
+        NodeKind::Scalar {
+            style: Style::Literal | Style::Folded,
+            ..
+        }
+    );
+    if !block || leaf.span.end != end {
+        return Ok(end);
+    }
+    let bytes = text.as_bytes();
+    let chomping = chomping(text, leaf.span.start);
+    if end == text.len() && !is_line_start(bytes, end) && chomping != Some('-') {
+        return Err(AppendError::at(text, leaf.span.start, Layout::UnendedBlock));
+    }
+    if chomping != Some('+') {
+        // Only lines with nothing at all on them: a line of spaces can be text.
+        while let Some(start) = break_before(bytes, end) {
+            if start <= leaf.span.start || !is_line_start(bytes, start) {
+                break;
+            }
+            end = start;
+        }
+    }
+    Ok(end)
+}
+
+/// The node written last inside `node` (itself for a scalar, a flow collection or an
+/// alias, whose target is written elsewhere).
+fn last_leaf<'a>(doc: &'a Document, node: &'a Node) -> &'a Node {
+    let mut node = node;
+    loop {
+        let target = doc.resolve(node);
+        if target.span.end != node.span.end {
+            return node;
+        }
+        let child = match &target.kind {
+            NodeKind::Seq(items) if !target.flow => items.last(),
+            NodeKind::Map(entries) if !target.flow => entries.last().map(|(_, value)| value),
+            _ => None,
+        };
+        match child {
+            Some(child) => node = child,
+            None => return target,
+        }
+    }
+}
+
+/// The chomping indicator (`+` keeps trailing empty lines, `-` strips the last line
+/// break) of the block scalar starting at byte `start` (at its anchor, tag, or `|`/`>`).
+fn chomping(text: &str, start: usize) -> Option<char> {
+    let mut rest = &text[start..];
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with(['&', '!']) {
+            let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rest = &rest[len..];
+        } else if rest.starts_with('#') {
+            rest = &rest[line_end(rest, 0)..];
+        } else {
+            break;
+        }
+    }
+    let header = rest.strip_prefix(['|', '>'])?;
+    header
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '+' | '-'))
+        .find(|c| matches!(c, '+' | '-'))
 }
 
 /// `text` without the lines that equal one of `unwanted` (compared without their line
@@ -568,24 +548,58 @@ pub fn without_lines(text: &str, unwanted: &[&str]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::tree;
 
     fn entry() -> Vec<String> {
         vec!["date: 2025-04-01".into(), "kind: call".into()]
     }
 
+    fn try_append(text: &str, entries: &[Vec<String>]) -> Result<String, AppendError> {
+        let doc = tree::parse(text).expect("test files are valid YAML");
+        let out = plan(text, &doc, "interactions")?.apply(text, entries);
+        // What every append checks before writing: the result says what the file said,
+        // plus the new entries, and nothing else.
+        let mut expected: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let written: serde_yaml::Value = serde_yaml::from_str(&out)
+            .unwrap_or_else(|e| panic!("unreadable result ({e}) of\n{text:?}:\n{out:?}"));
+        let map = expected.as_mapping_mut().unwrap();
+        let key = serde_yaml::Value::from("interactions");
+        if !matches!(map.get(&key), Some(serde_yaml::Value::Sequence(_))) {
+            map.insert(key.clone(), serde_yaml::Value::Sequence(Vec::new()));
+        }
+        for fields in entries {
+            let item: serde_yaml::Value = serde_yaml::from_str(&fields.join("\n")).unwrap();
+            map.get_mut(&key)
+                .and_then(|v| v.as_sequence_mut())
+                .unwrap()
+                .push(item);
+        }
+        assert_eq!(
+            written, expected,
+            "the append changed the file's meaning:\n{out}"
+        );
+        Ok(out)
+    }
+
     fn append(text: &str) -> String {
-        append_to_list(text, "interactions", &entry()).unwrap().text
+        try_append(text, &[entry()]).unwrap()
+    }
+
+    fn refusal(text: &str) -> AppendError {
+        let doc = tree::parse(text).expect("test files are valid YAML");
+        plan(text, &doc, "interactions").unwrap_err()
     }
 
     #[test]
     fn appends_after_the_last_entry_and_keeps_comments() {
         let text = "# top\nname: Ada # inline\ninteractions:\n  # first ever\n  - date: 2025-03-01\n    kind: call\n    # trailing inside\n\n# about extra\nextra: kept\n";
-        let out = append_to_list(text, "interactions", &entry()).unwrap();
+        let doc = tree::parse(text).unwrap();
+        let plan = plan(text, &doc, "interactions").unwrap();
         assert_eq!(
-            out.text,
+            plan.apply(text, &[entry()]),
             "# top\nname: Ada # inline\ninteractions:\n  # first ever\n  - date: 2025-03-01\n    kind: call\n    # trailing inside\n  - date: 2025-04-01\n    kind: call\n\n# about extra\nextra: kept\n"
         );
-        assert_eq!(out.line, 8);
+        assert_eq!(plan.pos, Pos { line: 7, column: 1 });
     }
 
     #[test]
@@ -611,6 +625,9 @@ mod tests {
             "\"interactions\":",
             "'interactions' : []",
             "interactions:   # none yet",
+            "interactions:\n  ~",
+            "interactions:\n  []",
+            "interactions: [\n  ]",
         ] {
             let text = format!("name: A\n{empty}\nnotes: x\n");
             let out = append(&text);
@@ -618,8 +635,6 @@ mod tests {
                 out.contains("  - date: 2025-04-01\n    kind: call\nnotes: x\n"),
                 "{out}"
             );
-            let value: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-            assert_eq!(value["interactions"][0]["kind"], "call", "{out}");
         }
     }
 
@@ -633,14 +648,44 @@ mod tests {
             append("name: A\r\ninteractions: ~\t# none"),
             "name: A\r\ninteractions:\t# none\r\n  - date: 2025-04-01\r\n    kind: call\r\n"
         );
+        assert_eq!(
+            append("name: A\ninteractions: # none yet\n  ~ # still none\nnotes: x\n"),
+            "name: A\ninteractions: # none yet\n # still none\n  - date: 2025-04-01\n    kind: call\nnotes: x\n"
+        );
+    }
+
+    #[test]
+    fn a_comment_right_after_an_empty_value_keeps_a_blank_before_it() {
+        assert_eq!(
+            append("name: A\ninteractions: []#none\n"),
+            "name: A\ninteractions: #none\n  - date: 2025-04-01\n    kind: call\n"
+        );
+    }
+
+    #[test]
+    fn empty_values_end_at_their_indicator() {
+        assert_eq!(
+            append("name: A\nprefs:\n  a: # c\n   -\n# d\n"),
+            "name: A\nprefs:\n  a: # c\n   -\ninteractions:\n  - date: 2025-04-01\n    kind: call\n# d\n"
+        );
+        assert_eq!(
+            append("name: A\nprefs:\n  a: >+\n  ?\n\n...\n"),
+            "name: A\nprefs:\n  a: >+\n  ?\ninteractions:\n  - date: 2025-04-01\n    kind: call\n\n...\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_list_holding_a_comment_keeps_it() {
+        assert_eq!(
+            append("name: A\ninteractions: [ # none yet\n]\n"),
+            "name: A\ninteractions: [{date: 2025-04-01, kind: call} # none yet\n]\n"
+        );
     }
 
     #[test]
     fn words_that_only_start_like_null_are_not_null() {
-        let err = append_to_list("name: A\ninteractions: nullish\n", "interactions", &entry())
-            .unwrap_err();
-        assert_eq!(err.line, 2);
-        assert_eq!(err.column, 15);
+        let err = refusal("name: A\ninteractions: nullish\n");
+        assert_eq!((err.line, err.column), (2, 15));
         assert_eq!(err.layout, Layout::NotAList("nullish".into()));
     }
 
@@ -683,6 +728,39 @@ mod tests {
             append("interactions:\n  - summary: >2+\n      keep\n\nx: 1\n"),
             "interactions:\n  - summary: >2+\n      keep\n\n  - date: 2025-04-01\n    kind: call\nx: 1\n"
         );
+        assert_eq!(
+            append("interactions:\n  - summary: !!str &s |+\n      keep\n\nx: 1\n"),
+            "interactions:\n  - summary: !!str &s |+\n      keep\n\n  - date: 2025-04-01\n    kind: call\nx: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_line_of_spaces_at_the_end_of_a_block_scalar_is_not_given_back() {
+        // `|` keeps a trailing line of more spaces than its indentation as text.
+        let text = "interactions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      text\n        \nx: 1\n";
+        assert_eq!(
+            append(text),
+            "interactions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      text\n        \n  - date: 2025-04-01\n    kind: call\nx: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_stripped_block_at_the_end_of_the_file_takes_a_line_break() {
+        assert_eq!(
+            append("name: A\nnotes: |-\n  no line break"),
+            "name: A\nnotes: |-\n  no line break\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+        );
+    }
+
+    #[test]
+    fn lines_indented_with_tabs_stay_before_the_new_entries() {
+        // `\t` in a blank line is fine after `x` (a plain value indented less than the
+        // tab), but would not be after the new entries' deeper `kind: call`.
+        let text = "name: A\nnotes: x\n  \t\n";
+        assert_eq!(
+            append(text),
+            "name: A\nnotes: x\n  \t\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+        );
     }
 
     #[test]
@@ -691,6 +769,61 @@ mod tests {
         assert_eq!(
             append(text),
             format!("{text}  - date: 2025-04-01\r\n    kind: call\r\n")
+        );
+    }
+
+    #[test]
+    fn old_mac_line_ends_are_lines() {
+        let text = "name: A\rinteractions:\r  - date: 2025-03-01\r    kind: call\r";
+        assert_eq!(
+            append(text),
+            format!("{text}  - date: 2025-04-01\r    kind: call\r")
+        );
+        assert_eq!(
+            append("name: A\rnotes: x"),
+            "name: A\rnotes: x\rinteractions:\r  - date: 2025-04-01\r    kind: call\r"
+        );
+    }
+
+    #[test]
+    fn a_flow_list_on_the_line_after_its_key() {
+        assert_eq!(
+            append("name: B\ninteractions:\n  [ {date: 2025-03-01, kind: call} ]\n"),
+            "name: B\ninteractions:\n  [ {date: 2025-03-01, kind: call}, {date: 2025-04-01, kind: call} ]\n"
+        );
+    }
+
+    #[test]
+    fn a_quoted_text_continued_less_indented_than_the_list() {
+        let text = "name: C\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"long\n text\"\nnotes: x\n";
+        assert_eq!(
+            append(text),
+            "name: C\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"long\n text\"\n  - date: 2025-04-01\n    kind: call\nnotes: x\n"
+        );
+        let plain = "name: C\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: long\n     text\n# c\nnotes: x\n";
+        assert!(append(plain).contains("     text\n  - date: 2025-04-01\n"));
+    }
+
+    #[test]
+    fn a_key_inside_a_quoted_text_is_text() {
+        assert_eq!(
+            append("name: D\nnotes: \"x\ninteractions: y\"\n"),
+            "name: D\nnotes: \"x\ninteractions: y\"\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+        );
+        // And a `- ` line inside a literal block is text, not an entry.
+        let text = "name: E\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      - not an entry\n  # about the entry\nnotes: x\n";
+        assert_eq!(
+            append(text),
+            "name: E\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      - not an entry\n  - date: 2025-04-01\n    kind: call\n  # about the entry\nnotes: x\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_last_value_ends_on_its_key_line() {
+        let text = "interactions:\n  - date: 2025-03-01\n    kind: call\n    summary:\n# about notes\nnotes: x\n";
+        assert_eq!(
+            append(text),
+            "interactions:\n  - date: 2025-03-01\n    kind: call\n    summary:\n  - date: 2025-04-01\n    kind: call\n# about notes\nnotes: x\n"
         );
     }
 
@@ -706,10 +839,6 @@ mod tests {
                 "interactions: [\n  {date: 2025-03-01, kind: call, summary: \"a ] b\"}, {date: 2025-04-01, kind: call}  # first\n]\n",
             ),
             (
-                "interactions: [\n]\n",
-                "interactions: [{date: 2025-04-01, kind: call}\n]\n",
-            ),
-            (
                 "interactions: [{summary: 'it''s ]', kind: call, date: 2025-03-01}, ]\n",
                 "interactions: [{summary: 'it''s ]', kind: call, date: 2025-03-01}, {date: 2025-04-01, kind: call} ]\n",
             ),
@@ -723,11 +852,35 @@ mod tests {
     }
 
     #[test]
+    fn many_entries_go_in_one_pass() {
+        let entries: Vec<Vec<String>> = (1..=3)
+            .map(|day| vec![format!("date: 2025-04-0{day}"), "kind: call".into()])
+            .collect();
+        assert_eq!(
+            try_append("name: A\ninteractions: []\nnotes: x\n", &entries).unwrap(),
+            "name: A\ninteractions:\n  - date: 2025-04-01\n    kind: call\n  - date: 2025-04-02\n    kind: call\n  - date: 2025-04-03\n    kind: call\nnotes: x\n"
+        );
+        assert_eq!(
+            try_append("name: A\ninteractions: [{date: 2025-03-01, kind: call}]\n", &entries).unwrap(),
+            "name: A\ninteractions: [{date: 2025-03-01, kind: call}, {date: 2025-04-01, kind: call}, {date: 2025-04-02, kind: call}, {date: 2025-04-03, kind: call}]\n"
+        );
+    }
+
+    #[test]
+    fn decorations_of_the_key_do_not_matter() {
+        assert_eq!(
+            append("name: A\n&k interactions:\n  - date: 2025-03-01\n    kind: call\n"),
+            "name: A\n&k interactions:\n  - date: 2025-03-01\n    kind: call\n  - date: 2025-04-01\n    kind: call\n"
+        );
+    }
+
+    #[test]
     fn refuses_what_it_cannot_extend_with_line_and_column() {
         let cases = [
             ("{name: A, interactions: []}\n", 1, 1, Layout::FlowMapping),
-            ("--- {name: A}\n", 1, 5, Layout::StartsOnMarker),
+            ("--- {name: A}\n", 1, 5, Layout::FlowMapping),
             ("- name: A\n", 1, 1, Layout::NoMapping),
+            ("# nothing\n", 1, 1, Layout::NoMapping),
             ("name: A\n? interactions\n: []\n", 2, 1, Layout::ExplicitKey),
             (
                 "name: A\ninteractions: &log\n  - date: 2025-03-01\n",
@@ -736,30 +889,52 @@ mod tests {
                 Layout::Decorated("&log".into()),
             ),
             (
-                "name: A\ninteractions: [{date: 2025-03-01\n",
-                2,
+                "name: A\nold: &x []\ninteractions: *x\n",
+                3,
                 15,
-                Layout::UnclosedFlow,
+                Layout::Decorated("*x".into()),
+            ),
+            (
+                "name: A\ninteractions:\n  !!seq [{date: 2025-03-01}]\n",
+                3,
+                3,
+                Layout::Decorated("!!seq".into()),
+            ),
+            (
+                "name: A\rx: y\rinteractions: 5\r",
+                3,
+                15,
+                Layout::NotAList("5".into()),
             ),
         ];
         for (text, line, column, layout) in cases {
             assert_eq!(
-                append_to_list(text, "interactions", &entry()),
-                Err(AppendError {
+                refusal(text),
+                AppendError {
                     line,
                     column,
                     layout
-                }),
+                },
                 "{text}"
             );
         }
     }
 
     #[test]
+    fn a_question_mark_key_elsewhere_is_no_reason_to_refuse() {
+        assert_eq!(
+            append("? name\n: A\n"),
+            "? name\n: A\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+        );
+        assert_eq!(
+            append("--- !t\n?\n name\n: A\n"),
+            "--- !t\n?\n name\n: A\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+        );
+    }
+
+    #[test]
     fn refusals_say_where_why_and_how_to_fix() {
-        let err = append_to_list("{name: A}\n", "interactions", &entry())
-            .unwrap_err()
-            .into_error("customers/a.yaml", "a");
+        let err = refusal("{name: A}\n").into_error("customers/a.yaml", "a");
         assert!(
             err.message.starts_with("customers/a.yaml:1:1: "),
             "{}",
@@ -767,5 +942,75 @@ mod tests {
         );
         assert!(err.message.contains("block-style"), "{}", err.message);
         assert!(err.hint.unwrap().contains("crm edit a"));
+    }
+
+    #[test]
+    fn unusual_line_breaks_count_as_libyaml_counts_them() {
+        // NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR end lines in YAML 1.1.
+        for nl in ["\u{85}", "\u{2028}", "\u{2029}"] {
+            let text = format!("name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call{nl}    # c\nnotes: x\n");
+            let out = append(&text);
+            assert!(out.contains("# c\n  - date: 2025-04-01\n"), "{out:?}");
+        }
+    }
+
+    /// Mangled customer files (a fixed pseudo-random sequence of edits): whenever the
+    /// reader accepts one and the planner agrees to append, the appended text says
+    /// exactly what the file said plus the new entries, and reads again. This is the
+    /// promise that a file `crm check` passes takes an append.
+    #[test]
+    fn every_file_the_planner_accepts_takes_the_append() {
+        let seeds = [
+            "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
+            "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
+            "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
+            "  name: 'A'\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n  x: *y\n",
+            "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
+            "%YAML 1.1\n--- # c\n? name\n: A\nlog: &l [a]\ninteractions:\n- {date: 2025-03-01, kind: call}\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: *l\n",
+            "name: A\r\ninteractions: [\r\n  {date: 2025-03-01, kind: call},  # one\r\n  # two\r\n]\r\nnotes: plain\r\n  continued\r\n",
+        ];
+        let alphabet = b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?";
+        let id = crate::domain::id::CustomerId::parse("x").unwrap();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut appended, mut refused) = (0, 0);
+        for _ in 0..20_000 {
+            let seed = seeds[(next() % seeds.len() as u64) as usize];
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..1 + next() % 8 {
+                let pos = (next() % bytes.len() as u64) as usize;
+                let byte = alphabet[(next() % alphabet.len() as u64) as usize];
+                match next() % 3 {
+                    0 => bytes[pos] = byte,
+                    1 => bytes.insert(pos, byte),
+                    _ => {
+                        bytes.remove(pos);
+                    }
+                }
+            }
+            let Ok(loaded) = crate::store::read::parse_customer(&bytes, "x", &id) else {
+                continue;
+            };
+            let text = loaded.text();
+            let doc = tree::parse(text).unwrap();
+            if plan(text, &doc, "interactions").is_err() {
+                refused += 1;
+                continue;
+            }
+            let out = try_append(text, &[entry(), entry()]).unwrap();
+            crate::store::read::parse_customer(out.as_bytes(), "x", &id)
+                .unwrap_or_else(|p| panic!("{p}\n{text:?}\n{out:?}"));
+            appended += 1;
+        }
+        assert!(
+            appended > 500,
+            "enough mangled files take the append: {appended}"
+        );
+        assert!(refused < appended / 10, "{refused} refused");
     }
 }

@@ -84,6 +84,8 @@ pub enum Event {
         anchor: Option<String>,
         /// Its tag.
         tag: Option<String>,
+        /// Whether it is written `[...]` rather than as `- ` lines.
+        flow: bool,
     },
     /// End of a sequence.
     SequenceEnd,
@@ -93,6 +95,8 @@ pub enum Event {
         anchor: Option<String>,
         /// Its tag.
         tag: Option<String>,
+        /// Whether it is written `{...}` rather than as `key: value` lines.
+        flow: bool,
     },
     /// End of a mapping.
     MappingEnd,
@@ -109,6 +113,9 @@ pub struct SyntaxError {
     pub offset: usize,
     /// What was being parsed (`while parsing a block mapping`).
     pub context: Option<String>,
+    /// Where that started (the opening quote of an unclosed string, the `[` of an
+    /// unclosed list), when libyaml says.
+    pub context_mark: Option<Mark>,
 }
 
 /// The parser over one input text.
@@ -143,9 +150,9 @@ impl<'input> Parser<'input> {
         }
     }
 
-    /// The next event with its start position, or the syntax error that stops the
-    /// parse. After [`Event::StreamEnd`] or an error, every call returns `None`.
-    pub fn next_event(&mut self) -> Option<Result<(Event, Mark), SyntaxError>> {
+    /// The next event with where it starts and ends, or the syntax error that stops
+    /// the parse. After [`Event::StreamEnd`] or an error, every call returns `None`.
+    pub fn next_event(&mut self) -> Option<Result<(Event, Mark, Mark), SyntaxError>> {
         if self.done {
             return None;
         }
@@ -161,12 +168,13 @@ impl<'input> Parser<'input> {
                 return Some(Err(syntax_error(parser)));
             }
             let converted = convert(&*event);
-            let mark = Mark::of((*event).start_mark);
+            let start = Mark::of((*event).start_mark);
+            let end = Mark::of((*event).end_mark);
             unsafe_sys::yaml_event_delete(event);
             if converted == Event::StreamEnd {
                 self.done = true;
             }
-            Some(Ok((converted, mark)))
+            Some(Ok((converted, start, end)))
         }
     }
 }
@@ -230,11 +238,13 @@ unsafe fn convert(event: &unsafe_sys::yaml_event_t) -> Event {
             unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::SequenceStart {
                 anchor: c_string(event.data.sequence_start.anchor),
                 tag: c_string(event.data.sequence_start.tag),
+                flow: event.data.sequence_start.style == unsafe_sys::YAML_FLOW_SEQUENCE_STYLE,
             },
             unsafe_sys::YAML_SEQUENCE_END_EVENT => Event::SequenceEnd,
             unsafe_sys::YAML_MAPPING_START_EVENT => Event::MappingStart {
                 anchor: c_string(event.data.mapping_start.anchor),
                 tag: c_string(event.data.mapping_start.tag),
+                flow: event.data.mapping_start.style == unsafe_sys::YAML_FLOW_MAPPING_STYLE,
             },
             unsafe_sys::YAML_MAPPING_END_EVENT => Event::MappingEnd,
             // libyaml emits no other event types from a successful parse.
@@ -251,12 +261,14 @@ unsafe fn syntax_error(parser: *const unsafe_sys::yaml_parser_t) -> SyntaxError 
     unsafe {
         let state = &*parser;
         let mark = state.problem_mark;
+        let context = c_string(state.context.cast());
         SyntaxError {
             problem: c_string(state.problem.cast())
                 .unwrap_or_else(|| "the YAML parser failed".to_string()),
             mark: (state.error != unsafe_sys::YAML_READER_ERROR).then(|| Mark::of(mark)),
             offset: usize::try_from(state.problem_offset).unwrap_or(0),
-            context: c_string(state.context.cast()),
+            context_mark: context.is_some().then(|| Mark::of(state.context_mark)),
+            context,
         }
     }
 }
@@ -278,7 +290,7 @@ mod tests {
     fn reads_scalars_with_their_style_and_position() {
         let mut parser = Parser::new("name: 'Ada'\nn: *x\n");
         let mut seen = Vec::new();
-        while let Some(Ok((event, mark))) = parser.next_event() {
+        while let Some(Ok((event, mark, _))) = parser.next_event() {
             seen.push((event, mark.line, mark.column));
         }
         assert!(seen.contains(&(
@@ -315,7 +327,8 @@ mod tests {
                 Event::DocumentStart,
                 Event::SequenceStart {
                     anchor: None,
-                    tag: None
+                    tag: None,
+                    flow: false
                 },
                 Event::Scalar {
                     anchor: None,

@@ -76,31 +76,11 @@ impl Book {
     /// not stop the opening, for `crm check` to report them: the defaults are used and
     /// the `crm.toml` problem is returned; see [`Book::customers_problem`] for the folder.
     pub fn discover_lenient(start: &Path) -> Result<(Book, Option<Problem>)> {
-        let root = Book::find_root(start)?;
-        let canonical_root =
-            fs::canonicalize(&root).map_err(|e| Error::io("open folder", &root, &e))?;
-        let config_path = root.join(CONFIG_FILE);
-        let text =
-            fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
-        let (config, problem) = match Config::parse(&text) {
-            Ok(config) => (config, None),
-            Err((line, column, message)) => (
-                Config::default(),
-                Some(Problem::at(
-                    CONFIG_FILE,
-                    line,
-                    column,
-                    format!("{message}; see docs/format.md"),
-                )),
-            ),
-        };
-        let book = Book {
-            root,
-            canonical_root,
-            config,
-            lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
-        };
-        Ok((book, problem))
+        let (book, mut bad_config) = Book::read_root(&Book::find_root(start)?)?;
+        if let Some(problem) = &mut bad_config {
+            problem.message.push_str("; see docs/format.md");
+        }
+        Ok((book, bad_config))
     }
 
     /// The nearest folder at or above `start` that holds `crm.toml`.
@@ -125,22 +105,12 @@ impl Book {
 
     /// Opens the book rooted at `root`, reading and checking its `crm.toml`.
     pub fn open(root: &Path) -> Result<Book> {
-        let canonical_root =
-            fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
-        let config_path = root.join(CONFIG_FILE);
-        let text =
-            fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
-        // The same relative `crm.toml:LINE:COL:` as `crm check` shows.
-        let config = Config::parse(&text).map_err(|(line, col, message)| {
-            Error::invalid_file(format!("{CONFIG_FILE}:{line}:{col}: {message}"))
-                .with_hint("fix crm.toml (see docs/format.md); `crm check` lists every problem")
-        })?;
-        let book = Book {
-            root: root.to_path_buf(),
-            canonical_root,
-            config,
-            lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
-        };
+        let (book, bad_config) = Book::read_root(root)?;
+        if let Some(problem) = bad_config {
+            // The same relative `crm.toml:LINE:COL:` as `crm check` shows.
+            return Err(Error::invalid_file(problem.to_string())
+                .with_hint("fix crm.toml (see docs/format.md); `crm check` lists every problem"));
+        }
         if let Some(problem) = book.customers_problem() {
             return Err(Error::invalid_file(format!(
                 "`{CUSTOMERS_DIR}` {}",
@@ -149,6 +119,30 @@ impl Book {
             .with_hint("replace it with a real customers/ folder inside the book"));
         }
         Ok(book)
+    }
+
+    /// The book rooted at `root` with its `crm.toml` read; settings that do not parse
+    /// are replaced by the defaults, and what is wrong with them is given back.
+    fn read_root(root: &Path) -> Result<(Book, Option<Problem>)> {
+        let canonical_root =
+            fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
+        let config_path = root.join(CONFIG_FILE);
+        let text =
+            fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
+        let (config, bad_config) = match Config::parse(&text) {
+            Ok(config) => (config, None),
+            Err((line, column, message)) => (
+                Config::default(),
+                Some(Problem::at(CONFIG_FILE, line, column, message)),
+            ),
+        };
+        let book = Book {
+            root: root.to_path_buf(),
+            canonical_root,
+            config,
+            lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
+        };
+        Ok((book, bad_config))
     }
 
     /// What is wrong with `customers/`, if anything: a symlink out of the book (crm
@@ -320,12 +314,10 @@ impl Book {
         id: &CustomerId,
         original: &[u8],
         contents: &[u8],
-    ) -> Result<Customer> {
-        let path = self.customer_path(id);
-        let loaded = read::parse_customer(contents, &self.shown(&path), id)
-            .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
-        lock.replace(&path, original, contents)?;
-        Ok(loaded.customer)
+    ) -> Result<Saved> {
+        let saved = self.check_text(id, contents)?;
+        lock.replace(&self.customer_path(id), original, contents)?;
+        Ok(saved)
     }
 
     /// Creates customer `id`'s file with `contents` as a person wrote it (`crm edit
@@ -335,7 +327,7 @@ impl Book {
         lock: &mut WriteLock,
         id: &CustomerId,
         contents: &[u8],
-    ) -> Result<Customer> {
+    ) -> Result<Saved> {
         let path = self.customer_path(id);
         if self.exists(id) {
             return Err(Error::new(
@@ -344,12 +336,22 @@ impl Book {
             )
             .with_hint(format!("edit it with `crm edit {id}`")));
         }
-        let loaded = read::parse_customer(contents, &self.shown(&path), id)
-            .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
+        let saved = self.check_text(id, contents)?;
         let dir = self.customers_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
         lock.create(&path, contents)?;
-        Ok(loaded.customer)
+        Ok(saved)
+    }
+
+    /// A person's text for customer `id` read as the file it is to become, with what
+    /// `crm check` would still say about it; refused if it does not read.
+    fn check_text(&self, id: &CustomerId, contents: &[u8]) -> Result<Saved> {
+        let shown = self.shown(&self.customer_path(id));
+        let all_kinds = self.config.all_kinds();
+        let known = |kind: &str| self.config.knows_kind(kind);
+        let (loaded, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
+            .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
+        Ok(Saved { loaded, warnings })
     }
 
     fn append_loaded(
@@ -360,7 +362,7 @@ impl Book {
         interactions: &[Interaction],
     ) -> Result<Customer> {
         let (bytes, customer) = self.appended(id, loaded, interactions)?;
-        lock.replace(&self.customer_path(id), &loaded.raw, &bytes)?;
+        lock.replace(&self.customer_path(id), loaded.raw(), &bytes)?;
         Ok(customer)
     }
 
@@ -410,7 +412,7 @@ impl Book {
                     })?;
                 (&made, None)
             }
-            BatchTarget::Existing(loaded) => (loaded, Some(loaded.raw.clone())),
+            BatchTarget::Existing(loaded) => (loaded, Some(loaded.raw().to_vec())),
         };
         let (contents, _) = self.appended(entry.id, loaded, entry.interactions)?;
         Ok(write::Pending {
@@ -420,36 +422,40 @@ impl Book {
         })
     }
 
-    /// The bytes of `loaded` with `interactions` appended, keeping every other byte,
-    /// and the customer they hold; refused unless they re-parse to exactly the intended
-    /// result.
+    /// The bytes of `loaded` with `interactions` appended in one pass, keeping every
+    /// other byte, and the customer they hold; refused unless they re-parse to exactly
+    /// the intended result.
     fn appended(
         &self,
         id: &CustomerId,
         loaded: &Loaded,
         interactions: &[Interaction],
     ) -> Result<(Vec<u8>, Customer)> {
+        if interactions.is_empty() {
+            return Ok((loaded.raw().to_vec(), loaded.customer.clone()));
+        }
         let path = self.customer_path(id);
         let shown = self.shown(&path);
-        let mut text = loaded.text.clone();
-        // The reader has accepted the file, which it does only if this parse succeeds
-        // too (see read.rs); the message is for the case where the two ever disagree.
-        let mut expected: serde_yaml::Value = serde_yaml::from_str(&loaded.text).map_err(|e| {
+        let text = loaded.text();
+        // The reader has accepted the file, which it does only if these parses succeed
+        // too (see read.rs); the messages are for the case where they ever disagree.
+        let doc = tree::parse(text).map_err(|e| {
+            Error::invalid_file(format!(
+                "{shown}: internal error: a file crm read does not parse again: {e:?}"
+            ))
+        })?;
+        // The very decision `crm check` reports (see read.rs).
+        let plan = edit::plan(text, &doc, "interactions")
+            .map_err(|e| e.into_error(&shown, id.as_str()))?;
+        let mut expected: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
             yaml_refusal(&shown, &e, "crm cannot safely edit this file")
                 .with_hint(format!(
                     "`crm check` shows every problem of the file; fix it by hand (`crm edit {id}`), then run the command again"
                 ))
         })?;
-        // The line of the first new entry, to point at if the result is refused.
-        let mut at = 1;
-        for (n, interaction) in interactions.iter().enumerate() {
+        let mut entries = Vec::with_capacity(interactions.len());
+        for interaction in interactions {
             let fields = yaml_text::interaction_fields(interaction);
-            let appended = edit::append_to_list(&text, "interactions", &fields)
-                .map_err(|e| e.into_error(&shown, id.as_str()))?;
-            if n == 0 {
-                at = appended.line;
-            }
-            text = appended.text;
             let entry: serde_yaml::Value =
                 serde_yaml::from_str(&fields.join("\n")).map_err(|e| {
                     Error::invalid_file(format!(
@@ -457,29 +463,59 @@ impl Book {
                     ))
                 })?;
             push_entry(&mut expected, entry);
+            entries.push(fields);
         }
-        // Only a layout the line editor misjudged gets here: refuse, never corrupt.
-        let by_hand = format!(
-            "this is crm's mistake, not yours: add the interaction by hand with `crm edit {id}`, and tell us about the file's layout"
-        );
-        let written: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-            yaml_refusal(&shown, &e, "appending would break the file").with_hint(by_hand.clone())
-        })?;
-        if written != expected {
-            return Err(Error::invalid_file(format!(
-                "{shown}:{at}:1: crm could not append here without changing what else the file says; nothing was written"
-            ))
-            .with_hint(by_hand));
-        }
-        let mut bytes = Vec::with_capacity(text.len() + 3);
-        if loaded.bom {
+        let new_text = plan.apply(text, &entries);
+        let mut bytes = Vec::with_capacity(new_text.len() + 3);
+        if loaded.bom() {
             bytes.extend_from_slice(b"\xEF\xBB\xBF");
         }
-        bytes.extend_from_slice(text.as_bytes());
-        let reread = read::parse_customer(&bytes, &shown, id)
-            .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
-        Ok((bytes, reread.customer))
+        bytes.extend_from_slice(new_text.as_bytes());
+        let customer = verify_append(&bytes, &expected, &shown, plan.pos, id)?;
+        Ok((bytes, customer))
     }
+}
+
+/// The customer in `bytes`, a file's new contents after an append, if they say exactly
+/// `expected` (what the file said, plus the new entries) and read as customer `id`.
+/// Only a layout the planner misjudged fails this: then nothing is written, and the
+/// message points at `pos`, in the file as it still is, where the entries would go.
+fn verify_append(
+    bytes: &[u8],
+    expected: &serde_yaml::Value,
+    shown: &str,
+    pos: tree::Pos,
+    id: &CustomerId,
+) -> Result<Customer> {
+    let at = format!("{shown}:{}:{}", pos.line, pos.column);
+    let refuse = |why: String| {
+        Error::invalid_file(format!(
+            "{at}: crm could not append here without {why}; nothing was written"
+        ))
+        .with_hint(format!(
+            "this is crm's mistake, not yours: add the interaction by hand with `crm edit {id}`, and tell us about the file's layout"
+        ))
+    };
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| refuse("breaking the file's UTF-8".to_string()))?;
+    let written: serde_yaml::Value = serde_yaml::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| refuse(format!("breaking the file ({})", yaml_reason(&e))))?;
+    if written != *expected {
+        return Err(refuse("changing what else the file says".to_string()));
+    }
+    read::parse_customer(bytes, shown, id)
+        .map(|loaded| loaded.customer)
+        .map_err(|p| refuse(format!("making it unreadable to crm ({})", p.message)))
+}
+
+/// A person's text that crm saved (`crm edit`), as read back.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// The file as written.
+    pub loaded: Loaded,
+    /// What `crm check` still reports about it: problems a file that reads can have
+    /// (an unknown kind, a purchase without an amount), so the text was saved anyway.
+    pub warnings: Vec<Problem>,
 }
 
 /// One customer of a [`Book::write_batch`]: created first when `new` is given, then
@@ -507,13 +543,19 @@ pub enum BatchTarget<'a> {
 /// A refused write, as `path:line:col: what: serde_yaml's reason; nothing was written`.
 fn yaml_refusal(shown: &str, err: &serde_yaml::Error, what: &str) -> Error {
     let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+    Error::invalid_file(format!(
+        "{shown}:{line}:{column}: {what} ({}); nothing was written",
+        yaml_reason(err)
+    ))
+}
+
+/// serde_yaml's message without its own ` at line L column C`.
+fn yaml_reason(err: &serde_yaml::Error) -> String {
     let mut reason = err.to_string();
     if let Some(cut) = reason.find(" at line ") {
         reason.truncate(cut);
     }
-    Error::invalid_file(format!(
-        "{shown}:{line}:{column}: {what} ({reason}); nothing was written"
-    ))
+    reason
 }
 
 fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {
@@ -525,6 +567,40 @@ fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {
             None => {
                 map.insert(key, serde_yaml::Value::Sequence(vec![entry]));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Review finding: a refused append pointed into the text crm meant to write
+    /// (`c.yaml:7:1` for a file of 3 lines), not at the file as it is.
+    #[test]
+    fn a_refused_append_points_into_the_file_as_it_is() {
+        let id = CustomerId::parse("c").unwrap();
+        let expected: serde_yaml::Value =
+            serde_yaml::from_str("name: C\ninteractions: []\n").unwrap();
+        let pos = tree::Pos { line: 3, column: 1 };
+        for broken in [
+            "name: C\ninteractions:\n  - a\n\n\n\n  [\n",
+            "name: C\ninteractions:\n\n\n\n\nx: 1\n",
+            "name: C\ninteractions:\n\n\n\n\n  - 1\n",
+        ] {
+            let err = verify_append(broken.as_bytes(), &expected, "customers/c.yaml", pos, &id)
+                .unwrap_err();
+            assert!(
+                err.message
+                    .starts_with("customers/c.yaml:3:1: crm could not append here"),
+                "{broken:?}: {}",
+                err.message
+            );
+            assert!(
+                err.message.ends_with("nothing was written"),
+                "{}",
+                err.message
+            );
         }
     }
 }

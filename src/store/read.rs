@@ -3,10 +3,11 @@
 //! duplicate key, a type error) becomes a [`Problem`] with a line and column and a way
 //! to fix it.
 //!
-//! The YAML is parsed once, into a [`tree`] of positioned nodes, with the limits on
-//! nesting and aliases applied while parsing; the typed customer is then read from the
-//! tree ([`node_de`]). Normal reads stop at the first problem; [`check_file`] goes on
-//! and reports every problem of the file, for `crm check`.
+//! The YAML is parsed once per read, into a [`tree`] of positioned nodes, with the
+//! limits on nesting and aliases applied while parsing; the typed customer is then read
+//! from the tree ([`node_de`](super::node_de)). Normal reads stop at the first problem; [`check_file`]
+//! goes on and reports every problem of the file, for `crm check`, including a layout
+//! crm could not append to, decided from the same tree by [`super::edit::plan`].
 
 use std::fmt;
 use std::fs;
@@ -75,12 +76,28 @@ impl fmt::Display for Problem {
 pub struct Loaded {
     /// The parsed customer.
     pub customer: Customer,
+    /// The file's bytes exactly as read: valid UTF-8 after an optional byte-order mark.
+    raw: Vec<u8>,
+    /// Where the text starts in `raw`: 3 after a byte-order mark, else 0.
+    body: usize,
+}
+
+impl Loaded {
     /// The file's bytes exactly as read.
-    pub raw: Vec<u8>,
-    /// The text without a leading byte-order mark.
-    pub text: String,
-    /// Whether the file started with a UTF-8 byte-order mark.
-    pub bom: bool,
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The file's text, without a leading byte-order mark.
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.raw[self.body..])
+            .expect("the reader keeps only files that are UTF-8 after the byte-order mark")
+    }
+
+    /// Whether the file starts with a UTF-8 byte-order mark.
+    pub fn bom(&self) -> bool {
+        self.body > 0
+    }
 }
 
 /// Reads the file at `path` (shown as `shown`) without following it out of the book
@@ -92,7 +109,7 @@ pub fn read_customer(
     id: &CustomerId,
 ) -> Result<Loaded, Problem> {
     let raw = read_guarded(path, shown, canonical_root)?;
-    parse_customer(&raw, shown, id)
+    parse_owned(raw, shown, id, |_, _, _, _| {})
 }
 
 /// Reads a file's bytes after the checks every customer file must pass.
@@ -153,15 +170,56 @@ pub fn read_guarded(path: &Path, shown: &str, canonical_root: &Path) -> Result<V
 /// Parses the bytes of a customer file, stopping at the first problem. Pure apart
 /// from the error messages' path.
 pub fn parse_customer(raw: &[u8], shown: &str, id: &CustomerId) -> Result<Loaded, Problem> {
-    let (bom, text) = decode(raw, shown)?;
+    parse_owned(raw.to_vec(), shown, id, |_, _, _, _| {})
+}
+
+/// Parses the bytes of a customer file like [`parse_customer`], and also returns what
+/// `crm check` would still report about it once it reads (the rules of interactions, an
+/// unknown kind, values other YAML tools read differently, a layout crm cannot append
+/// to), from the same parse. For `crm edit`, which warns about them after saving.
+pub fn parse_checked(
+    raw: &[u8],
+    shown: &str,
+    id: &CustomerId,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> Result<(Loaded, Vec<Problem>), Problem> {
+    let mut found = Vec::new();
+    let loaded = parse_owned(raw.to_vec(), shown, id, |text, doc, root, entries| {
+        let (rules, append) = file_rules(text, doc, root, entries, shown, id, known, all_kinds);
+        found = rules;
+        found.extend(append);
+    })?;
+    found.sort_by_key(|p| (p.line, p.column));
+    found.dedup();
+    Ok((loaded, found))
+}
+
+/// Parses `raw` as customer `id`, stopping at the first problem; `rules` is given the
+/// text and the parsed document of a file that reads.
+fn parse_owned(
+    raw: Vec<u8>,
+    shown: &str,
+    id: &CustomerId,
+    rules: impl FnOnce(&str, &Document, &Node, &[(Interaction, &Node)]),
+) -> Result<Loaded, Problem> {
+    let (bom, text) = decode(&raw, shown)?;
     let mut problems = Vec::new();
-    let customer = read_text(text, shown, id, false, &mut problems, |_, _, _| {});
+    let customer = read_text(
+        text,
+        shown,
+        id,
+        false,
+        &mut problems,
+        |doc, root, entries| {
+            rules(text, doc, root, entries);
+        },
+    );
     match customer {
         Some(customer) if problems.is_empty() => Ok(Loaded {
             customer,
-            raw: raw.to_vec(),
-            text: text.to_string(),
-            bom,
+            raw,
+            body: if bom { 3 } else { 0 },
         }),
         _ => Err(problems
             .into_iter()
@@ -188,18 +246,6 @@ pub fn check_file(
     check_text(text, shown, id, known, all_kinds)
 }
 
-/// The checks of [`check_file`] that a readable file can still fail: the rules of
-/// interactions and values YAML reads as something other than the text written.
-/// (`crm edit` shows them as warnings after saving.)
-pub fn validate(
-    loaded: &Loaded,
-    shown: &str,
-    known: &dyn Fn(&str) -> bool,
-    all_kinds: &[String],
-) -> Vec<Problem> {
-    check_text(&loaded.text, shown, &loaded.customer.id, known, all_kinds)
-}
-
 fn check_text(
     text: &str,
     shown: &str,
@@ -209,6 +255,7 @@ fn check_text(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
+    let mut append = None;
     read_text(
         text,
         shown,
@@ -216,14 +263,12 @@ fn check_text(
         true,
         &mut problems,
         |doc, root, entries| {
-            rules.extend(lint_text_fields(doc, root, entries, shown));
-            for (item, node) in entries {
-                rules.extend(interaction_rules(doc, item, node, shown, known, all_kinds));
-            }
+            (rules, append) = file_rules(text, doc, root, entries, shown, id, known, all_kinds);
         },
     );
+    // A file that does not read is refused before any append is tried.
     if problems.is_empty() {
-        problems.extend(append_problem(text, shown, id));
+        problems.extend(append);
     }
     problems.extend(rules);
     problems.sort_by_key(|p| (p.line, p.column));
@@ -231,12 +276,32 @@ fn check_text(
     problems
 }
 
-/// What stops crm appending an interaction to a file that reads fine (a `? key`, a
-/// flow mapping, an anchor on `interactions`), so that `crm check` warns before a
-/// `crm log` is refused. The probe entry is only laid out, never written.
-fn append_problem(text: &str, shown: &str, id: &CustomerId) -> Option<Problem> {
-    let probe = ["date: 2000-01-01".to_string(), "kind: note".to_string()];
-    let refusal = super::edit::append_to_list(text, "interactions", &probe).err()?;
+/// What `crm check` reports about a file that reads (or would, but for the values
+/// already reported): the rules of each interaction and values other YAML tools read
+/// differently; and apart, what stops crm appending an interaction to it.
+#[allow(clippy::too_many_arguments)]
+fn file_rules(
+    text: &str,
+    doc: &Document,
+    root: &Node,
+    entries: &[(Interaction, &Node)],
+    shown: &str,
+    id: &CustomerId,
+    known: &dyn Fn(&str) -> bool,
+    all_kinds: &[String],
+) -> (Vec<Problem>, Option<Problem>) {
+    let mut rules = lint_text_fields(doc, root, entries, shown);
+    for (item, node) in entries {
+        rules.extend(interaction_rules(doc, item, node, shown, known, all_kinds));
+    }
+    (rules, append_problem(text, doc, shown, id))
+}
+
+/// What stops crm appending an interaction to a file that reads (a `? interactions`
+/// key, a flow mapping, an anchor on the list), so that `crm check` warns before a
+/// `crm log` is refused. The very function every append runs decides it.
+fn append_problem(text: &str, doc: &Document, shown: &str, id: &CustomerId) -> Option<Problem> {
+    let refusal = super::edit::plan(text, doc, "interactions").err()?;
     let (why, hint) = refusal.explain(id.as_str());
     Some(Problem::at(
         shown,
@@ -522,14 +587,8 @@ fn merge_conflict(text: &str, shown: &str) -> Option<Problem> {
 fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {
     match err {
         TreeError::Syntax(syntax) => {
-            let pos = match syntax.mark {
-                Some(mark) => Pos {
-                    line: mark.line + 1,
-                    column: mark.column + 1,
-                },
-                None => Pos::at_offset(text, syntax.offset),
-            };
-            Problem::at_pos(shown, pos, syntax_message(syntax, text, pos))
+            let (pos, message) = syntax_problem(syntax, text);
+            Problem::at_pos(shown, pos, message)
         }
         TreeError::TooDeep(pos) => Problem::at_pos(
             shown,
@@ -564,9 +623,21 @@ fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {
     }
 }
 
-fn syntax_message(syntax: &super::libyaml::SyntaxError, text: &str, pos: Pos) -> String {
-    let line = text.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+/// A YAML syntax error in words a person can act on, at the place to fix: libyaml
+/// reports where it gave up, which for an unclosed quote or bracket is the end of the
+/// file or a later line, so those point at where the quote or bracket opens.
+fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, String) {
+    let pos_of = |mark: super::libyaml::Mark| Pos {
+        line: mark.line + 1,
+        column: mark.column + 1,
+    };
+    let at = match syntax.mark {
+        Some(mark) => pos_of(mark),
+        None => Pos::at_offset(text, syntax.offset),
+    };
     let problem = syntax.problem.as_str();
+    let context = syntax.context.as_deref().unwrap_or("");
+    let line = text.lines().nth(at.line.saturating_sub(1)).unwrap_or("");
     if problem.contains("control characters") {
         let found = text
             .get(syntax.offset..)
@@ -574,21 +645,84 @@ fn syntax_message(syntax: &super::libyaml::SyntaxError, text: &str, pos: Pos) ->
             .map_or(String::new(), |c| {
                 format!(" (found U+{:04X})", u32::from(c))
             });
-        return format!(
+        return (at, format!(
             "control characters are not allowed in a YAML file{found}; delete it (your editor may show it as ^@ or a box)"
-        );
+        ));
     }
     if line.contains('\t')
         && (problem.contains("cannot start any token") || problem.contains("tab"))
     {
-        return "a tab is used for indentation; YAML indents with spaces only".to_string();
+        return (
+            at,
+            "a tab is used for indentation; YAML indents with spaces only".to_string(),
+        );
+    }
+    let opened = syntax.context_mark.map(|mark| {
+        let found = text.get(mark.index..).and_then(|rest| rest.chars().next());
+        (pos_of(mark), found.unwrap_or(' '))
+    });
+    match (context, opened) {
+        ("while scanning a quoted scalar", Some((open, quote)))
+            if problem.contains("unexpected end of stream")
+                || problem.contains("unexpected document indicator") =>
+        {
+            let written = if quote == '\'' { "''" } else { "\\\"" };
+            return (open, format!(
+                "the quote {quote} opened here is never closed; end the value with {quote} (inside it, write {quote} as {written})"
+            ));
+        }
+        (
+            "while parsing a flow sequence" | "while parsing a flow mapping",
+            Some((open, bracket)),
+        ) if problem.starts_with("did not find expected ',' or") => {
+            let close = if bracket == '{' { '}' } else { ']' };
+            let kind = if bracket == '{' { "mapping" } else { "list" };
+            let quote = "put a value holding `,` `[` `]` `{` `}` or `#` in quotes";
+            return if open.line == at.line {
+                (at, format!(
+                    "expected `,` or `{close}` here, in the `{bracket}` {kind} opened at column {}; separate its values with `,` and close it with `{close}` ({quote})",
+                    open.column
+                ))
+            } else {
+                (open, format!(
+                    "the `{bracket}` {kind} opened here is not closed; close it with `{close}` at the end of its values ({quote})"
+                ))
+            };
+        }
+        _ => {}
+    }
+    if problem.starts_with("did not find expected") {
+        // Text right after the closing quote of a value: `'it's'`, `"Ada" Lovelace`.
+        let before = line
+            .chars()
+            .take(at.column.saturating_sub(1))
+            .collect::<String>();
+        match before.trim_end_matches([' ', '\t']).chars().last() {
+            Some('\'') => {
+                return (at, "text goes on after the closing ' of a quoted value; inside '...' write a quote as '' (`'it''s'`), or put the value in double quotes".to_string());
+            }
+            Some('"') => {
+                return (at, "text goes on after the closing \" of a quoted value; inside \"...\" write a quote as \\\", or put the value in single quotes".to_string());
+            }
+            _ => {}
+        }
     }
     let mut message = problem.to_string();
-    if let Some(context) = &syntax.context {
+    if !context.is_empty() {
         message = format!("{message} ({context})");
     }
     let hint = if problem.contains("mapping values are not allowed") {
-        "if a value contains `: `, put the value in quotes"
+        let before = line
+            .chars()
+            .take(at.column.saturating_sub(1))
+            .collect::<String>();
+        if before.contains(": ") || before.contains(":\t") {
+            "if a value contains `: `, put the value in quotes"
+        } else {
+            "this line is indented deeper than the key above it; line up the keys of one mapping at the same column"
+        }
+    } else if problem.contains("unknown escape character") {
+        "in \"...\" a backslash starts an escape such as \\n or \\\"; write \\\\ for a backslash, or put the value in single quotes"
     } else if problem.contains("unexpected end of stream") {
         "a quote or bracket is not closed"
     } else if problem.contains("did not find expected") {
@@ -598,7 +732,7 @@ fn syntax_message(syntax: &super::libyaml::SyntaxError, text: &str, pos: Pos) ->
     } else {
         "see docs/format.md for the file format"
     };
-    format!("{message}; {hint}")
+    (at, format!("{message}; {hint}"))
 }
 
 /// Text fields crm reads from the top mapping and from each interaction.
@@ -726,6 +860,71 @@ pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
 mod tests {
     use super::*;
 
+    fn first_problem(text: &str) -> Problem {
+        let id = CustomerId::parse("x").unwrap();
+        parse_customer(text.as_bytes(), "x", &id).unwrap_err()
+    }
+
+    /// Review finding: an unclosed list or quote and a quote inside '...' were all
+    /// "check the indentation", and an unclosed quote was reported at the end of the file.
+    #[test]
+    fn syntax_errors_point_at_what_to_fix() {
+        let cases = [
+            (
+                "name: A\ntags: [a, b\nemail: x\n",
+                (2, 7),
+                "close it with `]`",
+            ),
+            ("name: A\ntags: [a, b\n", (2, 7), "close it with `]`"),
+            (
+                "name: A\nprefs: {a: b\nemail: x\n",
+                (2, 8),
+                "close it with `}`",
+            ),
+            (
+                "name: A\ntags: [a, \"b\" c]\n",
+                (2, 15),
+                "expected `,` or `]` here",
+            ),
+            ("name: 'it's'\nemail: x\n", (1, 11), "write a quote as ''"),
+            ("name: \"Ada\" Lovelace\n", (1, 13), "write a quote as \\\""),
+            (
+                "name: A\nnotes: \"call\nback\nemail: x\n",
+                (2, 8),
+                "the quote \" opened here is never closed",
+            ),
+            (
+                "name: A\nnotes: 'call\n",
+                (2, 8),
+                "the quote ' opened here is never closed",
+            ),
+            (
+                "name: A\n  email: x\n",
+                (2, 8),
+                "indented deeper than the key above",
+            ),
+            ("name: A\nemail: x: y\n", (2, 9), "put the value in quotes"),
+            (
+                "name: A\nnotes: \"a \\q\"\n",
+                (2, 11),
+                "write \\\\ for a backslash",
+            ),
+        ];
+        for (text, (line, column), says) in cases {
+            let problem = first_problem(text);
+            assert_eq!(
+                (problem.line, problem.column),
+                (line, column),
+                "{text:?}: {problem}"
+            );
+            assert!(problem.message.contains(says), "{text:?}: {problem}");
+            assert!(
+                !problem.message.contains("indentation") || says.contains("indented"),
+                "{text:?}: {problem}"
+            );
+        }
+    }
+
     /// Mangled customer files (a fixed pseudo-random sequence of edits) never make the
     /// reader panic, and what the reader accepts, serde_yaml (which every append uses to
     /// verify its result) accepts too.
@@ -762,8 +961,8 @@ mod tests {
             check_file(&bytes, "x", &id, &known, &["call".to_string()]);
             if let Ok(loaded) = parse_customer(&bytes, "x", &id) {
                 readable += 1;
-                let value = serde_yaml::from_str::<serde_yaml::Value>(&loaded.text);
-                assert!(value.is_ok(), "{value:?}\n{}", loaded.text);
+                let value = serde_yaml::from_str::<serde_yaml::Value>(loaded.text());
+                assert!(value.is_ok(), "{value:?}\n{}", loaded.text());
             }
         }
         assert!(

@@ -38,19 +38,63 @@ impl Pos {
         }
     }
 
-    /// The position of byte `offset` of `text`.
+    /// The position of byte `offset` of `text`, counting lines as libyaml does (see
+    /// [`break_len`]), so that it agrees with the positions of the parser's events.
     pub fn at_offset(text: &str, offset: usize) -> Pos {
         let mut cut = offset.min(text.len());
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
-        let before = &text[..cut];
-        let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+        let bytes = text.as_bytes();
+        let (mut line, mut line_start, mut i) = (1, 0, 0);
+        while i < cut {
+            match break_len(bytes, i) {
+                0 => i += 1,
+                n => {
+                    i += n;
+                    if i <= cut {
+                        line += 1;
+                        line_start = i;
+                    }
+                }
+            }
+        }
         Pos {
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            line,
+            column: text[line_start..cut].chars().count() + 1,
         }
     }
+}
+
+/// The length in bytes of the line break that starts at byte `i` of `bytes`, or 0.
+/// Line breaks are YAML 1.1's, which libyaml follows: `\r\n`, `\r`, `\n`, and the
+/// characters NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH SEPARATOR (U+2029).
+pub fn break_len(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i..).unwrap_or_default() {
+        [b'\r', b'\n', ..] => 2,
+        [b'\r' | b'\n', ..] => 1,
+        [0xC2, 0x85, ..] => 2,
+        [0xE2, 0x80, 0xA8 | 0xA9, ..] => 3,
+        _ => 0,
+    }
+}
+
+/// Where a node's text is, as byte offsets into the parsed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    /// Where the node starts: its anchor or tag if it has one, the `-` of a block list,
+    /// the `[` or `{` of a flow collection.
+    pub start: usize,
+    /// Where a collection itself begins, after any anchor or tag (which may be on the
+    /// line above): its `[` or `{`, or the first `-`, key or `?` of a block collection,
+    /// which is at the collection's indentation. For a scalar or alias, `start`.
+    pub open: usize,
+    /// Just past its last character of content: the closing quote or bracket, the last
+    /// character of a plain scalar, the end of a block collection's last value. A block
+    /// scalar (`|`, `>`) ends at the start of the line after its trailing blank lines.
+    /// An empty value (`key:` or `-` with nothing after it) is an empty span just after
+    /// its `:` or `-`.
+    pub end: usize,
 }
 
 /// One node of the document.
@@ -58,6 +102,10 @@ impl Pos {
 pub struct Node {
     /// Where the node starts (its anchor or tag, if it has one).
     pub pos: Pos,
+    /// Where its text is.
+    pub span: Span,
+    /// Whether it is a collection written in flow style (`[...]`, `{...}`).
+    pub flow: bool,
     /// Its tag as written (`!!str`), if any.
     pub tag: Option<String>,
     /// What it holds.
@@ -215,6 +263,8 @@ struct Builder {
     sizes: Vec<u64>,
     expansion: u64,
     documents: usize,
+    /// Where the content read so far ends (see [`Span::end`]).
+    last_end: usize,
 }
 
 /// Parses `text` into a [`Document`], applying the limits of this module.
@@ -227,10 +277,11 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
         sizes: Vec::new(),
         expansion: 0,
         documents: 0,
+        last_end: 0,
     };
     while let Some(next) = parser.next_event() {
-        let (event, mark) = next.map_err(TreeError::Syntax)?;
-        let pos = Pos::of(mark);
+        let (event, start, end) = next.map_err(TreeError::Syntax)?;
+        let pos = Pos::of(start);
         match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::DocumentStart => {
@@ -255,8 +306,15 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
                 if b.expansion > MAX_ALIAS_EXPANSION {
                     return Err(TreeError::ExpandsTooMuch(pos));
                 }
+                b.last_end = end.index;
                 let node = Node {
                     pos,
+                    span: Span {
+                        start: start.index,
+                        open: start.index,
+                        end: end.index,
+                    },
+                    flow: false,
                     tag: None,
                     kind: NodeKind::Anchor(id),
                 };
@@ -275,20 +333,51 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
                         b.doc.invalid.push((pos, message));
                     }
                 }
+                // libyaml places an empty value just after its `:`, `-` or `?`, but a
+                // value with no `:` at all (after `? key`) at the next token, which may
+                // be lines further down, past comments: that one belongs where the text
+                // before it ends.
+                let after_indicator = start.index > 0
+                    && matches!(
+                        text.as_bytes().get(start.index - 1),
+                        Some(b':' | b'-' | b'?')
+                    );
+                let span = if end.index > start.index || after_indicator {
+                    Span {
+                        start: start.index,
+                        open: start.index,
+                        end: end.index,
+                    }
+                } else {
+                    Span {
+                        start: b.last_end,
+                        open: b.last_end,
+                        end: b.last_end,
+                    }
+                };
+                b.last_end = b.last_end.max(span.end);
                 let anchor = anchor.map(|name| b.open_anchor(name));
                 let node = Node {
                     pos,
+                    span,
+                    flow: false,
                     tag,
                     kind: NodeKind::Scalar { value, style },
                 };
                 b.finish(node, anchor, 1);
             }
-            Event::SequenceStart { anchor, tag } => {
+            Event::SequenceStart { anchor, tag, flow } => {
                 b.check_depth(pos)?;
                 let anchor = anchor.map(|name| b.open_anchor(name));
                 b.stack.push(Frame::Seq {
                     node: Node {
                         pos,
+                        span: Span {
+                            start: start.index,
+                            open: opening(text, flow, end.index),
+                            end: start.index,
+                        },
+                        flow,
                         tag,
                         kind: NodeKind::Seq(Vec::new()),
                     },
@@ -297,12 +386,18 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
                     size: 1,
                 });
             }
-            Event::MappingStart { anchor, tag } => {
+            Event::MappingStart { anchor, tag, flow } => {
                 b.check_depth(pos)?;
                 let anchor = anchor.map(|name| b.open_anchor(name));
                 b.stack.push(Frame::Map {
                     node: Node {
                         pos,
+                        span: Span {
+                            start: start.index,
+                            open: opening(text, flow, end.index),
+                            end: start.index,
+                        },
+                        flow,
                         tag,
                         kind: NodeKind::Map(Vec::new()),
                     },
@@ -314,7 +409,7 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = b.stack.pop() else { continue };
-                let (node, anchor, size) = match frame {
+                let (mut node, anchor, size) = match frame {
                     Frame::Seq {
                         mut node,
                         anchor,
@@ -336,11 +431,29 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
                         (node, anchor, size)
                     }
                 };
+                // A flow collection ends at its bracket; a block one's end event is at
+                // the next token, so it ends where its last value does.
+                if node.flow {
+                    b.last_end = end.index;
+                }
+                node.span.end = b.last_end.max(node.span.start);
                 b.finish(node, anchor, size);
             }
         }
     }
     Ok(b.doc)
+}
+
+/// Where a collection begins, from the end of its start event: just past its `[` or
+/// `{`; at the first key or `?` of a block mapping; at the first `-` of a block list,
+/// or just past it for a list at its key's indentation.
+fn opening(text: &str, flow: bool, event_end: usize) -> usize {
+    let before = event_end.saturating_sub(1);
+    if flow || text.as_bytes().get(before) == Some(&b'-') {
+        before
+    } else {
+        event_end
+    }
 }
 
 impl Builder {
@@ -355,6 +468,8 @@ impl Builder {
         let id = self.doc.anchors.len();
         self.doc.anchors.push(Node {
             pos: Pos { line: 1, column: 1 },
+            span: Span::default(),
+            flow: false,
             tag: None,
             kind: NodeKind::Seq(Vec::new()),
         });
@@ -368,11 +483,13 @@ impl Builder {
     fn finish(&mut self, node: Node, anchor: Option<usize>, size: u64) {
         let node = match anchor {
             Some(id) => {
-                let pos = node.pos;
+                let (pos, span, flow) = (node.pos, node.span, node.flow);
                 self.doc.anchors[id] = node;
                 self.sizes[id] = size;
                 Node {
                     pos,
+                    span,
+                    flow,
                     tag: None,
                     kind: NodeKind::Anchor(id),
                 }
@@ -572,17 +689,6 @@ impl Resolved {
             } else {
                 f.to_string()
             }),
-        }
-    }
-
-    /// What kind of value it is, for messages.
-    pub fn type_name(self) -> &'static str {
-        match self {
-            Resolved::Str => "text",
-            Resolved::Null => "no value (null)",
-            Resolved::Bool(_) => "a boolean",
-            Resolved::Int(_) => "a number",
-            Resolved::Float(_) => "a number",
         }
     }
 }
@@ -872,5 +978,49 @@ mod tests {
     #[test]
     fn byte_offsets_become_character_columns() {
         assert_eq!(Pos::at_offset("ab\ncé d", 7), Pos { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn lines_are_counted_as_libyaml_counts_them() {
+        let text = "a\rb\r\nc\u{2028}d\ne";
+        assert_eq!(Pos::at_offset(text, text.len()), Pos { line: 5, column: 2 });
+        assert_eq!(Pos::at_offset(text, 1), Pos { line: 1, column: 2 });
+        let doc = root("x: 1\ry: 2\r");
+        let y = doc.entry(doc.root.as_ref().unwrap(), "y").unwrap().0;
+        assert_eq!(y.pos, Pos::at_offset("x: 1\ry: 2\r", y.span.start));
+    }
+
+    fn spanned<'t>(text: &'t str, node: &Node) -> &'t str {
+        &text[node.span.start..node.span.end]
+    }
+
+    #[test]
+    fn nodes_know_the_bytes_they_span() {
+        let text = "name: A\nlog: &l\n  - a: \"x\n y\"  # c\n    b:\n# after\nflow: [ {a: 1}, ]\nnote: |\n  text\n\nend: 1\n";
+        let doc = root(text);
+        let top = doc.root.as_ref().unwrap();
+        let log = doc.get(top, "log").unwrap();
+        assert_eq!(spanned(text, log), "&l\n  - a: \"x\n y\"  # c\n    b:");
+        let NodeKind::Seq(items) = &doc.resolve(log).kind else {
+            panic!("{log:?}")
+        };
+        let empty = doc.get(&items[0], "b").unwrap();
+        assert_eq!(
+            empty.span.start, empty.span.end,
+            "an empty value is an empty span"
+        );
+        assert_eq!(
+            &text[..empty.span.end],
+            &text[..text.find("b:").unwrap() + 2]
+        );
+        let flow = doc.get(top, "flow").unwrap();
+        assert!(flow.flow && !log.flow);
+        assert_eq!(spanned(text, flow), "[ {a: 1}, ]");
+        let note = doc.get(top, "note").unwrap();
+        assert_eq!(
+            spanned(text, note),
+            "|\n  text\n\n",
+            "a block scalar takes its blank lines"
+        );
     }
 }
