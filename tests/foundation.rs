@@ -647,3 +647,24 @@ fn add_takes_a_historical_birthday() {
         .contains("birthday: 1815-12-10"));
     book.crm(&["check"]).assert().success();
 }
+
+/// Acceptance finding: `crm check` reported only the first bad setting of crm.toml,
+/// and with it gone, kinds the book declares were reported as unknown in customers.
+#[test]
+fn check_reports_every_bad_setting_and_keeps_the_good_ones() {
+    let book = TempBook::new();
+    book.write(
+        "crm.toml",
+        "[due]\nwithin = \"7x\"\n\n[stats]\nperiod = \"week\"\n\n[interactions]\nkinds = [\"tasting\"]\n",
+    );
+    book.customer(
+        "ada",
+        "name: Ada\ninteractions:\n  - date: 2025-03-01\n    kind: tasting\n",
+    );
+    let output = book.crm(&["check"]).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("crm.toml:2:10: due.within"), "{err}");
+    assert!(err.contains("crm.toml:5:10: stats.period"), "{err}");
+    assert!(!err.contains("tasting"), "{err}");
+}

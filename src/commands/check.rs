@@ -13,10 +13,10 @@ pub struct Args {}
 
 /// Runs `crm check`.
 pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
-    let (mut book, config_problem) = crate::store::Book::discover_lenient(&ctx.start_dir)?;
+    let (mut book, config_problems) = crate::store::Book::discover_lenient(&ctx.start_dir)?;
     book.lock_wait = ctx.lock_wait.clone();
     let mut problems = check_book(&book)?;
-    problems.1.splice(0..0, config_problem);
+    problems.1.splice(0..0, config_problems);
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
     for problem in &problems.1 {

@@ -74,13 +74,24 @@ impl Book {
 
     /// Like [`Book::discover`], but a malformed `crm.toml` or `customers/` folder does
     /// not stop the opening, for `crm check` to report them: the defaults are used and
-    /// the `crm.toml` problem is returned; see [`Book::customers_problem`] for the folder.
-    pub fn discover_lenient(start: &Path) -> Result<(Book, Option<Problem>)> {
-        let (book, mut bad_config) = Book::read_root(&Book::find_root(start)?)?;
-        if let Some(problem) = &mut bad_config {
-            problem.message.push_str("; see docs/format.md");
-        }
-        Ok((book, bad_config))
+    /// every `crm.toml` problem is returned, and the settings that do read are kept;
+    /// see [`Book::customers_problem`] for the folder.
+    pub fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
+        let root = Book::find_root(start)?;
+        let text = Book::read_config_text(&root)?;
+        let (config, problems) = Config::parse_all(&text);
+        let problems = problems
+            .into_iter()
+            .map(|(line, column, message)| {
+                Problem::at(
+                    CONFIG_FILE,
+                    line,
+                    column,
+                    format!("{message}; see docs/format.md"),
+                )
+            })
+            .collect();
+        Ok((Book::at(&root, config)?, problems))
     }
 
     /// The nearest folder at or above `start` that holds `crm.toml`.
@@ -124,11 +135,7 @@ impl Book {
     /// The book rooted at `root` with its `crm.toml` read; settings that do not parse
     /// are replaced by the defaults, and what is wrong with them is given back.
     fn read_root(root: &Path) -> Result<(Book, Option<Problem>)> {
-        let canonical_root =
-            fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
-        let config_path = root.join(CONFIG_FILE);
-        let text =
-            fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))?;
+        let text = Book::read_config_text(root)?;
         let (config, bad_config) = match Config::parse(&text) {
             Ok(config) => (config, None),
             Err((line, column, message)) => (
@@ -136,13 +143,25 @@ impl Book {
                 Some(Problem::at(CONFIG_FILE, line, column, message)),
             ),
         };
-        let book = Book {
+        Ok((Book::at(root, config)?, bad_config))
+    }
+
+    /// The text of the book's `crm.toml`.
+    fn read_config_text(root: &Path) -> Result<String> {
+        let config_path = root.join(CONFIG_FILE);
+        fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))
+    }
+
+    /// The book rooted at `root` with these settings.
+    fn at(root: &Path, config: Config) -> Result<Book> {
+        let canonical_root =
+            fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
+        Ok(Book {
             root: root.to_path_buf(),
             canonical_root,
             config,
             lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
-        };
-        Ok((book, bad_config))
+        })
     }
 
     /// What is wrong with `customers/`, if anything: a symlink out of the book (crm
