@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         Some(text) => {
             Some(Cadence::parse(text).map_err(|m| Error::usage(format!("--every: {m}")))?)
         }
-        None => book.config.default_every().map_err(Error::usage)?,
+        None => book.config.default_every(),
     };
     if let Some(email) = &args.email {
         contact::email(email).map_err(|m| {

@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         Some(text) => {
             Cadence::parse_window(text).map_err(|m| Error::usage(format!("--within: {m}")))?
         }
-        None => book.config.due_within().map_err(Error::usage)?,
+        None => book.config.due.within,
     };
     let until = window.after(ctx.today).unwrap_or(NaiveDate::MAX);
 

@@ -135,7 +135,7 @@ fn edit_new(
     let customer = NewCustomer {
         name: name.to_string(),
         since: Some(ctx.today),
-        every: book.config.default_every().map_err(Error::usage)?,
+        every: book.config.default_every(),
         ..NewCustomer::default()
     };
     let template = Template::new(&customer, &id, &shown);

@@ -702,7 +702,7 @@ fn plan(
     allow_duplicates: bool,
     problems: &mut Problems,
 ) -> Result<Plan> {
-    let every = book.config.default_every().map_err(Error::usage)?;
+    let every = book.config.default_every();
     let mut batches = Vec::new();
     let mut copies = 0;
     // The existing customers' files are read in parallel, once: the batch keeps each
@@ -805,7 +805,7 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
         ],
     )?;
     let shown = problems.file.clone();
-    let default_every = book.config.default_every().map_err(Error::usage)?;
+    let default_every = book.config.default_every();
     let mut rows: Vec<(u64, CustomerId, NewCustomer)> = Vec::new();
     let mut lines: HashMap<CustomerId, u64> = HashMap::new();
     for record in &records {

@@ -51,7 +51,7 @@ pub enum View {
 /// Runs `crm stats`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let options = resolve(ctx, args, &book.config.stats.period)?;
+    let options = resolve(ctx, args, book.config.stats.period)?;
     let scan = scan::summaries(&book)?;
     let chosen = super::with_tags(&scan.items, &args.tags);
     let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
@@ -65,9 +65,13 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     Ok(super::report_skipped(&scan.problems))
 }
 
-fn resolve(ctx: &Context, args: &Args, default_period: &str) -> Result<Options> {
-    let kind = PeriodKind::parse(args.period.as_deref().unwrap_or(default_period))
-        .map_err(|m| Error::usage(format!("--period: {m}")))?;
+fn resolve(ctx: &Context, args: &Args, default_period: PeriodKind) -> Result<Options> {
+    let kind = match args.period.as_deref() {
+        Some(text) => {
+            PeriodKind::parse(text).map_err(|m| Error::usage(format!("--period: {m}")))?
+        }
+        None => default_period,
+    };
     let date = |flag: &str, text: &Option<String>| -> Result<Option<NaiveDate>> {
         text.as_deref().map(|t| ctx.past_date(flag, t)).transpose()
     };

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::domain::date::Cadence;
 use crate::domain::interaction::BUILTIN_KINDS;
+use crate::domain::period::PeriodKind;
 
 /// The file `crm init` writes: every setting commented out at its default.
 pub const TEMPLATE: &str = r#"# crm settings for this book. Every setting is optional: the commented values are
@@ -63,18 +64,18 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FollowUpConfig {
-    /// Cadence for new customers.
+    /// Cadence for new customers (`""` or absent: none).
     #[serde(deserialize_with = "checked::default_every")]
-    pub default_every: Option<String>,
+    pub default_every: Option<Cadence>,
 }
 
 /// `[due]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DueConfig {
-    /// Look-ahead window of `crm due`.
+    /// Look-ahead window of `crm due` (`0d`: today only).
     #[serde(deserialize_with = "checked::within")]
-    pub within: String,
+    pub within: Cadence,
     /// Whether birthdays and anniversaries are listed.
     pub birthdays: bool,
 }
@@ -82,7 +83,7 @@ pub struct DueConfig {
 impl Default for DueConfig {
     fn default() -> Self {
         DueConfig {
-            within: "7d".into(),
+            within: Cadence::parse("7d").expect("7d is a cadence"),
             birthdays: true,
         }
     }
@@ -94,13 +95,13 @@ impl Default for DueConfig {
 pub struct StatsConfig {
     /// Default period of `crm stats`.
     #[serde(deserialize_with = "checked::period")]
-    pub period: String,
+    pub period: PeriodKind,
 }
 
 impl Default for StatsConfig {
     fn default() -> Self {
         StatsConfig {
-            period: "month".into(),
+            period: PeriodKind::Month,
         }
     }
 }
@@ -134,25 +135,24 @@ mod checked {
     use crate::domain::date::Cadence;
     use crate::domain::period::PeriodKind;
 
-    pub fn default_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    pub fn default_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
         let value = Option::<String>::deserialize(d)?;
-        if let Some(text) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            Cadence::parse(text)
-                .map_err(|m| D::Error::custom(format!("follow_up.default_every: {m}")))?;
+        match value.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => Cadence::parse(text)
+                .map(Some)
+                .map_err(|m| D::Error::custom(format!("follow_up.default_every: {m}"))),
         }
-        Ok(value)
     }
 
-    pub fn within<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    pub fn within<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
         let value = String::deserialize(d)?;
-        Cadence::parse_window(&value).map_err(|m| D::Error::custom(format!("due.within: {m}")))?;
-        Ok(value)
+        Cadence::parse_window(&value).map_err(|m| D::Error::custom(format!("due.within: {m}")))
     }
 
-    pub fn period<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    pub fn period<'de, D: Deserializer<'de>>(d: D) -> Result<PeriodKind, D::Error> {
         let value = String::deserialize(d)?;
-        PeriodKind::parse(&value).map_err(|m| D::Error::custom(format!("stats.period: {m}")))?;
-        Ok(value)
+        PeriodKind::parse(&value).map_err(|m| D::Error::custom(format!("stats.period: {m}")))
     }
 
     pub fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -224,18 +224,8 @@ impl Config {
     }
 
     /// The default cadence for new customers.
-    pub fn default_every(&self) -> Result<Option<Cadence>, String> {
-        match self.follow_up.default_every.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(text) => Cadence::parse(text)
-                .map(Some)
-                .map_err(|m| format!("follow_up.default_every: {m}")),
-        }
-    }
-
-    /// The look-ahead window of `crm due` (`0d`: today only).
-    pub fn due_within(&self) -> Result<Cadence, String> {
-        Cadence::parse_window(&self.due.within).map_err(|m| format!("due.within: {m}"))
+    pub fn default_every(&self) -> Option<Cadence> {
+        self.follow_up.default_every
     }
 
     /// Whether `kind` is built in or added by this book.
@@ -260,7 +250,7 @@ mod tests {
     #[test]
     fn template_parses_to_the_defaults() {
         let config = Config::parse(TEMPLATE).unwrap();
-        assert_eq!(config.due.within, "7d");
+        assert_eq!(config.due.within.to_string(), "7d");
         assert!(config.due.birthdays);
         assert!(!config.git.auto_commit);
     }
