@@ -339,18 +339,18 @@ fn unquoted_text_that_yaml_reads_as_a_number_is_kept_and_reported() {
     let book = TempBook::without_git();
     book.customer(
         "x",
-        "name: X\nphone: +4420\ncompany: 0o17\nemail: 1e3\ntags: [+1, vip]\npreferences:\n  size: 1.50\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    summary: 1e3\n",
+        "name: 1e3\nphone: +4420\ncompany: 0o17\nemail: x@example.com\ntags: [+1, vip]\npreferences:\n  size: 1.50\ninteractions:\n  - date: 2025-01-01\n    kind: call\n    summary: 1e3\n",
     );
     let card = card(&book, "x");
     assert_eq!(card["phone"], "+4420");
     assert_eq!(card["company"], "0o17");
-    assert_eq!(card["email"], "1e3");
+    assert_eq!(card["name"], "1e3");
     let (code, problems) = check(&book);
     assert_eq!(code, Some(1));
     let expected = [
+        "customers/x.yaml:1:7: name: YAML reads 1e3 as the number 1000",
         "customers/x.yaml:2:8: phone: YAML reads +4420 as the number 4420",
         "customers/x.yaml:3:10: company: YAML reads 0o17 as the number 15",
-        "customers/x.yaml:4:8: email: YAML reads 1e3 as the number 1000",
         "customers/x.yaml:5:8: tags: YAML reads +1 as the number 1",
         "customers/x.yaml:7:9: preferences.size: YAML reads 1.50 as the number 1.5",
         "customers/x.yaml:11:14: summary: YAML reads 1e3 as the number 1000",
@@ -360,7 +360,7 @@ fn unquoted_text_that_yaml_reads_as_a_number_is_kept_and_reported() {
         assert!(problem.starts_with(expected), "{problem}");
     }
     assert!(
-        problems[0].ends_with("quote it: phone: \"+4420\""),
+        problems[1].ends_with("quote it: phone: \"+4420\""),
         "{problems:?}"
     );
     // Other commands read the file as written, without complaint.
@@ -456,4 +456,28 @@ fn syntax_errors_say_what_to_fix_where_it_opens() {
         assert_eq!(code, Some(2), "{err}");
         assert!(err.contains(at) && err.contains(says), "{err}");
     }
+}
+
+/// Review finding: the name and email rules of `crm add` and `crm import` were not
+/// applied to hand-written files, so `crm check` passed `email: ada.example.com`.
+#[test]
+fn check_applies_the_name_and_email_rules_of_add() {
+    let book = TempBook::without_git();
+    book.customer(
+        "a",
+        "name: \"Ada\\nLovelace\"\nemail: ada.example.com\nphone: \"1\"\n",
+    );
+    let (code, problems) = check(&book);
+    assert_eq!(code, Some(1), "{problems:?}");
+    assert!(
+        problems[0].starts_with("customers/a.yaml:1:7: name: ")
+            && problems[0].contains("line break"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].starts_with("customers/a.yaml:2:8: email: "),
+        "{problems:?}"
+    );
+    // Other commands still read the file.
+    book.crm(&["show", "a"]).assert().success();
 }

@@ -742,6 +742,9 @@ const ENTRY_TEXT_FIELDS: [&str; 4] = ["summary", "channel", "items", "import"];
 /// Unquoted values of text fields that YAML reads as something else (`phone: +4420`
 /// is the number 4420 to other YAML tools). crm reads them as written, but the file
 /// should say what it means.
+/// A rule of [`crate::domain::contact`] for one text field.
+type ContactRule = fn(&str) -> Result<&str, String>;
+
 fn lint_text_fields(
     doc: &Document,
     root: &Node,
@@ -752,6 +755,24 @@ fn lint_text_fields(
     for field in TOP_TEXT_FIELDS {
         if let Some(value) = doc.get(root, field) {
             lint_value(doc, value, field, shown, &mut found);
+        }
+    }
+    // The rules `crm add` and `crm import` apply to a new customer's name and email
+    // hold for a hand-written file too (`email: ada.example.com` is a slip).
+    let rules: [(&str, ContactRule); 2] = [
+        ("name", crate::domain::contact::name),
+        ("email", crate::domain::contact::email),
+    ];
+    for (field, rule) in rules {
+        let Some(node) = doc.get(root, field).map(|n| doc.resolve(n)) else {
+            continue;
+        };
+        if let Some(Err(message)) = node.scalar().map(rule) {
+            found.push(Problem::at_pos(
+                shown,
+                node.pos,
+                format!("{field}: {message}"),
+            ));
         }
     }
     if let Some(preferences) = doc.get(root, "preferences") {
