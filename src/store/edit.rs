@@ -969,30 +969,14 @@ mod tests {
             "%YAML 1.1\n--- # c\n? name\n: A\nlog: &l [a]\ninteractions:\n- {date: 2025-03-01, kind: call}\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: *l\n",
             "name: A\r\ninteractions: [\r\n  {date: 2025-03-01, kind: call},  # one\r\n  # two\r\n]\r\nnotes: plain\r\n  continued\r\n",
         ];
-        let alphabet = b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?";
         let id = crate::domain::id::CustomerId::parse("x").unwrap();
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut mangler = crate::store::mangle::Mangler::new(
+            0x9e37_79b9_7f4a_7c15,
+            b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+        );
         let (mut appended, mut refused) = (0, 0);
         for _ in 0..20_000 {
-            let seed = seeds[(next() % seeds.len() as u64) as usize];
-            let mut bytes = seed.as_bytes().to_vec();
-            for _ in 0..1 + next() % 8 {
-                let pos = (next() % bytes.len() as u64) as usize;
-                let byte = alphabet[(next() % alphabet.len() as u64) as usize];
-                match next() % 3 {
-                    0 => bytes[pos] = byte,
-                    1 => bytes.insert(pos, byte),
-                    _ => {
-                        bytes.remove(pos);
-                    }
-                }
-            }
+            let bytes = mangler.mangle(&seeds, 8);
             let Ok(loaded) = crate::store::read::parse_customer(&bytes, "x", &id) else {
                 continue;
             };

@@ -13,6 +13,9 @@ pub mod tree;
 pub mod write;
 pub mod yaml_text;
 
+#[cfg(test)]
+pub(crate) mod mangle;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -955,30 +955,15 @@ mod tests {
             "name: Ada\nemail: a@b\ntags: [vip, \"x\"]\npreferences:\n  coffee: oat\nfollow_up:\n  every: 30d\ninteractions:\n  - date: 2025-03-01\n    kind: purchase\n    amount: 129.00\n    items: [A, B]\n  - {date: 2025-03-02, kind: call, summary: 'hi *x* [y'}\nnotes: |\n  a *b* [c\n",
             "name: A\na: &a [1, 2]\nb: *a\nc: !!int 5\n? [x]\n: y\n",
         ];
-        let alphabet = b"*&[]{}:,-?|>#'\"!%@ \n\t\\aZ09.~\r";
         let id = CustomerId::parse("x").unwrap();
         let known = |kind: &str| kind == "call";
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut mangler = crate::store::mangle::Mangler::new(
+            0x2545_f491_4f6c_dd1d,
+            b"*&[]{}:,-?|>#'\"!%@ \n\t\\aZ09.~\r",
+        );
         let mut readable = 0;
         for _ in 0..2000 {
-            let mut bytes = seeds[(next() % 2) as usize].as_bytes().to_vec();
-            for _ in 0..1 + next() % 6 {
-                let pos = (next() % bytes.len() as u64) as usize;
-                let byte = alphabet[(next() % alphabet.len() as u64) as usize];
-                match next() % 3 {
-                    0 => bytes[pos] = byte,
-                    1 => bytes.insert(pos, byte),
-                    _ => {
-                        bytes.remove(pos);
-                    }
-                }
-            }
+            let bytes = mangler.mangle(&seeds, 6);
             check_file(&bytes, "x", &id, &known, &["call".to_string()]);
             if let Ok(loaded) = parse_customer(&bytes, "x", &id) {
                 readable += 1;
