@@ -401,3 +401,25 @@ fn layouts_crm_will_not_rewrite_are_reported_by_check_and_refused_with_where_why
         assert_eq!(book.read_customer("c"), *before, "{name}: file untouched");
     }
 }
+
+/// Review finding: a file whose top mapping carries a tag (`--- !customer`) passed
+/// `crm check`, and then every append was refused as crm's mistake: the expectation
+/// the result is compared with did not see through the tag.
+#[test]
+fn a_tagged_top_mapping_takes_appends() {
+    for text in ["--- !customer\nname: A\n", "--- !\nname: A\ninteractions: []\n"] {
+        let book = TempBook::without_git();
+        book.customer("c", text);
+        assert_check_is_clean(&book, text);
+        for _ in 0..2 {
+            let output = book.crm(&["log", "c", "call", "hi"]).output().unwrap();
+            assert!(
+                output.status.success(),
+                "{text:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        assert_eq!(interactions(&book).len(), 2, "{text:?}");
+        assert_check_is_clean(&book, text);
+    }
+}

@@ -562,17 +562,10 @@ mod tests {
         let mut expected: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
         let written: serde_yaml::Value = serde_yaml::from_str(&out)
             .unwrap_or_else(|e| panic!("unreadable result ({e}) of\n{text:?}:\n{out:?}"));
-        let map = expected.as_mapping_mut().unwrap();
-        let key = serde_yaml::Value::from("interactions");
-        if !matches!(map.get(&key), Some(serde_yaml::Value::Sequence(_))) {
-            map.insert(key.clone(), serde_yaml::Value::Sequence(Vec::new()));
-        }
+        // The same expectation the real append checks against.
         for fields in entries {
             let item: serde_yaml::Value = serde_yaml::from_str(&fields.join("\n")).unwrap();
-            map.get_mut(&key)
-                .and_then(|v| v.as_sequence_mut())
-                .unwrap()
-                .push(item);
+            crate::store::push_entry(&mut expected, item);
         }
         assert_eq!(
             written, expected,

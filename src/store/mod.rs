@@ -580,8 +580,10 @@ fn yaml_reason(err: &serde_yaml::Error) -> String {
     reason
 }
 
-fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {
-    if let serde_yaml::Value::Mapping(map) = document {
+/// `document` as it should read after `entry` is appended to its `interactions`. A
+/// tagged top mapping (`--- !customer`) is a mapping too.
+pub(crate) fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {
+    if let Some(map) = document.as_mapping_mut() {
         let key = serde_yaml::Value::String("interactions".into());
         match map.get_mut(&key) {
             Some(serde_yaml::Value::Sequence(items)) => items.push(entry),
