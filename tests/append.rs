@@ -407,7 +407,10 @@ fn layouts_crm_will_not_rewrite_are_reported_by_check_and_refused_with_where_why
 /// the result is compared with did not see through the tag.
 #[test]
 fn a_tagged_top_mapping_takes_appends() {
-    for text in ["--- !customer\nname: A\n", "--- !\nname: A\ninteractions: []\n"] {
+    for text in [
+        "--- !customer\nname: A\n",
+        "--- !\nname: A\ninteractions: []\n",
+    ] {
         let book = TempBook::without_git();
         book.customer("c", text);
         assert_check_is_clean(&book, text);

@@ -176,12 +176,22 @@ impl Config {
     /// Parses `crm.toml` text; the error is `(line, column, message)`, at the value at
     /// fault.
     pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
+        Config::parse_spanned(text).map_err(|e| (e.line, e.column, e.message))
+    }
+
+    /// [`Config::parse`], with the last line of the text at fault too.
+    fn parse_spanned(text: &str) -> Result<Config, TomlProblem> {
         toml::from_str(text).map_err(|err| {
-            let (line, col) = err.span().map_or((1, 1), |span| {
-                let pos = super::tree::Pos::at_offset(text, span.start);
-                (pos.line, pos.column)
-            });
-            (line, col, err.message().trim_end().to_string())
+            let span = err.span().unwrap_or(0..0);
+            let (line, column) = line_col(text, span.start);
+            // The span ends just past the value; its last character is on this line.
+            let (end_line, _) = line_col(text, span.end.saturating_sub(1).max(span.start));
+            TomlProblem {
+                line,
+                column,
+                end_line,
+                message: err.message().trim_end().to_string(),
+            }
         })
     }
 
@@ -197,12 +207,13 @@ impl Config {
         // Each round sets one line (or table) aside; a file has only so many.
         for _ in 0..=lines.len() {
             let current = lines.join("\n");
-            let problem = match Config::parse(&current) {
+            let problem = match Config::parse_spanned(&current) {
                 Ok(config) => return (config, problems),
                 Err(problem) => problem,
             };
-            let at = problem.0 - 1;
-            problems.push(problem);
+            let at = problem.line - 1;
+            let last = problem.end_line.max(problem.line) - 1;
+            problems.push((problem.line, problem.column, problem.message));
             let Some(line) = lines.get(at).map(|l| l.trim().to_string()) else {
                 break;
             };
@@ -215,7 +226,10 @@ impl Config {
                     aside.insert(0, '#');
                 }
             } else if line.contains('=') && !line.starts_with('#') {
-                lines[at].insert(0, '#');
+                // Every line of the value: a list may span several.
+                for aside in lines.iter_mut().take(last + 1).skip(at) {
+                    aside.insert(0, '#');
+                }
             } else {
                 break;
             }
@@ -241,6 +255,31 @@ impl Config {
             .chain(self.interactions.kinds.iter().cloned())
             .collect()
     }
+}
+
+/// A `crm.toml` problem: where it starts (1-based line, column in characters), the
+/// line its text ends on, and what is wrong.
+struct TomlProblem {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    message: String,
+}
+
+/// 1-based line and column (in characters) of a byte offset. TOML breaks lines only at
+/// `\n` (a `\r` is part of `\r\n`), unlike YAML, so this is not the reader's
+/// `tree::Pos`, which also breaks at a lone `\r`, NEL and U+2028.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut cut = offset.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let before = &text[..cut];
+    let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 #[cfg(test)]
@@ -292,6 +331,18 @@ mod tests {
         assert_eq!(config.git.name.as_deref(), Some("Ada"));
         let (_, none) = Config::parse_all(TEMPLATE);
         assert!(none.is_empty());
+        // A list over several lines is set aside whole.
+        let (_, listed) = Config::parse_all(
+            "[interactions]\nkinds = [\n  \"ok\",\n  \"Big Visit\",\n]\n[due]\nwithin = \"x\"\n",
+        );
+        let lines: Vec<usize> = listed.iter().map(|p| p.0).collect();
+        assert_eq!(lines, [2, 7], "{listed:?}");
+        // Lines are TOML's: a U+2028 in a comment is no line break.
+        let (_, separated) = Config::parse_all(
+            "# note \u{2028} more\n[due]\nwithin = \"x\"\n[stats]\nperiod = \"week\"\n",
+        );
+        let lines: Vec<usize> = separated.iter().map(|p| p.0).collect();
+        assert_eq!(lines, [3, 5], "{separated:?}");
         // A syntax error stops the search: what follows it may be misread.
         let (_, syntax) = Config::parse_all("[due\nwithin = \"7x\"\n");
         assert_eq!(syntax.len(), 1, "{syntax:?}");
