@@ -298,3 +298,31 @@ fn init_commits_the_book_as_crm_commit_would_name_it() {
         Some("start the crm book\n\nCommitted-by: crm\n")
     );
 }
+
+/// Review finding: with `customers/` a link out of the folder, init wrote `.gitkeep`
+/// through it, then failed, leaving crm.toml and a repository behind.
+#[test]
+fn init_with_customers_linked_out_of_the_folder_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("book");
+    let outside = dir.path().join("outside");
+    fs::create_dir_all(&book).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, book.join("customers")).unwrap();
+    crm_command()
+        .current_dir(dir.path())
+        .args(["init", "book"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("outside"));
+    assert_eq!(
+        fs::read_dir(&outside).unwrap().count(),
+        0,
+        "nothing written through the link"
+    );
+    let left: Vec<_> = fs::read_dir(&book)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["customers"], "only the link is left");
+}

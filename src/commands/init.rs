@@ -186,6 +186,22 @@ impl Plan {
                 Err(e) => return Err(Error::io("read", &folder, &e)),
             }
         }
+        // A customers/ link out of the folder: the book would refuse it once made, and
+        // init would have written through it.
+        let customers = dir.join(CUSTOMERS_DIR);
+        if fs::symlink_metadata(&customers).is_ok_and(|m| m.file_type().is_symlink()) {
+            let inside = fs::canonicalize(&customers)
+                .ok()
+                .zip(fs::canonicalize(dir).ok())
+                .is_some_and(|(target, root)| target.starts_with(root));
+            if !inside {
+                return Err(Error::invalid_file(format!(
+                    "`{}` is a symlink to a folder outside `{shown}`; crm does not read or write through links out of the book",
+                    customers.display()
+                ))
+                .with_hint("replace the link with a real customers/ folder, or make the book in another folder"));
+            }
+        }
         let keep = dir.join(CUSTOMERS_DIR).join(KEEP_FILE);
         let new_keep = fs::symlink_metadata(&keep).is_err();
         Ok(Plan {
