@@ -864,3 +864,22 @@ fn a_long_list_of_wrong_values() {
     assert!(err.contains("more problems follow"), "{err}");
     assert!(err.lines().count() < 30, "{err}");
 }
+
+/// Review finding: a file starting with two byte-order marks passed `crm check`, and
+/// then `crm log` refused it as crm's own mistake.
+#[test]
+fn two_byte_order_marks_are_reported_by_check_and_refused_alike() {
+    let book = TempBook::new();
+    book.write("customers/x.yaml", "\u{feff}\u{feff}name: A\n");
+    book.crm(&["check"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "customers/x.yaml:1:1: starts with two byte-order marks",
+        ));
+    book.crm(&["log", "x", "call", "hi"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("two byte-order marks"));
+    assert_eq!(book.read_customer("x"), "\u{feff}\u{feff}name: A\n");
+}

@@ -444,6 +444,12 @@ fn syntax_errors_say_what_to_fix_where_it_opens() {
             "customers/x.yaml:2:8: ",
             "never closed",
         ),
+        // Old-Mac line ends (a lone CR) are line breaks to YAML, so to the hints too.
+        (
+            "name: A\rnotes: 'it's'\r",
+            "customers/x.yaml:2:12: ",
+            "write a quote as ''",
+        ),
     ] {
         let book = TempBook::without_git();
         book.customer("x", text);

@@ -130,7 +130,7 @@ impl Book {
                 "`{CUSTOMERS_DIR}` {}",
                 crate::render::one_line(&problem.message)
             ))
-            .with_hint("replace it with a real customers/ folder inside the book"));
+            .with_hint("`crm check` reports this and any other problem of the book"));
         }
         Ok(book)
     }

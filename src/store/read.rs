@@ -318,6 +318,14 @@ fn decode<'r>(raw: &'r [u8], shown: &str) -> Result<(bool, &'r str), Problem> {
         None => (false, raw),
     };
     match std::str::from_utf8(body) {
+        // A second mark is text to YAML (one column wide) but three bytes to every
+        // column count crm makes; editors show nothing, so say where it is.
+        Ok(text) if text.starts_with('\u{feff}') => Err(Problem::at(
+            shown,
+            1,
+            1,
+            "starts with two byte-order marks (invisible U+FEFF characters); re-save the file as UTF-8 in your editor, or delete the first three bytes",
+        )),
         Ok(text) => Ok((bom, text)),
         Err(e) => {
             let valid = std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or("");
@@ -570,7 +578,7 @@ fn de_problem(err: &DeError, fallback: Pos, shown: &str) -> Problem {
 /// Merge-conflict markers, found before the parser sees the text so that the message
 /// can say it is a git conflict.
 fn merge_conflict(text: &str, shown: &str) -> Option<Problem> {
-    text.lines()
+    tree::yaml_lines(text)
         .position(|line| {
             line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "======="
         })
@@ -637,7 +645,9 @@ fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, Str
     };
     let problem = syntax.problem.as_str();
     let context = syntax.context.as_deref().unwrap_or("");
-    let line = text.lines().nth(at.line.saturating_sub(1)).unwrap_or("");
+    let line = tree::yaml_lines(text)
+        .nth(at.line.saturating_sub(1))
+        .unwrap_or("");
     if problem.contains("control characters") {
         let found = text
             .get(syntax.offset..)

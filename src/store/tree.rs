@@ -66,6 +66,32 @@ impl Pos {
     }
 }
 
+/// The lines of `text` as YAML (and so [`Pos`]) counts them, without their breaks:
+/// split at `\r\n`, `\r`, `\n`, NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR.
+pub fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let len = break_len(bytes, i);
+            if len > 0 {
+                let line = &text[start..i];
+                i += len;
+                start = i;
+                return Some(line);
+            }
+            i += 1;
+        }
+        if start < bytes.len() {
+            let line = &text[start..];
+            start = bytes.len();
+            return Some(line);
+        }
+        None
+    })
+}
+
 /// The length in bytes of the line break that starts at byte `i` of `bytes`, or 0.
 /// Line breaks are YAML 1.1's, which libyaml follows: `\r\n`, `\r`, `\n`, and the
 /// characters NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH SEPARATOR (U+2029).
@@ -821,6 +847,19 @@ fn parse_float(v: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+    use super::yaml_lines;
+
+    #[test]
+    fn yaml_lines_break_where_positions_do() {
+        let text = "a\r\nb\rc\nd\u{2028}e\u{85}é\n";
+        assert_eq!(
+            yaml_lines(text).collect::<Vec<_>>(),
+            ["a", "b", "c", "d", "e", "é"]
+        );
+        assert_eq!(yaml_lines("x").collect::<Vec<_>>(), ["x"]);
+        assert_eq!(yaml_lines("").count(), 0);
+    }
+
     use super::*;
 
     fn root(text: &str) -> Document {
