@@ -476,7 +476,7 @@ fn check_applies_the_name_and_email_rules_of_add() {
     let (code, problems) = check(&book);
     assert_eq!(code, Some(1), "{problems:?}");
     assert!(
-        problems[0].starts_with("customers/a.yaml:1:7: name: ")
+        problems[0].starts_with("customers/a.yaml:1:7: the customer's name ")
             && problems[0].contains("line break"),
         "{problems:?}"
     );

@@ -1,6 +1,8 @@
 //! The rules a new customer's own details follow — name, email, preferences, birthday —
-//! in one place for every way a customer is made: `crm add`, `crm import customers` (and
-//! the customers `crm import interactions` creates) and `crm edit --new`. Pure: the
+//! in one place: `crm add` and `crm import customers` (and the customers `crm import
+//! interactions` creates) refuse what breaks them; `crm edit --new` refuses a bad name,
+//! and `crm check` reports a bad name or email in any file (which `crm edit` shows as a
+//! warning after saving). Pure: the
 //! messages name the value, not the flag, file or row it came from; callers put that in
 //! front (`--email "y@@x" is not ...`, `c.csv:3: email "y@@x" is not ...`).
 

@@ -749,12 +749,12 @@ fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, Str
 const TOP_TEXT_FIELDS: [&str; 5] = ["name", "email", "phone", "company", "tags"];
 const ENTRY_TEXT_FIELDS: [&str; 4] = ["summary", "channel", "items", "import"];
 
-/// Unquoted values of text fields that YAML reads as something else (`phone: +4420`
-/// is the number 4420 to other YAML tools). crm reads them as written, but the file
-/// should say what it means.
 /// A rule of [`crate::domain::contact`] for one text field.
 type ContactRule = fn(&str) -> Result<&str, String>;
 
+/// Unquoted values of text fields that YAML reads as something else (`phone: +4420`
+/// is the number 4420 to other YAML tools; crm reads them as written, but the file
+/// should say what it means), and names and emails that break the contact rules.
 fn lint_text_fields(
     doc: &Document,
     root: &Node,
@@ -769,11 +769,12 @@ fn lint_text_fields(
     }
     // The rules `crm add` and `crm import` apply to a new customer's name and email
     // hold for a hand-written file too (`email: ada.example.com` is a slip).
-    let rules: [(&str, ContactRule); 2] = [
-        ("name", crate::domain::contact::name),
-        ("email", crate::domain::contact::email),
+    // (The name rule's messages say "the customer's name" already.)
+    let rules: [(&str, &str, ContactRule); 2] = [
+        ("name", "", crate::domain::contact::name),
+        ("email", "email: ", crate::domain::contact::email),
     ];
-    for (field, rule) in rules {
+    for (field, prefix, rule) in rules {
         let Some(node) = doc.get(root, field).map(|n| doc.resolve(n)) else {
             continue;
         };
@@ -781,7 +782,7 @@ fn lint_text_fields(
             found.push(Problem::at_pos(
                 shown,
                 node.pos,
-                format!("{field}: {message}"),
+                format!("{prefix}{message}"),
             ));
         }
     }
