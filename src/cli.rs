@@ -14,7 +14,8 @@ use crate::commands;
 /// interactions. crm finds the book like git finds a repository: `-C DIR`, `CRM_DIR`,
 /// or the nearest folder above the current one that holds a `crm.toml`.
 ///
-/// Exit codes: 0 ok; 1 something found (`check` problems, `due --exit-code` items);
+/// Exit codes: 0 ok; 1 something found (`check` problems, `due`/`stale --exit-code`
+/// items);
 /// 2 usage or other error (nothing was changed); 3 done, but unreadable customer files
 /// were skipped (each is named on stderr); 4 files changed, but the commit `--commit`
 /// asked for failed.

@@ -996,9 +996,10 @@ fn commits_on_a_detached_head_move_the_detached_head() {
 #[test]
 fn a_book_outside_any_repository_gets_a_clear_message() {
     let book = TempBook::without_git();
-    if Repository::discover(book.root()).is_ok() {
-        return; // the temp folder is itself inside a repository on this machine
-    }
+    assert!(
+        Repository::discover(book.root()).is_err(),
+        "the temp folder is inside a git repository on this machine; point TMPDIR elsewhere to run this test"
+    );
     for args in [&["commit"][..], &["status"], &["undo"], &["history", "ada"]] {
         let output = book.crm(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -1688,4 +1689,23 @@ fn a_staged_change_undone_in_the_work_tree_is_not_listed() {
             "edit carol (by hand)".into()
         )]
     );
+}
+
+/// Review finding: the global `--commit` was accepted by commands that change nothing
+/// (`crm list --commit`) and silently did nothing.
+#[test]
+fn commit_on_a_command_that_changes_nothing_says_so() {
+    let book = TempBook::new();
+    book.crm(&["list", "--commit"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "--commit has no effect here: this command changes no files",
+        ));
+    book.crm(&["add", "Ada", "--commit"])
+        .assert()
+        .success()
+        .stderr(predicates::prelude::PredicateBooleanExt::not(
+            predicates::str::contains("no effect"),
+        ));
 }

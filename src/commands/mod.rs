@@ -35,6 +35,9 @@ pub const CRM_TRAILER: &str = "Committed-by: crm";
 pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
+    } else if ctx.commit && !matches!(command, Command::Init(_)) {
+        // A global flag clap accepts everywhere; silence would suggest it did something.
+        crate::warn("--commit has no effect here: this command changes no files");
     }
     match command {
         Command::Init(args) => init::run(ctx, &args, out),

@@ -316,17 +316,6 @@ impl Book {
         self.append_loaded(lock, id, &loaded, &batch)
     }
 
-    /// Appends several interactions to one customer in a single write.
-    pub fn append_interactions(
-        &self,
-        lock: &mut WriteLock,
-        id: &CustomerId,
-        interactions: &[Interaction],
-    ) -> Result<Customer> {
-        let loaded = self.load(id)?;
-        self.append_loaded(lock, id, &loaded, interactions)
-    }
-
     /// Replaces customer `id`'s file with `contents` (a person's edit, from `crm edit`),
     /// if the file still holds exactly `original` (the bytes the edit started from).
     /// The new text must pass the same reader every command uses, or nothing is written.
@@ -391,7 +380,7 @@ impl Book {
     /// Creates and appends to many customers at once, one write per file, all flushed
     /// to disk together (see [`WriteLock::write_all`]): what a large import needs to
     /// finish in seconds. Every file's new text is built and checked, exactly as
-    /// [`Book::create_customer`] and [`Book::append_interactions`] check it, before
+    /// [`Book::create_customer`] and [`Book::append_interaction`] check it, before
     /// anything is written. `progress` is told how many files are written so far.
     pub fn write_batch(
         &self,
