@@ -492,7 +492,7 @@ const NOBODY: u32 = 65534;
 /// Runs crm as user and group [`NOBODY`] through util-linux's `setpriv`, with the same
 /// clean environment as [`TempBook::crm`].
 fn run_as_nobody(book: &TempBook, args: &[&str]) -> (Option<i32>, String, String) {
-    let crm = assert_cmd::cargo::cargo_bin("crm");
+    let crm = common::crm_for_anyone();
     let mut cmd = std::process::Command::new("setpriv");
     cmd.arg(format!("--reuid={NOBODY}"))
         .arg(format!("--regid={NOBODY}"))

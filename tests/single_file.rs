@@ -69,7 +69,7 @@ impl UnlistableBook {
     fn crm(&self, args: &[&str]) -> Command {
         let cmd = self.book.crm(args);
         if self.as_root {
-            let program = cmd.get_program().to_owned();
+            let program = common::crm_for_anyone();
             let mut wrapped = Command::new("/usr/bin/setpriv");
             wrapped
                 .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])

@@ -115,3 +115,35 @@ pub fn stdout_of(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
     );
     String::from_utf8(output.stdout).expect("utf-8 output")
 }
+
+/// The crm binary at a path every user may run, for tests that run crm as `nobody`
+/// (when the tests run as root): the build folder may sit under a home only root can
+/// enter (`/root/...`). A copy in a world-readable folder under the system's temp
+/// folder, made once per build (named by the binary's size and modification time) and
+/// reused by later runs.
+pub fn crm_for_anyone() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::OnceLock;
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let built = assert_cmd::cargo::cargo_bin("crm");
+        let meta = fs::metadata(&built).expect("the crm binary is built");
+        let stamp = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join("crm-test-binaries");
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let copy = dir.join(format!("crm-{}-{stamp}", meta.len()));
+        if !copy.exists() {
+            let partial = dir.join(format!("partial-{}", std::process::id()));
+            fs::copy(&built, &partial).unwrap();
+            fs::set_permissions(&partial, fs::Permissions::from_mode(0o755)).unwrap();
+            fs::rename(&partial, &copy).unwrap();
+        }
+        copy
+    })
+    .clone()
+}
