@@ -396,17 +396,15 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
                 b.check_depth(pos)?;
                 let anchor = anchor.map(|name| b.open_anchor(name));
                 b.stack.push(Frame::Seq {
-                    node: Node {
+                    node: opened(
+                        text,
                         pos,
-                        span: Span {
-                            start: start.index,
-                            open: opening(text, flow, end.index),
-                            end: start.index,
-                        },
+                        start.index,
+                        end.index,
                         flow,
                         tag,
-                        kind: NodeKind::Seq(Vec::new()),
-                    },
+                        NodeKind::Seq(Vec::new()),
+                    ),
                     anchor,
                     items: Vec::new(),
                     size: 1,
@@ -416,17 +414,15 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
                 b.check_depth(pos)?;
                 let anchor = anchor.map(|name| b.open_anchor(name));
                 b.stack.push(Frame::Map {
-                    node: Node {
+                    node: opened(
+                        text,
                         pos,
-                        span: Span {
-                            start: start.index,
-                            open: opening(text, flow, end.index),
-                            end: start.index,
-                        },
+                        start.index,
+                        end.index,
                         flow,
                         tag,
-                        kind: NodeKind::Map(Vec::new()),
-                    },
+                        NodeKind::Map(Vec::new()),
+                    ),
                     anchor,
                     entries: Vec::new(),
                     key: None,
@@ -473,6 +469,30 @@ pub fn parse(text: &str) -> Result<Document, TreeError> {
 /// Where a collection begins, from the end of its start event: just past its `[` or
 /// `{`; at the first key or `?` of a block mapping; at the first `-` of a block list,
 /// or just past it for a list at its key's indentation.
+/// A sequence or mapping node as its start event opens it (from `start` to
+/// `event_end` in `text`); its end is filled in when it closes.
+fn opened(
+    text: &str,
+    pos: Pos,
+    start: usize,
+    event_end: usize,
+    flow: bool,
+    tag: Option<String>,
+    kind: NodeKind,
+) -> Node {
+    Node {
+        pos,
+        span: Span {
+            start,
+            open: opening(text, flow, event_end),
+            end: start,
+        },
+        flow,
+        tag,
+        kind,
+    }
+}
+
 fn opening(text: &str, flow: bool, event_end: usize) -> usize {
     let before = event_end.saturating_sub(1);
     if flow || text.as_bytes().get(before) == Some(&b'-') {
