@@ -5,9 +5,8 @@
 //! command that walks the folder fails, while opening a file by its name still works.
 //! Permissions do not bind root, so when the tests run as root, crm runs as `nobody`
 //! through `setpriv` (util-linux), with the book handed to that user.
-#![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

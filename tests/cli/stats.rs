@@ -1,7 +1,7 @@
 //! `crm stats` and `crm stats cohorts`: the JSON contract, every output format, and the
 //! worked example of docs/metrics.md through the whole program.
 
-mod common;
+use crate::common;
 
 use common::{stdout_of, TempBook};
 use serde_json::Value;

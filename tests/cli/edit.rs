@@ -1,7 +1,7 @@
 //! `crm edit`: with fake editors (small shell scripts that change the file they are
 //! given), since the tests run without a terminal.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -1,7 +1,7 @@
 //! `crm init`: where the book is made, what it writes to an existing folder, and that a
 //! refused or failed init leaves the folder as it was.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! at the value it is about, named and with a fix), and that values are read exactly as
 //! written (`+4420`, `99999.999`). Regression tests for the reader audit.
 
-mod common;
+use crate::common;
 
 use common::TempBook;
 use serde_json::Value;

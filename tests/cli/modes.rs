@@ -2,9 +2,8 @@
 //! (0666 less the umask), so a cron job running as another user can read it; a replaced
 //! file keeps the mode a person gave it. crm runs under `sh -c 'umask ...; exec crm'`,
 //! so the umask is the child's own and no other test is affected.
-#![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -5,7 +5,7 @@
 //! as `[]`), and the result must read back and pass `crm check`. Layouts crm will not
 //! append to are refused with `path:line:col`, a reason and a fix, and left untouched.
 
-mod common;
+use crate::common;
 
 use common::{TempBook, TODAY};
 use serde_json::Value;

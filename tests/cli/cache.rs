@@ -2,7 +2,7 @@
 //! edit is seen by the very next read, even one that keeps the size and puts the mtime
 //! back; broken files are never cached as good; a corrupt cache is rebuilt.
 
-mod common;
+use crate::common;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;

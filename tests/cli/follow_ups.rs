@@ -1,6 +1,6 @@
 //! Black-box tests of logging interactions, follow-ups, `due` and `stale`.
 
-mod common;
+use crate::common;
 
 use common::{crm_command, stdout_of, TempBook};
 use predicates::prelude::*;

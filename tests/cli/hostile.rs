@@ -3,7 +3,7 @@
 //! that the book's other customers are unchanged and still listed. BOMs, CRLF line ends
 //! and very long interaction logs are not hostile: they must simply work.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -1,7 +1,7 @@
 //! `crm import` and `crm export`: good files, bad rows, re-import, the export → import
 //! round trip, and every output format.
 
-mod common;
+use crate::common;
 
 use common::{stdout_of, TempBook};
 use predicates::prelude::PredicateBooleanExt;

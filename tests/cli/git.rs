@@ -2,7 +2,7 @@
 //! `auto_commit`, on temporary repositories (made by crm, by git2, and by the git
 //! binary where it is installed).
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! test binary plays that part: [`child_role`] does nothing in a normal run, and does the
 //! child's job when the parent starts the binary again with `CRM_TEST_CHILD` set.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -324,7 +324,12 @@ impl Drop for LockHolder {
 fn lock_holder(book: &TempBook, role: &str) -> LockHolder {
     let mut holder = LockHolder(
         Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "concurrency::child_role",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("CRM_TEST_CHILD", role)
             .env("CRM_TEST_BOOK", book.root())
             .stdout(Stdio::null())

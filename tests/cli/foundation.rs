@@ -1,7 +1,7 @@
 //! Black-box tests of the foundation: finding the book, init, add, show, list, check,
 //! global flags, exit codes, and lossless writes.
 
-mod common;
+use crate::common;
 
 use common::{crm_command, stdout_of, TempBook};
 use predicates::prelude::*;

@@ -1,7 +1,7 @@
 //! Black-box tests of how results are shown to people: name order, preference order in
 //! JSON, forced colour into a pipe, and the book's currency on the card.
 
-mod common;
+use crate::common;
 
 use common::{stdout_of, TempBook};
 use serde_json::Value;
