@@ -1,0 +1,161 @@
+//! The BG/NBD model of Fader, Hardie & Lee (2005), "Counting your customers the easy
+//! way": while alive, a customer buys at a Poisson rate λ ~ Gamma(r, α); after each
+//! purchase they drop out with probability p ~ Beta(a, b). Its log-likelihood, the
+//! maximum-likelihood fit, P(alive) and the expected purchases over a horizon, in the
+//! forms `lifetimes` (`BetaGeoFitter`) uses, all evaluated in log space. Pure.
+//!
+//! Time is in whatever unit the [`Rfm`] values are in (crm uses days); α is in that
+//! unit too, the other parameters have none.
+
+use serde::{Deserialize, Serialize};
+
+use super::nelder_mead::{self, Settings};
+use super::special::{hyp2f1_series, ln_gamma, log_add_exp};
+use super::Rfm;
+
+/// The four BG/NBD parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Shape of the purchase-rate distribution.
+    pub r: f64,
+    /// Scale of the purchase-rate distribution (in time units).
+    pub alpha: f64,
+    /// Dropout Beta's first shape.
+    pub a: f64,
+    /// Dropout Beta's second shape.
+    pub b: f64,
+}
+
+/// A fitted model: its parameters and where the search ended.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    /// The maximum-likelihood parameters.
+    pub params: Params,
+    /// The log-likelihood of the data at `params` (a sum over customers).
+    pub log_likelihood: f64,
+    /// Customers fitted.
+    pub customers: usize,
+    /// Likelihood evaluations the search made.
+    pub evaluations: usize,
+}
+
+impl Params {
+    /// The log-likelihood of one customer's (x, t_x, T) (eq. 6 of the paper):
+    /// `ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a, b)` plus
+    /// `ln[(α+T)^−(r+x) + δ(x>0) a/(b+x−1) (α+t_x)^−(r+x)]`, the last by log-sum-exp.
+    pub fn log_likelihood(&self, c: &Rfm) -> f64 {
+        let Params { r, alpha, a, b } = *self;
+        let x = c.x;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
+        let a3 = -(r + x) * (alpha + c.t).ln();
+        let a4 = if x > 0.0 {
+            a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.t_x).ln()
+        } else {
+            f64::NEG_INFINITY
+        };
+        a1 + a2 + log_add_exp(a3, a4)
+    }
+
+    /// P(alive at T | x, t_x, T) = 1 / (1 + δ(x>0) a/(b+x−1) ((α+T)/(α+t_x))^(r+x));
+    /// a customer who never came back (x = 0) is alive by the model's assumption that
+    /// dropout happens only right after a purchase.
+    pub fn p_alive(&self, c: &Rfm) -> f64 {
+        if c.x <= 0.0 {
+            return 1.0;
+        }
+        let Params { r, alpha, a, b } = *self;
+        let log_odds = (r + c.x) * ((alpha + c.t) / (alpha + c.t_x)).ln()
+            + (a / (b + c.x - 1.0)).ln();
+        // 1 / (1 + e^log_odds) without overflow.
+        (-log_add_exp(0.0, log_odds)).exp()
+    }
+
+    /// Expected purchases in the `horizon` after T for a customer who is still alive:
+    /// `(a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)]`
+    /// with z = t/(α+T+t) (eq. 10 of the paper without its P(alive) denominator).
+    ///
+    /// Euler's transformation ₂F₁(A, B; C; z) = (1−z)^(C−A−B) ₂F₁(C−A, C−B; C; z)
+    /// turns the bracket into `1 − (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z)`, whose
+    /// series has small parameters for every x, so it converges fast and never
+    /// overflows (the untransformed series does for large x; `lifetimes` falls back
+    /// to the same transformation then).
+    pub fn expected_if_alive(&self, c: &Rfm, horizon: f64) -> f64 {
+        if horizon <= 0.0 {
+            return 0.0;
+        }
+        let Params { r, alpha, a, b } = *self;
+        let x = c.x;
+        // a = 1 is a removable singularity; step off it.
+        let a = if (a - 1.0).abs() < 1e-9 { 1.0 + 1e-9 } else { a };
+        let z = horizon / (alpha + c.t + horizon);
+        let series = hyp2f1_series(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
+        let one_minus_z = (alpha + c.t) / (alpha + c.t + horizon);
+        let bracket = -((a - 1.0) * one_minus_z.ln()).exp_m1() - one_minus_z.powf(a - 1.0) * (series - 1.0);
+        (a + b + x - 1.0) / (a - 1.0) * bracket
+    }
+
+    /// E[purchases in (T, T + horizon] | x, t_x, T]: P(alive) × the expectation if alive.
+    pub fn expected_purchases(&self, c: &Rfm, horizon: f64) -> f64 {
+        self.p_alive(c) * self.expected_if_alive(c, horizon)
+    }
+}
+
+/// The total log-likelihood of `customers` (each with a weight: how many customers
+/// share that (x, t_x, T)).
+pub fn total_log_likelihood(params: &Params, customers: &[(Rfm, f64)]) -> f64 {
+    customers
+        .iter()
+        .map(|(c, w)| w * params.log_likelihood(c))
+        .sum()
+}
+
+/// Fits the model by maximum likelihood: Nelder–Mead over (ln r, ln α, ln a, ln b), so
+/// that every parameter stays positive without constraints. Customers with equal
+/// (x, t_x, T) are grouped first (a book in days has many), which makes each
+/// likelihood evaluation cost one term per distinct triple. `None` when the search
+/// ends somewhere not finite.
+pub fn fit(customers: &[Rfm]) -> Option<Fit> {
+    let grouped = group(customers);
+    let mean_t = customers.iter().map(|c| c.t).sum::<f64>() / customers.len().max(1) as f64;
+    let start = [0.0, mean_t.max(1.0).ln(), 0.0, 0.0];
+    let objective = |p: &[f64]| {
+        let params = from_logs(p);
+        -total_log_likelihood(&params, &grouped)
+    };
+    let found = nelder_mead::minimize(objective, &start, Settings::default());
+    let params = from_logs(&found.x);
+    let finite = [params.r, params.alpha, params.a, params.b]
+        .iter()
+        .all(|v| v.is_finite() && *v > 0.0);
+    (finite && found.f.is_finite()).then_some(Fit {
+        params,
+        log_likelihood: -found.f,
+        customers: customers.len(),
+        evaluations: found.evaluations,
+    })
+}
+
+fn from_logs(p: &[f64]) -> Params {
+    Params {
+        r: p[0].exp(),
+        alpha: p[1].exp(),
+        a: p[2].exp(),
+        b: p[3].exp(),
+    }
+}
+
+/// Equal (x, t_x, T) triples merged into one with a weight, in a deterministic order.
+fn group(customers: &[Rfm]) -> Vec<(Rfm, f64)> {
+    let mut sorted: Vec<Rfm> = customers.to_vec();
+    let key = |c: &Rfm| (c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits());
+    sorted.sort_by_key(key);
+    let mut grouped: Vec<(Rfm, f64)> = Vec::new();
+    for c in sorted {
+        match grouped.last_mut() {
+            Some((last, weight)) if key(last) == key(&c) => *weight += 1.0,
+            _ => grouped.push((c, 1.0)),
+        }
+    }
+    grouped
+}
