@@ -124,4 +124,6 @@ pub enum Command {
     Import(commands::import::Args),
     /// Write customers or interactions out as CSV or JSON.
     Export(commands::export::Args),
+    /// Who has probably stopped buying, expected purchases and value (BG/NBD + Gamma-Gamma).
+    Predict(commands::predict::Args),
 }

@@ -21,6 +21,9 @@ pub enum SortKey {
     LastContact,
     /// Highest revenue first.
     Revenue,
+    /// Highest expected value over the next 90 days first (`crm predict`'s CLV;
+    /// customers without a prediction last).
+    Value,
 }
 
 /// Arguments of `crm list`.
@@ -32,6 +35,9 @@ pub struct Args {
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub sort: SortKey,
+    /// Only customers whose P(alive) (see `crm predict`) is below P, e.g. 0.5.
+    #[arg(long, value_name = "P")]
+    pub at_risk: Option<f64>,
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -49,6 +55,11 @@ struct Row<'a> {
     next_follow_up: Option<chrono::NaiveDate>,
     purchases: usize,
     revenue: Money,
+    /// With `--sort value` or `--at-risk`: P(alive) and the 90-day value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<Option<f64>>,
 }
 
 /// Runs `crm list`.
@@ -57,6 +68,31 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let scan = scan::summaries(&book)?;
     let mut customers = super::with_tags(&scan.items, &args.tags);
     sort(&mut customers, args.sort);
+    let predictions = predictions(ctx, &book, &scan.items, args)?;
+    if let Some(predicted) = &predictions {
+        // Without a spend model (see `crm predict --params`) there is no value: the
+        // expected purchases order the list instead, and a warning says so.
+        let value = |c: &Summary| {
+            predicted
+                .get(&c.id)
+                .map(|p| p.clv.unwrap_or(p.expected_purchases))
+        };
+        if args.sort == SortKey::Value && predicted.values().all(|p| p.clv.is_none()) {
+            crate::warn("the book's fit has no spend model (`crm predict --params` says why): sorted by expected purchases in 90 days instead");
+        }
+        if args.sort == SortKey::Value {
+            // Stable: ties keep the name order of `sort`.
+            customers.sort_by(|a, b| match (value(a), value(b)) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+        }
+        if let Some(limit) = args.at_risk {
+            customers.retain(|c| predicted.get(&c.id).is_some_and(|p| p.p_alive < limit));
+        }
+    }
     let rows: Vec<Row> = customers
         .iter()
         .map(|c| Row {
@@ -70,14 +106,22 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             next_follow_up: c.next_follow_up(ctx.today).map(|n| n.date),
             purchases: c.purchases(),
             revenue: c.revenue(),
+            p_alive: predictions
+                .as_ref()
+                .map(|p| p.get(&c.id).map(|p| p.p_alive)),
+            value: predictions
+                .as_ref()
+                .map(|p| p.get(&c.id).and_then(|p| p.clv)),
         })
         .collect();
     match args.format {
         Format::Json => render::write_json(out, &rows)?,
-        Format::Csv => table(&rows, render::or_empty).write_csv(out)?,
-        Format::Table => {
-            table(&rows, render::or_dash).write_text(out, ctx.stdout_is_tty, ctx.color)?
-        }
+        Format::Csv => table(&rows, render::or_empty, predictions.is_some()).write_csv(out)?,
+        Format::Table => table(&rows, render::or_dash, predictions.is_some()).write_text(
+            out,
+            ctx.stdout_is_tty,
+            ctx.color,
+        )?,
     }
     Ok(super::report_skipped(&scan.problems))
 }
@@ -85,22 +129,57 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 fn sort(customers: &mut [&Summary], key: SortKey) {
     match key {
         // The folded name is computed once per customer, not per comparison.
-        SortKey::Name => {
-            customers.sort_by_cached_key(|c| (render::name_sort_key(&c.name), c.id.clone()));
-        }
         SortKey::LastContact => customers.sort_by(|a, b| {
             a.last_contact
                 .cmp(&b.last_contact)
                 .then_with(|| a.id.cmp(&b.id))
         }),
+        // By name here; `run` then orders by the prediction, stably.
+        SortKey::Name | SortKey::Value => {
+            customers.sort_by_cached_key(|c| (render::name_sort_key(&c.name), c.id.clone()));
+        }
         SortKey::Revenue => {
             customers.sort_by(|a, b| b.revenue().cmp(&a.revenue()).then_with(|| a.id.cmp(&b.id)))
         }
     }
 }
 
-fn table(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
-    let mut table = Table::new(&[
+/// With `--sort value` or `--at-risk`: each customer's prediction over the default
+/// horizon, from the book's fit (made or refreshed here, as `crm predict` does).
+fn predictions(
+    ctx: &Context,
+    book: &crate::store::Book,
+    summaries: &[Summary],
+    args: &Args,
+) -> Result<Option<std::collections::HashMap<String, crate::domain::predict::Prediction>>> {
+    use super::predict;
+    if args.sort != SortKey::Value && args.at_risk.is_none() {
+        return Ok(None);
+    }
+    if let Some(p) = args.at_risk {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(
+                crate::error::Error::usage(format!("--at-risk: {p} is not a probability"))
+                    .with_hint("give a P(alive) between 0 and 1, e.g. --at-risk 0.5"),
+            );
+        }
+    }
+    let fit = predict::book_fit(book, summaries, ctx.today);
+    let model = fit.model.as_ref().map_err(predict::refusal_error)?;
+    let horizon = predict::horizon_days(predict::DEFAULT_HORIZON, ctx.today)?;
+    Ok(Some(
+        summaries
+            .iter()
+            .zip(&fit.rfms)
+            .filter_map(|(s, rfm)| {
+                Some((s.id.clone(), model.predict(rfm.as_ref()?, horizon, None)))
+            })
+            .collect(),
+    ))
+}
+
+fn table(rows: &[Row], missing: fn(Option<String>) -> String, predicted: bool) -> Table {
+    let mut headers = vec![
         "id",
         "name",
         "email",
@@ -111,9 +190,13 @@ fn table(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
         "next_follow_up",
         "purchases",
         "revenue",
-    ]);
+    ];
+    if predicted {
+        headers.extend(["p_alive", "value_90d"]);
+    }
+    let mut table = Table::new(&headers);
     for row in rows {
-        table.push(vec![
+        let mut cells = vec![
             row.id.to_string(),
             row.name.to_string(),
             missing(row.email.map(str::to_string)),
@@ -126,7 +209,12 @@ fn table(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
             missing(row.next_follow_up.map(|d| d.to_string())),
             row.purchases.to_string(),
             row.revenue.to_string(),
-        ]);
+        ];
+        if predicted {
+            cells.push(missing(row.p_alive.flatten().map(|p| format!("{p:.3}"))));
+            cells.push(missing(row.value.flatten().map(|v| format!("{v:.2}"))));
+        }
+        table.push(cells);
     }
     table
 }

@@ -46,14 +46,26 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let loaded = book.load(&id)?;
     match args.format {
         ShowFormat::Yaml => out.write_all(loaded.raw())?,
-        ShowFormat::Json => render::write_json(out, &CustomerJson::new(&loaded.customer, ctx))?,
-        ShowFormat::Card => card(
-            &loaded.customer,
-            ctx,
-            args.recent,
-            book.config.currency.as_deref(),
-            out,
-        )?,
+        ShowFormat::Json => {
+            let mut json = CustomerJson::new(&loaded.customer, ctx);
+            json.prediction =
+                super::predict::for_show(&book, &Summary::of(&loaded.customer), ctx.today);
+            render::write_json(out, &json)?
+        }
+        ShowFormat::Card => {
+            let summary = Summary::of(&loaded.customer);
+            let prediction = super::predict::for_show(&book, &summary, ctx.today);
+            card(
+                &loaded.customer,
+                ctx,
+                args.recent,
+                book.config.currency.as_deref(),
+                out,
+            )?;
+            if let Some(shown) = prediction {
+                prediction_lines(&shown, ctx.color, out)?;
+            }
+        }
     }
     Ok(EXIT_OK)
 }
@@ -152,6 +164,35 @@ fn card(
     Ok(())
 }
 
+/// The card's prediction section, from the book's cached fit (`crm predict` makes it).
+fn prediction_lines(shown: &super::predict::Shown, color: bool, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "\n{} (fit of {} over {} customers; `crm predict` refreshes it)",
+        paint("Predictions", Style::Bold, color),
+        shown.fitted_to,
+        shown.fitted_customers
+    )?;
+    let Some(p) = &shown.prediction else {
+        return Ok(writeln!(out, "  none: no purchase yet")?);
+    };
+    let days = shown.horizon_days;
+    let mut lines = vec![
+        ("p(alive)".to_string(), format!("{:.3}", p.p_alive)),
+        (
+            format!("purchases in {days}d"),
+            format!("{:.2}", p.expected_purchases),
+        ),
+    ];
+    if let Some(clv) = p.clv {
+        lines.push((format!("value in {days}d"), format!("{clv:.2}")));
+    }
+    for (label, value) in lines {
+        writeln!(out, "  {label:<18}{value}")?;
+    }
+    Ok(())
+}
+
 fn interaction_line(i: &Interaction) -> String {
     let mut line = format!("{}  {:<9}", i.date, i.kind.name());
     if let Some(amount) = i.amount {
@@ -187,6 +228,9 @@ pub struct CustomerJson {
     follow_up: FollowUpJson,
     totals: TotalsJson,
     interactions: Vec<InteractionJson>,
+    /// From the book's cached fit, when there is one (see `crm predict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prediction: Option<super::predict::Shown>,
 }
 
 #[derive(Debug, Serialize)]
@@ -255,6 +299,7 @@ impl CustomerJson {
                     follow_up: i.follow_up,
                 })
                 .collect(),
+            prediction: None,
         }
     }
 }

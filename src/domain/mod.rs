@@ -12,6 +12,6 @@ pub mod id;
 pub mod interaction;
 pub mod metrics;
 pub mod money;
-pub mod predict;
 pub mod period;
+pub mod predict;
 pub mod summary;

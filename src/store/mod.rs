@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod config;
 pub mod edit;
+pub mod fit;
 pub mod libyaml;
 pub mod node_de;
 pub mod read;

@@ -14,6 +14,7 @@ mod import_export;
 mod init;
 #[cfg(unix)]
 mod modes;
+mod predict;
 mod reader;
 mod render;
 #[cfg(unix)]

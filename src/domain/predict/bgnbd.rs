@@ -65,8 +65,8 @@ impl Params {
             return 1.0;
         }
         let Params { r, alpha, a, b } = *self;
-        let log_odds = (r + c.x) * ((alpha + c.t) / (alpha + c.t_x)).ln()
-            + (a / (b + c.x - 1.0)).ln();
+        let log_odds =
+            (r + c.x) * ((alpha + c.t) / (alpha + c.t_x)).ln() + (a / (b + c.x - 1.0)).ln();
         // 1 / (1 + e^log_odds) without overflow.
         (-log_add_exp(0.0, log_odds)).exp()
     }
@@ -75,11 +75,13 @@ impl Params {
     /// `(a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)]`
     /// with z = t/(α+T+t) (eq. 10 of the paper without its P(alive) denominator).
     ///
-    /// Euler's transformation ₂F₁(A, B; C; z) = (1−z)^(C−A−B) ₂F₁(C−A, C−B; C; z)
-    /// turns the bracket into `1 − (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z)`, whose
-    /// series has small parameters for every x, so it converges fast and never
-    /// overflows (the untransformed series does for large x; `lifetimes` falls back
-    /// to the same transformation then).
+    /// The series is summed in whichever of two equal forms has the smaller terms:
+    /// as written, or after Euler's transformation ₂F₁(A, B; C; z) = (1−z)^(C−A−B)
+    /// ₂F₁(C−A, C−B; C; z), which turns the bracket into
+    /// `1 − (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z)`. The first has terms that grow
+    /// with x (`lifetimes` switches to the second when it overflows); the second has
+    /// terms that grow with a and b (a fit on a book with hardly any dropout can send
+    /// both to millions).
     pub fn expected_if_alive(&self, c: &Rfm, horizon: f64) -> f64 {
         if horizon <= 0.0 {
             return 0.0;
@@ -87,12 +89,27 @@ impl Params {
         let Params { r, alpha, a, b } = *self;
         let x = c.x;
         // a = 1 is a removable singularity; step off it.
-        let a = if (a - 1.0).abs() < 1e-9 { 1.0 + 1e-9 } else { a };
+        let a = if (a - 1.0).abs() < 1e-9 {
+            1.0 + 1e-9
+        } else {
+            a
+        };
         let z = horizon / (alpha + c.t + horizon);
-        let series = hyp2f1_series(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
-        let one_minus_z = (alpha + c.t) / (alpha + c.t + horizon);
-        let bracket = -((a - 1.0) * one_minus_z.ln()).exp_m1() - one_minus_z.powf(a - 1.0) * (series - 1.0);
-        (a + b + x - 1.0) / (a - 1.0) * bracket
+        let c_ = a + b + x - 1.0;
+        let ln_one_minus_z = ((alpha + c.t) / (alpha + c.t + horizon)).ln();
+        let transformed = ((a + b - 1.0 - r) * (a - 1.0)).abs();
+        let plain = (r + x) * (b + x);
+        // 1 − (1−z)^power · S, written so that a bracket near 0 keeps its digits.
+        let bracket = |power: f64, series: f64| {
+            let w = power * ln_one_minus_z;
+            -w.exp_m1() - w.exp() * (series - 1.0)
+        };
+        let value = if transformed <= plain {
+            bracket(a - 1.0, hyp2f1_series(a + b - 1.0 - r, a - 1.0, c_, z))
+        } else {
+            bracket(r + x, hyp2f1_series(r + x, b + x, c_, z))
+        };
+        (a + b + x - 1.0) / (a - 1.0) * value
     }
 
     /// E[purchases in (T, T + horizon] | x, t_x, T]: P(alive) × the expectation if alive.

@@ -42,7 +42,9 @@ impl Params {
     pub fn log_likelihood(&self, x: f64, m: f64) -> f64 {
         let Params { p, q, v } = *self;
         let px = p * x;
-        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * m.ln()
+        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
+            + q * v.ln()
+            + (px - 1.0) * m.ln()
             + px * x.ln()
             - (px + q) * (x * m + v).ln()
     }

@@ -177,6 +177,9 @@ pub struct Prediction {
     /// What the horizon would bring if the customer is still active, times the chance
     /// they are not: `(1 − P(alive)) × CLV if alive`.
     pub value_at_risk: Option<f64>,
+    /// `(1 − P(alive)) × expected purchases if alive`: what the sort uses without a
+    /// spend model.
+    pub purchases_at_risk: f64,
 }
 
 impl Model {
@@ -215,6 +218,7 @@ impl Model {
             expected_value,
             clv: value_if_alive.map(|v| p_alive * v),
             value_at_risk: value_if_alive.map(|v| (1.0 - p_alive) * v),
+            purchases_at_risk: (1.0 - p_alive) * if_alive,
         }
     }
 }

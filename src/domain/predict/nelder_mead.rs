@@ -180,12 +180,21 @@ mod tests {
         let rosenbrock = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
         let found = minimize(rosenbrock, &[-1.2, 1.0], Settings::default());
         assert!(found.converged);
-        assert!((found.x[0] - 1.0).abs() < 1e-6 && (found.x[1] - 1.0).abs() < 1e-6, "{found:?}");
+        assert!(
+            (found.x[0] - 1.0).abs() < 1e-6 && (found.x[1] - 1.0).abs() < 1e-6,
+            "{found:?}"
+        );
     }
 
     #[test]
     fn walks_away_from_points_where_f_is_not_finite() {
-        let f = |x: &[f64]| if x[0] < 0.0 { f64::NAN } else { (x[0] - 2.0).powi(2) };
+        let f = |x: &[f64]| {
+            if x[0] < 0.0 {
+                f64::NAN
+            } else {
+                (x[0] - 2.0).powi(2)
+            }
+        };
         let found = minimize(f, &[0.1], Settings::default());
         assert!((found.x[0] - 2.0).abs() < 1e-6, "{found:?}");
     }

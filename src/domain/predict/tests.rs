@@ -11,7 +11,8 @@ use crate::domain::summary::{Event, EventKind};
 /// The CDNOW calibration sample of Fader, Hardie & Lee (2005) as `lifetimes` ships it
 /// (`cdnow_customers_summary_with_transactions.csv`: ID, x, t_x, T in weeks, and zbar,
 /// the mean repeat value); see tests/fixtures/cdnow/README.md.
-const CDNOW: &str = include_str!("../../../tests/fixtures/cdnow/cdnow_customers_summary_with_transactions.csv");
+const CDNOW: &str =
+    include_str!("../../../tests/fixtures/cdnow/cdnow_customers_summary_with_transactions.csv");
 
 fn cdnow() -> Vec<Rfm> {
     CDNOW
@@ -194,7 +195,10 @@ fn too_small_books_and_books_without_repeat_buyers_are_refused() {
         })
     );
     let once = vec![rfm(0.0, 0.0, 10.0); 50];
-    assert_eq!(fit(&once, to), Err(Refusal::TooFewRepeatBuyers { found: 0 }));
+    assert_eq!(
+        fit(&once, to),
+        Err(Refusal::TooFewRepeatBuyers { found: 0 })
+    );
 }
 
 /// Without a discount CLV is E[X] × E[M]; an annual discount lowers it, by less than
@@ -231,10 +235,22 @@ fn clv_and_value_at_risk_follow_their_definitions() {
         monetary: 22.35,
     };
     let plain = model.predict(&c, 39, None);
-    close(plain.expected_value.expect("a spend model"), 24.663_713_910_761_156, 1e-14);
-    close(plain.clv.expect("clv"), 1.226_028_174_767_144_5 * 24.663_713_910_761_156, 1e-11);
+    close(
+        plain.expected_value.expect("a spend model"),
+        24.663_713_910_761_156,
+        1e-14,
+    );
+    close(
+        plain.clv.expect("clv"),
+        1.226_028_174_767_144_5 * 24.663_713_910_761_156,
+        1e-11,
+    );
     let if_alive = plain.clv.expect("clv") / plain.p_alive;
-    close(plain.value_at_risk.expect("var"), (1.0 - plain.p_alive) * if_alive, 1e-12);
+    close(
+        plain.value_at_risk.expect("var"),
+        (1.0 - plain.p_alive) * if_alive,
+        1e-12,
+    );
     let discounted = model.predict(&c, 90, Some(0.10)).clv.expect("clv");
     let undiscounted = model.predict(&c, 90, None).clv.expect("clv");
     assert!(discounted < undiscounted && discounted > undiscounted / 1.1);
@@ -264,10 +280,25 @@ fn fits_and_predictions_agree_with_lifetimes_on_cdnow() {
     close(spend.params.v, 15.447_748_064_929_14, tolerance);
     assert_eq!((spend.customers, spend.left_out), (946, 0));
     for (row, alive, e39, value) in [
-        (0, 0.726_609_136_799_059, 1.225_910_424_174_399_9, 24.658_616_189_236_472),
-        (1, 0.212_227_388_072_209_9, 0.203_250_624_256_190_06, 18.911_479_869_929_103),
+        (
+            0,
+            0.726_609_136_799_059,
+            1.225_910_424_174_399_9,
+            24.658_616_189_236_472,
+        ),
+        (
+            1,
+            0.212_227_388_072_209_9,
+            0.203_250_624_256_190_06,
+            18.911_479_869_929_103,
+        ),
         (2, 1.0, 0.194_780_857_939_477_6, 35.171_002_152_506_65),
-        (17, 0.310_915_280_966_149, 0.297_764_230_720_575, 17.674_697_381_966_816),
+        (
+            17,
+            0.310_915_280_966_149,
+            0.297_764_230_720_575,
+            17.674_697_381_966_816,
+        ),
         (1000, 1.0, 0.218_939_821_950_668_16, 35.171_002_152_506_65),
     ] {
         let c = &data[row];
@@ -275,5 +306,30 @@ fn fits_and_predictions_agree_with_lifetimes_on_cdnow() {
         close(p.expected_purchases(c, 39.0), e39, tolerance);
         let prediction = model.predict(c, 39, None);
         close(prediction.expected_value.expect("q > 1"), value, tolerance);
+    }
+}
+
+/// Regression: a fit on a tiny book with hardly any dropout sent a and b to millions,
+/// and the Euler-transformed series alone overflowed to NaN. Values from mpmath at 50
+/// digits (eq. 10 literally, `mp.hyp2f1`), r = 0.5, α = 100, a = 10⁶, b = 1.1·10⁶,
+/// horizon 90.
+#[test]
+fn expectations_stay_finite_when_a_and_b_are_huge() {
+    let params = Params {
+        r: 0.5,
+        alpha: 100.0,
+        a: 1e6,
+        b: 1.1e6,
+    };
+    for (x, t_x, t, expected) in [
+        (1.0, 60.0, 104.0, 0.226_266_373_738_175_96),
+        (0.0, 0.0, 887.0, 0.044_159_685_032_523_261),
+        (30.0, 300.0, 320.0, 0.396_259_514_895_456_09),
+    ] {
+        close(
+            params.expected_purchases(&rfm(x, t_x, t), 90.0),
+            expected,
+            1e-9,
+        );
     }
 }
