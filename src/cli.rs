@@ -126,4 +126,6 @@ pub enum Command {
     Export(commands::export::Args),
     /// Who has probably stopped buying, expected purchases and value (BG/NBD + Gamma-Gamma).
     Predict(commands::predict::Args),
+    /// One self-contained HTML page of the book's figures (`crm report > report.html`).
+    Report(commands::report::Args),
 }

@@ -15,6 +15,7 @@ pub mod init;
 pub mod list;
 pub mod log;
 pub mod predict;
+pub mod report;
 pub mod show;
 pub mod stale;
 pub mod stats;
@@ -61,6 +62,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Predict(args) => predict::run(ctx, &args, out),
+        Command::Report(args) => report::run(ctx, &args, out),
     }
 }
 
@@ -111,7 +113,8 @@ fn changes_files(command: &Command) -> bool {
         | Command::Status(_)
         | Command::Stats(_)
         | Command::Export(_)
-        | Command::Predict(_) => false,
+        | Command::Predict(_)
+        | Command::Report(_) => false,
     }
 }
 

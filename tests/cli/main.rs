@@ -17,6 +17,7 @@ mod modes;
 mod predict;
 mod reader;
 mod render;
+mod report;
 #[cfg(unix)]
 mod single_file;
 mod stats;

@@ -1,5 +1,7 @@
 //! The models against numbers computed elsewhere: the paper's CDNOW estimates,
 //! `lifetimes` on the same data, and values worked out independently with mpmath.
+// The constants are pasted as mpmath and lifetimes printed them (17 digits).
+#![allow(clippy::excessive_precision)]
 
 use chrono::NaiveDate;
 
