@@ -11,9 +11,13 @@
 # docs/performance.md. Commands that `crm --help` does not list are skipped and marked.
 #
 # Settings: BENCH_RUNS (timed runs per command, default 10; commands that parse every
-# file, `check` and "(no cache)", use at most 3), BENCH_WARMUP (default 3),
-# BENCH_OUT (default bench-out), BENCH_SEED (default 1), BENCH_DOC (default
-# docs/performance.md).
+# file, `check` and "(no cache)", and the fits, "(no fit cache)", use at most 3),
+# BENCH_WARMUP (default 3), BENCH_OUT (default bench-out), BENCH_SEED (default 1),
+# BENCH_DOC (default docs/performance.md), BENCH_ONLY (an extended regex: time only
+# the rows whose name matches, e.g. 'rg|predict'; the others are marked skipped).
+#
+# The prediction fit (issue 16) is meant for 20k customers, not 100k, on a shared
+# machine: `BENCH_ONLY='rg|predict' BENCH_DOC=/tmp/perf.md scripts/bench.sh 20000`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,6 +26,7 @@ RUNS=${BENCH_RUNS:-10}
 WARMUP=${BENCH_WARMUP:-3}
 SEED=${BENCH_SEED:-1}
 DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
+ONLY=${BENCH_ONLY:-}
 if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(1000 10000 100000); fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -134,6 +139,8 @@ ROWS=(
     "crm show ID|show|< 50 ms|show ID"
     "crm log ID call x|log|< 50 ms|log ID call x"
     "crm log ID call x --commit|log|< 50 ms|log ID call x --commit"
+    "crm predict --params (no fit cache)|predict||predict --params"
+    "crm predict --limit 10|predict||predict --limit 10"
 )
 declare -A MS RSS NOTE
 for n in "${SIZES[@]}"; do
@@ -143,6 +150,10 @@ for n in "${SIZES[@]}"; do
     rm -f "$book/.crm/summaries.cache"
     for row in "${ROWS[@]}"; do
         IFS='|' read -r name needs target args <<<"$row"
+        if [ -n "$ONLY" ] && ! grep -Eq -- "$ONLY" <<<"$name"; then
+            NOTE[$name]="skipped: not in BENCH_ONLY"
+            continue
+        fi
         if [ "$needs" = rg ]; then
             [ "$HAVE_RG" = 1 ] || { NOTE[$name]="skipped: rg is not installed"; continue; }
             cmd=(rg -c interactions "$book")
@@ -162,11 +173,14 @@ for n in "${SIZES[@]}"; do
             fi
         fi
         prepare=""
-        case $name in *"(no cache)"*) prepare="rm -f $(printf %q "$book/.crm/summaries.cache")" ;; esac
+        case $name in
+            *"(no cache)"*) prepare="rm -f $(printf %q "$book/.crm/summaries.cache")" ;;
+            *"(no fit cache)"*) prepare="rm -f $(printf %q "$book/.crm/predict-fit.json")" ;;
+        esac
         say "$n customers: $name"
         [ -n "$prepare" ] && bash -c "$prepare"
         runs=$RUNS
-        case $name in *"(no cache)"* | *check*) runs=$((RUNS < 3 ? RUNS : 3)) ;; esac
+        case $name in *"(no cache)"* | *"(no fit cache)"* | *check*) runs=$((RUNS < 3 ? RUNS : 3)) ;; esac
         RSS[$name,$n]=$(peak_mb "${cmd[@]}")
         MS[$name,$n]=$(median_ms "$runs" "$prepare" "${cmd[@]}")
     done
