@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::domain::date::Cadence;
-use crate::domain::predict::{self, Model, Prediction, Rfm};
+use crate::domain::predict::{self, Model, Prediction, Ranked, Rfm};
 use crate::domain::summary::Summary;
 use crate::error::{Error, Result};
 use crate::render::{self, Format, Table};
@@ -45,27 +45,6 @@ pub struct Args {
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-}
-
-/// One customer's prediction: the JSON contract (fields are only added).
-#[derive(Debug, Serialize)]
-pub struct Row {
-    /// The customer's id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Repeat purchase days.
-    pub x: u32,
-    /// Days from the first to the last purchase day.
-    pub t_x: u32,
-    /// Days from the first purchase day to the end of observation.
-    #[serde(rename = "T")]
-    pub t: u32,
-    /// Mean value of the repeat purchase days.
-    pub monetary: f64,
-    /// The prediction itself.
-    #[serde(flatten)]
-    pub prediction: Prediction,
 }
 
 /// The whole book's model and every customer's summary, fitted or taken from the
@@ -173,7 +152,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         write_params(model, args.format, ctx, out)?;
         return Ok(super::report_skipped(&scan.problems));
     }
-    let mut rows = rows(&scan.items, &fit.rfms, model, horizon, discount, &args.tags);
+    let mut rows = predict::ranked(&scan.items, &fit.rfms, model, horizon, discount, &args.tags);
     if let Some(limit) = args.limit {
         rows.truncate(limit);
     }
@@ -185,43 +164,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     Ok(super::report_skipped(&scan.problems))
 }
 
-/// Predictions for the customers with every tag in `tags`, highest value at risk first
-/// (purchases at risk without a spend model), ties by id.
-pub fn rows(
-    summaries: &[Summary],
-    rfms: &[Option<Rfm>],
-    model: &Model,
-    horizon: u32,
-    discount: Option<f64>,
-    tags: &[String],
-) -> Vec<Row> {
-    let mut rows: Vec<Row> = summaries
-        .iter()
-        .zip(rfms)
-        .filter(|(s, _)| tags.iter().all(|t| s.has_tag(t)))
-        .filter_map(|(s, rfm)| {
-            let rfm = rfm.as_ref()?;
-            Some(Row {
-                id: s.id.clone(),
-                name: s.name.clone(),
-                x: rfm.x as u32,
-                t_x: rfm.t_x as u32,
-                t: rfm.t as u32,
-                monetary: rfm.monetary,
-                prediction: model.predict(rfm, horizon, discount),
-            })
-        })
-        .collect();
-    let risk = |r: &Row| {
-        r.prediction
-            .value_at_risk
-            .unwrap_or(r.prediction.purchases_at_risk)
-    };
-    rows.sort_by(|a, b| risk(b).total_cmp(&risk(a)).then_with(|| a.id.cmp(&b.id)));
-    rows
-}
-
-fn table(rows: &[Row], human: bool) -> Table {
+fn table(rows: &[Ranked], human: bool) -> Table {
     let mut table = Table::new(&[
         "id",
         "name",

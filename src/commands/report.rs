@@ -73,7 +73,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let horizon = predict::horizon_days(predict::DEFAULT_HORIZON, observed_to)?;
     let fit = predict::book_fit(&book, &scan.items, observed_to);
     let mut at_risk = match &fit.model {
-        Ok(model) => predict::rows(&scan.items, &fit.rfms, model, horizon, None, &[]),
+        Ok(model) => {
+            crate::domain::predict::ranked(&scan.items, &fit.rfms, model, horizon, None, &[])
+        }
         Err(_) => Vec::new(),
     };
     at_risk.truncate(AT_RISK);

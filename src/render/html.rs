@@ -9,9 +9,8 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 
-use crate::commands::predict::Row as PredictionRow;
 use crate::domain::metrics::{Cohort, Report};
-use crate::domain::predict::Model;
+use crate::domain::predict::{Model, Ranked as PredictionRow};
 use crate::error::Result;
 
 /// Everything the page shows, computed by `crm report`.

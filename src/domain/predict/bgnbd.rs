@@ -119,13 +119,37 @@ impl Params {
 }
 
 /// The total log-likelihood of `customers` (each with a weight: how many customers
-/// share that (x, t_x, T)).
+/// share that (x, t_x, T)). The terms that depend on x alone (the ln Γ and ln B ones)
+/// are computed once per distinct x: [`group`] sorts by x, so equal x are adjacent.
 pub fn total_log_likelihood(params: &Params, customers: &[(Rfm, f64)]) -> f64 {
-    customers
-        .iter()
-        .map(|(c, w)| w * params.log_likelihood(c))
-        .sum()
+    let Params { r, alpha, a, b } = *params;
+    let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+    let base = ln_gamma(a + b) - ln_gamma(b) - ln_gamma(r) + r * ln_alpha;
+    let mut per_x = (f64::NAN, 0.0);
+    let mut total = 0.0;
+    for (c, w) in customers {
+        let x = c.x;
+        if x.to_bits() != per_x.0.to_bits() {
+            per_x = (
+                x,
+                base + ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x),
+            );
+        }
+        let a3 = -(r + x) * (alpha + c.t).ln();
+        let a4 = if x > 0.0 {
+            ln_a - (b + x - 1.0).ln() - (r + x) * (alpha + c.t_x).ln()
+        } else {
+            f64::NEG_INFINITY
+        };
+        total += w * (per_x.1 + log_add_exp(a3, a4));
+    }
+    total
 }
+
+/// How far the search may take a log-parameter: e^±20 is 2e-9 to 5e8. A book where
+/// hardly anyone drops out has its likelihood rise forever as a and b grow together;
+/// the bound makes the search stop there instead of walking on.
+pub const LOG_BOUND: f64 = 20.0;
 
 /// Fits the model by maximum likelihood: Nelder–Mead over (ln r, ln α, ln a, ln b), so
 /// that every parameter stays positive without constraints. Customers with equal
@@ -137,6 +161,9 @@ pub fn fit(customers: &[Rfm]) -> Option<Fit> {
     let mean_t = customers.iter().map(|c| c.t).sum::<f64>() / customers.len().max(1) as f64;
     let start = [0.0, mean_t.max(1.0).ln(), 0.0, 0.0];
     let objective = |p: &[f64]| {
+        if p.iter().any(|v| v.abs() > LOG_BOUND) {
+            return f64::INFINITY;
+        }
         let params = from_logs(p);
         -total_log_likelihood(&params, &grouped)
     };

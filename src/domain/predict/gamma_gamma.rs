@@ -75,6 +75,9 @@ pub fn fit(buyers: &[(f64, f64)]) -> Option<Fit> {
     }
     let mean = used.iter().map(|(_, m)| m).sum::<f64>() / used.len() as f64;
     let objective = |l: &[f64]| {
+        if l.iter().any(|v| v.abs() > super::bgnbd::LOG_BOUND) {
+            return f64::INFINITY;
+        }
         let params = Params {
             p: l[0].exp(),
             q: l[1].exp(),

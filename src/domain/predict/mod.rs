@@ -12,7 +12,7 @@ pub mod special;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::summary::{Event, EventKind};
+use super::summary::{Event, EventKind, Summary};
 
 /// Fewest customers with a purchase a fit is made over.
 pub const MIN_CUSTOMERS: usize = 10;
@@ -42,17 +42,19 @@ impl Rfm {
     /// ratings and complaints are not transactions), all purchases of one day as one
     /// transaction worth their sum. `None` without a purchase on or before `to`.
     pub fn of(events: &[Event], to: NaiveDate) -> Option<Rfm> {
-        let mut days: Vec<(NaiveDate, i64)> = Vec::new();
-        for e in events
+        let mut purchases: Vec<(NaiveDate, i64)> = events
             .iter()
             .filter(|e| e.kind == EventKind::Purchase && e.date <= to)
-        {
-            match days.iter_mut().find(|(d, _)| *d == e.date) {
-                Some((_, cents)) => *cents += e.cents,
-                None => days.push((e.date, e.cents)),
+            .map(|e| (e.date, e.cents))
+            .collect();
+        purchases.sort_unstable();
+        let mut days: Vec<(NaiveDate, i64)> = Vec::with_capacity(purchases.len());
+        for (date, cents) in purchases {
+            match days.last_mut() {
+                Some((d, sum)) if *d == date => *sum += cents,
+                _ => days.push((date, cents)),
             }
         }
-        days.sort_unstable();
         let (first, _) = *days.first()?;
         let (last, _) = *days.last()?;
         let repeat = &days[1..];
@@ -221,6 +223,63 @@ impl Model {
             purchases_at_risk: (1.0 - p_alive) * if_alive,
         }
     }
+}
+
+/// One customer's prediction: the JSON contract (fields are only added).
+#[derive(Debug, Serialize)]
+pub struct Ranked {
+    /// The customer's id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Repeat purchase days.
+    pub x: u32,
+    /// Days from the first to the last purchase day.
+    pub t_x: u32,
+    /// Days from the first purchase day to the end of observation.
+    #[serde(rename = "T")]
+    pub t: u32,
+    /// Mean value of the repeat purchase days.
+    pub monetary: f64,
+    /// The prediction itself.
+    #[serde(flatten)]
+    pub prediction: Prediction,
+}
+
+/// Predictions for the customers with every tag in `tags`, highest value at risk first
+/// (purchases at risk without a spend model), ties by id.
+pub fn ranked(
+    summaries: &[Summary],
+    rfms: &[Option<Rfm>],
+    model: &Model,
+    horizon: u32,
+    discount: Option<f64>,
+    tags: &[String],
+) -> Vec<Ranked> {
+    let mut rows: Vec<Ranked> = summaries
+        .iter()
+        .zip(rfms)
+        .filter(|(s, _)| tags.iter().all(|t| s.has_tag(t)))
+        .filter_map(|(s, rfm)| {
+            let rfm = rfm.as_ref()?;
+            Some(Ranked {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                x: rfm.x as u32,
+                t_x: rfm.t_x as u32,
+                t: rfm.t as u32,
+                monetary: rfm.monetary,
+                prediction: model.predict(rfm, horizon, discount),
+            })
+        })
+        .collect();
+    let risk = |r: &Ranked| {
+        r.prediction
+            .value_at_risk
+            .unwrap_or(r.prediction.purchases_at_risk)
+    };
+    rows.sort_by(|a, b| risk(b).total_cmp(&risk(a)).then_with(|| a.id.cmp(&b.id)));
+    rows
 }
 
 #[cfg(test)]

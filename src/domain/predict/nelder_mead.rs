@@ -31,8 +31,8 @@ impl Default for Settings {
             step: 0.5,
             x_tolerance: 1e-9,
             f_tolerance: 1e-13,
-            max_evaluations: 20_000,
-            max_restarts: 8,
+            max_evaluations: 5_000,
+            max_restarts: 4,
         }
     }
 }
