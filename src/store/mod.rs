@@ -4,13 +4,18 @@
 
 pub mod cache;
 pub mod config;
+#[path = "../yaml/edit.rs"]
 pub mod edit;
+#[path = "../yaml/libyaml.rs"]
 pub mod libyaml;
+#[path = "../yaml/node_de.rs"]
 pub mod node_de;
 pub mod read;
 pub mod scan;
+#[path = "../yaml/tree.rs"]
 pub mod tree;
 pub mod write;
+#[path = "../yaml/yaml_text.rs"]
 pub mod yaml_text;
 
 #[cfg(test)]
