@@ -13,6 +13,7 @@ pub mod error;
 pub mod git;
 pub mod render;
 pub mod store;
+pub(crate) mod yaml;
 
 use std::ffi::OsString;
 use std::io::Write;
