@@ -4,6 +4,10 @@
 //! `FILE:LINE: message` and nothing is imported); then, under one lock, each customer
 //! file is written once. Imported interactions carry an `import:` marker so that
 //! importing the same file again skips what is already in the book (docs/import.md).
+#![allow(
+    clippy::disallowed_macros,
+    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
+)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{IsTerminal, Write};
