@@ -18,6 +18,7 @@ pub(crate) mod context;
 pub mod domain;
 pub mod error;
 pub(crate) mod git;
+pub(crate) mod import;
 pub(crate) mod render;
 pub mod store;
 pub(crate) mod yaml;
