@@ -50,8 +50,6 @@ pub struct Args {
 /// The whole book's model and every customer's summary, fitted or taken from the
 /// cache when the data is unchanged.
 pub struct BookFit {
-    /// The end of observation.
-    pub to: NaiveDate,
     /// Each summary's model input, in the order of the summaries given (`None`:
     /// no purchase by `to`).
     pub rfms: Vec<Option<Rfm>>,
@@ -85,7 +83,7 @@ pub fn book_fit(book: &Book, summaries: &[Summary], to: NaiveDate) -> BookFit {
             model
         }
     };
-    BookFit { to, rfms, model }
+    BookFit { rfms, model }
 }
 
 /// The refusal as a crm error, with what to do.
@@ -218,6 +216,7 @@ fn write_params(model: &Model, format: Format, ctx: &Context, out: &mut dyn Writ
         ("bgnbd_a", format!("{:.6}", bg.params.a)),
         ("bgnbd_b", format!("{:.6}", bg.params.b)),
         ("bgnbd_log_likelihood", format!("{:.4}", bg.log_likelihood)),
+        ("bgnbd_converged", bg.converged.to_string()),
     ];
     match &model.spend {
         Some(gg) => rows.extend([
@@ -230,6 +229,7 @@ fn write_params(model: &Model, format: Format, ctx: &Context, out: &mut dyn Writ
             ),
             ("gamma_gamma_customers", gg.customers.to_string()),
             ("gamma_gamma_left_out", gg.left_out.to_string()),
+            ("gamma_gamma_converged", gg.converged.to_string()),
         ]),
         None => rows.push((
             "gamma_gamma",

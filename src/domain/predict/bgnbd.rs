@@ -37,12 +37,17 @@ pub struct Fit {
     pub customers: usize,
     /// Likelihood evaluations the search made.
     pub evaluations: usize,
+    /// Whether the search met its stopping rule (else it ran out of evaluations).
+    pub converged: bool,
 }
 
 impl Params {
     /// The log-likelihood of one customer's (x, t_x, T) (eq. 6 of the paper):
     /// `ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a, b)` plus
     /// `ln[(α+T)^−(r+x) + δ(x>0) a/(b+x−1) (α+t_x)^−(r+x)]`, the last by log-sum-exp.
+    // `total_log_likelihood` inlines this per-customer form for speed; the tests check
+    // both against the paper's formula.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn log_likelihood(&self, c: &Rfm) -> f64 {
         let Params { r, alpha, a, b } = *self;
         let x = c.x;
@@ -113,6 +118,8 @@ impl Params {
     }
 
     /// E[purchases in (T, T + horizon] | x, t_x, T]: P(alive) × the expectation if alive.
+    // `Model::predict` multiplies the two factors itself (it needs both).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn expected_purchases(&self, c: &Rfm, horizon: f64) -> f64 {
         self.p_alive(c) * self.expected_if_alive(c, horizon)
     }
@@ -177,6 +184,7 @@ pub fn fit(customers: &[Rfm]) -> Option<Fit> {
         log_likelihood: -found.f,
         customers: customers.len(),
         evaluations: found.evaluations,
+        converged: found.converged,
     })
 }
 

@@ -33,6 +33,8 @@ pub struct Fit {
     pub left_out: usize,
     /// Likelihood evaluations the search made.
     pub evaluations: usize,
+    /// Whether the search met its stopping rule (else it ran out of evaluations).
+    pub converged: bool,
 }
 
 impl Params {
@@ -103,5 +105,6 @@ pub fn fit(buyers: &[(f64, f64)]) -> Option<Fit> {
         customers: used.len(),
         left_out,
         evaluations: found.evaluations,
+        converged: found.converged,
     })
 }

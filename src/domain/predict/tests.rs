@@ -220,6 +220,7 @@ fn clv_and_value_at_risk_follow_their_definitions() {
             log_likelihood: 0.0,
             customers: 0,
             evaluations: 0,
+            converged: true,
         },
         spend: Some(gamma_gamma::Fit {
             params: gamma_gamma::Params {
@@ -231,6 +232,7 @@ fn clv_and_value_at_risk_follow_their_definitions() {
             customers: 0,
             left_out: 0,
             evaluations: 0,
+            converged: true,
         }),
         spend_problem: None,
         customers: 0,
