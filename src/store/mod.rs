@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod edit;
 pub mod libyaml;
+pub(crate) mod merge;
 pub mod node_de;
 pub mod read;
 pub mod scan;
