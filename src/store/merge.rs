@@ -742,7 +742,23 @@ impl<'a> Merger<'a> {
         if merged == ours {
             return Ok(Some(on.map_or(value, |n| o.entries[n].3.clone())));
         }
-        let flow = yaml_text::flow_list(&merged);
+        let source_items: &[Node] = match on.map(|n| &o.entries[n].1.kind) {
+            Some(NodeKind::Seq(items)) => items,
+            _ => &[],
+        };
+        // Each tag OURS keeps as OURS wrote it; the new ones as crm writes them.
+        let written: Vec<String> = merged
+            .iter()
+            .map(|tag| {
+                source_items
+                    .iter()
+                    .find(|item| item.scalar() == Some(tag.as_str()) && item.tag.is_none())
+                    .map(|item| &o.text[item.span.start..item.span.end])
+                    .filter(|text| !has_break(text))
+                    .map_or_else(|| yaml_text::scalar(tag), str::to_string)
+            })
+            .collect();
+        let flow = format!("[{}]", written.join(", "));
         match on {
             Some(on) => {
                 let (_, node, _, _) = o.entries[on];
@@ -751,21 +767,12 @@ impl<'a> Merger<'a> {
                 }
                 let span = node.span;
                 match &node.kind {
-                    NodeKind::Seq(items) if !node.flow && !merged.is_empty() => {
+                    NodeKind::Seq(_) if !node.flow && !merged.is_empty() => {
                         let dash = span.open;
                         let indent = dash - line_start(o.text, dash);
-                        let kept = |tag: &String| {
-                            items
-                                .iter()
-                                .find(|item| item.scalar() == Some(tag.as_str()))
-                                .map(|item| &o.text[item.span.start..item.span.end])
-                                .filter(|text| !has_break(text))
-                                .map_or_else(|| yaml_text::scalar(tag), str::to_string)
-                        };
-                        let lines: Vec<String> = merged.iter().map(kept).collect();
                         let mut text = format!(
                             "- {}",
-                            lines.join(&format!("{}{}- ", self.nl, " ".repeat(indent)))
+                            written.join(&format!("{}{}- ", self.nl, " ".repeat(indent)))
                         );
                         let end = content_end(o.text, node);
                         if is_line_start(o.text.as_bytes(), end) && end > span.start {
@@ -863,11 +870,10 @@ impl<'a> Merger<'a> {
                 }
                 (Fate::Deleted, Fate::Edited(ti)) => {
                     let layout = layout.as_ref().ok_or("no list layout")?;
-                    let next = o_fate[i + 1..].iter().find_map(|f| f.index());
-                    let Some(next) = next else {
-                        return Err("an entry deleted on our side at the end of the list was edited on theirs".to_string());
+                    let at = match o_fate[i + 1..].iter().find_map(|f| f.index()) {
+                        Some(next) => layout.insert_at(self.ours.text, &o_items, next),
+                        None => self.list_end()?,
                     };
-                    let at = layout.insert_at(self.ours.text, &o_items, next);
                     let fields = entry_fields(self.theirs, t_items[ti], &t_list[ti], flow);
                     let message = format!(
                         "deleted on our side and edited on theirs (to {}); keep their lines or delete them, and the marker lines",
@@ -934,6 +940,14 @@ impl<'a> Merger<'a> {
             return Ok(None);
         }
         Ok(Some(Value::Sequence(list)))
+    }
+
+    /// Where entries go after the last of OURS' (non-empty) list: where the appender
+    /// puts them.
+    fn list_end(&self) -> Result<usize, String> {
+        let plan = super::edit::plan(self.ours.text, &self.ours.doc, "interactions")
+            .map_err(|e| e.explain("customer").0)?;
+        Ok(plan.splice(self.ours.text, &[]).0.end)
     }
 
     fn edit(&mut self, range: Range<usize>, rank: u8, text: String) {

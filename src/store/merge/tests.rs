@@ -16,7 +16,12 @@ fn merge(base: &str, ours: &str, theirs: &str) -> MergeResult {
 fn clean(base: &str, ours: &str, theirs: &str) -> String {
     let result = merge(base, ours, theirs);
     let text = String::from_utf8(result.bytes.clone()).unwrap();
-    assert!(result.is_clean(), "{:?}\n{text}", result.conflicts);
+    assert!(
+        result.is_clean(),
+        "{:?}\n{text}\n{:?}",
+        result.conflicts,
+        result.how
+    );
     text
 }
 
@@ -31,4 +36,346 @@ fn both_sides_log_the_same_customer() {
         clean(BASE, &ours, &theirs),
         format!("{BASE}  - date: 2025-04-01\n    kind: call\n    summary: from theirs\n  - date: 2025-04-02\n    kind: email\n    summary: from ours\n")
     );
+}
+
+#[test]
+fn same_date_puts_ours_first() {
+    let ours = format!("{BASE}  - date: 2025-04-01\n    kind: call\n    summary: ours\n");
+    let theirs = format!("{BASE}  - date: 2025-04-01\n    kind: email\n    summary: theirs\n");
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        format!("{ours}  - date: 2025-04-01\n    kind: email\n    summary: theirs\n")
+    );
+}
+
+#[test]
+fn an_entry_dated_before_ours_goes_before_them() {
+    let ours = format!("{BASE}  - date: 2025-05-01\n    kind: call\n");
+    let theirs = format!("{BASE}  - date: 2025-04-01\n    kind: note\n");
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        format!(
+            "{BASE}  - date: 2025-04-01\n    kind: note\n  - date: 2025-05-01\n    kind: call\n"
+        )
+    );
+}
+
+#[test]
+fn exact_duplicates_are_kept_once() {
+    let entry = "  - date: 2025-04-01\n    kind: purchase\n    summary: beans\n    amount: 12.50\n";
+    let ours = format!("{BASE}{entry}");
+    let theirs = format!("{BASE}{entry}  - date: 2025-04-01\n    kind: call\n");
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        format!("{ours}  - date: 2025-04-01\n    kind: call\n")
+    );
+    // Same date and kind but another amount is another purchase.
+    let other = entry.replace("12.50", "13");
+    let theirs = format!("{BASE}{other}");
+    assert_eq!(clean(BASE, &ours, &theirs), format!("{ours}{other}"));
+}
+
+#[test]
+fn an_entry_edited_or_deleted_on_one_side_takes_that_side() {
+    let base = format!("{BASE}  - date: 2025-03-05\n    kind: note\n    summary: typo\n");
+    let edited = base.replace("typo", "fixed");
+    let added = format!("{base}  - date: 2025-04-01\n    kind: call\n");
+    assert_eq!(
+        clean(&base, &added, &edited),
+        format!("{edited}  - date: 2025-04-01\n    kind: call\n")
+    );
+    let deleted = BASE.to_string();
+    assert_eq!(
+        clean(&base, &added, &deleted),
+        format!("{BASE}  - date: 2025-04-01\n    kind: call\n")
+    );
+    // And the other way round: ours edited, theirs appended.
+    assert_eq!(
+        clean(&base, &edited, &added),
+        format!("{edited}  - date: 2025-04-01\n    kind: call\n")
+    );
+}
+
+#[test]
+fn an_entry_edited_differently_is_a_conflict_on_that_entry_alone() {
+    let base =
+        format!("{BASE}  - date: 2025-03-05\n    kind: note\n    summary: typo\nphone: \"1\"\n");
+    let ours = base.replace("typo", "ours").replace("\"1\"", "\"2\"");
+    let theirs =
+        format!("{}", base.replace("typo", "theirs")).replace("phone:", "company: Acme\nphone:");
+    let result = merge(&base, &ours, &theirs);
+    let text = String::from_utf8(result.bytes).unwrap();
+    assert_eq!(
+        text,
+        format!("{BASE}<<<<<<< ours\n  - date: 2025-03-05\n    kind: note\n    summary: ours\n=======\n  - date: 2025-03-05\n    kind: note\n    summary: theirs\n>>>>>>> theirs\ncompany: Acme\nphone: \"2\"\n")
+    );
+    assert_eq!(result.conflicts.len(), 1);
+    let conflict = &result.conflicts[0];
+    assert_eq!(conflict.line, 6);
+    assert_eq!(
+        conflict.subject,
+        Subject::Entry {
+            date: "2025-03-05".into(),
+            kind: "note".into()
+        }
+    );
+    assert!(conflict.to_string().starts_with("customers/ada.yaml:6:1: merge conflict in the note of 2025-03-05 in `interactions`: edited differently"), "{conflict}");
+}
+
+#[test]
+fn edited_on_one_side_and_deleted_on_the_other_is_a_conflict() {
+    let base = format!("{BASE}  - date: 2025-03-05\n    kind: note\n    summary: typo\n");
+    let ours = base.replace("typo", "fixed");
+    let result = merge(&base, &ours, BASE);
+    let text = String::from_utf8(result.bytes).unwrap();
+    assert_eq!(
+        text,
+        format!("{BASE}<<<<<<< ours\n  - date: 2025-03-05\n    kind: note\n    summary: fixed\n=======\n>>>>>>> theirs\n")
+    );
+    let result = merge(&base, BASE, &ours);
+    assert_eq!(
+        String::from_utf8(result.bytes).unwrap(),
+        format!("{BASE}<<<<<<< ours\n=======\n  - date: 2025-03-05\n    kind: note\n    summary: fixed\n>>>>>>> theirs\n")
+    );
+    assert_eq!(result.conflicts.len(), 1);
+    assert!(result.conflicts[0]
+        .message
+        .starts_with("deleted on our side and edited on theirs"));
+}
+
+#[test]
+fn keys_changed_on_one_side_take_that_side() {
+    let ours = BASE.replace("name: Ada", "name: Ada Lovelace");
+    let theirs = BASE.replace("ada@example.com", "ada@lovelace.org");
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        "name: Ada Lovelace\nemail: ada@lovelace.org\ninteractions:\n  - date: 2025-03-01\n    kind: call\n"
+    );
+    // Deleted on one side.
+    let theirs = BASE.replace("email: ada@example.com\n", "");
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        "name: Ada Lovelace\ninteractions:\n  - date: 2025-03-01\n    kind: call\n"
+    );
+}
+
+#[test]
+fn a_key_changed_the_same_way_on_both_sides_is_clean() {
+    let ours = BASE.replace("ada@example.com", "ada@lovelace.org # new");
+    let theirs = BASE.replace("ada@example.com", "\"ada@lovelace.org\"");
+    assert_eq!(clean(BASE, &ours, &theirs), ours);
+}
+
+#[test]
+fn a_key_changed_differently_is_a_conflict_on_that_key_alone() {
+    let ours = BASE
+        .replace("ada@example.com", "a@ours.org")
+        .replace("name: Ada", "name: Ada L");
+    let theirs = BASE.replace("ada@example.com", "a@theirs.org");
+    let result = merge(BASE, &ours, &theirs);
+    let text = String::from_utf8(result.bytes).unwrap();
+    assert_eq!(
+        text,
+        "name: Ada L\n<<<<<<< ours\nemail: a@ours.org\n=======\nemail: a@theirs.org\n>>>>>>> theirs\ninteractions:\n  - date: 2025-03-01\n    kind: call\n"
+    );
+    assert_eq!(result.conflicts.len(), 1);
+    assert_eq!(result.conflicts[0].subject, Subject::Key("email".into()));
+    assert_eq!(result.conflicts[0].line, 2);
+    assert!(result.conflicts[0]
+        .message
+        .contains("ours `a@ours.org`, theirs `a@theirs.org`"));
+}
+
+#[test]
+fn a_key_deleted_on_one_side_and_changed_on_the_other_is_a_conflict() {
+    let ours = BASE.replace("email: ada@example.com\n", "");
+    let theirs = BASE.replace("ada@example.com", "a@theirs.org");
+    let text = String::from_utf8(merge(BASE, &ours, &theirs).bytes).unwrap();
+    assert_eq!(
+        text,
+        "name: Ada\n<<<<<<< ours\n=======\nemail: a@theirs.org\n>>>>>>> theirs\ninteractions:\n  - date: 2025-03-01\n    kind: call\n"
+    );
+}
+
+#[test]
+fn tags_merge_as_a_set() {
+    let base = "name: Ada\ntags: [vip, newsletter]\n";
+    let ours = "name: Ada\ntags: [vip, newsletter, 'coffee']\n";
+    let theirs = "name: Ada\ntags: [vip, wholesale]\n";
+    assert_eq!(
+        clean(base, ours, theirs),
+        "name: Ada\ntags: [vip, 'coffee', wholesale]\n"
+    );
+    let ours = "name: Ada\ntags:\n  - vip\n  - newsletter\n  - coffee\n";
+    assert_eq!(
+        clean(base, ours, theirs),
+        "name: Ada\ntags:\n  - vip\n  - coffee\n  - wholesale\n"
+    );
+}
+
+#[test]
+fn mappings_merge_key_by_key() {
+    let base =
+        "name: Ada\npreferences:\n  coffee: flat white\n  milk: oat\nfollow_up:\n  every: 30d\n";
+    let ours = "name: Ada\npreferences:\n  coffee: espresso # since May\n  milk: oat\nfollow_up:\n  every: 30d\n";
+    let theirs = "name: Ada\npreferences:\n    coffee: flat white\n    milk: soy\n    sugar: none\nfollow_up:\n  every: 14d\n";
+    assert_eq!(
+        clean(base, ours, theirs),
+        "name: Ada\npreferences:\n  coffee: espresso # since May\n  milk: soy\n  sugar: none\nfollow_up:\n  every: 14d\n"
+    );
+    let ours = ours
+        .replace("coffee: espresso", "coffee: latte")
+        .replace("oat", "rice");
+    let result = merge(base, &ours, theirs);
+    assert_eq!(result.conflicts.len(), 1, "{:?}", result.conflicts);
+    assert_eq!(
+        result.conflicts[0].subject,
+        Subject::Key("preferences.milk".into())
+    );
+}
+
+#[test]
+fn ours_bytes_survive_exactly() {
+    let base = "# Ada, met at the fair\nname: 'Ada'   # as she writes it\nemail: ada@example.com\nshoe_size: 38 # unknown to crm\ninteractions:\n  # the first call\n  - date: 2025-03-01\n    kind: call\n    summary: \"first, \\\"hello\\\"\"\n\n# footer\n";
+    let ours = base.replace("shoe_size: 38", "shoe_size: 39");
+    let theirs = base
+        .replace("email: ada@example.com", "email: ada@lovelace.org")
+        .replace("\n\n# footer", "\n  - date: 2025-04-01\n    kind: email\n    summary: 'thanks, Ada'\n    by: bob\n\n# footer");
+    let merged = clean(base, &ours, &theirs);
+    assert_eq!(
+        merged,
+        "# Ada, met at the fair\nname: 'Ada'   # as she writes it\nemail: ada@lovelace.org\nshoe_size: 39 # unknown to crm\ninteractions:\n  # the first call\n  - date: 2025-03-01\n    kind: call\n    summary: \"first, \\\"hello\\\"\"\n  - date: 2025-04-01\n    kind: email\n    summary: 'thanks, Ada'\n    by: bob\n\n# footer\n"
+    );
+}
+
+#[test]
+fn a_side_that_does_not_read_is_a_conflict() {
+    let theirs = format!("{BASE}  - date: 2025-04-01\n    kind: call\n  summary: [unclosed\n");
+    let ours = BASE.replace("name: Ada", "name: Ada L");
+    let result = merge(BASE, &ours, &theirs);
+    assert!(!result.is_clean());
+    assert_eq!(result.how, MergedBy::Lines);
+    assert_eq!(result.conflicts[0].subject, Subject::File);
+    assert!(
+        result.conflicts[0]
+            .message
+            .starts_with("their side does not read as a customer file (customers/ada.yaml:"),
+        "{}",
+        result.conflicts[0].message
+    );
+}
+
+#[test]
+fn one_side_unchanged_gives_the_other_byte_for_byte() {
+    let theirs = "name: [broken\n";
+    let result = merge(BASE, BASE, theirs);
+    assert!(result.is_clean());
+    assert_eq!(result.bytes, theirs.as_bytes());
+    assert_eq!(result.how, MergedBy::Trivial);
+}
+
+#[test]
+fn keys_theirs_added_go_after_the_key_they_follow() {
+    let ours = BASE.replace("name: Ada\n", "name: Ada\ncompany: Acme\n");
+    let theirs = BASE.replace(
+        "email: ada@example.com\n",
+        "email: ada@example.com\nphone: \"+44 20\"\n",
+    );
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        "name: Ada\ncompany: Acme\nemail: ada@example.com\nphone: \"+44 20\"\ninteractions:\n  - date: 2025-03-01\n    kind: call\n"
+    );
+}
+
+#[test]
+fn crlf_files_stay_crlf() {
+    let base = BASE.replace('\n', "\r\n");
+    let ours = format!("{base}  - date: 2025-04-02\r\n    kind: call\r\n");
+    let theirs = format!("{BASE}  - date: 2025-04-01\n    kind: email\n")
+        .replace("ada@example.com", "a@b.org");
+    assert_eq!(
+        clean(&base, &ours, &theirs),
+        format!("{}  - date: 2025-04-01\r\n    kind: email\r\n  - date: 2025-04-02\r\n    kind: call\r\n", base.replace("ada@example.com", "a@b.org"))
+    );
+}
+
+#[test]
+fn flow_lists_get_flow_entries() {
+    let base = "name: Ada\ninteractions: [{date: 2025-03-01, kind: call}]\n";
+    let ours = "name: Ada\ninteractions: [{date: 2025-03-01, kind: call}, {date: 2025-04-02, kind: call}]\n";
+    let theirs = "name: Ada\ninteractions:\n  - date: 2025-03-01\n    kind: call\n  - date: 2025-04-01\n    kind: note\n    summary: a, b\n";
+    assert_eq!(
+        clean(base, ours, theirs),
+        "name: Ada\ninteractions: [{date: 2025-03-01, kind: call}, {date: 2025-04-01, kind: note, summary: \"a, b\"}, {date: 2025-04-02, kind: call}]\n"
+    );
+}
+
+#[test]
+fn a_file_both_sides_added_merges_from_nothing() {
+    let ours = "name: Ada\ninteractions:\n  - date: 2025-04-01\n    kind: call\n";
+    let theirs = "name: Ada\nemail: a@b.org\ninteractions:\n  - date: 2025-04-01\n    kind: call\n  - date: 2025-04-02\n    kind: note\n";
+    let result = merge_customer(None, ours.as_bytes(), theirs.as_bytes(), PATH);
+    assert!(result.is_clean(), "{:?}", result.conflicts);
+    assert_eq!(
+        String::from_utf8(result.bytes).unwrap(),
+        "name: Ada\nemail: a@b.org\ninteractions:\n  - date: 2025-04-01\n    kind: call\n  - date: 2025-04-02\n    kind: note\n"
+    );
+}
+
+#[test]
+fn an_empty_list_takes_their_entries() {
+    let base = "name: Ada\ninteractions: []\n";
+    let ours = "name: Ada L\ninteractions: []\n";
+    let theirs = "name: Ada\ninteractions:\n  - date: 2025-04-01\n    kind: call\n";
+    assert_eq!(
+        clean(base, ours, theirs),
+        "name: Ada L\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+    );
+    let missing = "name: Ada L\n";
+    assert_eq!(
+        clean("name: Ada\n", missing, theirs),
+        "name: Ada L\ninteractions:\n  - date: 2025-04-01\n    kind: call\n"
+    );
+}
+
+#[test]
+fn the_marker_size_is_honoured() {
+    let ours = BASE.replace("ada@example.com", "a@ours.org");
+    let theirs = BASE.replace("ada@example.com", "a@theirs.org");
+    let options = MergeOptions { marker_size: 10 };
+    let result = merge_customer_with(
+        Some(BASE.as_bytes()),
+        ours.as_bytes(),
+        theirs.as_bytes(),
+        PATH,
+        &options,
+    );
+    let text = String::from_utf8(result.bytes).unwrap();
+    assert!(text.contains("\n<<<<<<<<<< ours\nemail: a@ours.org\n==========\nemail: a@theirs.org\n>>>>>>>>>> theirs\n"), "{text}");
+}
+
+#[test]
+fn other_files_merge_line_by_line() {
+    let result = merge_lines(
+        Some(b"a\nb\nc\n"),
+        b"A\nb\nc\n",
+        b"a\nb\nC\n",
+        "crm.toml",
+        &MergeOptions::default(),
+    );
+    assert!(result.is_clean());
+    assert_eq!(result.bytes, b"A\nb\nC\n");
+    let result = merge_lines(
+        Some(b"a\n"),
+        b"b\n",
+        b"c\n",
+        "crm.toml",
+        &MergeOptions::default(),
+    );
+    assert_eq!(
+        String::from_utf8(result.bytes).unwrap(),
+        "<<<<<<< ours\nb\n=======\nc\n>>>>>>> theirs\n"
+    );
+    assert_eq!(result.conflicts.len(), 1);
+    assert_eq!(result.conflicts[0].line, 1);
 }
