@@ -161,6 +161,9 @@ impl Default for MergeOptions {
 /// lines of the conflicting key or entry only (`<<<<<<< ours`, OURS' lines,
 /// `=======`, THEIRS' lines, `>>>>>>> theirs`), so the file reads once a person keeps
 /// one side and deletes the marker lines.
+// The entry point of `crm sync` (the `sync` branch), which merges each customer file
+// git could not; `crm merge-file` goes through `merge_file` for the marker size.
+#[allow(dead_code)]
 pub(crate) fn merge_customer(
     base: Option<&[u8]>,
     ours: &[u8],
@@ -229,6 +232,41 @@ pub(crate) fn merge_customer_with(
             }
         }
     }
+}
+
+/// Merges the file `path` (git's `%P`, relative to the repository) as the merge
+/// driver does: by [`merge_customer_with`] when it is a customer file (or no path is
+/// known), else by [`merge_lines`]. An empty `base` is no base (git gives an empty
+/// file when both sides added the file).
+pub(crate) fn merge_file(
+    base: &[u8],
+    ours: &[u8],
+    theirs: &[u8],
+    path: &str,
+    customer: bool,
+    options: &MergeOptions,
+) -> MergeResult {
+    let base = (!base.is_empty()).then_some(base);
+    if customer {
+        merge_customer_with(base, ours, theirs, path, options)
+    } else {
+        merge_lines(base, ours, theirs, path, options)
+    }
+}
+
+/// Whether `path` (slash-separated, relative to the repository) names a customer
+/// file: `customers/<id>.yaml`, not hidden, in a book at the top of the repository or
+/// in a folder of it.
+pub(crate) fn is_customer_path(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    let (Some(file), Some(folder)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    folder == super::CUSTOMERS_DIR
+        && !file.starts_with('.')
+        && file
+            .strip_suffix(&format!(".{}", super::EXTENSION))
+            .is_some_and(|stem| !stem.is_empty())
 }
 
 /// A plain line-by-line three-way merge (as `git merge-file` does), for files that
