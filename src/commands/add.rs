@@ -7,7 +7,7 @@ use crate::domain::contact;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, Result, EXIT_OK};
-use crate::store::yaml_text::NewCustomer;
+use crate::store::customer_text::NewCustomer;
 
 /// Arguments of `crm add`.
 #[derive(Debug, clap::Args)]

@@ -22,7 +22,7 @@ use crate::domain::interaction::{validate, Interaction, Kind};
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
-use crate::store::yaml_text::NewCustomer;
+use crate::store::customer_text::NewCustomer;
 use crate::store::{scan, BatchEntry, BatchTarget, Book, Loaded, WriteLock};
 
 /// Arguments of `crm import`.

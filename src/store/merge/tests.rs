@@ -625,7 +625,7 @@ fn random_two_sided_changes_merge_by_the_rules() {
                 .or_else(|| t_did.keys.get(key))
                 .cloned()
                 .unwrap_or_else(|| base.keys[n].1.clone());
-            let value: Value = serde_yaml::from_str(&text).unwrap();
+            let value = yaml::value_of(&text).unwrap();
             let got = value.get(*key).and_then(|v| v.as_str()).map(str::to_string);
             assert_eq!(got, want, "{key}\n{context}");
         }
