@@ -38,7 +38,10 @@ pub struct Args {
 
 /// Runs `crm merge-file`.
 pub fn run(ctx: &Context, args: &Args, _out: &mut dyn Write) -> Result<u8> {
-    let at = |path: &Path| ctx.start_dir.join(path);
+    // Relative to where git runs the driver (the top of the work tree), or to a `-C`
+    // typed on the command line; never to a `CRM_DIR` the person has set for their
+    // own book.
+    let at = |path: &Path| ctx.init_dir.join(path);
     let base = read(&at(&args.base))?;
     let ours_path = at(&args.ours);
     let ours = read(&ours_path)?;

@@ -289,13 +289,11 @@ pub(crate) fn merge_lines(
     let mut conflicts = Vec::new();
     if !clean {
         let opening = format!("{} ", "<".repeat(options.marker_size));
-        let mut line = 0;
-        for text in bytes.split(|&b| b == b'\n') {
-            line += 1;
+        for (n, text) in bytes.split(|&b| b == b'\n').enumerate() {
             if text.starts_with(opening.as_bytes()) {
                 conflicts.push(MergeConflict {
                     path: path.to_string(),
-                    line,
+                    line: n + 1,
                     subject: Subject::Lines,
                     message: "both sides changed these lines; keep what you want and delete the marker lines".to_string(),
                 });

@@ -101,8 +101,9 @@ fn an_entry_edited_differently_is_a_conflict_on_that_entry_alone() {
     let base =
         format!("{BASE}  - date: 2025-03-05\n    kind: note\n    summary: typo\nphone: \"1\"\n");
     let ours = base.replace("typo", "ours").replace("\"1\"", "\"2\"");
-    let theirs =
-        format!("{}", base.replace("typo", "theirs")).replace("phone:", "company: Acme\nphone:");
+    let theirs = base
+        .replace("typo", "theirs")
+        .replace("phone:", "company: Acme\nphone:");
     let result = merge(&base, &ours, &theirs);
     let text = String::from_utf8(result.bytes).unwrap();
     assert_eq!(
