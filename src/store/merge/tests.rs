@@ -684,3 +684,31 @@ fn random_two_sided_changes_merge_by_the_rules() {
         "{clean_runs} clean, {conflicted_runs} conflicted"
     );
 }
+
+#[test]
+fn their_block_texts_are_written_by_crm_in_an_entry_and_copied_in_a_key() {
+    let notes = "email: ada@example.com\nnotes: |\n  kept as\n  written\n";
+    let ours = format!("{BASE}  - date: 2025-04-02\n    kind: call\n");
+    let theirs = format!(
+        "{}  - date: 2025-04-01\n    kind: note\n    summary: |\n      two\n      lines\n",
+        BASE.replace("email: ada@example.com\n", notes)
+    );
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        format!(
+            "{}  - date: 2025-04-01\n    kind: note\n    summary: \"two\\nlines\\n\"\n  - date: 2025-04-02\n    kind: call\n",
+            BASE.replace("email: ada@example.com\n", notes)
+        )
+    );
+}
+
+#[test]
+fn a_byte_order_mark_and_a_last_line_without_a_break_are_kept() {
+    let base = "\u{feff}name: Ada\nemail: a@b.org";
+    let ours = "\u{feff}name: Ada L\nemail: a@b.org";
+    let theirs = "name: Ada\nemail: a@b.org\nphone: \"1\"\n";
+    assert_eq!(
+        clean(base, ours, theirs),
+        "\u{feff}name: Ada L\nemail: a@b.org\nphone: \"1\"\n"
+    );
+}
