@@ -712,3 +712,79 @@ fn a_byte_order_mark_and_a_last_line_without_a_break_are_kept() {
         "\u{feff}name: Ada L\nemail: a@b.org\nphone: \"1\"\n"
     );
 }
+
+/// Hand-written layouts (mangled by a fixed pseudo-random sequence of byte edits):
+/// whenever a base reads and takes an append, two sides that each appended an entry
+/// merge by the rules, cleanly, into a file that reads and holds both entries; the
+/// line merge fallback stays the exception. The merge never panics.
+#[test]
+fn mangled_layouts_take_both_sides_appends() {
+    let seeds = [
+        "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
+        "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
+        "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
+        "  name: 'A'\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n  x: 1\n",
+        "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
+        "%YAML 1.1\n--- # c\n? name\n: A\nlog: &l [a]\ninteractions:\n- {date: 2025-03-01, kind: call}\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: *l\n",
+        "name: A\r\ninteractions: [\r\n  {date: 2025-03-01, kind: call},  # one\r\n  # two\r\n]\r\nnotes: plain\r\n  continued\r\n",
+    ];
+    let id = id_of(PATH);
+    let mut mangler = crate::store::mangle::Mangler::new(
+        0x2545_f491_4f6c_dd1d,
+        b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+    );
+    let append = |text: &str, summary: &str| -> Option<String> {
+        let doc = yaml::parse(text).ok()?;
+        let plan = yaml::plan_append(text, &doc, "interactions").ok()?;
+        let entry = vec![
+            "date: 2025-06-01".to_string(),
+            "kind: call".to_string(),
+            format!("summary: {summary}"),
+        ];
+        Some(plan.apply(text, &[entry]))
+    };
+    let (mut merged, mut by_lines) = (0, 0);
+    for _ in 0..3_000 {
+        let bytes = mangler.mangle(&seeds, 6);
+        let Ok(loaded) = read::parse_customer(&bytes, PATH, &id) else {
+            continue;
+        };
+        let base = loaded.text();
+        let (Some(ours), Some(theirs)) = (append(base, "ours"), append(base, "theirs")) else {
+            continue;
+        };
+        if read::parse_customer(ours.as_bytes(), PATH, &id).is_err() {
+            continue;
+        }
+        let result = merge(base, &ours, &theirs);
+        if result.how == MergedBy::Lines {
+            by_lines += 1;
+            continue;
+        }
+        let text = String::from_utf8(result.bytes.clone()).unwrap();
+        assert!(
+            result.is_clean(),
+            "{:?}\n{base:?}\n{text:?}",
+            result.conflicts
+        );
+        let customer = read::parse_customer(text.as_bytes(), PATH, &id)
+            .unwrap_or_else(|p| panic!("{p}\n{base:?}\n{text:?}"))
+            .customer;
+        let summaries: Vec<&str> = customer
+            .interactions
+            .iter()
+            .filter_map(|i| i.summary.as_deref())
+            .collect();
+        assert!(
+            summaries.contains(&"ours") && summaries.contains(&"theirs"),
+            "{base:?}\n{text:?}"
+        );
+        assert!(text.starts_with(&ours[..ours.len().min(4)]), "{text:?}");
+        merged += 1;
+    }
+    assert!(merged > 300, "{merged} merged by the rules");
+    assert!(
+        by_lines * 20 < merged,
+        "{by_lines} fell back to lines, {merged} merged"
+    );
+}
