@@ -7,13 +7,16 @@ use std::io::Write;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use std::collections::HashMap;
+
+use super::programme;
 use crate::context::Context;
 use crate::domain::agenda::{self, AgendaOptions, DueItem, Group, Why};
 use crate::domain::date::Cadence;
 use crate::domain::followup::Reason;
 use crate::error::{Error, Result};
 use crate::render::{self, describe, paint, Format, Style, Table};
-use crate::store::scan;
+use crate::store::{digests, scan};
 
 /// Arguments of `crm due`.
 #[derive(Debug, clap::Args)]
@@ -64,6 +67,9 @@ struct ItemJson<'a> {
     every: Option<String>,
     /// The customer's last contact, if any.
     last_contact: Option<NaiveDate>,
+    /// Which programme's cadence made the follow-up due (`segment at-risk`, `tier
+    /// gold`), when one is shorter than the customer's own.
+    programme: Option<String>,
 }
 
 /// Runs `crm due`.
@@ -79,7 +85,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let until = window.after(ctx.today).unwrap_or(NaiveDate::MAX);
 
     let scan = scan::summaries(&book)?;
-    let customers = super::with_tags(&scan.items, &args.tags);
+    let cadences = programme::cadences(&book.config, &scan.items, ctx.today);
+    let adjusted = programme::with_cadences(&scan.items, &cadences);
+    let customers = super::with_tags(&adjusted, &args.tags);
     let items = agenda::due(
         &customers,
         AgendaOptions {
@@ -89,7 +97,13 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             overdue_only: args.overdue_only,
         },
     );
-    let rows: Vec<ItemJson> = items.iter().map(|i| item_json(i, ctx.today)).collect();
+    let mut rows: Vec<ItemJson> = items
+        .iter()
+        .map(|i| item_json(i, ctx.today, &cadences))
+        .collect();
+    if !args.overdue_only {
+        rows.extend(promotion_rows(&book, &customers, ctx.today));
+    }
     match args.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => csv_table(&rows).write_csv(out)?,
@@ -104,10 +118,73 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     ))
 }
 
-fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {
+/// The customers who reached a higher tier since the last digest (books with tiers
+/// only), as digest items; records today as a digest day.
+fn promotion_rows<'a>(
+    book: &crate::store::Book,
+    customers: &[&'a crate::domain::summary::Summary],
+    today: NaiveDate,
+) -> Vec<ItemJson<'a>> {
+    let Some(programme) = book.config.programme().filter(|p| !p.tiers.is_empty()) else {
+        return Vec::new();
+    };
+    let state = book.state_dir();
+    let since = digests::last_before(&digests::read(&state), today);
+    if let Err(err) = digests::record(&state, today) {
+        crate::warn(&format!(
+            "could not record today's digest in `{}`: {err}; tomorrow's may list today's new tiers again",
+            book.shown(&state.join(digests::FILE_NAME))
+        ));
+    }
+    programme::promotions(&programme, customers, since, today)
+        .into_iter()
+        .map(|p| {
+            let c = p.customer;
+            ItemJson {
+                group: "tier",
+                date: p.date,
+                days: (p.date - today).num_days(),
+                what: "tier",
+                id: &c.id,
+                name: &c.name,
+                reason: match &p.from {
+                    Some(from) => format!("reached {} (was {from})", p.to),
+                    None => format!("reached {}", p.to),
+                },
+                phone: c.phone.as_deref(),
+                email: c.email.as_deref(),
+                last_interaction: c.last_interaction.as_ref().map(describe::brief),
+                source: "tier",
+                promised_on: None,
+                snoozed_on: None,
+                every: c.every.map(|e| e.to_string()),
+                last_contact: c.last_contact,
+                programme: Some(format!("tier {}", p.to)),
+            }
+        })
+        .collect()
+}
+
+fn item_json<'a>(
+    item: &DueItem<'a>,
+    today: NaiveDate,
+    cadences: &HashMap<String, programme::ProgrammeCadence>,
+) -> ItemJson<'a> {
     let c = item.customer;
+    let from_programme = match &item.why {
+        Why::FollowUp(next) if matches!(next.reason, Reason::Cadence { .. }) => {
+            cadences.get(&c.id).map(|p| p.from.clone())
+        }
+        _ => None,
+    };
     let (what, reason) = match &item.why {
-        Why::FollowUp(next) => ("follow-up", describe::reason(next)),
+        Why::FollowUp(next) => (
+            "follow-up",
+            match &from_programme {
+                Some(from) => format!("{} ({from})", describe::reason(next)),
+                None => describe::reason(next),
+            },
+        ),
         Why::Birthday { age: Some(age) } => ("birthday", format!("birthday (turns {age})")),
         Why::Birthday { age: None } => ("birthday", "birthday".to_string()),
         Why::Anniversary { years } => (
@@ -143,13 +220,15 @@ fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {
         snoozed_on,
         every: c.every.map(|e| e.to_string()),
         last_contact: c.last_contact,
+        programme: from_programme,
     }
 }
 
 /// `overdue by 3 days` for follow-ups; `today` / `in 3 days` for occasions.
 fn when(row: &ItemJson, today: NaiveDate) -> String {
     match (row.group, row.days) {
-        ("occasion", 0) => "today".to_string(),
+        ("occasion" | "tier", 0) => "today".to_string(),
+        ("tier", days) => format!("{} day{} ago", -days, describe::plural(-days)),
         ("occasion", days) => format!("in {days} day{}", describe::plural(days)),
         _ => describe::when(row.date, today),
     }
@@ -159,6 +238,7 @@ fn heading(group: &str, count: usize) -> String {
     let title = match group {
         "overdue" => "Overdue",
         "due_soon" => "Due soon",
+        "tier" => "New loyalty tiers",
         _ => "Birthdays and anniversaries",
     };
     format!("{title} ({count})")
@@ -179,6 +259,7 @@ fn groups<'r, 'a>(rows: &'r [ItemJson<'a>]) -> Vec<(&'static str, Vec<&'r ItemJs
         Group::Overdue.key(),
         Group::DueSoon.key(),
         Group::Occasion.key(),
+        "tier",
     ] {
         let members: Vec<&ItemJson> = rows.iter().filter(|r| r.group == key).collect();
         if !members.is_empty() {
@@ -288,6 +369,7 @@ fn csv_table(rows: &[ItemJson]) -> Table {
         "snoozed_on",
         "every",
         "last_contact",
+        "programme",
     ]);
     for row in rows {
         table.push(vec![
@@ -306,6 +388,7 @@ fn csv_table(rows: &[ItemJson]) -> Table {
             render::or_empty(row.snoozed_on),
             render::or_empty(row.every.clone()),
             render::or_empty(row.last_contact),
+            render::or_empty(row.programme.clone()),
         ]);
     }
     table

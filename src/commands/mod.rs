@@ -14,6 +14,7 @@ pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod programme;
 pub mod show;
 pub mod stale;
 pub mod stats;

@@ -302,6 +302,9 @@ struct Sums {
     rating_total: u64,
     satisfied: usize,
     complaints: usize,
+    nps_responses: usize,
+    promoters: usize,
+    detractors: usize,
     purchasing: usize,
     repeat_by_day: usize,
     repeat_by_order: usize,
@@ -323,6 +326,11 @@ impl Sums {
                 self.satisfied += usize::from(event.rating >= 4);
             }
             EventKind::Complaint => self.complaints += 1,
+            EventKind::Nps => {
+                self.nps_responses += 1;
+                self.promoters += usize::from(event.rating >= 9);
+                self.detractors += usize::from(event.rating <= 6);
+            }
         }
     }
 

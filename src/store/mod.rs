@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod digests;
 pub mod edit;
 pub mod libyaml;
 pub mod node_de;

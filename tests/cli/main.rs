@@ -14,6 +14,7 @@ mod import_export;
 mod init;
 #[cfg(unix)]
 mod modes;
+mod programmes;
 mod reader;
 mod render;
 #[cfg(unix)]

@@ -1,0 +1,229 @@
+//! Relationship programmes (issue 15): loyalty points and tiers, NPS, RFM segments and
+//! their cadences, and message drafts, through the whole program. The figures are the
+//! hand-checked examples of docs/metrics.md.
+
+use crate::common;
+
+use common::{stdout_of, TempBook};
+use serde_json::Value;
+
+const LOYALTY: &str = "\n[loyalty]\npoints_per_unit = 1\nbonus = { feedback = 50 }\ntiers = [{ name = \"silver\", points = 500 }, { name = \"gold\", points = 2000 }]\n";
+
+/// docs/metrics.md's loyalty example: Ada has 300 points and is silver.
+fn loyalty_book() -> TempBook {
+    let book = TempBook::new();
+    let config = book.read("crm.toml") + LOYALTY;
+    book.write("crm.toml", &config);
+    book.customer(
+        "ada",
+        "name: Ada Lovelace\nemail: ada@example.com\ninteractions:\n\
+         - {date: 2025-01-10, kind: purchase, amount: 129.00}\n\
+         - {date: 2025-02-01, kind: feedback, rating: 5}\n\
+         - {date: 2025-03-02, kind: purchase, amount: 450.50}\n\
+         - {date: 2025-03-20, kind: refund, amount: 29.99}\n\
+         - {date: 2025-04-01, kind: redeem, points: 300, summary: Free bag}\n",
+    );
+    book.customer(
+        "bob",
+        "name: Bob\ninteractions:\n- {date: 2025-05-01, kind: purchase, amount: 2100.00}\n",
+    );
+    book.customer("cy", "name: Cy\n");
+    book
+}
+
+fn json(book: &TempBook, args: &[&str]) -> Value {
+    serde_json::from_str(&stdout_of(&mut book.crm(args))).expect("JSON output")
+}
+
+#[test]
+fn show_gives_points_tier_and_what_the_next_tier_needs() {
+    let book = loyalty_book();
+    let ada = json(&book, &["show", "ada", "--format", "json"]);
+    let loyalty = &ada["loyalty"];
+    assert_eq!(loyalty["points"], 300, "{loyalty}");
+    assert_eq!(loyalty["earned"], 629);
+    assert_eq!(loyalty["taken_back"], 29);
+    assert_eq!(loyalty["redeemed"], 300);
+    assert_eq!(loyalty["tier"], "silver");
+    assert_eq!(loyalty["next_tier"], "gold");
+    assert_eq!(loyalty["needed"]["points"], 1400);
+    let card = stdout_of(&mut book.crm(&["show", "ada"]));
+    assert!(card.contains("\nLoyalty\n  points    300 (earned 629, refunded 29, redeemed 300, lapsed 0)\n  tier      silver\n  next      1400 points to gold\n"), "{card}");
+    let bob = stdout_of(&mut book.crm(&["show", "bob"]));
+    assert!(bob.contains("  tier      gold\n  next      top tier\n"), "{bob}");
+}
+
+/// Points are computed, never stored: a hand-edited purchase changes them at once.
+#[test]
+fn a_hand_edited_purchase_changes_the_balance_at_once() {
+    let book = loyalty_book();
+    let text = book.read_customer("ada").replace("amount: 450.50", "amount: 50.50");
+    book.customer("ada", &text);
+    let ada = json(&book, &["show", "ada", "--format", "json"]);
+    assert_eq!(ada["loyalty"]["points"], -100);
+    assert_eq!(ada["loyalty"]["tier"], Value::Null);
+}
+
+#[test]
+fn redeeming_spends_points_and_is_refused_beyond_the_balance() {
+    let book = loyalty_book();
+    let before = book.read_customer("ada");
+    let output = book
+        .crm(&["log", "ada", "redeem", "--points", "301", "Free mug"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ada has 300 points on 2025-06-15; cannot redeem 301"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("redeem at most 300"), "{stderr}");
+    assert_eq!(book.read_customer("ada"), before, "nothing is written");
+
+    stdout_of(&mut book.crm(&["log", "ada", "redeem", "--points", "300", "Free mug"]));
+    assert!(book
+        .read_customer("ada")
+        .ends_with("- date: 2025-06-15\n  kind: redeem\n  summary: Free mug\n  points: 300\n"));
+    let ada = json(&book, &["show", "ada", "--format", "json"]);
+    assert_eq!(ada["loyalty"]["points"], 0);
+    // Redemptions never lower a tier.
+    assert_eq!(ada["loyalty"]["tier"], "silver");
+    for args in [
+        &["log", "ada", "redeem", "--points", "1"][..],
+        &["log", "ada", "redeem"][..],
+        &["log", "ada", "redeem", "--points", "0"][..],
+        &["log", "ada", "call", "--points", "5"][..],
+    ] {
+        book.crm(args).assert().code(2);
+    }
+}
+
+#[test]
+fn without_a_loyalty_section_there_are_no_points() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    let output = book
+        .crm(&["log", "ada", "redeem", "--points", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no loyalty programme"), "{stderr}");
+    assert!(stderr.contains("[loyalty]"), "{stderr}");
+    let ada = json(&book, &["show", "ada", "--format", "json"]);
+    assert!(ada.get("loyalty").is_none());
+    let list = stdout_of(&mut book.crm(&["list", "--format", "csv"]));
+    assert!(!list.contains("points"), "{list}");
+    book.crm(&["list", "--tier", "gold"]).assert().code(2);
+    book.crm(&["list", "--sort", "points"]).assert().code(2);
+}
+
+#[test]
+fn list_filters_by_tier_and_sorts_by_points() {
+    let book = loyalty_book();
+    let csv = stdout_of(&mut book.crm(&["list", "--sort", "points", "--format", "csv"]));
+    let ids: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["bob", "ada", "cy"], "{csv}");
+    assert!(csv.starts_with("id,name,email,phone,company,tags,last_contact,next_follow_up,purchases,revenue,points,tier\n"), "{csv}");
+    assert!(csv.contains("\nbob,Bob,,,,,2025-05-01,,1,2100.00,2100,gold\n"), "{csv}");
+    assert!(csv.ends_with("\ncy,Cy,,,,,,,0,0.00,0,\n"), "{csv}");
+    let gold = json(&book, &["list", "--tier", "gold", "--format", "json"]);
+    let ids: Vec<&str> = gold
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["bob"]);
+    assert_eq!(gold[0]["points"], 2100);
+    let output = book.crm(&["list", "--tier", "platinum"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("tiers: silver, gold"));
+}
+
+#[test]
+fn bad_loyalty_settings_are_reported_at_their_place() {
+    let book = loyalty_book();
+    for (setting, at, words) in [
+        (
+            "\n[loyalty]\ntiers = [{ name = \"gold\", points = 2000 }, { name = \"silver\", points = 500 }]\n",
+            ":9: loyalty.tiers: tier \"silver\" (500 points) must ask for more than \"gold\"",
+            "lowest first",
+        ),
+        (
+            "\n[loyalty]\nbonus = { visti = 5 }\n",
+            ":11: loyalty.bonus: \"visti\" is not a kind",
+            "[interactions] kinds",
+        ),
+        (
+            "\n[loyalty]\npoints_per_unit = 0\n",
+            ":19: loyalty.points_per_unit",
+            "positive number",
+        ),
+        (
+            "\n[segments.at-rsik]\nevery = \"2w\"\n",
+            ":11: segments: there is no segment \"at-rsik\"",
+            "at-risk",
+        ),
+    ] {
+        let config = TempBook::new().read("crm.toml") + setting;
+        book.write("crm.toml", &config);
+        let line = config
+            .lines()
+            .position(|l| l.starts_with("tiers") || l.starts_with("bonus") || l.starts_with("points_per") || l.starts_with("[segments"))
+            .unwrap()
+            + 1;
+        let expected = format!("crm.toml:{line}{at}");
+        for command in [&["list"][..], &["check"][..], &["show", "ada"][..]] {
+            let output = book.crm(command).output().unwrap();
+            assert_ne!(output.status.code(), Some(0));
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned()
+                + &String::from_utf8_lossy(&output.stdout);
+            assert!(stderr.contains(&expected), "{command:?}: {expected} in {stderr}");
+            assert!(stderr.contains(words), "{stderr}");
+        }
+    }
+}
+
+/// A tier reached since the last digest is listed by `crm due` on the digest days up to
+/// the next one, then no more.
+#[test]
+fn due_lists_a_new_tier_once() {
+    let book = loyalty_book();
+    // Cy reaches silver on 2025-06-16 (a Monday); the last digest was on Friday.
+    book.crm(&["--today", "2025-06-13", "due"]).assert().success();
+    book.customer(
+        "cy",
+        "name: Cy\nphone: \"+44 1\"\ninteractions:\n- {date: 2025-06-14, kind: purchase, amount: 600.00}\n",
+    );
+    let monday = |book: &TempBook| {
+        stdout_of(&mut book.crm(&["--today", "2025-06-16", "due"]))
+    };
+    let first = monday(&book);
+    assert_eq!(
+        first,
+        "New loyalty tiers (1)\n  2025-06-14  2 days ago  Cy (cy)  reached silver  phone +44 1  last: 2025-06-14 purchase\n"
+    );
+    // A second run on the same day is the same digest.
+    assert_eq!(monday(&book), first);
+    let json = json(&book, &["--today", "2025-06-16", "due", "--format", "json"]);
+    assert_eq!(json[0]["group"], "tier");
+    assert_eq!(json[0]["reason"], "reached silver");
+    assert_eq!(json[0]["programme"], "tier silver");
+    // Tuesday's digest counts from Monday's: nothing new.
+    assert_eq!(stdout_of(&mut book.crm(&["--today", "2025-06-17", "due"])), "");
+    book.crm(&["--today", "2025-06-17", "due", "--exit-code"])
+        .assert()
+        .code(0);
+    let days = book.read(".crm/digests");
+    assert!(days.ends_with("2025-06-13\n2025-06-16\n2025-06-17\n"), "{days}");
+    // Without tiers no digest is recorded.
+    let plain = TempBook::new();
+    plain.crm(&["due"]).assert().success();
+    assert!(!plain.path(".crm/digests").exists());
+}
