@@ -68,7 +68,9 @@ struct ItemJson<'a> {
     /// The customer's last contact, if any.
     last_contact: Option<NaiveDate>,
     /// Which programme's cadence made the follow-up due (`segment at-risk`, `tier
-    /// gold`), when one is shorter than the customer's own.
+    /// gold`), when one is shorter than the customer's own; the tier reached, for
+    /// tier items. Only in books with tiers or segment cadences.
+    #[serde(skip_serializing_if = "Option::is_none")]
     programme: Option<String>,
 }
 
@@ -106,7 +108,11 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     }
     match args.format {
         Format::Json => render::write_json(out, &rows)?,
-        Format::Csv => csv_table(&rows).write_csv(out)?,
+        Format::Csv => {
+            let with_programmes = programme::has_cadences(&book.config)
+                || book.config.programme().is_some_and(|p| !p.tiers.is_empty());
+            csv_table(&rows, with_programmes).write_csv(out)?
+        }
         Format::Table if rows.is_empty() => {}
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
         Format::Table => digest_lines(&rows, ctx.today, ctx.color, out)?,
@@ -352,7 +358,9 @@ fn digest_table(rows: &[ItemJson], ctx: &Context, out: &mut dyn Write) -> Result
     Ok(())
 }
 
-fn csv_table(rows: &[ItemJson]) -> Table {
+/// The CSV; the `programme` column only in books with programmes, so that other
+/// books' files keep the columns they always had.
+fn csv_table(rows: &[ItemJson], with_programmes: bool) -> Table {
     let mut table = Table::new(&[
         "group",
         "date",
@@ -369,8 +377,10 @@ fn csv_table(rows: &[ItemJson]) -> Table {
         "snoozed_on",
         "every",
         "last_contact",
-        "programme",
     ]);
+    if with_programmes {
+        table.headers.push("programme".to_string());
+    }
     for row in rows {
         table.push(vec![
             row.group.to_string(),
@@ -388,8 +398,12 @@ fn csv_table(rows: &[ItemJson]) -> Table {
             render::or_empty(row.snoozed_on),
             render::or_empty(row.every.clone()),
             render::or_empty(row.last_contact),
-            render::or_empty(row.programme.clone()),
         ]);
+        if with_programmes {
+            if let Some(cells) = table.rows.last_mut() {
+                cells.push(render::or_empty(row.programme.clone()));
+            }
+        }
     }
     table
 }

@@ -50,14 +50,19 @@ fn show_gives_points_tier_and_what_the_next_tier_needs() {
     let card = stdout_of(&mut book.crm(&["show", "ada"]));
     assert!(card.contains("\nLoyalty\n  points    300 (earned 629, refunded 29, redeemed 300, lapsed 0)\n  tier      silver\n  next      1400 points to gold\n"), "{card}");
     let bob = stdout_of(&mut book.crm(&["show", "bob"]));
-    assert!(bob.contains("  tier      gold\n  next      top tier\n"), "{bob}");
+    assert!(
+        bob.contains("  tier      gold\n  next      top tier\n"),
+        "{bob}"
+    );
 }
 
 /// Points are computed, never stored: a hand-edited purchase changes them at once.
 #[test]
 fn a_hand_edited_purchase_changes_the_balance_at_once() {
     let book = loyalty_book();
-    let text = book.read_customer("ada").replace("amount: 450.50", "amount: 50.50");
+    let text = book
+        .read_customer("ada")
+        .replace("amount: 450.50", "amount: 50.50");
     book.customer("ada", &text);
     let ada = json(&book, &["show", "ada", "--format", "json"]);
     assert_eq!(ada["loyalty"]["points"], -100);
@@ -130,7 +135,10 @@ fn list_filters_by_tier_and_sorts_by_points() {
         .collect();
     assert_eq!(ids, ["bob", "ada", "cy"], "{csv}");
     assert!(csv.starts_with("id,name,email,phone,company,tags,last_contact,next_follow_up,purchases,revenue,points,tier\n"), "{csv}");
-    assert!(csv.contains("\nbob,Bob,,,,,2025-05-01,,1,2100.00,2100,gold\n"), "{csv}");
+    assert!(
+        csv.contains("\nbob,Bob,,,,,2025-05-01,,1,2100.00,2100,gold\n"),
+        "{csv}"
+    );
     assert!(csv.ends_with("\ncy,Cy,,,,,,,0,0.00,0,\n"), "{csv}");
     let gold = json(&book, &["list", "--tier", "gold", "--format", "json"]);
     let ids: Vec<&str> = gold
@@ -196,14 +204,14 @@ fn bad_loyalty_settings_are_reported_at_their_place() {
 fn due_lists_a_new_tier_once() {
     let book = loyalty_book();
     // Cy reaches silver on 2025-06-16 (a Monday); the last digest was on Friday.
-    book.crm(&["--today", "2025-06-13", "due"]).assert().success();
+    book.crm(&["--today", "2025-06-13", "due"])
+        .assert()
+        .success();
     book.customer(
         "cy",
         "name: Cy\nphone: \"+44 1\"\ninteractions:\n- {date: 2025-06-14, kind: purchase, amount: 600.00}\n",
     );
-    let monday = |book: &TempBook| {
-        stdout_of(&mut book.crm(&["--today", "2025-06-16", "due"]))
-    };
+    let monday = |book: &TempBook| stdout_of(&mut book.crm(&["--today", "2025-06-16", "due"]));
     let first = monday(&book);
     assert_eq!(
         first,
@@ -216,14 +224,93 @@ fn due_lists_a_new_tier_once() {
     assert_eq!(json[0]["reason"], "reached silver");
     assert_eq!(json[0]["programme"], "tier silver");
     // Tuesday's digest counts from Monday's: nothing new.
-    assert_eq!(stdout_of(&mut book.crm(&["--today", "2025-06-17", "due"])), "");
+    assert_eq!(
+        stdout_of(&mut book.crm(&["--today", "2025-06-17", "due"])),
+        ""
+    );
     book.crm(&["--today", "2025-06-17", "due", "--exit-code"])
         .assert()
         .code(0);
     let days = book.read(".crm/digests");
-    assert!(days.ends_with("2025-06-13\n2025-06-16\n2025-06-17\n"), "{days}");
+    assert!(
+        days.ends_with("2025-06-13\n2025-06-16\n2025-06-17\n"),
+        "{days}"
+    );
     // Without tiers no digest is recorded.
     let plain = TempBook::new();
     plain.crm(&["due"]).assert().success();
     assert!(!plain.path(".crm/digests").exists());
+}
+
+/// docs/metrics.md's NPS example through `crm log` and `crm stats`.
+#[test]
+fn nps_per_period_beside_csat() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n")
+        .customer("bob", "name: Bob\n");
+    for (id, date, score) in [
+        ("ada", "2025-01-03", "10"),
+        ("ada", "2025-01-09", "6"),
+        ("bob", "2025-01-04", "9"),
+        ("bob", "2025-01-05", "8"),
+        ("bob", "2025-01-06", "7"),
+        ("bob", "2025-01-07", "0"),
+        ("bob", "2025-02-01", "9"),
+    ] {
+        stdout_of(&mut book.crm(&["log", id, "feedback", "--nps", score, "--date", date]));
+    }
+    assert!(book
+        .read_customer("bob")
+        .contains("kind: feedback\n    nps: 0\n"));
+    let r = json(&book, &["stats", "--format", "json"]);
+    assert_eq!(r["nps_responses"], 7);
+    assert_eq!(
+        (r["promoters"].clone(), r["detractors"].clone()),
+        (3.into(), 2.into())
+    );
+    assert!(
+        (r["nps"].as_f64().unwrap() - 100.0 / 7.0).abs() < 1e-9,
+        "{r}"
+    );
+    assert_eq!(r["periods"][0]["nps"], 0.0);
+    assert_eq!(r["periods"][1]["nps"], 100.0);
+    assert_eq!(r["ratings"], 0, "an NPS answer is not a rating");
+    let csv = stdout_of(&mut book.crm(&["stats", "--format", "csv"]));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",csat,complaints,partial,nps_answers,nps"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",false,6,0.00\n") && csv.contains(",false,1,100.00\n"),
+        "{csv}"
+    );
+    let table = stdout_of(&mut book.crm(&["stats"]));
+    assert!(
+        table.contains("\nnps (9-10 minus 0-6)             14.3\n"),
+        "{table}"
+    );
+    for bad in ["11", "-1", "x"] {
+        book.crm(&["log", "ada", "feedback", "--nps", bad])
+            .assert()
+            .code(2);
+    }
+    book.crm(&["log", "ada", "call", "--nps", "9"])
+        .assert()
+        .code(2);
+    // `crm check` holds hand-written scores to the same rule, at their place.
+    book.customer(
+        "cy",
+        "name: Cy\ninteractions:\n- date: 2025-01-01\n  kind: feedback\n  nps: 12\n",
+    );
+    let output = book.crm(&["check"]).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("customers/cy.yaml:5:"), "{text}");
+    assert!(
+        text.contains("nps 12 is not a whole number from 0 to 10"),
+        "{text}"
+    );
 }
