@@ -120,6 +120,8 @@ pub enum Command {
     Status(commands::status::Args),
     /// Repeat purchases, retention, churn, revenue and satisfaction per period.
     Stats(commands::stats::Args),
+    /// RFM segments of the purchasing customers (champions, loyal, at risk, ...).
+    Segments(commands::segments::Args),
     /// Bring purchases, interactions or customers in from a CSV file.
     Import(commands::import::Args),
     /// Write customers or interactions out as CSV or JSON.

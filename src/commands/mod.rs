@@ -15,6 +15,7 @@ pub mod init;
 pub mod list;
 pub mod log;
 pub mod programme;
+pub mod segments;
 pub mod show;
 pub mod stale;
 pub mod stats;
@@ -58,6 +59,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Undo(args) => undo::run(ctx, &args, out),
         Command::Status(args) => status::run(ctx, &args, out),
         Command::Stats(args) => stats::run(ctx, &args, out),
+        Command::Segments(args) => segments::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
     }
@@ -109,6 +111,7 @@ fn changes_files(command: &Command) -> bool {
         | Command::History(_)
         | Command::Status(_)
         | Command::Stats(_)
+        | Command::Segments(_)
         | Command::Export(_) => false,
     }
 }

@@ -314,3 +314,82 @@ fn nps_per_period_beside_csat() {
         "{text}"
     );
 }
+
+/// docs/metrics.md's segments example: five purchasing customers and one who never
+/// bought, scored on 2025-06-15.
+fn segments_book() -> TempBook {
+    let book = TempBook::new();
+    for (id, purchases) in [
+        ("ada", &[("2025-06-10", "100.00"), ("2025-05-01", "50.00"), ("2025-04-01", "50.00")][..]),
+        ("bob", &[("2025-06-01", "20.00")][..]),
+        ("cy", &[("2025-01-05", "300.00"), ("2025-02-05", "300.00"), ("2025-03-05", "300.00")][..]),
+        ("dee", &[("2024-12-01", "10.00")][..]),
+        ("eve", &[("2025-05-20", "40.00"), ("2025-05-25", "40.00")][..]),
+        ("fay", &[][..]),
+    ] {
+        let mut text = format!("name: {}\ninteractions:\n", id.to_uppercase());
+        for (date, amount) in purchases {
+            text.push_str(&format!("- {{date: {date}, kind: purchase, amount: {amount}}}\n"));
+        }
+        book.customer(id, &text);
+    }
+    book
+}
+
+#[test]
+fn segments_table_json_and_csv() {
+    let book = segments_book();
+    let rows = json(&book, &["segments", "--format", "json"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 10, "every segment, empty ones too");
+    let get = |name: &str| rows.iter().find(|r| r["segment"] == name).unwrap().clone();
+    assert_eq!(get("champions")["customers"], 1);
+    assert_eq!(get("champions")["share"], 0.2);
+    assert_eq!(get("champions")["revenue"], "200.00");
+    assert_eq!(get("cant-lose")["revenue"], "900.00");
+    assert_eq!(get("potential-loyalists")["customers"], 1);
+    assert_eq!(get("hibernating")["customers"], 1);
+    assert_eq!(get("need-attention")["customers"], 1);
+    assert_eq!(get("at-risk")["customers"], 0);
+    let csv = stdout_of(&mut book.crm(&["segments", "--format", "csv"]));
+    assert!(csv.starts_with("segment,customers,share,revenue\nchampions,1,0.2000,200.00\nloyal,0,0.0000,0.00\n"), "{csv}");
+    let table = stdout_of(&mut book.crm(&["segments"]));
+    assert!(table.contains("\ncant-lose            1          20.0%  900.00\n"), "{table}");
+    let scores = json(&book, &["segments", "--customers", "--format", "json"]);
+    let cy = scores.as_array().unwrap().iter().find(|r| r["id"] == "cy").unwrap();
+    assert_eq!((cy["recency_days"].clone(), cy["r"].clone(), cy["f"].clone(), cy["m"].clone(), cy["fm"].clone()), (102.into(), 2.into(), 5.into(), 5.into(), 5.into()));
+    assert_eq!(scores.as_array().unwrap().len(), 5, "fay never bought");
+    // As of an earlier day, later purchases are not counted.
+    let early = json(&book, &["segments", "--customers", "--as-of", "2025-01-31", "--format", "json"]);
+    let ids: Vec<&str> = early.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "{early}");
+    book.crm(&["segments", "--segment", "at-rsk"]).assert().code(2);
+}
+
+#[test]
+fn list_by_segment_and_due_by_segment_cadence() {
+    let book = segments_book();
+    let list = stdout_of(&mut book.crm(&["list", "--segment", "cant-lose", "--format", "csv"]));
+    assert_eq!(list.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect::<Vec<_>>(), ["cy"]);
+    let output = book.crm(&["list", "--segment", "vip"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("segments: champions, loyal"));
+    // Nobody has a cadence: nothing is due.
+    assert_eq!(stdout_of(&mut book.crm(&["due", "--no-birthdays"])), "");
+    let config = book.read("crm.toml") + "\n[segments.cant-lose]\nevery = \"2w\"\n[segments.hibernating]\nevery = \"1y\"\n";
+    book.write("crm.toml", &config);
+    let due = json(&book, &["due", "--format", "json"]);
+    let items = due.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{due}");
+    assert_eq!(items[0]["id"], "cy");
+    assert_eq!(items[0]["group"], "overdue");
+    assert_eq!(items[0]["date"], "2025-03-19");
+    assert_eq!(items[0]["programme"], "segment cant-lose");
+    assert_eq!(items[0]["reason"], "cadence 2w since last contact 2025-03-05 (segment cant-lose)");
+    // A customer's own shorter cadence wins over the segment's.
+    let cy = book.read_customer("cy").replace("name: CY\n", "name: CY\nfollow_up: 1w\n");
+    book.customer("cy", &cy);
+    let due = json(&book, &["due", "--format", "json"]);
+    assert_eq!(due[0]["date"], "2025-03-12");
+    assert!(due[0].get("programme").is_none(), "{due}");
+}
