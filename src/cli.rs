@@ -120,6 +120,8 @@ pub enum Command {
     Status(commands::status::Args),
     /// Repeat purchases, retention, churn, revenue and satisfaction per period.
     Stats(commands::stats::Args),
+    /// Render a message to a customer from templates/TEMPLATE.txt (for `| sendmail -t`).
+    Draft(commands::draft::Args),
     /// RFM segments of the purchasing customers (champions, loyal, at risk, ...).
     Segments(commands::segments::Args),
     /// Bring purchases, interactions or customers in from a CSV file.

@@ -38,6 +38,11 @@ pub struct Args {
     /// list may be incomplete.
     #[arg(long)]
     pub exit_code: bool,
+    /// Also write one message draft per item into DIR (`DATE-ID-TEMPLATE.eml`, from the
+    /// book's templates/: birthday, after-complaint, win-back, thank-you, follow-up; see
+    /// docs/messages.md). Nothing is sent.
+    #[arg(long, value_name = "DIR")]
+    pub drafts: Option<std::path::PathBuf>,
     /// Output format (default: a table on a terminal, plain lines when piped).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -106,6 +111,9 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     if !args.overdue_only {
         rows.extend(promotion_rows(&book, &customers, ctx.today));
     }
+    if let Some(dir) = &args.drafts {
+        write_drafts(ctx, &book, dir, &rows)?;
+    }
     match args.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => {
@@ -122,6 +130,96 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         args.exit_code,
         !rows.is_empty(),
     ))
+}
+
+/// Writes a draft per digest item into `dir` (made if need be); an item whose
+/// customer has no email address, or whose template fails, is named on stderr and
+/// skipped.
+fn write_drafts(
+    ctx: &Context,
+    book: &crate::store::Book,
+    dir: &std::path::Path,
+    rows: &[ItemJson],
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, &e))?;
+    let mut written: Vec<String> = Vec::new();
+    for row in rows {
+        let id = crate::domain::id::CustomerId::parse(row.id)?;
+        let customer = match book.load(&id) {
+            Ok(loaded) => loaded.customer,
+            Err(err) => {
+                crate::warn(&format!("no draft for {id}: {}", err.message));
+                continue;
+            }
+        };
+        let template = template_for(row, &customer);
+        let file = format!("{}-{id}-{template}.eml", ctx.today);
+        if written.contains(&file) {
+            continue;
+        }
+        if customer.email.is_none() {
+            crate::warn(&format!(
+                "no draft for {id} ({}): no email address on file",
+                row.what
+            ));
+            continue;
+        }
+        let message = match super::draft::compose(book, &customer, template, ctx.today) {
+            Ok(message) => message,
+            Err(err) => {
+                crate::warn(&format!("no draft for {id}: {}", err.message));
+                continue;
+            }
+        };
+        let path = dir.join(&file);
+        let temp = dir.join(format!(".{file}.{}.tmp", std::process::id()));
+        std::fs::write(&temp, message.to_rfc5322())
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&temp);
+                Error::io("write", &path, &e)
+            })?;
+        written.push(file);
+    }
+    if !written.is_empty() {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "crm: wrote {} draft{} to `{}` (nothing was sent)",
+            written.len(),
+            describe::plural(written.len() as i64),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The template of a digest item: a birthday gets `birthday`; a follow-up whose
+/// customer's last contact was a complaint `after-complaint`; a follow-up a slipping
+/// segment's cadence made due `win-back`; an anniversary or a new tier `thank-you`;
+/// any other follow-up `follow-up`.
+fn template_for(row: &ItemJson, customer: &crate::domain::customer::Customer) -> &'static str {
+    use crate::domain::interaction::Kind;
+    match row.what {
+        "birthday" => return "birthday",
+        "anniversary" | "tier" => return "thank-you",
+        _ => {}
+    }
+    let last_contact = customer
+        .chronological()
+        .into_iter()
+        .rev()
+        .find(|i| i.kind.is_contact());
+    if last_contact.is_some_and(|i| i.kind == Kind::Complaint) {
+        return "after-complaint";
+    }
+    let slipping = ["at-risk", "cant-lose", "hibernating", "about-to-sleep"]
+        .iter()
+        .any(|s| row.programme.as_deref() == Some(&format!("segment {s}")));
+    if slipping {
+        "win-back"
+    } else {
+        "follow-up"
+    }
 }
 
 /// The customers who reached a higher tier since the last digest (books with tiers

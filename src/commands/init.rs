@@ -252,11 +252,45 @@ impl Plan {
             written.keep = true;
             fs::write(&keep, "").map_err(|e| Error::io("write", &keep, &e))?;
         }
+        self.write_templates(written)
+    }
+
+    /// The message templates `crm draft` uses, each only if missing; a `templates`
+    /// that is not a plain folder (a file, a link) is left alone.
+    fn write_templates(&self, written: &mut Written) -> Result<()> {
+        let dir = self.dir.join(store::templates::TEMPLATES_DIR);
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Ok(()),
+            Err(_) => {
+                fs::create_dir(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
+                written.dirs.push(dir.clone());
+            }
+        }
+        for (name, text) in store::templates::SHIPPED {
+            let path = dir.join(format!("{name}.{}", store::templates::EXTENSION));
+            let created = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            match created {
+                Ok(mut file) => {
+                    written.templates.push(path.clone());
+                    file.write_all(text.as_bytes())
+                        .map_err(|e| Error::io("write", &path, &e))?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io("create", &path, &e)),
+            }
+        }
         Ok(())
     }
 
     /// Takes back what [`Plan::write`] wrote (best effort: it runs after a failure).
     fn undo(&self, written: &Written) {
+        for template in &written.templates {
+            let _ = fs::remove_file(template);
+        }
         if written.keep {
             let _ = fs::remove_file(self.dir.join(CUSTOMERS_DIR).join(KEEP_FILE));
         }
@@ -274,6 +308,7 @@ impl Plan {
 #[derive(Debug, Default)]
 struct Written {
     dirs: Vec<PathBuf>,
+    templates: Vec<PathBuf>,
     config: bool,
     keep: bool,
 }

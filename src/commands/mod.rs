@@ -6,6 +6,7 @@ pub mod check;
 pub mod commit;
 pub mod completions;
 pub mod done;
+pub mod draft;
 pub mod due;
 pub mod edit;
 pub mod export;
@@ -60,6 +61,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Status(args) => status::run(ctx, &args, out),
         Command::Stats(args) => stats::run(ctx, &args, out),
         Command::Segments(args) => segments::run(ctx, &args, out),
+        Command::Draft(args) => draft::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
     }
@@ -96,6 +98,7 @@ fn changes_files(command: &Command) -> bool {
         | Command::Log(_)
         | Command::Done(_)
         | Command::Snooze(_) => true,
+        Command::Draft(args) => args.log,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
             What::Customers(file) => !file.dry_run,

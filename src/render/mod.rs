@@ -226,6 +226,7 @@ pub fn or_empty<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(String::new, |v| v.to_string())
 }
 pub mod describe;
+pub mod message;
 
 /// `item` with `\` and every character of `special` escaped by a backslash, for lists
 /// packed into one CSV cell (`vip;wholesale`, `coffee=oat\; no sugar`).

@@ -10,6 +10,7 @@ pub mod libyaml;
 pub mod node_de;
 pub mod read;
 pub mod scan;
+pub mod templates;
 pub mod tree;
 pub mod write;
 pub mod yaml_text;

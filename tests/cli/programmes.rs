@@ -320,16 +320,35 @@ fn nps_per_period_beside_csat() {
 fn segments_book() -> TempBook {
     let book = TempBook::new();
     for (id, purchases) in [
-        ("ada", &[("2025-06-10", "100.00"), ("2025-05-01", "50.00"), ("2025-04-01", "50.00")][..]),
+        (
+            "ada",
+            &[
+                ("2025-06-10", "100.00"),
+                ("2025-05-01", "50.00"),
+                ("2025-04-01", "50.00"),
+            ][..],
+        ),
         ("bob", &[("2025-06-01", "20.00")][..]),
-        ("cy", &[("2025-01-05", "300.00"), ("2025-02-05", "300.00"), ("2025-03-05", "300.00")][..]),
+        (
+            "cy",
+            &[
+                ("2025-01-05", "300.00"),
+                ("2025-02-05", "300.00"),
+                ("2025-03-05", "300.00"),
+            ][..],
+        ),
         ("dee", &[("2024-12-01", "10.00")][..]),
-        ("eve", &[("2025-05-20", "40.00"), ("2025-05-25", "40.00")][..]),
+        (
+            "eve",
+            &[("2025-05-20", "40.00"), ("2025-05-25", "40.00")][..],
+        ),
         ("fay", &[][..]),
     ] {
         let mut text = format!("name: {}\ninteractions:\n", id.to_uppercase());
         for (date, amount) in purchases {
-            text.push_str(&format!("- {{date: {date}, kind: purchase, amount: {amount}}}\n"));
+            text.push_str(&format!(
+                "- {{date: {date}, kind: purchase, amount: {amount}}}\n"
+            ));
         }
         book.customer(id, &text);
     }
@@ -352,31 +371,77 @@ fn segments_table_json_and_csv() {
     assert_eq!(get("need-attention")["customers"], 1);
     assert_eq!(get("at-risk")["customers"], 0);
     let csv = stdout_of(&mut book.crm(&["segments", "--format", "csv"]));
-    assert!(csv.starts_with("segment,customers,share,revenue\nchampions,1,0.2000,200.00\nloyal,0,0.0000,0.00\n"), "{csv}");
+    assert!(
+        csv.starts_with(
+            "segment,customers,share,revenue\nchampions,1,0.2000,200.00\nloyal,0,0.0000,0.00\n"
+        ),
+        "{csv}"
+    );
     let table = stdout_of(&mut book.crm(&["segments"]));
-    assert!(table.contains("\ncant-lose            1          20.0%  900.00\n"), "{table}");
+    assert!(
+        table.contains("\ncant-lose            1          20.0%  900.00\n"),
+        "{table}"
+    );
     let scores = json(&book, &["segments", "--customers", "--format", "json"]);
-    let cy = scores.as_array().unwrap().iter().find(|r| r["id"] == "cy").unwrap();
-    assert_eq!((cy["recency_days"].clone(), cy["r"].clone(), cy["f"].clone(), cy["m"].clone(), cy["fm"].clone()), (102.into(), 2.into(), 5.into(), 5.into(), 5.into()));
+    let cy = scores
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "cy")
+        .unwrap();
+    assert_eq!(
+        (
+            cy["recency_days"].clone(),
+            cy["r"].clone(),
+            cy["f"].clone(),
+            cy["m"].clone(),
+            cy["fm"].clone()
+        ),
+        (102.into(), 2.into(), 5.into(), 5.into(), 5.into())
+    );
     assert_eq!(scores.as_array().unwrap().len(), 5, "fay never bought");
     // As of an earlier day, later purchases are not counted.
-    let early = json(&book, &["segments", "--customers", "--as-of", "2025-01-31", "--format", "json"]);
-    let ids: Vec<&str> = early.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let early = json(
+        &book,
+        &[
+            "segments",
+            "--customers",
+            "--as-of",
+            "2025-01-31",
+            "--format",
+            "json",
+        ],
+    );
+    let ids: Vec<&str> = early
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 2, "{early}");
-    book.crm(&["segments", "--segment", "at-rsk"]).assert().code(2);
+    book.crm(&["segments", "--segment", "at-rsk"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn list_by_segment_and_due_by_segment_cadence() {
     let book = segments_book();
     let list = stdout_of(&mut book.crm(&["list", "--segment", "cant-lose", "--format", "csv"]));
-    assert_eq!(list.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect::<Vec<_>>(), ["cy"]);
+    assert_eq!(
+        list.lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect::<Vec<_>>(),
+        ["cy"]
+    );
     let output = book.crm(&["list", "--segment", "vip"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("segments: champions, loyal"));
     // Nobody has a cadence: nothing is due.
     assert_eq!(stdout_of(&mut book.crm(&["due", "--no-birthdays"])), "");
-    let config = book.read("crm.toml") + "\n[segments.cant-lose]\nevery = \"2w\"\n[segments.hibernating]\nevery = \"1y\"\n";
+    let config = book.read("crm.toml")
+        + "\n[segments.cant-lose]\nevery = \"2w\"\n[segments.hibernating]\nevery = \"1y\"\n";
     book.write("crm.toml", &config);
     let due = json(&book, &["due", "--format", "json"]);
     let items = due.as_array().unwrap();
@@ -385,11 +450,192 @@ fn list_by_segment_and_due_by_segment_cadence() {
     assert_eq!(items[0]["group"], "overdue");
     assert_eq!(items[0]["date"], "2025-03-19");
     assert_eq!(items[0]["programme"], "segment cant-lose");
-    assert_eq!(items[0]["reason"], "cadence 2w since last contact 2025-03-05 (segment cant-lose)");
+    assert_eq!(
+        items[0]["reason"],
+        "cadence 2w since last contact 2025-03-05 (segment cant-lose)"
+    );
     // A customer's own shorter cadence wins over the segment's.
-    let cy = book.read_customer("cy").replace("name: CY\n", "name: CY\nfollow_up: 1w\n");
+    let cy = book
+        .read_customer("cy")
+        .replace("name: CY\n", "name: CY\nfollow_up: 1w\n");
     book.customer("cy", &cy);
     let due = json(&book, &["due", "--format", "json"]);
     assert_eq!(due[0]["date"], "2025-03-12");
     assert!(due[0].get("programme").is_none(), "{due}");
+}
+
+fn draft_book() -> TempBook {
+    let book = loyalty_book();
+    book.customer(
+        "zoe",
+        "name: Zoë Šimić\nemail: zoe@example.com\nbirthday: 1990-06-18\npreferences:\n  coffee: oat flat white\nfollow_up: 30d\ninteractions:\n\
+         - {date: 2025-04-01, kind: purchase, amount: 12.00, items: [Model B]}\n\
+         - {date: 2025-04-03, kind: complaint, summary: a cold coffee}\n",
+    );
+    book
+}
+
+#[test]
+fn init_ships_the_templates_and_commits_them() {
+    let book = TempBook::new();
+    for name in [
+        "thank-you",
+        "birthday",
+        "win-back",
+        "after-complaint",
+        "follow-up",
+    ] {
+        assert!(
+            book.path(&format!("templates/{name}.txt")).is_file(),
+            "{name}"
+        );
+    }
+    let repo = git2::Repository::open(book.root()).unwrap();
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    assert!(tree
+        .get_path(std::path::Path::new("templates/thank-you.txt"))
+        .is_ok());
+}
+
+#[test]
+fn draft_renders_an_rfc_5322_message_from_the_customer() {
+    let book = draft_book();
+    let text = stdout_of(&mut book.crm(&["draft", "ada", "thank-you"]));
+    assert_eq!(
+        text,
+        "To: Ada Lovelace <ada@example.com>\nSubject: Thank you, Ada\nMIME-Version: 1.0\n\
+         Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n\
+         Dear Ada,\n\nthank you for your purchase of 450.50 on 2025-03-20.\n\n\
+         As a silver member you now have 300 points.\n\nWarm regards\n"
+            .replace("450.50 on 2025-03-20", "purchase on 2025-03-02")
+    );
+    // An independent parser (Python's email package) reads the encoded headers back.
+    let zoe = stdout_of(&mut book.crm(&["draft", "zoe", "birthday"]));
+    let path = book.path("zoe.eml");
+    std::fs::write(&path, &zoe).unwrap();
+    let parsed = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, email, email.policy as p; m = email.message_from_bytes(open(sys.argv[1],'rb').read(), policy=p.default); print(m['To']); print(m['Subject']); print(m.get_content(), end='')")
+        .arg(&path)
+        .output()
+        .expect("python3 runs (the independent parser for messages)");
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(parsed.stdout).unwrap(),
+        "Zoë Šimić <zoe@example.com>\nHappy birthday, Zoë!\nDear Zoë,\n\neveryone here wishes you a very happy birthday. Your next oat flat white is on us.\n\nWarm regards\n"
+    );
+}
+
+#[test]
+fn template_errors_point_at_the_template() {
+    let book = draft_book();
+    for (template, at, words) in [
+        (
+            "Subject: Hi\n\nCall {{ customer.phone }} today\n",
+            "templates/bad.txt:3:9: `customer.phone` is not set",
+            "is defined",
+        ),
+        (
+            "Subject: Hi\n\n{% if customer.name %}\nno end\n",
+            "templates/bad.txt:",
+            "syntax error",
+        ),
+        (
+            "Dear {{ customer.name }}\n\nbody\n",
+            "templates/bad.txt:1:1:",
+            "not a header line",
+        ),
+        (
+            "Subject: {{ customer.name | nosuchfilter }}\n\nbody\n",
+            "templates/bad.txt:1:",
+            "unknown filter",
+        ),
+    ] {
+        book.write("templates/bad.txt", template);
+        let output = book.crm(&["draft", "ada", "bad"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{template}");
+        assert!(output.stdout.is_empty(), "nothing half-written on stdout");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(at), "{template}: {stderr}");
+        assert!(stderr.contains(words), "{template}: {stderr}");
+    }
+    let output = book.crm(&["draft", "ada", "nosuch"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("templates: after-complaint, bad, birthday"));
+    book.crm(&["draft", "ada", "../crm"]).assert().code(2);
+    // No email address and no To: line: a clear error.
+    book.crm(&["draft", "bob", "thank-you"]).assert().code(2);
+}
+
+#[test]
+fn draft_edit_and_log() {
+    let book = draft_book();
+    let text = stdout_of(
+        book.crm(&["draft", "ada", "win-back", "--edit", "--log"])
+            .env("VISUAL", "sed -i s/Dear/Hello/"),
+    );
+    assert!(text.contains("\n\nHello Ada,\n"), "{text}");
+    let ada = book.read_customer("ada");
+    let last = ada.lines().rev().take(3).collect::<Vec<_>>().join("|");
+    assert!(
+        last.contains("We miss you, Ada") && last.contains("email") && last.contains("2025-06-15"),
+        "{ada}"
+    );
+}
+
+#[test]
+fn due_writes_one_draft_per_item() {
+    let book = draft_book();
+    // The last digest was on New Year's day: Ada and Bob reached their tiers since.
+    book.write(".crm/digests", "2025-01-01\n");
+    let dir = book.path("out");
+    let digest =
+        stdout_of(&mut book.crm(&["due", "--format", "json", "--drafts", dir.to_str().unwrap()]));
+    let items: Value = serde_json::from_str(&digest).unwrap();
+    let mut what: Vec<String> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["id"].as_str().unwrap(),
+                i["what"].as_str().unwrap()
+            )
+        })
+        .collect();
+    what.sort();
+    assert_eq!(
+        what,
+        ["ada tier", "bob tier", "zoe birthday", "zoe follow-up"],
+        "{digest}"
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    // Bob has no email address: no draft (named on stderr).
+    assert_eq!(
+        files,
+        [
+            "2025-06-15-ada-thank-you.eml",
+            "2025-06-15-zoe-after-complaint.eml",
+            "2025-06-15-zoe-birthday.eml"
+        ]
+    );
+    let sorry = std::fs::read_to_string(dir.join("2025-06-15-zoe-after-complaint.eml")).unwrap();
+    assert!(
+        sorry.contains("\nSubject: About your recent experience\n"),
+        "{sorry}"
+    );
+    assert!(
+        sorry.contains("we are sorry about a cold coffee on 2025-04-03."),
+        "{sorry}"
+    );
 }
