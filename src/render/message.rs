@@ -264,7 +264,7 @@ mod tests {
         .unwrap_err();
         assert!(
             err.message
-                .starts_with("templates/t.txt:4:8: `phone` is not set"),
+                .starts_with("templates/t.txt:4:9: `phone` is not set"),
             "{}",
             err.message
         );
