@@ -1,8 +1,8 @@
 //! The pure core: customers, interactions, dates, money, the follow-up rule and the
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
-pub mod agenda;
-pub mod change;
+pub(crate) mod agenda;
+pub(crate) mod change;
 pub mod contact;
 pub mod customer;
 pub mod date;
@@ -10,9 +10,9 @@ pub(crate) mod fields;
 pub mod followup;
 pub mod id;
 pub mod interaction;
-pub mod loyalty;
+pub(crate) mod loyalty;
 pub mod metrics;
 pub mod money;
 pub mod period;
-pub mod segments;
+pub(crate) mod segments;
 pub mod summary;

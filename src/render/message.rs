@@ -18,14 +18,6 @@ pub struct Message {
 }
 
 impl Message {
-    /// The value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     /// The message as RFC 5322 text with LF line ends (what `sendmail -t` and `msmtp -t`
     /// read): headers encoded as RFC 2047 words where they are not ASCII.
     pub fn to_rfc5322(&self) -> String {

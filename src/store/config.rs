@@ -13,7 +13,7 @@ use crate::domain::period::PeriodKind;
 use crate::domain::segments::Segment;
 
 /// The file `crm init` writes: every setting commented out at its default.
-pub const TEMPLATE: &str = r#"# crm settings for this book. Every setting is optional: the commented values are
+pub(crate) const TEMPLATE: &str = r#"# crm settings for this book. Every setting is optional: the commented values are
 # the defaults. See docs/format.md for the whole reference.
 
 # Currency of all amounts (a label only: amounts are decimals exact to the cent).
@@ -66,49 +66,49 @@ pub const TEMPLATE: &str = r#"# crm settings for this book. Every setting is opt
 /// Settings of a book, with defaults for everything left out.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Config {
+pub(crate) struct Config {
     /// Currency label.
-    pub currency: Option<String>,
+    pub(crate) currency: Option<String>,
     /// `[follow_up]`.
-    pub follow_up: FollowUpConfig,
+    pub(crate) follow_up: FollowUpConfig,
     /// `[due]`.
-    pub due: DueConfig,
+    pub(crate) due: DueConfig,
     /// `[stats]`.
-    pub stats: StatsConfig,
+    pub(crate) stats: StatsConfig,
     /// `[interactions]`.
-    pub interactions: InteractionsConfig,
+    pub(crate) interactions: InteractionsConfig,
     /// `[git]`.
-    pub git: GitConfig,
+    pub(crate) git: GitConfig,
     /// `[loyalty]`: the loyalty programme, if the book has one.
-    pub loyalty: Option<LoyaltyConfig>,
+    pub(crate) loyalty: Option<LoyaltyConfig>,
     /// `[segments.NAME]`: follow-up cadences of RFM segments.
-    pub segments: BTreeMap<Spanned<String>, SegmentConfig>,
+    pub(crate) segments: BTreeMap<Spanned<String>, SegmentConfig>,
 }
 
 /// `[loyalty]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LoyaltyConfig {
+pub(crate) struct LoyaltyConfig {
     /// Points per currency unit, in hundredths.
     #[serde(default = "checked::one_point", deserialize_with = "checked::per_unit")]
-    pub points_per_unit: i64,
+    pub(crate) points_per_unit: i64,
     /// Bonus points by kind (keys kept with their place, to report unknown kinds).
     #[serde(default, deserialize_with = "checked::bonus")]
-    pub bonus: BTreeMap<Spanned<String>, u32>,
+    pub(crate) bonus: BTreeMap<Spanned<String>, u32>,
     /// Points lapse this long after they were earned.
     #[serde(default, deserialize_with = "checked::expire_after")]
-    pub expire_after: Option<Cadence>,
+    pub(crate) expire_after: Option<Cadence>,
     /// The tiers' rolling window.
     #[serde(default, deserialize_with = "checked::tier_window")]
-    pub tier_window: Option<Cadence>,
+    pub(crate) tier_window: Option<Cadence>,
     /// Tiers, lowest first.
     #[serde(default, deserialize_with = "checked::tiers")]
-    pub tiers: Vec<Tier>,
+    pub(crate) tiers: Vec<Tier>,
 }
 
 impl LoyaltyConfig {
     /// The programme these settings describe.
-    pub fn programme(&self) -> Programme {
+    pub(crate) fn programme(&self) -> Programme {
         Programme {
             per_unit_hundredths: self.points_per_unit,
             bonus: self
@@ -126,30 +126,30 @@ impl LoyaltyConfig {
 /// `[segments.NAME]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SegmentConfig {
+pub(crate) struct SegmentConfig {
     /// Follow-up cadence of the segment's customers.
     #[serde(deserialize_with = "checked::segment_every")]
-    pub every: Cadence,
+    pub(crate) every: Cadence,
 }
 
 /// `[follow_up]` settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct FollowUpConfig {
+pub(crate) struct FollowUpConfig {
     /// Cadence for new customers (`""` or absent: none).
     #[serde(deserialize_with = "checked::default_every")]
-    pub default_every: Option<Cadence>,
+    pub(crate) default_every: Option<Cadence>,
 }
 
 /// `[due]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DueConfig {
+pub(crate) struct DueConfig {
     /// Look-ahead window of `crm due` (`0d`: today only).
     #[serde(deserialize_with = "checked::within")]
-    pub within: Cadence,
+    pub(crate) within: Cadence,
     /// Whether birthdays and anniversaries are listed.
-    pub birthdays: bool,
+    pub(crate) birthdays: bool,
 }
 
 impl Default for DueConfig {
@@ -164,10 +164,10 @@ impl Default for DueConfig {
 /// `[stats]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct StatsConfig {
+pub(crate) struct StatsConfig {
     /// Default period of `crm stats`.
     #[serde(deserialize_with = "checked::period")]
-    pub period: PeriodKind,
+    pub(crate) period: PeriodKind,
 }
 
 impl Default for StatsConfig {
@@ -181,22 +181,22 @@ impl Default for StatsConfig {
 /// `[interactions]` settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct InteractionsConfig {
+pub(crate) struct InteractionsConfig {
     /// Extra kinds.
     #[serde(deserialize_with = "checked::kinds")]
-    pub kinds: Vec<String>,
+    pub(crate) kinds: Vec<String>,
 }
 
 /// `[git]` settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct GitConfig {
+pub(crate) struct GitConfig {
     /// Commit after every change.
-    pub auto_commit: bool,
+    pub(crate) auto_commit: bool,
     /// Fallback author name.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Fallback author email.
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
 }
 
 /// Values checked as they are read, so that a bad one is reported at its own line and
@@ -212,7 +212,9 @@ mod checked {
     use crate::domain::loyalty::Tier;
     use crate::domain::period::PeriodKind;
 
-    pub fn default_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
+    pub(crate) fn default_every<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Cadence>, D::Error> {
         let value = Option::<String>::deserialize(d)?;
         match value.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
@@ -222,22 +224,22 @@ mod checked {
         }
     }
 
-    pub fn within<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
+    pub(crate) fn within<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
         let value = String::deserialize(d)?;
         Cadence::parse_window(&value).map_err(|m| D::Error::custom(format!("due.within: {m}")))
     }
 
-    pub fn period<'de, D: Deserializer<'de>>(d: D) -> Result<PeriodKind, D::Error> {
+    pub(crate) fn period<'de, D: Deserializer<'de>>(d: D) -> Result<PeriodKind, D::Error> {
         let value = String::deserialize(d)?;
         PeriodKind::parse(&value).map_err(|m| D::Error::custom(format!("stats.period: {m}")))
     }
 
-    pub fn one_point() -> i64 {
+    pub(crate) fn one_point() -> i64 {
         100
     }
 
     /// A positive number of points with at most two decimals, as hundredths.
-    pub fn per_unit<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    pub(crate) fn per_unit<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         #[derive(serde::Deserialize)]
         #[serde(untagged)]
         enum Number {
@@ -268,7 +270,7 @@ mod checked {
         Ok(hundredths)
     }
 
-    pub fn bonus<'de, D: Deserializer<'de>>(
+    pub(crate) fn bonus<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<BTreeMap<Spanned<String>, u32>, D::Error> {
         let raw = BTreeMap::<Spanned<String>, i64>::deserialize(d)?;
@@ -291,22 +293,22 @@ mod checked {
             .map_err(|m| D::Error::custom(format!("{key}: {m}")))
     }
 
-    pub fn expire_after<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
+    pub(crate) fn expire_after<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
         span(d, "loyalty.expire_after")
     }
 
-    pub fn tier_window<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
+    pub(crate) fn tier_window<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
         span(d, "loyalty.tier_window")
     }
 
-    pub fn segment_every<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
+    pub(crate) fn segment_every<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
         let value = String::deserialize(d)?;
         Cadence::parse(&value).map_err(|m| D::Error::custom(format!("segments: every: {m}")))
     }
 
     /// `[{name = "silver", points = 500}, {name = "gold", points = 2000, every = "2w"}]`:
     /// names unique and lowercase, one measure for all, thresholds rising.
-    pub fn tiers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tier>, D::Error> {
+    pub(crate) fn tiers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tier>, D::Error> {
         use crate::domain::loyalty::Threshold;
         use crate::domain::money::Money;
 
@@ -389,7 +391,7 @@ mod checked {
         Ok(tiers)
     }
 
-    pub fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    pub(crate) fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         let kinds = Vec::<String>::deserialize(d)?;
         for kind in &kinds {
             let valid = !kind.is_empty()
@@ -409,7 +411,7 @@ mod checked {
 impl Config {
     /// Parses `crm.toml` text; the error is `(line, column, message)`, at the value at
     /// fault.
-    pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
+    pub(crate) fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
         Config::parse_spanned(text).map_err(|e| (e.line, e.column, e.message))
     }
 
@@ -474,12 +476,12 @@ impl Config {
     }
 
     /// The loyalty programme, if the book has one.
-    pub fn programme(&self) -> Option<Programme> {
+    pub(crate) fn programme(&self) -> Option<Programme> {
         self.loyalty.as_ref().map(LoyaltyConfig::programme)
     }
 
     /// The follow-up cadence `[segments.NAME]` gives a segment.
-    pub fn segment_every(&self, segment: Segment) -> Option<Cadence> {
+    pub(crate) fn segment_every(&self, segment: Segment) -> Option<Cadence> {
         self.segments
             .iter()
             .find(|(k, _)| k.get_ref() == segment.slug())
@@ -492,7 +494,7 @@ impl Config {
     /// again, until it reads or a problem cannot be set aside (a syntax error, which
     /// may confuse what follows). Returns the settings that do read, defaults for the
     /// rest.
-    pub fn parse_all(text: &str) -> (Config, Vec<(usize, usize, String)>) {
+    pub(crate) fn parse_all(text: &str) -> (Config, Vec<(usize, usize, String)>) {
         let mut problems = Vec::new();
         let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
         // Each round sets one line (or table) aside; a file has only so many.
@@ -529,19 +531,19 @@ impl Config {
     }
 
     /// The default cadence for new customers.
-    pub fn default_every(&self) -> Option<Cadence> {
+    pub(crate) fn default_every(&self) -> Option<Cadence> {
         self.follow_up.default_every
     }
 
     /// Whether `kind` is built in or added by this book.
-    pub fn knows_kind(&self, kind: &str) -> bool {
+    pub(crate) fn knows_kind(&self, kind: &str) -> bool {
         BUILTIN_KINDS.contains(&kind)
             || self.interactions.kinds.iter().any(|k| k == kind)
             || (kind == REDEEM && self.loyalty.is_some())
     }
 
     /// Every kind this book accepts, built-in first.
-    pub fn all_kinds(&self) -> Vec<String> {
+    pub(crate) fn all_kinds(&self) -> Vec<String> {
         BUILTIN_KINDS
             .iter()
             .map(|k| (*k).to_string())
@@ -562,7 +564,7 @@ struct TomlProblem {
 
 /// 1-based line and column (in characters) of a byte offset. TOML breaks lines only at
 /// `\n` (a `\r` is part of `\r\n`), unlike YAML, so this is not the reader's
-/// `tree::Pos`, which also breaks at a lone `\r`, NEL and U+2028.
+/// `yaml::Pos`, which also breaks at a lone `\r`, NEL and U+2028.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut cut = offset.min(text.len());
     while !text.is_char_boundary(cut) {
