@@ -225,13 +225,31 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// The subject of message text (its first `Subject:` header, RFC 2047 words left as
-/// they are only when not ASCII).
+/// The subject of message text: its `Subject:` header with folded lines joined and the
+/// RFC 2047 words crm writes (`=?UTF-8?B?...?=`) decoded.
 fn subject_of(text: &str) -> Option<String> {
     let head = text.split("\n\n").next()?;
-    head.lines()
-        .find_map(|l| l.strip_prefix("Subject:").map(|s| s.trim().to_string()))
-        .filter(|s| !s.is_empty())
+    let mut lines = head.lines();
+    let mut value = lines
+        .find_map(|l| l.strip_prefix("Subject:"))?
+        .trim()
+        .to_string();
+    for folded in lines.take_while(|l| l.starts_with([' ', '\t'])) {
+        value.push(' ');
+        value.push_str(folded.trim());
+    }
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let encoded = |w: &&str| w.starts_with("=?UTF-8?B?") && w.ends_with("?=");
+    let value = if !words.is_empty() && words.iter().all(encoded) {
+        let mut bytes = Vec::new();
+        for w in &words {
+            bytes.extend(message::base64_decode(&w[10..w.len() - 2])?);
+        }
+        String::from_utf8(bytes).ok()?
+    } else {
+        value
+    };
+    Some(value).filter(|s| !s.trim().is_empty())
 }
 
 /// Opens `text` in the editor; returns the edited text.

@@ -200,6 +200,36 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of base64 text, or `None` when it is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    };
+    let text = text.trim_end_matches('=').as_bytes();
+    let mut out = Vec::new();
+    for chunk in text.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c)? << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        match chunk.len() {
+            4 => out.extend_from_slice(&bytes),
+            3 => out.extend_from_slice(&bytes[..2]),
+            2 => out.push(bytes[0]),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 /// `"Ada Lovelace" <ada@example.com>`: a display name quoted when it needs to be.
 pub fn mailbox(name: &str, email: &str) -> String {
     let name: String = name.chars().filter(|c| !c.is_control()).collect();
@@ -227,6 +257,15 @@ mod tests {
         assert_eq!(base64(b"Man"), "TWFu");
         assert_eq!(base64(b"Ma"), "TWE=");
         assert_eq!(base64(b"M"), "TQ==");
+        for text in ["", "M", "Ma", "Man", "Danke schön, Zoë!"] {
+            assert_eq!(
+                base64_decode(&base64(text.as_bytes())).unwrap(),
+                text.as_bytes()
+            );
+        }
+        let long = "Ein sehr langer Betreff mit Umlauten: äöü ÄÖÜ ß, und noch mehr Text";
+        let words = encoded_words(long);
+        assert!(words.lines().all(|l| l.trim().len() <= 75), "{words}");
         assert_eq!(encode_header("Subject", "Thanks"), "Thanks");
         assert_eq!(
             encode_header("Subject", "Danke schön"),

@@ -293,11 +293,15 @@ mod checked {
             .map_err(|m| D::Error::custom(format!("{key}: {m}")))
     }
 
-    pub(crate) fn expire_after<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
+    pub(crate) fn expire_after<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Cadence>, D::Error> {
         span(d, "loyalty.expire_after")
     }
 
-    pub(crate) fn tier_window<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
+    pub(crate) fn tier_window<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Cadence>, D::Error> {
         span(d, "loyalty.tier_window")
     }
 

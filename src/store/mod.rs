@@ -6,8 +6,8 @@
 
 pub mod cache;
 pub(crate) mod config;
-pub(crate) mod digests;
 pub mod customer_text;
+pub(crate) mod digests;
 pub mod read;
 pub mod scan;
 pub(crate) mod templates;

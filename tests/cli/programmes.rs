@@ -639,3 +639,21 @@ fn due_writes_one_draft_per_item() {
         "{sorry}"
     );
 }
+
+/// `--log` records the subject as written, not its RFC 2047 encoding.
+#[test]
+fn draft_log_records_a_non_ascii_subject_as_text() {
+    let book = draft_book();
+    book.write(
+        "templates/merci.txt",
+        "Subject: Merci beaucoup, {{ customer.first_name }} — à bientôt\n\nÀ bientôt !\n",
+    );
+    let text = stdout_of(&mut book.crm(&["draft", "zoe", "merci", "--log"]));
+    assert!(text.contains("\nSubject: =?UTF-8?B?"), "{text}");
+    assert!(
+        book.read_customer("zoe")
+            .contains("Merci beaucoup, Zoë — à bientôt"),
+        "{}",
+        book.read_customer("zoe")
+    );
+}
