@@ -41,7 +41,7 @@ pub(crate) enum What {
     Purchases(InteractionArgs),
     /// Interactions of any kind, as `crm export interactions` writes them. Header:
     /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
-    /// name, email.
+    /// name, email, nps, points.
     Interactions(InteractionArgs),
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
@@ -425,6 +425,20 @@ fn interaction_row(
         }
         interaction.rating = Some(value);
     }
+    if let Some(nps) = record.get("nps") {
+        let value: u8 = nps
+            .parse()
+            .ok()
+            .filter(|n| *n <= 10)
+            .ok_or_else(|| format!("nps {nps:?} is not a whole number from 0 to 10"))?;
+        interaction.nps = Some(value);
+    }
+    if let Some(points) = record.get("points") {
+        let value: u32 = points
+            .parse()
+            .map_err(|_| format!("points {points:?} is not a whole number of points"))?;
+        interaction.points = Some(value);
+    }
     interaction.summary = record.get("summary").map(str::to_string);
     interaction.channel = record.get("channel").map(str::to_string);
     interaction.follow_up = record
@@ -454,7 +468,7 @@ pub(crate) fn marker(
     occurrence: usize,
 ) -> String {
     let items = interaction.items.join("\u{1e}");
-    let parts = [
+    let mut parts = vec![
         customer.as_str().to_string(),
         interaction.date.to_string(),
         interaction.kind.name().to_string(),
@@ -474,6 +488,14 @@ pub(crate) fn marker(
             .map(|d| d.to_string())
             .unwrap_or_default(),
     ];
+    // Only when present, so that the markers of rows without them stay what they were
+    // before crm knew these fields (and re-imports still skip those rows).
+    if let Some(nps) = interaction.nps {
+        parts.push(format!("nps={nps}"));
+    }
+    if let Some(points) = interaction.points {
+        parts.push(format!("points={points}"));
+    }
     format!(
         "{:016x}-{occurrence}",
         fnv1a64(parts.join("\u{1f}").as_bytes())
@@ -562,6 +584,8 @@ fn interactions(
                 "follow_up",
                 "name",
                 "email",
+                "nps",
+                "points",
             ],
         )
     };

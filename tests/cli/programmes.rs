@@ -657,3 +657,49 @@ fn draft_log_records_a_non_ascii_subject_as_text() {
         book.read_customer("zoe")
     );
 }
+
+/// A loyalty book copied by export and import keeps its redemptions and NPS answers.
+#[test]
+fn export_and_import_carry_points_and_nps() {
+    let book = loyalty_book();
+    stdout_of(&mut book.crm(&["log", "ada", "feedback", "--nps", "9"]));
+    let csv = stdout_of(&mut book.crm(&["export", "interactions"]));
+    assert!(
+        csv.starts_with(
+            "customer,date,kind,amount,items,rating,summary,channel,follow_up,nps,points\n"
+        ),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("ada,2025-04-01,redeem,,,,Free bag,,,,300\n"),
+        "{csv}"
+    );
+    let copy = TempBook::new();
+    copy.write("crm.toml", &book.read("crm.toml"))
+        .write("interactions.csv", &csv);
+    stdout_of(&mut copy.crm(&["import", "interactions", "interactions.csv"]));
+    for args in [
+        &["show", "ada", "--format", "json"][..],
+        &["stats", "--format", "json"][..],
+    ] {
+        let (a, b) = (json(&book, args), json(&copy, args));
+        assert_eq!(a["loyalty"], b["loyalty"], "{args:?}");
+        assert_eq!(a["nps"], b["nps"], "{args:?}");
+    }
+    // A second import skips every row.
+    let again = stdout_of(&mut copy.crm(&["import", "interactions", "interactions.csv"]));
+    assert!(
+        again.contains("all 7 rows of interactions.csv are already in the book"),
+        "{again}"
+    );
+    let plain = TempBook::new();
+    plain.customer(
+        "bob",
+        "name: Bob\ninteractions:\n- {date: 2025-01-01, kind: call}\n",
+    );
+    let csv = stdout_of(&mut plain.crm(&["export", "interactions"]));
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "customer,date,kind,amount,items,rating,summary,channel,follow_up"
+    );
+}
