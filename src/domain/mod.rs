@@ -9,6 +9,7 @@ pub mod date;
 pub(crate) mod fields;
 pub mod followup;
 pub mod id;
+pub(crate) mod import;
 pub mod interaction;
 pub(crate) mod loyalty;
 pub mod metrics;

@@ -8,6 +8,7 @@
 
 mod changes;
 mod log;
+mod policy;
 mod revert;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::store::Config;
 
 pub(crate) use changes::FileChange;
 pub(crate) use log::LogEntry;
+pub(crate) use policy::{customer_stem, finish_write, other_change, warn_unsigned, CRM_TRAILER};
 
 /// Opens the repository containing `path`, if any.
 pub(crate) fn discover(path: &Path) -> Option<Repository> {
@@ -118,6 +120,10 @@ pub(crate) fn identity(repo: &Repository, config: &Config) -> Result<Identity> {
 /// One half of an identity: the environment variable `env`, else the first of `keys`
 /// set in git's config, else the environment variable `last_env`. Blank values count
 /// as unset (git refuses an empty name).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "git's own variables (GIT_AUTHOR_NAME, EMAIL, ...), read in git's order of precedence"
+)]
 fn identity_part(
     git_config: Option<&git2::Config>,
     env: &str,
