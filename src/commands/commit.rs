@@ -115,6 +115,15 @@ pub(crate) fn is_book_file(book_path: &str) -> bool {
         || book_path == crate::store::ATTRIBUTES_FILE
         || book_path == format!("{CUSTOMERS_DIR}/.gitkeep")
         || is_customer_file(book_path)
+        || is_template_file(book_path)
+}
+
+/// Whether `book_path` is a message template: `templates/NAME.txt`, not hidden.
+pub fn is_template_file(book_path: &str) -> bool {
+    book_path
+        .strip_prefix("templates/")
+        .and_then(|name| name.strip_suffix(".txt"))
+        .is_some_and(|stem| !stem.is_empty() && !stem.starts_with('.') && !stem.contains('/'))
 }
 
 /// Whether `book_path` is a customer file: `customers/NAME.yaml`, not hidden.

@@ -21,6 +21,8 @@ pub(crate) enum SortKey {
     LastContact,
     /// Highest revenue first.
     Revenue,
+    /// Most loyalty points first (books with a `[loyalty]` section).
+    Points,
 }
 
 /// Arguments of `crm list`.
@@ -29,6 +31,12 @@ pub(crate) struct Args {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
     pub(crate) tags: Vec<String>,
+    /// Only customers holding this loyalty tier (`[loyalty] tiers` in crm.toml).
+    #[arg(long, value_name = "TIER")]
+    pub(crate) tier: Option<String>,
+    /// Only customers in this RFM segment today (see `crm segments`), e.g. at-risk.
+    #[arg(long, value_name = "SEGMENT")]
+    pub(crate) segment: Option<String>,
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub(crate) sort: SortKey,
@@ -49,13 +57,32 @@ struct Row<'a> {
     next_follow_up: Option<chrono::NaiveDate>,
     purchases: usize,
     revenue: Money,
+    /// Only in books with a `[loyalty]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<i64>,
+    /// Only in books with a `[loyalty]` section (`null`: no tier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<Option<String>>,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
     let mut customers = super::with_tags(&scan.items, &args.tags);
-    sort(&mut customers, args.sort);
+    let loyalty = super::programme::filter_and_sort(
+        &book.config,
+        &scan.items,
+        &mut customers,
+        super::programme::ListChoice {
+            tier: args.tier.as_deref(),
+            segment: args.segment.as_deref(),
+            by_points: args.sort == SortKey::Points,
+        },
+        ctx.today,
+    )?;
+    if args.sort != SortKey::Points {
+        sort(&mut customers, args.sort);
+    }
     let rows: Vec<Row> = customers
         .iter()
         .map(|c| Row {
@@ -69,6 +96,8 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             next_follow_up: c.next_follow_up(ctx.today).map(|n| n.date),
             purchases: c.purchases(),
             revenue: c.revenue(),
+            points: loyalty.get(&c.id).map(|v| v.points),
+            tier: loyalty.get(&c.id).map(|v| v.tier.clone()),
         })
         .collect();
     match args.format {
@@ -95,10 +124,26 @@ fn sort(customers: &mut [&Summary], key: SortKey) {
         SortKey::Revenue => {
             customers.sort_by(|a, b| b.revenue().cmp(&a.revenue()).then_with(|| a.id.cmp(&b.id)))
         }
+        // Sorted with the accounts, in `programme::filter_and_sort`.
+        SortKey::Points => {}
     }
 }
 
 fn table(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
+    let mut table = table_without_loyalty(rows, missing);
+    if rows.first().is_some_and(|r| r.points.is_some()) {
+        table
+            .headers
+            .extend(["points".to_string(), "tier".to_string()]);
+        for (row, cells) in rows.iter().zip(&mut table.rows) {
+            cells.push(row.points.unwrap_or(0).to_string());
+            cells.push(missing(row.tier.clone().flatten()));
+        }
+    }
+    table
+}
+
+fn table_without_loyalty(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
     let mut table = Table::new(&[
         "id",
         "name",

@@ -8,9 +8,11 @@ pub mod cache;
 pub(crate) mod config;
 mod create;
 pub mod customer_text;
+pub(crate) mod digests;
 pub(crate) mod merge;
 pub mod read;
 pub mod scan;
+pub(crate) mod templates;
 pub mod write;
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod init;
 mod merge;
 #[cfg(unix)]
 mod modes;
+mod programmes;
 mod reader;
 mod render;
 #[cfg(unix)]
