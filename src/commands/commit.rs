@@ -108,12 +108,22 @@ fn refuse_conflicts(changes: &[FileChange]) -> Result<()> {
 }
 
 /// Whether `book_path` (relative to the book root, `/`-separated) is one of the files
-/// crm looks after: `crm.toml`, the `customers/.gitkeep` that `crm init` writes, and
-/// the customer files. (A `.gitignore` is the person's own: crm leaves it to git.)
+/// crm looks after: `crm.toml`, the `.gitattributes` and `customers/.gitkeep` that
+/// `crm init` writes, and the customer files. (A `.gitignore` is the person's own: crm leaves it to git.)
 pub(crate) fn is_book_file(book_path: &str) -> bool {
     book_path == CONFIG_FILE
+        || book_path == crate::store::ATTRIBUTES_FILE
         || book_path == format!("{CUSTOMERS_DIR}/.gitkeep")
         || is_customer_file(book_path)
+        || is_template_file(book_path)
+}
+
+/// Whether `book_path` is a message template: `templates/NAME.txt`, not hidden.
+pub fn is_template_file(book_path: &str) -> bool {
+    book_path
+        .strip_prefix("templates/")
+        .and_then(|name| name.strip_suffix(".txt"))
+        .is_some_and(|stem| !stem.is_empty() && !stem.starts_with('.') && !stem.contains('/'))
 }
 
 /// Whether `book_path` is a customer file: `customers/NAME.yaml`, not hidden.

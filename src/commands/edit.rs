@@ -214,7 +214,8 @@ fn is_yes(answer: &str) -> bool {
     !answer.trim().to_ascii_lowercase().starts_with('n')
 }
 
-fn run_editor(editor: &[String], path: &Path) -> Result<()> {
+/// Runs the editor on `path` and waits for it; an editor that fails is an error.
+pub fn run_editor(editor: &[String], path: &Path) -> Result<()> {
     let (program, args) = editor
         .split_first()
         .expect("split_command never returns an empty list");

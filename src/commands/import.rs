@@ -35,7 +35,7 @@ pub(crate) enum What {
     Purchases(InteractionArgs),
     /// Interactions of any kind, as `crm export interactions` writes them. Header:
     /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
-    /// name, email.
+    /// name, email, nps, points.
     Interactions(InteractionArgs),
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).

@@ -21,6 +21,8 @@ pub(crate) enum SortKey {
     LastContact,
     /// Highest revenue first.
     Revenue,
+    /// Most loyalty points first (books with a `[loyalty]` section).
+    Points,
     /// Highest expected value over the next 90 days first (`crm predict`'s CLV;
     /// customers without a prediction last).
     Value,
@@ -32,6 +34,12 @@ pub(crate) struct Args {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
     pub(crate) tags: Vec<String>,
+    /// Only customers holding this loyalty tier (`[loyalty] tiers` in crm.toml).
+    #[arg(long, value_name = "TIER")]
+    pub(crate) tier: Option<String>,
+    /// Only customers in this RFM segment today (see `crm segments`), e.g. at-risk.
+    #[arg(long, value_name = "SEGMENT")]
+    pub(crate) segment: Option<String>,
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub(crate) sort: SortKey,
@@ -55,6 +63,12 @@ struct Row<'a> {
     next_follow_up: Option<chrono::NaiveDate>,
     purchases: usize,
     revenue: Money,
+    /// Only in books with a `[loyalty]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<i64>,
+    /// Only in books with a `[loyalty]` section (`null`: no tier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<Option<String>>,
     /// With `--sort value` or `--at-risk`: P(alive) and the 90-day value.
     #[serde(skip_serializing_if = "Option::is_none")]
     p_alive: Option<Option<f64>>,
@@ -66,7 +80,20 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
     let mut customers = super::with_tags(&scan.items, &args.tags);
-    sort(&mut customers, args.sort);
+    let loyalty = super::programme::filter_and_sort(
+        &book.config,
+        &scan.items,
+        &mut customers,
+        super::programme::ListChoice {
+            tier: args.tier.as_deref(),
+            segment: args.segment.as_deref(),
+            by_points: args.sort == SortKey::Points,
+        },
+        ctx.today,
+    )?;
+    if args.sort != SortKey::Points {
+        sort(&mut customers, args.sort);
+    }
     let predictions = predictions(ctx, &book, &scan.items, args)?;
     if let Some(predicted) = &predictions {
         // Without a spend model (see `crm predict --params`) there is no value: the
@@ -105,6 +132,8 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             next_follow_up: c.next_follow_up(ctx.today).map(|n| n.date),
             purchases: c.purchases(),
             revenue: c.revenue(),
+            points: loyalty.get(&c.id).map(|v| v.points),
+            tier: loyalty.get(&c.id).map(|v| v.tier.clone()),
             p_alive: predictions
                 .as_ref()
                 .map(|p| p.get(&c.id).map(|p| p.p_alive)),
@@ -128,19 +157,44 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
 fn sort(customers: &mut [&Summary], key: SortKey) {
     match key {
         // The folded name is computed once per customer, not per comparison.
+        // By name here for `value`; `run` then orders by the prediction, stably.
+        SortKey::Name | SortKey::Value => {
+            customers.sort_by_cached_key(|c| (render::name_sort_key(&c.name), c.id.clone()));
+        }
         SortKey::LastContact => customers.sort_by(|a, b| {
             a.last_contact
                 .cmp(&b.last_contact)
                 .then_with(|| a.id.cmp(&b.id))
         }),
-        // By name here; `run` then orders by the prediction, stably.
-        SortKey::Name | SortKey::Value => {
-            customers.sort_by_cached_key(|c| (render::name_sort_key(&c.name), c.id.clone()));
-        }
         SortKey::Revenue => {
             customers.sort_by(|a, b| b.revenue().cmp(&a.revenue()).then_with(|| a.id.cmp(&b.id)))
         }
+        // Sorted with the accounts, in `programme::filter_and_sort`.
+        SortKey::Points => {}
     }
+}
+
+fn table(rows: &[Row], missing: fn(Option<String>) -> String, predicted: bool) -> Table {
+    let mut table = table_without_loyalty(rows, missing);
+    if rows.first().is_some_and(|r| r.points.is_some()) {
+        table
+            .headers
+            .extend(["points".to_string(), "tier".to_string()]);
+        for (row, cells) in rows.iter().zip(&mut table.rows) {
+            cells.push(row.points.unwrap_or(0).to_string());
+            cells.push(missing(row.tier.clone().flatten()));
+        }
+    }
+    if predicted {
+        table
+            .headers
+            .extend(["p_alive".to_string(), "value_90d".to_string()]);
+        for (row, cells) in rows.iter().zip(&mut table.rows) {
+            cells.push(missing(row.p_alive.flatten().map(|p| format!("{p:.3}"))));
+            cells.push(missing(row.value.flatten().map(|v| format!("{v:.2}"))));
+        }
+    }
+    table
 }
 
 /// With `--sort value` or `--at-risk`: each customer's prediction over the default
@@ -177,8 +231,8 @@ fn predictions(
     ))
 }
 
-fn table(rows: &[Row], missing: fn(Option<String>) -> String, predicted: bool) -> Table {
-    let mut headers = vec![
+fn table_without_loyalty(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
+    let mut table = Table::new(&[
         "id",
         "name",
         "email",
@@ -189,13 +243,9 @@ fn table(rows: &[Row], missing: fn(Option<String>) -> String, predicted: bool) -
         "next_follow_up",
         "purchases",
         "revenue",
-    ];
-    if predicted {
-        headers.extend(["p_alive", "value_90d"]);
-    }
-    let mut table = Table::new(&headers);
+    ]);
     for row in rows {
-        let mut cells = vec![
+        table.push(vec![
             row.id.to_string(),
             row.name.to_string(),
             missing(row.email.map(str::to_string)),
@@ -208,12 +258,7 @@ fn table(rows: &[Row], missing: fn(Option<String>) -> String, predicted: bool) -
             missing(row.next_follow_up.map(|d| d.to_string())),
             row.purchases.to_string(),
             row.revenue.to_string(),
-        ];
-        if predicted {
-            cells.push(missing(row.p_alive.flatten().map(|p| format!("{p:.3}"))));
-            cells.push(missing(row.value.flatten().map(|v| format!("{v:.2}"))));
-        }
-        table.push(cells);
+        ]);
     }
     table
 }

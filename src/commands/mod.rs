@@ -6,6 +6,7 @@ pub(crate) mod check;
 pub(crate) mod commit;
 pub(crate) mod completions;
 pub(crate) mod done;
+pub(crate) mod draft;
 pub(crate) mod due;
 pub(crate) mod edit;
 pub(crate) mod export;
@@ -14,8 +15,11 @@ pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;
+pub(crate) mod merge_file;
 pub(crate) mod predict;
+pub(crate) mod programme;
 pub(crate) mod report;
+pub(crate) mod segments;
 pub(crate) mod show;
 pub(crate) mod stale;
 pub(crate) mod stats;
@@ -66,6 +70,10 @@ pub(crate) enum Command {
     Status(status::Args),
     /// Repeat purchases, retention, churn, revenue and satisfaction per period.
     Stats(stats::Args),
+    /// Render a message to a customer from templates/TEMPLATE.txt (for `| sendmail -t`).
+    Draft(draft::Args),
+    /// RFM segments of the purchasing customers (champions, loyal, at risk, ...).
+    Segments(segments::Args),
     /// Bring purchases, interactions or customers in from a CSV file.
     Import(import::Args),
     /// Write customers or interactions out as CSV or JSON.
@@ -74,6 +82,9 @@ pub(crate) enum Command {
     Predict(predict::Args),
     /// One self-contained HTML page of the book's figures (`crm report > report.html`).
     Report(report::Args),
+    /// Merge three versions of a customer file by crm's rules (git's merge driver:
+    /// `crm merge-file %O %A %B %P`); writes the result over OURS, exit 1 on conflicts.
+    MergeFile(merge_file::Args),
 }
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
@@ -105,10 +116,13 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Resul
         Command::Undo(args) => undo::run(ctx, &args, out),
         Command::Status(args) => status::run(ctx, &args, out),
         Command::Stats(args) => stats::run(ctx, &args, out),
+        Command::Segments(args) => segments::run(ctx, &args, out),
+        Command::Draft(args) => draft::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Predict(args) => predict::run(ctx, &args, out),
         Command::Report(args) => report::run(ctx, &args, out),
+        Command::MergeFile(args) => merge_file::run(ctx, &args, out),
     }
 }
 
@@ -143,6 +157,7 @@ fn changes_files(command: &Command) -> bool {
         | Command::Log(_)
         | Command::Done(_)
         | Command::Snooze(_) => true,
+        Command::Draft(args) => args.log,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
             What::Customers(file) => !file.dry_run,
@@ -158,9 +173,12 @@ fn changes_files(command: &Command) -> bool {
         | Command::History(_)
         | Command::Status(_)
         | Command::Stats(_)
+        | Command::Segments(_)
         | Command::Export(_)
         | Command::Predict(_)
-        | Command::Report(_) => false,
+        | Command::Report(_)
+        // Writes git's temporary file, not a book file.
+        | Command::MergeFile(_) => false,
     }
 }
 

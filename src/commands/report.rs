@@ -128,6 +128,11 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "crm".to_string());
+    let scores = crate::domain::segments::score(&events, ctx.today);
+    let segments: Vec<(String, usize)> = crate::domain::segments::table(&scores)
+        .into_iter()
+        .map(|row| (row.segment.slug().to_string(), row.customers))
+        .collect();
     let page = Page {
         title: &title,
         today: ctx.today,
@@ -139,6 +144,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         horizon_days: horizon,
         agenda: &agenda,
         agenda_until: until,
+        segments: &segments,
     };
     html::write_report(out, &page)?;
     Ok(super::report_skipped(&scan.problems))

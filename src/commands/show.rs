@@ -6,6 +6,7 @@ use std::io::Write;
 use clap::ValueEnum;
 use serde::Serialize;
 
+use crate::commands::programme::LoyaltyView;
 use crate::context::Context;
 use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
@@ -47,6 +48,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         ShowFormat::Yaml => out.write_all(loaded.raw())?,
         ShowFormat::Json => {
             let mut json = CustomerJson::new(&loaded.customer, ctx);
+            json.loyalty = loyalty(&book, &loaded.customer, ctx);
             json.prediction =
                 super::predict::for_show(&book, &Summary::of(&loaded.customer), ctx.today);
             render::write_json(out, &json)?
@@ -61,6 +63,9 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
                 book.config.currency.as_deref(),
                 out,
             )?;
+            if let Some(view) = loyalty(&book, &loaded.customer, ctx) {
+                loyalty_card(&view, ctx.color, out)?;
+            }
             if let Some(shown) = prediction {
                 prediction_lines(&shown, ctx.color, out)?;
             }
@@ -163,6 +168,32 @@ fn card(
     Ok(())
 }
 
+/// The customer's loyalty account, when the book has a programme.
+fn loyalty(book: &crate::store::Book, customer: &Customer, ctx: &Context) -> Option<LoyaltyView> {
+    let programme = book.config.programme()?;
+    Some(LoyaltyView::of(
+        &programme,
+        &Summary::of(customer),
+        ctx.today,
+    ))
+}
+
+fn loyalty_card(view: &LoyaltyView, color: bool, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "\n{}", paint("Loyalty", Style::Bold, color))?;
+    writeln!(
+        out,
+        "  points    {} (earned {}, refunded {}, redeemed {}, lapsed {})",
+        view.points, view.earned, view.taken_back, view.redeemed, view.lapsed
+    )?;
+    writeln!(
+        out,
+        "  tier      {}",
+        view.tier.as_deref().unwrap_or("none")
+    )?;
+    writeln!(out, "  next      {}", view.next_text())?;
+    Ok(())
+}
+
 /// The card's prediction section, from the book's cached fit (`crm predict` makes it).
 fn prediction_lines(shown: &super::predict::Shown, color: bool, out: &mut dyn Write) -> Result<()> {
     writeln!(
@@ -200,6 +231,12 @@ fn interaction_line(i: &Interaction) -> String {
     if let Some(rating) = i.rating {
         line.push_str(&format!(" rating {rating}/5"));
     }
+    if let Some(nps) = i.nps {
+        line.push_str(&format!(" nps {nps}/10"));
+    }
+    if let Some(points) = i.points {
+        line.push_str(&format!(" {points} points"));
+    }
     if !i.items.is_empty() {
         line.push_str(&format!(" [{}]", i.items.join(", ")));
     }
@@ -230,6 +267,9 @@ pub(crate) struct CustomerJson {
     /// From the book's cached fit, when there is one (see `crm predict`).
     #[serde(skip_serializing_if = "Option::is_none")]
     prediction: Option<super::predict::Shown>,
+    /// Only in books with a `[loyalty]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loyalty: Option<LoyaltyView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -257,6 +297,10 @@ struct InteractionJson {
     rating: Option<u8>,
     channel: Option<String>,
     follow_up: Option<chrono::NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nps: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<u32>,
 }
 
 impl CustomerJson {
@@ -296,9 +340,12 @@ impl CustomerJson {
                     rating: i.rating,
                     channel: i.channel.clone(),
                     follow_up: i.follow_up,
+                    nps: i.nps,
+                    points: i.points,
                 })
                 .collect(),
             prediction: None,
+            loyalty: None,
         }
     }
 }

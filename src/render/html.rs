@@ -35,6 +35,8 @@ pub struct Page<'a> {
     pub agenda: &'a [AgendaLine],
     /// The last day of the agenda.
     pub agenda_until: NaiveDate,
+    /// RFM segment sizes today (`crm segments`), as (segment, customers).
+    pub segments: &'a [(String, usize)],
 }
 
 /// One follow-up or occasion.
@@ -146,6 +148,7 @@ pub fn write_report(out: &mut dyn Write, page: &Page) -> Result<()> {
     periods(&mut html, page);
     cohorts(&mut html, page.cohorts);
     satisfaction(&mut html, r);
+    segments(&mut html, page.segments);
     predictions(&mut html, page);
     agenda(&mut html, page);
     html.push_str(
@@ -180,6 +183,10 @@ fn totals(html: &mut String, page: &Page) {
         ),
         ("repeat buyers", percent(r.repeat_purchase_rate)),
         ("CSAT", percent(r.csat)),
+        (
+            "NPS",
+            r.nps.map_or_else(|| "–".to_string(), |n| format!("{n:.0}")),
+        ),
         ("complaints", r.complaints.to_string()),
     ];
     html.push_str("<h2>At a glance</h2>\n<div class=\"tiles\">\n");
@@ -470,6 +477,14 @@ fn satisfaction(html: &mut String, r: &Report) {
             .map_or(String::new(), |a| format!(", average {a:.2} of 5")),
         percent(r.csat)
     );
+    if let Some(nps) = r.nps {
+        let _ = writeln!(
+            html,
+            "<p>NPS: <b>{nps:.0}</b> from {} answer{}.</p>",
+            r.nps_responses,
+            if r.nps_responses == 1 { "" } else { "s" }
+        );
+    }
     bar_chart(
         html,
         &Bars {
@@ -479,6 +494,25 @@ fn satisfaction(html: &mut String, r: &Report) {
             series: vec![("bar", r.periods.iter().map(|p| p.csat).collect())],
             format: |v| format!("{:.0}%", v * 100.0),
         },
+    );
+}
+
+/// Segment sizes as a horizontal bar chart (`rect.bar2` per segment).
+fn segments(html: &mut String, segments: &[(String, usize)]) {
+    html.push_str("<h2>Segments</h2>\n");
+    if segments.iter().all(|(_, n)| *n == 0) {
+        html.push_str("<p class=\"muted\">No purchases yet, so no RFM segments.</p>\n");
+        return;
+    }
+    let bars: Vec<(String, f64)> = segments
+        .iter()
+        .map(|(name, n)| (name.clone(), *n as f64))
+        .collect();
+    hbar_chart(
+        html,
+        "chart-segments",
+        "Customers per RFM segment today (crm segments)",
+        &bars,
     );
 }
 

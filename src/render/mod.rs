@@ -224,6 +224,7 @@ pub(crate) fn or_empty<T: ToString>(value: Option<T>) -> String {
 }
 pub(crate) mod describe;
 pub(crate) mod html;
+pub(crate) mod message;
 
 /// `item` with `\` and every character of `special` escaped by a backslash, for lists
 /// packed into one CSV cell (`vip;wholesale`, `coffee=oat\; no sugar`).

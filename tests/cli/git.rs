@@ -898,9 +898,20 @@ fn a_book_in_a_subfolder_of_a_bigger_repository() {
         .iter()
         .map(|c| c["file"].as_str().unwrap())
         .collect();
+    // The message templates crm init ships (issue 15) are book files too.
     assert_eq!(
         files,
-        ["crm.toml", "customers/.gitkeep", "customers/ada.yaml"]
+        [
+            ".gitattributes",
+            "crm.toml",
+            "customers/.gitkeep",
+            "customers/ada.yaml",
+            "templates/after-complaint.txt",
+            "templates/birthday.txt",
+            "templates/follow-up.txt",
+            "templates/thank-you.txt",
+            "templates/win-back.txt"
+        ]
     );
 
     crm(&["commit"]).assert().success();
@@ -908,9 +919,15 @@ fn a_book_in_a_subfolder_of_a_bigger_repository() {
     assert_eq!(
         head_changed_paths(&repo),
         [
+            "sales/book/.gitattributes",
             "sales/book/crm.toml",
             "sales/book/customers/.gitkeep",
-            "sales/book/customers/ada.yaml"
+            "sales/book/customers/ada.yaml",
+            "sales/book/templates/after-complaint.txt",
+            "sales/book/templates/birthday.txt",
+            "sales/book/templates/follow-up.txt",
+            "sales/book/templates/thank-you.txt",
+            "sales/book/templates/win-back.txt"
         ]
     );
     assert!(repo

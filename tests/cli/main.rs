@@ -12,9 +12,11 @@ mod git;
 mod hostile;
 mod import_export;
 mod init;
+mod merge;
 #[cfg(unix)]
 mod modes;
 mod predict;
+mod programmes;
 mod reader;
 mod render;
 mod report;

@@ -354,6 +354,7 @@ fn the_demo_report_draws_every_chart_in_chromium_without_overflowing_at_390_and_
             ("chart-csat", e.periods, 0),
             ("chart-cohorts", 0, e.cohort_cells),
             ("chart-risk", e.at_risk, 0),
+            ("chart-segments", 10, 0),
         ] {
             let c = &charts[id];
             assert!(
