@@ -200,9 +200,13 @@ fn report_flags_are_checked() {
 
 /// Runs Debian's `chromium` headless with `args` after the flags every run needs (no
 /// sandbox, as root must; no GPU, network chatter, first-run or sync; a fresh
-/// profile), killing it after a minute. Panics — the test fails, it does not skip —
+/// profile), killing it after 90 s. Its output goes to files in the profile folder,
+/// not pipes: a `--dump-dom` larger than a pipe's buffer would block it while we
+/// wait. Panics — the test fails, it does not skip —
 /// when chromium is missing: `.ci/run` installs it.
-fn chromium(profile: &Path, args: &[String]) -> std::process::Output {
+fn chromium(profile: &Path, args: &[String]) -> (String, String) {
+    let out_path = profile.join("stdout.txt");
+    let err_path = profile.join("stderr.txt");
     let mut command = Command::new("chromium");
     command
         .args([
@@ -217,18 +221,24 @@ fn chromium(profile: &Path, args: &[String]) -> std::process::Output {
             "--hide-scrollbars",
             "--force-device-scale-factor=1",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            profile.join("data").display()
+        ))
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdout(std::fs::File::create(&out_path).expect("a stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("a stderr file"));
     let mut child = command.spawn().unwrap_or_else(|e| {
         panic!("cannot run chromium ({e}): install it (`apt-get install chromium`; .ci/run does) — this test fails rather than skips")
     });
     let started = Instant::now();
     loop {
         if child.try_wait().expect("wait for chromium").is_some() {
-            return child.wait_with_output().expect("chromium's output");
+            let read = |p: &Path| {
+                String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned()
+            };
+            return (read(&out_path), read(&err_path));
         }
         if started.elapsed() > Duration::from_secs(90) {
             let _ = child.kill();
@@ -331,8 +341,7 @@ fn the_demo_report_draws_every_chart_in_chromium_without_overflowing_at_390_and_
                 url(&probed),
             ],
         );
-        let dom = String::from_utf8_lossy(&dump.stdout);
-        let m = probe(&dom);
+        let m = probe(&dump.0);
         assert_eq!(
             m["innerWidth"], width,
             "the viewport is not {width} px wide: {m}"
@@ -395,11 +404,7 @@ fn the_demo_report_draws_every_chart_in_chromium_without_overflowing_at_390_and_
                 url(&page),
             ],
         );
-        assert!(
-            shot.exists(),
-            "no screenshot: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        assert!(shot.exists(), "no screenshot: {}", run.1);
         assert_eq!(png_size(&shot), (width, 2400));
         assert!(
             std::fs::metadata(&shot).unwrap().len() > 20_000,
