@@ -7,37 +7,31 @@ use std::io::Write;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::flags::{ExitCode, OutputFormat, TagFilter, Within};
 use crate::context::Context;
 use crate::domain::agenda::{self, AgendaOptions, DueItem, Group, Why};
-use crate::domain::date::Cadence;
 use crate::domain::followup::Reason;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::render::{self, describe, paint, Format, Style, Table};
 use crate::store::scan;
 
 /// Arguments of `crm due`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Look this far ahead (default: `[due] within` in crm.toml, else 7d; 0d: today only).
-    #[arg(long, value_name = "SPAN", allow_hyphen_values = true)]
-    pub(crate) within: Option<String>,
+    #[command(flatten)]
+    pub(crate) window: Within,
     /// Leave out birthdays and customer anniversaries.
     #[arg(long)]
     pub(crate) no_birthdays: bool,
     /// Only follow-ups whose date has passed.
     #[arg(long)]
     pub(crate) overdue_only: bool,
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
-    /// Exit with 1 when anything is due (like `git diff --exit-code`). A customer file
-    /// that could not be read makes it 3 instead, even when something is due: the
-    /// list may be incomplete.
-    #[arg(long)]
-    pub(crate) exit_code: bool,
-    /// Output format (default: a table on a terminal, plain lines when piped).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
+    #[command(flatten)]
+    pub(crate) exit: ExitCode,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
 }
 
 /// One item in JSON and CSV. The fields after `last_interaction` give the reason as
@@ -68,17 +62,10 @@ struct ItemJson<'a> {
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    // A window may be zero (`0d`: today only), a cadence cannot.
-    let window = match &args.within {
-        Some(text) => {
-            Cadence::parse_window(text).map_err(|m| Error::usage(format!("--within: {m}")))?
-        }
-        None => book.config.due.within,
-    };
-    let until = window.after(ctx.today).unwrap_or(NaiveDate::MAX);
+    let until = args.window.until(ctx.today, book.config.due.within)?;
 
     let scan = scan::summaries(&book)?;
-    let customers = super::with_tags(&scan.items, &args.tags);
+    let customers = args.tag.select(&scan.items);
     let items = agenda::due(
         &customers,
         AgendaOptions {
@@ -89,18 +76,14 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         },
     );
     let rows: Vec<ItemJson> = items.iter().map(|i| item_json(i, ctx.today)).collect();
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => csv_table(&rows).write_csv(out)?,
         Format::Table if rows.is_empty() => {}
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
         Format::Table => digest_lines(&rows, ctx.today, ctx.color, out)?,
     }
-    Ok(super::listing_exit_code(
-        &scan.problems,
-        args.exit_code,
-        !rows.is_empty(),
-    ))
+    Ok(args.exit.of(&scan.problems, !rows.is_empty()))
 }
 
 fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {

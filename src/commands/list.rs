@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::ValueEnum;
 use serde::Serialize;
 
+use super::flags::{OutputFormat, TagFilter};
 use crate::context::Context;
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
@@ -26,15 +27,13 @@ pub(crate) enum SortKey {
 /// Arguments of `crm list`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub(crate) sort: SortKey,
-    /// Output format (default: table).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,7 +53,7 @@ struct Row<'a> {
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
-    let mut customers = super::with_tags(&scan.items, &args.tags);
+    let mut customers = args.tag.select(&scan.items);
     sort(&mut customers, args.sort);
     let rows: Vec<Row> = customers
         .iter()
@@ -71,7 +70,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             revenue: c.revenue(),
         })
         .collect();
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows, render::or_empty).write_csv(out)?,
         Format::Table => {

@@ -9,6 +9,7 @@ pub(crate) mod done;
 pub(crate) mod due;
 pub(crate) mod edit;
 pub(crate) mod export;
+pub(crate) mod flags;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod init;
