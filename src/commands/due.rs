@@ -14,6 +14,7 @@ use crate::domain::followup::Reason;
 use crate::error::Result;
 use crate::render::{self, describe, paint, Format, Style, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Arguments of `crm due`.
 #[derive(Debug, clap::Args)]
@@ -60,7 +61,7 @@ struct ItemJson<'a> {
     last_contact: Option<NaiveDate>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let until = args.window.until(ctx.today, book.config.due.within)?;
 
@@ -83,7 +84,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
         Format::Table => digest_lines(&rows, ctx.today, ctx.color, out)?,
     }
-    Ok(args.exit.of(&scan.problems, !rows.is_empty()))
+    Ok(args.exit.of(out, &scan.problems, !rows.is_empty()))
 }
 
 fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {

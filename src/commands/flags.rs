@@ -9,6 +9,7 @@ use crate::domain::summary::Summary;
 use crate::error::{Error, Result};
 use crate::render::Format;
 use crate::store::Problem;
+use crate::ui::Ui;
 
 /// `--tag TAG`, repeatable: only customers carrying every tag given.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -46,8 +47,8 @@ pub(crate) struct ExitCode {
 impl ExitCode {
     /// The exit code of a listing that `found` something, with `problems` reported
     /// (see [`super::listing_exit_code`]).
-    pub(crate) fn of(self, problems: &[Problem], found: bool) -> u8 {
-        super::listing_exit_code(problems, self.exit_code, found)
+    pub(crate) fn of(self, out: &mut Ui, problems: &[Problem], found: bool) -> u8 {
+        super::listing_exit_code(out, problems, self.exit_code, found)
     }
 }
 

@@ -1,7 +1,5 @@
 //! `crm list`: every customer, filtered by tag and sorted, as a table, JSON or CSV.
 
-use std::io::Write;
-
 use clap::ValueEnum;
 use serde::Serialize;
 
@@ -12,6 +10,7 @@ use crate::domain::summary::Summary;
 use crate::error::Result;
 use crate::render::{self, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Sort orders of `crm list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,7 +49,7 @@ struct Row<'a> {
     revenue: Money,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
     let mut customers = args.tag.select(&scan.items);
@@ -77,7 +76,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             table(&rows, render::or_dash).write_text(out, ctx.stdout_is_tty, ctx.color)?
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn sort(customers: &mut [&Summary], key: SortKey) {

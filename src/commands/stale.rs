@@ -1,8 +1,6 @@
 //! `crm stale [SINCE]`: customers not contacted for that long, longest first — the
 //! people a cadence would have caught if one had been set.
 
-use std::io::Write;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -13,6 +11,7 @@ use crate::domain::date::Cadence;
 use crate::error::{Error, Result};
 use crate::render::{self, describe, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Arguments of `crm stale`.
 #[derive(Debug, clap::Args)]
@@ -44,7 +43,7 @@ struct Row<'a> {
     last_interaction: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     // SINCE is a span, not a cadence: `0d` is "not contacted today".
     let span =
@@ -101,5 +100,5 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             }
         }
     }
-    Ok(args.exit.of(&scan.problems, !rows.is_empty()))
+    Ok(args.exit.of(out, &scan.problems, !rows.is_empty()))
 }
