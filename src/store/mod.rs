@@ -10,7 +10,7 @@ mod create;
 pub mod customer_text;
 pub mod read;
 pub mod scan;
-pub mod write;
+pub(crate) mod write;
 
 #[cfg(test)]
 pub(crate) mod mangle;
