@@ -11,6 +11,7 @@ use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::git::{customer_stem, other_change, short_id, BookRepo, FileChange};
 use crate::store::{read, Book, Problem, CONFIG_FILE, CUSTOMERS_DIR};
+use crate::ui::Ui;
 
 use super::CRM_TRAILER;
 
@@ -23,7 +24,7 @@ pub(crate) struct Args {
     pub(crate) message: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let given = args.message.as_deref().map(checked_message).transpose()?;
@@ -41,7 +42,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     let described = describe(&book, &changes);
     for item in &described {
         if let Some(problem) = &item.problem {
-            crate::warn(&format!(
+            out.warn(&format!(
                 "committing `{}` although it does not parse: {problem}",
                 item.file.path
             ));
@@ -63,7 +64,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     drop(lock);
     match committed.commit {
         Some(oid) => {
-            super::warn_unsigned(&repo);
+            super::warn_unsigned(&repo, out);
             let summary = message.lines().next().unwrap_or("");
             let files = changes.len();
             writeln!(

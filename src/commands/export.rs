@@ -3,7 +3,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::Write;
 
 use chrono::NaiveDate;
 use clap::ValueEnum;
@@ -15,6 +14,7 @@ use crate::domain::money::Money;
 use crate::error::Result;
 use crate::render::{self, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// What `crm export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,7 +78,7 @@ struct InteractionRow {
     points: Option<u32>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::scan_with(&book, |loaded, _| loaded.customer)?;
     match args.what {
@@ -97,7 +97,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             }
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn customer_row(c: &Customer) -> CustomerRow {

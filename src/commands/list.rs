@@ -1,16 +1,16 @@
 //! `crm list`: every customer, filtered by tag and sorted, as a table, JSON or CSV.
 
-use std::io::Write;
-
 use clap::ValueEnum;
 use serde::Serialize;
 
+use super::flags::{OutputFormat, TagFilter};
 use crate::context::Context;
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::Result;
 use crate::render::{self, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Sort orders of `crm list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -28,9 +28,8 @@ pub(crate) enum SortKey {
 /// Arguments of `crm list`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
     /// Only customers holding this loyalty tier (`[loyalty] tiers` in crm.toml).
     #[arg(long, value_name = "TIER")]
     pub(crate) tier: Option<String>,
@@ -40,9 +39,8 @@ pub(crate) struct Args {
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub(crate) sort: SortKey,
-    /// Output format (default: table).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -65,10 +63,10 @@ struct Row<'a> {
     tier: Option<Option<String>>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
-    let mut customers = super::with_tags(&scan.items, &args.tags);
+    let mut customers = args.tag.select(&scan.items);
     let loyalty = super::programme::filter_and_sort(
         &book.config,
         &scan.items,
@@ -100,14 +98,14 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             tier: loyalty.get(&c.id).map(|v| v.tier.clone()),
         })
         .collect();
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows, render::or_empty).write_csv(out)?,
         Format::Table => {
             table(&rows, render::or_dash).write_text(out, ctx.stdout_is_tty, ctx.color)?
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn sort(customers: &mut [&Summary], key: SortKey) {

@@ -10,6 +10,7 @@ use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::store::{read, Book};
+use crate::ui::Ui;
 
 /// Arguments of `crm log`.
 #[derive(Debug, clap::Args)]
@@ -49,7 +50,7 @@ pub(crate) struct Args {
     pub(crate) follow_up: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let interaction = build(ctx, &book, args)?;
@@ -68,13 +69,13 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     super::finish_write(ctx, &book, lock, &message, out)?;
     if interaction.date > ctx.today {
         // Allowed (a meeting booked ahead), but a future date is as often a slip.
-        crate::warn(&format!(
+        out.warn(&format!(
             "--date {} is in the future (today is {}); the entry counts as contact from now on",
             interaction.date, ctx.today
         ));
     }
     if let Some(warning) = follow_up_warning(&interaction, ctx.today) {
-        crate::warn(&warning);
+        out.warn(&warning);
     }
     Ok(EXIT_OK)
 }

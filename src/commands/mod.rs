@@ -10,6 +10,7 @@ pub(crate) mod draft;
 pub(crate) mod due;
 pub(crate) mod edit;
 pub(crate) mod export;
+pub(crate) mod flags;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod init;
@@ -30,6 +31,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
+use crate::ui::Ui;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -85,12 +87,12 @@ pub(crate) enum Command {
 pub(crate) use crate::git::CRM_TRAILER;
 
 /// Runs `command`, writing data to `out`; returns the exit code.
-pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, command: Command, out: &mut Ui) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
     } else if ctx.commit && !matches!(command, Command::Init(_)) {
         // A global flag clap accepts everywhere; silence would suggest it did something.
-        crate::warn("--commit has no effect here: this command changes no files");
+        out.warn("--commit has no effect here: this command changes no files");
     }
     match command {
         Command::Init(args) => init::run(ctx, &args, out),
@@ -120,12 +122,11 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Resul
 
 /// Reports customer files that were skipped, and returns the exit code to use
 /// ([`crate::error::EXIT_PARTIAL`] if any were).
-pub(crate) fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
+pub(crate) fn report_skipped(out: &mut Ui, problems: &[crate::store::Problem]) -> u8 {
     if problems.is_empty() {
         return crate::error::EXIT_OK;
     }
-    let stderr = std::io::stderr();
-    let mut stderr = stderr.lock();
+    let stderr = out.err();
     for problem in problems {
         let _ = writeln!(stderr, "{problem}");
     }
@@ -226,7 +227,7 @@ pub(crate) fn finish_write(
     book: &Book,
     lock: WriteLock,
     message: &str,
-    out: &mut dyn Write,
+    out: &mut Ui,
 ) -> Result<()> {
     // Out before the commit is tried; but a reader that went away (`crm add X --commit
     // | true`) must not keep the written file from being committed.
@@ -234,31 +235,26 @@ pub(crate) fn finish_write(
     if !commits(ctx, book) || lock.written().is_empty() {
         return Ok(flushed?);
     }
-    crate::git::finish_write(
-        book,
-        lock,
-        message,
-        || ctx.git(book),
-        &mut std::io::stderr(),
-    )?;
+    crate::git::finish_write(book, lock, message, || ctx.git(book), out.err())?;
     Ok(flushed?)
 }
 
 /// Warns on stderr, once per run, when git asks for signed commits
 /// ([`crate::git::warn_unsigned`]).
-pub(crate) fn warn_unsigned(repo: &BookRepo) {
-    crate::git::warn_unsigned(repo, &mut std::io::stderr());
+pub(crate) fn warn_unsigned(repo: &BookRepo, out: &mut Ui) {
+    crate::git::warn_unsigned(repo, out.err());
 }
 
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
 /// (they are reported here), else 1 when `--exit-code` was given and something was
 /// listed, else 0.
 pub(crate) fn listing_exit_code(
+    out: &mut Ui,
     problems: &[crate::store::Problem],
     exit_code: bool,
     found: bool,
 ) -> u8 {
-    let skipped = report_skipped(problems);
+    let skipped = report_skipped(out, problems);
     if skipped != crate::error::EXIT_OK {
         skipped
     } else if exit_code && found {
@@ -277,4 +273,48 @@ pub(crate) fn with_tags<'a>(
         .iter()
         .filter(|c| tags.iter().all(|t| c.has_tag(t)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: stderr belongs to the `Ui`, so a test can run a command and read its
+    /// warnings and diagnostics apart from its data.
+    #[test]
+    fn warnings_and_skipped_files_go_to_the_ui_and_can_be_captured() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("crm.toml"), "").unwrap();
+        std::fs::create_dir(dir.path().join("customers")).unwrap();
+        std::fs::write(dir.path().join("customers/ada.yaml"), "name: Ada\n").unwrap();
+        std::fs::write(dir.path().join("customers/bad.yaml"), "name: [\n").unwrap();
+        let args = [
+            "crm".into(),
+            "-C".into(),
+            dir.path().as_os_str().to_owned(),
+            "--commit".into(),
+            "list".into(),
+            "--format".into(),
+            "csv".into(),
+        ];
+        let cli = crate::cli::Cli::parse_args(args).unwrap();
+        let mut ui = Ui::capture();
+        let ctx = Context::from_globals(&cli.globals, &ui).unwrap();
+        let code = run(&ctx, cli.command, &mut ui).unwrap();
+        let (out, err) = ui.captured();
+        assert_eq!(code, crate::error::EXIT_PARTIAL);
+        assert!(out.starts_with("id,name,"), "{out}");
+        assert!(out.contains("\nada,Ada,"), "{out}");
+        assert!(
+            err.starts_with(
+                "crm: warning: --commit has no effect here: this command changes no files\n"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("customers/bad.yaml:"), "{err}");
+        assert!(
+            err.ends_with("crm: warning: skipped 1 unreadable customer file; `crm check` lists every problem\n"),
+            "{err}"
+        );
+    }
 }

@@ -48,7 +48,7 @@ struct CustomerRow<'a> {
 }
 
 /// Runs `crm segments`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
     let book = ctx.book()?;
     let as_of: NaiveDate = match &args.as_of {
         Some(text) => ctx.past_date("--as-of", text)?,
@@ -107,7 +107,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             }
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn segment_table(rows: &[segments::SegmentRow], share: impl Fn(Option<f64>) -> String) -> Table {

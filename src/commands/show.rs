@@ -15,6 +15,7 @@ use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::{Result, EXIT_OK};
 use crate::render::{self, describe, paint, Style};
+use crate::ui::Ui;
 
 /// Output formats of `crm show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -40,7 +41,7 @@ pub(crate) struct Args {
     pub(crate) recent: usize,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let loaded = book.load(&id)?;

@@ -13,6 +13,7 @@ use crate::domain::summary::Event;
 use crate::error::{Error, Result};
 use crate::render::{self, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Arguments of `crm stats`.
 #[derive(Debug, clap::Args)]
@@ -48,7 +49,7 @@ pub(crate) enum View {
     Cohorts,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, book.config.stats.period)?;
     let scan = scan::summaries(&book)?;
@@ -61,7 +62,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             write_cohorts(ctx, &metrics::cohorts(&events, &options), format, out)?
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn resolve(ctx: &Context, args: &Args, default_period: PeriodKind) -> Result<Options> {

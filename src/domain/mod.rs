@@ -7,7 +7,7 @@ pub mod contact;
 pub mod customer;
 pub mod date;
 pub(crate) mod fields;
-pub mod followup;
+pub(crate) mod followup;
 pub mod id;
 pub(crate) mod import;
 pub mod interaction;

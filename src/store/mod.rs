@@ -13,7 +13,7 @@ pub(crate) mod merge;
 pub mod read;
 pub mod scan;
 pub(crate) mod templates;
-pub mod write;
+pub(crate) mod write;
 
 #[cfg(test)]
 pub(crate) mod mangle;
