@@ -18,7 +18,7 @@ use crate::commands;
 /// items);
 /// 2 usage or other error (nothing was changed); 3 done, but unreadable customer files
 /// were skipped (each is named on stderr); 4 files changed, but the commit `--commit`
-/// asked for failed.
+/// asked for failed; 5 `sync` merged, but conflicts need you (nothing was pushed).
 #[derive(Debug, Parser)]
 #[command(name = "crm", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -120,6 +120,10 @@ pub enum Command {
     Status(commands::status::Args),
     /// Repeat purchases, retention, churn, revenue and satisfaction per period.
     Stats(commands::stats::Args),
+    /// Share the book: commit pending changes, fetch, merge, push.
+    Sync(commands::sync::Args),
+    /// Clone a shared book for a teammate, register crm's merge driver, check it.
+    Clone(commands::clone::Args),
     /// Bring purchases, interactions or customers in from a CSV file.
     Import(commands::import::Args),
     /// Write customers or interactions out as CSV or JSON.

@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod check;
+pub mod clone;
 pub mod commit;
 pub mod completions;
 pub mod done;
@@ -18,6 +19,7 @@ pub mod show;
 pub mod stale;
 pub mod stats;
 pub mod status;
+pub mod sync;
 pub mod undo;
 
 use std::io::Write;
@@ -35,7 +37,12 @@ pub const CRM_TRAILER: &str = "Committed-by: crm";
 pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
-    } else if ctx.commit && !matches!(command, Command::Init(_)) {
+    } else if ctx.commit
+        && !matches!(
+            command,
+            Command::Init(_) | Command::Sync(_) | Command::Clone(_)
+        )
+    {
         // A global flag clap accepts everywhere; silence would suggest it did something.
         crate::warn("--commit has no effect here: this command changes no files");
     }
@@ -59,6 +66,8 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Stats(args) => stats::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
+        Command::Sync(args) => sync::run(ctx, &args, out),
+        Command::Clone(args) => clone::run(ctx, &args, out),
     }
 }
 
@@ -98,7 +107,12 @@ fn changes_files(command: &Command) -> bool {
             What::Customers(file) => !file.dry_run,
         },
         // `commit` and `undo` commit by themselves; `init` makes the first commit.
-        Command::Init(_) | Command::Commit(_) | Command::Undo(_) => false,
+        // `sync` commits by itself, and `clone` makes a new book.
+        Command::Init(_)
+        | Command::Commit(_)
+        | Command::Undo(_)
+        | Command::Sync(_)
+        | Command::Clone(_) => false,
         Command::Show(_)
         | Command::List(_)
         | Command::Check(_)
