@@ -71,6 +71,10 @@ pub struct FileMerge {
 /// ours, theirs, and the book-relative path the result goes to.
 pub type FileMerger<'a> = dyn Fn(Option<&[u8]>, &[u8], &[u8], &str) -> FileMerge + 'a;
 
+/// Whether a resolved book file (book-relative path, bytes) may be committed; the
+/// reason it may not, otherwise.
+pub type ResolvedCheck<'a> = dyn Fn(&str, &[u8]) -> std::result::Result<(), String> + 'a;
+
 /// One conflict a merge left for a person to resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
@@ -575,7 +579,7 @@ impl BookRepo {
         &self,
         who: &Identity,
         is_book_file: &dyn Fn(&str) -> bool,
-        resolved: &dyn Fn(&str, &[u8]) -> std::result::Result<(), String>,
+        resolved: &ResolvedCheck<'_>,
     ) -> Result<Vec<Conflict>> {
         let repo = &self.repo;
         let workdir = super::workdir(repo)?;
