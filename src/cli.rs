@@ -128,4 +128,7 @@ pub enum Command {
     Import(commands::import::Args),
     /// Write customers or interactions out as CSV or JSON.
     Export(commands::export::Args),
+    /// Merge three versions of a customer file by crm's rules (git's merge driver:
+    /// `crm merge-file %O %A %B %P`); writes the result over OURS, exit 1 on conflicts.
+    MergeFile(commands::merge_file::Args),
 }

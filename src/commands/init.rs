@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::domain::change;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::git::{BookRepo, FileChange, Identity};
-use crate::store::{self, Book, CONFIG_FILE, CUSTOMERS_DIR};
+use crate::store::{self, Book, ATTRIBUTES_FILE, CONFIG_FILE, CUSTOMERS_DIR};
 
 use super::{commit, CRM_TRAILER};
 
@@ -25,6 +25,14 @@ pub struct Args {
 }
 
 const KEEP_FILE: &str = ".gitkeep";
+
+/// The rule of the book's `.gitattributes` that has git merge customer files with
+/// `crm merge-file` (once a clone registers the driver; until then git merges them
+/// line by line, as without the rule).
+pub(crate) const MERGE_ATTRIBUTE: &str = "customers/*.yaml merge=crm";
+
+/// What `crm init` writes into a new `.gitattributes`.
+const ATTRIBUTES: &str = "# Customer files are merged by crm's rules (docs/git.md, \"Sharing a book\"), once\n# the driver is registered in a clone: `crm sync` and `crm clone` do it, or by hand\n#   git config merge.crm.driver \"crm merge-file --marker-size %L %O %A %B %P\"\ncustomers/*.yaml merge=crm\n";
 
 /// Runs `crm init`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
@@ -129,6 +137,19 @@ struct Plan {
     new_dirs: Vec<PathBuf>,
     /// Whether `customers/.gitkeep` is missing.
     new_keep: bool,
+    /// What to do about `.gitattributes`.
+    attributes: Attributes,
+}
+
+/// What `crm init` does to the folder's `.gitattributes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Attributes {
+    /// It has the merge rule already: nothing.
+    Present,
+    /// There is none: write crm's.
+    Create,
+    /// There is one without the rule (its bytes given): add the rule at its end.
+    Append(Vec<u8>),
 }
 
 impl Plan {
@@ -204,10 +225,35 @@ impl Plan {
         }
         let keep = dir.join(CUSTOMERS_DIR).join(KEEP_FILE);
         let new_keep = fs::symlink_metadata(&keep).is_err();
+        let attributes_path = dir.join(ATTRIBUTES_FILE);
+        let attributes = match fs::symlink_metadata(&attributes_path) {
+            Err(_) => Attributes::Create,
+            Ok(meta) if meta.is_file() => {
+                let text = fs::read(&attributes_path)
+                    .map_err(|e| Error::io("read", &attributes_path, &e))?;
+                let has_rule = String::from_utf8_lossy(&text)
+                    .lines()
+                    .any(|line| line.split_whitespace().collect::<Vec<_>>() == ["customers/*.yaml", "merge=crm"]);
+                if has_rule {
+                    Attributes::Present
+                } else {
+                    Attributes::Append(text)
+                }
+            }
+            // A link or a folder: not crm's to write through.
+            Ok(_) => {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("`{}` is not a plain file", attributes_path.display()),
+                )
+                .with_hint(format!("replace it with a plain file (or remove it); crm init adds `{MERGE_ATTRIBUTE}` to it")))
+            }
+        };
         Ok(Plan {
             dir: dir.to_path_buf(),
             new_dirs,
             new_keep,
+            attributes,
         })
     }
 
@@ -252,11 +298,42 @@ impl Plan {
             written.keep = true;
             fs::write(&keep, "").map_err(|e| Error::io("write", &keep, &e))?;
         }
+        let attributes = self.dir.join(ATTRIBUTES_FILE);
+        match &self.attributes {
+            Attributes::Present => {}
+            Attributes::Create => {
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&attributes)
+                    .map_err(|e| Error::io("create", &attributes, &e))?;
+                written.attributes = true;
+                file.write_all(ATTRIBUTES.as_bytes())
+                    .map_err(|e| Error::io("write", &attributes, &e))?;
+            }
+            Attributes::Append(text) => {
+                let mut added = text.clone();
+                if !added.is_empty() && !added.ends_with(b"\n") {
+                    added.push(b'\n');
+                }
+                added.extend_from_slice(MERGE_ATTRIBUTE.as_bytes());
+                added.push(b'\n');
+                written.attributes = true;
+                crate::store::write::replace_atomically(&attributes, &added)?;
+            }
+        }
         Ok(())
     }
 
     /// Takes back what [`Plan::write`] wrote (best effort: it runs after a failure).
     fn undo(&self, written: &Written) {
+        if written.attributes {
+            let path = self.dir.join(ATTRIBUTES_FILE);
+            let _ = match &self.attributes {
+                Attributes::Append(text) => crate::store::write::replace_atomically(&path, text),
+                _ => fs::remove_file(&path).map_err(crate::error::Error::from),
+            };
+        }
         if written.keep {
             let _ = fs::remove_file(self.dir.join(CUSTOMERS_DIR).join(KEEP_FILE));
         }
@@ -276,6 +353,7 @@ struct Written {
     dirs: Vec<PathBuf>,
     config: bool,
     keep: bool,
+    attributes: bool,
 }
 
 /// The root of a book that `dir` would be inside: the nearest folder above it holding

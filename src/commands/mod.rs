@@ -15,6 +15,7 @@ pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod merge_file;
 pub mod show;
 pub mod stale;
 pub mod stats;
@@ -68,6 +69,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Sync(args) => sync::run(ctx, &args, out),
         Command::Clone(args) => clone::run(ctx, &args, out),
+        Command::MergeFile(args) => merge_file::run(ctx, &args, out),
     }
 }
 
@@ -122,7 +124,9 @@ fn changes_files(command: &Command) -> bool {
         | Command::History(_)
         | Command::Status(_)
         | Command::Stats(_)
-        | Command::Export(_) => false,
+        | Command::Export(_)
+        // Writes git's temporary file, not a book file.
+        | Command::MergeFile(_) => false,
     }
 }
 

@@ -150,7 +150,7 @@ fn resolved_customer(path: &str, bytes: &[u8]) -> std::result::Result<(), String
 /// The command git runs as the `crm` merge driver: this crm, by name when `crm` on
 /// PATH is this very program, else by its full path (a build run from its folder).
 pub fn driver_command() -> String {
-    let args = "merge-file %O %A %B %P";
+    let args = "merge-file --marker-size %L %O %A %B %P";
     let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
         return format!("crm {args}");
     };

@@ -161,6 +161,9 @@ impl Default for MergeOptions {
 /// lines of the conflicting key or entry only (`<<<<<<< ours`, OURS' lines,
 /// `=======`, THEIRS' lines, `>>>>>>> theirs`), so the file reads once a person keeps
 /// one side and deletes the marker lines.
+// The entry point of `crm sync` (the `sync` branch), which merges each customer file
+// git could not; `crm merge-file` goes through `merge_file` for the marker size.
+#[allow(dead_code)]
 pub(crate) fn merge_customer(
     base: Option<&[u8]>,
     ours: &[u8],
@@ -229,6 +232,41 @@ pub(crate) fn merge_customer_with(
             }
         }
     }
+}
+
+/// Merges the file `path` (git's `%P`, relative to the repository) as the merge
+/// driver does: by [`merge_customer_with`] when it is a customer file (or no path is
+/// known), else by [`merge_lines`]. An empty `base` is no base (git gives an empty
+/// file when both sides added the file).
+pub(crate) fn merge_file(
+    base: &[u8],
+    ours: &[u8],
+    theirs: &[u8],
+    path: &str,
+    customer: bool,
+    options: &MergeOptions,
+) -> MergeResult {
+    let base = (!base.is_empty()).then_some(base);
+    if customer {
+        merge_customer_with(base, ours, theirs, path, options)
+    } else {
+        merge_lines(base, ours, theirs, path, options)
+    }
+}
+
+/// Whether `path` (slash-separated, relative to the repository) names a customer
+/// file: `customers/<id>.yaml`, not hidden, in a book at the top of the repository or
+/// in a folder of it.
+pub(crate) fn is_customer_path(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    let (Some(file), Some(folder)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    folder == super::CUSTOMERS_DIR
+        && !file.starts_with('.')
+        && file
+            .strip_suffix(&format!(".{}", super::EXTENSION))
+            .is_some_and(|stem| !stem.is_empty())
 }
 
 /// A plain line-by-line three-way merge (as `git merge-file` does), for files that
@@ -869,20 +907,27 @@ impl<'a> Merger<'a> {
                     self.conflict(range, String::new(), entry_subject(&o_list[oi]), message);
                 }
                 (Fate::Deleted, Fate::Edited(ti)) => {
-                    let layout = layout.as_ref().ok_or("no list layout")?;
-                    let at = match o_fate[i + 1..].iter().find_map(|f| f.index()) {
-                        Some(next) => layout.insert_at(self.ours.text, &o_items, next),
-                        None => self.list_end()?,
-                    };
                     let fields = entry_fields(self.theirs, t_items[ti], &t_list[ti], flow);
                     let message = format!(
                         "deleted on our side and edited on theirs (to {}); keep their lines or delete them, and the marker lines",
                         short(&render_flow(&t_list[ti]))
                     );
+                    let subject = entry_subject(&t_list[ti]);
+                    let Some(layout) = layout.as_ref() else {
+                        // OURS' list is empty: THEIRS' entry as the appender would
+                        // write it there.
+                        let (range, text) = self.plan()?.splice(self.ours.text, &[fields]);
+                        self.conflict(range, text, subject, message);
+                        continue;
+                    };
+                    let at = match o_fate[i + 1..].iter().find_map(|f| f.index()) {
+                        Some(next) => layout.insert_at(self.ours.text, &o_items, next),
+                        None => self.plan()?.splice(self.ours.text, &[]).0.end,
+                    };
                     self.conflict(
                         at..at,
                         layout.render_before(&fields, self.nl),
-                        entry_subject(&t_list[ti]),
+                        subject,
                         message,
                     );
                 }
@@ -921,9 +966,7 @@ impl<'a> Merger<'a> {
             before[slot].push(t_list[ti].clone());
         }
         if !end_fields.is_empty() {
-            let plan = super::edit::plan(self.ours.text, &self.ours.doc, "interactions")
-                .map_err(|e| e.explain("customer").0)?;
-            let (range, text) = plan.splice(self.ours.text, &end_fields);
+            let (range, text) = self.plan()?.splice(self.ours.text, &end_fields);
             self.edit(range, 0, text);
         }
 
@@ -942,12 +985,10 @@ impl<'a> Merger<'a> {
         Ok(Some(Value::Sequence(list)))
     }
 
-    /// Where entries go after the last of OURS' (non-empty) list: where the appender
-    /// puts them.
-    fn list_end(&self) -> Result<usize, String> {
-        let plan = super::edit::plan(self.ours.text, &self.ours.doc, "interactions")
-            .map_err(|e| e.explain("customer").0)?;
-        Ok(plan.splice(self.ours.text, &[]).0.end)
+    /// How the appender adds entries to OURS' list.
+    fn plan(&self) -> Result<super::edit::Plan, String> {
+        super::edit::plan(self.ours.text, &self.ours.doc, "interactions")
+            .map_err(|e| e.explain("customer").0)
     }
 
     fn edit(&mut self, range: Range<usize>, rank: u8, text: String) {
@@ -1111,7 +1152,9 @@ impl Fate {
 /// Aligns a side's entries with the base's: what became of each base entry, and which
 /// of the side's entries are new. Equal entries are matched by a longest common
 /// subsequence; among the rest between two matches, an entry of the base and one of
-/// the side with the same date (or the only two there) are one entry edited.
+/// the side with the same date are one entry edited (a changed date reads as the
+/// entry deleted and a new one added, which merges the same unless the other side
+/// edited it too: a conflict either way).
 fn align(base: &[Value], side: &[Value]) -> (Vec<Fate>, Vec<usize>) {
     let mut fates = vec![Fate::Deleted; base.len()];
     let mut added = Vec::new();
@@ -1138,7 +1181,6 @@ fn align(base: &[Value], side: &[Value]) -> (Vec<Fate>, Vec<usize>) {
         let gap_base: Vec<usize> = (bprev..bm).collect();
         let gap_side: Vec<usize> = (sprev..sm).collect();
         let mut taken = vec![false; gap_side.len()];
-        let mut unpaired = Vec::new();
         for &b in &gap_base {
             let date = date_of(&base[b]);
             match gap_side
@@ -1150,13 +1192,8 @@ fn align(base: &[Value], side: &[Value]) -> (Vec<Fate>, Vec<usize>) {
                     taken[n] = true;
                     fates[b] = Fate::Edited(gap_side[n]);
                 }
-                None => unpaired.push(b),
+                None => fates[b] = Fate::Deleted,
             }
-        }
-        let left: Vec<usize> = (0..gap_side.len()).filter(|&n| !taken[n]).collect();
-        if unpaired.len() == 1 && left.len() == 1 {
-            fates[unpaired[0]] = Fate::Edited(gap_side[left[0]]);
-            taken[left[0]] = true;
         }
         added.extend(
             (0..gap_side.len())

@@ -34,6 +34,8 @@ pub use write::WriteLock;
 
 /// Name of the settings file that marks a book's root.
 pub const CONFIG_FILE: &str = "crm.toml";
+/// git's attributes file at the root, where `crm init` names crm's merge driver.
+pub const ATTRIBUTES_FILE: &str = ".gitattributes";
 /// Folder of customer files, under the root.
 pub const CUSTOMERS_DIR: &str = "customers";
 /// crm's own state (lock, temp files, cache), under the root; git-ignored.

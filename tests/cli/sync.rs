@@ -304,7 +304,9 @@ fn clone_registers_the_merge_driver_once_and_checks_the_book() {
         &["config", "--local", "merge.crm.driver"],
     );
     assert!(
-        driver.trim().ends_with("merge-file %O %A %B %P"),
+        driver
+            .trim()
+            .ends_with("merge-file --marker-size %L %O %A %B %P"),
         "{driver}"
     );
     let again = run_crm(&team.clone_dir("shared"), "eve", &["sync"]);

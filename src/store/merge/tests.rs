@@ -379,3 +379,307 @@ fn other_files_merge_line_by_line() {
     assert_eq!(result.conflicts.len(), 1);
     assert_eq!(result.conflicts[0].line, 1);
 }
+
+/// A customer as the property test models it.
+#[derive(Debug, Clone, PartialEq)]
+struct Model {
+    /// Keys other than `name`, `tags` and `interactions`, in a fixed order (a missing
+    /// key is `None`).
+    keys: Vec<(&'static str, Option<String>)>,
+    tags: Vec<String>,
+    /// (date, kind, summary); summaries are unique, but for the duplicates both
+    /// sides log on purpose.
+    entries: Vec<(String, String, String)>,
+}
+
+const KEYS: [&str; 4] = ["email", "phone", "shoe_size", "company"];
+const KINDS: [&str; 4] = ["call", "email", "note", "meeting"];
+
+impl Model {
+    /// The file: comments, a quoted value and an unknown key, as people write them.
+    fn render(&self) -> String {
+        let mut out = String::from("# kept by hand\nname: 'Ada'\n");
+        for (key, value) in &self.keys {
+            if let Some(value) = value {
+                out.push_str(&format!("{key}: {value}\n"));
+            }
+        }
+        let tags: Vec<String> = self.tags.clone();
+        out.push_str(&format!("tags: [{}]\n", tags.join(", ")));
+        out.push_str("interactions:\n");
+        for (date, kind, summary) in &self.entries {
+            out.push_str(&format!(
+                "  - date: {date}\n    kind: {kind}\n    summary: \"{summary}\"\n"
+            ));
+        }
+        out.push_str("# footer\n");
+        out
+    }
+}
+
+/// A small deterministic generator (64-bit LCG), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+/// What one side did, for the oracle.
+#[derive(Default)]
+struct Did {
+    /// Base entry index → Some(new summary) edited, None deleted.
+    entries: std::collections::BTreeMap<usize, Option<String>>,
+    /// Key → new value (None: deleted).
+    keys: std::collections::BTreeMap<&'static str, Option<String>>,
+    added: Vec<(String, String, String)>,
+}
+
+fn mutate(
+    base: &Model,
+    side: &str,
+    rng: &mut Rng,
+    shared: &[(String, String, String)],
+) -> (Model, Did) {
+    let mut model = base.clone();
+    let mut did = Did::default();
+    for step in 0..rng.below(6) {
+        match rng.below(7) {
+            0 | 1 => {
+                let date = format!("2025-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28));
+                let kind = KINDS[rng.below(KINDS.len())].to_string();
+                let entry = (date, kind, format!("{side}{step}"));
+                model.entries.push(entry.clone());
+                did.added.push(entry);
+            }
+            2 if !base.entries.is_empty() => {
+                let i = rng.below(base.entries.len());
+                if did.entries.contains_key(&i) {
+                    continue;
+                }
+                let summary = format!("{side}-edit{step}");
+                let at = model
+                    .entries
+                    .iter()
+                    .position(|e| e.2 == base.entries[i].2)
+                    .unwrap();
+                model.entries[at].2 = summary.clone();
+                did.entries.insert(i, Some(summary));
+            }
+            3 if !base.entries.is_empty() => {
+                let i = rng.below(base.entries.len());
+                if did.entries.contains_key(&i) {
+                    continue;
+                }
+                let at = model
+                    .entries
+                    .iter()
+                    .position(|e| e.2 == base.entries[i].2)
+                    .unwrap();
+                model.entries.remove(at);
+                did.entries.insert(i, None);
+            }
+            4 => {
+                let k = rng.below(KEYS.len());
+                let value = match rng.below(3) {
+                    0 => None,
+                    1 => Some("same".to_string()),
+                    _ => Some(format!("{side}v{step}")),
+                };
+                if model.keys[k].1 == value {
+                    continue;
+                }
+                model.keys[k].1 = value.clone();
+                did.keys.insert(KEYS[k], value);
+            }
+            5 => {
+                let tag = format!("t{}", rng.below(6));
+                if let Some(at) = model.tags.iter().position(|t| *t == tag) {
+                    model.tags.remove(at);
+                } else {
+                    model.tags.push(tag);
+                }
+            }
+            _ if !did.added.iter().any(|e| shared.contains(e)) => {
+                for entry in shared {
+                    model.entries.push(entry.clone());
+                    did.added.push(entry.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    (model, did)
+}
+
+/// Random edits of entries and keys on two sides of a base: the result reads (when
+/// clean), holds every entry added on either side exactly once (those both added,
+/// once), takes each side's one-sided change, and conflicts exactly where the same
+/// key or entry was changed differently on both sides.
+#[test]
+fn random_two_sided_changes_merge_by_the_rules() {
+    let mut rng = Rng(0x5eed_cafe_f00d_0001);
+    let (mut clean_runs, mut conflicted_runs) = (0, 0);
+    for run in 0..400 {
+        let n = rng.below(5);
+        let base = Model {
+            keys: KEYS
+                .iter()
+                .map(|k| {
+                    (
+                        *k,
+                        (rng.below(2) == 0).then(|| format!("b{}", rng.below(9))),
+                    )
+                })
+                .collect(),
+            tags: (0..rng.below(4)).map(|i| format!("t{i}")).collect(),
+            entries: (0..n)
+                .map(|i| {
+                    (
+                        format!("2024-01-{:02}", i + 1),
+                        "call".to_string(),
+                        format!("b{i}"),
+                    )
+                })
+                .collect(),
+        };
+        let shared = vec![(
+            "2025-06-01".to_string(),
+            "call".to_string(),
+            format!("dup{run}"),
+        )];
+        let (ours, o_did) = mutate(&base, "o", &mut rng, &shared);
+        let (theirs, t_did) = mutate(&base, "t", &mut rng, &shared);
+        let texts = (base.render(), ours.render(), theirs.render());
+        let result = merge(&texts.0, &texts.1, &texts.2);
+        let text = String::from_utf8(result.bytes.clone()).unwrap();
+        let context = format!(
+            "run {run}\nBASE\n{}\nOURS\n{}\nTHEIRS\n{}\nRESULT\n{text}\n{:?}",
+            texts.0, texts.1, texts.2, result.conflicts
+        );
+
+        // The conflicts the rules call for.
+        let mut expected: Vec<Subject> = Vec::new();
+        for (key, o_value) in &o_did.keys {
+            if let Some(t_value) = t_did.keys.get(key) {
+                if t_value != o_value {
+                    expected.push(Subject::Key(key.to_string()));
+                }
+            }
+        }
+        for (i, o_change) in &o_did.entries {
+            if let Some(t_change) = t_did.entries.get(i) {
+                if o_change.is_some() || t_change.is_some() {
+                    expected.push(Subject::Entry {
+                        date: base.entries[*i].0.clone(),
+                        kind: "call".into(),
+                    });
+                }
+            }
+        }
+        let mut found: Vec<Subject> = result.conflicts.iter().map(|c| c.subject.clone()).collect();
+        let order = |s: &Subject| format!("{s}");
+        expected.sort_by_key(order);
+        found.sort_by_key(order);
+        assert_eq!(found, expected, "{context}");
+        assert_eq!(
+            result.how,
+            if texts.1 == texts.2 || texts.0 == texts.1 || texts.0 == texts.2 {
+                MergedBy::Trivial
+            } else {
+                MergedBy::Fields
+            },
+            "{context}"
+        );
+
+        // Every added entry exactly once, the shared duplicate once.
+        for (_, _, summary) in o_did.added.iter().chain(&t_did.added) {
+            assert_eq!(
+                text.matches(&format!("\"{summary}\"")).count(),
+                1,
+                "{summary}\n{context}"
+            );
+        }
+        assert!(
+            text.starts_with("# kept by hand\nname: 'Ada'\n") && text.ends_with("# footer\n"),
+            "{context}"
+        );
+        if !result.is_clean() {
+            conflicted_runs += 1;
+            continue;
+        }
+        clean_runs += 1;
+        let loaded = read::parse_customer(text.as_bytes(), PATH, &id_of(PATH))
+            .unwrap_or_else(|p| panic!("{p}\n{context}"));
+        let customer = loaded.customer;
+        // Keys: each side's one-sided change.
+        for (n, key) in KEYS.iter().enumerate() {
+            let want = o_did
+                .keys
+                .get(key)
+                .or_else(|| t_did.keys.get(key))
+                .cloned()
+                .unwrap_or_else(|| base.keys[n].1.clone());
+            let value: Value = serde_yaml::from_str(&text).unwrap();
+            let got = value.get(*key).and_then(|v| v.as_str()).map(str::to_string);
+            assert_eq!(got, want, "{key}\n{context}");
+        }
+        // Tags as a set.
+        let mut want_tags: Vec<String> = ours
+            .tags
+            .iter()
+            .filter(|t| !base.tags.contains(t) || theirs.tags.contains(t))
+            .cloned()
+            .collect();
+        for tag in &theirs.tags {
+            if !base.tags.contains(tag) && !want_tags.contains(tag) {
+                want_tags.push(tag.clone());
+            }
+        }
+        let mut got_tags = customer.tags.clone();
+        want_tags.sort();
+        got_tags.sort();
+        assert_eq!(got_tags, want_tags, "{context}");
+        // Entries: base entries as the side that changed them left them, plus the
+        // added ones (the shared duplicate once).
+        let mut want: Vec<(String, String, String)> = Vec::new();
+        for (i, entry) in base.entries.iter().enumerate() {
+            match o_did.entries.get(&i).or_else(|| t_did.entries.get(&i)) {
+                None => want.push(entry.clone()),
+                Some(Some(summary)) => {
+                    want.push((entry.0.clone(), entry.1.clone(), summary.clone()))
+                }
+                Some(None) => {}
+            }
+        }
+        want.extend(o_did.added.iter().cloned());
+        for entry in &t_did.added {
+            if !o_did.added.contains(entry) {
+                want.push(entry.clone());
+            }
+        }
+        let mut got: Vec<(String, String, String)> = customer
+            .interactions
+            .iter()
+            .map(|i| {
+                (
+                    i.date.to_string(),
+                    i.kind.name().to_string(),
+                    i.summary.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{context}");
+    }
+    assert!(
+        clean_runs > 100 && conflicted_runs > 30,
+        "{clean_runs} clean, {conflicted_runs} conflicted"
+    );
+}
