@@ -990,12 +990,18 @@ fn random_session(seed: u64) -> usize {
                         let id = file
                             .trim_start_matches("customers/")
                             .trim_end_matches(".yaml");
-                        for (_, value) in &emails[id] {
-                            assert!(
-                                text.contains(value.as_str()) || !text.contains("<<<<<<<"),
-                                "seed {seed:x}: {value} kept in {text}"
-                            );
-                        }
+                        let edits = &emails[id];
+                        let mine = edits.iter().rev().find(|(c, _)| c == clone).map(|(_, v)| v);
+                        assert!(
+                            mine.is_some_and(|v| text.contains(v.as_str())),
+                            "seed {seed:x}: {clone}'s own value is kept in {text}"
+                        );
+                        assert!(
+                            edits
+                                .iter()
+                                .any(|(c, v)| c != clone && text.contains(v.as_str())),
+                            "seed {seed:x}: the other side's value is kept in {text}"
+                        );
                         team.write(clone, &file, &keep_ours(&text));
                     }
                     team.crm_ok(clone, &["check"]);
