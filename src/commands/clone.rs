@@ -12,20 +12,20 @@ use crate::store::Book;
 
 /// Arguments of `crm clone`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The shared book's address: `ssh://host/path`, `host:path`, `https://...`, or a
     /// folder.
     #[arg(value_name = "URL")]
-    pub url: String,
+    pub(crate) url: String,
 
     /// The folder to clone into (default: the last part of URL, without `.git`); it
     /// must not exist or be empty.
     #[arg(value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 /// Runs `crm clone`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let name = match &args.dir {
         Some(dir) => dir.clone(),
         None => PathBuf::from(default_dir(&args.url).ok_or_else(|| {

@@ -18,10 +18,10 @@ use super::{commit, CRM_TRAILER};
 
 /// Arguments of `crm init`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Folder for the new book (created if missing; default: the current folder, or
     /// the folder given with -C; CRM_DIR does not move it).
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 const KEEP_FILE: &str = ".gitkeep";
@@ -35,7 +35,7 @@ pub(crate) const MERGE_ATTRIBUTE: &str = "customers/*.yaml merge=crm";
 const ATTRIBUTES: &str = "# Customer files are merged by crm's rules (docs/git.md, \"Sharing a book\"), once\n# the driver is registered in a clone: `crm sync` and `crm clone` do it, or by hand\n#   git config merge.crm.driver \"crm merge-file --marker-size %L %O %A %B %P\"\ncustomers/*.yaml merge=crm\n";
 
 /// Runs `crm init`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let dir = match &args.dir {
         Some(dir) => ctx.init_dir.join(dir),
         None => ctx.init_dir.clone(),

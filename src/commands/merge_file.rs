@@ -15,30 +15,33 @@ use crate::store::merge::{self, MergeOptions, DEFAULT_MARKER_SIZE};
 
 /// Arguments of `crm merge-file`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The common ancestor's version (git's `%O`); an empty file when there is none.
     #[arg(value_name = "BASE")]
-    pub base: PathBuf,
+    pub(crate) base: PathBuf,
     /// Our version (git's `%A`); the result is written over it.
     #[arg(value_name = "OURS")]
-    pub ours: PathBuf,
+    pub(crate) ours: PathBuf,
     /// Their version (git's `%B`).
     #[arg(value_name = "THEIRS")]
-    pub theirs: PathBuf,
+    pub(crate) theirs: PathBuf,
     /// The file's path in the repository (git's `%P`), for messages and to tell a
     /// customer file (`customers/*.yaml`) from others; without it, OURS is taken for
     /// a customer file.
     #[arg(value_name = "PATH")]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// Length of the conflict markers (git's `%L`).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MARKER_SIZE as u16,
           value_parser = clap::value_parser!(u16).range(1..=1000))]
-    pub marker_size: u16,
+    pub(crate) marker_size: u16,
 }
 
 /// Runs `crm merge-file`.
-pub fn run(ctx: &Context, args: &Args, _out: &mut dyn Write) -> Result<u8> {
-    let at = |path: &Path| ctx.start_dir.join(path);
+pub(crate) fn run(ctx: &Context, args: &Args, _out: &mut dyn Write) -> Result<u8> {
+    // Relative to where git runs the driver (the top of the work tree), or to a `-C`
+    // typed on the command line; never to a `CRM_DIR` the person has set for their
+    // own book.
+    let at = |path: &Path| ctx.init_dir.join(path);
     let base = read(&at(&args.base))?;
     let ours_path = at(&args.ours);
     let ours = read(&ours_path)?;

@@ -22,14 +22,14 @@ const NAMED_COMMITS: usize = 3;
 
 /// Arguments of `crm sync`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The remote to sync with (default: the branch's upstream, else `origin`).
     #[arg(value_name = "REMOTE")]
-    pub remote: Option<String>,
+    pub(crate) remote: Option<String>,
 }
 
 /// Runs `crm sync`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let who = repo.identity(&book.config)?;
@@ -149,7 +149,7 @@ fn resolved_customer(path: &str, bytes: &[u8]) -> std::result::Result<(), String
 
 /// The command git runs as the `crm` merge driver: this crm, by name when `crm` on
 /// PATH is this very program, else by its full path (a build run from its folder).
-pub fn driver_command() -> String {
+pub(crate) fn driver_command() -> String {
     let args = "merge-file --marker-size %L %O %A %B %P";
     let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
         return format!("crm {args}");
@@ -170,12 +170,12 @@ pub fn driver_command() -> String {
 }
 
 /// Registers the merge driver in the clone's config when missing; whether it did.
-pub fn register_driver(repo: &BookRepo) -> Result<bool> {
+pub(crate) fn register_driver(repo: &BookRepo) -> Result<bool> {
     repo.register_merge_driver(&driver_command())
 }
 
 /// The line that says the merge driver was registered.
-pub fn registered_line() -> &'static str {
+pub(crate) fn registered_line() -> &'static str {
     "registered crm's merge driver for customer files in this clone's git config (merge.crm.driver), so `git pull` merges them as crm sync does"
 }
 

@@ -25,20 +25,20 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// The branch a sync exchanges commits with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upstream {
+pub(crate) struct Upstream {
     /// The remote's name (`origin`).
-    pub remote: String,
+    pub(crate) remote: String,
     /// The local branch (`refs/heads/main`).
-    pub local_ref: String,
+    pub(crate) local_ref: String,
     /// The branch on the remote (`refs/heads/main`).
-    pub remote_ref: String,
+    pub(crate) remote_ref: String,
     /// Where its last fetched state is kept here (`refs/remotes/origin/main`).
-    pub tracking: String,
+    pub(crate) tracking: String,
 }
 
 impl Upstream {
     /// The remote branch as people name it: `origin/main`.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         self.tracking
             .strip_prefix("refs/remotes/")
             .unwrap_or(&self.tracking)
@@ -48,47 +48,47 @@ impl Upstream {
 
 /// One commit brought in from the remote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incoming {
+pub(crate) struct Incoming {
     /// The author's name.
-    pub author: String,
+    pub(crate) author: String,
     /// The summary line.
-    pub summary: String,
+    pub(crate) summary: String,
     /// Whether it is a merge commit.
-    pub merge: bool,
+    pub(crate) merge: bool,
 }
 
 /// What a customer file merge gave: the bytes to write, and its conflicts (empty when
 /// clean; then the bytes hold conflict markers).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileMerge {
+pub(crate) struct FileMerge {
     /// The merged file.
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
     /// Each conflict: the line of the file (1-based) and what conflicts there.
-    pub conflicts: Vec<(usize, String)>,
+    pub(crate) conflicts: Vec<(usize, String)>,
 }
 
 /// The three-way merge of one customer file: base (`None` when both sides added it),
 /// ours, theirs, and the book-relative path the result goes to.
-pub type FileMerger<'a> = dyn Fn(Option<&[u8]>, &[u8], &[u8], &str) -> FileMerge + 'a;
+pub(crate) type FileMerger<'a> = dyn Fn(Option<&[u8]>, &[u8], &[u8], &str) -> FileMerge + 'a;
 
 /// Whether a resolved book file (book-relative path, bytes) may be committed; the
 /// reason it may not, otherwise.
-pub type ResolvedCheck<'a> = dyn Fn(&str, &[u8]) -> std::result::Result<(), String> + 'a;
+pub(crate) type ResolvedCheck<'a> = dyn Fn(&str, &[u8]) -> std::result::Result<(), String> + 'a;
 
 /// One conflict a merge left for a person to resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     /// The file, book-relative where inside the book.
-    pub path: String,
+    pub(crate) path: String,
     /// The line it is at in the work-tree file, where there is one.
-    pub line: Option<usize>,
+    pub(crate) line: Option<usize>,
     /// What conflicts, and how to settle it when that is not "edit the file".
-    pub what: String,
+    pub(crate) what: String,
 }
 
 /// What bringing the remote's commits in did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Integrated {
+pub(crate) enum Integrated {
     /// The remote had nothing new.
     UpToDate,
     /// The branch moved forward to the remote's commit.
@@ -119,7 +119,7 @@ impl BookRepo {
     /// The branch `crm sync [REMOTE]` exchanges commits with: the current branch's
     /// upstream (`branch.<name>.remote` / `.merge`), else the branch of the same name
     /// on `remote` (default `origin`).
-    pub fn upstream(&self, remote: Option<&str>) -> Result<Upstream> {
+    pub(crate) fn upstream(&self, remote: Option<&str>) -> Result<Upstream> {
         let repo = &self.repo;
         if repo.head_detached().unwrap_or(false) {
             return Err(Error::new(
@@ -191,7 +191,7 @@ impl BookRepo {
 
     /// Makes `up` the current branch's upstream when it has none (as `git push -u`
     /// does), so that a plain `git pull` in this clone pulls from where crm syncs.
-    pub fn set_upstream_if_missing(&self, up: &Upstream) -> Result<()> {
+    pub(crate) fn set_upstream_if_missing(&self, up: &Upstream) -> Result<()> {
         let branch = up
             .local_ref
             .strip_prefix("refs/heads/")
@@ -209,12 +209,12 @@ impl BookRepo {
     }
 
     /// The work tree's folder (where `git` runs for fetch and push).
-    pub fn workdir(&self) -> Result<PathBuf> {
+    pub(crate) fn workdir(&self) -> Result<PathBuf> {
         super::workdir(&self.repo)
     }
 
     /// The commit a reference points at, if it exists.
-    pub fn ref_commit(&self, name: &str) -> Result<Option<Oid>> {
+    pub(crate) fn ref_commit(&self, name: &str) -> Result<Option<Oid>> {
         match self.repo.find_reference(name) {
             Ok(r) => Ok(Some(r.peel_to_commit()?.id())),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
@@ -223,12 +223,12 @@ impl BookRepo {
     }
 
     /// The commit HEAD points at (`None` on an unborn branch).
-    pub fn head_id(&self) -> Result<Option<Oid>> {
+    pub(crate) fn head_id(&self) -> Result<Option<Oid>> {
         Ok(head_commit(&self.repo)?.map(|c| c.id()))
     }
 
     /// The commits `tip` has that `known` has not, oldest first.
-    pub fn commits_between(&self, known: Option<Oid>, tip: Oid) -> Result<Vec<Incoming>> {
+    pub(crate) fn commits_between(&self, known: Option<Oid>, tip: Oid) -> Result<Vec<Incoming>> {
         let mut walk = self.repo.revwalk()?;
         walk.push(tip)?;
         if let Some(known) = known {
@@ -248,7 +248,7 @@ impl BookRepo {
     }
 
     /// Whether git is in the middle of a merge (MERGE_HEAD is there).
-    pub fn merging(&self) -> bool {
+    pub(crate) fn merging(&self) -> bool {
         self.repo.state() == RepositoryState::Merge
     }
 
@@ -256,7 +256,7 @@ impl BookRepo {
     /// nothing when HEAD already has it, a fast-forward when HEAD is behind, else a
     /// merge (see the module's documentation). Files the merge would overwrite that hold
     /// changes of their own stop it before anything is written.
-    pub fn integrate(
+    pub(crate) fn integrate(
         &self,
         up: &Upstream,
         theirs: Oid,
@@ -575,7 +575,7 @@ impl BookRepo {
     /// for which `resolved` holds (a customer file that parses) is staged (a deleted
     /// one removed); when no conflict is left, the merge is committed. Returns the
     /// conflicts that are left (then nothing is committed).
-    pub fn finish_merge(
+    pub(crate) fn finish_merge(
         &self,
         who: &Identity,
         is_book_file: &dyn Fn(&str) -> bool,
@@ -789,7 +789,7 @@ fn first_marker(workdir: &Path, path: &str) -> Option<usize> {
 
 /// The line (1-based) of the first line of `bytes` that opens, splits or closes a
 /// conflict as git writes them (`<<<<<<< `, `=======`, `>>>>>>> `).
-pub fn marker_line(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn marker_line(bytes: &[u8]) -> Option<usize> {
     let text = String::from_utf8_lossy(bytes);
     text.lines()
         .position(|line| {

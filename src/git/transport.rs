@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// What a push did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pushed {
+pub(crate) enum Pushed {
     /// The remote took the commits.
     Done,
     /// The remote refused because it has commits the push lacks (`fetch first`,
@@ -146,7 +146,7 @@ fn network_hint(said: &str, remote: &str) -> String {
 /// Fetches `remote_ref` (`refs/heads/main`) from the configured remote `remote` into
 /// `tracking` (`refs/remotes/origin/main`). Returns `false` when the remote has no
 /// such branch yet (an empty repository, or a branch nobody pushed).
-pub fn fetch(dir: &Path, remote: &str, remote_ref: &str, tracking: &str) -> Result<bool> {
+pub(crate) fn fetch(dir: &Path, remote: &str, remote_ref: &str, tracking: &str) -> Result<bool> {
     let mut command = git(dir);
     command
         .args(["fetch", "--quiet", "--no-tags", "--"])
@@ -168,7 +168,7 @@ pub fn fetch(dir: &Path, remote: &str, remote_ref: &str, tracking: &str) -> Resu
 }
 
 /// Pushes the local branch `local_ref` to `remote_ref` of `remote`, never forcing.
-pub fn push(dir: &Path, remote: &str, local_ref: &str, remote_ref: &str) -> Result<Pushed> {
+pub(crate) fn push(dir: &Path, remote: &str, local_ref: &str, remote_ref: &str) -> Result<Pushed> {
     let mut command = git(dir);
     command
         .args(["push", "--porcelain", "--quiet", "--"])
@@ -214,7 +214,7 @@ pub fn push(dir: &Path, remote: &str, local_ref: &str, remote_ref: &str) -> Resu
 
 /// Clones `url` into `dir` (which must not exist, or be empty), with git's default
 /// branch checked out; a relative `url` or `dir` is taken from `cwd`.
-pub fn clone(cwd: &Path, url: &str, dir: &Path) -> Result<()> {
+pub(crate) fn clone(cwd: &Path, url: &str, dir: &Path) -> Result<()> {
     let mut command = git(cwd);
     command.args(["clone", "--quiet", "--"]).arg(url).arg(dir);
     let ran = run(command, &format!("clone `{url}`"))?;

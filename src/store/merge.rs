@@ -12,13 +12,9 @@
 use std::fmt;
 use std::ops::Range;
 
-use serde_yaml::{Mapping, Value};
-
-use super::libyaml::Style;
 use super::read::{self, Problem};
-use super::tree::{self, break_len, Document, Node, NodeKind, Pos};
-use super::yaml_text;
 use crate::domain::id::CustomerId;
+use crate::yaml::{self, break_len, Document, Mapping, Node, NodeKind, Pos, Style, Value};
 
 /// The length of git's conflict markers (`<<<<<<<`), unless `%L` says otherwise.
 pub(crate) const DEFAULT_MARKER_SIZE: usize = 7;
@@ -293,13 +289,11 @@ pub(crate) fn merge_lines(
     let mut conflicts = Vec::new();
     if !clean {
         let opening = format!("{} ", "<".repeat(options.marker_size));
-        let mut line = 0;
-        for text in bytes.split(|&b| b == b'\n') {
-            line += 1;
+        for (n, text) in bytes.split(|&b| b == b'\n').enumerate() {
             if text.starts_with(opening.as_bytes()) {
                 conflicts.push(MergeConflict {
                     path: path.to_string(),
-                    line,
+                    line: n + 1,
                     subject: Subject::Lines,
                     message: "both sides changed these lines; keep what you want and delete the marker lines".to_string(),
                 });
@@ -376,8 +370,8 @@ impl<'t> Side<'t> {
             None => (false, raw),
         };
         let text = std::str::from_utf8(body).map_err(|e| fail(e.to_string()))?;
-        let doc = tree::parse(text).map_err(|e| fail(format!("{e:?}")))?;
-        let value: Value = serde_yaml::from_str(text).map_err(|e| fail(e.to_string()))?;
+        let doc = yaml::parse(text).map_err(|e| fail(format!("{e:?}")))?;
+        let value = yaml::value_of(text).map_err(|e| fail(e.reason))?;
         let Value::Mapping(map) = untagged(value) else {
             return Err(fail("is not a mapping".to_string()));
         };
@@ -793,7 +787,7 @@ impl<'a> Merger<'a> {
                     .find(|item| item.scalar() == Some(tag.as_str()) && item.tag.is_none())
                     .map(|item| &o.text[item.span.start..item.span.end])
                     .filter(|text| !has_break(text))
-                    .map_or_else(|| yaml_text::scalar(tag), str::to_string)
+                    .map_or_else(|| yaml::scalar(tag), str::to_string)
             })
             .collect();
         let flow = format!("[{}]", written.join(", "));
@@ -986,8 +980,8 @@ impl<'a> Merger<'a> {
     }
 
     /// How the appender adds entries to OURS' list.
-    fn plan(&self) -> Result<super::edit::Plan, String> {
-        super::edit::plan(self.ours.text, &self.ours.doc, "interactions")
+    fn plan(&self) -> Result<yaml::Plan, String> {
+        yaml::plan_append(self.ours.text, &self.ours.doc, "interactions")
             .map_err(|e| e.explain("customer").0)
     }
 
@@ -1051,7 +1045,7 @@ impl<'a> Merger<'a> {
         let read_back = read::parse_customer(clean.as_bytes(), self.path, id)
             .map_err(|p| format!("the merged text would not read: {p}"))?;
         drop(read_back);
-        let value: Value = serde_yaml::from_str(&clean).map_err(|e| e.to_string())?;
+        let value = yaml::value_of(&clean).map_err(|e| e.reason)?;
         let Value::Mapping(merged) = untagged(value) else {
             return Err("the merged text is no mapping".to_string());
         };
@@ -1482,7 +1476,7 @@ fn render_flow(value: &Value) -> String {
         Value::Null => "~".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => yaml_text::scalar(s),
+        Value::String(s) => yaml::scalar(s),
         Value::Sequence(items) => {
             let inner: Vec<String> = items.iter().map(render_flow).collect();
             format!("[{}]", inner.join(", "))

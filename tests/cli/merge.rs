@@ -319,3 +319,23 @@ fn check_reports_every_conflict_at_its_line() {
         "{stderr}"
     );
 }
+
+/// A person's `CRM_DIR` (their own book, set in their shell) must not move the
+/// relative paths git hands the driver.
+#[test]
+fn merge_file_paths_are_relative_to_where_git_runs_it_not_crm_dir() {
+    let ours = format!("{BASE}  - date: 2025-06-14\n    kind: email\n");
+    let theirs = BASE.replace("ada@example.com", "ada@lovelace.org");
+    let (dir, ours_path) = three(BASE, &ours, &theirs);
+    let elsewhere = TempBook::new();
+    crm_command()
+        .current_dir(dir.path())
+        .env("CRM_DIR", elsewhere.root())
+        .args(["merge-file", "base", "ours", "theirs", "customers/ada.yaml"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        fs::read_to_string(ours_path).unwrap(),
+        ours.replace("ada@example.com", "ada@lovelace.org")
+    );
+}

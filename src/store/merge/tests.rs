@@ -101,8 +101,9 @@ fn an_entry_edited_differently_is_a_conflict_on_that_entry_alone() {
     let base =
         format!("{BASE}  - date: 2025-03-05\n    kind: note\n    summary: typo\nphone: \"1\"\n");
     let ours = base.replace("typo", "ours").replace("\"1\"", "\"2\"");
-    let theirs =
-        format!("{}", base.replace("typo", "theirs")).replace("phone:", "company: Acme\nphone:");
+    let theirs = base
+        .replace("typo", "theirs")
+        .replace("phone:", "company: Acme\nphone:");
     let result = merge(&base, &ours, &theirs);
     let text = String::from_utf8(result.bytes).unwrap();
     assert_eq!(
@@ -625,7 +626,7 @@ fn random_two_sided_changes_merge_by_the_rules() {
                 .or_else(|| t_did.keys.get(key))
                 .cloned()
                 .unwrap_or_else(|| base.keys[n].1.clone());
-            let value: Value = serde_yaml::from_str(&text).unwrap();
+            let value = yaml::value_of(&text).unwrap();
             let got = value.get(*key).and_then(|v| v.as_str()).map(str::to_string);
             assert_eq!(got, want, "{key}\n{context}");
         }
@@ -681,5 +682,109 @@ fn random_two_sided_changes_merge_by_the_rules() {
     assert!(
         clean_runs > 100 && conflicted_runs > 30,
         "{clean_runs} clean, {conflicted_runs} conflicted"
+    );
+}
+
+#[test]
+fn their_block_texts_are_written_by_crm_in_an_entry_and_copied_in_a_key() {
+    let notes = "email: ada@example.com\nnotes: |\n  kept as\n  written\n";
+    let ours = format!("{BASE}  - date: 2025-04-02\n    kind: call\n");
+    let theirs = format!(
+        "{}  - date: 2025-04-01\n    kind: note\n    summary: |\n      two\n      lines\n",
+        BASE.replace("email: ada@example.com\n", notes)
+    );
+    assert_eq!(
+        clean(BASE, &ours, &theirs),
+        format!(
+            "{}  - date: 2025-04-01\n    kind: note\n    summary: \"two\\nlines\\n\"\n  - date: 2025-04-02\n    kind: call\n",
+            BASE.replace("email: ada@example.com\n", notes)
+        )
+    );
+}
+
+#[test]
+fn a_byte_order_mark_and_a_last_line_without_a_break_are_kept() {
+    let base = "\u{feff}name: Ada\nemail: a@b.org";
+    let ours = "\u{feff}name: Ada L\nemail: a@b.org";
+    let theirs = "name: Ada\nemail: a@b.org\nphone: \"1\"\n";
+    assert_eq!(
+        clean(base, ours, theirs),
+        "\u{feff}name: Ada L\nemail: a@b.org\nphone: \"1\"\n"
+    );
+}
+
+/// Hand-written layouts (mangled by a fixed pseudo-random sequence of byte edits):
+/// whenever a base reads and takes an append, two sides that each appended an entry
+/// merge by the rules, cleanly, into a file that reads and holds both entries; the
+/// line merge fallback stays the exception. The merge never panics.
+#[test]
+fn mangled_layouts_take_both_sides_appends() {
+    let seeds = [
+        "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
+        "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
+        "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
+        "  name: 'A'\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n  x: 1\n",
+        "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
+        "%YAML 1.1\n--- # c\n? name\n: A\nlog: &l [a]\ninteractions:\n- {date: 2025-03-01, kind: call}\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: *l\n",
+        "name: A\r\ninteractions: [\r\n  {date: 2025-03-01, kind: call},  # one\r\n  # two\r\n]\r\nnotes: plain\r\n  continued\r\n",
+    ];
+    let id = id_of(PATH);
+    let mut mangler = crate::store::mangle::Mangler::new(
+        0x2545_f491_4f6c_dd1d,
+        b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+    );
+    let append = |text: &str, summary: &str| -> Option<String> {
+        let doc = yaml::parse(text).ok()?;
+        let plan = yaml::plan_append(text, &doc, "interactions").ok()?;
+        let entry = vec![
+            "date: 2025-06-01".to_string(),
+            "kind: call".to_string(),
+            format!("summary: {summary}"),
+        ];
+        Some(plan.apply(text, &[entry]))
+    };
+    let (mut merged, mut by_lines) = (0, 0);
+    for _ in 0..3_000 {
+        let bytes = mangler.mangle(&seeds, 6);
+        let Ok(loaded) = read::parse_customer(&bytes, PATH, &id) else {
+            continue;
+        };
+        let base = loaded.text();
+        let (Some(ours), Some(theirs)) = (append(base, "ours"), append(base, "theirs")) else {
+            continue;
+        };
+        if read::parse_customer(ours.as_bytes(), PATH, &id).is_err() {
+            continue;
+        }
+        let result = merge(base, &ours, &theirs);
+        if result.how == MergedBy::Lines {
+            by_lines += 1;
+            continue;
+        }
+        let text = String::from_utf8(result.bytes.clone()).unwrap();
+        assert!(
+            result.is_clean(),
+            "{:?}\n{base:?}\n{text:?}",
+            result.conflicts
+        );
+        let customer = read::parse_customer(text.as_bytes(), PATH, &id)
+            .unwrap_or_else(|p| panic!("{p}\n{base:?}\n{text:?}"))
+            .customer;
+        let summaries: Vec<&str> = customer
+            .interactions
+            .iter()
+            .filter_map(|i| i.summary.as_deref())
+            .collect();
+        assert!(
+            summaries.contains(&"ours") && summaries.contains(&"theirs"),
+            "{base:?}\n{text:?}"
+        );
+        assert!(text.starts_with(&ours[..ours.len().min(4)]), "{text:?}");
+        merged += 1;
+    }
+    assert!(merged > 300, "{merged} merged by the rules");
+    assert!(
+        by_lines * 20 < merged,
+        "{by_lines} fell back to lines, {merged} merged"
     );
 }
