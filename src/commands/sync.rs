@@ -137,7 +137,7 @@ fn merge_customer_file(base: Option<&[u8]>, ours: &[u8], theirs: &[u8], path: &s
 /// Whether a resolved file may be committed as the merge's: a customer file must be a
 /// valid customer (the reason it is not, otherwise).
 fn resolved_customer(path: &str, bytes: &[u8]) -> std::result::Result<(), String> {
-    let Some(stem) = commit::customer_stem(path) else {
+    let Some(stem) = crate::git::customer_stem(path) else {
         return Ok(());
     };
     let id = crate::domain::id::CustomerId::parse(stem)

@@ -9,6 +9,7 @@
 
 mod changes;
 mod log;
+mod policy;
 mod revert;
 mod sync;
 pub(crate) mod transport;
@@ -22,6 +23,7 @@ use crate::store::Config;
 
 pub(crate) use changes::FileChange;
 pub(crate) use log::LogEntry;
+pub(crate) use policy::{customer_stem, finish_write, other_change, warn_unsigned, CRM_TRAILER};
 pub(crate) use sync::{Conflict, FileMerge, Incoming, Integrated, Upstream};
 
 /// Opens the repository containing `path`, if any.
