@@ -35,7 +35,8 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     };
     let dir = ctx.start_dir.join(&name);
     ensure_empty(&dir)?;
-    transport::clone(&ctx.start_dir, &args.url, &name)?;
+    let git = transport::Git::new(ctx.git_program.clone(), ctx.stdin_is_tty);
+    transport::clone(&git, &ctx.start_dir, &args.url, &name)?;
     let shown = name.display().to_string();
     if !dir.join(crate::store::CONFIG_FILE).is_file() {
         return Err(Error::new(
@@ -50,7 +51,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         )));
     }
     let repo = BookRepo::open(&dir)?;
-    let registered = super::sync::register_driver(&repo)?;
+    let registered = super::sync::register_driver(&repo, ctx.search_path.as_deref())?;
     let book = Book::open(&dir)?;
     let (files, problems) = super::check::check_book(&book)?;
     writeln!(

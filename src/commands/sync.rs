@@ -35,7 +35,8 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     let who = repo.identity(&book.config)?;
     let up = repo.upstream(args.remote.as_deref())?;
     let lock = book.lock()?;
-    if register_driver(&repo)? {
+    let git = transport::Git::new(ctx.git_program.clone(), ctx.stdin_is_tty);
+    if register_driver(&repo, ctx.search_path.as_deref())? {
         writeln!(out, "{}", registered_line())?;
     }
     if repo.merging() {
@@ -52,7 +53,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     }
     let workdir = repo.workdir()?;
     for _ in 0..PUSH_ATTEMPTS {
-        let fetched = transport::fetch(&workdir, &up.remote, &up.remote_ref, &up.tracking)?;
+        let fetched = transport::fetch(&git, &workdir, &up.remote, &up.remote_ref, &up.tracking)?;
         let theirs = if fetched {
             repo.ref_commit(&up.tracking)?
         } else {
@@ -93,7 +94,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             drop(lock);
             return Ok(EXIT_OK);
         }
-        match transport::push(&workdir, &up.remote, &up.local_ref, &up.remote_ref)? {
+        match transport::push(&git, &workdir, &up.remote, &up.local_ref, &up.remote_ref)? {
             transport::Pushed::Done => {
                 repo.repo()
                     .reference(&up.tracking, head, true, "crm sync: pushed")?;
@@ -149,13 +150,13 @@ fn resolved_customer(path: &str, bytes: &[u8]) -> std::result::Result<(), String
 
 /// The command git runs as the `crm` merge driver: this crm, by name when `crm` on
 /// PATH is this very program, else by its full path (a build run from its folder).
-pub(crate) fn driver_command() -> String {
+pub(crate) fn driver_command(search_path: Option<&std::ffi::OsStr>) -> String {
     let args = "merge-file --marker-size %L %O %A %B %P";
     let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
         return format!("crm {args}");
     };
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
+    let on_path = search_path.and_then(|paths| {
+        std::env::split_paths(paths)
             .map(|dir| dir.join("crm"))
             .find(|candidate| candidate.is_file())
     });
@@ -170,8 +171,11 @@ pub(crate) fn driver_command() -> String {
 }
 
 /// Registers the merge driver in the clone's config when missing; whether it did.
-pub(crate) fn register_driver(repo: &BookRepo) -> Result<bool> {
-    repo.register_merge_driver(&driver_command())
+pub(crate) fn register_driver(
+    repo: &BookRepo,
+    search_path: Option<&std::ffi::OsStr>,
+) -> Result<bool> {
+    repo.register_merge_driver(&driver_command(search_path))
 }
 
 /// The line that says the merge driver was registered.

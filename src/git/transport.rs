@@ -9,7 +9,7 @@
 //! English (`LC_ALL=C`, so crm can tell "the remote has moved" from other refusals), its
 //! standard error captured and turned into a crm error that says what to do.
 
-use std::io::IsTerminal;
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -25,9 +25,28 @@ pub(crate) enum Pushed {
     RemoteMoved,
 }
 
+/// The `git` program to run and how.
+#[derive(Debug, Clone)]
+pub(crate) struct Git {
+    /// The program (`git`, or `CRM_GIT`).
+    program: OsString,
+    /// Whether a person can answer git's prompts (standard input is a terminal).
+    interactive: bool,
+}
+
+impl Git {
+    /// `program`, run with prompts allowed only when `interactive`.
+    pub(crate) fn new(program: OsString, interactive: bool) -> Git {
+        Git {
+            program,
+            interactive,
+        }
+    }
+}
+
 /// The `git` program, run in `dir` with crm's environment.
-fn git(dir: &Path) -> Command {
-    let mut command = Command::new(git_program());
+fn git(settings: &Git, dir: &Path) -> Command {
+    let mut command = Command::new(&settings.program);
     command
         .arg("-C")
         .arg(dir)
@@ -35,7 +54,7 @@ fn git(dir: &Path) -> Command {
         .env("LANGUAGE", "C")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if std::io::stdin().is_terminal() {
+    if settings.interactive {
         command.stdin(Stdio::inherit());
     } else {
         // Nobody can answer a prompt: fail at once rather than wait for ever.
@@ -47,13 +66,6 @@ fn git(dir: &Path) -> Command {
     command
 }
 
-/// The program to run: `CRM_GIT` when set (a git elsewhere than on `PATH`), else `git`.
-fn git_program() -> std::ffi::OsString {
-    std::env::var_os("CRM_GIT")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "git".into())
-}
-
 /// The output of a `git` run that exited, successfully or not.
 struct Ran {
     success: bool,
@@ -62,10 +74,9 @@ struct Ran {
 }
 
 /// Runs `command`; a `git` that cannot be started is an error saying to install it.
-fn run(mut command: Command, what: &str) -> Result<Ran> {
+fn run(settings: &Git, mut command: Command, what: &str) -> Result<Ran> {
     let output = command.output().map_err(|e| {
-        let program = git_program();
-        let program = program.to_string_lossy();
+        let program = settings.program.to_string_lossy();
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::new(
                 ErrorKind::Git,
@@ -146,13 +157,19 @@ fn network_hint(said: &str, remote: &str) -> String {
 /// Fetches `remote_ref` (`refs/heads/main`) from the configured remote `remote` into
 /// `tracking` (`refs/remotes/origin/main`). Returns `false` when the remote has no
 /// such branch yet (an empty repository, or a branch nobody pushed).
-pub(crate) fn fetch(dir: &Path, remote: &str, remote_ref: &str, tracking: &str) -> Result<bool> {
-    let mut command = git(dir);
+pub(crate) fn fetch(
+    settings: &Git,
+    dir: &Path,
+    remote: &str,
+    remote_ref: &str,
+    tracking: &str,
+) -> Result<bool> {
+    let mut command = git(settings, dir);
     command
         .args(["fetch", "--quiet", "--no-tags", "--"])
         .arg(remote)
         .arg(format!("+{remote_ref}:{tracking}"));
-    let ran = run(command, &format!("fetch from `{remote}`"))?;
+    let ran = run(settings, command, &format!("fetch from `{remote}`"))?;
     if ran.success {
         return Ok(true);
     }
@@ -168,13 +185,19 @@ pub(crate) fn fetch(dir: &Path, remote: &str, remote_ref: &str, tracking: &str) 
 }
 
 /// Pushes the local branch `local_ref` to `remote_ref` of `remote`, never forcing.
-pub(crate) fn push(dir: &Path, remote: &str, local_ref: &str, remote_ref: &str) -> Result<Pushed> {
-    let mut command = git(dir);
+pub(crate) fn push(
+    settings: &Git,
+    dir: &Path,
+    remote: &str,
+    local_ref: &str,
+    remote_ref: &str,
+) -> Result<Pushed> {
+    let mut command = git(settings, dir);
     command
         .args(["push", "--porcelain", "--quiet", "--"])
         .arg(remote)
         .arg(format!("{local_ref}:{remote_ref}"));
-    let ran = run(command, &format!("push to `{remote}`"))?;
+    let ran = run(settings, command, &format!("push to `{remote}`"))?;
     if ran.success {
         return Ok(Pushed::Done);
     }
@@ -214,10 +237,10 @@ pub(crate) fn push(dir: &Path, remote: &str, local_ref: &str, remote_ref: &str) 
 
 /// Clones `url` into `dir` (which must not exist, or be empty), with git's default
 /// branch checked out; a relative `url` or `dir` is taken from `cwd`.
-pub(crate) fn clone(cwd: &Path, url: &str, dir: &Path) -> Result<()> {
-    let mut command = git(cwd);
+pub(crate) fn clone(settings: &Git, cwd: &Path, url: &str, dir: &Path) -> Result<()> {
+    let mut command = git(settings, cwd);
     command.args(["clone", "--quiet", "--"]).arg(url).arg(dir);
-    let ran = run(command, &format!("clone `{url}`"))?;
+    let ran = run(settings, command, &format!("clone `{url}`"))?;
     if ran.success {
         return Ok(());
     }
