@@ -1,7 +1,6 @@
 //! Making a new book (`crm init`): crm.toml from the commented template, `customers/`
-//! with a `.gitkeep`, the `.gitattributes` rule that names crm's merge driver, every
-//! obstacle checked before anything is written, and what a failed creation wrote taken
-//! back.
+//! with a `.gitkeep`, every obstacle checked before anything is written, and what a
+//! failed creation wrote taken back.
 
 use std::fs;
 use std::io::Write;
@@ -21,17 +20,6 @@ pub(crate) const MERGE_ATTRIBUTE: &str = "customers/*.yaml merge=crm";
 /// What `crm init` writes into a new `.gitattributes`.
 const ATTRIBUTES: &str = "# Customer files are merged by crm's rules (docs/git.md, \"Sharing a book\"), once\n# the driver is registered in a clone: `crm sync` and `crm clone` do it, or by hand\n#   git config merge.crm.driver \"crm merge-file --marker-size %L %O %A %B %P\"\ncustomers/*.yaml merge=crm\n";
 
-/// What `crm init` does to the folder's `.gitattributes`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Attributes {
-    /// It has the merge rule already: nothing.
-    Present,
-    /// There is none: write crm's.
-    Create,
-    /// There is one without the rule (its bytes given): add the rule at its end.
-    Append(Vec<u8>),
-}
-
 /// A new book, as `crm init` makes it: what will be written, decided before anything is
 /// written.
 #[derive(Debug)]
@@ -43,6 +31,17 @@ pub(crate) struct NewBook {
     new_keep: bool,
     /// What to do about `.gitattributes`.
     attributes: Attributes,
+}
+
+/// What `crm init` does to the folder's `.gitattributes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Attributes {
+    /// It has the merge rule already: nothing.
+    Present,
+    /// There is none: write crm's.
+    Create,
+    /// There is one without the rule (its bytes given): add the rule at its end.
+    Append(Vec<u8>),
 }
 
 impl NewBook {
