@@ -77,6 +77,12 @@ pub(crate) struct Context {
     /// The editor command line for `crm edit`: `$VISUAL`, else `$EDITOR`, else `vi`
     /// (not yet split into words; never run through a shell).
     pub(crate) editor: String,
+    /// The `git` program `crm sync` and `crm clone` run to fetch and push: `CRM_GIT`,
+    /// else `git` (found on `PATH`).
+    pub(crate) git_program: std::ffi::OsString,
+    /// `PATH`, to tell whether the `crm` found there is this crm (`crm sync` registers
+    /// the merge driver by name then, else by this crm's full path).
+    pub(crate) search_path: Option<std::ffi::OsString>,
     /// The book, once [`Context::book`] has opened it (or failed to).
     book: OnceCell<Result<Book>>,
     /// The book's repository and commit identity, once [`Context::git`] found them.
@@ -121,6 +127,10 @@ impl Context {
                 .filter_map(|name| std::env::var(name).ok())
                 .find(|value| !value.trim().is_empty())
                 .unwrap_or_else(|| "vi".to_string()),
+            git_program: std::env::var_os("CRM_GIT")
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "git".into()),
+            search_path: std::env::var_os("PATH"),
             book: OnceCell::new(),
             git: OnceCell::new(),
         })

@@ -3,6 +3,7 @@
 
 pub(crate) mod add;
 pub(crate) mod check;
+pub(crate) mod clone;
 pub(crate) mod commit;
 pub(crate) mod completions;
 pub(crate) mod done;
@@ -23,6 +24,7 @@ pub(crate) mod show;
 pub(crate) mod stale;
 pub(crate) mod stats;
 pub(crate) mod status;
+pub(crate) mod sync;
 pub(crate) mod undo;
 
 use std::io::Write;
@@ -74,6 +76,10 @@ pub(crate) enum Command {
     Draft(draft::Args),
     /// RFM segments of the purchasing customers (champions, loyal, at risk, ...).
     Segments(segments::Args),
+    /// Share the book: commit pending changes, fetch, merge, push.
+    Sync(sync::Args),
+    /// Clone a shared book for a teammate, register crm's merge driver, check it.
+    Clone(clone::Args),
     /// Bring purchases, interactions or customers in from a CSV file.
     Import(import::Args),
     /// Write customers or interactions out as CSV or JSON.
@@ -90,7 +96,12 @@ pub(crate) use crate::git::CRM_TRAILER;
 pub(crate) fn run(ctx: &Context, command: Command, out: &mut Ui) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
-    } else if ctx.commit && !matches!(command, Command::Init(_)) {
+    } else if ctx.commit
+        && !matches!(
+            command,
+            Command::Init(_) | Command::Sync(_) | Command::Clone(_)
+        )
+    {
         // A global flag clap accepts everywhere; silence would suggest it did something.
         out.warn("--commit has no effect here: this command changes no files");
     }
@@ -116,6 +127,8 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut Ui) -> Result<u8> {
         Command::Draft(args) => draft::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
+        Command::Sync(args) => sync::run(ctx, &args, out),
+        Command::Clone(args) => clone::run(ctx, &args, out),
         Command::MergeFile(args) => merge_file::run(ctx, &args, out),
     }
 }
@@ -156,7 +169,12 @@ fn changes_files(command: &Command) -> bool {
             What::Customers(file) => !file.dry_run,
         },
         // `commit` and `undo` commit by themselves; `init` makes the first commit.
-        Command::Init(_) | Command::Commit(_) | Command::Undo(_) => false,
+        // `sync` commits by itself, and `clone` makes a new book.
+        Command::Init(_)
+        | Command::Commit(_)
+        | Command::Undo(_)
+        | Command::Sync(_)
+        | Command::Clone(_) => false,
         Command::Show(_)
         | Command::List(_)
         | Command::Check(_)

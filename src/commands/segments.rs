@@ -2,8 +2,6 @@
 //! their share and revenue — or, with `--customers`, each customer's scores. The rule is
 //! docs/metrics.md's "Segments"; the scoring is `domain::segments`.
 
-use std::io::Write;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 

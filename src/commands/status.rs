@@ -117,6 +117,11 @@ fn hint_conflicts(repo: &BookRepo, described: &[Described], out: &mut Ui) {
     }
     let then = match repo.ensure_no_operation() {
         Ok(()) => "run `crm commit`",
+        // A merge `crm sync` left is finished by `crm sync`, which stages the edited
+        // files, commits the merge and pushes.
+        Err(_) if repo.merging() => {
+            "finish what git is doing with git (`git status` says how), or with `crm check` and `crm sync` when the merge came from `crm sync`"
+        }
         Err(_) => "finish what git is doing with git (`git status` says how)",
     };
     let _ = writeln!(

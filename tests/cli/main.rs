@@ -21,6 +21,8 @@ mod render;
 #[cfg(unix)]
 mod single_file;
 mod stats;
+#[cfg(unix)]
+mod sync;
 
 /// Every `.rs` file beside this one is a module of this binary: a test file that is not
 /// declared here would never run.
