@@ -98,6 +98,13 @@ pub enum Command {
     Check(commands::check::Args),
     /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.
     Edit(commands::edit::Args),
+    /// Change one field of a customer (email, phone, company, birthday, since, every,
+    /// pref.KEY, ...), rewriting only that value in the file.
+    Set(commands::set::SetArgs),
+    /// Take one field out of a customer's file.
+    Unset(commands::set::UnsetArgs),
+    /// Add (+TAG) and take away (-TAG) a customer's tags.
+    Tag(commands::tag::Args),
     /// Record an interaction with a customer.
     Log(commands::log::Args),
     /// Mark a customer's pending follow-up as done.

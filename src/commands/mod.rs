@@ -14,10 +14,12 @@ pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod set;
 pub mod show;
 pub mod stale;
 pub mod stats;
 pub mod status;
+pub mod tag;
 pub mod undo;
 
 use std::io::Write;
@@ -59,6 +61,9 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Stats(args) => stats::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
+        Command::Set(args) => set::run_set(ctx, &args, out),
+        Command::Unset(args) => set::run_unset(ctx, &args, out),
+        Command::Tag(args) => tag::run(ctx, &args, out),
     }
 }
 
@@ -92,7 +97,10 @@ fn changes_files(command: &Command) -> bool {
         | Command::Edit(_)
         | Command::Log(_)
         | Command::Done(_)
-        | Command::Snooze(_) => true,
+        | Command::Snooze(_)
+        | Command::Set(_)
+        | Command::Unset(_)
+        | Command::Tag(_) => true,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
             What::Customers(file) => !file.dry_run,

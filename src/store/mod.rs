@@ -3,12 +3,14 @@
 //! lock. serde_yaml is used only inside this folder.
 
 pub mod cache;
+pub mod change;
 pub mod config;
 pub mod edit;
 pub mod libyaml;
 pub mod node_de;
 pub mod read;
 pub mod scan;
+pub mod splice;
 pub mod tree;
 pub mod write;
 pub mod yaml_text;

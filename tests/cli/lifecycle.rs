@@ -1,0 +1,298 @@
+//! The customer lifecycle: `crm set`, `unset` and `tag` (lossless, checked by byte
+//! comparison), and what follows a customer after `crm add`.
+
+use crate::common;
+
+use common::{stdout_of, TempBook};
+use git2::Repository;
+
+/// A file as a person writes it: comments, odd quoting, an unknown field, a block
+/// list and CRLF nowhere (see the CRLF test).
+const ADA: &str = "# Met at the 2024 fair.\nname: Ada Lovelace # the Countess\nemail: \"ada@old.example\"   # work\ntags: [vip, trial]  # why: big orders\nloyalty_card: 'A-17'\npreferences:\n  tea: green # always\ninteractions:\n  - date: 2025-03-01\n    kind: call\n";
+
+fn book_with_ada() -> TempBook {
+    let book = TempBook::new();
+    book.customer("ada", ADA);
+    book.crm(&["commit", "-m", "ada by hand"])
+        .assert()
+        .success();
+    book
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn head_summary(book: &TempBook) -> String {
+    let repo = Repository::discover(book.root()).unwrap();
+    let commit = repo.head().unwrap().peel_to_commit().unwrap();
+    commit.summary().unwrap_or("").to_string()
+}
+
+fn commit_count(book: &TempBook) -> usize {
+    let repo = Repository::discover(book.root()).unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_head().unwrap();
+    walk.count()
+}
+
+#[test]
+fn set_rewrites_only_the_value_keeping_quotes_and_comments() {
+    let book = book_with_ada();
+    let out = stdout_of(book.crm(&["set", "ada", "email", "ada@new.example"]));
+    assert_eq!(
+        out,
+        "email of ada changed from ada@old.example to ada@new.example\n"
+    );
+    assert_eq!(
+        book.read_customer("ada"),
+        ADA.replace("\"ada@old.example\"", "\"ada@new.example\"")
+    );
+    stdout_of(book.crm(&["set", "ada", "loyalty_card", "B-2"]));
+    stdout_of(book.crm(&["set", "ada", "pref.tea", "rooibos"]));
+    assert_eq!(
+        book.read_customer("ada"),
+        ADA.replace("\"ada@old.example\"", "\"ada@new.example\"")
+            .replace("'A-17'", "'B-2'")
+            .replace("tea: green", "tea: rooibos")
+    );
+}
+
+#[test]
+fn set_adds_a_missing_field_in_the_documented_place() {
+    let book = book_with_ada();
+    stdout_of(book.crm(&["set", "ada", "phone", "+44 20 7946 0000"]));
+    stdout_of(book.crm(&["set", "ada", "birthday", "1815-12-10"]));
+    stdout_of(book.crm(&["set", "ada", "every", "30d"]));
+    stdout_of(book.crm(&["set", "ada", "pref.coffee", "oat flat white"]));
+    let expected = ADA
+        .replace("   # work\n", "   # work\nphone: \"+44 20 7946 0000\"\n")
+        .replace(
+            "  # why: big orders\n",
+            "  # why: big orders\nbirthday: 1815-12-10\n",
+        )
+        .replace(
+            "  tea: green # always\n",
+            "  tea: green # always\n  coffee: oat flat white\nfollow_up:\n  every: 30d\n",
+        );
+    assert_eq!(book.read_customer("ada"), expected);
+    let card = stdout_of(book.crm(&["show", "ada", "--format", "json"]));
+    let card: serde_json::Value = serde_json::from_str(&card).unwrap();
+    assert_eq!(card["phone"], "+44 20 7946 0000");
+    assert_eq!(card["birthday"], "1815-12-10");
+    book.crm(&["check"]).assert().success();
+}
+
+#[test]
+fn unset_takes_out_the_lines_of_the_field_only() {
+    let book = book_with_ada();
+    let out = stdout_of(book.crm(&["unset", "ada", "email"]));
+    assert_eq!(out, "email of ada taken out (was ada@old.example)\n");
+    stdout_of(book.crm(&["unset", "ada", "pref.tea"]));
+    assert_eq!(
+        book.read_customer("ada"),
+        ADA.replace("email: \"ada@old.example\"   # work\n", "")
+            .replace("preferences:\n  tea: green # always\n", "")
+    );
+    let again = stdout_of(book.crm(&["unset", "ada", "email"]));
+    assert_eq!(again, "ada has no email; nothing changed\n");
+}
+
+#[test]
+fn setting_the_value_it_has_writes_nothing() {
+    let book = book_with_ada();
+    let out = stdout_of(book.crm(&["set", "ada", "email", "ada@old.example", "--commit"]));
+    assert_eq!(
+        out,
+        "email of ada is already ada@old.example; nothing changed\n"
+    );
+    assert_eq!(book.read_customer("ada"), ADA);
+    assert_eq!(head_summary(&book), "ada by hand");
+}
+
+#[test]
+fn set_keeps_crlf_and_a_byte_order_mark() {
+    let book = TempBook::new();
+    let text = "\u{feff}name: Bo\r\nemail: bo@x.example\r\n";
+    book.customer("bo", text);
+    stdout_of(book.crm(&["set", "bo", "company", "Acme"]));
+    stdout_of(book.crm(&["set", "bo", "email", "bo@y.example"]));
+    assert_eq!(
+        book.read_customer("bo"),
+        "\u{feff}name: Bo\r\nemail: bo@y.example\r\ncompany: Acme\r\n"
+    );
+}
+
+#[test]
+fn set_refuses_bad_values_by_the_rules_of_add() {
+    let book = book_with_ada();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["set", "ada", "email", "ada.example"],
+            "is not an email address",
+        ),
+        (&["set", "ada", "birthday", "2030-01-01"], "in the future"),
+        (&["set", "ada", "every", "often"], "every:"),
+        (&["set", "ada", "emial", "a@b.c"], "did you mean `email`?"),
+        (&["set", "ada", "tags", "x"], "crm tag"),
+        (&["set", "ada", "phone", "  "], "crm unset"),
+        (&["unset", "ada", "name"], "cannot be taken out"),
+    ];
+    for (args, message) in cases {
+        let output = book.crm(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&output).contains(message),
+            "{args:?}: {}",
+            stderr_of(&output)
+        );
+    }
+    assert_eq!(book.read_customer("ada"), ADA);
+}
+
+#[test]
+fn set_on_an_unknown_id_suggests_the_closest() {
+    let book = book_with_ada();
+    let output = book
+        .crm(&["set", "adda", "email", "a@b.c"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("no customer `adda`"));
+    assert!(stderr_of(&output).contains("did you mean `ada`?"));
+}
+
+#[test]
+fn set_on_a_file_that_does_not_parse_changes_nothing() {
+    let book = TempBook::new();
+    let broken = "name: Bo\nemail: [unclosed\n";
+    book.customer("bo", broken);
+    let output = book
+        .crm(&["set", "bo", "email", "bo@x.example"])
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert!(
+        stderr_of(&output).contains("customers/bo.yaml:2:"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(book.read_customer("bo"), broken);
+}
+
+#[test]
+fn set_refuses_a_layout_it_would_have_to_rewrite() {
+    let book = TempBook::new();
+    let text = "name: Bo\nold: &mail bo@x.example\nemail: *mail\n";
+    book.customer("bo", text);
+    let output = book
+        .crm(&["set", "bo", "email", "bo@y.example"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(err.contains("customers/bo.yaml:3:8:"), "{err}");
+    assert!(err.contains("crm edit bo"), "{err}");
+    assert_eq!(book.read_customer("bo"), text);
+}
+
+#[test]
+fn set_with_commit_commits_a_hand_edit_apart_and_undo_takes_only_the_set() {
+    let book = book_with_ada();
+    let edited = ADA.replace(
+        "# Met at the 2024 fair.",
+        "# Met at the 2024 fair in Leeds.",
+    );
+    book.customer("ada", &edited);
+    let output = book
+        .crm(&["set", "ada", "company", "Analytical Engines", "--commit"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(head_summary(&book), "set company of ada");
+    assert!(stderr_of(&output).contains("(changes that were already uncommitted)"));
+    stdout_of(book.crm(&["undo"]));
+    assert_eq!(book.read_customer("ada"), edited);
+}
+
+#[test]
+fn auto_commit_commits_set_unset_and_tag() {
+    let book = book_with_ada();
+    let config = book.read("crm.toml");
+    book.write(
+        "crm.toml",
+        &config.replace("# auto_commit = false", "auto_commit = true"),
+    );
+    book.crm(&["commit", "-m", "auto"]).assert().success();
+    let before = commit_count(&book);
+    stdout_of(book.crm(&["set", "ada", "company", "Acme"]));
+    assert_eq!(head_summary(&book), "set company of ada");
+    stdout_of(book.crm(&["unset", "ada", "company"]));
+    assert_eq!(head_summary(&book), "unset company of ada");
+    stdout_of(book.crm(&["tag", "ada", "+new", "-trial"]));
+    assert_eq!(head_summary(&book), "tag ada +new -trial");
+    assert_eq!(commit_count(&book), before + 3);
+}
+
+#[test]
+fn tag_keeps_the_list_style() {
+    let book = book_with_ada();
+    let out = stdout_of(book.crm(&["tag", "ada", "+newsletter", "-trial"]));
+    assert_eq!(out, "tags of ada: vip, newsletter\n");
+    assert_eq!(
+        book.read_customer("ada"),
+        ADA.replace("[vip, trial]", "[vip, newsletter]")
+    );
+
+    let block = "name: Bo\ntags:\n  - vip # since 2024\n  - trial\nnotes: x\n";
+    book.customer("bo", block);
+    stdout_of(book.crm(&["tag", "bo", "-trial", "+late"]));
+    assert_eq!(
+        book.read_customer("bo"),
+        "name: Bo\ntags:\n  - vip # since 2024\n  - late\nnotes: x\n"
+    );
+
+    book.customer(
+        "cy",
+        "name: Cy\nemail: cy@x.example\ncompany: Acme\n# end\n",
+    );
+    stdout_of(book.crm(&["tag", "cy", "vip"]));
+    assert_eq!(
+        book.read_customer("cy"),
+        "name: Cy\nemail: cy@x.example\ncompany: Acme\ntags: [vip]\n# end\n"
+    );
+}
+
+#[test]
+fn tag_says_what_changed_nothing() {
+    let book = book_with_ada();
+    let output = book.crm(&["tag", "ada", "+VIP", "-gone"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "tags of ada unchanged: vip, trial\n"
+    );
+    let err = stderr_of(&output);
+    assert!(err.contains("ada already has tag `VIP`"), "{err}");
+    assert!(err.contains("ada has no tag `gone`"), "{err}");
+    assert_eq!(book.read_customer("ada"), ADA);
+}
+
+#[test]
+fn tag_refuses_bad_tags_and_unknown_ids() {
+    let book = book_with_ada();
+    for (args, message) in [
+        (vec!["tag", "ada", "+"], "names no tag"),
+        (vec!["tag", "ada", "+a,b"], "comma"),
+        (vec!["tag", "nobody", "+vip"], "no customer `nobody`"),
+    ] {
+        let output = book.crm(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&output).contains(message),
+            "{}",
+            stderr_of(&output)
+        );
+    }
+    assert_eq!(book.read_customer("ada"), ADA);
+}
