@@ -94,6 +94,8 @@ pub enum Command {
     Show(commands::show::Args),
     /// List customers.
     List(commands::list::Args),
+    /// Find customers by name, email, phone, company, tag, preference or interaction summary.
+    Find(commands::find::Args),
     /// Validate every customer file and crm.toml.
     Check(commands::check::Args),
     /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.

@@ -9,6 +9,7 @@ pub mod done;
 pub mod due;
 pub mod edit;
 pub mod export;
+pub mod find;
 pub mod history;
 pub mod import;
 pub mod init;
@@ -61,6 +62,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Stats(args) => stats::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
+        Command::Find(args) => find::run(ctx, &args, out),
         Command::Set(args) => set::run_set(ctx, &args, out),
         Command::Unset(args) => set::run_unset(ctx, &args, out),
         Command::Tag(args) => tag::run(ctx, &args, out),
@@ -116,7 +118,8 @@ fn changes_files(command: &Command) -> bool {
         | Command::History(_)
         | Command::Status(_)
         | Command::Stats(_)
-        | Command::Export(_) => false,
+        | Command::Export(_)
+        | Command::Find(_) => false,
     }
 }
 

@@ -14,5 +14,6 @@ pub mod interaction;
 pub mod metrics;
 pub mod money;
 pub mod period;
+pub mod search;
 pub mod summary;
 pub mod text;

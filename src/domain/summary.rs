@@ -61,6 +61,13 @@ pub struct Summary {
     /// customers lack them without reading their files).
     #[serde(default)]
     pub preferences: usize,
+    /// The preferences, in the order written (for `crm find`).
+    #[serde(default)]
+    pub prefs: Vec<(String, String)>,
+    /// The distinct interaction summaries, in the order first written (for `crm
+    /// find`).
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Number of interactions.
     pub interactions: usize,
     /// The latest contact (see [`followup::last_contact`]).
@@ -73,6 +80,19 @@ pub struct Summary {
     pub promise: Option<Promise>,
     /// Purchases, refunds, ratings and complaints, in date order.
     pub events: Vec<Event>,
+}
+
+/// The distinct, non-empty interaction summaries of `customer`, in file order.
+fn distinct_notes(customer: &Customer) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    customer
+        .interactions
+        .iter()
+        .filter_map(|i| i.summary.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && seen.insert(*s))
+        .map(str::to_string)
+        .collect()
 }
 
 impl Summary {
@@ -110,6 +130,8 @@ impl Summary {
             since: customer.since,
             every: customer.follow_up.every,
             preferences: customer.preferences.len(),
+            prefs: customer.preferences.clone(),
+            notes: distinct_notes(customer),
             interactions: log.len(),
             last_contact: followup::last_contact(&log),
             last_interaction: log

@@ -12,6 +12,9 @@ use unicode_normalization::UnicodeNormalization;
 /// assert_eq!(fold("Zoë Ångström"), "zoe angstrom");
 /// ```
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     text.nfkd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)

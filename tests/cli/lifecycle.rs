@@ -296,3 +296,103 @@ fn tag_refuses_bad_tags_and_unknown_ids() {
     }
     assert_eq!(book.read_customer("ada"), ADA);
 }
+
+// --- crm find -------------------------------------------------------------------------
+
+fn book_to_search() -> TempBook {
+    let book = TempBook::new();
+    book.customer(
+        "zoe-adams",
+        "name: Zoë Adams\nphone: \"+44 20 7946 0000\"\ncompany: Zoe's Café\n",
+    );
+    book.customer(
+        "ada",
+        "name: Ada Lovelace\nemail: ada@zoe.example\ntags: [vip]\npreferences:\n  coffee: oat flat white\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: Asked about the new ZOE model\n",
+    );
+    book.customer("bob", "name: Bob\n");
+    book
+}
+
+fn find_json(book: &TempBook, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = stdout_of(book.crm(&[&["find"], args, &["--format", "json"]].concat()));
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn find_folds_case_and_accents_and_ranks_names_first() {
+    let book = book_to_search();
+    let hits = find_json(&book, &["zoe"]);
+    let ids: Vec<&str> = hits.iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["zoe-adams", "ada"]);
+    assert_eq!(hits[0]["matches"][0]["field"], "name");
+    assert_eq!(hits[0]["matches"][1]["field"], "company");
+    assert_eq!(hits[1]["matches"][0]["value"], "ada@zoe.example");
+    assert_eq!(hits[1]["matches"][1]["field"], "summary");
+    assert_eq!(find_json(&book, &["CAFÉ"]).len(), 1);
+}
+
+#[test]
+fn find_matches_phones_by_digits_and_fields_on_request() {
+    let book = book_to_search();
+    let hits = find_json(&book, &["7946"]);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["matches"][0]["field"], "phone");
+    assert_eq!(find_json(&book, &["020 7946-0000"]).len(), 0);
+    assert_eq!(find_json(&book, &["20 7946 0000"]).len(), 1);
+    assert!(find_json(&book, &["zoe", "--field", "tag"]).is_empty());
+    assert_eq!(find_json(&book, &["oat", "--field", "pref"]).len(), 1);
+    let only_name = find_json(&book, &["zoe", "--field", "name", "--field", "summary"]);
+    assert_eq!(only_name.len(), 2);
+}
+
+#[test]
+fn find_prints_a_table_with_what_matched_and_csv() {
+    let book = book_to_search();
+    let table = stdout_of(book.crm(&["find", "vip"]));
+    assert_eq!(
+        table,
+        "id   name          matched\nada  Ada Lovelace  tag: vip\n"
+    );
+    let csv = stdout_of(book.crm(&["find", "vip", "--format", "csv"]));
+    assert_eq!(csv, "id,name,matched\nada,Ada Lovelace,tag: vip\n");
+}
+
+#[test]
+fn find_with_no_match_or_an_empty_query() {
+    let book = book_to_search();
+    let output = book.crm(&["find", "nothing-like-it"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty());
+    assert!(stderr_of(&output).contains("no customer matches"));
+    let output = book.crm(&["find", "  "]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = book
+        .crm(&["find", "x", "--field", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn find_skips_a_file_that_does_not_parse_and_says_so() {
+    let book = book_to_search();
+    book.customer("broken", "name: [Zoe\n");
+    let output = book
+        .crm(&["find", "zoe", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr_of(&output).contains("customers/broken.yaml:1:"));
+    let hits: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(hits.len(), 2);
+}
+
+#[test]
+fn find_sees_a_change_made_after_the_cache_was_written() {
+    let book = book_to_search();
+    assert!(find_json(&book, &["rooibos"]).is_empty());
+    stdout_of(book.crm(&["set", "bob", "pref.tea", "rooibos"]));
+    let hits = find_json(&book, &["rooibos"]);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["matches"][0]["value"], "tea=rooibos");
+}
