@@ -107,6 +107,14 @@ pub enum Command {
     Unset(commands::set::UnsetArgs),
     /// Add (+TAG) and take away (-TAG) a customer's tags.
     Tag(commands::tag::Args),
+    /// Give a customer a new id (the file is renamed; history follows it).
+    Rename(commands::rename::Args),
+    /// Delete a customer (asks first; `crm undo` brings it back).
+    Rm(commands::rm::Args),
+    /// Archive a customer: left out of list, due and stale, still counted in stats.
+    Archive(commands::archive::ArchiveArgs),
+    /// Take a customer out of the archive.
+    Unarchive(commands::archive::UnarchiveArgs),
     /// Record an interaction with a customer.
     Log(commands::log::Args),
     /// Mark a customer's pending follow-up as done.

@@ -80,7 +80,21 @@ fn stray_files(book: &Book) -> Vec<Problem> {
             continue;
         }
         let shown = book.shown(entry.path());
-        if entry.depth() > 1 {
+        let in_archive = entry.depth() == 2
+            && entry
+                .path()
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "archive");
+        if in_archive {
+            let id = name.trim_end_matches(".yaml").trim_end_matches(".yml");
+            problems.push(Problem::at(
+                &shown,
+                1,
+                1,
+                format!("is ignored: crm marks archived customers with `archived: DATE` in their own file, not with a folder (so they still count in stats); move it back to customers/ and run `crm archive {id}`"),
+            ));
+        } else if entry.depth() > 1 {
             problems.push(Problem::at(
                 &shown,
                 1,

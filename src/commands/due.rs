@@ -35,6 +35,9 @@ pub struct Args {
     /// list may be incomplete.
     #[arg(long)]
     pub exit_code: bool,
+    /// Include archived customers (`crm archive`), left out by default.
+    #[arg(long)]
+    pub archived: bool,
     /// Output format (default: a table on a terminal, plain lines when piped).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -79,7 +82,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let until = window.after(ctx.today).unwrap_or(NaiveDate::MAX);
 
     let scan = scan::summaries(&book)?;
-    let customers = super::with_tags(&scan.items, &args.tags);
+    let customers = super::selected(&scan.items, &args.tags, args.archived);
     let items = agenda::due(
         &customers,
         AgendaOptions {

@@ -34,6 +34,7 @@ struct Row<'a> {
     change: &'a str,
     file: &'a str,
     renamed_from: Option<&'a str>,
+    renamed_to: Option<&'a str>,
     summary: &'a str,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +55,20 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         }
         crate::warn(&format!(
             "`{path}` has no commits yet; `crm commit` records it"
+        ));
+    } else if let Some(to) = entries
+        .first()
+        .and_then(|e| e.renamed_to.as_deref())
+        .filter(|_| !book.exists(&id))
+    {
+        let new_id = to
+            .rsplit('/')
+            .next()
+            .and_then(|f| f.strip_suffix(&format!(".{EXTENSION}")))
+            .unwrap_or(to);
+        crate::warn(&format!(
+            "`{id}` was renamed to `{new_id}` in {}; `crm history {new_id}` shows its whole history",
+            short_id_str(&entries[0].commit)
         ));
     } else if repo.is_dirty(&path) {
         crate::warn(&format!(
@@ -79,6 +94,7 @@ fn row(entry: &LogEntry) -> Row<'_> {
         change: entry.change,
         file: &entry.path,
         renamed_from: entry.renamed_from.as_deref(),
+        renamed_to: entry.renamed_to.as_deref(),
         summary: &entry.summary,
         message: entry.message.trim_end(),
         patch: entry.patch.as_deref(),
@@ -96,9 +112,10 @@ fn table(rows: &[Row], patch: bool) -> Table {
             short_id_str(row.commit),
             row.date.get(..16).unwrap_or(&row.date).replace('T', " "),
             row.author.to_string(),
-            match row.renamed_from {
-                Some(from) => format!("renamed from {from}"),
-                None => row.change.to_string(),
+            match (row.renamed_from, row.renamed_to) {
+                (Some(from), _) => format!("renamed from {from}"),
+                (None, Some(to)) => format!("renamed to {to}"),
+                (None, None) => row.change.to_string(),
             },
             row.summary.to_string(),
         ];

@@ -32,6 +32,9 @@ pub struct Args {
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub sort: SortKey,
+    /// Include archived customers (`crm archive`), left out by default.
+    #[arg(long)]
+    pub archived: bool,
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -55,7 +58,7 @@ struct Row<'a> {
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
-    let mut customers = super::with_tags(&scan.items, &args.tags);
+    let mut customers = super::selected(&scan.items, &args.tags, args.archived);
     sort(&mut customers, args.sort);
     let rows: Vec<Row> = customers
         .iter()

@@ -2,6 +2,7 @@
 //! page (resolve → compute in the domain → render).
 
 pub mod add;
+pub mod archive;
 pub mod check;
 pub mod commit;
 pub mod completions;
@@ -15,6 +16,8 @@ pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod rename;
+pub mod rm;
 pub mod set;
 pub mod show;
 pub mod stale;
@@ -63,6 +66,10 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Find(args) => find::run(ctx, &args, out),
+        Command::Rename(args) => rename::run(ctx, &args, out),
+        Command::Rm(args) => rm::run(ctx, &args, out),
+        Command::Archive(args) => archive::run_archive(ctx, &args, out),
+        Command::Unarchive(args) => archive::run_unarchive(ctx, &args, out),
         Command::Set(args) => set::run_set(ctx, &args, out),
         Command::Unset(args) => set::run_unset(ctx, &args, out),
         Command::Tag(args) => tag::run(ctx, &args, out),
@@ -102,7 +109,11 @@ fn changes_files(command: &Command) -> bool {
         | Command::Snooze(_)
         | Command::Set(_)
         | Command::Unset(_)
-        | Command::Tag(_) => true,
+        | Command::Tag(_)
+        | Command::Rename(_)
+        | Command::Rm(_)
+        | Command::Archive(_)
+        | Command::Unarchive(_) => true,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
             What::Customers(file) => !file.dry_run,
@@ -186,10 +197,25 @@ pub fn finish_write(
     message: &str,
     out: &mut dyn Write,
 ) -> Result<()> {
+    let commit = commits(ctx, book);
+    finish_write_committing(ctx, book, lock, message, out, commit)
+}
+
+/// [`finish_write`], committing when `commit` says so rather than when `--commit` or
+/// `auto_commit` do: for `crm rm`, which always commits in a repository, so that
+/// `crm undo` can bring the customer back.
+pub fn finish_write_committing(
+    ctx: &Context,
+    book: &Book,
+    lock: WriteLock,
+    message: &str,
+    out: &mut dyn Write,
+    commit: bool,
+) -> Result<()> {
     // Out before the commit is tried; but a reader that went away (`crm add X --commit
     // | true`) must not keep the written file from being committed.
     let flushed = out.flush();
-    if !commits(ctx, book) || lock.written().is_empty() {
+    if !commit || lock.written().is_empty() {
         return Ok(flushed?);
     }
     let committed = commit_written(ctx, book, &lock, message);
@@ -320,6 +346,21 @@ pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, fo
     } else {
         crate::error::EXIT_OK
     }
+}
+
+/// The customers carrying every tag in `tags` (case-insensitive), in scan order,
+/// without archived customers unless `archived` (`--archived`): what `list`, `due` and
+/// `stale` work on. (`stats` counts archived customers: see docs/metrics.md.)
+pub fn selected<'a>(
+    customers: &'a [crate::domain::summary::Summary],
+    tags: &[String],
+    archived: bool,
+) -> Vec<&'a crate::domain::summary::Summary> {
+    customers
+        .iter()
+        .filter(|c| archived || c.archived.is_none())
+        .filter(|c| tags.iter().all(|t| c.has_tag(t)))
+        .collect()
 }
 
 /// The customers carrying every tag in `tags` (case-insensitive), in scan order.

@@ -81,6 +81,7 @@ fn card(
         ("tags", (!tags.is_empty()).then_some(tags)),
         ("birthday", customer.birthday.map(|d| d.to_string())),
         ("since", customer.since.map(|d| d.to_string())),
+        ("archived", customer.archived.map(|d| d.to_string())),
     ];
     for (label, value) in fields {
         if let Some(value) = value {

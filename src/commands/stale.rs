@@ -31,6 +31,9 @@ pub struct Args {
     /// makes it 3 instead, even when someone is stale: the list may be incomplete.
     #[arg(long)]
     pub exit_code: bool,
+    /// Include archived customers (`crm archive`), left out by default.
+    #[arg(long)]
+    pub archived: bool,
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -55,7 +58,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         Cadence::parse_window(&args.since).map_err(|m| Error::usage(format!("SINCE: {m}")))?;
     let cutoff = span.shift(ctx.today, -1).unwrap_or(NaiveDate::MIN);
     let scan = scan::summaries(&book)?;
-    let customers = super::with_tags(&scan.items, &args.tags);
+    let customers = super::selected(&scan.items, &args.tags, args.archived);
     let rows: Vec<Row> = agenda::stale(&customers, cutoff)
         .into_iter()
         .map(|(c, last)| Row {

@@ -9,7 +9,7 @@ use super::date::{parse_past_date, Cadence};
 
 /// The top-level keys crm knows, in the order `crm add` writes them: a key crm adds
 /// to a file goes after the last of these that comes before it.
-pub const KEY_ORDER: [&str; 10] = [
+pub const KEY_ORDER: [&str; 11] = [
     "name",
     "email",
     "phone",
@@ -17,6 +17,7 @@ pub const KEY_ORDER: [&str; 10] = [
     "tags",
     "birthday",
     "since",
+    "archived",
     "preferences",
     "follow_up",
     "interactions",
@@ -37,6 +38,8 @@ pub enum Field {
     Birthday,
     /// `since`.
     Since,
+    /// `archived`: the day `crm archive` archived the customer.
+    Archived,
     /// `every`: `follow_up: {every: ...}`.
     Every,
     /// `pref.KEY`: one entry of `preferences:`.
@@ -82,6 +85,7 @@ impl Field {
             "company" => Field::Company,
             "birthday" => Field::Birthday,
             "since" => Field::Since,
+            "archived" => Field::Archived,
             "every" | "follow_up.every" => Field::Every,
             "tags" | "tag" => {
                 return Err(
@@ -139,6 +143,7 @@ impl Field {
             Field::Company => "company".into(),
             Field::Birthday => "birthday".into(),
             Field::Since => "since".into(),
+            Field::Archived => "archived".into(),
             Field::Every => "every".into(),
             Field::Pref(key) => format!("pref.{key}"),
             Field::Other(key) => key.clone(),
@@ -175,6 +180,9 @@ impl Field {
             Field::Since => parse_past_date(text, today)
                 .map(Value::Date)
                 .map_err(|m| format!("since: {m}")),
+            Field::Archived => parse_past_date(text, today)
+                .map(Value::Date)
+                .map_err(|m| format!("archived: {m}")),
             Field::Every => Cadence::parse(text)
                 .map(Value::Cadence)
                 .map_err(|m| format!("every: {m}")),

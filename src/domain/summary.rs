@@ -57,6 +57,9 @@ pub struct Summary {
     pub since: Option<NaiveDate>,
     /// Follow-up cadence.
     pub every: Option<Cadence>,
+    /// Archived on this day (`crm archive`).
+    #[serde(default)]
+    pub archived: Option<NaiveDate>,
     /// Number of preferences (so that `crm import customers` can tell which skipped
     /// customers lack them without reading their files).
     #[serde(default)]
@@ -129,6 +132,7 @@ impl Summary {
             birthday: customer.birthday,
             since: customer.since,
             every: customer.follow_up.every,
+            archived: customer.archived,
             preferences: customer.preferences.len(),
             prefs: customer.preferences.clone(),
             notes: distinct_notes(customer),

@@ -7,6 +7,7 @@ pub mod change;
 pub mod config;
 pub mod edit;
 pub mod libyaml;
+pub mod lifecycle;
 pub mod node_de;
 pub mod read;
 pub mod scan;

@@ -396,3 +396,202 @@ fn find_sees_a_change_made_after_the_cache_was_written() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0]["matches"][0]["value"], "tea=rooibos");
 }
+
+// --- crm rename, rm, archive ----------------------------------------------------------
+
+#[test]
+fn rename_moves_the_bytes_and_history_follows() {
+    let book = book_with_ada();
+    stdout_of(book.crm(&["log", "ada", "call", "before the rename", "--commit"]));
+    let before = book.read_customer("ada");
+    let out = stdout_of(book.crm(&["rename", "ada", "ada-king", "--commit"]));
+    assert_eq!(out, "renamed ada to ada-king\n");
+    assert_eq!(book.read_customer("ada-king"), before);
+    assert!(!book.customer_path("ada").exists());
+    assert_eq!(head_summary(&book), "rename ada to ada-king");
+
+    let history = stdout_of(book.crm(&["history", "ada-king", "--format", "json"]));
+    let history: Vec<serde_json::Value> = serde_json::from_str(&history).unwrap();
+    let summaries: Vec<&str> = history
+        .iter()
+        .map(|h| h["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        ["rename ada to ada-king", "log call with ada", "ada by hand"]
+    );
+    assert_eq!(history[0]["renamed_from"], "customers/ada.yaml");
+
+    let output = book.crm(&["history", "ada"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("`ada` was renamed to `ada-king`") && err.contains("crm history ada-king"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rename_refuses_an_existing_id_a_bad_id_and_an_unknown_one() {
+    let book = book_with_ada();
+    book.customer("bob", "name: Bob\n");
+    let output = book.crm(&["rename", "ada", "bob"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("already exists"));
+    assert!(stderr_of(&output).contains("crm merge bob ada"));
+    let output = book.crm(&["rename", "ada", "Ada King"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = book.crm(&["rename", "nobody", "x"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("no customer `nobody`"));
+    assert_eq!(book.read_customer("ada"), ADA);
+    assert_eq!(book.read_customer("bob"), "name: Bob\n");
+}
+
+#[test]
+fn rename_refuses_a_file_that_does_not_parse() {
+    let book = TempBook::new();
+    book.customer("bo", "name: [Bo\n");
+    let output = book.crm(&["rename", "bo", "bob"]).output().unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert!(stderr_of(&output).contains("customers/bo.yaml:1:"));
+    assert!(book.customer_path("bo").exists());
+    assert!(!book.customer_path("bob").exists());
+}
+
+#[test]
+fn rm_needs_yes_off_a_terminal_and_undo_brings_the_customer_back() {
+    let book = book_with_ada();
+    let output = book.crm(&["rm", "ada"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("--yes"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(book.read_customer("ada"), ADA);
+
+    let out = stdout_of(book.crm(&["rm", "ada", "--yes"]));
+    assert_eq!(
+        out,
+        "removed ada (customers/ada.yaml); `crm undo` brings it back\n"
+    );
+    assert!(!book.customer_path("ada").exists());
+    assert_eq!(head_summary(&book), "remove ada");
+    stdout_of(book.crm(&["undo"]));
+    assert_eq!(book.read_customer("ada"), ADA);
+}
+
+#[test]
+fn rm_commits_a_hand_edit_first_so_undo_keeps_it() {
+    let book = book_with_ada();
+    let edited = format!("{ADA}# a late note\n");
+    book.customer("ada", &edited);
+    stdout_of(book.crm(&["rm", "ada", "--yes"]));
+    stdout_of(book.crm(&["undo"]));
+    assert_eq!(book.read_customer("ada"), edited);
+}
+
+#[test]
+fn rm_of_an_unknown_id_and_outside_git() {
+    let book = book_with_ada();
+    let output = book.crm(&["rm", "adda", "--yes"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("did you mean `ada`?"));
+
+    let plain = TempBook::without_git();
+    plain.customer("bo", "name: Bo\n");
+    let output = plain.crm(&["rm", "bo", "--yes"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("cannot be undone"));
+    assert!(!plain.customer_path("bo").exists());
+}
+
+fn ids(book: &TempBook, args: &[&str]) -> Vec<String> {
+    let out = stdout_of(book.crm(&[args, &["--format", "json"]].concat()));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    rows.iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn archived_customers_leave_list_due_and_stale_but_stay_in_stats() {
+    let book = TempBook::new();
+    book.customer(
+        "gone",
+        "name: Gone\nfollow_up: 30d\ninteractions:\n  - date: 2024-01-10\n    kind: purchase\n    amount: 10.00\n  - date: 2024-05-10\n    kind: purchase\n    amount: 10.00\n",
+    );
+    book.customer(
+        "kept",
+        "name: Kept\nfollow_up: 30d\ninteractions:\n  - date: 2024-01-10\n    kind: purchase\n    amount: 10.00\n",
+    );
+    let stats_before = stdout_of(book.crm(&["stats", "--period", "quarter", "--format", "json"]));
+    let out = stdout_of(book.crm(&["archive", "gone"]));
+    assert_eq!(out, "archived gone on 2025-06-15\n");
+    assert!(book
+        .read_customer("gone")
+        .starts_with("name: Gone\narchived: 2025-06-15\n"));
+
+    assert_eq!(ids(&book, &["list"]), ["kept"]);
+    assert_eq!(ids(&book, &["list", "--archived"]), ["gone", "kept"]);
+    assert_eq!(ids(&book, &["stale"]), ["kept"]);
+    assert_eq!(ids(&book, &["stale", "--archived"]).len(), 2);
+    assert_eq!(ids(&book, &["due"]), ["kept"]);
+    assert_eq!(ids(&book, &["due", "--archived"]).len(), 2);
+    let stats_after = stdout_of(book.crm(&["stats", "--period", "quarter", "--format", "json"]));
+    assert_eq!(stats_before, stats_after, "archiving changes no figure");
+
+    let again = stdout_of(book.crm(&["archive", "gone"]));
+    assert_eq!(
+        again,
+        "gone is already archived (on 2025-06-15); nothing changed\n"
+    );
+    assert_eq!(
+        stdout_of(book.crm(&["unarchive", "gone"])),
+        "unarchived gone\n"
+    );
+    assert_eq!(
+        book.read_customer("gone"),
+        "name: Gone\nfollow_up: 30d\ninteractions:\n  - date: 2024-01-10\n    kind: purchase\n    amount: 10.00\n  - date: 2024-05-10\n    kind: purchase\n    amount: 10.00\n"
+    );
+    assert_eq!(
+        stdout_of(book.crm(&["unarchive", "gone"])),
+        "gone is not archived; nothing changed\n"
+    );
+}
+
+#[test]
+fn archive_commits_and_refuses_bad_input() {
+    let book = book_with_ada();
+    stdout_of(book.crm(&["archive", "ada", "--date", "2025-06-01", "--commit"]));
+    assert_eq!(head_summary(&book), "archive ada");
+    stdout_of(book.crm(&["unarchive", "ada", "--commit"]));
+    assert_eq!(head_summary(&book), "unarchive ada");
+    for args in [
+        vec!["archive", "nobody"],
+        vec!["archive", "ada", "--date", "2030-01-01x"],
+    ] {
+        let output = book.crm(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+    book.customer("bo", "name: [Bo\n");
+    let output = book.crm(&["archive", "bo"]).output().unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert_eq!(book.read_customer("bo"), "name: [Bo\n");
+}
+
+#[test]
+fn check_explains_an_archive_folder() {
+    let book = TempBook::new();
+    book.write("customers/archive/old.yaml", "name: Old\n");
+    let output = book.crm(&["check"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr_of(&output)
+    );
+    assert!(out.contains("customers/archive/old.yaml:1:1:"), "{out}");
+    assert!(out.contains("crm archive old"), "{out}");
+}
