@@ -41,6 +41,9 @@ pub struct Args {
     /// A preference worth remembering, as key=value; repeat for several.
     #[arg(long = "pref", value_name = "KEY=VALUE")]
     pub prefs: Vec<String>,
+    /// Add the customer even if another one has the same email.
+    #[arg(long)]
+    pub allow_duplicate: bool,
 }
 
 /// Runs `crm add`.
@@ -94,10 +97,33 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         preferences,
     };
     let mut lock = book.lock()?;
+    if let (Some(email), false) = (&customer.email, args.allow_duplicate) {
+        refuse_known_email(&book, email)?;
+    }
     book.create_customer(&mut lock, &id, &customer)?;
     writeln!(out, "{id}")?;
     super::finish_write(ctx, &book, lock, &format!("add {id}"), out)?;
     Ok(EXIT_OK)
+}
+
+/// Refuses a new customer whose email an existing customer has: usually the same
+/// person entered twice. Reads the book's summaries (from the cache).
+fn refuse_known_email(book: &crate::store::Book, email: &str) -> Result<()> {
+    let scan = crate::store::scan::summaries(book)?;
+    if let Some(other) = crate::domain::duplicates::with_email(&scan.items, email).first() {
+        return Err(Error::new(
+            crate::error::ErrorKind::AlreadyExists,
+            format!(
+                "customer `{}` ({}) already has the email {email}",
+                other.id, other.name
+            ),
+        )
+        .with_hint(format!(
+            "if it is the same person, work with `{}` (`crm set {} ...`, `crm log {} ...`); if not, add --allow-duplicate",
+            other.id, other.id, other.id
+        )));
+    }
+    Ok(())
 }
 
 /// The name, checked by the rule every way of making a customer shares.

@@ -22,6 +22,11 @@ pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
     for problem in &problems.1 {
         writeln!(stderr, "{problem}")?;
     }
+    if book.customers_problem().is_none() {
+        for warning in duplicate_warnings(&book)? {
+            writeln!(stderr, "crm: warning: {warning}")?;
+        }
+    }
     let files = problems.0;
     if problems.1.is_empty() {
         writeln!(
@@ -40,6 +45,33 @@ pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
         )?;
         Ok(EXIT_FOUND)
     }
+}
+
+/// Customers sharing an email or phone: not a problem of any file (two people can share
+/// an office number), but often one person entered twice. Each with every path.
+fn duplicate_warnings(book: &Book) -> Result<Vec<String>> {
+    let scan = scan::summaries(book)?;
+    let path = |id: &str| {
+        format!(
+            "{}/{id}.{}",
+            crate::store::CUSTOMERS_DIR,
+            crate::store::EXTENSION
+        )
+    };
+    Ok(crate::domain::duplicates::shared(&scan.items)
+        .into_iter()
+        .map(|shared| {
+            let paths: Vec<String> = shared.ids.iter().map(|id| path(id)).collect();
+            format!(
+                "{} share the {} {:?}: the same person? `crm merge {} {}` makes one customer of them",
+                paths.join(" and "),
+                shared.field,
+                shared.value,
+                shared.ids[0],
+                shared.ids[1]
+            )
+        })
+        .collect())
 }
 
 /// Checks every file of the book; returns the number of customer files and the problems.

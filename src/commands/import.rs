@@ -17,6 +17,7 @@ use crate::context::Context;
 use crate::domain::contact;
 use crate::domain::customer::Customer;
 use crate::domain::date::Cadence;
+use crate::domain::duplicates::EmailIndex;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{validate, Interaction, Kind};
 use crate::domain::money::Money;
@@ -46,8 +47,21 @@ pub enum What {
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
     /// An empty `every` cell means no cadence; without an `every` column, crm.toml's
-    /// default_every applies. Ids that already exist are skipped.
-    Customers(FileArgs),
+    /// default_every applies. Ids that already exist are skipped; an email another
+    /// customer has is refused unless --allow-duplicate.
+    Customers(CustomerArgs),
+}
+
+/// The arguments of `crm import customers`.
+#[derive(Debug, clap::Args)]
+pub struct CustomerArgs {
+    /// The file and `--dry-run`.
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Import a new customer even if another one (in the book or the file) has the
+    /// same email.
+    #[arg(long)]
+    pub allow_duplicate: bool,
 }
 
 /// The file argument shared by every kind of import.
@@ -81,7 +95,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     match &args.what {
         What::Purchases(args) => interactions(ctx, args, true, out),
         What::Interactions(args) => interactions(ctx, args, false, out),
-        What::Customers(file) => customers(ctx, file, out),
+        What::Customers(args) => customers(ctx, &args.file, args.allow_duplicate, out),
     }
 }
 
@@ -371,9 +385,26 @@ fn interaction_row(
     record: &Record,
     purchases: bool,
     book: &Book,
+    emails: &EmailIndex,
 ) -> std::result::Result<Row, String> {
     let text = record.get("customer").ok_or("the customer is empty")?;
+    // A cell holding an email finds the customer with that email (ids come first:
+    // no id holds an `@`).
+    let by_email = match emails.ids(text) {
+        [] => None,
+        [id] => Some(CustomerId::parse(id).map_err(|e| e.message)?),
+        several => {
+            return Err(format!(
+                "customer {text:?} is the email of several customers ({}); give the id instead",
+                several.join(", ")
+            ))
+        }
+    };
+    let cell_email = (by_email.is_none() && text.contains('@'))
+        .then(|| email(text).ok())
+        .flatten();
     let (customer, name_in_cell) = match CustomerId::parse(text) {
+        _ if by_email.is_some() => (by_email.clone().expect("just checked"), None),
         Ok(id) => (id, None),
         Err(_) => {
             let id = CustomerId::from_name(text)
@@ -442,7 +473,7 @@ fn interaction_row(
         customer,
         cell: text.to_string(),
         name,
-        email: record.get("email").map(email).transpose()?,
+        email: record.get("email").map(email).transpose()?.or(cell_email),
         interaction,
     })
 }
@@ -565,8 +596,17 @@ fn interactions(
     let (records, mut problems) = read_csv(&args.file, required, optional)?;
     let shown = problems.file.clone();
     let mut rows = Vec::with_capacity(records.len());
+    // Read the book's emails only when a customer cell looks like one.
+    let emails = if records
+        .iter()
+        .any(|r| r.get("customer").is_some_and(|c| c.contains('@')))
+    {
+        EmailIndex::of(&scan::summaries(&book)?.items)
+    } else {
+        EmailIndex::default()
+    };
     for record in &records {
-        match interaction_row(record, purchases, &book) {
+        match interaction_row(record, purchases, &book, &emails) {
             Ok(row) => rows.push(row),
             Err(message) => problems.add(record.line, message),
         }
@@ -638,6 +678,12 @@ fn interactions(
     };
     if args.dry_run {
         writeln!(out, "{summary}")?;
+        // So that a wrong match (a typo in an id, an email nobody has) is seen first.
+        for (id, batch) in &batches {
+            if let Target::New(customer) = &batch.target {
+                writeln!(out, "would create customer {id} ({})", customer.name)?;
+            }
+        }
         hint();
         return Ok(EXIT_OK);
     }
@@ -787,7 +833,12 @@ fn plan(
     Ok(Plan { batches, copies })
 }
 
-fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
+fn customers(
+    ctx: &Context,
+    args: &FileArgs,
+    allow_duplicate: bool,
+    out: &mut dyn Write,
+) -> Result<u8> {
     let book = ctx.book()?;
     let (records, mut problems) = read_csv(
         &args.file,
@@ -832,6 +883,10 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
         .partition(|(_, exists)| *exists);
     let existing: Vec<_> = existing.into_iter().map(|(row, _)| row).collect();
     let fresh: Vec<_> = fresh.into_iter().map(|(row, _)| row).collect();
+    if !allow_duplicate {
+        refuse_known_emails(&book, &fresh, &mut problems)?;
+        problems.check()?;
+    }
     let mut summary = format!(
         "{} {} customer{} from {shown}",
         if args.dry_run {
@@ -885,6 +940,39 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
         eprintln!("{hint}");
     }
     Ok(EXIT_OK)
+}
+
+/// Each new customer's email that an existing customer, or an earlier row, has: a
+/// problem of its row (usually the same person twice), unless `--allow-duplicate`.
+fn refuse_known_emails(
+    book: &Book,
+    fresh: &[(u64, CustomerId, NewCustomer)],
+    problems: &mut Problems,
+) -> Result<()> {
+    if fresh.iter().all(|(_, _, c)| c.email.is_none()) {
+        return Ok(());
+    }
+    let index = EmailIndex::of(&scan::summaries(book)?.items);
+    let mut seen: HashMap<String, (u64, &CustomerId)> = HashMap::new();
+    for (line, id, customer) in fresh {
+        let Some(email) = &customer.email else {
+            continue;
+        };
+        if let Some(other) = index.ids(email).first() {
+            problems.add(
+                *line,
+                format!("email {email:?} is already customer `{other}`'s; if it is the same person leave the row out, if not, import with --allow-duplicate"),
+            );
+        } else if let Some((first, other)) =
+            seen.insert(crate::domain::duplicates::normal_email(email), (*line, id))
+        {
+            problems.add(
+                *line,
+                format!("email {email:?} is also on line {first} (customer `{other}`); import with --allow-duplicate if they are different people"),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Above this many skipped customers, [`unmerged_hint`] compares rows with the

@@ -116,7 +116,7 @@ fn changes_files(command: &Command) -> bool {
         | Command::Unarchive(_) => true,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
-            What::Customers(file) => !file.dry_run,
+            What::Customers(args) => !args.file.dry_run,
         },
         // `commit` and `undo` commit by themselves; `init` makes the first commit.
         Command::Init(_) | Command::Commit(_) | Command::Undo(_) => false,

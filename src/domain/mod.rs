@@ -6,6 +6,7 @@ pub mod change;
 pub mod contact;
 pub mod customer;
 pub mod date;
+pub mod duplicates;
 pub mod field_change;
 pub(crate) mod fields;
 pub mod followup;

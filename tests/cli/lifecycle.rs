@@ -595,3 +595,134 @@ fn check_explains_an_archive_folder() {
     assert!(out.contains("customers/archive/old.yaml:1:1:"), "{out}");
     assert!(out.contains("crm archive old"), "{out}");
 }
+
+// --- duplicates -----------------------------------------------------------------------
+
+#[test]
+fn check_warns_about_customers_sharing_an_email_or_a_phone() {
+    let book = TempBook::new();
+    book.customer(
+        "a",
+        "name: A\nemail: Ada@X.example\nphone: \"+44 20 7946 0000\"\n",
+    );
+    book.customer("b", "name: B\nemail: ada@x.example \n");
+    book.customer("c", "name: C\nphone: 44 20 7946-0000\n");
+    let output = book.crm(&["check"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "warnings are not problems");
+    let err = stderr_of(&output);
+    assert!(
+        err.contains(
+            "crm: warning: customers/a.yaml and customers/b.yaml share the email \"Ada@X.example\""
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("customers/a.yaml and customers/c.yaml share the phone"),
+        "{err}"
+    );
+}
+
+#[test]
+fn add_refuses_an_email_another_customer_has_unless_allowed() {
+    let book = book_with_ada();
+    let output = book
+        .crm(&["add", "Ada L", "--email", "ADA@old.example"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("customer `ada` (Ada Lovelace) already has the email"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-duplicate"), "{err}");
+    assert!(!book.customer_path("ada-l").exists());
+    stdout_of(book.crm(&[
+        "add",
+        "Ada L",
+        "--email",
+        "ada@old.example",
+        "--allow-duplicate",
+    ]));
+    assert!(book.customer_path("ada-l").exists());
+}
+
+#[test]
+fn import_customers_refuses_known_and_repeated_emails() {
+    let book = book_with_ada();
+    book.write(
+        "new.csv",
+        "name,email\nAda Again,ada@old.example\nBo,bo@x.example\nBo Two,BO@x.example\n",
+    );
+    let output = book
+        .crm(&["import", "customers", "new.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr_of(&output);
+    assert!(
+        err.contains("new.csv:2:") && err.contains("already customer `ada`'s"),
+        "{err}"
+    );
+    assert!(
+        err.contains("new.csv:4:") && err.contains("also on line 3"),
+        "{err}"
+    );
+    assert!(!book.customer_path("bo").exists());
+    stdout_of(book.crm(&["import", "customers", "new.csv", "--allow-duplicate"]));
+    assert!(book.customer_path("bo-two").exists());
+}
+
+#[test]
+fn import_purchases_finds_customers_by_email_and_dry_run_names_new_ones() {
+    let book = book_with_ada();
+    book.write(
+        "orders.csv",
+        "customer,date,amount\nADA@old.example,2025-05-01,10.00\ntom.oneill@gmail.example,2025-05-02,5.00\n",
+    );
+    let out = stdout_of(book.crm(&["import", "purchases", "orders.csv", "--dry-run"]));
+    assert!(out.contains("(1 new)"), "{out}");
+    assert!(
+        out.contains("would create customer tom-oneill-gmail-example"),
+        "{out}"
+    );
+    assert!(!out.contains("would create customer ada"), "{out}");
+    stdout_of(book.crm(&["import", "purchases", "orders.csv"]));
+    assert!(book
+        .read_customer("ada")
+        .contains("date: 2025-05-01\n    kind: purchase\n    amount: 10.00"));
+    let tom = book.read_customer("tom-oneill-gmail-example");
+    assert!(tom.contains("email: tom.oneill@gmail.example"), "{tom}");
+}
+
+#[test]
+fn import_refuses_an_email_several_customers_share() {
+    let book = book_with_ada();
+    book.customer("ada2", "name: Ada Two\nemail: ada@old.example\n");
+    book.write(
+        "orders.csv",
+        "customer,date,amount\nada@old.example,2025-05-01,10.00\n",
+    );
+    let output = book
+        .crm(&["import", "purchases", "orders.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("several customers (ada, ada2)"));
+}
+
+#[test]
+fn names_in_other_scripts_get_transliterated_ids() {
+    let book = TempBook::new();
+    assert_eq!(
+        stdout_of(book.crm(&["add", "Ахмед Иванов"])),
+        "akhmed-ivanov\n"
+    );
+    assert_eq!(
+        stdout_of(book.crm(&["add", "山田 太郎"])),
+        "shan-tian-tai-lang\n"
+    );
+    assert!(book
+        .read_customer("akhmed-ivanov")
+        .starts_with("name: Ахмед Иванов\n"));
+}
