@@ -115,6 +115,8 @@ pub enum Command {
     Archive(commands::archive::ArchiveArgs),
     /// Take a customer out of the archive.
     Unarchive(commands::archive::UnarchiveArgs),
+    /// Merge a duplicate customer into another (interactions united, the duplicate removed).
+    Merge(commands::merge::Args),
     /// Record an interaction with a customer.
     Log(commands::log::Args),
     /// Mark a customer's pending follow-up as done.

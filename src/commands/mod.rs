@@ -16,6 +16,7 @@ pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod merge;
 pub mod rename;
 pub mod rm;
 pub mod set;
@@ -66,6 +67,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Find(args) => find::run(ctx, &args, out),
+        Command::Merge(args) => merge::run(ctx, &args, out),
         Command::Rename(args) => rename::run(ctx, &args, out),
         Command::Rm(args) => rm::run(ctx, &args, out),
         Command::Archive(args) => archive::run_archive(ctx, &args, out),
@@ -114,6 +116,7 @@ fn changes_files(command: &Command) -> bool {
         | Command::Rm(_)
         | Command::Archive(_)
         | Command::Unarchive(_) => true,
+        Command::Merge(args) => !args.dry_run,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
             What::Customers(args) => !args.file.dry_run,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod edit;
 pub mod libyaml;
 pub mod lifecycle;
+pub mod merge;
 pub mod node_de;
 pub mod read;
 pub mod scan;

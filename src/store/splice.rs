@@ -321,6 +321,120 @@ pub fn remove_items(text: &str, doc: &Document, seq: &Node, remove: &[usize]) ->
     Ok(out)
 }
 
+/// The text of item `index` of block list `seq` (its lines, from the one holding its
+/// `-` to the end of its content) and the column of its `-`.
+pub fn item_text(
+    text: &str,
+    doc: &Document,
+    seq: &Node,
+    index: usize,
+) -> Result<(String, usize), SpliceError> {
+    let NodeKind::Seq(items) = &seq.kind else {
+        return Err(SpliceError::at(text, seq.span.start, "this is not a list"));
+    };
+    let Some(item) = items.get(index) else {
+        return Err(SpliceError::at(
+            text,
+            seq.span.start,
+            "the list has no such item",
+        ));
+    };
+    if seq.flow {
+        return Ok((format!("- {}\n", &text[item.span.start..item.span.end]), 0));
+    }
+    let dash = item_dash(text, item)?;
+    let begin = line_start(text, dash);
+    let end = content_end(text, doc, item).unwrap_or(item.span.end);
+    let end = if is_line_start(text.as_bytes(), end) {
+        end
+    } else {
+        next_line(text, end)
+    };
+    let mut lines = text[begin..end].to_string();
+    if !lines.ends_with('\n') && !lines.ends_with('\r') {
+        lines.push_str(newline_of(text));
+    }
+    Ok((lines, dash - begin))
+}
+
+/// The `-` of block list item `item`, which must begin its line (after blanks).
+fn item_dash(text: &str, item: &Node) -> Result<usize, SpliceError> {
+    text[..item.span.start]
+        .trim_end_matches(' ')
+        .len()
+        .checked_sub(1)
+        .filter(|&d| text.as_bytes()[d] == b'-')
+        .ok_or_else(|| {
+            SpliceError::at(
+                text,
+                item.span.start,
+                "the list item is not on a `- ` line of its own",
+            )
+        })
+}
+
+/// `lines` (text of whole lines, as [`item_text`] gives) moved from column `from` to
+/// column `to`: blanks added to or taken from the start of every line.
+pub fn reindent(lines: &str, from: usize, to: usize) -> String {
+    lines
+        .split_inclusive('\n')
+        .map(|line| {
+            if to >= from {
+                if line.trim().is_empty() {
+                    line.to_string()
+                } else {
+                    format!("{}{line}", " ".repeat(to - from))
+                }
+            } else {
+                let blanks = line.len() - line.trim_start_matches(' ').len();
+                line[blanks.min(from - to)..].to_string()
+            }
+        })
+        .collect()
+}
+
+/// `text` with `lines` (whole lines, already indented) put into block list `seq`:
+/// before item `before`, or after its last item (and the comments indented into it).
+pub fn insert_lines(
+    text: &str,
+    doc: &Document,
+    seq: &Node,
+    before: Option<usize>,
+    lines: &str,
+) -> Spliced {
+    let seq = plain_node(text, seq)?;
+    let NodeKind::Seq(items) = &seq.kind else {
+        return Err(SpliceError::at(text, seq.span.start, "this is not a list"));
+    };
+    if seq.flow {
+        return Err(SpliceError::at(
+            text,
+            seq.span.start,
+            "the list is written in flow style (`[...]`)",
+        ));
+    }
+    let indent = seq.span.open - line_start(text, seq.span.open);
+    let at = match before.and_then(|n| items.get(n)) {
+        Some(item) => line_start(text, item_dash(text, item)?),
+        None => {
+            let end = content_end(text, doc, seq).map_err(|e| SpliceError {
+                pos: Pos {
+                    line: e.line,
+                    column: e.column,
+                },
+                why: "the file ends inside this block without a line break".to_string(),
+            })?;
+            after_comments(text, end, indent)
+        }
+    };
+    let mut added = String::new();
+    if at == text.len() && !is_line_start(text.as_bytes(), at) {
+        added.push_str(newline_of(text));
+    }
+    added.push_str(lines);
+    Ok(splice(text, at..at, &added))
+}
+
 /// `[...]` or `{...}` collection `node` written again on one line with the items at
 /// `keep` (as they were written) and then `add`; refused when comments inside it would
 /// be lost.
@@ -460,6 +574,32 @@ mod tests {
         assert_eq!(
             remove_entry(flow, &doc, p, "a").unwrap().unwrap(),
             "p: {b: 2}\n"
+        );
+    }
+
+    #[test]
+    fn items_move_between_lists_with_their_lines() {
+        let other =
+            "log:\n    - date: 1\n      summary: |\n        two\n         lines\n    - date: 3\n";
+        let doc = tree::parse(other).unwrap();
+        let log = doc.get(top(&doc), "log").unwrap();
+        let (lines, dash) = item_text(other, &doc, log, 0).unwrap();
+        assert_eq!(dash, 4);
+        let moved = reindent(&lines, dash, 2);
+        assert_eq!(
+            moved,
+            "  - date: 1\n    summary: |\n      two\n       lines\n"
+        );
+        let keep = "log:\n  - date: 0\n  - date: 2 # c\nx: 1\n";
+        let doc = tree::parse(keep).unwrap();
+        let log = doc.get(top(&doc), "log").unwrap();
+        assert_eq!(
+            insert_lines(keep, &doc, log, Some(1), &moved).unwrap(),
+            "log:\n  - date: 0\n  - date: 1\n    summary: |\n      two\n       lines\n  - date: 2 # c\nx: 1\n"
+        );
+        assert_eq!(
+            insert_lines(keep, &doc, log, None, "  - date: 9\n").unwrap(),
+            "log:\n  - date: 0\n  - date: 2 # c\n  - date: 9\nx: 1\n"
         );
     }
 

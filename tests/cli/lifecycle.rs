@@ -726,3 +726,136 @@ fn names_in_other_scripts_get_transliterated_ids() {
         .read_customer("akhmed-ivanov")
         .starts_with("name: Ахмед Иванов\n"));
 }
+
+// --- crm merge ------------------------------------------------------------------------
+
+const DUPLICATE: &str = "name: Ada L.\nemail: ada@home.example\nphone: \"+44 1\"\ntags: [trial, VIP, late]\npreferences:\n  tea: black\n  coffee: oat\ninteractions:\n  - date: 2025-03-01\n    kind: call\n  - date: 2025-02-01\n    kind: note\n    summary: |\n      two\n      lines\n  - date: 2025-06-01\n    kind: call\n";
+
+fn book_with_a_duplicate() -> TempBook {
+    let book = book_with_ada();
+    book.customer("ada-l", DUPLICATE);
+    book.crm(&["commit", "-m", "the duplicate"])
+        .assert()
+        .success();
+    book
+}
+
+#[test]
+fn merge_unites_interactions_in_date_order_and_removes_the_other_in_one_commit() {
+    let book = book_with_a_duplicate();
+    let out = stdout_of(book.crm(&["merge", "ada", "ada-l", "--commit"]));
+    assert!(
+        out.starts_with("merged ada-l into ada: 2 interactions added, 1 already there\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  copied from ada-l: phone, pref.coffee\n"),
+        "{out}"
+    );
+    assert!(out.contains("  tags added: late\n"), "{out}");
+    assert!(
+        out.contains("  email differs: kept \"ada@old.example\", not ada@home.example\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  pref.tea differs: kept green, not black\n"),
+        "{out}"
+    );
+    let expected = ADA
+        .replace("   # work\n", "   # work\nphone: \"+44 1\"\n")
+        .replace("[vip, trial]", "[vip, trial, late]")
+        .replace("  tea: green # always\n", "  tea: green # always\n  coffee: oat\n")
+        .replace(
+            "interactions:\n",
+            "interactions:\n  - date: 2025-02-01\n    kind: note\n    summary: |\n      two\n      lines\n",
+        )
+        + "  - date: 2025-06-01\n    kind: call\n";
+    assert_eq!(book.read_customer("ada"), expected);
+    assert!(!book.customer_path("ada-l").exists());
+    assert_eq!(head_summary(&book), "merge ada-l into ada");
+    let repo = Repository::discover(book.root()).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let diff = repo
+        .diff_tree_to_tree(
+            Some(&head.parent(0).unwrap().tree().unwrap()),
+            Some(&head.tree().unwrap()),
+            None,
+        )
+        .unwrap();
+    assert_eq!(diff.deltas().count(), 2, "both files in the one commit");
+    stdout_of(book.crm(&["undo"]));
+    assert_eq!(book.read_customer("ada"), ADA);
+    assert_eq!(book.read_customer("ada-l"), DUPLICATE);
+}
+
+#[test]
+fn merge_takes_the_others_value_on_request_and_dry_run_writes_nothing() {
+    let book = book_with_a_duplicate();
+    let out = stdout_of(book.crm(&[
+        "merge",
+        "ada",
+        "ada-l",
+        "--take-other",
+        "email",
+        "--take-other",
+        "pref.tea",
+        "--dry-run",
+    ]));
+    assert!(
+        out.contains(
+            "email differs: kept ada@home.example, not \"ada@old.example\" (--take-other)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("would remove customers/ada-l.yaml"), "{out}");
+    assert!(
+        out.contains("--- customers/ada.yaml as it would be:\n# Met at the 2024 fair.\n"),
+        "{out}"
+    );
+    assert!(out.contains("email: ada@home.example   # work\n"), "{out}");
+    assert!(out.contains("  tea: black # always\n"), "{out}");
+    assert_eq!(book.read_customer("ada"), ADA);
+    assert_eq!(book.read_customer("ada-l"), DUPLICATE);
+}
+
+#[test]
+fn merge_refuses_bad_input_and_changes_nothing() {
+    let book = book_with_a_duplicate();
+    for (args, message) in [
+        (vec!["merge", "ada", "ada"], "into itself"),
+        (vec!["merge", "ada", "nobody"], "no customer `nobody`"),
+        (
+            vec!["merge", "ada", "ada-l", "--take-other", "fax"],
+            "has no such field",
+        ),
+    ] {
+        let output = book.crm(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&output).contains(message),
+            "{}",
+            stderr_of(&output)
+        );
+    }
+    book.customer("broken", "name: [B\n");
+    let output = book.crm(&["merge", "ada", "broken"]).output().unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert!(stderr_of(&output).contains("customers/broken.yaml:1:"));
+    assert_eq!(book.read_customer("ada"), ADA);
+    assert_eq!(book.read_customer("ada-l"), DUPLICATE);
+}
+
+#[test]
+fn merge_into_a_customer_without_interactions() {
+    let book = TempBook::new();
+    book.customer("a", "name: A # keep\n");
+    book.customer(
+        "b",
+        "name: B\ninteractions:\n- date: 2025-01-01\n  kind: call\n",
+    );
+    stdout_of(book.crm(&["merge", "a", "b"]));
+    assert_eq!(
+        book.read_customer("a"),
+        "name: A # keep\ninteractions:\n  - date: 2025-01-01\n    kind: call\n"
+    );
+}
