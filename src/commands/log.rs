@@ -49,9 +49,16 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let mut lock = book.lock()?;
     book.append_interaction(&mut lock, &id, &interaction)?;
     let message = format!("log {} with {id}", interaction.kind);
+    // The follow-up as crm resolved it (`+2w`, `friday`), so a slip shows at once.
+    let follow_up = interaction.follow_up.map_or(String::new(), |d| {
+        format!(
+            "; follow-up on {d} ({})",
+            d.format("%A").to_string().to_lowercase()
+        )
+    });
     writeln!(
         out,
-        "logged {} with {id} on {}",
+        "logged {} with {id} on {}{follow_up}",
         interaction.kind, interaction.date
     )?;
     super::finish_write(ctx, &book, lock, &message, out)?;

@@ -359,6 +359,7 @@ pub fn selected<'a>(
     tags: &[String],
     archived: bool,
 ) -> Vec<&'a crate::domain::summary::Summary> {
+    warn_unknown_tags(customers, tags);
     customers
         .iter()
         .filter(|c| archived || c.archived.is_none())
@@ -371,10 +372,35 @@ pub fn with_tags<'a>(
     customers: &'a [crate::domain::summary::Summary],
     tags: &[String],
 ) -> Vec<&'a crate::domain::summary::Summary> {
+    warn_unknown_tags(customers, tags);
     customers
         .iter()
         .filter(|c| tags.iter().all(|t| c.has_tag(t)))
         .collect()
+}
+
+/// Warns about each `--tag` no customer has, which is more often a typo than a
+/// question: `no customer has tag `vpi`; did you mean `vip`?`.
+fn warn_unknown_tags(customers: &[crate::domain::summary::Summary], tags: &[String]) {
+    if tags.is_empty() {
+        return;
+    }
+    let mut known: Vec<String> = customers
+        .iter()
+        .flat_map(|c| c.tags.iter().map(|t| t.to_lowercase()))
+        .collect();
+    known.sort();
+    known.dedup();
+    for tag in tags {
+        let wanted = tag.to_lowercase();
+        if known.binary_search(&wanted).is_ok() {
+            continue;
+        }
+        let guess = crate::domain::text::closest(&wanted, &known)
+            .map(|g| format!("; did you mean `{g}`?"))
+            .unwrap_or_default();
+        crate::warn(&format!("no customer has tag `{tag}`{guess}"));
+    }
 }
 
 #[cfg(test)]

@@ -207,6 +207,11 @@ pub enum TagChange {
 pub fn tag_changes(args: &[String]) -> Result<Vec<TagChange>, String> {
     let mut changes = Vec::new();
     for arg in args {
+        if arg.starts_with("--") {
+            return Err(format!(
+                "{arg:?} after the tags is read as a tag; give flags before the id (`crm tag --commit ID +vip -trial`)"
+            ));
+        }
         let (add, tag) = match arg.strip_prefix('-') {
             Some(rest) => (false, rest),
             None => (true, arg.strip_prefix('+').unwrap_or(arg)),

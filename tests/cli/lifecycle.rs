@@ -859,3 +859,83 @@ fn merge_into_a_customer_without_interactions() {
         "name: A # keep\ninteractions:\n  - date: 2025-01-01\n    kind: call\n"
     );
 }
+
+// --- small things ---------------------------------------------------------------------
+
+#[test]
+fn undo_twice_takes_back_the_two_last_crm_commits_and_list_says_which() {
+    let book = book_with_ada();
+    stdout_of(book.crm(&["set", "ada", "company", "Acme", "--commit"]));
+    let output = book
+        .crm(&["tag", "ada", "+late", "--commit"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a flag after the tags is refused, not a tag"
+    );
+    stdout_of(book.crm(&["tag", "--commit", "ada", "+late"]));
+    let list = stdout_of(book.crm(&["undo", "--list"]));
+    let summaries: Vec<&str> = list
+        .lines()
+        .map(|l| &l[l.find("  ").unwrap() + 2..])
+        .collect();
+    assert_eq!(
+        summaries,
+        ["tag ada +late", "set company of ada", "ada by hand"]
+    );
+    stdout_of(book.crm(&["undo"]));
+    stdout_of(book.crm(&["undo"]));
+    assert_eq!(book.read_customer("ada"), ADA);
+    assert_eq!(head_summary(&book), "Revert \"set company of ada\"");
+    let list = stdout_of(book.crm(&["undo", "--list"]));
+    assert!(
+        list.ends_with("ada by hand\n") && list.lines().count() == 1,
+        "{list}"
+    );
+    stdout_of(book.crm(&["undo"]));
+    assert!(!book.customer_path("ada").exists());
+    let output = book.crm(&["undo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("first commit of the book"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn undo_refuses_with_an_uncommitted_hand_edit_of_the_file() {
+    let book = book_with_ada();
+    stdout_of(book.crm(&["set", "ada", "company", "Acme", "--commit"]));
+    book.customer("ada", &format!("{ADA}# edited\n"));
+    let output = book.crm(&["undo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("uncommitted changes"));
+}
+
+#[test]
+fn log_prints_the_follow_up_date_it_resolved() {
+    let book = book_with_ada();
+    let out = stdout_of(book.crm(&["log", "ada", "call", "--follow-up", "friday"]));
+    assert_eq!(
+        out,
+        "logged call with ada on 2025-06-15; follow-up on 2025-06-20 (friday)\n"
+    );
+}
+
+#[test]
+fn an_unknown_tag_filter_warns_with_a_guess() {
+    let book = book_with_ada();
+    for command in ["list", "due", "stale", "stats"] {
+        let output = book.crm(&[command, "--tag", "vpi"]).output().unwrap();
+        assert!(
+            stderr_of(&output).contains("no customer has tag `vpi`; did you mean `vip`?"),
+            "{command}: {}",
+            stderr_of(&output)
+        );
+    }
+    let output = book.crm(&["list", "--tag", "VIP"]).output().unwrap();
+    assert!(!stderr_of(&output).contains("no customer has tag"));
+}
