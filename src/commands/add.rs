@@ -28,6 +28,7 @@ pub struct Args {
     pub company: Option<String>,
     /// A tag; repeat for several.
     #[arg(long = "tag", value_name = "TAG")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub tags: Vec<String>,
     /// Birthday (YYYY-MM-DD; not in the future).
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]

@@ -12,6 +12,7 @@ use crate::error::{Result, EXIT_OK};
 #[derive(Debug, clap::Args)]
 pub struct ArchiveArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// The day it happened (default: today).
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
@@ -22,6 +23,7 @@ pub struct ArchiveArgs {
 #[derive(Debug, clap::Args)]
 pub struct UnarchiveArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
 }
 

@@ -16,6 +16,7 @@ use crate::render::describe;
 #[derive(Debug, clap::Args)]
 pub struct DoneArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// What was done, kept as the entry's summary.
     #[arg(long, value_name = "TEXT")]
@@ -29,6 +30,7 @@ pub struct DoneArgs {
 #[derive(Debug, clap::Args)]
 pub struct SnoozeArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// The new date: YYYY-MM-DD, +3d, +1w, friday (the next one), ...
     #[arg(allow_hyphen_values = true)]

@@ -29,6 +29,7 @@ pub struct Args {
     pub overdue_only: bool,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub tags: Vec<String>,
     /// Exit with 1 when anything is due (like `git diff --exit-code`). A customer file
     /// that could not be read makes it 3 instead, even when something is due: the

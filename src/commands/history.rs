@@ -16,6 +16,7 @@ use crate::store::{CUSTOMERS_DIR, EXTENSION};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// Show each commit's diff of the file, as `git log -p` does.
     #[arg(short, long)]

@@ -14,9 +14,11 @@ use crate::store::{read, Book};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// What happened: call, email, meeting, message, note, purchase, refund, complaint,
     /// feedback, or a kind added in crm.toml.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::kinds))]
     pub kind: String,
     /// A line about it.
     pub summary: Option<String>,

@@ -13,8 +13,10 @@ use crate::error::{Result, EXIT_OK};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The customer to keep.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub keep: String,
     /// The duplicate to merge into it (its file is removed).
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub other: String,
     /// Take OTHER's value of this field (`email`, `pref.coffee`, ...) where the two
     /// differ; repeat for several.

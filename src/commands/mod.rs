@@ -5,6 +5,7 @@ pub mod add;
 pub mod archive;
 pub mod check;
 pub mod commit;
+pub mod complete;
 pub mod completions;
 pub mod done;
 pub mod due;

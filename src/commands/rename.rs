@@ -11,6 +11,7 @@ use crate::error::{Result, EXIT_OK};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The customer's id now.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub old: String,
     /// The new id (lowercase words joined by hyphens).
     pub new: String,

@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// Delete without asking (needed when crm cannot ask: not on a terminal).
     #[arg(short, long)]

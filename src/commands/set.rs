@@ -12,6 +12,7 @@ use crate::store::change::FieldChanged;
 #[derive(Debug, clap::Args)]
 pub struct SetArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// The field: name, email, phone, company, birthday, since, every, pref.KEY, or a
     /// field the file already has.
@@ -25,6 +26,7 @@ pub struct SetArgs {
 #[derive(Debug, clap::Args)]
 pub struct UnsetArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// The field to take out: email, phone, company, birthday, since, every, pref.KEY,
     /// or a field the file has.

@@ -30,6 +30,7 @@ pub enum ShowFormat {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ShowFormat::Card)]

@@ -26,6 +26,7 @@ pub struct Args {
     pub since: String,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub tags: Vec<String>,
     /// Exit with 1 when any customer is stale. A customer file that could not be read
     /// makes it 3 instead, even when someone is stale: the list may be incomplete.

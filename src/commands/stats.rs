@@ -34,6 +34,7 @@ pub struct Args {
     pub period: Option<String>,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG", global = true)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub tags: Vec<String>,
     /// Output format (default: table). CSV has one row per period (or cohort cell).
     #[arg(long, value_enum, global = true)]

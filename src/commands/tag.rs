@@ -11,9 +11,11 @@ use crate::error::{Error, Result, EXIT_OK};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub id: String,
     /// `+TAG` adds a tag (a bare `TAG` too), `-TAG` takes one away.
     #[arg(required = true, allow_hyphen_values = true, value_name = "+TAG|-TAG")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tag_changes))]
     pub changes: Vec<String>,
 }
 

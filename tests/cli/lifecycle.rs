@@ -939,3 +939,110 @@ fn an_unknown_tag_filter_warns_with_a_guess() {
     let output = book.crm(&["list", "--tag", "VIP"]).output().unwrap();
     assert!(!stderr_of(&output).contains("no customer has tag"));
 }
+
+// --- shell completion -----------------------------------------------------------------
+
+fn book_to_complete() -> TempBook {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\ntags: [vip, trial]\n");
+    book.customer("adam", "name: Adam\ntags: [venue]\n");
+    book.customer("bob", "name: Bob\n");
+    book
+}
+
+/// What `crm` answers when a shell asks, as fish asks (the words so far, the current
+/// one last).
+fn fish_candidates(book: &TempBook, words: &[&str]) -> Vec<String> {
+    let out = stdout_of(
+        book.crm(&[&["--", "crm"], words].concat())
+            .env("COMPLETE", "fish"),
+    );
+    out.lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn completion_offers_ids_tags_and_kinds_from_the_book() {
+    let book = book_to_complete();
+    assert_eq!(fish_candidates(&book, &["show", "ad"]), ["ada", "adam"]);
+    // With nothing typed yet, the flags are offered too.
+    let all: Vec<String> = fish_candidates(&book, &["set", ""])
+        .into_iter()
+        .filter(|c| !c.starts_with('-'))
+        .collect();
+    assert_eq!(all, ["ada", "adam", "bob"]);
+    assert_eq!(
+        fish_candidates(&book, &["list", "--tag", "v"]),
+        ["venue", "vip"]
+    );
+    // (clap adds `-t` followed by the short flags after the tags.)
+    assert_eq!(fish_candidates(&book, &["tag", "ada", "-t"])[0], "-trial");
+    assert_eq!(
+        fish_candidates(&book, &["tag", "ada", "+"]),
+        ["+trial", "+venue", "+vip"]
+    );
+    assert_eq!(fish_candidates(&book, &["log", "ada", "pu"]), ["purchase"]);
+    assert_eq!(fish_candidates(&book, &["merge", "ada", "b"]), ["bob"]);
+}
+
+#[test]
+fn completion_answers_bash_and_zsh_through_their_variables() {
+    let book = book_to_complete();
+    let out = stdout_of(
+        book.crm(&["--", "crm", "history", "ad"])
+            .env("COMPLETE", "bash")
+            .env("_CLAP_COMPLETE_INDEX", "2")
+            .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+            .env("_CLAP_IFS", "\n"),
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["ada", "adam"]);
+    let out = stdout_of(
+        book.crm(&["--", "crm", "rm", "b"])
+            .env("COMPLETE", "zsh")
+            .env("_CLAP_COMPLETE_INDEX", "2")
+            .env("_CLAP_IFS", "\n"),
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["bob"]);
+}
+
+#[test]
+fn completion_scripts_register_for_each_shell() {
+    let book = book_to_complete();
+    for (shell, marker) in [
+        (
+            "bash",
+            "complete -o nospace -o bashdefault -o nosort -F _clap_complete_crm crm",
+        ),
+        ("zsh", "compdef _clap_dynamic_completer_crm crm"),
+        ("fish", "complete --keep-order --exclusive --command crm"),
+    ] {
+        let script = stdout_of(book.crm(&["completions", shell]));
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("COMPLETE="), "{shell}: {script}");
+    }
+}
+
+/// The bash script run by a real bash: it calls crm back and fills COMPREPLY.
+#[test]
+fn completion_works_in_a_real_bash() {
+    let book = book_to_complete();
+    let crm = assert_cmd::cargo::cargo_bin("crm");
+    let script = format!(
+        "source <({crm} completions bash)\nCOMP_WORDS=(crm show ad)\nCOMP_CWORD=2\nCOMP_LINE='crm show ad'\nCOMP_POINT=11\nCOMP_TYPE=9\n_clap_complete_crm crm ad show\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        crm = crm.display()
+    );
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(book.root())
+        .env_remove("CRM_DIR")
+        .output()
+        .expect("bash is installed (the tests need it)");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let words: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(words, ["ada", "adam"], "{}", stderr_of(&output));
+}
