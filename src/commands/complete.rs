@@ -10,9 +10,7 @@ use clap_complete::CompletionCandidate;
 use crate::store::{scan, Book};
 
 fn book() -> Option<Book> {
-    let start = std::env::var_os("CRM_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::current_dir().ok())?;
+    let start = crate::context::completion_start_dir()?;
     Book::discover(&start).ok()
 }
 

@@ -11,14 +11,14 @@ use crate::error::{Result, EXIT_OK};
 
 /// Arguments of `crm completions`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The shell: bash, zsh, fish, elvish or powershell.
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 /// Runs `crm completions`; needs no book.
-pub fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let shell: &dyn EnvCompleter = match args.shell {
         clap_complete::Shell::Bash => &Bash,
         clap_complete::Shell::Zsh => &Zsh,

@@ -1,46 +1,108 @@
 //! One module per subcommand: its arguments and a `run` that reads like a contents
 //! page (resolve → compute in the domain → render).
 
-pub mod add;
-pub mod archive;
-pub mod check;
-pub mod commit;
-pub mod complete;
-pub mod completions;
-pub mod done;
-pub mod due;
-pub mod edit;
-pub mod export;
-pub mod find;
-pub mod history;
-pub mod import;
-pub mod init;
-pub mod list;
-pub mod log;
-pub mod merge;
-pub mod rename;
-pub mod rm;
-pub mod set;
-pub mod show;
-pub mod stale;
-pub mod stats;
-pub mod status;
-pub mod tag;
-pub mod undo;
+pub(crate) mod add;
+pub(crate) mod archive;
+pub(crate) mod check;
+pub(crate) mod commit;
+pub(crate) mod complete;
+pub(crate) mod completions;
+pub(crate) mod done;
+pub(crate) mod due;
+pub(crate) mod edit;
+pub(crate) mod export;
+pub(crate) mod find;
+pub(crate) mod history;
+pub(crate) mod import;
+pub(crate) mod init;
+pub(crate) mod list;
+pub(crate) mod log;
+pub(crate) mod merge;
+pub(crate) mod rename;
+pub(crate) mod rm;
+pub(crate) mod set;
+pub(crate) mod show;
+pub(crate) mod stale;
+pub(crate) mod stats;
+pub(crate) mod status;
+pub(crate) mod tag;
+pub(crate) mod undo;
 
 use std::io::Write;
 
-use crate::cli::Command;
 use crate::context::Context;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
 
+/// The subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Create a new book: crm.toml, customers/, and a git repository.
+    Init(init::Args),
+    /// Add a customer; prints the new id.
+    Add(add::Args),
+    /// Show one customer as a card.
+    Show(show::Args),
+    /// List customers.
+    List(list::Args),
+    /// Find customers by name, email, phone, company, tag, preference or interaction summary.
+    Find(find::Args),
+    /// Validate every customer file and crm.toml.
+    Check(check::Args),
+    /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.
+    Edit(edit::Args),
+    /// Change one field of a customer (email, phone, company, birthday, since, every,
+    /// pref.KEY, ...), rewriting only that value in the file.
+    Set(set::SetArgs),
+    /// Take one field out of a customer's file.
+    Unset(set::UnsetArgs),
+    /// Add (+TAG) and take away (-TAG) a customer's tags.
+    Tag(tag::Args),
+    /// Give a customer a new id (the file is renamed; history follows it).
+    Rename(rename::Args),
+    /// Delete a customer (asks first; `crm undo` brings it back).
+    Rm(rm::Args),
+    /// Archive a customer: left out of list, due and stale, still counted in stats.
+    Archive(archive::ArchiveArgs),
+    /// Take a customer out of the archive.
+    Unarchive(archive::UnarchiveArgs),
+    /// Merge a duplicate customer into another (interactions united, the duplicate removed).
+    Merge(merge::Args),
+    /// Record an interaction with a customer.
+    Log(log::Args),
+    /// Mark a customer's pending follow-up as done.
+    Done(done::DoneArgs),
+    /// Move a customer's pending follow-up to a later day (or set a reminder when none is pending).
+    Snooze(done::SnoozeArgs),
+    /// List overdue and upcoming follow-ups, birthdays and anniversaries.
+    Due(due::Args),
+    /// List customers not contacted for a while.
+    Stale(stale::Args),
+    /// Print the shell's completion set-up, which completes ids, tags and kinds too
+    /// (e.g. `source <(crm completions bash)` in ~/.bashrc).
+    Completions(completions::Args),
+    /// Commit the book's changes (by crm or by hand), with a message from what changed.
+    Commit(commit::Args),
+    /// The commits that changed one customer, newest first.
+    History(history::Args),
+    /// Revert the last commit crm made, with a new commit.
+    Undo(undo::Args),
+    /// What is uncommitted in the book, per customer, and which files do not parse.
+    Status(status::Args),
+    /// Repeat purchases, retention, churn, revenue and satisfaction per period.
+    Stats(stats::Args),
+    /// Bring purchases, interactions or customers in from a CSV file.
+    Import(import::Args),
+    /// Write customers or interactions out as CSV or JSON.
+    Export(export::Args),
+}
+
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
-pub const CRM_TRAILER: &str = "Committed-by: crm";
+pub(crate) use crate::git::CRM_TRAILER;
 
 /// Runs `command`, writing data to `out`; returns the exit code.
-pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
     } else if ctx.commit && !matches!(command, Command::Init(_)) {
@@ -81,7 +143,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
 
 /// Reports customer files that were skipped, and returns the exit code to use
 /// ([`crate::error::EXIT_PARTIAL`] if any were).
-pub fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
+pub(crate) fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
     if problems.is_empty() {
         return crate::error::EXIT_OK;
     }
@@ -185,16 +247,9 @@ fn ensure_can_commit(ctx: &Context) -> Result<()> {
 
 /// Ends a command that wrote files, once it has written its summary line to `out`
 /// (so the line is out even when the commit then fails): with `--commit` or
-/// `[git] auto_commit`, commits exactly the files written under `lock` (never a
-/// person's other edits), with `message` as the summary line (shortened as
-/// `crm commit` shortens its own when it is longer than 72 characters), and notes each
-/// commit made on stderr (stdout stays the command's data). The lock is held until the
-/// commit is made. Files git ignores (and does not track) are written but not
-/// committed, with a warning.
-///
-/// If the commit fails, the files are written all the same: the error says so and
-/// exits with [`crate::error::EXIT_NOT_COMMITTED`], so nobody runs the command twice.
-pub fn finish_write(
+/// `[git] auto_commit`, commits what was written under `lock` by the book's commit
+/// policy ([`crate::git::finish_write`]), noting each commit on stderr.
+pub(crate) fn finish_write(
     ctx: &Context,
     book: &Book,
     lock: WriteLock,
@@ -222,126 +277,30 @@ pub fn finish_write_committing(
     if !commit || lock.written().is_empty() {
         return Ok(flushed?);
     }
-    let committed = commit_written(ctx, book, &lock, message);
-    let shown: Vec<String> = lock.written().iter().map(|p| book.shown(p)).collect();
-    drop(lock);
-    let err = match committed {
-        Ok(ignored) => {
-            for path in ignored {
-                crate::warn(&format!(
-                    "`{path}` was written but not committed: git ignores it (`git check-ignore -v {path}` says which rule); `git add -f` it to track it anyway"
-                ));
-            }
-            return Ok(flushed?);
-        }
-        Err(err) => err,
-    };
-    let hint = err
-        .hint
-        .clone()
-        .map_or(String::new(), |h| format!("{h}; then "));
-    Err(Error::new(
-        ErrorKind::NotCommitted,
-        format!(
-            "wrote `{}` but did not commit it: {}",
-            shown.join("`, `"),
-            err.message
-        ),
-    )
-    .with_hint(format!(
-        "{hint}run `crm commit` to commit it (do not run the command again: the change is made)"
-    )))
+    crate::git::finish_write(
+        book,
+        lock,
+        message,
+        || ctx.git(book),
+        &mut std::io::stderr(),
+    )?;
+    Ok(flushed?)
 }
 
-/// Commits the files written under `lock`, after a commit of the changes they already
-/// had uncommitted (a person's edits, or crm's own earlier change made without
-/// committing), so crm's commit holds exactly its change and `crm undo` cannot take
-/// the earlier changes away. Notes each commit on stderr. Returns the book files left
-/// out because git ignores them.
-fn commit_written(
-    ctx: &Context,
-    book: &Book,
-    lock: &WriteLock,
-    message: &str,
-) -> Result<Vec<String>> {
-    let (repo, who) = ctx.git(book)?;
-    repo.ensure_no_operation()?;
-    let customers = lock
-        .written()
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == crate::store::EXTENSION))
-        .count();
-    let message = crate::domain::change::fit_summary(message, customers);
-    let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    let mut earlier_summary = String::new();
-    let earlier = repo.commit_earlier_changes(lock.replaced(), who, |changes| {
-        let message = earlier_message(changes);
-        earlier_summary = message.lines().next().unwrap_or("").to_string();
-        message
-    })?;
-    if let Some(oid) = earlier.commit {
-        note_commit(
-            oid,
-            &earlier_summary,
-            " (changes that were already uncommitted)",
-        );
-    }
-    let own = crate::git::commit_files(repo.repo(), lock.written(), &full, who)?;
-    if let Some(oid) = own.commit {
-        note_commit(oid, message.lines().next().unwrap_or(""), "");
-    }
-    if earlier.commit.is_some() || own.commit.is_some() {
-        warn_unsigned(repo);
-    }
-    let mut ignored: Vec<String> = Vec::new();
-    for path in earlier.ignored.iter().chain(&own.ignored) {
-        let shown = repo.shown_path(path);
-        if !ignored.contains(&shown) {
-            ignored.push(shown);
-        }
-    }
-    Ok(ignored)
-}
-
-/// The message of the commit of changes a file already had when crm wrote to it: in
-/// `crm commit`'s words (`edit carol (by hand)`, `log call with ada`), saying why it is
-/// a commit of its own. No crm trailer: `crm undo` must never take a person's edits.
-fn earlier_message(changes: &[crate::git::EarlierChange]) -> String {
-    let described: Vec<crate::domain::change::Change> = changes
-        .iter()
-        .map(|c| commit::change_of(&c.path, c.before.as_deref(), Some(&c.after)))
-        .collect();
-    format!(
-        "{}\n\nThese changes were already uncommitted when crm committed its own change\nto the same file{}; they are committed apart, so that the two stay\nseparable and `crm undo` takes back only crm's change.\n",
-        crate::domain::change::commit_message(&described),
-        if changes.len() == 1 { "" } else { "s" }
-    )
-}
-
-/// Says on stderr that a commit was made (stdout is the command's data, such as the id
-/// `crm add` prints).
-fn note_commit(oid: git2::Oid, summary: &str, what: &str) {
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "crm: committed {}: {summary}{what}",
-        crate::git::short_id(oid)
-    );
-}
-
-/// Warns, once per run, that crm's commits are not signed when git's config asks for
-/// signed commits (`commit.gpgSign`): crm makes its commits through libgit2, which
-/// cannot sign them.
-pub fn warn_unsigned(repo: &BookRepo) {
-    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if repo.wants_signed_commits() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        crate::warn("git's config asks for signed commits (commit.gpgSign), but crm does not sign its commits; sign them with git if you need to (e.g. `git commit --amend -S` for the last one)");
-    }
+/// Warns on stderr, once per run, when git asks for signed commits
+/// ([`crate::git::warn_unsigned`]).
+pub(crate) fn warn_unsigned(repo: &BookRepo) {
+    crate::git::warn_unsigned(repo, &mut std::io::stderr());
 }
 
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
 /// (they are reported here), else 1 when `--exit-code` was given and something was
 /// listed, else 0.
-pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, found: bool) -> u8 {
+pub(crate) fn listing_exit_code(
+    problems: &[crate::store::Problem],
+    exit_code: bool,
+    found: bool,
+) -> u8 {
     let skipped = report_skipped(problems);
     if skipped != crate::error::EXIT_OK {
         skipped
@@ -369,7 +328,7 @@ pub fn selected<'a>(
 }
 
 /// The customers carrying every tag in `tags` (case-insensitive), in scan order.
-pub fn with_tags<'a>(
+pub(crate) fn with_tags<'a>(
     customers: &'a [crate::domain::summary::Summary],
     tags: &[String],
 ) -> Vec<&'a crate::domain::summary::Summary> {
@@ -401,38 +360,5 @@ fn warn_unknown_tags(customers: &[crate::domain::summary::Summary], tags: &[Stri
             .map(|g| format!("; did you mean `{g}`?"))
             .unwrap_or_default();
         crate::warn(&format!("no customer has tag `{tag}`{guess}"));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::git::EarlierChange;
-
-    /// Review finding 5: the commit of changes already uncommitted was always called
-    /// `edit ID (by hand)`, and its summary was never shortened.
-    #[test]
-    fn earlier_changes_are_named_as_crm_commit_names_them_within_72_characters() {
-        let new = EarlierChange {
-            path: "customers/ada.yaml".into(),
-            before: None,
-            after: b"name: Ada\n".to_vec(),
-        };
-        let message = earlier_message(std::slice::from_ref(&new));
-        assert!(message.starts_with("add ada\n\n"), "{message}");
-        assert!(!message.contains(CRM_TRAILER));
-
-        let many: Vec<EarlierChange> = (0..8)
-            .map(|n| EarlierChange {
-                path: format!("customers/a-rather-long-customer-id-number-{n}.yaml"),
-                before: Some(b"name: A\n".to_vec()),
-                after: b"name: B\n".to_vec(),
-            })
-            .collect();
-        let message = earlier_message(&many);
-        let summary = message.lines().next().unwrap();
-        assert_eq!(summary, "edit 8 customers by hand");
-        assert!(message.contains("\n- edit a-rather-long-customer-id-number-7 (by hand)\n"));
-        assert!(message.contains("to the same files;"), "{message}");
     }
 }

@@ -72,7 +72,10 @@ fn confirm(question: &str) -> Result<bool> {
         )
         .with_hint("add --yes to delete without asking"));
     }
-    eprint!("{question} [y/N] ");
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{question} [y/N] ");
+    let _ = stderr.flush();
+    drop(stderr);
     let mut answer = String::new();
     std::io::stdin()
         .lock()

@@ -12,18 +12,18 @@ use super::CRM_TRAILER;
 
 /// Arguments of `crm undo`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// List the commits that `crm undo` would revert, one run after another, newest
     /// first, without changing anything.
     #[arg(long)]
-    pub list: bool,
+    pub(crate) list: bool,
 }
 
 /// How many commits `crm undo --list` shows at most.
 const LISTED: usize = 20;
 
 /// Runs `crm undo`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     if args.list {

@@ -9,7 +9,7 @@ use std::fmt;
 use crate::error::{Error, Result};
 
 /// The longest id crm accepts, in bytes.
-pub const MAX_ID_LEN: usize = 64;
+pub(crate) const MAX_ID_LEN: usize = 64;
 
 /// A validated customer id: `[a-z0-9]` words joined by single hyphens, 1 to 64 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,7 +71,7 @@ impl CustomerId {
     /// `Zoë O'Brien` → `zoe-obrien`. A name with letters of another script is
     /// transliterated first (deunicode): `Ахмед Иванов` → `akhmed-ivanov`, `山田 太郎`
     /// → `shan-tian-tai-lang`. Fails when nothing usable is left.
-    pub fn from_name(name: &str) -> Result<CustomerId> {
+    pub(crate) fn from_name(name: &str) -> Result<CustomerId> {
         let non_latin = name
             .chars()
             .any(|c| c.is_alphabetic() && fold_latin(c).is_empty());
@@ -90,7 +90,7 @@ impl CustomerId {
     }
 
     /// The id as a string.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

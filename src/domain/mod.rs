@@ -1,20 +1,21 @@
 //! The pure core: customers, interactions, dates, money, the follow-up rule and the
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
-pub mod agenda;
-pub mod change;
+pub(crate) mod agenda;
+pub(crate) mod change;
 pub mod contact;
 pub mod customer;
 pub mod date;
-pub mod duplicates;
-pub mod field_change;
+pub(crate) mod duplicates;
+pub(crate) mod field_change;
 pub(crate) mod fields;
 pub mod followup;
 pub mod id;
+pub(crate) mod import;
 pub mod interaction;
 pub mod metrics;
 pub mod money;
 pub mod period;
-pub mod search;
+pub(crate) mod search;
 pub mod summary;
 pub mod text;

@@ -43,44 +43,36 @@ pub struct Summary {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Company.
-    pub company: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Birthday.
-    pub birthday: Option<NaiveDate>,
-    /// Customer since.
-    pub since: Option<NaiveDate>,
-    /// Follow-up cadence.
-    pub every: Option<Cadence>,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) company: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) birthday: Option<NaiveDate>,
+    pub(crate) since: Option<NaiveDate>,
+    pub(crate) every: Option<Cadence>,
     /// Archived on this day (`crm archive`).
     #[serde(default)]
-    pub archived: Option<NaiveDate>,
+    pub(crate) archived: Option<NaiveDate>,
     /// Number of preferences (so that `crm import customers` can tell which skipped
     /// customers lack them without reading their files).
     #[serde(default)]
-    pub preferences: usize,
+    pub(crate) preferences: usize,
     /// The preferences, in the order written (for `crm find`).
     #[serde(default)]
-    pub prefs: Vec<(String, String)>,
+    pub(crate) prefs: Vec<(String, String)>,
     /// The distinct interaction summaries, in the order first written (for `crm
     /// find`).
     #[serde(default)]
-    pub notes: Vec<String>,
-    /// Number of interactions.
-    pub interactions: usize,
+    pub(crate) notes: Vec<String>,
+    pub(crate) interactions: usize,
     /// The latest contact (see [`followup::last_contact`]).
-    pub last_contact: Option<NaiveDate>,
+    pub(crate) last_contact: Option<NaiveDate>,
     /// The latest interaction other than `done` and `snooze` entries, which are
     /// bookkeeping about follow-ups rather than something that happened with the
     /// customer.
-    pub last_interaction: Option<Brief>,
+    pub(crate) last_interaction: Option<Brief>,
     /// The pending promise or reminder, if any.
-    pub promise: Option<Promise>,
+    pub(crate) promise: Option<Promise>,
     /// Purchases, refunds, ratings and complaints, in date order.
     pub events: Vec<Event>,
 }
@@ -100,7 +92,7 @@ fn distinct_notes(customer: &Customer) -> Vec<String> {
 
 impl Summary {
     /// Summarises a customer.
-    pub fn of(customer: &Customer) -> Summary {
+    pub(crate) fn of(customer: &Customer) -> Summary {
         let log = customer.chronological();
         let events = log
             .iter()
@@ -151,12 +143,12 @@ impl Summary {
     }
 
     /// Whether the customer carries `tag` (case-insensitive).
-    pub fn has_tag(&self, tag: &str) -> bool {
+    pub(crate) fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
     }
 
     /// Number of purchases.
-    pub fn purchases(&self) -> usize {
+    pub(crate) fn purchases(&self) -> usize {
         self.events
             .iter()
             .filter(|e| e.kind == EventKind::Purchase)
@@ -164,7 +156,7 @@ impl Summary {
     }
 
     /// Revenue: purchases minus refunds.
-    pub fn revenue(&self) -> Money {
+    pub(crate) fn revenue(&self) -> Money {
         self.events
             .iter()
             .map(|e| match e.kind {
@@ -177,7 +169,7 @@ impl Summary {
 
     /// The next follow-up by the rule in [`followup::next_follow_up`]; a customer with
     /// a cadence who was never contacted is due on `today`.
-    pub fn next_follow_up(&self, today: NaiveDate) -> Option<NextFollowUp> {
+    pub(crate) fn next_follow_up(&self, today: NaiveDate) -> Option<NextFollowUp> {
         followup::next_follow_up(
             self.promise.as_ref(),
             self.every,

@@ -5,45 +5,43 @@
 //! the lock, and only if the file still holds the bytes that were read).
 
 use chrono::NaiveDate;
-use serde_yaml::{Mapping, Value as Yaml};
 
-use super::libyaml::Style;
-use super::splice::{self, SpliceError};
-use super::tree::{self, Document, Node, NodeKind};
-use super::yaml_text::{flow_list, scalar, scalar_like};
 use super::{Book, Problem, WriteLock};
 use crate::domain::field_change::{self, Field, TagChange, Value, KEY_ORDER};
 use crate::domain::id::CustomerId;
 use crate::error::{Error, Result};
+use crate::yaml::{self as tree, Document, Node, NodeKind};
+use crate::yaml::{self as splice, Mapping, SpliceError, Style, Value as Yaml};
+use crate::yaml::{flow_list, scalar, scalar_like};
 
 /// What a field change did.
 #[derive(Debug, Clone)]
-pub struct FieldChanged {
+pub(crate) struct FieldChanged {
     /// The field, as the user names it.
-    pub field: String,
+    pub(crate) field: String,
     /// Its value before, if it had one (as text).
-    pub before: Option<String>,
+    pub(crate) before: Option<String>,
     /// Its value now, if any.
-    pub after: Option<String>,
+    pub(crate) after: Option<String>,
     /// Whether the file was left as it was (the value was already so).
-    pub unchanged: bool,
+    pub(crate) unchanged: bool,
     /// What `crm check` still reports about the file.
-    pub warnings: Vec<Problem>,
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// What a tag change did.
 #[derive(Debug, Clone, Default)]
-pub struct TagsChanged {
+pub(crate) struct TagsChanged {
     /// Tags added.
-    pub added: Vec<String>,
+    pub(crate) added: Vec<String>,
     /// Tags taken away (as they were written).
-    pub removed: Vec<String>,
+    pub(crate) removed: Vec<String>,
     /// Arguments that changed nothing.
-    pub unchanged: Vec<String>,
+    pub(crate) unchanged: Vec<String>,
     /// The tags now.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// What `crm check` still reports about the file.
-    pub warnings: Vec<Problem>,
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// The quoting of the value `field` has now, if it is a scalar.
@@ -100,8 +98,11 @@ fn key(k: &str) -> Yaml {
 
 /// The YAML value of `text` (a scalar or flow collection crm renders).
 fn yaml_of(text: &str) -> Result<Yaml> {
-    serde_yaml::from_str(text).map_err(|e| {
-        Error::invalid_file(format!("internal error: crm rendered unreadable YAML: {e}"))
+    crate::yaml::value_of(text).map_err(|e| {
+        Error::invalid_file(format!(
+            "internal error: crm rendered unreadable YAML: {}",
+            e.reason
+        ))
     })
 }
 
@@ -153,7 +154,7 @@ impl Parsed<'_> {
 impl Book {
     /// Sets (`value` given) or takes out (`None`) the field `raw_field` of customer
     /// `id`, checked by the rules of `crm add`; rewrites only that value's bytes.
-    pub fn change_field(
+    pub(crate) fn change_field(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -185,7 +186,7 @@ impl Book {
             .map(|v| field.value(v, today))
             .transpose()
             .map_err(|m| Error::usage(m).with_hint(hint_for(&field)))?;
-        let mut expected: Yaml = serde_yaml::from_str(text)
+        let mut expected: Yaml = crate::yaml::value_of(text)
             .map_err(|e| super::yaml_refusal(&shown, &e, "crm cannot safely edit this file"))?;
         let new = value
             .as_ref()
@@ -228,7 +229,7 @@ impl Book {
     }
 
     /// Adds and takes away tags of customer `id`, keeping the list's own style.
-    pub fn change_tags(
+    pub(crate) fn change_tags(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -261,7 +262,7 @@ impl Book {
         if plan.is_empty() {
             return Ok(result);
         }
-        let mut expected: Yaml = serde_yaml::from_str(text)
+        let mut expected: Yaml = crate::yaml::value_of(text)
             .map_err(|e| super::yaml_refusal(&shown, &e, "crm cannot safely edit this file"))?;
         let map = mapping_mut(&mut expected).ok_or_else(|| parsed.not_mapping())?;
         let old_items: Vec<Yaml> = match map.get(key("tags")) {
@@ -523,8 +524,8 @@ impl Book {
                 "this is crm's mistake, not yours: make the change by hand with `crm edit {id}`, and tell us about the file's layout"
             ))
         };
-        let written: Yaml = serde_yaml::from_str(new_text)
-            .map_err(|e| refuse(format!("breaking the file ({})", super::yaml_reason(&e))))?;
+        let written: Yaml = crate::yaml::value_of(new_text)
+            .map_err(|e| refuse(format!("breaking the file ({})", e.reason)))?;
         if written != *expected {
             return Err(refuse("changing what else the file says".to_string()));
         }

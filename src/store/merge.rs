@@ -4,46 +4,44 @@
 //! must read back as exactly KEEP's document with those additions before anything is
 //! written.
 
-use serde_yaml::{Mapping, Value as Yaml};
-
-use super::splice::{self, SpliceError};
-use super::tree::{self, Document, Node, NodeKind};
-use super::yaml_text::{flow_list, scalar};
 use super::{Book, Loaded, WriteLock};
 use crate::domain::field_change::KEY_ORDER;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, Result};
+use crate::yaml::{self as tree, Document, Node, NodeKind};
+use crate::yaml::{self as splice, Mapping, SpliceError, Value as Yaml};
+use crate::yaml::{flow_list, scalar};
 
 /// A field the two customers both have, with different values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Differing {
+pub(crate) struct Differing {
     /// The field (`email`, `pref.coffee`).
-    pub field: String,
+    pub(crate) field: String,
     /// KEEP's value, as written.
-    pub keep: String,
+    pub(crate) keep: String,
     /// OTHER's value, as written.
-    pub other: String,
+    pub(crate) other: String,
     /// Whether OTHER's value was taken (`--take-other`).
-    pub taken: bool,
+    pub(crate) taken: bool,
 }
 
 /// What a merge does.
 #[derive(Debug, Clone, Default)]
-pub struct Merged {
+pub(crate) struct Merged {
     /// OTHER's interactions added to KEEP.
-    pub added: usize,
+    pub(crate) added: usize,
     /// OTHER's interactions KEEP already had (exactly), left out.
-    pub duplicates: usize,
+    pub(crate) duplicates: usize,
     /// Fields KEEP lacked, copied from OTHER (`pref.KEY` for preferences).
-    pub copied: Vec<String>,
+    pub(crate) copied: Vec<String>,
     /// OTHER's tags KEEP lacked.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Fields with different values.
-    pub differing: Vec<Differing>,
+    pub(crate) differing: Vec<Differing>,
     /// OTHER's fields that are not single values and differ: not merged.
-    pub not_merged: Vec<String>,
+    pub(crate) not_merged: Vec<String>,
     /// KEEP's file as it is (to be) written.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 fn key(k: &str) -> Yaml {
@@ -148,7 +146,7 @@ fn parse(text: &str, shown: &str) -> Result<Document> {
 impl Book {
     /// Merges customer `other` into `keep` (see the module notes); writes nothing when
     /// `dry_run`. `take_other` names fields whose value is taken from OTHER.
-    pub fn merge_customers(
+    pub(crate) fn merge_customers(
         &self,
         lock: &mut WriteLock,
         keep: &CustomerId,
@@ -166,7 +164,7 @@ impl Book {
         let shown = self.shown(&self.customer_path(keep));
         let other_shown = self.shown(&self.customer_path(other));
         let yaml = |loaded: &Loaded, shown: &str| -> Result<Yaml> {
-            serde_yaml::from_str(loaded.text())
+            crate::yaml::value_of(loaded.text())
                 .map_err(|e| super::yaml_refusal(shown, &e, "crm cannot safely merge this file"))
         };
         let mut expected = yaml(&kept, &shown)?;
@@ -275,7 +273,7 @@ impl Book {
             .customer
             .tags
             .iter()
-            .filter(|t| !kept.customer.has_tag(t))
+            .filter(|t| !kept.customer.tags.iter().any(|k| k.eq_ignore_ascii_case(t)))
             .fold(Vec::new(), |mut acc: Vec<String>, t| {
                 if !acc.iter().any(|a| a.eq_ignore_ascii_case(t)) {
                     acc.push(t.clone());
@@ -338,7 +336,7 @@ impl Book {
                         .find(|(pk, _)| *pk == k)
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default();
-                    let value: Yaml = serde_yaml::from_str(&source).unwrap_or(Yaml::Null);
+                    let value: Yaml = crate::yaml::value_of(&source).unwrap_or(Yaml::Null);
                     match ours {
                         Some((_, ours)) if *ours == theirs_value => {}
                         Some((_, ours)) => {
@@ -553,10 +551,10 @@ impl Book {
         }
 
         // What it says must be what was meant, and a customer crm reads.
-        let written: Yaml = serde_yaml::from_str(&work.text).map_err(|e| {
+        let written: Yaml = crate::yaml::value_of(&work.text).map_err(|e| {
             Error::invalid_file(format!(
                 "{shown}: crm could not merge without breaking the file ({}); nothing was written",
-                super::yaml_reason(&e)
+                e.reason
             ))
         })?;
         if written != expected {

@@ -1,21 +1,19 @@
-//! The store: the only code that touches customer files and `crm.toml`. Finding the
-//! book, reading files defensively, appending losslessly, writing atomically under a
-//! lock. serde_yaml is used only inside this folder.
+//! The store: the book. The only code that touches customer files and `crm.toml`:
+//! finding the book, reading files defensively, appending losslessly, writing
+//! atomically under a lock, the summary cache. What YAML text means and how it is
+//! changed without losing a byte is the YAML engine's ([`crate::yaml`]), used here
+//! through its interface only.
 
 pub mod cache;
-pub mod change;
-pub mod config;
-pub mod edit;
-pub mod libyaml;
-pub mod lifecycle;
-pub mod merge;
-pub mod node_de;
+pub(crate) mod change;
+pub(crate) mod config;
+mod create;
+pub mod customer_text;
+pub(crate) mod lifecycle;
+pub(crate) mod merge;
 pub mod read;
 pub mod scan;
-pub mod splice;
-pub mod tree;
 pub mod write;
-pub mod yaml_text;
 
 #[cfg(test)]
 pub(crate) mod mangle;
@@ -30,19 +28,21 @@ use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::Interaction;
 use crate::error::{Error, ErrorKind, Result};
+use crate::yaml;
 
-pub use config::Config;
+pub(crate) use config::Config;
+pub(crate) use create::NewBook;
 pub use read::{Loaded, Problem};
 pub use write::WriteLock;
 
 /// Name of the settings file that marks a book's root.
-pub const CONFIG_FILE: &str = "crm.toml";
+pub(crate) const CONFIG_FILE: &str = "crm.toml";
 /// Folder of customer files, under the root.
-pub const CUSTOMERS_DIR: &str = "customers";
+pub(crate) const CUSTOMERS_DIR: &str = "customers";
 /// crm's own state (lock, temp files, cache), under the root; git-ignored.
-pub const STATE_DIR: &str = ".crm";
+pub(crate) const STATE_DIR: &str = ".crm";
 /// Extension of customer files.
-pub const EXTENSION: &str = "yaml";
+pub(crate) const EXTENSION: &str = "yaml";
 
 /// Creates crm's state folder `state_dir` (`.crm/`) if need be, and makes it ignore
 /// itself (`.crm/.gitignore` holding `*`, as Python's venvs and cargo's `target/` do),
@@ -50,7 +50,7 @@ pub const EXTENSION: &str = "yaml";
 /// made by hand, or inside a bigger repository). Every creator of the folder goes
 /// through here; the `.gitignore` is best effort, since a missing one only costs
 /// tidiness.
-pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(state_dir)?;
     let ignore = state_dir.join(".gitignore");
     if fs::symlink_metadata(&ignore).is_err() {
@@ -63,10 +63,10 @@ pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct Book {
     /// The folder holding `crm.toml`.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     canonical_root: PathBuf,
     /// Parsed `crm.toml`.
-    pub config: Config,
+    pub(crate) config: Config,
     /// How long writers wait for the lock, or why the setting for it is unusable
     /// (reported by [`Book::lock`], so that commands that never lock are not stopped).
     pub lock_wait: Result<Duration>,
@@ -75,7 +75,7 @@ pub struct Book {
 impl Book {
     /// Finds the book like git finds a repository: `start` itself or its nearest
     /// ancestor holding `crm.toml`.
-    pub fn discover(start: &Path) -> Result<Book> {
+    pub(crate) fn discover(start: &Path) -> Result<Book> {
         Book::open(&Book::find_root(start)?)
     }
 
@@ -83,7 +83,7 @@ impl Book {
     /// not stop the opening, for `crm check` to report them: the defaults are used and
     /// every `crm.toml` problem is returned, and the settings that do read are kept;
     /// see [`Book::customers_problem`] for the folder.
-    pub fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
+    pub(crate) fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
         let root = Book::find_root(start)?;
         let text = Book::read_config_text(&root)?;
         let (config, problems) = Config::parse_all(&text);
@@ -102,7 +102,7 @@ impl Book {
     }
 
     /// The nearest folder at or above `start` that holds `crm.toml`.
-    pub fn find_root(start: &Path) -> Result<PathBuf> {
+    pub(crate) fn find_root(start: &Path) -> Result<PathBuf> {
         let start_abs = fs::canonicalize(start).map_err(|e| Error::io("open folder", start, &e))?;
         let mut dir = Some(start_abs.as_path());
         while let Some(candidate) = dir {
@@ -174,7 +174,7 @@ impl Book {
     /// What is wrong with `customers/`, if anything: a symlink out of the book (crm
     /// never reads or writes through one) or something that is not a folder. A missing
     /// folder is fine (a book without customers yet).
-    pub fn customers_problem(&self) -> Option<Problem> {
+    pub(crate) fn customers_problem(&self) -> Option<Problem> {
         let dir = self.customers_dir();
         let problem = |message: String| Some(Problem::at(CUSTOMERS_DIR, 1, 1, message));
         match fs::symlink_metadata(&dir) {
@@ -200,27 +200,22 @@ impl Book {
     }
 
     /// The folder of customer files.
-    pub fn customers_dir(&self) -> PathBuf {
+    pub(crate) fn customers_dir(&self) -> PathBuf {
         self.root.join(CUSTOMERS_DIR)
     }
 
     /// The file of customer `id` (which may not exist).
-    pub fn customer_path(&self, id: &CustomerId) -> PathBuf {
+    pub(crate) fn customer_path(&self, id: &CustomerId) -> PathBuf {
         self.customers_dir().join(format!("{id}.{EXTENSION}"))
     }
 
-    /// `crm.toml`.
-    pub fn config_path(&self) -> PathBuf {
-        self.root.join(CONFIG_FILE)
-    }
-
     /// crm's state folder.
-    pub fn state_dir(&self) -> PathBuf {
+    pub(crate) fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
     }
 
     /// A path as shown in messages: relative to the book root when inside it.
-    pub fn shown(&self, path: &Path) -> String {
+    pub(crate) fn shown(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
             .unwrap_or(path)
             .display()
@@ -228,18 +223,18 @@ impl Book {
     }
 
     /// The canonical root, against which symlinks are checked.
-    pub fn canonical_root(&self) -> &Path {
+    pub(crate) fn canonical_root(&self) -> &Path {
         &self.canonical_root
     }
 
     /// Whether customer `id` has a file (without reading it).
-    pub fn exists(&self, id: &CustomerId) -> bool {
+    pub(crate) fn exists(&self, id: &CustomerId) -> bool {
         fs::symlink_metadata(self.customer_path(id)).is_ok()
     }
 
     /// Reads one customer, touching no other file. A missing customer gets a hint with
     /// the closest existing id (only then is the folder listed).
-    pub fn load(&self, id: &CustomerId) -> Result<Loaded> {
+    pub(crate) fn load(&self, id: &CustomerId) -> Result<Loaded> {
         let path = self.customer_path(id);
         if fs::symlink_metadata(&path).is_err() {
             return Err(self.not_found(id));
@@ -251,7 +246,7 @@ impl Book {
     /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
     /// out of the book, no folder, not over the size limit), but without parsing them:
     /// `crm edit` must be able to open a file that is broken in order to fix it.
-    pub fn load_raw(&self, id: &CustomerId) -> Result<Vec<u8>> {
+    pub(crate) fn load_raw(&self, id: &CustomerId) -> Result<Vec<u8>> {
         let path = self.customer_path(id);
         if fs::symlink_metadata(&path).is_err() {
             return Err(self.not_found(id));
@@ -279,11 +274,11 @@ impl Book {
     }
 
     /// Writes a new customer file; refuses an existing id.
-    pub fn create_customer(
+    pub(crate) fn create_customer(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
-        customer: &yaml_text::NewCustomer,
+        customer: &customer_text::NewCustomer,
     ) -> Result<PathBuf> {
         let path = self.customer_path(id);
         if self.exists(id) {
@@ -297,7 +292,7 @@ impl Book {
         }
         let dir = self.customers_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
-        let text = yaml_text::new_customer_file(customer, "\n");
+        let text = customer_text::new_customer_file(customer, "\n");
         // The reader must accept what the writer made, or nothing is written.
         read::parse_customer(text.as_bytes(), &self.shown(&path), id).map_err(|p| {
             Error::invalid_file(format!("internal error: crm made an unreadable file: {p}"))
@@ -323,7 +318,7 @@ impl Book {
     /// Replaces customer `id`'s file with `contents` (a person's edit, from `crm edit`),
     /// if the file still holds exactly `original` (the bytes the edit started from).
     /// The new text must pass the same reader every command uses, or nothing is written.
-    pub fn replace_text(
+    pub(crate) fn replace_text(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -337,7 +332,7 @@ impl Book {
 
     /// Creates customer `id`'s file with `contents` as a person wrote it (`crm edit
     /// --new`), after checking it with the reader; refuses an existing id.
-    pub fn create_text(
+    pub(crate) fn create_text(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -364,9 +359,9 @@ impl Book {
         let shown = self.shown(&self.customer_path(id));
         let all_kinds = self.config.all_kinds();
         let known = |kind: &str| self.config.knows_kind(kind);
-        let (loaded, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
+        let (_, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
             .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
-        Ok(Saved { loaded, warnings })
+        Ok(Saved { warnings })
     }
 
     fn append_loaded(
@@ -386,7 +381,7 @@ impl Book {
     /// finish in seconds. Every file's new text is built and checked, exactly as
     /// [`Book::create_customer`] and [`Book::append_interaction`] check it, before
     /// anything is written. `progress` is told how many files are written so far.
-    pub fn write_batch(
+    pub(crate) fn write_batch(
         &self,
         lock: &mut WriteLock,
         entries: &[BatchEntry<'_>],
@@ -418,7 +413,7 @@ impl Book {
                         ),
                     ));
                 }
-                let text = yaml_text::new_customer_file(customer, "\n");
+                let text = customer_text::new_customer_file(customer, "\n");
                 made = read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
                     .map_err(|p| {
                         Error::invalid_file(format!(
@@ -454,15 +449,15 @@ impl Book {
         let text = loaded.text();
         // The reader has accepted the file, which it does only if these parses succeed
         // too (see read.rs); the messages are for the case where they ever disagree.
-        let doc = tree::parse(text).map_err(|e| {
+        let doc = yaml::parse(text).map_err(|e| {
             Error::invalid_file(format!(
                 "{shown}: internal error: a file crm read does not parse again: {e:?}"
             ))
         })?;
         // The very decision `crm check` reports (see read.rs).
-        let plan = edit::plan(text, &doc, "interactions")
+        let plan = yaml::plan_append(text, &doc, "interactions")
             .map_err(|e| e.into_error(&shown, id.as_str()))?;
-        let mut expected: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        let mut expected = yaml::value_of(text).map_err(|e| {
             yaml_refusal(&shown, &e, "crm cannot safely edit this file")
                 .with_hint(format!(
                     "`crm check` shows every problem of the file; fix it by hand (`crm edit {id}`), then run the command again"
@@ -470,14 +465,14 @@ impl Book {
         })?;
         let mut entries = Vec::with_capacity(interactions.len());
         for interaction in interactions {
-            let fields = yaml_text::interaction_fields(interaction);
-            let entry: serde_yaml::Value =
-                serde_yaml::from_str(&fields.join("\n")).map_err(|e| {
-                    Error::invalid_file(format!(
-                        "internal error: crm rendered an unreadable entry: {e}"
-                    ))
-                })?;
-            push_entry(&mut expected, entry);
+            let fields = customer_text::interaction_fields(interaction);
+            let entry = yaml::value_of(&fields.join("\n")).map_err(|e| {
+                Error::invalid_file(format!(
+                    "internal error: crm rendered an unreadable entry: {}",
+                    e.reason
+                ))
+            })?;
+            yaml::push_entry(&mut expected, "interactions", entry);
             entries.push(fields);
         }
         let new_text = plan.apply(text, &entries);
@@ -497,9 +492,9 @@ impl Book {
 /// message points at `pos`, in the file as it still is, where the entries would go.
 fn verify_append(
     bytes: &[u8],
-    expected: &serde_yaml::Value,
+    expected: &yaml::Value,
     shown: &str,
-    pos: tree::Pos,
+    pos: yaml::Pos,
     id: &CustomerId,
 ) -> Result<Customer> {
     let at = format!("{shown}:{}:{}", pos.line, pos.column);
@@ -513,8 +508,8 @@ fn verify_append(
     };
     let text =
         std::str::from_utf8(bytes).map_err(|_| refuse("breaking the file's UTF-8".to_string()))?;
-    let written: serde_yaml::Value = serde_yaml::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| refuse(format!("breaking the file ({})", yaml_reason(&e))))?;
+    let written = yaml::value_of(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| refuse(format!("breaking the file ({})", e.reason)))?;
     if written != *expected {
         return Err(refuse("changing what else the file says".to_string()));
     }
@@ -525,67 +520,40 @@ fn verify_append(
 
 /// A person's text that crm saved (`crm edit`), as read back.
 #[derive(Debug, Clone)]
-pub struct Saved {
-    /// The file as written.
-    pub loaded: Loaded,
+pub(crate) struct Saved {
     /// What `crm check` still reports about it: problems a file that reads can have
     /// (an unknown kind, a purchase without an amount), so the text was saved anyway.
-    pub warnings: Vec<Problem>,
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// One customer of a [`Book::write_batch`]: created first when `new` is given, then
 /// `interactions` are appended.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchEntry<'a> {
+pub(crate) struct BatchEntry<'a> {
     /// The customer.
-    pub id: &'a CustomerId,
+    pub(crate) id: &'a CustomerId,
     /// The file to make or to append to.
-    pub target: BatchTarget<'a>,
+    pub(crate) target: BatchTarget<'a>,
     /// What to append (may be empty for a new customer).
-    pub interactions: &'a [Interaction],
+    pub(crate) interactions: &'a [Interaction],
 }
 
 /// What a [`BatchEntry`] writes to.
 #[derive(Debug, Clone, Copy)]
-pub enum BatchTarget<'a> {
+pub(crate) enum BatchTarget<'a> {
     /// A new customer with these details.
-    New(&'a yaml_text::NewCustomer),
+    New(&'a customer_text::NewCustomer),
     /// An existing customer's file, as read under the same lock; the write is refused
     /// if the file is no longer these bytes.
     Existing(&'a Loaded),
 }
 
 /// A refused write, as `path:line:col: what: serde_yaml's reason; nothing was written`.
-fn yaml_refusal(shown: &str, err: &serde_yaml::Error, what: &str) -> Error {
-    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+fn yaml_refusal(shown: &str, err: &yaml::ValueError, what: &str) -> Error {
     Error::invalid_file(format!(
-        "{shown}:{line}:{column}: {what} ({}); nothing was written",
-        yaml_reason(err)
+        "{shown}:{}:{}: {what} ({}); nothing was written",
+        err.line, err.column, err.reason
     ))
-}
-
-/// serde_yaml's message without its own ` at line L column C`.
-fn yaml_reason(err: &serde_yaml::Error) -> String {
-    let mut reason = err.to_string();
-    if let Some(cut) = reason.find(" at line ") {
-        reason.truncate(cut);
-    }
-    reason
-}
-
-/// `document` as it should read after `entry` is appended to its `interactions`. A
-/// tagged top mapping (`--- !customer`) is a mapping too.
-pub(crate) fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {
-    if let Some(map) = document.as_mapping_mut() {
-        let key = serde_yaml::Value::String("interactions".into());
-        match map.get_mut(&key) {
-            Some(serde_yaml::Value::Sequence(items)) => items.push(entry),
-            Some(slot) => *slot = serde_yaml::Value::Sequence(vec![entry]),
-            None => {
-                map.insert(key, serde_yaml::Value::Sequence(vec![entry]));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -599,7 +567,7 @@ mod tests {
         let id = CustomerId::parse("c").unwrap();
         let expected: serde_yaml::Value =
             serde_yaml::from_str("name: C\ninteractions: []\n").unwrap();
-        let pos = tree::Pos { line: 3, column: 1 };
+        let pos = yaml::Pos { line: 3, column: 1 };
         for broken in [
             "name: C\ninteractions:\n  - a\n\n\n\n  [\n",
             "name: C\ninteractions:\n\n\n\n\nx: 1\n",

@@ -18,11 +18,11 @@ use super::yaml_text::scalar;
 
 /// Why a change cannot be spliced in, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpliceError {
+pub(crate) struct SpliceError {
     /// Where the offending text is.
-    pub pos: Pos,
+    pub(crate) pos: Pos,
     /// What is in the way, as a sentence fragment.
-    pub why: String,
+    pub(crate) why: String,
 }
 
 impl SpliceError {
@@ -66,7 +66,7 @@ fn plain_node<'a>(text: &str, node: &'a Node) -> Result<&'a Node, SpliceError> {
 /// [`scalar`] or a flow list). An empty value (`key:` with nothing after it) gets a
 /// blank before the new text; a block scalar (`|`, `>`) keeps the line break that
 /// ended it.
-pub fn replace_node(text: &str, doc: &Document, node: &Node, new: &str) -> Spliced {
+pub(crate) fn replace_node(text: &str, doc: &Document, node: &Node, new: &str) -> Spliced {
     let node = plain_node(text, node)?;
     let end = content_end(text, doc, node).map_err(|e| SpliceError {
         pos: Pos {
@@ -97,7 +97,7 @@ pub fn replace_node(text: &str, doc: &Document, node: &Node, new: &str) -> Splic
 
 /// `text` with the value of `key` in mapping `map` written as `new`; `None` when the
 /// mapping has no such key.
-pub fn replace_value(
+pub(crate) fn replace_value(
     text: &str,
     doc: &Document,
     map: &Node,
@@ -140,7 +140,7 @@ fn block_map<'a>(
 /// that entry), at the mapping's indentation. `value` is YAML text written after the
 /// key; each of `children` becomes a `key: value` line indented two columns deeper
 /// (for a new mapping: `value` empty). Keys are quoted as [`scalar`] quotes them.
-pub fn insert_entry(
+pub(crate) fn insert_entry(
     text: &str,
     doc: &Document,
     map: &Node,
@@ -198,7 +198,7 @@ pub fn insert_entry(
 /// `text` without the entry of `key` in mapping `map`: its lines, with the comments
 /// indented into it; comment lines above it stay. A `{...}` mapping is written again
 /// without it, if it holds no comments. `None` when the mapping has no such key.
-pub fn remove_entry(text: &str, doc: &Document, map: &Node, key: &str) -> Option<Spliced> {
+pub(crate) fn remove_entry(text: &str, doc: &Document, map: &Node, key: &str) -> Option<Spliced> {
     let target = doc.resolve(map);
     let NodeKind::Map(entries) = &target.kind else {
         return None;
@@ -248,7 +248,7 @@ fn lines_of(
 
 /// `text` with `items` (YAML text each) added at the end of list `seq`: as `- item`
 /// lines in a block list (with its indentation), in a `[...]` list after its last item.
-pub fn push_items(text: &str, doc: &Document, seq: &Node, items: &[String]) -> Spliced {
+pub(crate) fn push_items(text: &str, doc: &Document, seq: &Node, items: &[String]) -> Spliced {
     let seq = plain_node(text, seq)?;
     let NodeKind::Seq(existing) = &seq.kind else {
         return Err(SpliceError::at(text, seq.span.start, "this is not a list"));
@@ -283,7 +283,7 @@ pub fn push_items(text: &str, doc: &Document, seq: &Node, items: &[String]) -> S
 
 /// `text` without the items at `remove` (indices) of list `seq`: their lines in a
 /// block list, in a `[...]` list the list written again without them.
-pub fn remove_items(text: &str, doc: &Document, seq: &Node, remove: &[usize]) -> Spliced {
+pub(crate) fn remove_items(text: &str, doc: &Document, seq: &Node, remove: &[usize]) -> Spliced {
     let seq = plain_node(text, seq)?;
     let NodeKind::Seq(items) = &seq.kind else {
         return Err(SpliceError::at(text, seq.span.start, "this is not a list"));
@@ -323,7 +323,7 @@ pub fn remove_items(text: &str, doc: &Document, seq: &Node, remove: &[usize]) ->
 
 /// The text of item `index` of block list `seq` (its lines, from the one holding its
 /// `-` to the end of its content) and the column of its `-`.
-pub fn item_text(
+pub(crate) fn item_text(
     text: &str,
     doc: &Document,
     seq: &Node,
@@ -375,7 +375,7 @@ fn item_dash(text: &str, item: &Node) -> Result<usize, SpliceError> {
 
 /// `lines` (text of whole lines, as [`item_text`] gives) moved from column `from` to
 /// column `to`: blanks added to or taken from the start of every line.
-pub fn reindent(lines: &str, from: usize, to: usize) -> String {
+pub(crate) fn reindent(lines: &str, from: usize, to: usize) -> String {
     lines
         .split_inclusive('\n')
         .map(|line| {
@@ -395,7 +395,7 @@ pub fn reindent(lines: &str, from: usize, to: usize) -> String {
 
 /// `text` with `lines` (whole lines, already indented) put into block list `seq`:
 /// before item `before`, or after its last item (and the comments indented into it).
-pub fn insert_lines(
+pub(crate) fn insert_lines(
     text: &str,
     doc: &Document,
     seq: &Node,
@@ -477,7 +477,7 @@ fn rebuild_flow(text: &str, node: &Node, keep: &[usize], add: &[String]) -> Spli
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tree;
+    use crate::yaml::tree;
 
     fn top(doc: &Document) -> &Node {
         doc.root.as_ref().unwrap()
