@@ -31,6 +31,7 @@ struct Row<'a> {
     name: &'a str,
     score: u32,
     matches: &'a [Match],
+    archived: Option<chrono::NaiveDate>,
 }
 
 /// Runs `crm find`.
@@ -48,6 +49,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             name: &h.customer.name,
             score: h.score,
             matches: &h.matches,
+            archived: h.customer.archived,
         })
         .collect();
     match args.format {

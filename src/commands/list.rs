@@ -53,6 +53,8 @@ struct Row<'a> {
     next_follow_up: Option<chrono::NaiveDate>,
     purchases: usize,
     revenue: Money,
+    /// When `crm archive` archived the customer (only with `--archived`).
+    archived: Option<chrono::NaiveDate>,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
@@ -73,6 +75,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             next_follow_up: c.next_follow_up(ctx.today).map(|n| n.date),
             purchases: c.purchases(),
             revenue: c.revenue(),
+            archived: c.archived,
         })
         .collect();
     match args.format {

@@ -188,6 +188,8 @@ pub(crate) struct CustomerJson {
     follow_up: FollowUpJson,
     totals: TotalsJson,
     interactions: Vec<InteractionJson>,
+    /// When `crm archive` archived the customer (added last: fields are only added).
+    archived: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Serialize)]
@@ -256,6 +258,7 @@ impl CustomerJson {
                     follow_up: i.follow_up,
                 })
                 .collect(),
+            archived: customer.archived,
         }
     }
 }

@@ -535,6 +535,18 @@ fn archived_customers_leave_list_due_and_stale_but_stay_in_stats() {
 
     assert_eq!(ids(&book, &["list"]), ["kept"]);
     assert_eq!(ids(&book, &["list", "--archived"]), ["gone", "kept"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout_of(book.crm(&[
+        "list",
+        "--archived",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(listed[0]["archived"], "2025-06-15");
+    assert!(listed[1]["archived"].is_null());
+    let card: serde_json::Value =
+        serde_json::from_str(&stdout_of(book.crm(&["show", "gone", "--format", "json"]))).unwrap();
+    assert_eq!(card["archived"], "2025-06-15");
     assert_eq!(ids(&book, &["stale"]), ["kept"]);
     assert_eq!(ids(&book, &["stale", "--archived"]).len(), 2);
     assert_eq!(ids(&book, &["due"]), ["kept"]);
