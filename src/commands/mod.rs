@@ -18,6 +18,7 @@ pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;
 pub(crate) mod merge;
+pub(crate) mod merge_file;
 pub(crate) mod rename;
 pub(crate) mod rm;
 pub(crate) mod set;
@@ -96,6 +97,9 @@ pub(crate) enum Command {
     Import(import::Args),
     /// Write customers or interactions out as CSV or JSON.
     Export(export::Args),
+    /// Merge three versions of a customer file by crm's rules (git's merge driver:
+    /// `crm merge-file %O %A %B %P`); writes the result over OURS, exit 1 on conflicts.
+    MergeFile(merge_file::Args),
 }
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
@@ -138,6 +142,7 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Resul
         Command::Set(args) => set::run_set(ctx, &args, out),
         Command::Unset(args) => set::run_unset(ctx, &args, out),
         Command::Tag(args) => tag::run(ctx, &args, out),
+        Command::MergeFile(args) => merge_file::run(ctx, &args, out),
     }
 }
 
@@ -196,7 +201,9 @@ fn changes_files(command: &Command) -> bool {
         | Command::Status(_)
         | Command::Stats(_)
         | Command::Export(_)
-        | Command::Find(_) => false,
+        | Command::Find(_)
+        // Writes git's temporary file, not a book file.
+        | Command::MergeFile(_) => false,
     }
 }
 

@@ -11,6 +11,7 @@ mod create;
 pub mod customer_text;
 pub(crate) mod lifecycle;
 pub(crate) mod merge;
+pub(crate) mod merge_customers;
 pub mod read;
 pub mod scan;
 pub mod write;
@@ -37,6 +38,8 @@ pub use write::WriteLock;
 
 /// Name of the settings file that marks a book's root.
 pub(crate) const CONFIG_FILE: &str = "crm.toml";
+/// git's attributes file at the root, where `crm init` names crm's merge driver.
+pub(crate) const ATTRIBUTES_FILE: &str = ".gitattributes";
 /// Folder of customer files, under the root.
 pub(crate) const CUSTOMERS_DIR: &str = "customers";
 /// crm's own state (lock, temp files, cache), under the root; git-ignored.

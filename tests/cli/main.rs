@@ -13,6 +13,7 @@ mod hostile;
 mod import_export;
 mod init;
 mod lifecycle;
+mod merge;
 #[cfg(unix)]
 mod modes;
 mod reader;
