@@ -11,6 +11,7 @@ pub mod context;
 pub mod domain;
 pub mod error;
 pub mod git;
+pub(crate) mod interop;
 pub mod render;
 pub mod store;
 

@@ -238,10 +238,12 @@ impl<'a> Lines<'a> {
 fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Record>, Problems)> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, &e))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = text_of(&bytes, &shown)?;
+    let bytes = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
+        .delimiter(crate::interop::text::separator(text))
         .from_reader(bytes);
     let mut lines = Lines::new(bytes);
     let mut problems = Problems::new(shown);
@@ -309,6 +311,15 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Re
         }
     }
     Ok((records, problems))
+}
+
+/// The file's bytes as UTF-8 text (byte-order mark removed), or the refusal naming the
+/// line and the `iconv` command that converts it.
+fn text_of<'a>(bytes: &'a [u8], shown: &str) -> Result<&'a str> {
+    crate::interop::text::decode(bytes, shown).map_err(|e| {
+        Error::invalid_file(format!("{shown}:{}: {}", e.line, e.message))
+            .with_hint("crm reads UTF-8 files (with or without a byte-order mark); nothing was imported")
+    })
 }
 
 fn csv_message(err: &csv::Error) -> String {
