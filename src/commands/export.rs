@@ -53,7 +53,7 @@ struct CustomerRow {
     phone: Option<String>,
     company: Option<String>,
     tags: Vec<String>,
-    birthday: Option<NaiveDate>,
+    birthday: Option<crate::domain::birthday::Birthday>,
     since: Option<NaiveDate>,
     every: Option<String>,
     preferences: Vec<(String, String)>,

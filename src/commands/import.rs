@@ -1056,7 +1056,11 @@ fn customer_row(
         preferences.push((key.trim().to_string(), value.trim().to_string()));
     }
     contact::preferences(&preferences).map_err(|m| format!("preference {m}"))?;
-    let birthday = date("birthday")?;
+    let birthday = record
+        .get("birthday")
+        .map(crate::domain::birthday::Birthday::parse)
+        .transpose()
+        .map_err(|m| format!("birthday {m}"))?;
     if let Some(birthday) = birthday {
         contact::birthday(birthday, today).map_err(|m| format!("birthday {m}"))?;
     }

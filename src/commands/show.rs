@@ -181,7 +181,7 @@ pub struct CustomerJson {
     phone: Option<String>,
     company: Option<String>,
     tags: Vec<String>,
-    birthday: Option<chrono::NaiveDate>,
+    birthday: Option<crate::domain::birthday::Birthday>,
     since: Option<chrono::NaiveDate>,
     preferences: render::OrderedMap,
     follow_up: FollowUpJson,

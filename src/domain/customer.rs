@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::birthday::Birthday;
 use super::date::Cadence;
 use super::fields;
 use super::id::CustomerId;
@@ -93,8 +94,8 @@ pub struct Customer {
     #[serde(default, deserialize_with = "fields::text_list")]
     pub tags: Vec<String>,
     /// Birthday.
-    #[serde(default, deserialize_with = "fields::opt_date")]
-    pub birthday: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "fields::opt_birthday")]
+    pub birthday: Option<Birthday>,
     /// Customer since.
     #[serde(default, deserialize_with = "fields::opt_date")]
     pub since: Option<NaiveDate>,

@@ -52,7 +52,7 @@ pub struct Summary {
     /// Tags.
     pub tags: Vec<String>,
     /// Birthday.
-    pub birthday: Option<NaiveDate>,
+    pub birthday: Option<super::birthday::Birthday>,
     /// Customer since.
     pub since: Option<NaiveDate>,
     /// Follow-up cadence.

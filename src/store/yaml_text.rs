@@ -101,7 +101,7 @@ pub struct NewCustomer {
     /// Tags.
     pub tags: Vec<String>,
     /// Birthday.
-    pub birthday: Option<NaiveDate>,
+    pub birthday: Option<crate::domain::birthday::Birthday>,
     /// Customer since.
     pub since: Option<NaiveDate>,
     /// Follow-up cadence.

@@ -38,3 +38,32 @@ fn latin1_and_utf16_files_are_refused_with_the_line_and_iconv() {
         .stderr(contains("iconv -f UTF-16 -t UTF-8 u.csv"));
     assert!(!book.path("customers/ada.yaml").exists());
 }
+
+#[test]
+fn yearless_birthdays_in_add_files_show_and_due() {
+    let book = TempBook::new();
+    stdout_of(&mut book.crm(&["add", "Ada Lovelace", "--birthday", "06-21"]));
+    let file = book.read_customer("ada-lovelace");
+    assert!(file.contains("birthday: --06-21"), "{file}");
+    book.customer("bob", "name: Bob\nbirthday: 1990-06-20\n");
+    book.customer("cy", "name: Cy\nbirthday: --06-19\n");
+    let due = stdout_of(&mut book.crm(&["due", "--within", "7d"]));
+    assert!(due.contains("birthday (turns 35)"), "{due}");
+    let lines: Vec<&str> = due.lines().filter(|l| l.contains("birthday")).collect();
+    assert_eq!(lines.len(), 3, "{due}");
+    assert!(
+        lines.iter().filter(|l| l.contains("turns")).count() == 1,
+        "{due}"
+    );
+    let show = stdout_of(&mut book.crm(&["show", "ada-lovelace"]));
+    assert!(show.contains("--06-21"), "{show}");
+    let json = stdout_of(&mut book.crm(&["show", "cy", "--format", "json"]));
+    assert!(json.contains("\"birthday\": \"--06-19\""), "{json}");
+    book.crm(&["check"]).assert().success();
+    let csv = stdout_of(&mut book.crm(&["export", "customers"]));
+    assert!(csv.contains(",--06-19,"), "{csv}");
+    book.crm(&["add", "Dee", "--birthday", "02-30"])
+        .assert()
+        .code(2)
+        .stderr(contains("--birthday"));
+}
