@@ -25,6 +25,8 @@ use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::store::yaml_text::NewCustomer;
 use crate::store::{scan, BatchEntry, BatchTarget, Book, Loaded, WriteLock};
 
+mod foreign;
+
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,8 +38,11 @@ pub struct Args {
 /// The kinds of CSV file `crm import` reads.
 #[derive(Debug, clap::Subcommand)]
 pub enum What {
-    /// Purchases. Header: customer,date,amount; optional item (or items), name, email,
-    /// summary, channel. Creates customers that do not exist yet.
+    /// Purchases (also `orders`). Header: customer,date,amount; optional item (or
+    /// items), name, email, summary, channel. Also reads a Shopify orders export or a
+    /// Stripe payments export, matching customers by email. Creates customers that do
+    /// not exist yet.
+    #[command(visible_alias = "orders")]
     Purchases(InteractionArgs),
     /// Interactions of any kind, as `crm export interactions` writes them. Header:
     /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
@@ -46,14 +51,18 @@ pub enum What {
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
     /// An empty `every` cell means no cadence; without an `every` column, crm.toml's
-    /// default_every applies. Ids that already exist are skipped.
+    /// default_every applies; a `note` cell becomes a note. Also (as `contacts`) reads
+    /// a Google or Outlook contacts CSV export or a vCard file, matching customers by
+    /// email. Ids that already exist are skipped.
+    #[command(visible_alias = "contacts")]
     Customers(FileArgs),
 }
 
 /// The file argument shared by every kind of import.
 #[derive(Debug, clap::Args)]
 pub struct FileArgs {
-    /// The CSV file (UTF-8, comma-separated, with a header row).
+    /// The file: CSV (UTF-8, separated by commas, semicolons or tabs, with a header
+    /// row) or, for contacts, vCard.
     pub file: PathBuf,
     /// Check the file and say what would be imported, without writing anything.
     #[arg(long)]
@@ -399,7 +408,8 @@ fn interaction_row(
         .map(|n| contact::name(n).map(str::to_string))
         .transpose()?;
     let date = iso_date("date", record.get("date").ok_or("the date is empty")?)?;
-    let kind = if purchases {
+    // Only rows read from a shop's export have a kind here (their refunds).
+    let kind = if purchases && !record.has_column("kind") {
         Kind::Purchase
     } else {
         let name = record.get("kind").ok_or("the kind is empty")?;
@@ -573,7 +583,15 @@ fn interactions(
             ],
         )
     };
-    let (records, mut problems) = read_csv(&args.file, required, optional)?;
+    let foreign = if purchases {
+        foreign::orders(&args.file, &book)?
+    } else {
+        None
+    };
+    let (records, mut problems) = match foreign {
+        Some(read) => read,
+        None => read_csv(&args.file, required, optional)?,
+    };
     let shown = problems.file.clone();
     let mut rows = Vec::with_capacity(records.len());
     for record in &records {
@@ -800,28 +818,38 @@ fn plan(
 
 fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let (records, mut problems) = read_csv(
-        &args.file,
-        &["name"],
-        &[
-            "id",
-            "email",
-            "phone",
-            "company",
-            "tags",
-            "birthday",
-            "since",
-            "every",
-            "preferences",
-        ],
-    )?;
+    let (records, mut problems) = match foreign::contacts(&args.file, &book)? {
+        Some(read) => read,
+        None => read_csv(
+            &args.file,
+            &["name"],
+            &[
+                "id",
+                "email",
+                "phone",
+                "company",
+                "tags",
+                "birthday",
+                "since",
+                "every",
+                "preferences",
+                "note",
+            ],
+        )?,
+    };
     let shown = problems.file.clone();
     let default_every = book.config.default_every();
     let mut rows: Vec<(u64, CustomerId, NewCustomer)> = Vec::new();
     let mut lines: HashMap<CustomerId, u64> = HashMap::new();
+    let mut notes: HashMap<CustomerId, Vec<Interaction>> = HashMap::new();
     for record in &records {
         match customer_row(record, default_every, ctx.today) {
             Ok((id, customer)) => {
+                if let Some(note) = record.get("note") {
+                    let mut interaction = Interaction::new(ctx.today, Kind::Note);
+                    interaction.summary = Some(note.to_string());
+                    notes.insert(id.clone(), vec![interaction]);
+                }
                 if let Some(first) = lines.insert(id.clone(), record.line) {
                     problems.add(
                         record.line,
@@ -880,7 +908,7 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
         .map(|(_, id, customer)| BatchEntry {
             id,
             target: BatchTarget::New(customer),
-            interactions: &[],
+            interactions: notes.get(id).map_or(&[][..], Vec::as_slice),
         })
         .collect();
     write(&book, &mut lock, &entries)?;

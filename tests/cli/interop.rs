@@ -67,3 +67,313 @@ fn yearless_birthdays_in_add_files_show_and_due() {
         .code(2)
         .stderr(contains("--birthday"));
 }
+
+/// Copies `tests/fixtures/NAME` into the book.
+fn fixture(book: &TempBook, name: &str) {
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::copy(from, book.path(name)).unwrap();
+}
+
+fn run(book: &TempBook, args: &[&str]) -> (String, String) {
+    let output = book.crm(args).output().unwrap();
+    let (out, err) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert!(output.status.success(), "crm {args:?} failed\n{out}\n{err}");
+    (out, err)
+}
+
+#[test]
+fn google_contacts_with_bom_multi_values_labels_and_notes() {
+    let book = TempBook::new();
+    fixture(&book, "google.csv");
+    let (out, err) = run(&book, &["import", "contacts", "google.csv"]);
+    assert!(err.contains("reading google.csv as a Google Contacts CSV export"), "{err}");
+    // The custom field is named once; the address parts Google also writes whole are not.
+    assert!(err.contains("not imported (crm has no field for them): Custom Field 1 - Value (docs"), "{err}");
+    assert!(out.contains("imported 3 customers"), "{out}");
+    let zoe = book.read_customer("zoe-obrien");
+    for expected in [
+        "Zoë O'Brien",
+        "email: zoe@brien.example",
+        "Brien & Daughters",
+        "birthday: --06-21",
+        "VIP",
+        "Wholesale",
+        "email 2: zoe.home@example.com",
+        "title: Owner",
+        "kind: note",
+        "Prefers calls after 5pm.",
+    ] {
+        assert!(zoe.contains(expected), "{expected:?} missing from\n{zoe}");
+    }
+    assert!(!zoe.contains("myContacts") && !zoe.contains("starred"), "{zoe}");
+    let ada = book.read_customer("ada-lovelace");
+    assert!(ada.contains("phone 2:"), "{ada}");
+    assert!(ada.contains("birthday: 1815-12-10"), "{ada}");
+    // A contact with only an organisation is named after it.
+    assert!(book.read_customer("acme-tools").contains("name: Acme Tools"));
+    book.crm(&["check"]).assert().success();
+    // Importing again changes nothing.
+    let (out, _) = run(&book, &["import", "contacts", "google.csv"]);
+    assert!(out.contains("imported 0 customers") && out.contains("skipped 3"), "{out}");
+    assert_eq!(book.read_customer("zoe-obrien"), zoe);
+}
+
+#[test]
+fn contacts_are_matched_by_email_before_being_created() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada L.\nemail: ADA@example.com\n");
+    fixture(&book, "google.csv");
+    let (out, _) = run(&book, &["import", "customers", "google.csv"]);
+    assert!(out.contains("imported 2 customers") && out.contains("skipped 1"), "{out}");
+    assert!(!book.customer_path("ada-lovelace").exists());
+    assert_eq!(book.read_customer("ada"), "name: Ada L.\nemail: ADA@example.com\n");
+}
+
+#[test]
+fn older_google_and_outlook_exports() {
+    let book = TempBook::new();
+    fixture(&book, "google-legacy.csv");
+    fixture(&book, "outlook.csv");
+    let (_, err) = run(&book, &["import", "contacts", "google-legacy.csv"]);
+    assert!(err.contains("(older layout)"), "{err}");
+    let bob = book.read_customer("bob-stone");
+    assert!(bob.contains("company: Stone Masonry") && bob.contains("Friends"), "{bob}");
+    let (_, err) = run(&book, &["import", "contacts", "outlook.csv"]);
+    assert!(err.contains("as an Outlook contacts CSV export"), "{err}");
+    assert!(err.contains("Title, Gender"), "{err}");
+    let cy = book.read_customer("cy-young");
+    for expected in ["birthday: 1975-06-21", "Key account", "+1 555 0199", "Met at the trade fair"] {
+        assert!(cy.contains(expected), "{expected:?} missing from\n{cy}");
+    }
+    assert!(!book.read_customer("di-park").contains("birthday"));
+}
+
+#[test]
+fn vcards_with_folded_lines_and_x_fields() {
+    let book = TempBook::new();
+    fixture(&book, "contacts.vcf");
+    let (out, err) = run(&book, &["import", "contacts", "contacts.vcf"]);
+    assert!(err.contains("as a vCard file"), "{err}");
+    assert!(err.contains("X-ABUID, X-SOCIALPROFILE"), "{err}");
+    assert!(out.contains("imported 2 customers"), "{out}");
+    let grace = book.read_customer("grace-hopper");
+    for expected in ["email: grace@navy.example", "company: Navy", "birthday: 1906-12-09", "Pioneer", "new catalogue, printed."] {
+        assert!(grace.contains(expected), "{expected:?} missing from\n{grace}");
+    }
+    let linus = book.read_customer("linus-ek");
+    assert!(linus.contains("birthday: --04-12") && linus.contains("+46-8-555-0101"), "{linus}");
+}
+
+#[test]
+fn a_bad_contact_stops_the_whole_import_with_its_line() {
+    let book = TempBook::new();
+    book.write(
+        "bad.vcf",
+        "BEGIN:VCARD\nVERSION:4.0\nFN:Ok Person\nEND:VCARD\nBEGIN:VCARD\nVERSION:4.0\nFN:Bad\nBDAY:next tuesday\nEND:VCARD\n",
+    );
+    book.crm(&["import", "contacts", "bad.vcf"])
+        .assert()
+        .code(2)
+        .stderr(contains("bad.vcf:5: birthday"))
+        .stderr(contains("nothing was imported"));
+    assert!(!book.customer_path("ok-person").exists());
+}
+
+#[test]
+fn shopify_orders_grouped_by_name_with_refunds_and_email_matching() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada Lovelace\nemail: ada@example.com\n");
+    fixture(&book, "shopify.csv");
+    let (out, err) = run(&book, &["import", "orders", "shopify.csv"]);
+    assert!(err.contains("as a Shopify orders export"), "{err}");
+    assert!(err.contains("left out 1 unpaid order (line 6: pending)"), "{err}");
+    assert!(out.contains("for 2 customers (1 new)"), "{out}");
+    let ada = book.read_customer("ada");
+    assert_eq!(ada.matches("kind: purchase").count(), 1, "{ada}");
+    for expected in ["amount: 54.00", "2 x Earl Grey 100g", "Teapot", "Tea cosy", "kind: refund", "amount: 12.00", "Shopify order #1001"] {
+        assert!(ada.contains(expected), "{expected:?} missing from\n{ada}");
+    }
+    let grace = book.read_customer("grace-hopper");
+    assert!(grace.contains("email: new.buyer@example.com") && grace.contains("amount: 19.90"), "{grace}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&stdout_of(&mut book.crm(&["stats", "--format", "json"]))).unwrap();
+    assert_eq!(stats["orders"], 2);
+    assert_eq!(stats["revenue"], "61.90");
+    let (out, _) = run(&book, &["import", "purchases", "shopify.csv"]);
+    assert!(out.contains("nothing to import"), "{out}");
+}
+
+#[test]
+fn stripe_payments_only_paid_with_refunds() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada Lovelace\nemail: ada@example.com\n");
+    fixture(&book, "stripe.csv");
+    let (out, err) = run(&book, &["import", "orders", "stripe.csv"]);
+    assert!(err.contains("as a Stripe payments export"), "{err}");
+    assert!(err.contains("left out 1 unpaid order (line 4: failed)"), "{err}");
+    assert!(out.contains("for 2 customers (1 new)"), "{out}");
+    assert!(book.read_customer("ada").contains("Stripe payment ch_3OaA1: Tea subscription"));
+    let bea = book.read_customer("bea-example-com");
+    assert!(bea.contains("kind: refund") && bea.contains("date: 2025-04-05"), "{bea}");
+    assert!(!book.path("customers/cy-example-com.yaml").exists());
+}
+
+/// Runs a Python script (an independent parser's view of an export) on `input`; fails,
+/// never skips, when Python or its modules are missing (`.ci/run` installs them).
+fn python(script: &str, input: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs (.ci/run installs it with vobject and icalendar)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the Python parser refused the export (pip install vobject icalendar?):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+const READ_VCARDS: &str = r#"
+import sys, vobject
+for card in vobject.readComponents(sys.stdin.read(), validate=True):
+    emails = [e.value for e in card.contents.get('email', [])]
+    tels = [t.value for t in card.contents.get('tel', [])]
+    cats = card.categories.value if 'categories' in card.contents else []
+    bday = card.bday.value if 'bday' in card.contents else ''
+    org = card.org.value[0] if 'org' in card.contents else ''
+    print('|'.join([card.version.value, card.uid.value, card.fn.value, ','.join(emails), ','.join(tels), org, bday, ','.join(cats), card.contents['x-crm-id'][0].value]))
+"#;
+
+fn vcard_book() -> TempBook {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada Lovelace\nemail: ada@example.com\nphone: +44 20 7946 0000\ncompany: Analytical, Engines; Ltd\n\
+         tags: [vip, tea]\nbirthday: 1815-12-10\nsince: 2020-03-01\npreferences:\n  email 2: ada@work.example\n",
+    );
+    book.customer("zoe", "name: Zoë O'Brien-Ó Súilleabháin the Very Long Named Person of Galway Bay\nbirthday: --02-29\ntags: [vip]\n");
+    book.customer("bob", "name: Bob\ntags: [other]\n");
+    book
+}
+
+#[test]
+fn vcard_export_is_read_by_vobject_in_both_versions() {
+    let book = vcard_book();
+    let v4 = stdout_of(&mut book.crm(&["export", "vcard", "--tag", "vip"]));
+    assert!(v4.contains("\r\n") && !v4.replace("\r\n", "").contains('\n'));
+    assert!(v4.split("\r\n").all(|l| l.len() <= 75), "{v4}");
+    let lines = python(READ_VCARDS, &v4);
+    let cards: Vec<&str> = lines.lines().collect();
+    assert_eq!(cards.len(), 2, "{lines}");
+    let ada: Vec<&str> = cards[0].split('|').collect();
+    assert_eq!(ada[0], "4.0");
+    assert!(ada[1].starts_with("urn:uuid:"), "{ada:?}");
+    assert_eq!(ada[2..], ["Ada Lovelace", "ada@example.com,ada@work.example", "+44 20 7946 0000", "Analytical, Engines; Ltd", "18151210", "vip,tea", "ada"]);
+    let zoe: Vec<&str> = cards[1].split('|').collect();
+    assert_eq!(zoe[6], "--0229");
+    // The UID is the same on every export.
+    assert_eq!(stdout_of(&mut book.crm(&["export", "vcard", "--tag", "vip"])), v4);
+    let v3 = stdout_of(&mut book.crm(&["export", "vcard", "--vcard3"]));
+    let lines = python(READ_VCARDS, &v3);
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    assert!(lines.lines().all(|l| l.starts_with("3.0|")), "{lines}");
+    assert!(lines.contains("|1815-12-10|"), "{lines}");
+    book.crm(&["export", "customers", "--vcard3"]).assert().code(2).stderr(contains("--vcard3 applies to `crm export vcard` only"));
+}
+
+#[test]
+fn vcard_round_trip_changes_nothing() {
+    let book = vcard_book();
+    let before: Vec<String> = ["ada", "zoe", "bob"].iter().map(|id| book.read_customer(id)).collect();
+    for flag in [None, Some("--vcard3")] {
+        let mut args = vec!["export", "vcard"];
+        args.extend(flag);
+        let cards = stdout_of(&mut book.crm(&args));
+        book.write("book.vcf", &cards);
+        let (out, _) = run(&book, &["import", "contacts", "book.vcf"]);
+        assert!(out.contains("imported 0 customers") && out.contains("skipped 3"), "{out}");
+        let after: Vec<String> = ["ada", "zoe", "bob"].iter().map(|id| book.read_customer(id)).collect();
+        assert_eq!(after, before);
+        // Into an empty book, the cards make the same customers.
+        let other = TempBook::new();
+        other.write("book.vcf", &cards);
+        run(&other, &["import", "contacts", "book.vcf"]);
+        let zoe = other.read_customer("zoe");
+        assert!(zoe.contains("birthday: --02-29") && zoe.contains("vip"), "{zoe}");
+        let ada = other.read_customer("ada");
+        for expected in ["email: ada@example.com", "birthday: 1815-12-10", "tags: [vip, tea]", "Analytical, Engines; Ltd", "email 2: ada@work.example"] {
+            assert!(ada.contains(expected), "{expected:?} missing from\n{ada}");
+        }
+    }
+}
+
+const READ_CALENDAR: &str = r#"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.read())
+for e in cal.walk('VEVENT'):
+    rule = e.get('RRULE')
+    print('|'.join([str(e['UID']), e.decoded('DTSTART').isoformat(), e.decoded('DTEND').isoformat(), str(e['SUMMARY']), rule.to_ical().decode() if rule else '', str(e.get('CATEGORIES').cats[0])]))
+"#;
+
+#[test]
+fn calendar_export_is_read_by_icalendar() {
+    let book = vcard_book();
+    book.customer(
+        "cy",
+        "name: Cy Young, Jr.\ninteractions:\n- {date: 2025-06-01, kind: call, follow_up: 2025-06-20, summary: send the catalogue}\n",
+    );
+    book.customer(
+        "dee",
+        "name: Dee\ninteractions:\n- {date: 2025-06-01, kind: call, follow_up: 2025-12-20}\n",
+    );
+    let text = stdout_of(&mut book.crm(&["export", "calendar", "--within", "90d"]));
+    assert!(!text.replace("\r\n", "").contains('\n'), "bare LF in\n{text}");
+    assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");
+    let events = python(READ_CALENDAR, &text);
+    let mut lines: Vec<&str> = events.lines().collect();
+    lines.sort_by_key(|l| l.split('|').nth(3).unwrap_or("").to_string());
+    let fields: Vec<Vec<&str>> = lines.iter().map(|l| l.split('|').collect()).collect();
+    let summaries: Vec<&str> = fields.iter().map(|f| f[3]).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Ada Lovelace's birthday",
+            "Ada Lovelace: customer anniversary",
+            "Follow up: Cy Young, Jr.",
+            "Zoë O'Brien-Ó Súilleabháin the Very Long Named Person of Galway Bay's birthday"
+        ],
+        "{events}"
+    );
+    assert_eq!(fields[0][1..3], ["1815-12-10", "1815-12-11"]);
+    assert_eq!(fields[0][4], "FREQ=YEARLY");
+    assert_eq!(fields[1][1], "2021-03-01");
+    assert_eq!(fields[2][1..3], ["2025-06-20", "2025-06-21"]);
+    assert_eq!(fields[2][4], "");
+    assert_eq!(fields[2][5], "follow-up");
+    assert_eq!(fields[3][1], "2000-02-29");
+    // The parser writes the rule's parts in its own order.
+    let mut rule: Vec<&str> = fields[3][4].split(';').collect();
+    rule.sort_unstable();
+    assert_eq!(rule, ["BYMONTH=2", "BYMONTHDAY=-1", "FREQ=YEARLY"]);
+    // Stable UIDs: the same on the next export, and Dee's far follow-up only without a window.
+    let again = stdout_of(&mut book.crm(&["export", "calendar", "--within", "90d"]));
+    assert_eq!(again, text);
+    let all = python(READ_CALENDAR, &stdout_of(&mut book.crm(&["export", "calendar"])));
+    assert!(all.contains("Follow up: Dee|") || all.contains("|Follow up: Dee|"), "{all}");
+}
