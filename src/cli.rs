@@ -120,8 +120,11 @@ pub enum Command {
     Status(commands::status::Args),
     /// Repeat purchases, retention, churn, revenue and satisfaction per period.
     Stats(commands::stats::Args),
-    /// Bring purchases, interactions or customers in from a CSV file.
+    /// Bring purchases, interactions or customers in from a CSV file, or contacts and
+    /// orders from other programs' exports (Google, Outlook, vCard, Shopify, Stripe).
     Import(commands::import::Args),
-    /// Write customers or interactions out as CSV or JSON.
+    /// Write customers or interactions out as CSV or JSON, or the book as vCard or iCalendar.
     Export(commands::export::Args),
+    /// Print the man page (roff) of crm or of a subcommand (`crm man log`).
+    Man(commands::man::Args),
 }

@@ -6,7 +6,7 @@
 //! importing the same file again skips what is already in the book (docs/import.md).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -26,6 +26,9 @@ use crate::store::yaml_text::NewCustomer;
 use crate::store::{scan, BatchEntry, BatchTarget, Book, Loaded, WriteLock};
 
 mod foreign;
+mod progress;
+
+use progress::Progress;
 
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
@@ -80,6 +83,11 @@ pub struct InteractionArgs {
     /// copies of it and skipped (docs/import.md).
     #[arg(long)]
     pub allow_duplicates: bool,
+    /// `purchases`: read any other CSV through a mapping rules file (which column is the
+    /// customer, date, amount, item; date format; rows to skip). Without it, FILE.rules
+    /// beside FILE is used if there is one (docs/import.md, "Mapping rules").
+    #[arg(long, value_name = "RULES")]
+    pub rules: Option<PathBuf>,
 }
 
 /// At most this many bad rows are listed; the rest are counted.
@@ -560,7 +568,11 @@ fn interactions(
     let InteractionArgs {
         file: args,
         allow_duplicates,
+        rules,
     } = args;
+    if rules.is_some() && !purchases {
+        return Err(Error::usage("--rules applies to `crm import purchases` only"));
+    }
     let book = ctx.book()?;
     let (required, optional): (&[&str], &[&str]) = if purchases {
         (
@@ -583,10 +595,13 @@ fn interactions(
             ],
         )
     };
-    let foreign = if purchases {
-        foreign::orders(&args.file, &book)?
-    } else {
-        None
+    let rules = purchases
+        .then(|| foreign::rules_file(&args.file, rules.as_deref()))
+        .flatten();
+    let foreign = match &rules {
+        Some(rules) => Some(foreign::with_rules(&args.file, rules)?),
+        None if purchases => foreign::orders(&args.file, &book)?,
+        None => None,
     };
     let (records, mut problems) = match foreign {
         Some(read) => read,
@@ -1146,46 +1161,6 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-/// A one-line progress counter on stderr, shown only when stderr is a terminal.
-struct Progress {
-    total: usize,
-    shown: usize,
-    enabled: bool,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        Progress {
-            total,
-            shown: 0,
-            enabled: total >= 50 && std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn tick(&mut self, done: usize) {
-        // Redraw at most a hundred times, whatever the size of the import.
-        if self.enabled
-            && (done * 100 / self.total > self.shown * 100 / self.total || done == self.total)
-        {
-            self.shown = done;
-            let width = 30;
-            let filled = done * width / self.total;
-            eprint!(
-                "\r[{}{}] {done}/{} customer files",
-                "#".repeat(filled),
-                " ".repeat(width - filled),
-                self.total
-            );
-        }
-    }
-
-    fn finish(&mut self) {
-        if self.enabled && self.shown > 0 {
-            eprint!("\r{}\r", " ".repeat(60));
-        }
-    }
 }
 
 #[cfg(test)]

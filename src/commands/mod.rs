@@ -14,6 +14,7 @@ pub mod import;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod man;
 pub mod show;
 pub mod stale;
 pub mod stats;
@@ -59,6 +60,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Stats(args) => stats::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
+        Command::Man(args) => man::run(ctx, &args, out),
     }
 }
 
@@ -108,7 +110,8 @@ fn changes_files(command: &Command) -> bool {
         | Command::History(_)
         | Command::Status(_)
         | Command::Stats(_)
-        | Command::Export(_) => false,
+        | Command::Export(_)
+        | Command::Man(_) => false,
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub(crate) mod contacts;
 pub(crate) mod orders;
+pub(crate) mod rules;
 pub(crate) mod calendar;
 pub(crate) mod text;
 pub(crate) mod uid;

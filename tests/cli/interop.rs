@@ -377,3 +377,57 @@ fn calendar_export_is_read_by_icalendar() {
     let all = python(READ_CALENDAR, &stdout_of(&mut book.crm(&["export", "calendar"])));
     assert!(all.contains("Follow up: Dee|") || all.contains("|Follow up: Dee|"), "{all}");
 }
+
+#[test]
+fn man_pages_for_crm_and_each_subcommand() {
+    let book = TempBook::new();
+    let page = stdout_of(&mut book.crm(&["man"]));
+    assert!(page.contains(".TH crm 1"), "{page}");
+    assert!(page.contains("crm\\-import") || page.contains("import"), "{page}");
+    let log = stdout_of(&mut book.crm(&["man", "log"]));
+    assert!(log.contains(".TH crm-log 1"), "{log}");
+    assert!(log.contains("\\-\\-follow\\-up"), "{log}");
+    let contacts = stdout_of(&mut book.crm(&["man", "import", "contacts"]));
+    assert!(contacts.contains(".TH crm-import-customers 1"), "{contacts}");
+    book.crm(&["man", "nope"])
+        .assert()
+        .code(2)
+        .stderr(contains("`crm` has no subcommand `nope`"))
+        .stderr(contains("log"));
+}
+
+#[test]
+fn any_csv_through_a_rules_file() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada Lovelace\n");
+    book.write(
+        "kasse.csv",
+        "Beleg;Datum;Kunde;Betrag;Artikel\n1;05.03.2025;ada;1.234,50 €;Tee\n2;06.03.2025;Bob Stone;STORNO;\n3;07.03.2025;Bob Stone;12,00;\n",
+    );
+    book.write(
+        "kasse.rules",
+        "# the till's export\nskip 1\nfields _, date, customer, amount, item\ndate-format %d.%m.%Y\ndecimal-mark ,\nskip-if storno\n",
+    );
+    let (out, err) = run(&book, &["import", "purchases", "kasse.csv", "--rules", "kasse.rules"]);
+    assert!(err.contains("with the rules in kasse.rules"), "{err}");
+    assert!(out.contains("imported 2 purchases for 2 customers (1 new)"), "{out}");
+    let ada = book.read_customer("ada");
+    assert!(ada.contains("amount: 1234.50") && ada.contains("date: 2025-03-05"), "{ada}");
+    // A rules file beside the CSV is found by name; the second run skips what is there.
+    std::fs::rename(book.path("kasse.rules"), book.path("kasse.csv.rules")).unwrap();
+    let (out, err) = run(&book, &["import", "purchases", "kasse.csv"]);
+    assert!(err.contains("kasse.csv.rules"), "{err}");
+    assert!(out.contains("nothing to import"), "{out}");
+    // Bad rows are reported at their line of the CSV, bad rules at theirs.
+    book.write("bad.csv", "x;01.02.2025;ada;zwölf\n");
+    book.write("bad.rules", "fields _, date, customer, amount\ndate-format %d.%m.%Y\n");
+    book.crm(&["import", "purchases", "bad.csv", "--rules", "bad.rules"])
+        .assert()
+        .code(2)
+        .stderr(contains("bad.csv:1:"));
+    book.write("worse.rules", "fields _, date, customer, amount\ncolour red\n");
+    book.crm(&["import", "purchases", "bad.csv", "--rules", "worse.rules"])
+        .assert()
+        .code(2)
+        .stderr(contains("worse.rules:2: unknown rule \"colour\""));
+}

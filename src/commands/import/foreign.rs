@@ -235,3 +235,53 @@ pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
         .collect();
     Ok(Some((records(&columns, rows), problems)))
 }
+
+/// The rules file for `path`: `--rules FILE`, else `FILE.rules` beside it if there is one
+/// (as hledger finds `FILE.csv.rules`).
+pub(super) fn rules_file(path: &Path, given: Option<&Path>) -> Option<std::path::PathBuf> {
+    if let Some(given) = given {
+        return Some(given.to_path_buf());
+    }
+    let mut beside = path.as_os_str().to_owned();
+    beside.push(".rules");
+    let beside = std::path::PathBuf::from(beside);
+    beside.is_file().then_some(beside)
+}
+
+/// Any CSV read through a rules file, as `crm import purchases` rows.
+pub(super) fn with_rules(path: &Path, rules_path: &Path) -> Result<Read> {
+    let shown_rules = rules_path.display().to_string();
+    let rules_bytes = std::fs::read(rules_path).map_err(|e| Error::io("read", rules_path, &e))?;
+    let rules_text = text_of(&rules_bytes, &shown_rules)?;
+    let rules = crate::interop::rules::Rules::parse(rules_text).map_err(|(line, message)| {
+        let at = if line == 0 { String::new() } else { format!(":{line}") };
+        Error::invalid_file(format!("{shown_rules}{at}: {message}"))
+            .with_hint("see \"Mapping rules\" in docs/import.md; nothing was imported")
+    })?;
+    let (shown, text) = read_text(path)?;
+    eprintln!("crm: reading {shown} with the rules in {shown_rules}");
+    let bytes = text.as_bytes();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .delimiter(rules.separator().unwrap_or_else(|| text::separator(&text)))
+        .from_reader(bytes);
+    let mut lines = Lines::new(bytes);
+    let mut problems = Problems::new(shown);
+    let mut rows = Vec::new();
+    for result in reader.records() {
+        match result {
+            Ok(record) => rows.push((
+                lines.of(record.position()),
+                record.iter().map(str::to_string).collect(),
+            )),
+            Err(e) => problems.add(lines.of(e.position()), super::csv_message(&e)),
+        }
+    }
+    let (mapped, found) = rules.apply(&rows);
+    for (line, message) in found {
+        problems.add(line, message);
+    }
+    let columns = crate::interop::rules::FIELDS;
+    Ok((records(&columns, mapped), problems))
+}

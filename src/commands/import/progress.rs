@@ -1,0 +1,49 @@
+//! The progress bar of a long import (indicatif, on stderr): drawn only when stderr is
+//! a terminal and only once the write has taken more than a second, so that short
+//! imports, pipes and cron jobs never see it.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How long an import runs before the bar appears.
+const AFTER: Duration = Duration::from_secs(1);
+
+/// A bar over the customer files an import writes.
+pub(super) struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    terminal: bool,
+    shown: bool,
+}
+
+impl Progress {
+    /// A bar for `total` customer files, hidden until it is worth showing.
+    pub(super) fn new(total: usize) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} customer files ({eta} left)") {
+            bar.set_style(style.progress_chars("#>-"));
+        }
+        Progress {
+            bar,
+            started: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    /// `done` files are written.
+    pub(super) fn tick(&mut self, done: usize) {
+        if self.terminal && !self.shown && self.started.elapsed() >= AFTER {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        self.bar.set_position(done as u64);
+    }
+
+    /// Clears the bar (the summary line follows on stdout).
+    pub(super) fn finish(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
