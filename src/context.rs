@@ -4,15 +4,61 @@
 use std::cell::OnceCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+
+use clap::ValueEnum;
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::cli::{Cli, ColorChoice};
 use crate::domain::date::{EARLIEST_YEAR, LATEST_YEAR};
 use crate::error::{Error, Result};
 use crate::git::{BookRepo, Identity};
 use crate::store::Book;
+
+/// The global flags, as typed (or taken from the environment by clap); every
+/// subcommand accepts them.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Run as if crm was started in DIR.
+    #[arg(
+        short = 'C',
+        id = "book_dir",
+        global = true,
+        value_name = "DIR",
+        env = "CRM_DIR"
+    )]
+    pub dir: Option<PathBuf>,
+
+    /// Treat DATE (YYYY-MM-DD) as today, for reproducible runs.
+    #[arg(long, global = true, value_name = "DATE", env = "CRM_TODAY")]
+    pub today: Option<String>,
+
+    /// When to use colour: auto (only on a terminal, and never with NO_COLOR set),
+    /// always, or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Commit the files this command changes to the book's git repository (only
+    /// those files; `[git] auto_commit = true` in crm.toml does the same).
+    #[arg(long, global = true)]
+    pub commit: bool,
+
+    /// Whether `dir` was typed as `-C DIR` (rather than taken from `CRM_DIR`): only
+    /// then does it move `crm init`. Set by [`crate::cli::Cli::parse_args`].
+    #[arg(skip)]
+    pub dir_on_command_line: bool,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour only on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
 
 /// Settings every command sees.
 #[derive(Debug)]
@@ -48,7 +94,7 @@ pub struct Context {
 
 impl Context {
     /// Resolves the global flags and environment.
-    pub fn from_cli(cli: &Cli) -> Result<Context> {
+    pub fn from_globals(cli: &GlobalArgs) -> Result<Context> {
         let today = match cli.today.as_deref().map(str::trim) {
             None | Some("") => chrono::Local::now().date_naive(),
             Some(text) => today(text)?,
@@ -180,7 +226,8 @@ mod tests {
             dir.as_os_str().to_owned(),
             "list".into(),
         ];
-        Context::from_cli(&Cli::parse_args(args).expect("valid arguments")).expect("context")
+        let cli = crate::cli::Cli::parse_args(args).expect("valid arguments");
+        Context::from_globals(&cli.globals).expect("context")
     }
 
     /// Review finding: every writing command read crm.toml twice (the commit check,

@@ -14,6 +14,7 @@ pub mod git;
 pub(crate) mod interop;
 pub mod render;
 pub mod store;
+pub(crate) mod yaml;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -37,7 +38,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = context::Context::from_cli(&cli)
+    let result = context::Context::from_globals(&cli.globals)
         .and_then(|ctx| commands::run(&ctx, cli.command, &mut out))
         .and_then(|code| {
             out.flush().map_err(Error::from)?;

@@ -8,7 +8,7 @@ use crate::domain::contact;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, Result, EXIT_OK};
-use crate::store::yaml_text::NewCustomer;
+use crate::store::customer_text::NewCustomer;
 
 /// Arguments of `crm add`.
 #[derive(Debug, clap::Args)]
@@ -64,7 +64,11 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         })?;
     }
     let preferences = preferences(&args.prefs)?;
-    let birthday = args.birthday.as_deref().map(|d| birthday(ctx, d)).transpose()?;
+    let birthday = args
+        .birthday
+        .as_deref()
+        .map(|d| birthday(ctx, d))
+        .transpose()?;
     if let Some(birthday) = birthday {
         contact::birthday(birthday, ctx.today).map_err(|m| {
             Error::usage(format!("--birthday {m}"))

@@ -15,7 +15,7 @@ use std::process::Command;
 use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
-use crate::store::yaml_text::{self, NewCustomer};
+use crate::store::customer_text::{self, NewCustomer};
 use crate::store::{read, Book, Problem, WriteLock};
 
 /// Arguments of `crm edit`.
@@ -322,7 +322,7 @@ struct Template {
 
 impl Template {
     fn new(customer: &NewCustomer, id: &CustomerId, shown: &str) -> Template {
-        let file = yaml_text::new_customer_file(customer, "\n");
+        let file = customer_text::new_customer_file(customer, "\n");
         let mut text = String::new();
         let mut instructions = Vec::new();
         let mut comment = |line: &str, text: &mut String| {
@@ -388,7 +388,7 @@ impl Template {
             return edited;
         };
         let own: Vec<&str> = self.instructions.iter().map(String::as_str).collect();
-        match crate::store::edit::without_lines(text, &own) {
+        match crate::yaml::without_lines(text, &own) {
             Some(text) => [bom, text.as_bytes()].concat(),
             None => edited,
         }

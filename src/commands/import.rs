@@ -22,7 +22,7 @@ use crate::domain::interaction::{validate, Interaction, Kind};
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
-use crate::store::yaml_text::NewCustomer;
+use crate::store::customer_text::NewCustomer;
 use crate::store::{scan, BatchEntry, BatchTarget, Book, Loaded, WriteLock};
 
 mod foreign;
@@ -334,8 +334,9 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<(Vec<Re
 /// line and the `iconv` command that converts it.
 fn text_of<'a>(bytes: &'a [u8], shown: &str) -> Result<&'a str> {
     crate::interop::text::decode(bytes, shown).map_err(|e| {
-        Error::invalid_file(format!("{shown}:{}: {}", e.line, e.message))
-            .with_hint("crm reads UTF-8 files (with or without a byte-order mark); nothing was imported")
+        Error::invalid_file(format!("{shown}:{}: {}", e.line, e.message)).with_hint(
+            "crm reads UTF-8 files (with or without a byte-order mark); nothing was imported",
+        )
     })
 }
 
@@ -571,7 +572,9 @@ fn interactions(
         rules,
     } = args;
     if rules.is_some() && !purchases {
-        return Err(Error::usage("--rules applies to `crm import purchases` only"));
+        return Err(Error::usage(
+            "--rules applies to `crm import purchases` only",
+        ));
     }
     let book = ctx.book()?;
     let (required, optional): (&[&str], &[&str]) = if purchases {

@@ -3,9 +3,6 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
-
-use crate::cli::Cli;
 use crate::context::Context;
 use crate::error::{Error, Result, EXIT_OK};
 
@@ -17,11 +14,18 @@ pub struct Args {
     /// `crm man > ~/.local/share/man/man1/crm.1` (see README).
     #[arg(value_name = "SUBCOMMAND")]
     pub subcommand: Vec<String>,
+    /// The whole command line's definition, to describe; filled in by
+    /// [`crate::cli::Cli::parse_args`] (commands do not import the command line).
+    #[arg(skip)]
+    pub cli: Option<Box<clap::Command>>,
 }
 
 /// Runs `crm man`; needs no book.
 pub fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
-    let mut command = Cli::command();
+    let mut command = *args
+        .cli
+        .clone()
+        .expect("Cli::parse_args fills in the command line for `crm man`");
     command.build();
     let mut path = vec!["crm".to_string()];
     for word in &args.subcommand {
@@ -31,15 +35,15 @@ pub fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             .cloned();
         let Some(sub) = found else {
             let known: Vec<&str> = command.get_subcommands().map(|s| s.get_name()).collect();
-            return Err(Error::usage(format!(
-                "`{}` has no subcommand `{word}`",
-                path.join(" ")
-            ))
-            .with_hint(if known.is_empty() {
-                "it has no subcommands".to_string()
-            } else {
-                format!("one of: {}", known.join(", "))
-            }));
+            return Err(
+                Error::usage(format!("`{}` has no subcommand `{word}`", path.join(" "))).with_hint(
+                    if known.is_empty() {
+                        "it has no subcommands".to_string()
+                    } else {
+                        format!("one of: {}", known.join(", "))
+                    },
+                ),
+            );
         };
         path.push(sub.get_name().to_string());
         command = sub;

@@ -23,11 +23,56 @@ pub mod undo;
 
 use std::io::Write;
 
-use crate::cli::Command;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
+
+/// The subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create a new book: crm.toml, customers/, and a git repository.
+    Init(init::Args),
+    /// Add a customer; prints the new id.
+    Add(add::Args),
+    /// Show one customer as a card.
+    Show(show::Args),
+    /// List customers.
+    List(list::Args),
+    /// Validate every customer file and crm.toml.
+    Check(check::Args),
+    /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.
+    Edit(edit::Args),
+    /// Record an interaction with a customer.
+    Log(log::Args),
+    /// Mark a customer's pending follow-up as done.
+    Done(done::DoneArgs),
+    /// Move a customer's pending follow-up to a later day (or set a reminder when none is pending).
+    Snooze(done::SnoozeArgs),
+    /// List overdue and upcoming follow-ups, birthdays and anniversaries.
+    Due(due::Args),
+    /// List customers not contacted for a while.
+    Stale(stale::Args),
+    /// Print a shell completion script (e.g. `crm completions bash > ~/.local/share/bash-completion/completions/crm`).
+    Completions(completions::Args),
+    /// Commit the book's changes (by crm or by hand), with a message from what changed.
+    Commit(commit::Args),
+    /// The commits that changed one customer, newest first.
+    History(history::Args),
+    /// Revert the last commit crm made, with a new commit.
+    Undo(undo::Args),
+    /// What is uncommitted in the book, per customer, and which files do not parse.
+    Status(status::Args),
+    /// Repeat purchases, retention, churn, revenue and satisfaction per period.
+    Stats(stats::Args),
+    /// Bring purchases, interactions or customers in from a CSV file, or contacts and
+    /// orders from other programs' exports (Google, Outlook, vCard, Shopify, Stripe).
+    Import(import::Args),
+    /// Write customers or interactions out as CSV or JSON, or the book as vCard or iCalendar.
+    Export(export::Args),
+    /// Print the man page (roff) of crm or of a subcommand (`crm man log`).
+    Man(man::Args),
+}
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
 pub const CRM_TRAILER: &str = "Committed-by: crm";

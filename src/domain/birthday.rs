@@ -151,11 +151,21 @@ mod tests {
 
     #[test]
     fn reads_and_writes_both_forms() {
-        assert_eq!(Birthday::parse("1990-06-21").unwrap().to_string(), "1990-06-21");
+        assert_eq!(
+            Birthday::parse("1990-06-21").unwrap().to_string(),
+            "1990-06-21"
+        );
         assert_eq!(Birthday::parse("--06-21").unwrap().to_string(), "--06-21");
         assert_eq!(Birthday::parse("06-21").unwrap().to_string(), "--06-21");
         assert_eq!(Birthday::parse("--02-29").unwrap().to_string(), "--02-29");
-        for bad in ["--02-30", "--13-01", "1990-6-21", "21.06.1990", "", "--0621"] {
+        for bad in [
+            "--02-30",
+            "--13-01",
+            "1990-6-21",
+            "21.06.1990",
+            "",
+            "--0621",
+        ] {
             assert!(Birthday::parse(bad).is_err(), "{bad}");
         }
     }
@@ -164,28 +174,63 @@ mod tests {
     fn next_birthday_with_and_without_the_year() {
         let known = Birthday::parse("1990-06-21").unwrap();
         let yearless = Birthday::parse("--06-21").unwrap();
-        assert_eq!(known.next_on_or_after(d("2025-06-15")), Some(d("2025-06-21")));
-        assert_eq!(yearless.next_on_or_after(d("2025-06-15")), Some(d("2025-06-21")));
-        assert_eq!(yearless.next_on_or_after(d("2025-06-22")), Some(d("2026-06-21")));
-        assert_eq!(yearless.next_on_or_after(d("2025-06-21")), Some(d("2025-06-21")));
+        assert_eq!(
+            known.next_on_or_after(d("2025-06-15")),
+            Some(d("2025-06-21"))
+        );
+        assert_eq!(
+            yearless.next_on_or_after(d("2025-06-15")),
+            Some(d("2025-06-21"))
+        );
+        assert_eq!(
+            yearless.next_on_or_after(d("2025-06-22")),
+            Some(d("2026-06-21"))
+        );
+        assert_eq!(
+            yearless.next_on_or_after(d("2025-06-21")),
+            Some(d("2025-06-21"))
+        );
         let leap = Birthday::parse("--02-29").unwrap();
-        assert_eq!(leap.next_on_or_after(d("2025-01-01")), Some(d("2025-02-28")));
-        assert_eq!(leap.next_on_or_after(d("2028-01-01")), Some(d("2028-02-29")));
+        assert_eq!(
+            leap.next_on_or_after(d("2025-01-01")),
+            Some(d("2025-02-28"))
+        );
+        assert_eq!(
+            leap.next_on_or_after(d("2028-01-01")),
+            Some(d("2028-02-29"))
+        );
     }
 
     #[test]
     fn turns_n_only_when_the_year_is_known() {
         let known = Birthday::parse("1990-06-21").unwrap();
         assert_eq!(known.age_on(d("2025-06-21")), Some(35));
-        assert_eq!(Birthday::parse("--06-21").unwrap().age_on(d("2025-06-21")), None);
-        assert_eq!(Birthday::parse("1900-06-21").unwrap().age_on(d("2025-06-21")), None);
+        assert_eq!(
+            Birthday::parse("--06-21").unwrap().age_on(d("2025-06-21")),
+            None
+        );
+        assert_eq!(
+            Birthday::parse("1900-06-21")
+                .unwrap()
+                .age_on(d("2025-06-21")),
+            None
+        );
     }
 
     #[test]
     fn a_yearless_birthday_is_never_in_the_future() {
         let today = d("2025-06-15");
-        assert!(Birthday::parse("--12-31").unwrap().check_past(today).is_ok());
-        assert!(Birthday::parse("2025-06-16").unwrap().check_past(today).is_err());
-        assert!(Birthday::parse("2025-06-15").unwrap().check_past(today).is_ok());
+        assert!(Birthday::parse("--12-31")
+            .unwrap()
+            .check_past(today)
+            .is_ok());
+        assert!(Birthday::parse("2025-06-16")
+            .unwrap()
+            .check_past(today)
+            .is_err());
+        assert!(Birthday::parse("2025-06-15")
+            .unwrap()
+            .check_past(today)
+            .is_ok());
     }
 }

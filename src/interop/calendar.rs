@@ -30,7 +30,10 @@ pub(crate) fn calendar(events: &[Event], stamp: NaiveDate) -> String {
     let mut line = |l: &str| fold_into(&mut out, l);
     line("BEGIN:VCALENDAR");
     line("VERSION:2.0");
-    line(&format!("PRODID:-//crm//crm {}//EN", env!("CARGO_PKG_VERSION")));
+    line(&format!(
+        "PRODID:-//crm//crm {}//EN",
+        env!("CARGO_PKG_VERSION")
+    ));
     line("CALSCALE:GREGORIAN");
     line("METHOD:PUBLISH");
     line("X-WR-CALNAME:crm");

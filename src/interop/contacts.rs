@@ -76,9 +76,14 @@ pub(crate) fn detect(header: &[String]) -> Option<Format> {
     let has = |name: &str| header.iter().any(|h| h.trim() == name);
     if has("First Name") && has("E-mail 1 - Value") {
         Some(Format::Google)
-    } else if has("Given Name") && has("Name") && (has("E-mail 1 - Value") || has("Group Membership")) {
+    } else if has("Given Name")
+        && has("Name")
+        && (has("E-mail 1 - Value") || has("Group Membership"))
+    {
         Some(Format::GoogleLegacy)
-    } else if has("First Name") && (has("E-mail Address") || has("Mobile Phone") || has("Business Phone")) {
+    } else if has("First Name")
+        && (has("E-mail Address") || has("Mobile Phone") || has("Business Phone"))
+    {
         Some(Format::Outlook)
     } else {
         None
@@ -116,7 +121,11 @@ pub(crate) fn from_csv(format: Format, header: &[String], rows: &[(u64, Vec<Stri
             .filter_map(|n| index(&format!("{prefix} {n} - {suffix}")))
             .collect()
     };
-    let (first, middle, last) = (column("First Name"), column("Middle Name"), column("Last Name"));
+    let (first, middle, last) = (
+        column("First Name"),
+        column("Middle Name"),
+        column("Last Name"),
+    );
     let (given, additional, family, full) = (
         column("Given Name"),
         column("Additional Name"),
@@ -169,7 +178,15 @@ pub(crate) fn from_csv(format: Format, header: &[String], rows: &[(u64, Vec<Stri
             .filter_map(|n| column(n))
             .collect();
             let web = column("Web Page").into_iter().collect();
-            (emails, phones, column("Company"), column("Job Title"), column("Categories"), Vec::new(), web)
+            (
+                emails,
+                phones,
+                column("Company"),
+                column("Job Title"),
+                column("Categories"),
+                Vec::new(),
+                web,
+            )
         }
     };
     used.extend(emails.iter().chain(&phones).chain(&address).chain(&website));
@@ -186,7 +203,10 @@ pub(crate) fn from_csv(format: Format, header: &[String], rows: &[(u64, Vec<Stri
             }
         }
         let parts = |cols: &[Option<usize>]| -> String {
-            cols.iter().filter_map(|c| cell(*c)).collect::<Vec<_>>().join(" ")
+            cols.iter()
+                .filter_map(|c| cell(*c))
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         let mut name = parts(&[first, middle, last]);
         if name.is_empty() {
@@ -221,7 +241,11 @@ pub(crate) fn from_csv(format: Format, header: &[String], rows: &[(u64, Vec<Stri
                 details.push((key.to_string(), values.join(", ")));
             }
         }
-        let tag_separator = if format == Format::Outlook { ";" } else { MULTI };
+        let tag_separator = if format == Format::Outlook {
+            ";"
+        } else {
+            MULTI
+        };
         contacts.push(Contact {
             line: *line,
             name,
@@ -269,7 +293,8 @@ fn csv_birthday(text: &str, format: Format) -> Option<String> {
     if format == Format::Outlook {
         if let Some((m, rest)) = text.split_once('/') {
             if let Some((d, y)) = rest.split_once('/') {
-                let (m, d, y): (u32, u32, u32) = (m.parse().ok()?, d.parse().ok()?, y.parse().ok()?);
+                let (m, d, y): (u32, u32, u32) =
+                    (m.parse().ok()?, d.parse().ok()?, y.parse().ok()?);
                 if m == 0 || d == 0 {
                     return None;
                 }
@@ -289,7 +314,10 @@ fn csv_birthday(text: &str, format: Format) -> Option<String> {
 pub(crate) fn from_vcard(text: &str) -> Contacts {
     let (cards, problems) = vcard::parse(text);
     let mut dropped = BTreeSet::new();
-    let contacts = cards.iter().map(|card| card_contact(card, &mut dropped)).collect();
+    let contacts = cards
+        .iter()
+        .map(|card| card_contact(card, &mut dropped))
+        .collect();
     Contacts {
         format: Format::VCard,
         contacts,
@@ -300,8 +328,24 @@ pub(crate) fn from_vcard(text: &str) -> Contacts {
 
 /// Properties read along with the contact, or meaningless to crm (no data lost).
 const KNOWN: &[&str] = &[
-    "VERSION", "FN", "N", "EMAIL", "TEL", "ORG", "TITLE", "BDAY", "CATEGORIES", "NOTE", "ADR",
-    "URL", "UID", "PRODID", "REV", "X-CRM-ID", "KIND", "SOURCE",
+    "VERSION",
+    "FN",
+    "N",
+    "EMAIL",
+    "TEL",
+    "ORG",
+    "TITLE",
+    "BDAY",
+    "CATEGORIES",
+    "NOTE",
+    "ADR",
+    "URL",
+    "UID",
+    "PRODID",
+    "REV",
+    "X-CRM-ID",
+    "KIND",
+    "SOURCE",
 ];
 
 fn card_contact(card: &Card, dropped: &mut BTreeSet<String>) -> Contact {
@@ -334,9 +378,13 @@ fn card_contact(card: &Card, dropped: &mut BTreeSet<String>) -> Contact {
             .map(|p| {
                 let v = vcard::text(&p.value);
                 let v = v.trim();
-                let v = v.strip_prefix("tel:").or_else(|| v.strip_prefix("mailto:")).unwrap_or(v);
+                let v = v
+                    .strip_prefix("tel:")
+                    .or_else(|| v.strip_prefix("mailto:"))
+                    .unwrap_or(v);
                 let preferred = p.params.iter().any(|(k, v)| {
-                    k == "PREF" || (k == "TYPE" && v.split(',').any(|t| t.eq_ignore_ascii_case("pref")))
+                    k == "PREF"
+                        || (k == "TYPE" && v.split(',').any(|t| t.eq_ignore_ascii_case("pref")))
                 });
                 (preferred, v.to_string())
             })
@@ -392,7 +440,9 @@ fn card_contact(card: &Card, dropped: &mut BTreeSet<String>) -> Contact {
         phones: values("TEL"),
         company,
         tags,
-        birthday: card.first("BDAY").map(|p| vcard_birthday(&vcard::text(&p.value))),
+        birthday: card
+            .first("BDAY")
+            .map(|p| vcard_birthday(&vcard::text(&p.value))),
         note: text("NOTE"),
         details,
     }
@@ -435,7 +485,10 @@ mod tests {
         let c = from_csv(Format::Google, &h, &rows);
         let ada = &c.contacts[0];
         assert_eq!(ada.name, "Ada Lovelace");
-        assert_eq!(ada.emails, ["ada@home.example", "ada@work.example", "ada@old.example"]);
+        assert_eq!(
+            ada.emails,
+            ["ada@home.example", "ada@work.example", "ada@old.example"]
+        );
         assert_eq!(ada.phones, ["+44 1"]);
         assert_eq!(ada.tags, ["VIP", "Tea"]);
         assert_eq!(ada.birthday.as_deref(), Some("--12-10"));
@@ -449,7 +502,14 @@ mod tests {
     fn older_google_and_outlook_layouts() {
         let h = header("Name,Given Name,Additional Name,Family Name,Birthday,Group Membership,E-mail 1 - Type,E-mail 1 - Value");
         assert_eq!(detect(&h), Some(Format::GoogleLegacy));
-        let c = from_csv(Format::GoogleLegacy, &h, &[row(2, "Bob Stone,Bob,,Stone,1980-02-03,* myContacts ::: Friends,* Home,bob@example.com")]);
+        let c = from_csv(
+            Format::GoogleLegacy,
+            &h,
+            &[row(
+                2,
+                "Bob Stone,Bob,,Stone,1980-02-03,* myContacts ::: Friends,* Home,bob@example.com",
+            )],
+        );
         assert_eq!(c.contacts[0].name, "Bob Stone");
         assert_eq!(c.contacts[0].tags, ["Friends"]);
         let h = header("First Name,Middle Name,Last Name,Title,Company,Job Title,Birthday,Notes,E-mail Address,E-mail Display Name,Mobile Phone,Business Phone,Categories,Business City");

@@ -6,10 +6,10 @@
 //! clock, the book or the terminal; `commands/import.rs` and `commands/export.rs` do the
 //! I/O and feed the rows through the one checked import path (docs/import.md).
 
+pub(crate) mod calendar;
 pub(crate) mod contacts;
 pub(crate) mod orders;
 pub(crate) mod rules;
-pub(crate) mod calendar;
 pub(crate) mod text;
 pub(crate) mod uid;
 pub(crate) mod vcard;

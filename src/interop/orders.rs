@@ -110,7 +110,10 @@ fn shopify(header: &[String], rows: &[(u64, Vec<String>)]) -> Orders {
     let mut problems = Vec::new();
     for (line, cells) in rows {
         let Some(name) = col.get(cells, "Name") else {
-            problems.push((*line, "the order's `Name` (e.g. #1001) is empty".to_string()));
+            problems.push((
+                *line,
+                "the order's `Name` (e.g. #1001) is empty".to_string(),
+            ));
             continue;
         };
         let index = *order_of.entry(name.to_string()).or_insert_with(|| {
@@ -130,16 +133,28 @@ fn shopify(header: &[String], rows: &[(u64, Vec<String>)]) -> Orders {
     let mut unpaid = Vec::new();
     for (line, first, items) in orders {
         let name = col.get(first, "Name").unwrap_or_default();
-        let status = col.get(first, "Financial Status").unwrap_or("paid").to_ascii_lowercase();
-        if matches!(status.as_str(), "pending" | "authorized" | "voided" | "expired") {
+        let status = col
+            .get(first, "Financial Status")
+            .unwrap_or("paid")
+            .to_ascii_lowercase();
+        if matches!(
+            status.as_str(),
+            "pending" | "authorized" | "voided" | "expired"
+        ) {
             unpaid.push((line, status));
             continue;
         }
         let Some(total) = col.get(first, "Total") else {
-            problems.push((line, format!("order {name} has no `Total` on its first row")));
+            problems.push((
+                line,
+                format!("order {name} has no `Total` on its first row"),
+            ));
             continue;
         };
-        let Some(created) = col.get(first, "Created at").or_else(|| col.get(first, "Paid at")) else {
+        let Some(created) = col
+            .get(first, "Created at")
+            .or_else(|| col.get(first, "Paid at"))
+        else {
             problems.push((line, format!("order {name} has no `Created at` date")));
             continue;
         };
@@ -187,9 +202,15 @@ fn stripe(header: &[String], rows: &[(u64, Vec<String>)]) -> Orders {
     let mut problems = Vec::new();
     for (line, cells) in rows {
         let line = *line;
-        let status = col.get(cells, "Status").unwrap_or("Paid").to_ascii_lowercase();
+        let status = col
+            .get(cells, "Status")
+            .unwrap_or("Paid")
+            .to_ascii_lowercase();
         // A refunded charge was paid first: its refund is recorded as one.
-        if !matches!(status.as_str(), "paid" | "succeeded" | "refunded" | "partially refunded") {
+        if !matches!(
+            status.as_str(),
+            "paid" | "succeeded" | "refunded" | "partially refunded"
+        ) {
             unpaid.push((line, status));
             continue;
         }
@@ -210,7 +231,8 @@ fn stripe(header: &[String], rows: &[(u64, Vec<String>)]) -> Orders {
         if email.is_none() && name.is_none() {
             problems.push((
                 line,
-                "the payment has no `Customer Email` (nor a name): crm cannot tell whose it is".to_string(),
+                "the payment has no `Customer Email` (nor a name): crm cannot tell whose it is"
+                    .to_string(),
             ));
             continue;
         }
@@ -280,23 +302,40 @@ mod tests {
         assert!(o.problems.is_empty(), "{:?}", o.problems);
         assert_eq!(o.entries.len(), 3);
         let first = &o.entries[0];
-        assert_eq!((first.line, first.kind, first.amount.as_str()), (2, "purchase", "54.00"));
+        assert_eq!(
+            (first.line, first.kind, first.amount.as_str()),
+            (2, "purchase", "54.00")
+        );
         assert_eq!(first.items, ["2 x Tea", "Cup", "Saucer"]);
         assert_eq!(first.date, "2025-03-05");
         assert_eq!(first.name.as_deref(), Some("Ada Lovelace"));
-        assert_eq!((o.entries[1].kind, o.entries[1].amount.as_str()), ("refund", "10.00"));
+        assert_eq!(
+            (o.entries[1].kind, o.entries[1].amount.as_str()),
+            ("refund", "10.00")
+        );
         assert_eq!(o.entries[2].summary, "Shopify order #1002");
         assert_eq!(o.unpaid, [(6, "pending".to_string())]);
     }
 
     #[test]
     fn stripe_takes_paid_charges_and_their_refunds() {
-        let h = header("id,Created (UTC),Amount,Amount Refunded,Currency,Status,Customer Email,Description");
+        let h = header(
+            "id,Created (UTC),Amount,Amount Refunded,Currency,Status,Customer Email,Description",
+        );
         assert_eq!(detect(&h), Some(Format::Stripe));
         let rows = [
-            row(2, "ch_1,2025-04-01 10:22,20.00,0.00,usd,Paid,ada@example.com,"),
-            row(3, "ch_2,2025-04-02 11:00,30.00,30.00,usd,Refunded,bob@example.com,Mug"),
-            row(4, "ch_3,2025-04-03 11:00,15.00,0.00,usd,Failed,cy@example.com,"),
+            row(
+                2,
+                "ch_1,2025-04-01 10:22,20.00,0.00,usd,Paid,ada@example.com,",
+            ),
+            row(
+                3,
+                "ch_2,2025-04-02 11:00,30.00,30.00,usd,Refunded,bob@example.com,Mug",
+            ),
+            row(
+                4,
+                "ch_3,2025-04-03 11:00,15.00,0.00,usd,Failed,cy@example.com,",
+            ),
             row(5, "ch_4,2025-04-04 11:00,15.00,0.00,usd,Paid,,"),
         ];
         let o = read(Format::Stripe, &h, &rows);

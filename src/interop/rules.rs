@@ -19,7 +19,9 @@
 use chrono::NaiveDate;
 
 /// The crm fields a rules file can fill, in the order of the rows it makes.
-pub(crate) const FIELDS: [&str; 7] = ["customer", "date", "amount", "item", "name", "email", "summary"];
+pub(crate) const FIELDS: [&str; 7] = [
+    "customer", "date", "amount", "item", "name", "email", "summary",
+];
 
 /// Where a crm field is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +143,12 @@ impl Rules {
         Ok(rules)
     }
 
-    fn set(&mut self, field: &'static str, source: Source, line: usize) -> Result<(), (usize, String)> {
+    fn set(
+        &mut self,
+        field: &'static str,
+        source: Source,
+        line: usize,
+    ) -> Result<(), (usize, String)> {
         if self.sources.iter().any(|(f, _)| *f == field) {
             return Err((line, format!("the {field} column is given twice")));
         }
@@ -163,7 +170,10 @@ impl Rules {
     ) -> (Vec<(u64, Vec<String>)>, Vec<(u64, String)>) {
         let mut problems = Vec::new();
         let mut rows = rows.iter().skip(self.skip);
-        let needs_header = self.sources.iter().any(|(_, s)| matches!(s, Source::Header(_)));
+        let needs_header = self
+            .sources
+            .iter()
+            .any(|(_, s)| matches!(s, Source::Header(_)));
         let header: Vec<String> = if needs_header {
             rows.next().map(|(_, h)| h.clone()).unwrap_or_default()
         } else {
@@ -171,7 +181,11 @@ impl Rules {
         };
         let mut columns: Vec<Option<usize>> = Vec::new();
         for field in FIELDS {
-            let source = self.sources.iter().find(|(f, _)| *f == field).map(|(_, s)| s);
+            let source = self
+                .sources
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, s)| s);
             columns.push(match source {
                 None => None,
                 Some(Source::Column(i)) => Some(*i),
@@ -226,8 +240,14 @@ impl Rules {
     /// An amount cell as crm writes it: `1.234,50` → `1234.50` with `decimal-mark ,`,
     /// thousands separators and a currency sign or code around it dropped.
     fn amount(&self, cell: &str) -> String {
-        let (thousands, decimal) = if self.decimal_comma { ('.', ',') } else { (',', '.') };
-        let trimmed = cell.trim_matches(|c: char| !(c.is_ascii_digit() || c == '-' || c == thousands || c == decimal));
+        let (thousands, decimal) = if self.decimal_comma {
+            ('.', ',')
+        } else {
+            (',', '.')
+        };
+        let trimmed = cell.trim_matches(|c: char| {
+            !(c.is_ascii_digit() || c == '-' || c == thousands || c == decimal)
+        });
         trimmed
             .chars()
             .filter(|c| *c != thousands && !c.is_whitespace() && *c != '\'')
@@ -266,7 +286,21 @@ mod tests {
         ));
         assert!(problems.is_empty());
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0], (2, vec!["Ada Lovelace".into(), "2025-03-05".into(), "1234.50".into(), "Tee".into(), "".into(), "".into(), "".into()]));
+        assert_eq!(
+            out[0],
+            (
+                2,
+                vec![
+                    "Ada Lovelace".into(),
+                    "2025-03-05".into(),
+                    "1234.50".into(),
+                    "Tee".into(),
+                    "".into(),
+                    "".into(),
+                    "".into()
+                ]
+            )
+        );
         assert_eq!(out[1].0, 5);
         assert_eq!(out[1].1[2], "12.00");
     }
@@ -274,7 +308,8 @@ mod tests {
     #[test]
     fn columns_by_header_or_number() {
         let rules = Rules::parse("customer Kunde\ndate %1\namount \"Betrag EUR\"\n").unwrap();
-        let (out, problems) = rules.apply(&rows("Datum,Kunde,Betrag EUR\n2025-03-05,Ada,10.00", ','));
+        let (out, problems) =
+            rules.apply(&rows("Datum,Kunde,Betrag EUR\n2025-03-05,Ada,10.00", ','));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(out[0].1[..3], ["Ada", "2025-03-05", "10.00"]);
         let rules = Rules::parse("customer Client\ndate %1\namount %3\n").unwrap();
@@ -285,8 +320,16 @@ mod tests {
     #[test]
     fn bad_rules_name_their_line() {
         assert_eq!(Rules::parse("skip 1\ncolour red\n").unwrap_err().0, 2);
-        assert_eq!(Rules::parse("date-format %Y\ncustomer %1\ndate %2\namount %3\n").unwrap_err().0, 1);
-        assert!(Rules::parse("customer %1\ndate %2\n").unwrap_err().1.contains("amount"));
+        assert_eq!(
+            Rules::parse("date-format %Y\ncustomer %1\ndate %2\namount %3\n")
+                .unwrap_err()
+                .0,
+            1
+        );
+        assert!(Rules::parse("customer %1\ndate %2\n")
+            .unwrap_err()
+            .1
+            .contains("amount"));
         assert_eq!(Rules::parse("customer %1\ncustomer %2\n").unwrap_err().0, 2);
     }
 }

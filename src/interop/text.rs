@@ -87,7 +87,10 @@ pub(crate) fn separator(text: &str) -> u8 {
     let best = [b',', b';', b'\t']
         .into_iter()
         .zip(counts)
-        .fold((b',', 0), |best, (sep, n)| if n > best.1 { (sep, n) } else { best });
+        .fold(
+            (b',', 0),
+            |best, (sep, n)| if n > best.1 { (sep, n) } else { best },
+        );
     best.0
 }
 
@@ -97,7 +100,10 @@ mod tests {
 
     #[test]
     fn utf8_with_and_without_byte_order_mark() {
-        assert_eq!(decode(b"\xEF\xBB\xBFname\nada\n", "f.csv"), Ok("name\nada\n"));
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFname\nada\n", "f.csv"),
+            Ok("name\nada\n")
+        );
         assert_eq!(decode(b"name\n", "f.csv"), Ok("name\n"));
     }
 

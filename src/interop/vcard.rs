@@ -84,12 +84,18 @@ pub(crate) fn parse(text: &str) -> (Vec<Card>, Vec<(u64, String)>) {
             (_, Some(card)) => card.properties.push(property),
             (_, None) => problems.push((
                 line,
-                format!("{} outside a card (after END:VCARD or before BEGIN:VCARD)", property.name),
+                format!(
+                    "{} outside a card (after END:VCARD or before BEGIN:VCARD)",
+                    property.name
+                ),
             )),
         }
     }
     if let Some(card) = current {
-        problems.push((card.line, "the card that starts here has no END:VCARD".to_string()));
+        problems.push((
+            card.line,
+            "the card that starts here has no END:VCARD".to_string(),
+        ));
     }
     (cards, problems)
 }

@@ -268,7 +268,7 @@ struct TomlProblem {
 
 /// 1-based line and column (in characters) of a byte offset. TOML breaks lines only at
 /// `\n` (a `\r` is part of `\r\n`), unlike YAML, so this is not the reader's
-/// `tree::Pos`, which also breaks at a lone `\r`, NEL and U+2028.
+/// `yaml::Pos`, which also breaks at a lone `\r`, NEL and U+2028.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut cut = offset.min(text.len());
     while !text.is_char_boundary(cut) {

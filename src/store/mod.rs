@@ -1,17 +1,15 @@
-//! The store: the only code that touches customer files and `crm.toml`. Finding the
-//! book, reading files defensively, appending losslessly, writing atomically under a
-//! lock. serde_yaml is used only inside this folder.
+//! The store: the book. The only code that touches customer files and `crm.toml`:
+//! finding the book, reading files defensively, appending losslessly, writing
+//! atomically under a lock, the summary cache. What YAML text means and how it is
+//! changed without losing a byte is the YAML engine's ([`crate::yaml`]), used here
+//! through its interface only.
 
 pub mod cache;
 pub mod config;
-pub mod edit;
-pub mod libyaml;
-pub mod node_de;
+pub mod customer_text;
 pub mod read;
 pub mod scan;
-pub mod tree;
 pub mod write;
-pub mod yaml_text;
 
 #[cfg(test)]
 pub(crate) mod mangle;
@@ -26,6 +24,7 @@ use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::Interaction;
 use crate::error::{Error, ErrorKind, Result};
+use crate::yaml;
 
 pub use config::Config;
 pub use read::{Loaded, Problem};
@@ -279,7 +278,7 @@ impl Book {
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
-        customer: &yaml_text::NewCustomer,
+        customer: &customer_text::NewCustomer,
     ) -> Result<PathBuf> {
         let path = self.customer_path(id);
         if self.exists(id) {
@@ -293,7 +292,7 @@ impl Book {
         }
         let dir = self.customers_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
-        let text = yaml_text::new_customer_file(customer, "\n");
+        let text = customer_text::new_customer_file(customer, "\n");
         // The reader must accept what the writer made, or nothing is written.
         read::parse_customer(text.as_bytes(), &self.shown(&path), id).map_err(|p| {
             Error::invalid_file(format!("internal error: crm made an unreadable file: {p}"))
@@ -414,7 +413,7 @@ impl Book {
                         ),
                     ));
                 }
-                let text = yaml_text::new_customer_file(customer, "\n");
+                let text = customer_text::new_customer_file(customer, "\n");
                 made = read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
                     .map_err(|p| {
                         Error::invalid_file(format!(
@@ -450,15 +449,15 @@ impl Book {
         let text = loaded.text();
         // The reader has accepted the file, which it does only if these parses succeed
         // too (see read.rs); the messages are for the case where they ever disagree.
-        let doc = tree::parse(text).map_err(|e| {
+        let doc = yaml::parse(text).map_err(|e| {
             Error::invalid_file(format!(
                 "{shown}: internal error: a file crm read does not parse again: {e:?}"
             ))
         })?;
         // The very decision `crm check` reports (see read.rs).
-        let plan = edit::plan(text, &doc, "interactions")
+        let plan = yaml::plan_append(text, &doc, "interactions")
             .map_err(|e| e.into_error(&shown, id.as_str()))?;
-        let mut expected: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        let mut expected = yaml::value_of(text).map_err(|e| {
             yaml_refusal(&shown, &e, "crm cannot safely edit this file")
                 .with_hint(format!(
                     "`crm check` shows every problem of the file; fix it by hand (`crm edit {id}`), then run the command again"
@@ -466,14 +465,14 @@ impl Book {
         })?;
         let mut entries = Vec::with_capacity(interactions.len());
         for interaction in interactions {
-            let fields = yaml_text::interaction_fields(interaction);
-            let entry: serde_yaml::Value =
-                serde_yaml::from_str(&fields.join("\n")).map_err(|e| {
-                    Error::invalid_file(format!(
-                        "internal error: crm rendered an unreadable entry: {e}"
-                    ))
-                })?;
-            push_entry(&mut expected, entry);
+            let fields = customer_text::interaction_fields(interaction);
+            let entry = yaml::value_of(&fields.join("\n")).map_err(|e| {
+                Error::invalid_file(format!(
+                    "internal error: crm rendered an unreadable entry: {}",
+                    e.reason
+                ))
+            })?;
+            yaml::push_entry(&mut expected, "interactions", entry);
             entries.push(fields);
         }
         let new_text = plan.apply(text, &entries);
@@ -493,9 +492,9 @@ impl Book {
 /// message points at `pos`, in the file as it still is, where the entries would go.
 fn verify_append(
     bytes: &[u8],
-    expected: &serde_yaml::Value,
+    expected: &yaml::Value,
     shown: &str,
-    pos: tree::Pos,
+    pos: yaml::Pos,
     id: &CustomerId,
 ) -> Result<Customer> {
     let at = format!("{shown}:{}:{}", pos.line, pos.column);
@@ -509,8 +508,8 @@ fn verify_append(
     };
     let text =
         std::str::from_utf8(bytes).map_err(|_| refuse("breaking the file's UTF-8".to_string()))?;
-    let written: serde_yaml::Value = serde_yaml::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| refuse(format!("breaking the file ({})", yaml_reason(&e))))?;
+    let written = yaml::value_of(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| refuse(format!("breaking the file ({})", e.reason)))?;
     if written != *expected {
         return Err(refuse("changing what else the file says".to_string()));
     }
@@ -545,43 +544,18 @@ pub struct BatchEntry<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum BatchTarget<'a> {
     /// A new customer with these details.
-    New(&'a yaml_text::NewCustomer),
+    New(&'a customer_text::NewCustomer),
     /// An existing customer's file, as read under the same lock; the write is refused
     /// if the file is no longer these bytes.
     Existing(&'a Loaded),
 }
 
 /// A refused write, as `path:line:col: what: serde_yaml's reason; nothing was written`.
-fn yaml_refusal(shown: &str, err: &serde_yaml::Error, what: &str) -> Error {
-    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+fn yaml_refusal(shown: &str, err: &yaml::ValueError, what: &str) -> Error {
     Error::invalid_file(format!(
-        "{shown}:{line}:{column}: {what} ({}); nothing was written",
-        yaml_reason(err)
+        "{shown}:{}:{}: {what} ({}); nothing was written",
+        err.line, err.column, err.reason
     ))
-}
-
-/// serde_yaml's message without its own ` at line L column C`.
-fn yaml_reason(err: &serde_yaml::Error) -> String {
-    let mut reason = err.to_string();
-    if let Some(cut) = reason.find(" at line ") {
-        reason.truncate(cut);
-    }
-    reason
-}
-
-/// `document` as it should read after `entry` is appended to its `interactions`. A
-/// tagged top mapping (`--- !customer`) is a mapping too.
-pub(crate) fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {
-    if let Some(map) = document.as_mapping_mut() {
-        let key = serde_yaml::Value::String("interactions".into());
-        match map.get_mut(&key) {
-            Some(serde_yaml::Value::Sequence(items)) => items.push(entry),
-            Some(slot) => *slot = serde_yaml::Value::Sequence(vec![entry]),
-            None => {
-                map.insert(key, serde_yaml::Value::Sequence(vec![entry]));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -595,7 +569,7 @@ mod tests {
         let id = CustomerId::parse("c").unwrap();
         let expected: serde_yaml::Value =
             serde_yaml::from_str("name: C\ninteractions: []\n").unwrap();
-        let pos = tree::Pos { line: 3, column: 1 };
+        let pos = yaml::Pos { line: 3, column: 1 };
         for broken in [
             "name: C\ninteractions:\n  - a\n\n\n\n  [\n",
             "name: C\ninteractions:\n\n\n\n\nx: 1\n",

@@ -5,9 +5,9 @@
 //!
 //! The YAML is parsed once per read, into a [`tree`] of positioned nodes, with the
 //! limits on nesting and aliases applied while parsing; the typed customer is then read
-//! from the tree ([`node_de`](super::node_de)). Normal reads stop at the first problem; [`check_file`]
+//! from the tree ([`crate::yaml::NodeDe`]). Normal reads stop at the first problem; [`check_file`]
 //! goes on and reports every problem of the file, for `crm check`, including a layout
-//! crm could not append to, decided from the same tree by [`super::edit::plan`].
+//! crm could not append to, decided from the same tree by [`crate::yaml::plan_append`].
 
 use std::fmt;
 use std::fs;
@@ -20,10 +20,11 @@ use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{self, Interaction};
 
-use super::node_de::{node_id, Ctx, DeError, Excluded};
-use super::tree::{self, Document, Node, NodeKind, Pos, Resolved, TreeError};
+use crate::yaml::{
+    self, node_id, Ctx, DeError, Document, Excluded, Node, NodeKind, Pos, Resolved, TreeError,
+};
 
-pub use super::tree::{MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH};
+pub(crate) use crate::yaml::{MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH};
 
 /// Largest customer file crm reads (8 MiB: tens of thousands of interactions).
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -301,7 +302,7 @@ fn file_rules(
 /// key, a flow mapping, an anchor on the list), so that `crm check` warns before a
 /// `crm log` is refused. The very function every append runs decides it.
 fn append_problem(text: &str, doc: &Document, shown: &str, id: &CustomerId) -> Option<Problem> {
-    let refusal = super::edit::plan(text, doc, "interactions").err()?;
+    let refusal = yaml::plan_append(text, doc, "interactions").err()?;
     let (why, hint) = refusal.explain(id.as_str());
     Some(Problem::at(
         shown,
@@ -366,7 +367,7 @@ where
         problems.push(problem);
         return None;
     }
-    let doc = match tree::parse(text) {
+    let doc = match yaml::parse(text) {
         Ok(doc) => doc,
         Err(err) => {
             problems.push(tree_problem(&err, text, shown));
@@ -396,15 +397,12 @@ where
         // crm's writes compare whole documents through serde_yaml, which expands
         // aliases under limits of its own; refuse here whatever it would refuse, so
         // `crm check` reports it. Files without aliases (all real ones) skip this.
-        if let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(text) {
-            let pos = err.location().map_or(Pos { line: 1, column: 1 }, |l| Pos {
-                line: l.line(),
-                column: l.column(),
-            });
-            let mut message = err.to_string();
-            if let Some(cut) = message.find(" at line ") {
-                message.truncate(cut);
-            }
+        if let Err(err) = yaml::value_of(text) {
+            let pos = Pos {
+                line: err.line,
+                column: err.column,
+            };
+            let message = err.reason;
             problems.push(Problem::at_pos(
                 shown,
                 pos,
@@ -512,7 +510,7 @@ fn read_lenient<'d, T>(
     all: bool,
     shown: &str,
     problems: &mut Vec<Problem>,
-    read: impl Fn(super::node_de::NodeDe<'_>) -> Result<T, DeError>,
+    read: impl Fn(yaml::NodeDe<'_>) -> Result<T, DeError>,
 ) -> Option<T> {
     let mut failed = false;
     let mut rereads = 0;
@@ -578,7 +576,7 @@ fn de_problem(err: &DeError, fallback: Pos, shown: &str) -> Problem {
 /// Merge-conflict markers, found before the parser sees the text so that the message
 /// can say it is a git conflict.
 fn merge_conflict(text: &str, shown: &str) -> Option<Problem> {
-    tree::yaml_lines(text)
+    yaml::yaml_lines(text)
         .position(|line| {
             line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "======="
         })
@@ -634,8 +632,8 @@ fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {
 /// A YAML syntax error in words a person can act on, at the place to fix: libyaml
 /// reports where it gave up, which for an unclosed quote or bracket is the end of the
 /// file or a later line, so those point at where the quote or bracket opens.
-fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, String) {
-    let pos_of = |mark: super::libyaml::Mark| Pos {
+fn syntax_problem(syntax: &yaml::SyntaxError, text: &str) -> (Pos, String) {
+    let pos_of = |mark: yaml::Mark| Pos {
         line: mark.line + 1,
         column: mark.column + 1,
     };
@@ -645,7 +643,7 @@ fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, Str
     };
     let problem = syntax.problem.as_str();
     let context = syntax.context.as_deref().unwrap_or("");
-    let line = tree::yaml_lines(text)
+    let line = yaml::yaml_lines(text)
         .nth(at.line.saturating_sub(1))
         .unwrap_or("");
     if problem.contains("control characters") {
@@ -789,7 +787,7 @@ fn lint_text_fields(
     if let Some(preferences) = doc.get(root, "preferences") {
         if let NodeKind::Map(pairs) = &doc.resolve(preferences).kind {
             for (key, value) in pairs {
-                let name = tree::key_text(doc, key);
+                let name = yaml::key_text(doc, key);
                 lint_value(doc, key, "preferences", shown, &mut found);
                 lint_value(
                     doc,
@@ -821,9 +819,9 @@ fn lint_value(doc: &Document, node: &Node, field: &str, shown: &str, found: &mut
         }
         NodeKind::Scalar {
             value,
-            style: super::libyaml::Style::Plain,
+            style: yaml::Style::Plain,
         } if node.tag.is_none() && !value.is_empty() => {
-            let resolved = tree::resolve_plain(value);
+            let resolved = yaml::resolve_plain(value);
             let Some(canonical) = resolved.canonical() else {
                 return;
             };

@@ -11,11 +11,17 @@ use predicates::str::contains;
 #[test]
 fn semicolon_and_tab_separated_files_import() {
     let book = TempBook::new();
-    book.write("c.csv", "name;email;phone\nAda Lovelace;ada@example.com;+44 1\n");
+    book.write(
+        "c.csv",
+        "name;email;phone\nAda Lovelace;ada@example.com;+44 1\n",
+    );
     let out = stdout_of(&mut book.crm(&["import", "customers", "c.csv"]));
     assert!(out.contains("imported 1 customer"), "{out}");
     assert!(book.read_customer("ada-lovelace").contains("+44 1"));
-    book.write("p.tsv", "customer\tdate\tamount\nada-lovelace\t2025-01-10\t12.50\n");
+    book.write(
+        "p.tsv",
+        "customer\tdate\tamount\nada-lovelace\t2025-01-10\t12.50\n",
+    );
     let out = stdout_of(&mut book.crm(&["import", "purchases", "p.tsv"]));
     assert!(out.contains("imported 1 purchase"), "{out}");
 }
@@ -23,13 +29,18 @@ fn semicolon_and_tab_separated_files_import() {
 #[test]
 fn latin1_and_utf16_files_are_refused_with_the_line_and_iconv() {
     let book = TempBook::new();
-    std::fs::write(book.path("c.csv"), b"name,email\nAda,ada@example.com\nRen\xE9e,r@example.com\n")
-        .unwrap();
+    std::fs::write(
+        book.path("c.csv"),
+        b"name,email\nAda,ada@example.com\nRen\xE9e,r@example.com\n",
+    )
+    .unwrap();
     book.crm(&["import", "customers", "c.csv"])
         .assert()
         .code(2)
         .stderr(contains("c.csv:3: byte 0xE9 is not UTF-8"))
-        .stderr(contains("iconv -f WINDOWS-1252 -t UTF-8 c.csv > c.utf8.csv"));
+        .stderr(contains(
+            "iconv -f WINDOWS-1252 -t UTF-8 c.csv > c.utf8.csv",
+        ));
     std::fs::write(book.path("u.csv"), b"\xFF\xFEn\0a\0m\0e\0\n\0").unwrap();
     book.crm(&["import", "customers", "u.csv"])
         .assert()
@@ -91,9 +102,15 @@ fn google_contacts_with_bom_multi_values_labels_and_notes() {
     let book = TempBook::new();
     fixture(&book, "google.csv");
     let (out, err) = run(&book, &["import", "contacts", "google.csv"]);
-    assert!(err.contains("reading google.csv as a Google Contacts CSV export"), "{err}");
+    assert!(
+        err.contains("reading google.csv as a Google Contacts CSV export"),
+        "{err}"
+    );
     // The custom field is named once; the address parts Google also writes whole are not.
-    assert!(err.contains("not imported (crm has no field for them): Custom Field 1 - Value (docs"), "{err}");
+    assert!(
+        err.contains("not imported (crm has no field for them): Custom Field 1 - Value (docs"),
+        "{err}"
+    );
     assert!(out.contains("imported 3 customers"), "{out}");
     let zoe = book.read_customer("zoe-obrien");
     for expected in [
@@ -110,16 +127,24 @@ fn google_contacts_with_bom_multi_values_labels_and_notes() {
     ] {
         assert!(zoe.contains(expected), "{expected:?} missing from\n{zoe}");
     }
-    assert!(!zoe.contains("myContacts") && !zoe.contains("starred"), "{zoe}");
+    assert!(
+        !zoe.contains("myContacts") && !zoe.contains("starred"),
+        "{zoe}"
+    );
     let ada = book.read_customer("ada-lovelace");
     assert!(ada.contains("phone 2:"), "{ada}");
     assert!(ada.contains("birthday: 1815-12-10"), "{ada}");
     // A contact with only an organisation is named after it.
-    assert!(book.read_customer("acme-tools").contains("name: Acme Tools"));
+    assert!(book
+        .read_customer("acme-tools")
+        .contains("name: Acme Tools"));
     book.crm(&["check"]).assert().success();
     // Importing again changes nothing.
     let (out, _) = run(&book, &["import", "contacts", "google.csv"]);
-    assert!(out.contains("imported 0 customers") && out.contains("skipped 3"), "{out}");
+    assert!(
+        out.contains("imported 0 customers") && out.contains("skipped 3"),
+        "{out}"
+    );
     assert_eq!(book.read_customer("zoe-obrien"), zoe);
 }
 
@@ -129,9 +154,15 @@ fn contacts_are_matched_by_email_before_being_created() {
     book.customer("ada", "name: Ada L.\nemail: ADA@example.com\n");
     fixture(&book, "google.csv");
     let (out, _) = run(&book, &["import", "customers", "google.csv"]);
-    assert!(out.contains("imported 2 customers") && out.contains("skipped 1"), "{out}");
+    assert!(
+        out.contains("imported 2 customers") && out.contains("skipped 1"),
+        "{out}"
+    );
     assert!(!book.customer_path("ada-lovelace").exists());
-    assert_eq!(book.read_customer("ada"), "name: Ada L.\nemail: ADA@example.com\n");
+    assert_eq!(
+        book.read_customer("ada"),
+        "name: Ada L.\nemail: ADA@example.com\n"
+    );
 }
 
 #[test]
@@ -142,12 +173,20 @@ fn older_google_and_outlook_exports() {
     let (_, err) = run(&book, &["import", "contacts", "google-legacy.csv"]);
     assert!(err.contains("(older layout)"), "{err}");
     let bob = book.read_customer("bob-stone");
-    assert!(bob.contains("company: Stone Masonry") && bob.contains("Friends"), "{bob}");
+    assert!(
+        bob.contains("company: Stone Masonry") && bob.contains("Friends"),
+        "{bob}"
+    );
     let (_, err) = run(&book, &["import", "contacts", "outlook.csv"]);
     assert!(err.contains("as an Outlook contacts CSV export"), "{err}");
     assert!(err.contains("Title, Gender"), "{err}");
     let cy = book.read_customer("cy-young");
-    for expected in ["birthday: 1975-06-21", "Key account", "+1 555 0199", "Met at the trade fair"] {
+    for expected in [
+        "birthday: 1975-06-21",
+        "Key account",
+        "+1 555 0199",
+        "Met at the trade fair",
+    ] {
         assert!(cy.contains(expected), "{expected:?} missing from\n{cy}");
     }
     assert!(!book.read_customer("di-park").contains("birthday"));
@@ -162,11 +201,23 @@ fn vcards_with_folded_lines_and_x_fields() {
     assert!(err.contains("X-ABUID, X-SOCIALPROFILE"), "{err}");
     assert!(out.contains("imported 2 customers"), "{out}");
     let grace = book.read_customer("grace-hopper");
-    for expected in ["email: grace@navy.example", "company: Navy", "birthday: 1906-12-09", "Pioneer", "new catalogue, printed."] {
-        assert!(grace.contains(expected), "{expected:?} missing from\n{grace}");
+    for expected in [
+        "email: grace@navy.example",
+        "company: Navy",
+        "birthday: 1906-12-09",
+        "Pioneer",
+        "new catalogue, printed.",
+    ] {
+        assert!(
+            grace.contains(expected),
+            "{expected:?} missing from\n{grace}"
+        );
     }
     let linus = book.read_customer("linus-ek");
-    assert!(linus.contains("birthday: --04-12") && linus.contains("+46-8-555-0101"), "{linus}");
+    assert!(
+        linus.contains("birthday: --04-12") && linus.contains("+46-8-555-0101"),
+        "{linus}"
+    );
 }
 
 #[test]
@@ -191,15 +242,29 @@ fn shopify_orders_grouped_by_name_with_refunds_and_email_matching() {
     fixture(&book, "shopify.csv");
     let (out, err) = run(&book, &["import", "orders", "shopify.csv"]);
     assert!(err.contains("as a Shopify orders export"), "{err}");
-    assert!(err.contains("left out 1 unpaid order (line 6: pending)"), "{err}");
+    assert!(
+        err.contains("left out 1 unpaid order (line 6: pending)"),
+        "{err}"
+    );
     assert!(out.contains("for 2 customers (1 new)"), "{out}");
     let ada = book.read_customer("ada");
     assert_eq!(ada.matches("kind: purchase").count(), 1, "{ada}");
-    for expected in ["amount: 54.00", "2 x Earl Grey 100g", "Teapot", "Tea cosy", "kind: refund", "amount: 12.00", "Shopify order #1001"] {
+    for expected in [
+        "amount: 54.00",
+        "2 x Earl Grey 100g",
+        "Teapot",
+        "Tea cosy",
+        "kind: refund",
+        "amount: 12.00",
+        "Shopify order #1001",
+    ] {
         assert!(ada.contains(expected), "{expected:?} missing from\n{ada}");
     }
     let grace = book.read_customer("grace-hopper");
-    assert!(grace.contains("email: new.buyer@example.com") && grace.contains("amount: 19.90"), "{grace}");
+    assert!(
+        grace.contains("email: new.buyer@example.com") && grace.contains("amount: 19.90"),
+        "{grace}"
+    );
     let stats: serde_json::Value =
         serde_json::from_str(&stdout_of(&mut book.crm(&["stats", "--format", "json"]))).unwrap();
     assert_eq!(stats["orders"], 2);
@@ -215,11 +280,19 @@ fn stripe_payments_only_paid_with_refunds() {
     fixture(&book, "stripe.csv");
     let (out, err) = run(&book, &["import", "orders", "stripe.csv"]);
     assert!(err.contains("as a Stripe payments export"), "{err}");
-    assert!(err.contains("left out 1 unpaid order (line 4: failed)"), "{err}");
+    assert!(
+        err.contains("left out 1 unpaid order (line 4: failed)"),
+        "{err}"
+    );
     assert!(out.contains("for 2 customers (1 new)"), "{out}");
-    assert!(book.read_customer("ada").contains("Stripe payment ch_3OaA1: Tea subscription"));
+    assert!(book
+        .read_customer("ada")
+        .contains("Stripe payment ch_3OaA1: Tea subscription"));
     let bea = book.read_customer("bea-example-com");
-    assert!(bea.contains("kind: refund") && bea.contains("date: 2025-04-05"), "{bea}");
+    assert!(
+        bea.contains("kind: refund") && bea.contains("date: 2025-04-05"),
+        "{bea}"
+    );
     assert!(!book.path("customers/cy-example-com.yaml").exists());
 }
 
@@ -284,40 +357,75 @@ fn vcard_export_is_read_by_vobject_in_both_versions() {
     let ada: Vec<&str> = cards[0].split('|').collect();
     assert_eq!(ada[0], "4.0");
     assert!(ada[1].starts_with("urn:uuid:"), "{ada:?}");
-    assert_eq!(ada[2..], ["Ada Lovelace", "ada@example.com,ada@work.example", "+44 20 7946 0000", "Analytical, Engines; Ltd", "18151210", "vip,tea", "ada"]);
+    assert_eq!(
+        ada[2..],
+        [
+            "Ada Lovelace",
+            "ada@example.com,ada@work.example",
+            "+44 20 7946 0000",
+            "Analytical, Engines; Ltd",
+            "18151210",
+            "vip,tea",
+            "ada"
+        ]
+    );
     let zoe: Vec<&str> = cards[1].split('|').collect();
     assert_eq!(zoe[6], "--0229");
     // The UID is the same on every export.
-    assert_eq!(stdout_of(&mut book.crm(&["export", "vcard", "--tag", "vip"])), v4);
+    assert_eq!(
+        stdout_of(&mut book.crm(&["export", "vcard", "--tag", "vip"])),
+        v4
+    );
     let v3 = stdout_of(&mut book.crm(&["export", "vcard", "--vcard3"]));
     let lines = python(READ_VCARDS, &v3);
     assert_eq!(lines.lines().count(), 3, "{lines}");
     assert!(lines.lines().all(|l| l.starts_with("3.0|")), "{lines}");
     assert!(lines.contains("|1815-12-10|"), "{lines}");
-    book.crm(&["export", "customers", "--vcard3"]).assert().code(2).stderr(contains("--vcard3 applies to `crm export vcard` only"));
+    book.crm(&["export", "customers", "--vcard3"])
+        .assert()
+        .code(2)
+        .stderr(contains("--vcard3 applies to `crm export vcard` only"));
 }
 
 #[test]
 fn vcard_round_trip_changes_nothing() {
     let book = vcard_book();
-    let before: Vec<String> = ["ada", "zoe", "bob"].iter().map(|id| book.read_customer(id)).collect();
+    let before: Vec<String> = ["ada", "zoe", "bob"]
+        .iter()
+        .map(|id| book.read_customer(id))
+        .collect();
     for flag in [None, Some("--vcard3")] {
         let mut args = vec!["export", "vcard"];
         args.extend(flag);
         let cards = stdout_of(&mut book.crm(&args));
         book.write("book.vcf", &cards);
         let (out, _) = run(&book, &["import", "contacts", "book.vcf"]);
-        assert!(out.contains("imported 0 customers") && out.contains("skipped 3"), "{out}");
-        let after: Vec<String> = ["ada", "zoe", "bob"].iter().map(|id| book.read_customer(id)).collect();
+        assert!(
+            out.contains("imported 0 customers") && out.contains("skipped 3"),
+            "{out}"
+        );
+        let after: Vec<String> = ["ada", "zoe", "bob"]
+            .iter()
+            .map(|id| book.read_customer(id))
+            .collect();
         assert_eq!(after, before);
         // Into an empty book, the cards make the same customers.
         let other = TempBook::new();
         other.write("book.vcf", &cards);
         run(&other, &["import", "contacts", "book.vcf"]);
         let zoe = other.read_customer("zoe");
-        assert!(zoe.contains("birthday: --02-29") && zoe.contains("vip"), "{zoe}");
+        assert!(
+            zoe.contains("birthday: --02-29") && zoe.contains("vip"),
+            "{zoe}"
+        );
         let ada = other.read_customer("ada");
-        for expected in ["email: ada@example.com", "birthday: 1815-12-10", "tags: [vip, tea]", "Analytical, Engines; Ltd", "email 2: ada@work.example"] {
+        for expected in [
+            "email: ada@example.com",
+            "birthday: 1815-12-10",
+            "tags: [vip, tea]",
+            "Analytical, Engines; Ltd",
+            "email 2: ada@work.example",
+        ] {
             assert!(ada.contains(expected), "{expected:?} missing from\n{ada}");
         }
     }
@@ -343,7 +451,10 @@ fn calendar_export_is_read_by_icalendar() {
         "name: Dee\ninteractions:\n- {date: 2025-06-01, kind: call, follow_up: 2025-12-20}\n",
     );
     let text = stdout_of(&mut book.crm(&["export", "calendar", "--within", "90d"]));
-    assert!(!text.replace("\r\n", "").contains('\n'), "bare LF in\n{text}");
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "bare LF in\n{text}"
+    );
     assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");
     let events = python(READ_CALENDAR, &text);
     let mut lines: Vec<&str> = events.lines().collect();
@@ -374,8 +485,14 @@ fn calendar_export_is_read_by_icalendar() {
     // Stable UIDs: the same on the next export, and Dee's far follow-up only without a window.
     let again = stdout_of(&mut book.crm(&["export", "calendar", "--within", "90d"]));
     assert_eq!(again, text);
-    let all = python(READ_CALENDAR, &stdout_of(&mut book.crm(&["export", "calendar"])));
-    assert!(all.contains("Follow up: Dee|") || all.contains("|Follow up: Dee|"), "{all}");
+    let all = python(
+        READ_CALENDAR,
+        &stdout_of(&mut book.crm(&["export", "calendar"])),
+    );
+    assert!(
+        all.contains("Follow up: Dee|") || all.contains("|Follow up: Dee|"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -383,12 +500,18 @@ fn man_pages_for_crm_and_each_subcommand() {
     let book = TempBook::new();
     let page = stdout_of(&mut book.crm(&["man"]));
     assert!(page.contains(".TH crm 1"), "{page}");
-    assert!(page.contains("crm\\-import") || page.contains("import"), "{page}");
+    assert!(
+        page.contains("crm\\-import") || page.contains("import"),
+        "{page}"
+    );
     let log = stdout_of(&mut book.crm(&["man", "log"]));
     assert!(log.contains(".TH crm-log 1"), "{log}");
     assert!(log.contains("\\-\\-follow\\-up"), "{log}");
     let contacts = stdout_of(&mut book.crm(&["man", "import", "contacts"]));
-    assert!(contacts.contains(".TH crm-import-customers 1"), "{contacts}");
+    assert!(
+        contacts.contains(".TH crm-import-customers 1"),
+        "{contacts}"
+    );
     book.crm(&["man", "nope"])
         .assert()
         .code(2)
@@ -408,11 +531,20 @@ fn any_csv_through_a_rules_file() {
         "kasse.rules",
         "# the till's export\nskip 1\nfields _, date, customer, amount, item\ndate-format %d.%m.%Y\ndecimal-mark ,\nskip-if storno\n",
     );
-    let (out, err) = run(&book, &["import", "purchases", "kasse.csv", "--rules", "kasse.rules"]);
+    let (out, err) = run(
+        &book,
+        &["import", "purchases", "kasse.csv", "--rules", "kasse.rules"],
+    );
     assert!(err.contains("with the rules in kasse.rules"), "{err}");
-    assert!(out.contains("imported 2 purchases for 2 customers (1 new)"), "{out}");
+    assert!(
+        out.contains("imported 2 purchases for 2 customers (1 new)"),
+        "{out}"
+    );
     let ada = book.read_customer("ada");
-    assert!(ada.contains("amount: 1234.50") && ada.contains("date: 2025-03-05"), "{ada}");
+    assert!(
+        ada.contains("amount: 1234.50") && ada.contains("date: 2025-03-05"),
+        "{ada}"
+    );
     // A rules file beside the CSV is found by name; the second run skips what is there.
     std::fs::rename(book.path("kasse.rules"), book.path("kasse.csv.rules")).unwrap();
     let (out, err) = run(&book, &["import", "purchases", "kasse.csv"]);
@@ -420,12 +552,18 @@ fn any_csv_through_a_rules_file() {
     assert!(out.contains("nothing to import"), "{out}");
     // Bad rows are reported at their line of the CSV, bad rules at theirs.
     book.write("bad.csv", "x;01.02.2025;ada;zwölf\n");
-    book.write("bad.rules", "fields _, date, customer, amount\ndate-format %d.%m.%Y\n");
+    book.write(
+        "bad.rules",
+        "fields _, date, customer, amount\ndate-format %d.%m.%Y\n",
+    );
     book.crm(&["import", "purchases", "bad.csv", "--rules", "bad.rules"])
         .assert()
         .code(2)
         .stderr(contains("bad.csv:1:"));
-    book.write("worse.rules", "fields _, date, customer, amount\ncolour red\n");
+    book.write(
+        "worse.rules",
+        "fields _, date, customer, amount\ncolour red\n",
+    );
     book.crm(&["import", "purchases", "bad.csv", "--rules", "worse.rules"])
         .assert()
         .code(2)

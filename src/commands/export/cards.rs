@@ -18,7 +18,9 @@ use crate::store::{scan, Book};
 /// silently ignored.
 pub(super) fn check_flags(args: &Args) -> Result<()> {
     let refuse = |flag: &str, what: &str| {
-        Err(Error::usage(format!("{flag} applies to `crm export {what}` only")))
+        Err(Error::usage(format!(
+            "{flag} applies to `crm export {what}` only"
+        )))
     };
     if args.vcard3 && args.what != What::Vcard {
         return refuse("--vcard3", "vcard");
@@ -55,8 +57,18 @@ pub(super) fn vcard(customers: &[Customer], v3: bool, out: &mut dyn Write) -> Re
         let data = CardData {
             id: c.id.as_str(),
             name: &c.name,
-            emails: c.email.as_deref().into_iter().chain(extra(c, "email")).collect(),
-            phones: c.phone.as_deref().into_iter().chain(extra(c, "phone")).collect(),
+            emails: c
+                .email
+                .as_deref()
+                .into_iter()
+                .chain(extra(c, "email"))
+                .collect(),
+            phones: c
+                .phone
+                .as_deref()
+                .into_iter()
+                .chain(extra(c, "phone"))
+                .collect(),
             company: c.company.as_deref(),
             tags: &c.tags,
             birthday: c.birthday,
@@ -70,8 +82,8 @@ pub(super) fn vcard(customers: &[Customer], v3: bool, out: &mut dyn Write) -> Re
 pub(super) fn calendar(ctx: &Context, book: &Book, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let until = match &args.within {
         Some(text) => {
-            let window = Cadence::parse_window(text)
-                .map_err(|m| Error::usage(format!("--within: {m}")))?;
+            let window =
+                Cadence::parse_window(text).map_err(|m| Error::usage(format!("--within: {m}")))?;
             window.after(ctx.today)
         }
         None => None,
@@ -109,10 +121,12 @@ pub(super) fn calendar(ctx: &Context, book: &Book, args: &Args, out: &mut dyn Wr
             }
         }
         if let Some(since) = c.since {
-            let first = crate::domain::date::anniversary_in(since, chrono::Datelike::year(&since) + 1);
+            let first =
+                crate::domain::date::anniversary_in(since, chrono::Datelike::year(&since) + 1);
             if let Some(first) = first {
                 // The first anniversary keeps the day: 29 February is still the rule's.
-                let date = if first.format("%m-%d").to_string() == since.format("%m-%d").to_string() {
+                let date = if first.format("%m-%d").to_string() == since.format("%m-%d").to_string()
+                {
                     first
                 } else {
                     since

@@ -184,7 +184,12 @@ pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
     let read = orders::read(format, &table.header, &table.rows);
     eprintln!("crm: reading {shown} as {}", format.name());
     if !read.unpaid.is_empty() {
-        let lines: Vec<String> = read.unpaid.iter().take(5).map(|(l, s)| format!("line {l}: {s}")).collect();
+        let lines: Vec<String> = read
+            .unpaid
+            .iter()
+            .take(5)
+            .map(|(l, s)| format!("line {l}: {s}"))
+            .collect();
         eprintln!(
             "crm: left out {} unpaid order{} ({}{})",
             read.unpaid.len(),
@@ -200,7 +205,9 @@ pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
     let known = by_email(book)?;
     // One customer per email across the file: the book's, else the first name given.
     let mut customer_of: HashMap<String, String> = HashMap::new();
-    let columns = ["customer", "date", "kind", "amount", "items", "name", "email", "summary"];
+    let columns = [
+        "customer", "date", "kind", "amount", "items", "name", "email", "summary",
+    ];
     let rows = read
         .entries
         .into_iter()
@@ -219,7 +226,11 @@ pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
                     .clone(),
                 None => e.name.clone().unwrap_or_default(),
             };
-            let name = e.name.clone().or_else(|| e.email.clone()).unwrap_or_default();
+            let name = e
+                .name
+                .clone()
+                .or_else(|| e.email.clone())
+                .unwrap_or_default();
             let cells = vec![
                 customer,
                 e.date,
@@ -254,7 +265,11 @@ pub(super) fn with_rules(path: &Path, rules_path: &Path) -> Result<Read> {
     let rules_bytes = std::fs::read(rules_path).map_err(|e| Error::io("read", rules_path, &e))?;
     let rules_text = text_of(&rules_bytes, &shown_rules)?;
     let rules = crate::interop::rules::Rules::parse(rules_text).map_err(|(line, message)| {
-        let at = if line == 0 { String::new() } else { format!(":{line}") };
+        let at = if line == 0 {
+            String::new()
+        } else {
+            format!(":{line}")
+        };
         Error::invalid_file(format!("{shown_rules}{at}: {message}"))
             .with_hint("see \"Mapping rules\" in docs/import.md; nothing was imported")
     })?;

@@ -22,7 +22,9 @@ impl Progress {
     /// A bar for `total` customer files, hidden until it is worth showing.
     pub(super) fn new(total: usize) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} customer files ({eta} left)") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:30} {pos}/{len} customer files ({eta} left)")
+        {
             bar.set_style(style.progress_chars("#>-"));
         }
         Progress {

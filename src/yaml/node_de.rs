@@ -437,7 +437,7 @@ impl<'de, 'a> MapAccess<'de> for Entries<'a> {
 mod tests {
     use super::*;
     use crate::domain::customer::Customer;
-    use crate::store::tree;
+    use crate::yaml::tree;
     use serde::Deserialize;
 
     fn read(text: &str) -> Result<Customer, DeError> {

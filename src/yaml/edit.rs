@@ -5,7 +5,7 @@
 //! block list.
 //!
 //! Where the list is, where it ends and what it holds come from the parser: every node
-//! of the [`tree`](super::tree) knows the bytes it spans. So a quoted text running over several
+//! of the [`tree`](super::parse) knows the bytes it spans. So a quoted text running over several
 //! lines, `\r` line ends, or a list written on the line after its key are seen exactly
 //! as the YAML parser sees them. Lines are looked at only for what the parser skips:
 //! indentation, and the comments after the list (those indented into it stay with it).
@@ -138,7 +138,7 @@ impl AppendError {
 }
 
 /// Decides how entries are appended to the top-level list `key` of `text`, parsed as
-/// `doc` (by [`super::tree::parse`]), keeping every byte before and after them:
+/// `doc` (by [`super::parse`]), keeping every byte before and after them:
 ///
 /// - a block list gets them after its last entry (and after comments indented into
 ///   it), with the list's own indentation;
@@ -548,7 +548,7 @@ pub fn without_lines(text: &str, unwanted: &[&str]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tree;
+    use crate::yaml::tree;
 
     fn entry() -> Vec<String> {
         vec!["date: 2025-04-01".into(), "kind: call".into()]
@@ -565,7 +565,7 @@ mod tests {
         // The same expectation the real append checks against.
         for fields in entries {
             let item: serde_yaml::Value = serde_yaml::from_str(&fields.join("\n")).unwrap();
-            crate::store::push_entry(&mut expected, item);
+            crate::yaml::push_entry(&mut expected, "interactions", item);
         }
         assert_eq!(
             written, expected,
