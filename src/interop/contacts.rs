@@ -136,14 +136,16 @@ pub(crate) fn from_csv(format: Format, header: &[String], rows: &[(u64, Vec<Stri
     let file_as = column("File As");
     let birthday = column("Birthday");
     let notes = column("Notes");
+    // Columns with several values each: emails, phones, addresses, websites.
+    type Many = Vec<usize>;
     let (emails, phones, company, title, tags, address, website): (
-        Vec<usize>,
-        Vec<usize>,
-        Option<usize>,
-        Option<usize>,
-        Option<usize>,
-        Vec<usize>,
-        Vec<usize>,
+        Many,
+        Many,
+        _,
+        _,
+        _,
+        Many,
+        Many,
     ) = match format {
         Format::Google | Format::GoogleLegacy => {
             let company = column("Organization Name").or_else(|| column("Organization 1 - Name"));
@@ -160,11 +162,11 @@ pub(crate) fn from_csv(format: Format, header: &[String], rows: &[(u64, Vec<Stri
             )
         }
         Format::Outlook | Format::VCard => {
-            let emails = ["E-mail Address", "E-mail 2 Address", "E-mail 3 Address"]
+            let emails: Many = ["E-mail Address", "E-mail 2 Address", "E-mail 3 Address"]
                 .iter()
                 .filter_map(|n| column(n))
                 .collect();
-            let phones = [
+            let phones: Many = [
                 "Primary Phone",
                 "Mobile Phone",
                 "Business Phone",
@@ -177,7 +179,7 @@ pub(crate) fn from_csv(format: Format, header: &[String], rows: &[(u64, Vec<Stri
             .iter()
             .filter_map(|n| column(n))
             .collect();
-            let web = column("Web Page").into_iter().collect();
+            let web: Many = column("Web Page").into_iter().collect();
             (
                 emails,
                 phones,
