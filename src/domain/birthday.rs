@@ -46,8 +46,8 @@ impl Birthday {
         let t = text.trim();
         let bad = || {
             format!(
-                "{text:?} is not a birthday; write it as YYYY-MM-DD, or --MM-DD when the \
-                 year is not known (e.g. 1990-06-21 or --06-21)"
+                "{text:?} is not a date; write a birthday as YYYY-MM-DD, or --MM-DD when \
+                 the year is not known (e.g. 1990-06-21 or --06-21)"
             )
         };
         let month_day = t.strip_prefix("--").unwrap_or(t);

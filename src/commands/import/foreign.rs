@@ -53,6 +53,32 @@ fn table(text: &str) -> Table {
     }
 }
 
+/// The start of a file, enough to recognise its format by its first line without
+/// reading a big file of crm's own rows twice. Lossy: an encoding problem is reported
+/// by the reader that reads the whole file.
+fn start_of(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, &e))?;
+    let mut start = Vec::new();
+    file.take(64 * 1024)
+        .read_to_end(&mut start)
+        .map_err(|e| Error::io("read", path, &e))?;
+    let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&start);
+    Ok(String::from_utf8_lossy(start).into_owned())
+}
+
+/// The header of a CSV text.
+fn header(text: &str) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(text::separator(text))
+        .from_reader(text.as_bytes());
+    reader
+        .headers()
+        .map(|h| h.iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// The file's text, read once.
 fn read_text(path: &Path) -> Result<(String, String)> {
     let shown = path.display().to_string();
@@ -94,8 +120,13 @@ fn list_cell(items: &[String]) -> String {
 /// An address-book export (Google, Outlook, vCard) as `crm import customers` rows, or
 /// `None` when the file is not one (then it is read as crm's own customers CSV).
 pub(super) fn contacts(path: &Path, book: &Book) -> Result<Option<Read>> {
+    let start = start_of(path)?;
+    let is_vcard = vcard::is_vcard(&start);
+    if !is_vcard && contacts::detect(&header(&start)).is_none() {
+        return Ok(None);
+    }
     let (shown, text) = read_text(path)?;
-    let read = if vcard::is_vcard(&text) {
+    let read = if is_vcard {
         contacts::from_vcard(&text)
     } else {
         let table = table(&text);
@@ -176,6 +207,9 @@ pub(super) fn contacts(path: &Path, book: &Book) -> Result<Option<Read>> {
 /// A Shopify or Stripe export as `crm import purchases` rows (with refunds), or `None`
 /// when the file is not one.
 pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
+    if orders::detect(&header(&start_of(path)?)).is_none() {
+        return Ok(None);
+    }
     let (shown, text) = read_text(path)?;
     let table = table(&text);
     let Some(format) = orders::detect(&table.header) else {
