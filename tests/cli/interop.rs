@@ -569,3 +569,43 @@ fn any_csv_through_a_rules_file() {
         .code(2)
         .stderr(contains("worse.rules:2: unknown rule \"colour\""));
 }
+
+#[test]
+fn a_bad_order_stops_the_whole_import_and_latin1_exports_are_refused() {
+    let book = TempBook::new();
+    fixture(&book, "shopify.csv");
+    let text = book.read("shopify.csv").replace(",19.90,", ",19.9O,");
+    book.write("shopify.csv", &text);
+    book.crm(&["import", "orders", "shopify.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("shopify.csv:5: "))
+        .stderr(contains("nothing was imported"));
+    assert!(!book.customer_path("ada-lovelace").exists());
+    // Older Outlook saves its CSV in Windows-1252.
+    fixture(&book, "outlook.csv");
+    let mut bytes = std::fs::read(book.path("outlook.csv")).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"Park").unwrap();
+    bytes.splice(at..at + 4, b"P\xE4rk".iter().copied());
+    std::fs::write(book.path("outlook.csv"), bytes).unwrap();
+    book.crm(&["import", "contacts", "outlook.csv"])
+        .assert()
+        .code(2)
+        .stderr(contains("outlook.csv:3: byte 0xE4 is not UTF-8"))
+        .stderr(contains("iconv -f WINDOWS-1252 -t UTF-8 outlook.csv"));
+    book.crm(&["export", "vcard", "--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(contains("--format applies to"));
+    let written = std::fs::read_dir(book.path("customers"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
+        .count();
+    assert_eq!(written, 0);
+}
