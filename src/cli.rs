@@ -25,18 +25,18 @@ use crate::context::GlobalArgs;
 pub struct Cli {
     /// The global flags, resolved into a [`crate::context::Context`].
     #[command(flatten)]
-    pub globals: GlobalArgs,
+    pub(crate) globals: GlobalArgs,
 
     /// The subcommand.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 impl Cli {
     /// Parses `args` (the program name first), noting where `-C`'s value came from:
     /// clap fills `dir` from `CRM_DIR` as well, and the two mean different things to
     /// `crm init`.
-    pub fn parse_args(
+    pub(crate) fn parse_args(
         args: impl IntoIterator<Item = std::ffi::OsString>,
     ) -> Result<Cli, clap::Error> {
         let mut command = Cli::command();

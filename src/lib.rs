@@ -2,17 +2,22 @@
 //!
 //! Layers, each of which only talks to the ones below it:
 //! `cli`/`commands` (arguments, one module per subcommand) → `domain` (pure rules and
-//! numbers) → `store` (files) and `git` → `render` (tables, JSON, CSV).
+//! numbers) → `store` (the book's files), `yaml` (the YAML engine, used by the store)
+//! and `git` → `render` (tables, JSON, CSV). docs/design.md has the map.
+//!
+//! Everything is crate-private except what the integration tests (`tests/cli/`) and
+//! the benchmark's book generator (`examples/generate.rs`) use; `missing_docs` holds
+//! for that public part.
 #![deny(missing_docs)]
 
 pub mod cli;
-pub mod commands;
-pub mod context;
+pub(crate) mod commands;
+pub(crate) mod context;
 pub mod domain;
 pub mod error;
-pub mod git;
+pub(crate) mod git;
 pub(crate) mod interop;
-pub mod render;
+pub(crate) mod render;
 pub mod store;
 pub(crate) mod yaml;
 
@@ -55,7 +60,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
 }
 
 /// Prints an error and its hint to stderr.
-pub fn report(err: &Error) {
+pub(crate) fn report(err: &Error) {
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
     let _ = writeln!(stderr, "crm: error: {}", err.message);
@@ -65,6 +70,6 @@ pub fn report(err: &Error) {
 }
 
 /// Prints a warning to stderr.
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "crm: warning: {message}");
 }

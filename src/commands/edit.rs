@@ -20,20 +20,19 @@ use crate::store::{read, Book, Problem, WriteLock};
 
 /// Arguments of `crm edit`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The customer to edit.
     #[arg(required_unless_present = "new", conflicts_with = "new")]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Start a new customer called NAME from a commented template instead.
     #[arg(long, value_name = "NAME")]
-    pub new: Option<String>,
+    pub(crate) new: Option<String>,
     /// With --new: the id (file name) to use instead of one derived from the name.
     #[arg(long = "id", value_name = "ID", requires = "new")]
-    pub new_id: Option<String>,
+    pub(crate) new_id: Option<String>,
 }
 
-/// Runs `crm edit`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     // A bad CRM_LOCK_TIMEOUT would only surface once the person has finished editing.
     if let Err(err) = &book.lock_wait {
@@ -243,7 +242,7 @@ fn run_editor(editor: &[String], path: &Path) -> Result<()> {
 /// program and its arguments, the way a shell splits words, but without any of a
 /// shell's expansions: `'single'` and `"double"` quotes group words, and a backslash
 /// escapes the next character (outside single quotes).
-pub fn split_command(line: &str) -> Result<Vec<String>> {
+pub(crate) fn split_command(line: &str) -> Result<Vec<String>> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;

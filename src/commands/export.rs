@@ -20,7 +20,7 @@ mod cards;
 
 /// What `crm export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum What {
+pub(crate) enum What {
     /// One row per customer: id, name, contact details, tags, dates, cadence, preferences.
     Customers,
     /// One row per logged interaction, oldest first; each customer's in file order.
@@ -33,7 +33,7 @@ pub enum What {
 
 /// Formats of `crm export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// CSV with a header row (what `crm import` reads).
     Csv,
     /// JSON: one array of objects.
@@ -42,23 +42,23 @@ pub enum ExportFormat {
 
 /// Arguments of `crm export`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// What to export.
     #[arg(value_enum)]
-    pub what: What,
+    pub(crate) what: What,
     /// Output format of `customers` and `interactions` (default csv).
     #[arg(long, value_enum)]
-    pub format: Option<ExportFormat>,
+    pub(crate) format: Option<ExportFormat>,
     /// Only customers with this tag (repeat for several: all must match).
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// `vcard`: write vCard 3.0 instead of 4.0, for older phones and programs.
     #[arg(long)]
-    pub vcard3: bool,
+    pub(crate) vcard3: bool,
     /// `calendar`: only follow-ups due within this window (e.g. 90d; overdue ones
     /// included); yearly events are always written.
     #[arg(long, value_name = "WINDOW")]
-    pub within: Option<String>,
+    pub(crate) within: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -89,15 +89,18 @@ struct InteractionRow {
 }
 
 /// Runs `crm export`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     cards::check_flags(args)?;
     let book = ctx.book()?;
     if args.what == What::Calendar {
         return cards::calendar(ctx, &book, args, out);
     }
     let mut scan = scan::scan_with(&book, |loaded, _| loaded.customer)?;
-    scan.items
-        .retain(|c| args.tags.iter().all(|t| c.has_tag(t)));
+    scan.items.retain(|c| {
+        args.tags
+            .iter()
+            .all(|t| c.tags.iter().any(|has| has.eq_ignore_ascii_case(t)))
+    });
     let format = args.format.unwrap_or(ExportFormat::Csv);
     match args.what {
         What::Vcard => cards::vcard(&scan.items, args.vcard3, out)?,

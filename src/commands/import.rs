@@ -32,15 +32,15 @@ use progress::Progress;
 
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// What the file holds.
     #[command(subcommand)]
-    pub what: What,
+    pub(crate) what: What,
 }
 
 /// The kinds of CSV file `crm import` reads.
 #[derive(Debug, clap::Subcommand)]
-pub enum What {
+pub(crate) enum What {
     /// Purchases (also `orders`). Header: customer,date,amount; optional item (or
     /// items), name, email, summary, channel. Also reads a Shopify orders export or a
     /// Stripe payments export, matching customers by email. Creates customers that do
@@ -63,38 +63,37 @@ pub enum What {
 
 /// The file argument shared by every kind of import.
 #[derive(Debug, clap::Args)]
-pub struct FileArgs {
+pub(crate) struct FileArgs {
     /// The file: CSV (UTF-8, separated by commas, semicolons or tabs, with a header
     /// row) or, for contacts, vCard.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Check the file and say what would be imported, without writing anything.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// The arguments of `crm import purchases|interactions`.
 #[derive(Debug, clap::Args)]
-pub struct InteractionArgs {
+pub(crate) struct InteractionArgs {
     /// The file and `--dry-run`.
     #[command(flatten)]
-    pub file: FileArgs,
+    pub(crate) file: FileArgs,
     /// Also import rows identical to an interaction the customer's file already holds
     /// that no import wrote (one logged by hand, say). Without it such rows are taken for
     /// copies of it and skipped (docs/import.md).
     #[arg(long)]
-    pub allow_duplicates: bool,
+    pub(crate) allow_duplicates: bool,
     /// `purchases`: read any other CSV through a mapping rules file (which column is the
     /// customer, date, amount, item; date format; rows to skip). Without it, FILE.rules
     /// beside FILE is used if there is one (docs/import.md, "Mapping rules").
     #[arg(long, value_name = "RULES")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
 }
 
 /// At most this many bad rows are listed; the rest are counted.
 const MAX_LISTED: usize = 20;
 
-/// Runs `crm import`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     match &args.what {
         What::Purchases(args) => interactions(ctx, args, true, out),
         What::Interactions(args) => interactions(ctx, args, false, out),
@@ -479,7 +478,11 @@ fn interaction_row(
 
 /// The marker of a row: a hash of what the row records (not the customer's name or
 /// email) and which copy of an identical row in the file it is.
-pub fn marker(customer: &CustomerId, interaction: &Interaction, occurrence: usize) -> String {
+pub(crate) fn marker(
+    customer: &CustomerId,
+    interaction: &Interaction,
+    occurrence: usize,
+) -> String {
     let items = interaction.items.join("\u{1e}");
     let parts = [
         customer.as_str().to_string(),

@@ -8,20 +8,20 @@ use crate::error::{Error, Result, EXIT_OK};
 
 /// Arguments of `crm man`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The subcommand whose page to print (`crm man log`, `crm man import contacts`);
     /// without one, crm's own page. Install them with
     /// `crm man > ~/.local/share/man/man1/crm.1` (see README).
     #[arg(value_name = "SUBCOMMAND")]
-    pub subcommand: Vec<String>,
+    pub(crate) subcommand: Vec<String>,
     /// The whole command line's definition, to describe; filled in by
     /// [`crate::cli::Cli::parse_args`] (commands do not import the command line).
     #[arg(skip)]
-    pub cli: Option<Box<clap::Command>>,
+    pub(crate) cli: Option<Box<clap::Command>>,
 }
 
 /// Runs `crm man`; needs no book.
-pub fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let mut command = *args
         .cli
         .clone()

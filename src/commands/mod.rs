@@ -1,25 +1,25 @@
 //! One module per subcommand: its arguments and a `run` that reads like a contents
 //! page (resolve → compute in the domain → render).
 
-pub mod add;
-pub mod check;
-pub mod commit;
-pub mod completions;
-pub mod done;
-pub mod due;
-pub mod edit;
-pub mod export;
-pub mod history;
-pub mod import;
-pub mod init;
-pub mod list;
-pub mod log;
-pub mod man;
-pub mod show;
-pub mod stale;
-pub mod stats;
-pub mod status;
-pub mod undo;
+pub(crate) mod add;
+pub(crate) mod check;
+pub(crate) mod commit;
+pub(crate) mod completions;
+pub(crate) mod done;
+pub(crate) mod due;
+pub(crate) mod edit;
+pub(crate) mod export;
+pub(crate) mod history;
+pub(crate) mod import;
+pub(crate) mod init;
+pub(crate) mod list;
+pub(crate) mod log;
+pub(crate) mod man;
+pub(crate) mod show;
+pub(crate) mod stale;
+pub(crate) mod stats;
+pub(crate) mod status;
+pub(crate) mod undo;
 
 use std::io::Write;
 
@@ -30,7 +30,7 @@ use crate::store::{Book, WriteLock};
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a new book: crm.toml, customers/, and a git repository.
     Init(init::Args),
     /// Add a customer; prints the new id.
@@ -75,10 +75,10 @@ pub enum Command {
 }
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
-pub const CRM_TRAILER: &str = "Committed-by: crm";
+pub(crate) const CRM_TRAILER: &str = "Committed-by: crm";
 
 /// Runs `command`, writing data to `out`; returns the exit code.
-pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
     } else if ctx.commit && !matches!(command, Command::Init(_)) {
@@ -111,7 +111,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
 
 /// Reports customer files that were skipped, and returns the exit code to use
 /// ([`crate::error::EXIT_PARTIAL`] if any were).
-pub fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
+pub(crate) fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
     if problems.is_empty() {
         return crate::error::EXIT_OK;
     }
@@ -216,7 +216,7 @@ fn ensure_can_commit(ctx: &Context) -> Result<()> {
 ///
 /// If the commit fails, the files are written all the same: the error says so and
 /// exits with [`crate::error::EXIT_NOT_COMMITTED`], so nobody runs the command twice.
-pub fn finish_write(
+pub(crate) fn finish_write(
     ctx: &Context,
     book: &Book,
     lock: WriteLock,
@@ -338,7 +338,7 @@ fn note_commit(oid: git2::Oid, summary: &str, what: &str) {
 /// Warns, once per run, that crm's commits are not signed when git's config asks for
 /// signed commits (`commit.gpgSign`): crm makes its commits through libgit2, which
 /// cannot sign them.
-pub fn warn_unsigned(repo: &BookRepo) {
+pub(crate) fn warn_unsigned(repo: &BookRepo) {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if repo.wants_signed_commits() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         crate::warn("git's config asks for signed commits (commit.gpgSign), but crm does not sign its commits; sign them with git if you need to (e.g. `git commit --amend -S` for the last one)");
@@ -348,7 +348,11 @@ pub fn warn_unsigned(repo: &BookRepo) {
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
 /// (they are reported here), else 1 when `--exit-code` was given and something was
 /// listed, else 0.
-pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, found: bool) -> u8 {
+pub(crate) fn listing_exit_code(
+    problems: &[crate::store::Problem],
+    exit_code: bool,
+    found: bool,
+) -> u8 {
     let skipped = report_skipped(problems);
     if skipped != crate::error::EXIT_OK {
         skipped
@@ -360,7 +364,7 @@ pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, fo
 }
 
 /// The customers carrying every tag in `tags` (case-insensitive), in scan order.
-pub fn with_tags<'a>(
+pub(crate) fn with_tags<'a>(
     customers: &'a [crate::domain::summary::Summary],
     tags: &[String],
 ) -> Vec<&'a crate::domain::summary::Summary> {

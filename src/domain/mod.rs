@@ -1,9 +1,9 @@
 //! The pure core: customers, interactions, dates, money, the follow-up rule and the
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
-pub mod agenda;
+pub(crate) mod agenda;
 pub mod birthday;
-pub mod change;
+pub(crate) mod change;
 pub mod contact;
 pub mod customer;
 pub mod date;

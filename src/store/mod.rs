@@ -5,7 +5,7 @@
 //! through its interface only.
 
 pub mod cache;
-pub mod config;
+pub(crate) mod config;
 pub mod customer_text;
 pub mod read;
 pub mod scan;
@@ -26,18 +26,18 @@ use crate::domain::interaction::Interaction;
 use crate::error::{Error, ErrorKind, Result};
 use crate::yaml;
 
-pub use config::Config;
+pub(crate) use config::Config;
 pub use read::{Loaded, Problem};
 pub use write::WriteLock;
 
 /// Name of the settings file that marks a book's root.
-pub const CONFIG_FILE: &str = "crm.toml";
+pub(crate) const CONFIG_FILE: &str = "crm.toml";
 /// Folder of customer files, under the root.
-pub const CUSTOMERS_DIR: &str = "customers";
+pub(crate) const CUSTOMERS_DIR: &str = "customers";
 /// crm's own state (lock, temp files, cache), under the root; git-ignored.
-pub const STATE_DIR: &str = ".crm";
+pub(crate) const STATE_DIR: &str = ".crm";
 /// Extension of customer files.
-pub const EXTENSION: &str = "yaml";
+pub(crate) const EXTENSION: &str = "yaml";
 
 /// Creates crm's state folder `state_dir` (`.crm/`) if need be, and makes it ignore
 /// itself (`.crm/.gitignore` holding `*`, as Python's venvs and cargo's `target/` do),
@@ -45,7 +45,7 @@ pub const EXTENSION: &str = "yaml";
 /// made by hand, or inside a bigger repository). Every creator of the folder goes
 /// through here; the `.gitignore` is best effort, since a missing one only costs
 /// tidiness.
-pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(state_dir)?;
     let ignore = state_dir.join(".gitignore");
     if fs::symlink_metadata(&ignore).is_err() {
@@ -58,10 +58,10 @@ pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct Book {
     /// The folder holding `crm.toml`.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     canonical_root: PathBuf,
     /// Parsed `crm.toml`.
-    pub config: Config,
+    pub(crate) config: Config,
     /// How long writers wait for the lock, or why the setting for it is unusable
     /// (reported by [`Book::lock`], so that commands that never lock are not stopped).
     pub lock_wait: Result<Duration>,
@@ -70,7 +70,7 @@ pub struct Book {
 impl Book {
     /// Finds the book like git finds a repository: `start` itself or its nearest
     /// ancestor holding `crm.toml`.
-    pub fn discover(start: &Path) -> Result<Book> {
+    pub(crate) fn discover(start: &Path) -> Result<Book> {
         Book::open(&Book::find_root(start)?)
     }
 
@@ -78,7 +78,7 @@ impl Book {
     /// not stop the opening, for `crm check` to report them: the defaults are used and
     /// every `crm.toml` problem is returned, and the settings that do read are kept;
     /// see [`Book::customers_problem`] for the folder.
-    pub fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
+    pub(crate) fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
         let root = Book::find_root(start)?;
         let text = Book::read_config_text(&root)?;
         let (config, problems) = Config::parse_all(&text);
@@ -97,7 +97,7 @@ impl Book {
     }
 
     /// The nearest folder at or above `start` that holds `crm.toml`.
-    pub fn find_root(start: &Path) -> Result<PathBuf> {
+    pub(crate) fn find_root(start: &Path) -> Result<PathBuf> {
         let start_abs = fs::canonicalize(start).map_err(|e| Error::io("open folder", start, &e))?;
         let mut dir = Some(start_abs.as_path());
         while let Some(candidate) = dir {
@@ -169,7 +169,7 @@ impl Book {
     /// What is wrong with `customers/`, if anything: a symlink out of the book (crm
     /// never reads or writes through one) or something that is not a folder. A missing
     /// folder is fine (a book without customers yet).
-    pub fn customers_problem(&self) -> Option<Problem> {
+    pub(crate) fn customers_problem(&self) -> Option<Problem> {
         let dir = self.customers_dir();
         let problem = |message: String| Some(Problem::at(CUSTOMERS_DIR, 1, 1, message));
         match fs::symlink_metadata(&dir) {
@@ -195,27 +195,22 @@ impl Book {
     }
 
     /// The folder of customer files.
-    pub fn customers_dir(&self) -> PathBuf {
+    pub(crate) fn customers_dir(&self) -> PathBuf {
         self.root.join(CUSTOMERS_DIR)
     }
 
     /// The file of customer `id` (which may not exist).
-    pub fn customer_path(&self, id: &CustomerId) -> PathBuf {
+    pub(crate) fn customer_path(&self, id: &CustomerId) -> PathBuf {
         self.customers_dir().join(format!("{id}.{EXTENSION}"))
     }
 
-    /// `crm.toml`.
-    pub fn config_path(&self) -> PathBuf {
-        self.root.join(CONFIG_FILE)
-    }
-
     /// crm's state folder.
-    pub fn state_dir(&self) -> PathBuf {
+    pub(crate) fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
     }
 
     /// A path as shown in messages: relative to the book root when inside it.
-    pub fn shown(&self, path: &Path) -> String {
+    pub(crate) fn shown(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
             .unwrap_or(path)
             .display()
@@ -223,18 +218,18 @@ impl Book {
     }
 
     /// The canonical root, against which symlinks are checked.
-    pub fn canonical_root(&self) -> &Path {
+    pub(crate) fn canonical_root(&self) -> &Path {
         &self.canonical_root
     }
 
     /// Whether customer `id` has a file (without reading it).
-    pub fn exists(&self, id: &CustomerId) -> bool {
+    pub(crate) fn exists(&self, id: &CustomerId) -> bool {
         fs::symlink_metadata(self.customer_path(id)).is_ok()
     }
 
     /// Reads one customer, touching no other file. A missing customer gets a hint with
     /// the closest existing id (only then is the folder listed).
-    pub fn load(&self, id: &CustomerId) -> Result<Loaded> {
+    pub(crate) fn load(&self, id: &CustomerId) -> Result<Loaded> {
         let path = self.customer_path(id);
         if fs::symlink_metadata(&path).is_err() {
             return Err(self.not_found(id));
@@ -246,7 +241,7 @@ impl Book {
     /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
     /// out of the book, no folder, not over the size limit), but without parsing them:
     /// `crm edit` must be able to open a file that is broken in order to fix it.
-    pub fn load_raw(&self, id: &CustomerId) -> Result<Vec<u8>> {
+    pub(crate) fn load_raw(&self, id: &CustomerId) -> Result<Vec<u8>> {
         let path = self.customer_path(id);
         if fs::symlink_metadata(&path).is_err() {
             return Err(self.not_found(id));
@@ -274,7 +269,7 @@ impl Book {
     }
 
     /// Writes a new customer file; refuses an existing id.
-    pub fn create_customer(
+    pub(crate) fn create_customer(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -318,7 +313,7 @@ impl Book {
     /// Replaces customer `id`'s file with `contents` (a person's edit, from `crm edit`),
     /// if the file still holds exactly `original` (the bytes the edit started from).
     /// The new text must pass the same reader every command uses, or nothing is written.
-    pub fn replace_text(
+    pub(crate) fn replace_text(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -332,7 +327,7 @@ impl Book {
 
     /// Creates customer `id`'s file with `contents` as a person wrote it (`crm edit
     /// --new`), after checking it with the reader; refuses an existing id.
-    pub fn create_text(
+    pub(crate) fn create_text(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -359,9 +354,9 @@ impl Book {
         let shown = self.shown(&self.customer_path(id));
         let all_kinds = self.config.all_kinds();
         let known = |kind: &str| self.config.knows_kind(kind);
-        let (loaded, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
+        let (_, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
             .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
-        Ok(Saved { loaded, warnings })
+        Ok(Saved { warnings })
     }
 
     fn append_loaded(
@@ -381,7 +376,7 @@ impl Book {
     /// finish in seconds. Every file's new text is built and checked, exactly as
     /// [`Book::create_customer`] and [`Book::append_interaction`] check it, before
     /// anything is written. `progress` is told how many files are written so far.
-    pub fn write_batch(
+    pub(crate) fn write_batch(
         &self,
         lock: &mut WriteLock,
         entries: &[BatchEntry<'_>],
@@ -520,29 +515,27 @@ fn verify_append(
 
 /// A person's text that crm saved (`crm edit`), as read back.
 #[derive(Debug, Clone)]
-pub struct Saved {
-    /// The file as written.
-    pub loaded: Loaded,
+pub(crate) struct Saved {
     /// What `crm check` still reports about it: problems a file that reads can have
     /// (an unknown kind, a purchase without an amount), so the text was saved anyway.
-    pub warnings: Vec<Problem>,
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// One customer of a [`Book::write_batch`]: created first when `new` is given, then
 /// `interactions` are appended.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchEntry<'a> {
+pub(crate) struct BatchEntry<'a> {
     /// The customer.
-    pub id: &'a CustomerId,
+    pub(crate) id: &'a CustomerId,
     /// The file to make or to append to.
-    pub target: BatchTarget<'a>,
+    pub(crate) target: BatchTarget<'a>,
     /// What to append (may be empty for a new customer).
-    pub interactions: &'a [Interaction],
+    pub(crate) interactions: &'a [Interaction],
 }
 
 /// What a [`BatchEntry`] writes to.
 #[derive(Debug, Clone, Copy)]
-pub enum BatchTarget<'a> {
+pub(crate) enum BatchTarget<'a> {
     /// A new customer with these details.
     New(&'a customer_text::NewCustomer),
     /// An existing customer's file, as read under the same lock; the write is refused

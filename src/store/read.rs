@@ -27,24 +27,29 @@ use crate::yaml::{
 pub(crate) use crate::yaml::{MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH};
 
 /// Largest customer file crm reads (8 MiB: tens of thousands of interactions).
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A problem with a file, located for `path:line:col: message` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Path relative to the book root (`customers/ada.yaml`).
-    pub path: String,
+    pub(crate) path: String,
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column.
-    pub column: usize,
+    pub(crate) column: usize,
     /// What is wrong and how to fix it.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl Problem {
     /// A problem at `line`:`column` of `path`.
-    pub fn at(path: &str, line: usize, column: usize, message: impl Into<String>) -> Problem {
+    pub(crate) fn at(
+        path: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Problem {
         Problem {
             path: path.to_string(),
             line,
@@ -85,25 +90,25 @@ pub struct Loaded {
 
 impl Loaded {
     /// The file's bytes exactly as read.
-    pub fn raw(&self) -> &[u8] {
+    pub(crate) fn raw(&self) -> &[u8] {
         &self.raw
     }
 
     /// The file's text, without a leading byte-order mark.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         std::str::from_utf8(&self.raw[self.body..])
             .expect("the reader keeps only files that are UTF-8 after the byte-order mark")
     }
 
     /// Whether the file starts with a UTF-8 byte-order mark.
-    pub fn bom(&self) -> bool {
+    pub(crate) fn bom(&self) -> bool {
         self.body > 0
     }
 }
 
 /// Reads the file at `path` (shown as `shown`) without following it out of the book
 /// rooted at `canonical_root`, and parses it as the customer `id`.
-pub fn read_customer(
+pub(crate) fn read_customer(
     path: &Path,
     shown: &str,
     canonical_root: &Path,
@@ -114,7 +119,11 @@ pub fn read_customer(
 }
 
 /// Reads a file's bytes after the checks every customer file must pass.
-pub fn read_guarded(path: &Path, shown: &str, canonical_root: &Path) -> Result<Vec<u8>, Problem> {
+pub(crate) fn read_guarded(
+    path: &Path,
+    shown: &str,
+    canonical_root: &Path,
+) -> Result<Vec<u8>, Problem> {
     let fail = |message: String| Problem::at(shown, 1, 1, message);
     let link = fs::symlink_metadata(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
     if link.file_type().is_symlink() {
@@ -178,7 +187,7 @@ pub fn parse_customer(raw: &[u8], shown: &str, id: &CustomerId) -> Result<Loaded
 /// `crm check` would still report about it once it reads (the rules of interactions, an
 /// unknown kind, values other YAML tools read differently, a layout crm cannot append
 /// to), from the same parse. For `crm edit`, which warns about them after saving.
-pub fn parse_checked(
+pub(crate) fn parse_checked(
     raw: &[u8],
     shown: &str,
     id: &CustomerId,
@@ -233,7 +242,7 @@ fn parse_owned(
 /// it being read (each type error, each duplicate key, ...), values YAML reads as
 /// something other than the text written, and the rules of interactions (`known` says
 /// which kinds the book accepts), sorted by position.
-pub fn check_file(
+pub(crate) fn check_file(
     raw: &[u8],
     shown: &str,
     id: &CustomerId,
@@ -877,7 +886,7 @@ fn interaction_rules(
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))

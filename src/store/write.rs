@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How long a writer waits for the book's lock by default.
-pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Proof that this process holds the book's write lock; released on drop.
 #[derive(Debug)]
@@ -30,7 +30,7 @@ pub struct WriteLock {
 
 /// Takes the lock file `lock` in the book's state folder `state_dir` (creating both),
 /// waiting at most `wait`, then clears leftover temp files.
-pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
+pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     let temp_dir = state_dir.join("tmp");
     super::create_state_dir(state_dir)
         .and_then(|()| fs::create_dir_all(&temp_dir))
@@ -79,7 +79,7 @@ pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
 
 impl WriteLock {
     /// Creates `path` with `contents`; fails if it already exists.
-    pub fn create(&mut self, path: &Path, contents: &[u8]) -> Result<()> {
+    pub(crate) fn create(&mut self, path: &Path, contents: &[u8]) -> Result<()> {
         let temp = self.write_temp(path, contents, None)?;
         temp.persist_noclobber(path).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -97,7 +97,7 @@ impl WriteLock {
     /// Replaces `path` with `contents` if it still holds exactly `expected`.
     /// A symlink (one inside the book: the reader refuses others) is followed, so the
     /// file it points at is updated and the link stays a link.
-    pub fn replace(&mut self, path: &Path, expected: &[u8], contents: &[u8]) -> Result<()> {
+    pub(crate) fn replace(&mut self, path: &Path, expected: &[u8], contents: &[u8]) -> Result<()> {
         let resolved = resolve_link(path)?;
         let path = resolved.as_path();
         let current = fs::read(path).map_err(|e| Error::io("re-read", path, &e))?;
@@ -121,7 +121,7 @@ impl WriteLock {
 
     /// The bytes each file replaced under this lock held before crm first wrote it, so
     /// a commit can tell a person's uncommitted edits from crm's own change.
-    pub fn replaced(&self) -> &[(PathBuf, Vec<u8>)] {
+    pub(crate) fn replaced(&self) -> &[(PathBuf, Vec<u8>)] {
         &self.replaced
     }
 
@@ -132,7 +132,7 @@ impl WriteLock {
     }
 
     /// The files written under this lock, in order.
-    pub fn written(&self) -> &[PathBuf] {
+    pub(crate) fn written(&self) -> &[PathBuf] {
         &self.written
     }
 
@@ -144,7 +144,11 @@ impl WriteLock {
     /// make an import of ten thousand customers take minutes. Stops at the first
     /// failure; files renamed before it stay written and are in [`WriteLock::written`].
     /// `progress` is told how many files are written so far.
-    pub fn write_all(&mut self, files: &[Pending], progress: &mut dyn FnMut(usize)) -> Result<()> {
+    pub(crate) fn write_all(
+        &mut self,
+        files: &[Pending],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<()> {
         let mut done = 0;
         let resolved: Vec<PathBuf> = files
             .iter()
@@ -279,13 +283,13 @@ fn resolve_link(path: &Path) -> Result<PathBuf> {
 
 /// One file for [`WriteLock::write_all`].
 #[derive(Debug, Clone)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// Where it goes.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The bytes the file must still hold to be replaced, or `None` to create it.
-    pub expected: Option<Vec<u8>>,
+    pub(crate) expected: Option<Vec<u8>>,
     /// The new contents.
-    pub contents: Vec<u8>,
+    pub(crate) contents: Vec<u8>,
 }
 
 /// Files [`WriteLock::write_all`] stages at once (each holds an open file).

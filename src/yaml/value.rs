@@ -9,10 +9,10 @@ pub(crate) type Value = serde_yaml::Value;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ValueError {
     /// 1-based line and column (1, 1 when serde_yaml gives none).
-    pub line: usize,
-    pub column: usize,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
     /// serde_yaml's message without its own ` at line L column C`.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// `text` read as a plain value.

@@ -10,7 +10,7 @@ const AMBIGUOUS_WORDS: [&str; 11] = [
 /// Renders text as a YAML scalar: plain when that is unambiguous to every reader,
 /// otherwise double-quoted. Plain needs a leading letter, no YAML indicator characters
 /// and no word like `no` or `on` that YAML 1.1 reads as a boolean.
-pub fn scalar(text: &str) -> String {
+pub(crate) fn scalar(text: &str) -> String {
     if is_safe_plain(text) {
         text.to_string()
     } else {
@@ -76,7 +76,7 @@ fn is_safe_plain(text: &str) -> bool {
 }
 
 /// Renders a list of text in flow style: `[vip, "no"]`.
-pub fn flow_list(items: &[String]) -> String {
+pub(crate) fn flow_list(items: &[String]) -> String {
     let inner: Vec<String> = items.iter().map(|i| scalar(i)).collect();
     format!("[{}]", inner.join(", "))
 }
