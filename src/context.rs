@@ -1,5 +1,9 @@
 //! Resolved global settings of one run: where the book is, what day it is, whether to
 //! use colour. The only module that reads the clock and the environment.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the one module that reads the clock and the environment (clippy.toml)"
+)]
 
 use std::cell::OnceCell;
 use std::io::IsTerminal;

@@ -9,6 +9,8 @@
 //! the benchmark's book generator (`examples/generate.rs`) use; `missing_docs` holds
 //! for that public part.
 #![deny(missing_docs)]
+// clippy.toml: no printing, environment or clock outside the few places that allow it.
+#![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 pub mod cli;
 pub(crate) mod commands;
@@ -16,6 +18,7 @@ pub(crate) mod context;
 pub mod domain;
 pub mod error;
 pub(crate) mod git;
+pub(crate) mod import;
 pub(crate) mod interop;
 pub(crate) mod render;
 pub mod store;

@@ -6,6 +6,10 @@
 //! lock is taken for the write alone, never while the editor is open. The editor command
 //! is split into words here and started directly, never through a shell, and the only
 //! thing added to it is the path of the copy.
+#![allow(
+    clippy::disallowed_macros,
+    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
+)]
 
 use std::fs;
 use std::io::{BufRead, Write};

@@ -2,6 +2,10 @@
 //! and `crm.toml`), saying what each change means, or that git holds the file in a
 //! merge conflict; unreadable customer files are named on stderr (exit 3), as every
 //! command that reads the whole book does.
+#![allow(
+    clippy::disallowed_macros,
+    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
+)]
 
 use std::io::Write;
 

@@ -122,3 +122,26 @@ impl Customer {
         sorted
     }
 }
+
+/// What `crm add` knows about a new customer.
+#[derive(Debug, Clone, Default)]
+pub struct NewCustomer {
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Birthday.
+    pub birthday: Option<Birthday>,
+    /// Customer since.
+    pub since: Option<NaiveDate>,
+    /// Follow-up cadence.
+    pub every: Option<Cadence>,
+    /// Preferences, in order.
+    pub preferences: Vec<(String, String)>,
+}

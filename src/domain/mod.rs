@@ -10,6 +10,7 @@ pub mod date;
 pub(crate) mod fields;
 pub mod followup;
 pub mod id;
+pub(crate) mod import;
 pub mod interaction;
 pub mod metrics;
 pub mod money;

@@ -118,6 +118,10 @@ pub(crate) fn identity(repo: &Repository, config: &Config) -> Result<Identity> {
 /// One half of an identity: the environment variable `env`, else the first of `keys`
 /// set in git's config, else the environment variable `last_env`. Blank values count
 /// as unset (git refuses an empty name).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "git's own variables (GIT_AUTHOR_NAME, EMAIL, ...), read in git's order of precedence"
+)]
 fn identity_part(
     git_config: Option<&git2::Config>,
     env: &str,

@@ -119,6 +119,10 @@ impl Default for Policy {
 impl Policy {
     /// The cutoff for [`Key::settled`] for a read starting now. Files changing after
     /// this call get a ctime after the cutoff.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "file ctimes are set from the kernel's clock, so they are compared with it, not with `today`"
+    )]
     pub(crate) fn cutoff(&self) -> (i64, i64) {
         let since_epoch = SystemTime::now()
             .checked_sub(self.min_age)

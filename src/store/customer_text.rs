@@ -3,35 +3,11 @@
 //! ([`crate::yaml::scalar`]). Appending the entries to a person's file is
 //! [`crate::yaml::plan_append`]'s business.
 
-use chrono::NaiveDate;
-
-use crate::domain::date::Cadence;
 use crate::domain::interaction::Interaction;
 use crate::domain::money::Money;
 use crate::yaml::{flow_list, scalar};
 
-/// What `crm add` knows about a new customer.
-#[derive(Debug, Clone, Default)]
-pub struct NewCustomer {
-    /// Display name.
-    pub name: String,
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Company.
-    pub company: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Birthday.
-    pub birthday: Option<crate::domain::birthday::Birthday>,
-    /// Customer since.
-    pub since: Option<NaiveDate>,
-    /// Follow-up cadence.
-    pub every: Option<Cadence>,
-    /// Preferences, in order.
-    pub preferences: Vec<(String, String)>,
-}
+pub use crate::domain::customer::NewCustomer;
 
 /// The text of a new customer file, in the documented key order, with `newline` as the
 /// line ending.

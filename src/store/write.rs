@@ -30,6 +30,10 @@ pub struct WriteLock {
 
 /// Takes the lock file `lock` in the book's state folder `state_dir` (creating both),
 /// waiting at most `wait`, then clears leftover temp files.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "waiting for the lock is timed (CRM_LOCK_TIMEOUT)"
+)]
 pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     let temp_dir = state_dir.join("tmp");
     super::create_state_dir(state_dir)

@@ -1,9 +1,9 @@
 //! The progress bar of a long import (indicatif, on stderr): drawn only when stderr is
-//! a terminal and only once the write has taken more than a second, so that short
-//! imports, pipes and cron jobs never see it.
+//! a terminal and only once the write has taken more than a second (the bar's own
+//! clock, started hidden), so that short imports, pipes and cron jobs never see it.
 
 use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -13,7 +13,6 @@ const AFTER: Duration = Duration::from_secs(1);
 /// A bar over the customer files an import writes.
 pub(super) struct Progress {
     bar: ProgressBar,
-    started: Instant,
     terminal: bool,
     shown: bool,
 }
@@ -29,7 +28,6 @@ impl Progress {
         }
         Progress {
             bar,
-            started: Instant::now(),
             terminal: std::io::stderr().is_terminal(),
             shown: false,
         }
@@ -37,7 +35,7 @@ impl Progress {
 
     /// `done` files are written.
     pub(super) fn tick(&mut self, done: usize) {
-        if self.terminal && !self.shown && self.started.elapsed() >= AFTER {
+        if self.terminal && !self.shown && self.bar.elapsed() >= AFTER {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }

@@ -1,14 +1,16 @@
-//! Files other programs wrote (address books, web shops, payment providers), turned
-//! into the rows `crm import customers` and `crm import purchases` read, so that they
-//! go through the very same checks, all-or-nothing write and re-import markers. The
-//! formats themselves are read in `crate::interop`; this is the glue: reading the file,
-//! saying which format it is, and matching customers by email.
+//! Files other programs wrote (address books, web shops, payment providers, any CSV
+//! with a rules file), turned into the rows `crm import customers` and `crm import
+//! purchases` read, so that they go through the very same checks, all-or-nothing write
+//! and re-import markers. The formats themselves are read in `crate::interop`; this is
+//! the glue: reading the file, saying which format it is (on `diag`), and matching
+//! customers by email.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 
-use super::{text_of, Lines, Problems, Record};
+use super::csv::{csv_message, text_of, Lines, Problems, Record};
 use crate::error::{Error, Result};
 use crate::interop::{contacts, orders, text, vcard};
 use crate::render::escape_cell_item;
@@ -43,7 +45,7 @@ fn table(text: &str) -> Table {
                 lines.of(record.position()),
                 record.iter().map(str::to_string).collect(),
             )),
-            Err(e) => problems.push((lines.of(e.position()), super::csv_message(&e))),
+            Err(e) => problems.push((lines.of(e.position()), csv_message(&e))),
         }
     }
     Table {
@@ -119,7 +121,7 @@ fn list_cell(items: &[String]) -> String {
 
 /// An address-book export (Google, Outlook, vCard) as `crm import customers` rows, or
 /// `None` when the file is not one (then it is read as crm's own customers CSV).
-pub(super) fn contacts(path: &Path, book: &Book) -> Result<Option<Read>> {
+pub(super) fn contacts(path: &Path, book: &Book, diag: &mut dyn Write) -> Result<Option<Read>> {
     let start = start_of(path)?;
     let is_vcard = vcard::is_vcard(&start);
     if !is_vcard && contacts::detect(&header(&start)).is_none() {
@@ -137,9 +139,10 @@ pub(super) fn contacts(path: &Path, book: &Book) -> Result<Option<Read>> {
         read.problems.extend(table.problems);
         read
     };
-    eprintln!("crm: reading {shown} as {}", read.format.name());
+    let _ = writeln!(diag, "crm: reading {shown} as {}", read.format.name());
     if !read.dropped.is_empty() {
-        eprintln!(
+        let _ = writeln!(
+            diag,
             "crm: not imported (crm has no field for them): {} (docs/import.md)",
             read.dropped.join(", ")
         );
@@ -206,7 +209,7 @@ pub(super) fn contacts(path: &Path, book: &Book) -> Result<Option<Read>> {
 
 /// A Shopify or Stripe export as `crm import purchases` rows (with refunds), or `None`
 /// when the file is not one.
-pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
+pub(super) fn orders(path: &Path, book: &Book, diag: &mut dyn Write) -> Result<Option<Read>> {
     if orders::detect(&header(&start_of(path)?)).is_none() {
         return Ok(None);
     }
@@ -216,7 +219,7 @@ pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
         return Ok(None);
     };
     let read = orders::read(format, &table.header, &table.rows);
-    eprintln!("crm: reading {shown} as {}", format.name());
+    let _ = writeln!(diag, "crm: reading {shown} as {}", format.name());
     if !read.unpaid.is_empty() {
         let lines: Vec<String> = read
             .unpaid
@@ -224,10 +227,11 @@ pub(super) fn orders(path: &Path, book: &Book) -> Result<Option<Read>> {
             .take(5)
             .map(|(l, s)| format!("line {l}: {s}"))
             .collect();
-        eprintln!(
+        let _ = writeln!(
+            diag,
             "crm: left out {} unpaid order{} ({}{})",
             read.unpaid.len(),
-            super::plural(read.unpaid.len()),
+            if read.unpaid.len() == 1 { "" } else { "s" },
             lines.join(", "),
             if read.unpaid.len() > 5 { ", ..." } else { "" }
         );
@@ -294,7 +298,7 @@ pub(super) fn rules_file(path: &Path, given: Option<&Path>) -> Option<std::path:
 }
 
 /// Any CSV read through a rules file, as `crm import purchases` rows.
-pub(super) fn with_rules(path: &Path, rules_path: &Path) -> Result<Read> {
+pub(super) fn with_rules(path: &Path, rules_path: &Path, diag: &mut dyn Write) -> Result<Read> {
     let shown_rules = rules_path.display().to_string();
     let rules_bytes = std::fs::read(rules_path).map_err(|e| Error::io("read", rules_path, &e))?;
     let rules_text = text_of(&rules_bytes, &shown_rules)?;
@@ -308,7 +312,7 @@ pub(super) fn with_rules(path: &Path, rules_path: &Path) -> Result<Read> {
             .with_hint("see \"Mapping rules\" in docs/import.md; nothing was imported")
     })?;
     let (shown, text) = read_text(path)?;
-    eprintln!("crm: reading {shown} with the rules in {shown_rules}");
+    let _ = writeln!(diag, "crm: reading {shown} with the rules in {shown_rules}");
     let bytes = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -324,7 +328,7 @@ pub(super) fn with_rules(path: &Path, rules_path: &Path) -> Result<Read> {
                 lines.of(record.position()),
                 record.iter().map(str::to_string).collect(),
             )),
-            Err(e) => problems.add(lines.of(e.position()), super::csv_message(&e)),
+            Err(e) => problems.add(lines.of(e.position()), csv_message(&e)),
         }
     }
     let (mapped, found) = rules.apply(&rows);
