@@ -19,6 +19,7 @@ pub mod domain;
 pub mod error;
 pub(crate) mod git;
 pub(crate) mod import;
+pub(crate) mod interop;
 pub(crate) mod render;
 pub mod store;
 pub(crate) mod ui;

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::context::Context;
+use crate::domain::birthday::Birthday;
 use crate::domain::contact;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
@@ -31,7 +32,7 @@ pub(crate) struct Args {
     #[arg(long = "tag", value_name = "TAG")]
     #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub(crate) tags: Vec<String>,
-    /// Birthday (YYYY-MM-DD; not in the future).
+    /// Birthday (YYYY-MM-DD, not in the future; MM-DD when the year is not known).
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub(crate) birthday: Option<String>,
     /// Customer since (default: today). A weekday name means the latest such day.
@@ -70,7 +71,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let birthday = args
         .birthday
         .as_deref()
-        .map(|d| ctx.past_date("--birthday", d))
+        .map(|d| birthday(ctx, d))
         .transpose()?;
     if let Some(birthday) = birthday {
         contact::birthday(birthday, ctx.today).map_err(|m| {
@@ -162,4 +163,17 @@ fn clean(value: &Option<String>) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
+}
+
+/// `--birthday`: a date of birth (`YYYY-MM-DD`, or a relative date as other date flags
+/// take), or without the year `MM-DD` / `--MM-DD`.
+fn birthday(ctx: &Context, text: &str) -> Result<Birthday> {
+    let month_day = text.trim().strip_prefix("--").unwrap_or(text.trim());
+    if month_day.len() == 5 && month_day.as_bytes().get(2) == Some(&b'-') {
+        return Birthday::parse(month_day).map_err(|m| {
+            Error::usage(format!("--birthday {m}"))
+                .with_hint("without the year, write month and day as MM-DD, e.g. --birthday 06-21")
+        });
+    }
+    ctx.past_date("--birthday", text).map(Birthday::full)
 }

@@ -155,11 +155,13 @@ pub fn fields(book: &Book, customer: &Customer, today: NaiveDate) -> Fields {
             phone: customer.phone.as_deref().map(one_line),
             company: customer.company.as_deref().map(one_line),
             tags: customer.tags.clone(),
-            birthday: customer.birthday,
-            age: customer.birthday.map(|b| {
-                today.year()
-                    - b.year()
-                    - i32::from((today.month(), today.day()) < (b.month(), b.day()))
+            birthday: customer.birthday.and_then(|b| b.date()),
+            age: customer.birthday.and_then(|b| {
+                Some(
+                    today.year()
+                        - b.year()?
+                        - i32::from((today.month(), today.day()) < (b.month(), b.day())),
+                )
             }),
             since: customer.since,
         },

@@ -16,6 +16,10 @@ use crate::import::{self, CustomerPlan, InteractionPlan};
 use crate::store::{BatchEntry, Book, WriteLock};
 use crate::ui::Ui;
 
+mod progress;
+
+use progress::Progress;
+
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -27,8 +31,11 @@ pub(crate) struct Args {
 /// The kinds of CSV file `crm import` reads.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum What {
-    /// Purchases. Header: customer,date,amount; optional item (or items), name, email,
-    /// summary, channel. Creates customers that do not exist yet.
+    /// Purchases (also `orders`). Header: customer,date,amount; optional item (or
+    /// items), name, email, summary, channel. Also reads a Shopify orders export or a
+    /// Stripe payments export, matching customers by email, and any CSV with --rules.
+    /// Creates customers that do not exist yet.
+    #[command(visible_alias = "orders")]
     Purchases(InteractionArgs),
     /// Interactions of any kind, as `crm export interactions` writes them. Header:
     /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
@@ -37,8 +44,11 @@ pub(crate) enum What {
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
     /// An empty `every` cell means no cadence; without an `every` column, crm.toml's
-    /// default_every applies. Ids that already exist are skipped; an email another
-    /// customer has is refused unless --allow-duplicate.
+    /// default_every applies; a `note` cell becomes a note. Also (as `contacts`) reads
+    /// a Google or Outlook contacts CSV export or a vCard file, matching customers by
+    /// email. Ids that already exist are skipped; an email another customer has is
+    /// refused unless --allow-duplicate.
+    #[command(visible_alias = "contacts")]
     Customers(CustomerArgs),
 }
 
@@ -57,7 +67,8 @@ pub(crate) struct CustomerArgs {
 /// The file argument shared by every kind of import.
 #[derive(Debug, clap::Args)]
 pub(crate) struct FileArgs {
-    /// The CSV file (UTF-8, comma-separated, with a header row).
+    /// The file: CSV (UTF-8, separated by commas, semicolons or tabs, with a header
+    /// row) or, for contacts, vCard.
     pub(crate) file: PathBuf,
     /// Check the file and say what would be imported, without writing anything.
     #[arg(long)]
@@ -75,6 +86,11 @@ pub(crate) struct InteractionArgs {
     /// copies of it and skipped (docs/import.md).
     #[arg(long)]
     pub(crate) allow_duplicates: bool,
+    /// `purchases`: read any other CSV through a mapping rules file (which column is the
+    /// customer, date, amount, item; date format; rows to skip). Without it, FILE.rules
+    /// beside FILE is used if there is one (docs/import.md, "Mapping rules").
+    #[arg(long, value_name = "RULES")]
+    pub(crate) rules: Option<PathBuf>,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
@@ -91,12 +107,18 @@ fn interactions(
     purchases: bool,
     out: &mut Ui,
 ) -> Result<u8> {
+    if args.rules.is_some() && !purchases {
+        return Err(Error::usage(
+            "--rules applies to `crm import purchases` only",
+        ));
+    }
     let book = ctx.book()?;
     let (plan, mut lock) = import::plan_interactions(
         &book,
         &args.file.file,
         purchases,
         args.allow_duplicates,
+        args.rules.as_deref(),
         out.err(),
     )?;
     let what = if purchases { "purchase" } else { "interaction" };
@@ -202,6 +224,7 @@ fn customers(ctx: &Context, args: &FileArgs, allow_duplicate: bool, out: &mut Ui
         shown,
         fresh,
         existing,
+        ..
     } = &plan;
     let mut summary = format!(
         "{} {} customer{} from {shown}",
@@ -271,8 +294,7 @@ fn not_copied_hint(mut lacking: Vec<String>, shown: &str) -> Option<String> {
 
 /// Writes every customer file of the import once, with a progress bar on a terminal.
 fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry], out: &mut Ui) -> Result<()> {
-    let enabled = entries.len() >= 50 && out.stderr_is_tty();
-    let mut progress = Progress::new(entries.len(), enabled, out.err());
+    let mut progress = Progress::new(entries.len(), out.stderr_is_tty());
     let result = book.write_batch(lock, entries, &mut |done| progress.tick(done));
     progress.finish();
     result.map_err(|err| partial(err, lock.written().len(), entries.len()))
@@ -310,48 +332,4 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-/// A one-line progress counter on stderr (`err`), shown only when `enabled` (stderr is
-/// a terminal).
-struct Progress<'a> {
-    total: usize,
-    shown: usize,
-    enabled: bool,
-    err: &'a mut dyn Write,
-}
-
-impl<'a> Progress<'a> {
-    fn new(total: usize, enabled: bool, err: &'a mut dyn Write) -> Progress<'a> {
-        Progress {
-            total,
-            shown: 0,
-            enabled,
-            err,
-        }
-    }
-
-    fn tick(&mut self, done: usize) {
-        // Redraw at most a hundred times, whatever the size of the import.
-        if self.enabled
-            && (done * 100 / self.total > self.shown * 100 / self.total || done == self.total)
-        {
-            self.shown = done;
-            let width = 30;
-            let filled = done * width / self.total;
-            let _ = write!(
-                self.err,
-                "\r[{}{}] {done}/{} customer files",
-                "#".repeat(filled),
-                " ".repeat(width - filled),
-                self.total
-            );
-        }
-    }
-
-    fn finish(&mut self) {
-        if self.enabled && self.shown > 0 {
-            let _ = write!(self.err, "\r{}\r", " ".repeat(60));
-        }
-    }
 }

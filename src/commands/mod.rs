@@ -20,6 +20,7 @@ pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;
+pub(crate) mod man;
 pub(crate) mod merge;
 pub(crate) mod merge_file;
 pub(crate) mod programme;
@@ -108,13 +109,16 @@ pub(crate) enum Command {
     Sync(sync::Args),
     /// Clone a shared book for a teammate, register crm's merge driver, check it.
     Clone(clone::Args),
-    /// Bring purchases, interactions or customers in from a CSV file.
+    /// Bring purchases, interactions or customers in from a CSV file, or contacts and
+    /// orders from other programs' exports (Google, Outlook, vCard, Shopify, Stripe).
     Import(import::Args),
-    /// Write customers or interactions out as CSV or JSON.
+    /// Write customers or interactions out as CSV or JSON, or the book as vCard or iCalendar.
     Export(export::Args),
     /// Merge three versions of a customer file by crm's rules (git's merge driver:
     /// `crm merge-file %O %A %B %P`); writes the result over OURS, exit 1 on conflicts.
     MergeFile(merge_file::Args),
+    /// Print the man page (roff) of crm or of a subcommand (`crm man log`).
+    Man(man::Args),
 }
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
@@ -167,6 +171,7 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut Ui) -> Result<u8> {
         Command::Unset(args) => set::run_unset(ctx, &args, out),
         Command::Tag(args) => tag::run(ctx, &args, out),
         Command::MergeFile(args) => merge_file::run(ctx, &args, out),
+        Command::Man(args) => man::run(ctx, &args, out),
     }
 }
 
@@ -233,7 +238,8 @@ fn changes_files(command: &Command) -> bool {
         | Command::Export(_)
         | Command::Find(_)
         // Writes git's temporary file, not a book file.
-        | Command::MergeFile(_) => false,
+        | Command::MergeFile(_)
+        | Command::Man(_) => false,
     }
 }
 

@@ -225,7 +225,7 @@ pub(crate) struct CustomerJson {
     phone: Option<String>,
     company: Option<String>,
     tags: Vec<String>,
-    birthday: Option<chrono::NaiveDate>,
+    birthday: Option<crate::domain::birthday::Birthday>,
     since: Option<chrono::NaiveDate>,
     preferences: render::OrderedMap,
     follow_up: FollowUpJson,

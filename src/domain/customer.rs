@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::birthday::Birthday;
 use super::date::Cadence;
 use super::fields;
 use super::id::CustomerId;
@@ -93,8 +94,8 @@ pub struct Customer {
     #[serde(default, deserialize_with = "fields::text_list")]
     pub(crate) tags: Vec<String>,
     /// Birthday.
-    #[serde(default, deserialize_with = "fields::opt_date")]
-    pub(crate) birthday: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "fields::opt_birthday")]
+    pub(crate) birthday: Option<Birthday>,
     /// Customer since.
     #[serde(default, deserialize_with = "fields::opt_date")]
     pub(crate) since: Option<NaiveDate>,
@@ -140,7 +141,7 @@ pub struct NewCustomer {
     /// Tags.
     pub tags: Vec<String>,
     /// Birthday.
-    pub birthday: Option<NaiveDate>,
+    pub birthday: Option<Birthday>,
     /// Customer since.
     pub since: Option<NaiveDate>,
     /// Follow-up cadence.

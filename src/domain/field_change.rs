@@ -173,8 +173,16 @@ impl Field {
                 .map(|e| Value::Text(e.to_string()))
                 .map_err(|m| format!("email {m}")),
             Field::Birthday => {
+                // A year-less birthday (`06-21`, `--06-21`) as the file writes it.
+                if let Some(yearless) = crate::domain::birthday::Birthday::parse(text)
+                    .ok()
+                    .filter(|b| b.year().is_none())
+                {
+                    return Ok(Value::Text(yearless.to_string()));
+                }
                 let date = parse_past_date(text, today).map_err(|m| format!("birthday: {m}"))?;
-                contact::birthday(date, today).map_err(|m| format!("birthday {m}"))?;
+                contact::birthday(crate::domain::birthday::Birthday::full(date), today)
+                    .map_err(|m| format!("birthday {m}"))?;
                 Ok(Value::Date(date))
             }
             Field::Since => parse_past_date(text, today)

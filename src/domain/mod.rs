@@ -2,6 +2,7 @@
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
 pub(crate) mod agenda;
+pub mod birthday;
 pub(crate) mod change;
 pub mod contact;
 pub mod customer;

@@ -66,7 +66,7 @@ pub struct Summary {
     pub(crate) phone: Option<String>,
     pub(crate) company: Option<String>,
     pub(crate) tags: Vec<String>,
-    pub(crate) birthday: Option<NaiveDate>,
+    pub(crate) birthday: Option<super::birthday::Birthday>,
     pub(crate) since: Option<NaiveDate>,
     pub(crate) every: Option<Cadence>,
     /// Archived on this day (`crm archive`).

@@ -6,6 +6,7 @@
 //! anything is written.
 
 mod csv;
+mod foreign;
 mod rows;
 
 use std::collections::{BTreeMap, HashMap};
@@ -63,6 +64,7 @@ const CUSTOMER_COLUMNS: (&[&str], &[&str]) = (
         "since",
         "every",
         "preferences",
+        "note",
     ],
 );
 
@@ -131,11 +133,15 @@ impl InteractionPlan {
 /// Reads and checks a file of purchases (`purchases`) or interactions, takes the book's
 /// lock and plans the import against the book; bad rows are listed on `diag` and fail
 /// the import. The lock is returned with the plan, for the write.
+///
+/// A purchases file may also be a shop's export (Shopify, Stripe) or any CSV read
+/// through `rules` (a rules file; `FILE.rules` beside the file when there is one).
 pub(crate) fn plan_interactions(
     book: &Book,
     file: &Path,
     purchases: bool,
     allow_duplicates: bool,
+    rules: Option<&Path>,
     diag: &mut dyn Write,
 ) -> Result<(InteractionPlan, WriteLock)> {
     let (required, optional) = if purchases {
@@ -143,7 +149,18 @@ pub(crate) fn plan_interactions(
     } else {
         INTERACTION_COLUMNS
     };
-    let (records, mut problems) = read_csv(file, required, optional, diag)?;
+    let rules = purchases
+        .then(|| foreign::rules_file(file, rules))
+        .flatten();
+    let foreign = match &rules {
+        Some(rules) => Some(foreign::with_rules(file, rules, diag)?),
+        None if purchases => foreign::orders(file, book, diag)?,
+        None => None,
+    };
+    let (records, mut problems) = match foreign {
+        Some(read) => read,
+        None => read_csv(file, required, optional, diag)?,
+    };
     let mut rows = Vec::with_capacity(records.len());
     // The book's emails, read only when a customer cell looks like one.
     let emails = if records
@@ -242,6 +259,8 @@ pub(crate) struct CustomerPlan {
     pub(crate) fresh: Vec<CustomerRow>,
     /// Customers skipped because they exist.
     pub(crate) existing: Vec<CustomerRow>,
+    /// The `note` interaction of a new customer whose row has a note.
+    notes: HashMap<CustomerId, Vec<Interaction>>,
 }
 
 impl CustomerPlan {
@@ -252,15 +271,17 @@ impl CustomerPlan {
             .map(|(_, id, customer)| BatchEntry {
                 id,
                 target: BatchTarget::New(customer),
-                interactions: &[],
+                interactions: self.notes.get(id).map_or(&[][..], Vec::as_slice),
             })
             .collect()
     }
 }
 
-/// Reads and checks a file of customers (`today` for the birthday check), takes the
-/// book's lock and sorts the rows into new and existing customers; bad rows are listed
-/// on `diag` and fail the import.
+/// Reads and checks a file of customers (`today` for the birthday check, and the day
+/// of the notes), takes the book's lock and sorts the rows into new and existing
+/// customers; bad rows are listed on `diag` and fail the import. The file may also be
+/// an address book's export (Google, Outlook, vCard), whose people are matched to the
+/// book's customers by email.
 pub(crate) fn plan_customers(
     book: &Book,
     file: &Path,
@@ -269,13 +290,23 @@ pub(crate) fn plan_customers(
     diag: &mut dyn Write,
 ) -> Result<(CustomerPlan, WriteLock)> {
     let (required, optional) = CUSTOMER_COLUMNS;
-    let (records, mut problems) = read_csv(file, required, optional, diag)?;
+    let (records, mut problems) = match foreign::contacts(file, book, diag)? {
+        Some(read) => read,
+        None => read_csv(file, required, optional, diag)?,
+    };
     let default_every = book.config.default_every();
     let mut rows: Vec<CustomerRow> = Vec::new();
     let mut lines: HashMap<CustomerId, u64> = HashMap::new();
+    let mut notes: HashMap<CustomerId, Vec<Interaction>> = HashMap::new();
     for record in &records {
         match rows::customer_row(record, default_every, today) {
             Ok((id, customer)) => {
+                if let Some(note) = record.get("note") {
+                    let mut interaction =
+                        Interaction::new(today, crate::domain::interaction::Kind::Note);
+                    interaction.summary = Some(note.to_string());
+                    notes.insert(id.clone(), vec![interaction]);
+                }
                 if let Some(first) = lines.insert(id.clone(), record.line) {
                     problems.add(
                         record.line,
@@ -304,6 +335,7 @@ pub(crate) fn plan_customers(
         shown: problems.file,
         existing: existing.into_iter().map(|(row, _)| row).collect(),
         fresh,
+        notes,
     };
     Ok((plan, lock))
 }

@@ -84,7 +84,8 @@ pub(crate) fn interaction_row(
         .map(|n| contact::name(n).map(str::to_string))
         .transpose()?;
     let date = iso_date("date", record.get("date").ok_or("the date is empty")?)?;
-    let kind = if purchases {
+    // Only rows read from a shop's export have a kind here (their refunds).
+    let kind = if purchases && !record.has_column("kind") {
         Kind::Purchase
     } else {
         let name = record.get("kind").ok_or("the kind is empty")?;
@@ -192,7 +193,11 @@ pub(crate) fn customer_row(
         preferences.push((key.trim().to_string(), value.trim().to_string()));
     }
     contact::preferences(&preferences).map_err(|m| format!("preference {m}"))?;
-    let birthday = date("birthday")?;
+    let birthday = record
+        .get("birthday")
+        .map(crate::domain::birthday::Birthday::parse)
+        .transpose()
+        .map_err(|m| format!("birthday {m}"))?;
     if let Some(birthday) = birthday {
         contact::birthday(birthday, today).map_err(|m| format!("birthday {m}"))?;
     }

@@ -12,6 +12,7 @@ mod git;
 mod hostile;
 mod import_export;
 mod init;
+mod interop;
 mod lifecycle;
 mod merge;
 #[cfg(unix)]
