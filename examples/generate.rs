@@ -407,8 +407,10 @@ fn customer(rng: &mut Rng, n: u64, end: NaiveDate) -> (String, String) {
         company: rng.chance(40).then(|| rng.pick(&COMPANIES).to_string()),
         tags,
         birthday: rng.chance(70).then(|| {
-            NaiveDate::from_ymd_opt(1950 + rng.below(55) as i32, 1, 1).expect("a valid date")
-                + Duration::days(rng.below(365) as i64)
+            crm::domain::birthday::Birthday::full(
+                NaiveDate::from_ymd_opt(1950 + rng.below(55) as i32, 1, 1).expect("a valid date")
+                    + Duration::days(rng.below(365) as i64),
+            )
         }),
         since: Some(since),
         every: rng

@@ -20,6 +20,9 @@ pub(crate) const EXIT_PARTIAL: u8 = 3;
 /// or `[git] auto_commit` asked: the change is made (do not repeat it); `crm commit`
 /// commits it.
 pub(crate) const EXIT_NOT_COMMITTED: u8 = 4;
+/// Exit status when `crm sync` merged, but conflicts need a person: the merge is left
+/// as `git merge` leaves one, and nothing was pushed.
+pub(crate) const EXIT_MERGE_CONFLICT: u8 = 5;
 
 /// What kind of failure an [`Error`] is; decides the exit code and lets tests match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +45,8 @@ pub enum ErrorKind {
     Locked,
     /// Files were written, but the commit `--commit` asked for failed (exit 4).
     NotCommitted,
+    /// A merge left conflicts for a person to resolve (exit 5).
+    MergeConflict,
     /// Standard output was closed by its reader (`crm list | head`); not a failure.
     BrokenPipe,
 }
@@ -99,6 +104,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self.kind {
             ErrorKind::NotCommitted => EXIT_NOT_COMMITTED,
+            ErrorKind::MergeConflict => EXIT_MERGE_CONFLICT,
             _ => EXIT_ERROR,
         }
     }

@@ -3,11 +3,13 @@
 use std::io::Write;
 
 use crate::context::Context;
+use crate::domain::birthday::Birthday;
 use crate::domain::contact;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::store::customer_text::NewCustomer;
+use crate::ui::Ui;
 
 /// Arguments of `crm add`.
 #[derive(Debug, clap::Args)]
@@ -28,8 +30,9 @@ pub(crate) struct Args {
     pub(crate) company: Option<String>,
     /// A tag; repeat for several.
     #[arg(long = "tag", value_name = "TAG")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub(crate) tags: Vec<String>,
-    /// Birthday (YYYY-MM-DD; not in the future).
+    /// Birthday (YYYY-MM-DD, not in the future; MM-DD when the year is not known).
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub(crate) birthday: Option<String>,
     /// Customer since (default: today). A weekday name means the latest such day.
@@ -41,9 +44,12 @@ pub(crate) struct Args {
     /// A preference worth remembering, as key=value; repeat for several.
     #[arg(long = "pref", value_name = "KEY=VALUE")]
     pub(crate) prefs: Vec<String>,
+    /// Add the customer even if another one has the same email.
+    #[arg(long)]
+    pub(crate) allow_duplicate: bool,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let name = checked_name(&args.name)?;
     let id = match &args.id {
@@ -65,7 +71,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     let birthday = args
         .birthday
         .as_deref()
-        .map(|d| ctx.past_date("--birthday", d))
+        .map(|d| birthday(ctx, d))
         .transpose()?;
     if let Some(birthday) = birthday {
         contact::birthday(birthday, ctx.today).map_err(|m| {
@@ -93,10 +99,33 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         preferences,
     };
     let mut lock = book.lock()?;
+    if let (Some(email), false) = (&customer.email, args.allow_duplicate) {
+        refuse_known_email(&book, email)?;
+    }
     book.create_customer(&mut lock, &id, &customer)?;
     writeln!(out, "{id}")?;
     super::finish_write(ctx, &book, lock, &format!("add {id}"), out)?;
     Ok(EXIT_OK)
+}
+
+/// Refuses a new customer whose email an existing customer has: usually the same
+/// person entered twice. Reads the book's summaries (from the cache).
+fn refuse_known_email(book: &crate::store::Book, email: &str) -> Result<()> {
+    let scan = crate::store::scan::summaries(book)?;
+    if let Some(other) = crate::domain::duplicates::with_email(&scan.items, email).first() {
+        return Err(Error::new(
+            crate::error::ErrorKind::AlreadyExists,
+            format!(
+                "customer `{}` ({}) already has the email {email}",
+                other.id, other.name
+            ),
+        )
+        .with_hint(format!(
+            "if it is the same person, work with `{}` (`crm set {} ...`, `crm log {} ...`); if not, add --allow-duplicate",
+            other.id, other.id, other.id
+        )));
+    }
+    Ok(())
 }
 
 /// The name, checked by the rule every way of making a customer shares.
@@ -134,4 +163,17 @@ fn clean(value: &Option<String>) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
+}
+
+/// `--birthday`: a date of birth (`YYYY-MM-DD`, or a relative date as other date flags
+/// take), or without the year `MM-DD` / `--MM-DD`.
+fn birthday(ctx: &Context, text: &str) -> Result<Birthday> {
+    let month_day = text.trim().strip_prefix("--").unwrap_or(text.trim());
+    if month_day.len() == 5 && month_day.as_bytes().get(2) == Some(&b'-') {
+        return Birthday::parse(month_day).map_err(|m| {
+            Error::usage(format!("--birthday {m}"))
+                .with_hint("without the year, write month and day as MM-DD, e.g. --birthday 06-21")
+        });
+    }
+    ctx.past_date("--birthday", text).map(Birthday::full)
 }

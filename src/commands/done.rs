@@ -11,11 +11,13 @@ use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::summary::Summary;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::render::describe;
+use crate::ui::Ui;
 
 /// Arguments of `crm done`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct DoneArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// What was done, kept as the entry's summary.
     #[arg(long, value_name = "TEXT")]
@@ -29,6 +31,7 @@ pub(crate) struct DoneArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct SnoozeArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// The new date: YYYY-MM-DD, +3d, +1w, friday (the next one), ...
     #[arg(allow_hyphen_values = true)]
@@ -38,7 +41,7 @@ pub(crate) struct SnoozeArgs {
     pub(crate) note: Option<String>,
 }
 
-pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let date = args
@@ -78,7 +81,7 @@ pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> R
     super::finish_write(ctx, &book, lock, &format!("mark {id} done"), out)?;
     if date > ctx.today {
         // Allowed, as for `crm log --date`, but as often a slip.
-        crate::warn(&format!(
+        out.warn(&format!(
             "--date {date} is in the future (today is {}); the entry counts as contact from now on",
             ctx.today
         ));
@@ -86,7 +89,7 @@ pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> R
     Ok(EXIT_OK)
 }
 
-pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let when = ctx.date("WHEN", &args.when)?;

@@ -155,11 +155,13 @@ pub fn fields(book: &Book, customer: &Customer, today: NaiveDate) -> Fields {
             phone: customer.phone.as_deref().map(one_line),
             company: customer.company.as_deref().map(one_line),
             tags: customer.tags.clone(),
-            birthday: customer.birthday,
-            age: customer.birthday.map(|b| {
-                today.year()
-                    - b.year()
-                    - i32::from((today.month(), today.day()) < (b.month(), b.day()))
+            birthday: customer.birthday.and_then(|b| b.date()),
+            age: customer.birthday.and_then(|b| {
+                Some(
+                    today.year()
+                        - b.year()?
+                        - i32::from((today.month(), today.day()) < (b.month(), b.day())),
+                )
             }),
             since: customer.since,
         },
@@ -199,7 +201,7 @@ pub fn compose(book: &Book, customer: &Customer, name: &str, today: NaiveDate) -
 }
 
 /// Runs `crm draft`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let loaded = book.load(&id)?;
@@ -217,7 +219,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         email.summary = Some(subject);
         book.append_interaction(&mut lock, &id, &email)?;
         super::finish_write(ctx, &book, lock, &format!("log email with {id}"), out)?;
-        crate::warn(&format!(
+        out.warn(&format!(
             "logged an email with {id} on {} (crm sends nothing itself)",
             ctx.today
         ));

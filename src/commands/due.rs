@@ -9,43 +9,38 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
+use super::flags::{ExitCode, OutputFormat, TagFilter, Within};
 use super::programme;
 use crate::context::Context;
 use crate::domain::agenda::{self, AgendaOptions, DueItem, Group, Why};
-use crate::domain::date::Cadence;
 use crate::domain::followup::Reason;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::render::{self, describe, paint, Format, Style, Table};
 use crate::store::{digests, scan};
+use crate::ui::Ui;
 
 /// Arguments of `crm due`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Look this far ahead (default: `[due] within` in crm.toml, else 7d; 0d: today only).
-    #[arg(long, value_name = "SPAN", allow_hyphen_values = true)]
-    pub(crate) within: Option<String>,
+    #[command(flatten)]
+    pub(crate) window: Within,
     /// Leave out birthdays and customer anniversaries.
     #[arg(long)]
     pub(crate) no_birthdays: bool,
     /// Only follow-ups whose date has passed.
     #[arg(long)]
     pub(crate) overdue_only: bool,
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
-    /// Exit with 1 when anything is due (like `git diff --exit-code`). A customer file
-    /// that could not be read makes it 3 instead, even when something is due: the
-    /// list may be incomplete.
-    #[arg(long)]
-    pub(crate) exit_code: bool,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
+    #[command(flatten)]
+    pub(crate) exit: ExitCode,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
     /// Also write one message draft per item into DIR (`DATE-ID-TEMPLATE.eml`, from the
     /// book's templates/: birthday, after-complaint, win-back, thank-you, follow-up; see
     /// docs/messages.md). Nothing is sent.
     #[arg(long, value_name = "DIR")]
     pub(crate) drafts: Option<std::path::PathBuf>,
-    /// Output format (default: a table on a terminal, plain lines when piped).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
 }
 
 /// One item in JSON and CSV. The fields after `last_interaction` give the reason as
@@ -79,21 +74,14 @@ struct ItemJson<'a> {
     programme: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    // A window may be zero (`0d`: today only), a cadence cannot.
-    let window = match &args.within {
-        Some(text) => {
-            Cadence::parse_window(text).map_err(|m| Error::usage(format!("--within: {m}")))?
-        }
-        None => book.config.due.within,
-    };
-    let until = window.after(ctx.today).unwrap_or(NaiveDate::MAX);
+    let until = args.window.until(ctx.today, book.config.due.within)?;
 
     let scan = scan::summaries(&book)?;
     let cadences = programme::cadences(&book.config, &scan.items, ctx.today);
     let adjusted = programme::with_cadences(&scan.items, &cadences);
-    let customers = super::with_tags(&adjusted, &args.tags);
+    let customers = args.tag.select(out, &adjusted);
     let items = agenda::due(
         &customers,
         AgendaOptions {
@@ -108,12 +96,12 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         .map(|i| item_json(i, ctx.today, &cadences))
         .collect();
     if !args.overdue_only {
-        rows.extend(promotion_rows(&book, &customers, ctx.today));
+        rows.extend(promotion_rows(out, &book, &customers, ctx.today));
     }
     if let Some(dir) = &args.drafts {
-        write_drafts(ctx, &book, dir, &rows)?;
+        write_drafts(ctx, out, &book, dir, &rows)?;
     }
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => {
             let with_programmes = programme::has_cadences(&book.config)
@@ -124,11 +112,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
         Format::Table => digest_lines(&rows, ctx.today, ctx.color, out)?,
     }
-    Ok(super::listing_exit_code(
-        &scan.problems,
-        args.exit_code,
-        !rows.is_empty(),
-    ))
+    Ok(args.exit.of(out, &scan.problems, !rows.is_empty()))
 }
 
 /// Writes a draft per digest item into `dir` (made if need be); an item whose
@@ -136,18 +120,19 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
 /// skipped.
 fn write_drafts(
     ctx: &Context,
+    out: &mut Ui,
     book: &crate::store::Book,
     dir: &std::path::Path,
     rows: &[ItemJson],
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, &e))?;
+    std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::io("create folder", dir, &e))?;
     let mut written: Vec<String> = Vec::new();
     for row in rows {
         let id = crate::domain::id::CustomerId::parse(row.id)?;
         let customer = match book.load(&id) {
             Ok(loaded) => loaded.customer,
             Err(err) => {
-                crate::warn(&format!("no draft for {id}: {}", err.message));
+                out.warn(&format!("no draft for {id}: {}", err.message));
                 continue;
             }
         };
@@ -157,7 +142,7 @@ fn write_drafts(
             continue;
         }
         if customer.email.is_none() {
-            crate::warn(&format!(
+            out.warn(&format!(
                 "no draft for {id} ({}): no email address on file",
                 row.what
             ));
@@ -166,7 +151,7 @@ fn write_drafts(
         let message = match super::draft::compose(book, &customer, template, ctx.today) {
             Ok(message) => message,
             Err(err) => {
-                crate::warn(&format!("no draft for {id}: {}", err.message));
+                out.warn(&format!("no draft for {id}: {}", err.message));
                 continue;
             }
         };
@@ -176,7 +161,7 @@ fn write_drafts(
             .and_then(|()| std::fs::rename(&temp, &path))
             .map_err(|e| {
                 let _ = std::fs::remove_file(&temp);
-                Error::io("write", &path, &e)
+                crate::error::Error::io("write", &path, &e)
             })?;
         written.push(file);
     }
@@ -224,6 +209,7 @@ fn template_for(row: &ItemJson, customer: &crate::domain::customer::Customer) ->
 /// The customers who reached a higher tier since the last digest (books with tiers
 /// only), as digest items; records today as a digest day.
 fn promotion_rows<'a>(
+    out: &mut Ui,
     book: &crate::store::Book,
     customers: &[&'a crate::domain::summary::Summary],
     today: NaiveDate,
@@ -234,7 +220,7 @@ fn promotion_rows<'a>(
     let state = book.state_dir();
     let since = digests::last_before(&digests::read(&state), today);
     if let Err(err) = digests::record(&state, today) {
-        crate::warn(&format!(
+        out.warn(&format!(
             "could not record today's digest in `{}`: {err}; tomorrow's may list today's new tiers again",
             book.shown(&state.join(digests::FILE_NAME))
         ));

@@ -3,7 +3,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::Write;
 
 use chrono::NaiveDate;
 use clap::ValueEnum;
@@ -15,6 +14,9 @@ use crate::domain::money::Money;
 use crate::error::Result;
 use crate::render::{self, Table};
 use crate::store::scan;
+use crate::ui::Ui;
+
+mod cards;
 
 /// What `crm export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,6 +25,10 @@ pub(crate) enum What {
     Customers,
     /// One row per logged interaction, oldest first; each customer's in file order.
     Interactions,
+    /// A vCard file (4.0; 3.0 with --vcard3) for phones and address books.
+    Vcard,
+    /// An iCalendar file: follow-ups on their day, birthdays and anniversaries yearly.
+    Calendar,
 }
 
 /// Formats of `crm export`.
@@ -40,9 +46,19 @@ pub(crate) struct Args {
     /// What to export.
     #[arg(value_enum)]
     pub(crate) what: What,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
-    pub(crate) format: ExportFormat,
+    /// Output format of `customers` and `interactions` (default csv).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<ExportFormat>,
+    /// Only customers with this tag (repeat for several: all must match).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+    /// `vcard`: write vCard 3.0 instead of 4.0, for older phones and programs.
+    #[arg(long)]
+    pub(crate) vcard3: bool,
+    /// `calendar`: only follow-ups due within this window (e.g. 90d; overdue ones
+    /// included); yearly events are always written.
+    #[arg(long, value_name = "WINDOW")]
+    pub(crate) within: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,7 +69,7 @@ struct CustomerRow {
     phone: Option<String>,
     company: Option<String>,
     tags: Vec<String>,
-    birthday: Option<NaiveDate>,
+    birthday: Option<crate::domain::birthday::Birthday>,
     since: Option<NaiveDate>,
     every: Option<String>,
     preferences: Vec<(String, String)>,
@@ -78,26 +94,39 @@ struct InteractionRow {
     points: Option<u32>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+/// Runs `crm export`.
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
+    cards::check_flags(args)?;
     let book = ctx.book()?;
-    let scan = scan::scan_with(&book, |loaded, _| loaded.customer)?;
+    if args.what == What::Calendar {
+        return cards::calendar(ctx, &book, args, out);
+    }
+    let mut scan = scan::scan_with(&book, |loaded, _| loaded.customer)?;
+    scan.items.retain(|c| {
+        args.tags
+            .iter()
+            .all(|t| c.tags.iter().any(|has| has.eq_ignore_ascii_case(t)))
+    });
+    let format = args.format.unwrap_or(ExportFormat::Csv);
     match args.what {
+        What::Vcard => cards::vcard(&scan.items, args.vcard3, out)?,
+        What::Calendar => unreachable!("written above"),
         What::Customers => {
             let rows: Vec<CustomerRow> = scan.items.iter().map(customer_row).collect();
-            match args.format {
+            match format {
                 ExportFormat::Json => render::write_json(out, &rows)?,
                 ExportFormat::Csv => customers_table(&rows).write_csv(out)?,
             }
         }
         What::Interactions => {
             let rows = interaction_rows(&scan.items);
-            match args.format {
+            match format {
                 ExportFormat::Json => render::write_json(out, &rows)?,
                 ExportFormat::Csv => interactions_table(&rows).write_csv(out)?,
             }
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn customer_row(c: &Customer) -> CustomerRow {

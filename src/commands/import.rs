@@ -6,18 +6,19 @@
 //! plan's lock, with a progress bar on a terminal. Imported interactions carry an
 //! `import:` marker so that importing the same file again skips what is already in the
 //! book (docs/import.md).
-#![allow(
-    clippy::disallowed_macros,
-    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
-)]
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::import::{self, CustomerPlan, InteractionPlan};
 use crate::store::{BatchEntry, Book, WriteLock};
+use crate::ui::Ui;
+
+mod progress;
+
+use progress::Progress;
 
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
@@ -30,8 +31,11 @@ pub(crate) struct Args {
 /// The kinds of CSV file `crm import` reads.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum What {
-    /// Purchases. Header: customer,date,amount; optional item (or items), name, email,
-    /// summary, channel. Creates customers that do not exist yet.
+    /// Purchases (also `orders`). Header: customer,date,amount; optional item (or
+    /// items), name, email, summary, channel. Also reads a Shopify orders export or a
+    /// Stripe payments export, matching customers by email, and any CSV with --rules.
+    /// Creates customers that do not exist yet.
+    #[command(visible_alias = "orders")]
     Purchases(InteractionArgs),
     /// Interactions of any kind, as `crm export interactions` writes them. Header:
     /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
@@ -40,14 +44,31 @@ pub(crate) enum What {
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
     /// An empty `every` cell means no cadence; without an `every` column, crm.toml's
-    /// default_every applies. Ids that already exist are skipped.
-    Customers(FileArgs),
+    /// default_every applies; a `note` cell becomes a note. Also (as `contacts`) reads
+    /// a Google or Outlook contacts CSV export or a vCard file, matching customers by
+    /// email. Ids that already exist are skipped; an email another customer has is
+    /// refused unless --allow-duplicate.
+    #[command(visible_alias = "contacts")]
+    Customers(CustomerArgs),
+}
+
+/// The arguments of `crm import customers`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CustomerArgs {
+    /// The file and `--dry-run`.
+    #[command(flatten)]
+    pub(crate) file: FileArgs,
+    /// Import a new customer even if another one (in the book or the file) has the
+    /// same email.
+    #[arg(long)]
+    pub(crate) allow_duplicate: bool,
 }
 
 /// The file argument shared by every kind of import.
 #[derive(Debug, clap::Args)]
 pub(crate) struct FileArgs {
-    /// The CSV file (UTF-8, comma-separated, with a header row).
+    /// The file: CSV (UTF-8, separated by commas, semicolons or tabs, with a header
+    /// row) or, for contacts, vCard.
     pub(crate) file: PathBuf,
     /// Check the file and say what would be imported, without writing anything.
     #[arg(long)]
@@ -65,13 +86,18 @@ pub(crate) struct InteractionArgs {
     /// copies of it and skipped (docs/import.md).
     #[arg(long)]
     pub(crate) allow_duplicates: bool,
+    /// `purchases`: read any other CSV through a mapping rules file (which column is the
+    /// customer, date, amount, item; date format; rows to skip). Without it, FILE.rules
+    /// beside FILE is used if there is one (docs/import.md, "Mapping rules").
+    #[arg(long, value_name = "RULES")]
+    pub(crate) rules: Option<PathBuf>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     match &args.what {
         What::Purchases(args) => interactions(ctx, args, true, out),
         What::Interactions(args) => interactions(ctx, args, false, out),
-        What::Customers(file) => customers(ctx, file, out),
+        What::Customers(args) => customers(ctx, &args.file, args.allow_duplicate, out),
     }
 }
 
@@ -79,25 +105,36 @@ fn interactions(
     ctx: &Context,
     args: &InteractionArgs,
     purchases: bool,
-    out: &mut dyn Write,
+    out: &mut Ui,
 ) -> Result<u8> {
+    if args.rules.is_some() && !purchases {
+        return Err(Error::usage(
+            "--rules applies to `crm import purchases` only",
+        ));
+    }
     let book = ctx.book()?;
     let (plan, mut lock) = import::plan_interactions(
         &book,
         &args.file.file,
         purchases,
         args.allow_duplicates,
-        &mut std::io::stderr(),
+        args.rules.as_deref(),
+        out.err(),
     )?;
     let what = if purchases { "purchase" } else { "interaction" };
     let summary = interactions_summary(&plan, what, args.file.dry_run);
-    let hint = || copies_hint(&plan);
     if args.file.dry_run {
         writeln!(out, "{summary}")?;
-        hint();
+        // So that a wrong match (a typo in an id, an email nobody has) is seen first.
+        for (id, batch) in &plan.batches {
+            if let Some(name) = batch.new_name() {
+                writeln!(out, "would create customer {id} ({name})")?;
+            }
+        }
+        copies_hint(&plan, out);
         return Ok(EXIT_OK);
     }
-    write(&book, &mut lock, &plan.entries())?;
+    write(&book, &mut lock, &plan.entries(), out)?;
     let written = plan.written();
     let message = format!(
         "import {written} {what}{} from {}",
@@ -106,7 +143,7 @@ fn interactions(
     );
     writeln!(out, "{summary}")?;
     super::finish_write(ctx, &book, lock, &message, out)?;
-    hint();
+    copies_hint(&plan, out);
     Ok(EXIT_OK)
 }
 
@@ -162,10 +199,11 @@ fn interactions_summary(plan: &InteractionPlan, what: &str, dry_run: bool) -> St
 }
 
 /// Says on stderr how to import rows skipped as copies of interactions no import wrote.
-fn copies_hint(plan: &InteractionPlan) {
+fn copies_hint(plan: &InteractionPlan, out: &mut Ui) {
     let copies = plan.copies;
     if copies > 0 {
-        eprintln!(
+        let _ = writeln!(
+            out.err(),
             "hint: {copies} row{} of {} match{} interactions that no import wrote \
              (logged by hand, say) and {} skipped as copies of them; if {} new, run the \
              import again with --allow-duplicates",
@@ -178,14 +216,15 @@ fn copies_hint(plan: &InteractionPlan) {
     }
 }
 
-fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
+fn customers(ctx: &Context, args: &FileArgs, allow_duplicate: bool, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let (plan, mut lock) =
-        import::plan_customers(&book, &args.file, ctx.today, &mut std::io::stderr())?;
+        import::plan_customers(&book, &args.file, ctx.today, allow_duplicate, out.err())?;
     let CustomerPlan {
         shown,
         fresh,
         existing,
+        ..
     } = &plan;
     let mut summary = format!(
         "{} {} customer{} from {shown}",
@@ -215,11 +254,11 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
     if args.dry_run {
         writeln!(out, "{summary}")?;
         if let Some(hint) = hint {
-            eprintln!("{hint}");
+            let _ = writeln!(out.err(), "{hint}");
         }
         return Ok(EXIT_OK);
     }
-    write(&book, &mut lock, &plan.entries())?;
+    write(&book, &mut lock, &plan.entries(), out)?;
     let message = format!(
         "import {} customer{} from {}",
         fresh.len(),
@@ -229,7 +268,7 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
     writeln!(out, "{summary}")?;
     super::finish_write(ctx, &book, lock, &message, out)?;
     if let Some(hint) = hint {
-        eprintln!("{hint}");
+        let _ = writeln!(out.err(), "{hint}");
     }
     Ok(EXIT_OK)
 }
@@ -254,8 +293,8 @@ fn not_copied_hint(mut lacking: Vec<String>, shown: &str) -> Option<String> {
 }
 
 /// Writes every customer file of the import once, with a progress bar on a terminal.
-fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry]) -> Result<()> {
-    let mut progress = Progress::new(entries.len());
+fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry], out: &mut Ui) -> Result<()> {
+    let mut progress = Progress::new(entries.len(), out.stderr_is_tty());
     let result = book.write_batch(lock, entries, &mut |done| progress.tick(done));
     progress.finish();
     result.map_err(|err| partial(err, lock.written().len(), entries.len()))
@@ -293,44 +332,4 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-/// A one-line progress counter on stderr, shown only when stderr is a terminal.
-struct Progress {
-    total: usize,
-    shown: usize,
-    enabled: bool,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        Progress {
-            total,
-            shown: 0,
-            enabled: total >= 50 && std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn tick(&mut self, done: usize) {
-        // Redraw at most a hundred times, whatever the size of the import.
-        if self.enabled
-            && (done * 100 / self.total > self.shown * 100 / self.total || done == self.total)
-        {
-            self.shown = done;
-            let width = 30;
-            let filled = done * width / self.total;
-            eprint!(
-                "\r[{}{}] {done}/{} customer files",
-                "#".repeat(filled),
-                " ".repeat(width - filled),
-                self.total
-            );
-        }
-    }
-
-    fn finish(&mut self) {
-        if self.enabled && self.shown > 0 {
-            eprint!("\r{}\r", " ".repeat(60));
-        }
-    }
 }

@@ -1,16 +1,16 @@
 //! `crm list`: every customer, filtered by tag and sorted, as a table, JSON or CSV.
 
-use std::io::Write;
-
 use clap::ValueEnum;
 use serde::Serialize;
 
+use super::flags::{OutputFormat, TagFilter};
 use crate::context::Context;
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::Result;
 use crate::render::{self, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Sort orders of `crm list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,9 +31,8 @@ pub(crate) enum SortKey {
 /// Arguments of `crm list`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
     /// Only customers holding this loyalty tier (`[loyalty] tiers` in crm.toml).
     #[arg(long, value_name = "TIER")]
     pub(crate) tier: Option<String>,
@@ -46,9 +45,8 @@ pub(crate) struct Args {
     /// Only customers whose P(alive) (see `crm predict`) is below P, e.g. 0.5.
     #[arg(long, value_name = "P")]
     pub(crate) at_risk: Option<f64>,
-    /// Output format (default: table).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,12 +72,14 @@ struct Row<'a> {
     p_alive: Option<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<Option<f64>>,
+    /// When `crm archive` archived the customer (only with `--archived`).
+    archived: Option<chrono::NaiveDate>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
-    let mut customers = super::with_tags(&scan.items, &args.tags);
+    let mut customers = args.tag.select(out, &scan.items);
     let loyalty = super::programme::filter_and_sort(
         &book.config,
         &scan.items,
@@ -104,7 +104,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
                 .map(|p| p.clv.unwrap_or(p.expected_purchases))
         };
         if args.sort == SortKey::Value && predicted.values().all(|p| p.clv.is_none()) {
-            crate::warn("the book's fit has no spend model (`crm predict --params` says why): sorted by expected purchases in 90 days instead");
+            out.warn("the book's fit has no spend model (`crm predict --params` says why): sorted by expected purchases in 90 days instead");
         }
         if args.sort == SortKey::Value {
             // Stable: ties keep the name order of `sort`.
@@ -140,9 +140,10 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             value: predictions
                 .as_ref()
                 .map(|p| p.get(&c.id).and_then(|p| p.clv)),
+            archived: c.archived,
         })
         .collect();
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows, render::or_empty, predictions.is_some()).write_csv(out)?,
         Format::Table => table(&rows, render::or_dash, predictions.is_some()).write_text(
@@ -151,7 +152,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             ctx.color,
         )?,
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn sort(customers: &mut [&Summary], key: SortKey) {

@@ -10,14 +10,17 @@ use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::store::{read, Book};
+use crate::ui::Ui;
 
 /// Arguments of `crm log`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// What happened: call, email, meeting, message, note, purchase, refund, complaint,
     /// feedback, or a kind added in crm.toml.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::kinds))]
     pub(crate) kind: String,
     /// A line about it.
     pub(crate) summary: Option<String>,
@@ -49,7 +52,7 @@ pub(crate) struct Args {
     pub(crate) follow_up: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let interaction = build(ctx, &book, args)?;
@@ -60,21 +63,28 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     }
     book.append_interaction(&mut lock, &id, &interaction)?;
     let message = format!("log {} with {id}", interaction.kind);
+    // The follow-up as crm resolved it (`+2w`, `friday`), so a slip shows at once.
+    let follow_up = interaction.follow_up.map_or(String::new(), |d| {
+        format!(
+            "; follow-up on {d} ({})",
+            d.format("%A").to_string().to_lowercase()
+        )
+    });
     writeln!(
         out,
-        "logged {} with {id} on {}",
+        "logged {} with {id} on {}{follow_up}",
         interaction.kind, interaction.date
     )?;
     super::finish_write(ctx, &book, lock, &message, out)?;
     if interaction.date > ctx.today {
         // Allowed (a meeting booked ahead), but a future date is as often a slip.
-        crate::warn(&format!(
+        out.warn(&format!(
             "--date {} is in the future (today is {}); the entry counts as contact from now on",
             interaction.date, ctx.today
         ));
     }
     if let Some(warning) = follow_up_warning(&interaction, ctx.today) {
-        crate::warn(&warning);
+        out.warn(&warning);
     }
     Ok(EXIT_OK)
 }

@@ -2,28 +2,40 @@
 //! page (resolve → compute in the domain → render).
 
 pub(crate) mod add;
+pub(crate) mod archive;
 pub(crate) mod check;
+pub(crate) mod clone;
 pub(crate) mod commit;
+pub(crate) mod complete;
 pub(crate) mod completions;
 pub(crate) mod done;
 pub(crate) mod draft;
 pub(crate) mod due;
 pub(crate) mod edit;
 pub(crate) mod export;
+pub(crate) mod find;
+pub(crate) mod flags;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;
+pub(crate) mod man;
+pub(crate) mod merge;
 pub(crate) mod merge_file;
 pub(crate) mod predict;
 pub(crate) mod programme;
+pub(crate) mod rename;
 pub(crate) mod report;
+pub(crate) mod rm;
 pub(crate) mod segments;
+pub(crate) mod set;
 pub(crate) mod show;
 pub(crate) mod stale;
 pub(crate) mod stats;
 pub(crate) mod status;
+pub(crate) mod sync;
+pub(crate) mod tag;
 pub(crate) mod undo;
 
 use std::io::Write;
@@ -32,6 +44,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
+use crate::ui::Ui;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -44,10 +57,29 @@ pub(crate) enum Command {
     Show(show::Args),
     /// List customers.
     List(list::Args),
+    /// Find customers by name, email, phone, company, tag, preference or interaction summary.
+    Find(find::Args),
     /// Validate every customer file and crm.toml.
     Check(check::Args),
     /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.
     Edit(edit::Args),
+    /// Change one field of a customer (email, phone, company, birthday, since, every,
+    /// pref.KEY, ...), rewriting only that value in the file.
+    Set(set::SetArgs),
+    /// Take one field out of a customer's file.
+    Unset(set::UnsetArgs),
+    /// Add (+TAG) and take away (-TAG) a customer's tags.
+    Tag(tag::Args),
+    /// Give a customer a new id (the file is renamed; history follows it).
+    Rename(rename::Args),
+    /// Delete a customer (asks first; `crm undo` brings it back).
+    Rm(rm::Args),
+    /// Archive a customer: left out of list, due and stale, still counted in stats.
+    Archive(archive::ArchiveArgs),
+    /// Take a customer out of the archive.
+    Unarchive(archive::UnarchiveArgs),
+    /// Merge a duplicate customer into another (interactions united, the duplicate removed).
+    Merge(merge::Args),
     /// Record an interaction with a customer.
     Log(log::Args),
     /// Mark a customer's pending follow-up as done.
@@ -58,7 +90,8 @@ pub(crate) enum Command {
     Due(due::Args),
     /// List customers not contacted for a while.
     Stale(stale::Args),
-    /// Print a shell completion script (e.g. `crm completions bash > ~/.local/share/bash-completion/completions/crm`).
+    /// Print the shell's completion set-up, which completes ids, tags and kinds too
+    /// (e.g. `source <(crm completions bash)` in ~/.bashrc).
     Completions(completions::Args),
     /// Commit the book's changes (by crm or by hand), with a message from what changed.
     Commit(commit::Args),
@@ -74,9 +107,14 @@ pub(crate) enum Command {
     Draft(draft::Args),
     /// RFM segments of the purchasing customers (champions, loyal, at risk, ...).
     Segments(segments::Args),
-    /// Bring purchases, interactions or customers in from a CSV file.
+    /// Share the book: commit pending changes, fetch, merge, push.
+    Sync(sync::Args),
+    /// Clone a shared book for a teammate, register crm's merge driver, check it.
+    Clone(clone::Args),
+    /// Bring purchases, interactions or customers in from a CSV file, or contacts and
+    /// orders from other programs' exports (Google, Outlook, vCard, Shopify, Stripe).
     Import(import::Args),
-    /// Write customers or interactions out as CSV or JSON.
+    /// Write customers or interactions out as CSV or JSON, or the book as vCard or iCalendar.
     Export(export::Args),
     /// Who has probably stopped buying, expected purchases and value (BG/NBD + Gamma-Gamma).
     Predict(predict::Args),
@@ -85,18 +123,25 @@ pub(crate) enum Command {
     /// Merge three versions of a customer file by crm's rules (git's merge driver:
     /// `crm merge-file %O %A %B %P`); writes the result over OURS, exit 1 on conflicts.
     MergeFile(merge_file::Args),
+    /// Print the man page (roff) of crm or of a subcommand (`crm man log`).
+    Man(man::Args),
 }
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
 pub(crate) use crate::git::CRM_TRAILER;
 
 /// Runs `command`, writing data to `out`; returns the exit code.
-pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, command: Command, out: &mut Ui) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
-    } else if ctx.commit && !matches!(command, Command::Init(_)) {
+    } else if ctx.commit
+        && !matches!(
+            command,
+            Command::Init(_) | Command::Sync(_) | Command::Clone(_)
+        )
+    {
         // A global flag clap accepts everywhere; silence would suggest it did something.
-        crate::warn("--commit has no effect here: this command changes no files");
+        out.warn("--commit has no effect here: this command changes no files");
     }
     match command {
         Command::Init(args) => init::run(ctx, &args, out),
@@ -122,18 +167,29 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Resul
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Predict(args) => predict::run(ctx, &args, out),
         Command::Report(args) => report::run(ctx, &args, out),
+        Command::Sync(args) => sync::run(ctx, &args, out),
+        Command::Clone(args) => clone::run(ctx, &args, out),
+        Command::Find(args) => find::run(ctx, &args, out),
+        Command::Merge(args) => merge::run(ctx, &args, out),
+        Command::Rename(args) => rename::run(ctx, &args, out),
+        Command::Rm(args) => rm::run(ctx, &args, out),
+        Command::Archive(args) => archive::run_archive(ctx, &args, out),
+        Command::Unarchive(args) => archive::run_unarchive(ctx, &args, out),
+        Command::Set(args) => set::run_set(ctx, &args, out),
+        Command::Unset(args) => set::run_unset(ctx, &args, out),
+        Command::Tag(args) => tag::run(ctx, &args, out),
         Command::MergeFile(args) => merge_file::run(ctx, &args, out),
+        Command::Man(args) => man::run(ctx, &args, out),
     }
 }
 
 /// Reports customer files that were skipped, and returns the exit code to use
 /// ([`crate::error::EXIT_PARTIAL`] if any were).
-pub(crate) fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
+pub(crate) fn report_skipped(out: &mut Ui, problems: &[crate::store::Problem]) -> u8 {
     if problems.is_empty() {
         return crate::error::EXIT_OK;
     }
-    let stderr = std::io::stderr();
-    let mut stderr = stderr.lock();
+    let stderr = out.err();
     for problem in problems {
         let _ = writeln!(stderr, "{problem}");
     }
@@ -156,14 +212,27 @@ fn changes_files(command: &Command) -> bool {
         | Command::Edit(_)
         | Command::Log(_)
         | Command::Done(_)
-        | Command::Snooze(_) => true,
+        | Command::Snooze(_)
+        | Command::Set(_)
+        | Command::Unset(_)
+        | Command::Tag(_)
+        | Command::Rename(_)
+        | Command::Rm(_)
+        | Command::Archive(_)
+        | Command::Unarchive(_) => true,
         Command::Draft(args) => args.log,
+        Command::Merge(args) => !args.dry_run,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
-            What::Customers(file) => !file.dry_run,
+            What::Customers(args) => !args.file.dry_run,
         },
         // `commit` and `undo` commit by themselves; `init` makes the first commit.
-        Command::Init(_) | Command::Commit(_) | Command::Undo(_) => false,
+        // `sync` commits by itself, and `clone` makes a new book.
+        Command::Init(_)
+        | Command::Commit(_)
+        | Command::Undo(_)
+        | Command::Sync(_)
+        | Command::Clone(_) => false,
         Command::Show(_)
         | Command::List(_)
         | Command::Check(_)
@@ -177,8 +246,10 @@ fn changes_files(command: &Command) -> bool {
         | Command::Export(_)
         | Command::Predict(_)
         | Command::Report(_)
+        | Command::Find(_)
         // Writes git's temporary file, not a book file.
-        | Command::MergeFile(_) => false,
+        | Command::MergeFile(_)
+        | Command::Man(_) => false,
     }
 }
 
@@ -236,39 +307,49 @@ pub(crate) fn finish_write(
     book: &Book,
     lock: WriteLock,
     message: &str,
-    out: &mut dyn Write,
+    out: &mut Ui,
+) -> Result<()> {
+    let commit = commits(ctx, book);
+    finish_write_committing(ctx, book, lock, message, out, commit)
+}
+
+/// [`finish_write`], committing when `commit` says so rather than when `--commit` or
+/// `auto_commit` do: for `crm rm`, which always commits in a repository, so that
+/// `crm undo` can bring the customer back.
+pub(crate) fn finish_write_committing(
+    ctx: &Context,
+    book: &Book,
+    lock: WriteLock,
+    message: &str,
+    out: &mut Ui,
+    commit: bool,
 ) -> Result<()> {
     // Out before the commit is tried; but a reader that went away (`crm add X --commit
     // | true`) must not keep the written file from being committed.
     let flushed = out.flush();
-    if !commits(ctx, book) || lock.written().is_empty() {
+    if !commit || lock.written().is_empty() {
         return Ok(flushed?);
     }
-    crate::git::finish_write(
-        book,
-        lock,
-        message,
-        || ctx.git(book),
-        &mut std::io::stderr(),
-    )?;
+    crate::git::finish_write(book, lock, message, || ctx.git(book), out.err())?;
     Ok(flushed?)
 }
 
 /// Warns on stderr, once per run, when git asks for signed commits
 /// ([`crate::git::warn_unsigned`]).
-pub(crate) fn warn_unsigned(repo: &BookRepo) {
-    crate::git::warn_unsigned(repo, &mut std::io::stderr());
+pub(crate) fn warn_unsigned(repo: &BookRepo, out: &mut Ui) {
+    crate::git::warn_unsigned(repo, out.err());
 }
 
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
 /// (they are reported here), else 1 when `--exit-code` was given and something was
 /// listed, else 0.
 pub(crate) fn listing_exit_code(
+    out: &mut Ui,
     problems: &[crate::store::Problem],
     exit_code: bool,
     found: bool,
 ) -> u8 {
-    let skipped = report_skipped(problems);
+    let skipped = report_skipped(out, problems);
     if skipped != crate::error::EXIT_OK {
         skipped
     } else if exit_code && found {
@@ -278,13 +359,100 @@ pub(crate) fn listing_exit_code(
     }
 }
 
+/// The customers carrying every tag in `tags` (case-insensitive), in scan order,
+/// without archived customers unless `archived` (`--archived`): what `list`, `due` and
+/// `stale` work on. (`stats` counts archived customers: see docs/metrics.md.)
+pub(crate) fn selected<'a>(
+    out: &mut Ui,
+    customers: &'a [crate::domain::summary::Summary],
+    tags: &[String],
+    archived: bool,
+) -> Vec<&'a crate::domain::summary::Summary> {
+    warn_unknown_tags(out, customers, tags);
+    customers
+        .iter()
+        .filter(|c| archived || c.archived.is_none())
+        .filter(|c| tags.iter().all(|t| c.has_tag(t)))
+        .collect()
+}
+
 /// The customers carrying every tag in `tags` (case-insensitive), in scan order.
 pub(crate) fn with_tags<'a>(
+    out: &mut Ui,
     customers: &'a [crate::domain::summary::Summary],
     tags: &[String],
 ) -> Vec<&'a crate::domain::summary::Summary> {
+    warn_unknown_tags(out, customers, tags);
     customers
         .iter()
         .filter(|c| tags.iter().all(|t| c.has_tag(t)))
         .collect()
+}
+
+/// Warns about each `--tag` no customer has, which is more often a typo than a
+/// question: `no customer has tag `vpi`; did you mean `vip`?`.
+fn warn_unknown_tags(out: &mut Ui, customers: &[crate::domain::summary::Summary], tags: &[String]) {
+    if tags.is_empty() {
+        return;
+    }
+    let mut known: Vec<String> = customers
+        .iter()
+        .flat_map(|c| c.tags.iter().map(|t| t.to_lowercase()))
+        .collect();
+    known.sort();
+    known.dedup();
+    for tag in tags {
+        let wanted = tag.to_lowercase();
+        if known.binary_search(&wanted).is_ok() {
+            continue;
+        }
+        let guess = crate::domain::text::closest(&wanted, &known)
+            .map(|g| format!("; did you mean `{g}`?"))
+            .unwrap_or_default();
+        out.warn(&format!("no customer has tag `{tag}`{guess}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: stderr belongs to the `Ui`, so a test can run a command and read its
+    /// warnings and diagnostics apart from its data.
+    #[test]
+    fn warnings_and_skipped_files_go_to_the_ui_and_can_be_captured() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("crm.toml"), "").unwrap();
+        std::fs::create_dir(dir.path().join("customers")).unwrap();
+        std::fs::write(dir.path().join("customers/ada.yaml"), "name: Ada\n").unwrap();
+        std::fs::write(dir.path().join("customers/bad.yaml"), "name: [\n").unwrap();
+        let args = [
+            "crm".into(),
+            "-C".into(),
+            dir.path().as_os_str().to_owned(),
+            "--commit".into(),
+            "list".into(),
+            "--format".into(),
+            "csv".into(),
+        ];
+        let cli = crate::cli::Cli::parse_args(args).unwrap();
+        let mut ui = Ui::capture();
+        let ctx = Context::from_globals(&cli.globals, &ui).unwrap();
+        let code = run(&ctx, cli.command, &mut ui).unwrap();
+        let (out, err) = ui.captured();
+        assert_eq!(code, crate::error::EXIT_PARTIAL);
+        assert!(out.starts_with("id,name,"), "{out}");
+        assert!(out.contains("\nada,Ada,"), "{out}");
+        assert!(
+            err.starts_with(
+                "crm: warning: --commit has no effect here: this command changes no files\n"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("customers/bad.yaml:"), "{err}");
+        assert!(
+            err.ends_with("crm: warning: skipped 1 unreadable customer file; `crm check` lists every problem\n"),
+            "{err}"
+        );
+    }
 }

@@ -15,6 +15,7 @@ use crate::domain::summary::Summary;
 use crate::error::{Error, Result};
 use crate::render::{self, Format, Table};
 use crate::store::{fit as fit_cache, scan, Book};
+use crate::ui::Ui;
 
 /// The horizon when none is given (also `crm show`'s and `crm list`'s).
 pub const DEFAULT_HORIZON: &str = "90d";
@@ -135,7 +136,7 @@ pub fn discount_rate(text: &str) -> Result<f64> {
 }
 
 /// Runs `crm predict`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let to = match &args.to {
         Some(text) => ctx.past_date("--to", text)?,
@@ -148,7 +149,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let model = fit.model.as_ref().map_err(refusal_error)?;
     if args.params {
         write_params(model, args.format, ctx, out)?;
-        return Ok(super::report_skipped(&scan.problems));
+        return Ok(super::report_skipped(out, &scan.problems));
     }
     let mut rows = predict::ranked(&scan.items, &fit.rfms, model, horizon, discount, &args.tags);
     if let Some(limit) = args.limit {
@@ -159,7 +160,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         Format::Csv => table(&rows, false).write_csv(out)?,
         Format::Table => table(&rows, true).write_text(out, ctx.stdout_is_tty, ctx.color)?,
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn table(rows: &[Ranked], human: bool) -> Table {

@@ -2,8 +2,6 @@
 //! retention, churn, cohorts, satisfaction, the customers with the most value at risk,
 //! the next two weeks) for a shop owner to look at. `crm report > report.html`.
 
-use std::io::Write;
-
 use chrono::{Duration, NaiveDate};
 
 use crate::context::Context;
@@ -15,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::render::describe;
 use crate::render::html::{self, AgendaLine, Page};
 use crate::store::scan;
+use crate::ui::Ui;
 
 use super::predict;
 
@@ -40,7 +39,7 @@ pub struct Args {
 }
 
 /// Runs `crm report`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let kind = match args.period.as_deref() {
         Some(text) => {
@@ -147,5 +146,5 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
         segments: &segments,
     };
     html::write_report(out, &page)?;
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }

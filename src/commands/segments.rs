@@ -2,8 +2,6 @@
 //! their share and revenue — or, with `--customers`, each customer's scores. The rule is
 //! docs/metrics.md's "Segments"; the scoring is `domain::segments`.
 
-use std::io::Write;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -48,7 +46,7 @@ struct CustomerRow<'a> {
 }
 
 /// Runs `crm segments`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
     let book = ctx.book()?;
     let as_of: NaiveDate = match &args.as_of {
         Some(text) => ctx.past_date("--as-of", text)?,
@@ -107,7 +105,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             }
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn segment_table(rows: &[segments::SegmentRow], share: impl Fn(Option<f64>) -> String) -> Table {

@@ -15,6 +15,7 @@ use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::{Result, EXIT_OK};
 use crate::render::{self, describe, paint, Style};
+use crate::ui::Ui;
 
 /// Output formats of `crm show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,6 +32,7 @@ pub(crate) enum ShowFormat {
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ShowFormat::Card)]
@@ -40,7 +42,7 @@ pub(crate) struct Args {
     pub(crate) recent: usize,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let loaded = book.load(&id)?;
@@ -97,6 +99,7 @@ fn card(
         ("tags", (!tags.is_empty()).then_some(tags)),
         ("birthday", customer.birthday.map(|d| d.to_string())),
         ("since", customer.since.map(|d| d.to_string())),
+        ("archived", customer.archived.map(|d| d.to_string())),
     ];
     for (label, value) in fields {
         if let Some(value) = value {
@@ -258,7 +261,7 @@ pub(crate) struct CustomerJson {
     phone: Option<String>,
     company: Option<String>,
     tags: Vec<String>,
-    birthday: Option<chrono::NaiveDate>,
+    birthday: Option<crate::domain::birthday::Birthday>,
     since: Option<chrono::NaiveDate>,
     preferences: render::OrderedMap,
     follow_up: FollowUpJson,
@@ -270,6 +273,8 @@ pub(crate) struct CustomerJson {
     /// Only in books with a `[loyalty]` section.
     #[serde(skip_serializing_if = "Option::is_none")]
     loyalty: Option<LoyaltyView>,
+    /// When `crm archive` archived the customer (added last: fields are only added).
+    archived: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Serialize)]
@@ -346,6 +351,7 @@ impl CustomerJson {
                 .collect(),
             prediction: None,
             loyalty: None,
+            archived: customer.archived,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::domain::summary::Event;
 use crate::error::{Error, Result};
 use crate::render::{self, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Arguments of `crm stats`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +35,7 @@ pub(crate) struct Args {
     pub(crate) period: Option<String>,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG", global = true)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub(crate) tags: Vec<String>,
     /// Output format (default: table). CSV has one row per period (or cohort cell).
     #[arg(long, value_enum, global = true)]
@@ -48,11 +50,11 @@ pub(crate) enum View {
     Cohorts,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, book.config.stats.period)?;
     let scan = scan::summaries(&book)?;
-    let chosen = super::with_tags(&scan.items, &args.tags);
+    let chosen = super::with_tags(out, &scan.items, &args.tags);
     let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
     let format = args.format.unwrap_or(Format::Table);
     match args.view {
@@ -61,7 +63,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             write_cohorts(ctx, &metrics::cohorts(&events, &options), format, out)?
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn resolve(ctx: &Context, args: &Args, default_period: PeriodKind) -> Result<Options> {

@@ -102,14 +102,16 @@ pub(crate) fn due<'a>(customers: &[&'a Summary], options: AgendaOptions) -> Vec<
             continue;
         }
         if let Some(birthday) = customer.birthday {
-            if let Some(date) = next_anniversary(birthday, today).filter(|d| *d <= options.until) {
-                let age = date.year() - birthday.year();
+            if let Some(date) = birthday
+                .next_on_or_after(today)
+                .filter(|d| *d <= options.until)
+            {
                 items.push(DueItem {
                     group: Group::Occasion,
                     date,
                     customer,
                     why: Why::Birthday {
-                        age: (birthday.year() > 1900 && age > 0).then_some(age),
+                        age: birthday.age_on(date),
                     },
                 });
             }

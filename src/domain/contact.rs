@@ -8,6 +8,8 @@
 
 use chrono::NaiveDate;
 
+use super::birthday::Birthday;
+
 /// The name, trimmed: not empty, and on one line with no control characters (a line
 /// break in a name would break every one-line listing and the file's own layout).
 ///
@@ -88,19 +90,20 @@ pub fn preferences(pairs: &[(String, String)]) -> Result<(), String> {
     Ok(())
 }
 
-/// A birthday is a day that has happened: not after `today`.
+/// A birthday is a day that has happened: not after `today` (one without a year
+/// always has).
 ///
 /// ```
 /// # use crm::domain::contact;
-/// let day = |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-/// assert!(contact::birthday(day("1815-12-10"), day("2025-06-15")).is_ok());
-/// assert!(contact::birthday(day("2025-06-16"), day("2025-06-15")).is_err());
+/// # use crm::domain::birthday::Birthday;
+/// let day = |s| Birthday::parse(s).unwrap();
+/// let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 15).unwrap();
+/// assert!(contact::birthday(day("1815-12-10"), today).is_ok());
+/// assert!(contact::birthday(day("--12-31"), today).is_ok());
+/// assert!(contact::birthday(day("2025-06-16"), today).is_err());
 /// ```
-pub fn birthday(birthday: NaiveDate, today: NaiveDate) -> Result<(), String> {
-    if birthday > today {
-        return Err(format!("{birthday} is in the future (today is {today})"));
-    }
-    Ok(())
+pub fn birthday(birthday: Birthday, today: NaiveDate) -> Result<(), String> {
+    birthday.check_past(today)
 }
 
 #[cfg(test)]
@@ -158,8 +161,9 @@ mod tests {
     #[test]
     fn a_birthday_today_is_fine_tomorrow_is_not() {
         let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert!(birthday(d("2025-06-15"), d("2025-06-15")).is_ok());
-        assert!(birthday(d("2025-06-16"), d("2025-06-15"))
+        let b = |s| Birthday::parse(s).unwrap();
+        assert!(birthday(b("2025-06-15"), d("2025-06-15")).is_ok());
+        assert!(birthday(b("2025-06-16"), d("2025-06-15"))
             .unwrap_err()
             .contains("in the future"));
     }

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::birthday::Birthday;
 use super::date::Cadence;
 use super::fields;
 use super::id::CustomerId;
@@ -10,7 +11,7 @@ use super::interaction::Interaction;
 
 /// Follow-up settings of one customer (`follow_up:` in the file).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FollowUpSettings {
+pub(crate) struct FollowUpSettings {
     /// How often to get in touch, counted from the last contact.
     pub(crate) every: Option<Cadence>,
 }
@@ -93,11 +94,15 @@ pub struct Customer {
     #[serde(default, deserialize_with = "fields::text_list")]
     pub(crate) tags: Vec<String>,
     /// Birthday.
-    #[serde(default, deserialize_with = "fields::opt_date")]
-    pub(crate) birthday: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "fields::opt_birthday")]
+    pub(crate) birthday: Option<Birthday>,
     /// Customer since.
     #[serde(default, deserialize_with = "fields::opt_date")]
     pub(crate) since: Option<NaiveDate>,
+    /// Archived on this day (`crm archive`): kept, but left out of `list`, `due` and
+    /// `stale` unless they are asked for archived customers.
+    #[serde(default, deserialize_with = "fields::opt_date")]
+    pub(crate) archived: Option<NaiveDate>,
     /// Things worth remembering, in the order written.
     #[serde(default, deserialize_with = "fields::ordered_pairs")]
     pub(crate) preferences: Vec<(String, String)>,
@@ -136,7 +141,7 @@ pub struct NewCustomer {
     /// Tags.
     pub tags: Vec<String>,
     /// Birthday.
-    pub birthday: Option<NaiveDate>,
+    pub birthday: Option<Birthday>,
     /// Customer since.
     pub since: Option<NaiveDate>,
     /// Follow-up cadence.

@@ -117,6 +117,19 @@ pub(crate) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDa
     }
 }
 
+/// An optional birthday: `YYYY-MM-DD`, or `--MM-DD` without the year.
+pub(crate) fn opt_birthday<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<super::birthday::Birthday>, D::Error> {
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) if t.0.trim().is_empty() => Ok(None),
+        Some(t) => super::birthday::Birthday::parse(&t.0)
+            .map(Some)
+            .map_err(de::Error::custom),
+    }
+}
+
 fn parse_iso(text: &str) -> Result<NaiveDate, String> {
     let t = text.trim();
     match NaiveDate::parse_from_str(t, "%Y-%m-%d") {

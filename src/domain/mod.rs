@@ -2,12 +2,15 @@
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
 pub(crate) mod agenda;
+pub mod birthday;
 pub(crate) mod change;
 pub mod contact;
 pub mod customer;
 pub mod date;
+pub(crate) mod duplicates;
+pub(crate) mod field_change;
 pub(crate) mod fields;
-pub mod followup;
+pub(crate) mod followup;
 pub mod id;
 pub(crate) mod import;
 pub mod interaction;
@@ -16,5 +19,7 @@ pub mod metrics;
 pub mod money;
 pub mod period;
 pub(crate) mod predict;
+pub(crate) mod search;
 pub(crate) mod segments;
 pub mod summary;
+pub mod text;

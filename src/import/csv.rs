@@ -18,8 +18,8 @@ const MAX_LISTED: usize = 20;
 /// per 100 000 rows in allocations alone.
 pub(crate) struct Record {
     pub(crate) line: u64,
-    columns: Rc<[String]>,
-    cells: csv::StringRecord,
+    pub(super) columns: Rc<[String]>,
+    pub(super) cells: csv::StringRecord,
 }
 
 impl Record {
@@ -43,7 +43,7 @@ pub(crate) struct Problems {
 }
 
 impl Problems {
-    fn new(file: String) -> Problems {
+    pub(super) fn new(file: String) -> Problems {
         Problems {
             file,
             found: Vec::new(),
@@ -106,7 +106,7 @@ impl Problems {
 /// record starts is right for both line ends and for quoted cells spanning lines.
 /// The byte offset the crate gives is where the previous record ended, before the
 /// `\n` of a CRLF and before blank lines, so line ends after it are skipped first.
-struct Lines<'a> {
+pub(super) struct Lines<'a> {
     bytes: &'a [u8],
     /// The offset counted up to so far, and the line it is on.
     byte: usize,
@@ -114,7 +114,7 @@ struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    fn new(bytes: &'a [u8]) -> Lines<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> Lines<'a> {
         Lines {
             bytes,
             byte: 0,
@@ -124,7 +124,7 @@ impl<'a> Lines<'a> {
 
     /// The line on which the record at `position` starts (0 when the csv reader gave
     /// no position, which it always does for records it read).
-    fn of(&mut self, position: Option<&csv::Position>) -> u64 {
+    pub(super) fn of(&mut self, position: Option<&csv::Position>) -> u64 {
         let Some(position) = position else {
             return 0;
         };
@@ -168,10 +168,12 @@ pub(crate) fn read_csv(
 ) -> Result<(Vec<Record>, Problems)> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, &e))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = text_of(&bytes, &shown)?;
+    let bytes = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
+        .delimiter(crate::interop::text::separator(text))
         .from_reader(bytes);
     let mut lines = Lines::new(bytes);
     let mut problems = Problems::new(shown);
@@ -241,7 +243,17 @@ pub(crate) fn read_csv(
     Ok((records, problems))
 }
 
-fn csv_message(err: &csv::Error) -> String {
+/// The file's bytes as UTF-8 text (byte-order mark removed), or the refusal naming the
+/// line and the `iconv` command that converts it.
+pub(super) fn text_of<'a>(bytes: &'a [u8], shown: &str) -> Result<&'a str> {
+    crate::interop::text::decode(bytes, shown).map_err(|e| {
+        Error::invalid_file(format!("{shown}:{}: {}", e.line, e.message)).with_hint(
+            "crm reads UTF-8 files (with or without a byte-order mark); nothing was imported",
+        )
+    })
+}
+
+pub(super) fn csv_message(err: &csv::Error) -> String {
     match err.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -6,6 +6,7 @@
 //! anything is written.
 
 mod csv;
+mod foreign;
 mod rows;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +17,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::domain::customer::NewCustomer;
+use crate::domain::duplicates::{normal_email, EmailIndex};
 use crate::domain::id::CustomerId;
 use crate::domain::import::{self as rule, Held, Row};
 use crate::domain::interaction::Interaction;
@@ -62,6 +64,7 @@ const CUSTOMER_COLUMNS: (&[&str], &[&str]) = (
         "since",
         "every",
         "preferences",
+        "note",
     ],
 );
 
@@ -75,6 +78,14 @@ impl Batch {
     /// Whether the batch creates the customer.
     pub(crate) fn creates(&self) -> bool {
         matches!(self.target, Target::New(_))
+    }
+
+    /// The name of the customer the batch creates, if it creates one.
+    pub(crate) fn new_name(&self) -> Option<&str> {
+        match &self.target {
+            Target::New(customer) => Some(&customer.name),
+            Target::Existing(_) => None,
+        }
     }
 }
 
@@ -122,11 +133,15 @@ impl InteractionPlan {
 /// Reads and checks a file of purchases (`purchases`) or interactions, takes the book's
 /// lock and plans the import against the book; bad rows are listed on `diag` and fail
 /// the import. The lock is returned with the plan, for the write.
+///
+/// A purchases file may also be a shop's export (Shopify, Stripe) or any CSV read
+/// through `rules` (a rules file; `FILE.rules` beside the file when there is one).
 pub(crate) fn plan_interactions(
     book: &Book,
     file: &Path,
     purchases: bool,
     allow_duplicates: bool,
+    rules: Option<&Path>,
     diag: &mut dyn Write,
 ) -> Result<(InteractionPlan, WriteLock)> {
     let (required, optional) = if purchases {
@@ -134,10 +149,30 @@ pub(crate) fn plan_interactions(
     } else {
         INTERACTION_COLUMNS
     };
-    let (records, mut problems) = read_csv(file, required, optional, diag)?;
+    let rules = purchases
+        .then(|| foreign::rules_file(file, rules))
+        .flatten();
+    let foreign = match &rules {
+        Some(rules) => Some(foreign::with_rules(file, rules, diag)?),
+        None if purchases => foreign::orders(file, book, diag)?,
+        None => None,
+    };
+    let (records, mut problems) = match foreign {
+        Some(read) => read,
+        None => read_csv(file, required, optional, diag)?,
+    };
     let mut rows = Vec::with_capacity(records.len());
+    // The book's emails, read only when a customer cell looks like one.
+    let emails = if records
+        .iter()
+        .any(|r| r.get("customer").is_some_and(|c| c.contains('@')))
+    {
+        EmailIndex::of(&scan::summaries(book)?.items)
+    } else {
+        EmailIndex::default()
+    };
     for record in &records {
-        match rows::interaction_row(record, purchases, &book.config) {
+        match rows::interaction_row(record, purchases, &book.config, &emails) {
             Ok(row) => rows.push(row),
             Err(message) => problems.add(record.line, message),
         }
@@ -224,6 +259,8 @@ pub(crate) struct CustomerPlan {
     pub(crate) fresh: Vec<CustomerRow>,
     /// Customers skipped because they exist.
     pub(crate) existing: Vec<CustomerRow>,
+    /// The `note` interaction of a new customer whose row has a note.
+    notes: HashMap<CustomerId, Vec<Interaction>>,
 }
 
 impl CustomerPlan {
@@ -234,29 +271,42 @@ impl CustomerPlan {
             .map(|(_, id, customer)| BatchEntry {
                 id,
                 target: BatchTarget::New(customer),
-                interactions: &[],
+                interactions: self.notes.get(id).map_or(&[][..], Vec::as_slice),
             })
             .collect()
     }
 }
 
-/// Reads and checks a file of customers (`today` for the birthday check), takes the
-/// book's lock and sorts the rows into new and existing customers; bad rows are listed
-/// on `diag` and fail the import.
+/// Reads and checks a file of customers (`today` for the birthday check, and the day
+/// of the notes), takes the book's lock and sorts the rows into new and existing
+/// customers; bad rows are listed on `diag` and fail the import. The file may also be
+/// an address book's export (Google, Outlook, vCard), whose people are matched to the
+/// book's customers by email.
 pub(crate) fn plan_customers(
     book: &Book,
     file: &Path,
     today: NaiveDate,
+    allow_duplicate: bool,
     diag: &mut dyn Write,
 ) -> Result<(CustomerPlan, WriteLock)> {
     let (required, optional) = CUSTOMER_COLUMNS;
-    let (records, mut problems) = read_csv(file, required, optional, diag)?;
+    let (records, mut problems) = match foreign::contacts(file, book, diag)? {
+        Some(read) => read,
+        None => read_csv(file, required, optional, diag)?,
+    };
     let default_every = book.config.default_every();
     let mut rows: Vec<CustomerRow> = Vec::new();
     let mut lines: HashMap<CustomerId, u64> = HashMap::new();
+    let mut notes: HashMap<CustomerId, Vec<Interaction>> = HashMap::new();
     for record in &records {
         match rows::customer_row(record, default_every, today) {
             Ok((id, customer)) => {
+                if let Some(note) = record.get("note") {
+                    let mut interaction =
+                        Interaction::new(today, crate::domain::interaction::Kind::Note);
+                    interaction.summary = Some(note.to_string());
+                    notes.insert(id.clone(), vec![interaction]);
+                }
                 if let Some(first) = lines.insert(id.clone(), record.line) {
                     problems.add(
                         record.line,
@@ -276,12 +326,45 @@ pub(crate) fn plan_customers(
         .into_iter()
         .zip(exists)
         .partition(|(_, exists)| *exists);
+    let fresh: Vec<CustomerRow> = fresh.into_iter().map(|(row, _)| row).collect();
+    if !allow_duplicate {
+        refuse_known_emails(book, &fresh, &mut problems)?;
+        problems.check(diag)?;
+    }
     let plan = CustomerPlan {
         shown: problems.file,
         existing: existing.into_iter().map(|(row, _)| row).collect(),
-        fresh: fresh.into_iter().map(|(row, _)| row).collect(),
+        fresh,
+        notes,
     };
     Ok((plan, lock))
+}
+
+/// Each new customer's email that an existing customer, or an earlier row, has: a
+/// problem of its row (usually the same person twice), unless `--allow-duplicate`.
+fn refuse_known_emails(book: &Book, fresh: &[CustomerRow], problems: &mut Problems) -> Result<()> {
+    if fresh.iter().all(|(_, _, c)| c.email.is_none()) {
+        return Ok(());
+    }
+    let index = EmailIndex::of(&scan::summaries(book)?.items);
+    let mut seen: HashMap<String, (u64, &CustomerId)> = HashMap::new();
+    for (line, id, customer) in fresh {
+        let Some(email) = &customer.email else {
+            continue;
+        };
+        if let Some(other) = index.ids(email).first() {
+            problems.add(
+                *line,
+                format!("email {email:?} is already customer `{other}`'s; if it is the same person leave the row out, if not, import with --allow-duplicate"),
+            );
+        } else if let Some((first, other)) = seen.insert(normal_email(email), (*line, id)) {
+            problems.add(
+                *line,
+                format!("email {email:?} is also on line {first} (customer `{other}`); import with --allow-duplicate if they are different people"),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Above this many skipped customers, [`not_copied`] compares rows with the customers'

@@ -12,6 +12,8 @@ mod git;
 mod hostile;
 mod import_export;
 mod init;
+mod interop;
+mod lifecycle;
 mod merge;
 #[cfg(unix)]
 mod modes;
@@ -23,6 +25,8 @@ mod report;
 #[cfg(unix)]
 mod single_file;
 mod stats;
+#[cfg(unix)]
+mod sync;
 
 /// Every `.rs` file beside this one is a module of this binary: a test file that is not
 /// declared here would never run.
