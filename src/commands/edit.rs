@@ -407,7 +407,7 @@ impl WorkCopy {
         let state_dir = book.state_dir();
         let in_book = state_dir.join("edit");
         let dir = match crate::store::create_state_dir(&state_dir)
-            .and_then(|()| fs::create_dir_all(&in_book))
+            .and_then(|()| crate::store::own_dir(&in_book))
         {
             Ok(()) => in_book,
             Err(_) => std::env::temp_dir(),

@@ -46,13 +46,91 @@ pub const EXTENSION: &str = "yaml";
 /// made by hand, or inside a bigger repository). Every creator of the folder goes
 /// through here; the `.gitignore` is best effort, since a missing one only costs
 /// tidiness.
+///
+/// A cloned repository is untrusted: `.crm/` (or anything in it) may be a symlink to a
+/// folder outside the book. crm never follows a link it did not make there: the folder
+/// must be a real folder (see [`own_dir`]), and the `.gitignore` is only ever created
+/// (`O_EXCL` does not follow a link).
 pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(state_dir)?;
+    own_dir(state_dir)?;
     let ignore = state_dir.join(".gitignore");
     if fs::symlink_metadata(&ignore).is_err() {
-        let _ = fs::write(&ignore, "# crm's own state: lock, temp files, cache\n*\n");
+        let _ = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&ignore)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, b"# crm's own state: lock, temp files, cache\n*\n")
+            });
     }
     Ok(())
+}
+
+/// Makes sure `dir` is a real folder, creating it (not its parents) when missing. A
+/// symlink (even to a folder) or anything that is not a folder is refused with an error
+/// of kind `InvalidData` whose message says what it is and how to repair it.
+pub fn own_dir(dir: &Path) -> std::io::Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(not_crms(dir, "a symlink")),
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(not_crms(dir, "not a folder")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(dir) {
+            Ok(()) => Ok(()),
+            // Another crm made it in between: check what it is now.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                match fs::symlink_metadata(dir) {
+                    Ok(meta) if meta.is_dir() && !meta.file_type().is_symlink() => Ok(()),
+                    _ => Err(not_crms(dir, "not a folder")),
+                }
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// The refusal of a state path crm did not make: what it is, and how to repair it.
+pub(crate) fn not_crms(path: &Path, what: &str) -> std::io::Error {
+    let shown = state_shown(path);
+    let target = fs::read_link(path)
+        .map(|t| format!(" to `{}`", t.display()))
+        .unwrap_or_default();
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "`{shown}` is {what}{target}, which crm did not make; crm never follows a link or writes into anything it did not make in its state folder, so nothing was changed; repair it with `rm {shown}` in the book's folder (crm makes it again), then run the command again"
+        ),
+    )
+}
+
+/// A path inside the state folder as `.crm/...`, for messages.
+fn state_shown(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    match parts.iter().rposition(|p| p == STATE_DIR) {
+        Some(at) => parts[at..].join("/"),
+        None => path.display().to_string(),
+    }
+}
+
+/// An error about the state folder as a crm [`Error`]: a refusal of a path crm did
+/// not make keeps its own message; any other I/O error names the path.
+pub(crate) fn state_error(action: &str, path: &Path, err: &std::io::Error) -> Error {
+    if err.kind() == std::io::ErrorKind::InvalidData {
+        let text = err.to_string();
+        let (message, hint) = match text.split_once("; repair it with ") {
+            Some((m, h)) => (m.to_string(), Some(format!("repair it with {h}"))),
+            None => (text, None),
+        };
+        let error = Error::new(ErrorKind::InvalidFile, message);
+        return match hint {
+            Some(h) => error.with_hint(h),
+            None => error,
+        };
+    }
+    Error::io(action, path, err)
 }
 
 /// An opened book: its root folder and settings.
@@ -152,6 +230,21 @@ impl Book {
     /// The text of the book's `crm.toml`.
     fn read_config_text(root: &Path) -> Result<String> {
         let config_path = root.join(CONFIG_FILE);
+        // A cloned repository's `crm.toml` may be a link out of the book: never read
+        // (or later write) through one.
+        if fs::symlink_metadata(&config_path).is_ok_and(|m| m.file_type().is_symlink()) {
+            let inside = fs::canonicalize(root)
+                .ok()
+                .zip(fs::canonicalize(&config_path).ok())
+                .is_some_and(|(root, target)| target.starts_with(root));
+            if !inside {
+                return Err(Error::invalid_file(format!(
+                    "`{CONFIG_FILE}` is a symlink out of the book (to `{}`); crm does not follow links out of the book",
+                    fs::read_link(&config_path).unwrap_or_default().display()
+                ))
+                .with_hint(format!("replace it with a real file: `rm {CONFIG_FILE}` and copy the settings in")));
+            }
+        }
         fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))
     }
 

@@ -33,15 +33,10 @@ pub struct WriteLock {
 pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     let temp_dir = state_dir.join("tmp");
     super::create_state_dir(state_dir)
-        .and_then(|()| fs::create_dir_all(&temp_dir))
-        .map_err(|e| Error::io("create folder", &temp_dir, &e))?;
+        .map_err(|e| super::state_error("create folder", state_dir, &e))?;
+    super::own_dir(&temp_dir).map_err(|e| super::state_error("create folder", &temp_dir, &e))?;
     let path = &state_dir.join("lock");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io("open lock file", path, &e))?;
+    let file = open_own_file(path).map_err(|e| super::state_error("open lock file", path, &e))?;
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
@@ -337,13 +332,49 @@ fn sync_together(staged: &[tempfile::NamedTempFile]) -> Result<()> {
     })
 }
 
-/// Deletes temp files a killed writer left behind. Only called under the lock, so no
-/// live writer can own them.
+/// Deletes temp files a killed writer left behind: only regular files named as crm
+/// names its temp files (`NAME.XXXXXX.tmp`), in a folder [`lock`] checked is a real
+/// folder of the book. Only called under the lock, so no live writer can own them.
 fn remove_leftover_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let _ = fs::remove_file(entry.path());
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.ends_with(".tmp") && name.matches('.').count() >= 2;
+        let plain = entry.file_type().is_ok_and(|t| t.is_file());
+        if ours && plain {
+            let _ = fs::remove_file(entry.path());
+        }
     }
+}
+
+/// Opens (creating if need be) a file of crm's own state for writing, never through a
+/// symlink (`O_NOFOLLOW`) and never anything but a regular file (a FIFO would block,
+/// a device would be written to).
+pub(crate) fn open_own_file(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            return match fs::symlink_metadata(path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    Err(super::not_crms(path, "a symlink"))
+                }
+                Ok(meta) if !meta.is_file() => Err(super::not_crms(path, "not a regular file")),
+                _ => Err(e),
+            }
+        }
+    };
+    if !file.metadata()?.is_file() {
+        return Err(super::not_crms(path, "not a regular file"));
+    }
+    Ok(file)
 }

@@ -17,6 +17,8 @@ mod modes;
 mod reader;
 mod render;
 #[cfg(unix)]
+mod second_writers;
+#[cfg(unix)]
 mod single_file;
 mod stats;
 

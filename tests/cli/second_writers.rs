@@ -1,0 +1,206 @@
+//! Issue 10: a second writer is always possible. A cloned repository that someone else
+//! prepared (links inside `.crm/`), git failing half-way through `crm undo`, a person's
+//! editor saving while crm writes. Each test reproduces the case the issue found on main.
+
+use crate::common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command as Process;
+
+use common::TempBook;
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Process::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+/// A folder outside the book holding one file, which no crm command may touch.
+fn sentinel() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("precious.txt");
+    fs::write(&file, "not crm's\n").unwrap();
+    (dir, file)
+}
+
+fn assert_untouched(dir: &Path) {
+    let names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["precious.txt"], "the folder outside the book changed");
+    assert_eq!(
+        fs::read_to_string(dir.join("precious.txt")).unwrap(),
+        "not crm's\n"
+    );
+}
+
+/// Issue 10 item 1, the exact scenario: a committed `.crm/tmp` link, cloned, then
+/// `crm log` emptied the folder it pointed at.
+#[test]
+fn a_cloned_state_folder_link_never_empties_a_folder_outside_the_book() {
+    let (outside, _) = sentinel();
+    let work = tempfile::tempdir().unwrap();
+    let e = work.path().join("e");
+    common::crm_command()
+        .current_dir(work.path())
+        .args(["init", "e"])
+        .assert()
+        .success();
+    common::crm_command()
+        .current_dir(&e)
+        .args(["add", "A", "--id", "ab", "--commit"])
+        .assert()
+        .success();
+    fs::remove_dir_all(e.join(".crm")).unwrap();
+    fs::create_dir(e.join(".crm")).unwrap();
+    symlink(outside.path(), e.join(".crm/tmp")).unwrap();
+    git(&e, &["add", "-f", ".crm/tmp"]);
+    git(&e, &["commit", "-q", "-m", "x"]);
+    let c = work.path().join("c");
+    let status = Process::new("git")
+        .args(["clone", "-q"])
+        .arg(&e)
+        .arg(&c)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let before = fs::read(c.join("customers/ab.yaml")).unwrap();
+
+    let output = common::crm_command()
+        .current_dir(&c)
+        .args(["log", "ab", "note", "hi"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`.crm/tmp` is a symlink") && err.contains("rm .crm/tmp"),
+        "the refusal says how to repair: {err}"
+    );
+    assert_untouched(outside.path());
+    assert_eq!(fs::read(c.join("customers/ab.yaml")).unwrap(), before);
+
+    // The repair the message gives works.
+    fs::remove_file(c.join(".crm/tmp")).unwrap();
+    common::crm_command()
+        .current_dir(&c)
+        .args(["log", "ab", "note", "hi"])
+        .assert()
+        .success();
+    assert_untouched(outside.path());
+}
+
+/// Item 1: `.crm` itself a link out of the book: no lock, temp file or cache is made
+/// there, by a writer or by a reader (which saves the summary cache).
+#[test]
+fn a_state_folder_that_is_a_link_is_never_written_through() {
+    let (outside, _) = sentinel();
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    let _ = fs::remove_dir_all(book.path(".crm"));
+    symlink(outside.path(), book.path(".crm")).unwrap();
+    let output = book.crm(&["log", "ada", "note", "hi"]).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("`.crm` is a symlink") && err.contains("rm .crm"), "{err}");
+    assert_eq!(book.read_customer("ada"), "name: Ada\n");
+    // Readers still work; they only go without the cache.
+    book.crm(&["list"]).assert().success();
+    book.crm(&["stats"]).assert().success();
+    assert_untouched(outside.path());
+}
+
+/// Item 1: `.crm/lock` a link to a file outside the book: not opened, not created.
+#[test]
+fn a_lock_file_that_is_a_link_is_refused() {
+    let (outside, precious) = sentinel();
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    fs::create_dir_all(book.path(".crm")).unwrap();
+    let _ = fs::remove_file(book.path(".crm/lock"));
+    symlink(&precious, book.path(".crm/lock")).unwrap();
+    let output = book.crm(&["add", "Bob"]).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("`.crm/lock` is a symlink"), "{err}");
+    assert!(!book.customer_path("bob").exists());
+    // A dangling link is not created through either.
+    let gone = outside.path().join("made-by-crm");
+    fs::remove_file(book.path(".crm/lock")).unwrap();
+    symlink(&gone, book.path(".crm/lock")).unwrap();
+    book.crm(&["add", "Bob"]).assert().code(2);
+    assert!(!gone.exists(), "crm created a file outside the book");
+    assert_untouched(outside.path());
+}
+
+/// Item 1: the edit copy folder `.crm/edit` a link: the copy is never made there.
+#[test]
+fn an_edit_folder_that_is_a_link_is_not_written_into() {
+    let (outside, _) = sentinel();
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    fs::create_dir_all(book.path(".crm")).unwrap();
+    symlink(outside.path(), book.path(".crm/edit")).unwrap();
+    // An editor that writes down where the copy it was given is.
+    let scripts = tempfile::tempdir().unwrap();
+    let editor = scripts.path().join("editor");
+    let seen = scripts.path().join("seen");
+    fs::write(
+        &editor,
+        format!("#!/bin/sh\nprintf %s \"$1\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    book.crm(&["edit", "ada"])
+        .env("EDITOR", &editor)
+        .env("VISUAL", &editor)
+        .assert()
+        .success();
+    let copy = fs::read_to_string(&seen).unwrap();
+    let copy = fs::canonicalize(Path::new(&copy).parent().unwrap()).unwrap();
+    assert!(
+        !copy.starts_with(fs::canonicalize(outside.path()).unwrap()),
+        "the editing copy was made outside the book, in {}",
+        copy.display()
+    );
+    assert_untouched(outside.path());
+}
+
+/// Item 1: only crm's own temp files are cleared from a real `.crm/tmp`.
+#[test]
+fn clearing_leftover_temps_keeps_files_crm_did_not_name() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    fs::create_dir_all(book.path(".crm/tmp")).unwrap();
+    book.write(".crm/tmp/ada.yaml.AbC123.tmp", "leftover");
+    book.write(".crm/tmp/notes.txt", "a person's file");
+    book.crm(&["log", "ada", "note", "hi"]).assert().success();
+    assert!(!book.path(".crm/tmp/ada.yaml.AbC123.tmp").exists());
+    assert_eq!(book.read(".crm/tmp/notes.txt"), "a person's file");
+}
+
+/// Item 1: `crm.toml` a link out of the book is refused, not read.
+#[test]
+fn a_settings_file_linked_out_of_the_book_is_refused() {
+    let (outside, precious) = sentinel();
+    let book = TempBook::new();
+    fs::remove_file(book.path("crm.toml")).unwrap();
+    symlink(&precious, book.path("crm.toml")).unwrap();
+    let output = book.crm(&["list"]).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("`crm.toml` is a symlink out of the book"), "{err}");
+    assert_untouched(outside.path());
+}
