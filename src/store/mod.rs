@@ -60,7 +60,10 @@ pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
             .create_new(true)
             .open(&ignore)
             .and_then(|mut f| {
-                std::io::Write::write_all(&mut f, b"# crm's own state: lock, temp files, cache\n*\n")
+                std::io::Write::write_all(
+                    &mut f,
+                    b"# crm's own state: lock, temp files, cache\n*\n",
+                )
             });
     }
     Ok(())

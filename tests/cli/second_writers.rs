@@ -39,7 +39,11 @@ fn assert_untouched(dir: &Path) {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["precious.txt"], "the folder outside the book changed");
+    assert_eq!(
+        names,
+        ["precious.txt"],
+        "the folder outside the book changed"
+    );
     assert_eq!(
         fs::read_to_string(dir.join("precious.txt")).unwrap(),
         "not crm's\n"
@@ -114,7 +118,10 @@ fn a_state_folder_that_is_a_link_is_never_written_through() {
     let output = book.crm(&["log", "ada", "note", "hi"]).output().unwrap();
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{err}");
-    assert!(err.contains("`.crm` is a symlink") && err.contains("rm .crm"), "{err}");
+    assert!(
+        err.contains("`.crm` is a symlink") && err.contains("rm .crm"),
+        "{err}"
+    );
     assert_eq!(book.read_customer("ada"), "name: Ada\n");
     // Readers still work; they only go without the cache.
     book.crm(&["list"]).assert().success();
@@ -201,6 +208,134 @@ fn a_settings_file_linked_out_of_the_book_is_refused() {
     let output = book.crm(&["list"]).output().unwrap();
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{err}");
-    assert!(err.contains("`crm.toml` is a symlink out of the book"), "{err}");
+    assert!(
+        err.contains("`crm.toml` is a symlink out of the book"),
+        "{err}"
+    );
     assert_untouched(outside.path());
+}
+
+/// The nobody user's id, which crm runs as when the tests run as root (root writes
+/// into read-only folders).
+const NOBODY: u32 = 65534;
+
+fn running_as_root() -> bool {
+    let out = Process::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+/// Runs crm in `book` as the user who owns it: `nobody` (through util-linux's
+/// `setpriv`, with the book handed to nobody) when the tests run as root.
+fn run_as_owner(book: &TempBook, args: &[&str]) -> std::process::Output {
+    if !running_as_root() {
+        return book.crm(args).output().unwrap();
+    }
+    assert!(
+        Path::new("/usr/bin/setpriv").exists(),
+        "this test runs as root and needs setpriv (util-linux) to run crm as nobody"
+    );
+    let cmd = book.crm(args);
+    let mut wrapped = Process::new("/usr/bin/setpriv");
+    wrapped
+        .arg(format!("--reuid={NOBODY}"))
+        .arg(format!("--regid={NOBODY}"))
+        .args(["--clear-groups", "--"])
+        .arg(common::crm_for_anyone())
+        .args(cmd.get_args())
+        .current_dir(book.root());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
+    wrapped.output().unwrap()
+}
+
+fn give_to_nobody(dir: &Path) {
+    if !running_as_root() {
+        return;
+    }
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.unwrap();
+        std::os::unix::fs::lchown(entry.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+}
+
+fn set_mode(path: &Path, mode: u32, recursive: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    let paths: Vec<_> = if recursive {
+        walkdir::WalkDir::new(path)
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    for p in paths {
+        let dir = p.is_dir();
+        let m = if dir { mode | 0o111 } else { mode & 0o666 };
+        fs::set_permissions(&p, fs::Permissions::from_mode(m)).unwrap();
+    }
+}
+
+fn bob_committed() -> (TempBook, Vec<u8>) {
+    let book = TempBook::new();
+    book.crm(&["add", "Bob", "--id", "bob", "--commit"])
+        .assert()
+        .success();
+    let bytes = fs::read(book.customer_path("bob")).unwrap();
+    (book, bytes)
+}
+
+/// Issue 10 item 2: with git's index locked, undo removed customers/bob.yaml and then
+/// failed, saying nothing was changed.
+#[test]
+fn undo_with_a_locked_index_changes_nothing() {
+    let (book, bob) = bob_committed();
+    fs::write(book.path(".git/index.lock"), "").unwrap();
+    let output = book.crm(&["undo"]).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("index.lock") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(fs::read(book.customer_path("bob")).unwrap(), bob);
+    fs::remove_file(book.path(".git/index.lock")).unwrap();
+    book.crm(&["status", "--format", "json"]).assert().success();
+    book.crm(&["undo"]).assert().success();
+    assert!(!book.customer_path("bob").exists());
+}
+
+/// Issue 10 item 2: a `.git` that cannot be written (only the folder itself, so git's
+/// objects can still be written and the failure comes after the files are changed; or
+/// all of it), with crm run as a user the permissions bind.
+#[test]
+fn undo_in_a_read_only_git_folder_puts_every_file_back() {
+    for recursive in [false, true] {
+        let (book, bob) = bob_committed();
+        give_to_nobody(book.root());
+        set_mode(&book.path(".git"), 0o555, recursive);
+        let output = run_as_owner(&book, &["undo"]);
+        set_mode(&book.path(".git"), 0o755, recursive);
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert_eq!(
+            fs::read(book.customer_path("bob")).unwrap(),
+            bob,
+            "recursive: {recursive}"
+        );
+        // The repository is as it was: the undo now works, and the file goes.
+        let output = run_as_owner(&book, &["undo"]);
+        assert!(output.status.success(), "{output:?}");
+        assert!(!book.customer_path("bob").exists());
+        let output = run_as_owner(&book, &["status", "--format", "json"]);
+        assert!(output.status.success(), "{output:?}");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("bob"),
+            "{output:?}"
+        );
+    }
 }
