@@ -47,7 +47,7 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
         .as_deref()
         .map_or(Ok(ctx.today), |d| ctx.past_date("--date", d))?;
     let mut lock = book.lock()?;
-    let loaded = book.load(&id)?;
+    let loaded = book.load_for_write(&lock, &id)?;
     let Some(next) = Summary::of(&loaded.customer).next_follow_up(ctx.today) else {
         return Err(Error::new(
             ErrorKind::NotFound,
@@ -101,7 +101,7 @@ pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Resu
         )));
     }
     let mut lock = book.lock()?;
-    let loaded = book.load(&id)?;
+    let loaded = book.load_for_write(&lock, &id)?;
     let next = Summary::of(&loaded.customer).next_follow_up(ctx.today);
     if next.as_ref().is_some_and(|n| n.date == when) {
         // An entry that moves nothing would only clutter the file (and the history).

@@ -340,6 +340,13 @@ impl Book {
             .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))
     }
 
+    /// Reads one customer to change it, under the write lock: like [`Book::load`], but
+    /// only a read that was stable (see [`WriteLock::read_settled`]), so that a file
+    /// an editor is saving in place is never read half-written and appended to.
+    pub fn load_for_write(&self, lock: &WriteLock, id: &CustomerId) -> Result<Loaded> {
+        lock.read_settled(&self.customer_path(id), || self.load(id))
+    }
+
     /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
     /// out of the book, no folder, not over the size limit), but without parsing them:
     /// `crm edit` must be able to open a file that is broken in order to fix it.
@@ -407,7 +414,7 @@ impl Book {
         id: &CustomerId,
         interaction: &Interaction,
     ) -> Result<Customer> {
-        let loaded = self.load(id)?;
+        let loaded = self.load_for_write(lock, id)?;
         let batch = [interaction.clone()];
         self.append_loaded(lock, id, &loaded, &batch)
     }

@@ -339,3 +339,174 @@ fn undo_in_a_read_only_git_folder_puts_every_file_back() {
         );
     }
 }
+
+/// `crm ARGS` in `book`, started under `strace` with `inject` (a real kernel-side
+/// delay of one system call, so a test can act inside crm's write deterministically).
+fn crm_under_strace(
+    book: &TempBook,
+    calls: &str,
+    delay: &str,
+    args: &[&str],
+) -> std::process::Child {
+    assert!(
+        Path::new("/usr/bin/strace").exists(),
+        "this test needs strace to delay crm's system calls; .ci/run installs it (apt-get install strace)"
+    );
+    let cmd = book.crm(args);
+    let mut wrapped = Process::new("/usr/bin/strace");
+    wrapped
+        .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("trace={calls}"))
+        .arg("-e")
+        .arg(format!("inject={calls}:{delay}"))
+        .arg("--")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .current_dir(book.root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
+    wrapped.spawn().expect("strace starts")
+}
+
+/// Waits until crm has made its temp file in `.crm/tmp` (it is writing).
+fn wait_for_temp_file(book: &TempBook) {
+    let started = std::time::Instant::now();
+    loop {
+        let found = fs::read_dir(book.path(".crm/tmp")).is_ok_and(|mut d| {
+            d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".tmp")))
+        });
+        if found {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "crm never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// A person's editor saving the way most do: a new file renamed over the old one.
+fn atomic_save(book: &TempBook, id: &str, text: &str) {
+    let temp = book.path(&format!("customers/.{id}.yaml.swp"));
+    fs::write(&temp, text).unwrap();
+    fs::rename(&temp, book.customer_path(id)).unwrap();
+}
+
+const SAVED: &str = "name: Ada\n# saved by a person while crm was writing\ninteractions:\n  - date: 2025-06-01\n    kind: call\n";
+
+/// Issue 10 item 3: a save during crm's fsync (300 ms there, as a slow disk does) was
+/// lost with exit 0. Now the file is compared again after the fsync.
+#[test]
+fn a_save_during_a_slow_fsync_is_kept() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    let child = crm_under_strace(
+        &book,
+        "fsync",
+        "delay_enter=400000:when=1",
+        &["log", "ada", "note", "from crm"],
+    );
+    wait_for_temp_file(&book);
+    atomic_save(&book, "ada", SAVED);
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        book.read_customer("ada"),
+        SAVED,
+        "the person's save was lost"
+    );
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("changed while crm was working"), "{err}");
+}
+
+/// Issue 10 item 3: a save in the instant between crm's last compare and its rename
+/// (made long here by delaying the rename call itself): the file crm swaps out is
+/// checked, and swapped back because it is not what crm read.
+#[test]
+fn a_save_just_before_the_rename_is_swapped_back() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada\n");
+    let child = crm_under_strace(
+        &book,
+        "rename,renameat,renameat2",
+        "delay_enter=600000:when=1",
+        &["log", "ada", "note", "from crm"],
+    );
+    wait_for_temp_file(&book);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    atomic_save(&book, "ada", SAVED);
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        book.read_customer("ada"),
+        SAVED,
+        "the person's save was lost"
+    );
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("changed while crm was working"), "{err}");
+    let leftovers: Vec<_> = fs::read_dir(book.path(".crm/tmp")).unwrap().collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Issue 10 item 4: an editor that saves in place (truncate, then write in chunks) was
+/// read half-way; the prefix parsed, crm appended to it, and the rest was lost.
+#[test]
+fn a_file_being_saved_in_place_is_not_appended_to_half_written() {
+    use std::io::Write;
+    let book = TempBook::new();
+    let mut entries = Vec::new();
+    for day in 1..=150 {
+        entries.push(format!(
+            "  - date: 2025-01-01\n    kind: note\n    summary: entry {day}\n"
+        ));
+    }
+    let full = format!("name: Ada\ninteractions:\n{}", entries.concat());
+    book.customer("ada", &full);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The editor: a prefix that parses, then the rest in chunks, 20 ms apart.
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(book.customer_path("ada"))
+        .unwrap();
+    let head = format!("name: Ada\ninteractions:\n{}", entries[..50].concat());
+    file.write_all(head.as_bytes()).unwrap();
+    let cmd = book.crm(&["log", "ada", "note", "from crm"]);
+    let mut plain = Process::new(cmd.get_program());
+    plain
+        .args(cmd.get_args())
+        .current_dir(book.root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => plain.env(key, value),
+            None => plain.env_remove(key),
+        };
+    }
+    let child = plain.spawn().unwrap();
+    for chunk in entries[50..].chunks(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        file.write_all(chunk.concat().as_bytes()).unwrap();
+    }
+    drop(file);
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    let text = book.read_customer("ada");
+    for day in 1..=150 {
+        assert!(
+            text.contains(&format!("summary: entry {day}\n")),
+            "entry {day} was lost ({err})"
+        );
+    }
+    assert!(output.status.success(), "{err}");
+    assert!(text.ends_with("summary: from crm\n"), "{text}");
+    book.crm(&["check"]).assert().success();
+}
