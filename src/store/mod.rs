@@ -39,6 +39,9 @@ pub const CUSTOMERS_DIR: &str = "customers";
 pub const STATE_DIR: &str = ".crm";
 /// Extension of customer files.
 pub const EXTENSION: &str = "yaml";
+/// Longest single text value crm writes (a summary, a name, an item, a preference):
+/// far more than any note needs, and it keeps every file well under the reader's limit.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Creates crm's state folder `state_dir` (`.crm/`) if need be, and makes it ignore
 /// itself (`.crm/.gitignore` holding `*`, as Python's venvs and cargo's `target/` do),
@@ -394,6 +397,7 @@ impl Book {
                 "if this is a different person, give another id with `--id {id}-2`"
             )));
         }
+        new_customer_sizes(customer)?;
         let dir = self.customers_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
         let text = yaml_text::new_customer_file(customer, "\n");
@@ -414,6 +418,22 @@ impl Book {
         id: &CustomerId,
         interaction: &Interaction,
     ) -> Result<Customer> {
+        // Refused before the file is even read when it cannot fit (the exact check of
+        // the new bytes follows in `appended`).
+        interaction_sizes(interaction)?;
+        let path = self.customer_path(id);
+        if let Ok(meta) = fs::metadata(&path) {
+            let entry: usize = yaml_text::interaction_fields(interaction)
+                .iter()
+                .map(|f| f.len() + 5)
+                .sum();
+            let total = usize::try_from(meta.len())
+                .unwrap_or(usize::MAX)
+                .saturating_add(entry);
+            if total as u64 > read::MAX_FILE_BYTES {
+                return Err(over_file_limit(&self.shown(&path), total));
+            }
+        }
         let loaded = self.load_for_write(lock, id)?;
         let batch = [interaction.clone()];
         self.append_loaded(lock, id, &loaded, &batch)
@@ -463,8 +483,12 @@ impl Book {
         let shown = self.shown(&self.customer_path(id));
         let all_kinds = self.config.all_kinds();
         let known = |kind: &str| self.config.knows_kind(kind);
+        if contents.len() as u64 > read::MAX_FILE_BYTES {
+            return Err(over_file_limit(&shown, contents.len()));
+        }
         let (loaded, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
             .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
+        customer_sizes(&loaded.customer)?;
         Ok(Saved { loaded, warnings })
     }
 
@@ -517,6 +541,7 @@ impl Book {
                         ),
                     ));
                 }
+                new_customer_sizes(customer)?;
                 let text = yaml_text::new_customer_file(customer, "\n");
                 made = read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
                     .map_err(|p| {
@@ -547,6 +572,9 @@ impl Book {
     ) -> Result<(Vec<u8>, Customer)> {
         if interactions.is_empty() {
             return Ok((loaded.raw().to_vec(), loaded.customer.clone()));
+        }
+        for interaction in interactions {
+            interaction_sizes(interaction)?;
         }
         let path = self.customer_path(id);
         let shown = self.shown(&path);
@@ -585,6 +613,9 @@ impl Book {
             bytes.extend_from_slice(b"\xEF\xBB\xBF");
         }
         bytes.extend_from_slice(new_text.as_bytes());
+        if bytes.len() as u64 > read::MAX_FILE_BYTES {
+            return Err(over_file_limit(&shown, bytes.len()));
+        }
         let customer = verify_append(&bytes, &expected, &shown, plan.pos, id)?;
         Ok((bytes, customer))
     }
@@ -620,6 +651,73 @@ fn verify_append(
     read::parse_customer(bytes, shown, id)
         .map(|loaded| loaded.customer)
         .map_err(|p| refuse(format!("making it unreadable to crm ({})", p.message)))
+}
+
+/// Refuses a write that would make a file no crm command reads again.
+fn over_file_limit(shown: &str, len: usize) -> Error {
+    Error::invalid_file(format!(
+        "this would make `{shown}` {:.1} MiB, over the {} MiB every crm command reads; nothing was written",
+        len as f64 / 1048576.0,
+        read::MAX_FILE_BYTES / 1048576
+    ))
+    .with_hint("move old interactions to an archive file of their own (by hand, `crm edit`), then run the command again")
+}
+
+/// Refuses a text value over [`MAX_TEXT_BYTES`], naming the field.
+fn text_size(field: &str, value: &str) -> Result<()> {
+    if value.len() <= MAX_TEXT_BYTES {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "the {field} is {:.1} KiB, over crm's {} KiB limit for one text value; nothing was written",
+        value.len() as f64 / 1024.0,
+        MAX_TEXT_BYTES / 1024
+    ))
+    .with_hint("keep long documents in files of their own, and note in crm where they are"))
+}
+
+fn interaction_sizes(interaction: &Interaction) -> Result<()> {
+    for (field, value) in [
+        ("summary", interaction.summary.as_deref()),
+        ("channel", interaction.channel.as_deref()),
+    ] {
+        text_size(field, value.unwrap_or(""))?;
+    }
+    interaction
+        .items
+        .iter()
+        .try_for_each(|i| text_size("item", i))
+}
+
+fn new_customer_sizes(c: &yaml_text::NewCustomer) -> Result<()> {
+    text_size("name", &c.name)?;
+    for (field, value) in [
+        ("email", &c.email),
+        ("phone", &c.phone),
+        ("company", &c.company),
+    ] {
+        text_size(field, value.as_deref().unwrap_or(""))?;
+    }
+    c.tags.iter().try_for_each(|t| text_size("tag", t))?;
+    c.preferences
+        .iter()
+        .try_for_each(|(k, v)| text_size("preference name", k).and(text_size("preference", v)))
+}
+
+fn customer_sizes(c: &Customer) -> Result<()> {
+    text_size("name", &c.name)?;
+    for (field, value) in [
+        ("email", &c.email),
+        ("phone", &c.phone),
+        ("company", &c.company),
+    ] {
+        text_size(field, value.as_deref().unwrap_or(""))?;
+    }
+    c.tags.iter().try_for_each(|t| text_size("tag", t))?;
+    c.preferences
+        .iter()
+        .try_for_each(|(k, v)| text_size("preference name", k).and(text_size("preference", v)))?;
+    c.interactions.iter().try_for_each(interaction_sizes)
 }
 
 /// A person's text that crm saved (`crm edit`), as read back.

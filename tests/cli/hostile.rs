@@ -445,7 +445,7 @@ fn a_customers_folder_symlinked_outside_the_book() {
         &["add", "Eve"],
     ] {
         let (code, _, err) = run(&book, args);
-        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert_eq!(code, Some(2), "{:?}: {err}", &args[..2]);
         assert!(
             err.contains("customers") && err.contains("outside the book"),
             "{args:?}: {err}"
@@ -882,4 +882,200 @@ fn two_byte_order_marks_are_reported_by_check_and_refused_alike() {
         .code(2)
         .stderr(predicates::str::contains("two byte-order marks"));
     assert_eq!(book.read_customer("x"), "\u{feff}\u{feff}name: A\n");
+}
+
+// ---- issue 10: writes over crm's own limits, and input without bounds -------------
+
+/// `crm ARGS` in `book` with its address space capped at 200 MB (`ulimit -v`) and a
+/// wall-clock budget: returns the exit code, stderr, and how long it took. A crm that
+/// needs more memory fails to allocate and aborts; one that takes too long is killed.
+fn run_bounded(book: &TempBook, args: &[&str]) -> (Option<i32>, String, std::time::Duration) {
+    let cmd = book.crm(args);
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg("ulimit -v 200000 && exec \"$0\" \"$@\"")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .current_dir(book.root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    let started = std::time::Instant::now();
+    let mut child = shell.spawn().unwrap();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("crm {:?} ran for over 10 s", &args[..2]);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        started.elapsed(),
+    )
+}
+
+fn assert_quick_refusal(book: &TempBook, args: &[&str], words: &[&str]) {
+    let before = snapshot(book.root());
+    let (code, err, took) = run_bounded(book, args);
+    assert_eq!(code, Some(2), "{:?}: {err}", &args[..2]);
+    for word in words {
+        assert!(err.contains(word), "{word:?} missing in {err}");
+    }
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "{:?} took {took:?}",
+        &args[..2]
+    );
+    assert_eq!(snapshot(book.root()), before, "no file changed");
+}
+
+/// Issue 10 item 5: a 50 MB cell was written into a customer file every later command
+/// refuses. Now it is refused with the row's line, in bounded memory.
+#[test]
+fn an_import_with_a_50_mb_cell_is_refused() {
+    let book = book();
+    let mut csv = b"customer,date,amount,item\nada,2025-01-02,5.00,".to_vec();
+    csv.resize(csv.len() + 50_000_000, b'a');
+    csv.push(b'\n');
+    fs::write(book.path("big.csv"), &csv).unwrap();
+    assert_quick_refusal(&book, &["import", "purchases", "big.csv"], &["big.csv:2:"]);
+}
+
+/// Issue 10 item 5: a cell under the row limit but over the 64 KiB text limit.
+#[test]
+fn an_import_with_a_100_kib_cell_is_refused_at_its_line() {
+    let book = book();
+    let csv = format!(
+        "customer,date,amount,item\nbob,2025-01-02,5.00,x\nada,2025-01-02,5.00,{}\n",
+        "a".repeat(100 * 1024)
+    );
+    fs::write(book.path("long.csv"), csv).unwrap();
+    assert_quick_refusal(
+        &book,
+        &["import", "purchases", "long.csv"],
+        &["long.csv:3:", "64 KiB"],
+    );
+}
+
+/// Issue 10 item 5: `crm log` and `crm add` refuse a text value over 64 KiB.
+#[test]
+fn log_and_add_refuse_a_text_over_64_kib() {
+    let book = book();
+    let long = "a".repeat(64 * 1024 + 1);
+    assert_quick_refusal(
+        &book,
+        &["log", "ada", "note", &long],
+        &["64 KiB", "summary"],
+    );
+    assert_quick_refusal(&book, &["add", &long, "--id", "long"], &["64 KiB", "name"]);
+    // The limit itself is fine.
+    let (code, err, _) = run_bounded(&book, &["log", "ada", "note", &long[1..]]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// Issue 10 item 5: `crm log` that would push a file past the 8 MiB the reader takes
+/// is refused up front, so the file stays readable.
+#[test]
+fn a_log_that_would_pass_the_file_limit_is_refused() {
+    let book = book();
+    let entry = format!(
+        "  - date: 2025-01-01\n    kind: note\n    summary: {}\n",
+        "b".repeat(60_000)
+    );
+    let mut text = String::from("name: Big\ninteractions:\n");
+    while text.len() + entry.len() < 8 * 1024 * 1024 - 30_000 {
+        text.push_str(&entry);
+    }
+    fs::write(book.customer_path("big"), &text).unwrap();
+    let note = "c".repeat(60_000);
+    assert_quick_refusal(
+        &book,
+        &["log", "big", "note", &note],
+        &["8 MiB", "nothing was written"],
+    );
+}
+
+/// Issue 10 item 5: `crm edit` refuses a value over 64 KiB too.
+#[test]
+fn edit_refuses_a_text_over_64_kib() {
+    let book = book();
+    let scripts = tempfile::tempdir().unwrap();
+    let editor = scripts.path().join("editor");
+    fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nprintf 'name: %s\\n' '{}' > \"$1\"\n",
+            "d".repeat(70 * 1024)
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&editor, fs::Permissions::from_mode(0o755)).unwrap();
+    let output = book
+        .crm(&["edit", "ada"])
+        .env("EDITOR", &editor)
+        .env("VISUAL", &editor)
+        .write_stdin("n\n")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{err}");
+    assert!(err.contains("64 KiB"), "{err}");
+    assert_eq!(book.read_customer("ada"), ADA);
+}
+
+/// Issue 10 item 6: `crm import purchases /dev/zero` grew to 8.8 GB and aborted.
+#[test]
+fn importing_dev_zero_is_refused_in_bounded_memory() {
+    let book = book();
+    assert_quick_refusal(
+        &book,
+        &["import", "purchases", "/dev/zero"],
+        &["/dev/zero:1:", "NUL byte"],
+    );
+}
+
+/// Issue 10 item 6: a sparse 1 GB file is refused before it is read.
+#[test]
+fn importing_a_sparse_gigabyte_is_refused_up_front() {
+    let book = book();
+    let file = fs::File::create(book.path("sparse.csv")).unwrap();
+    file.set_len(1 << 30).unwrap();
+    drop(file);
+    assert_quick_refusal(
+        &book,
+        &["import", "purchases", "sparse.csv"],
+        &["sparse.csv:1:", "64 MiB"],
+    );
+}
+
+/// Issue 10 item 6: an unclosed quote makes the rest of the file one row: refused at
+/// the line where the row starts, without holding it.
+#[test]
+fn an_unclosed_quote_is_refused_at_its_line() {
+    let book = book();
+    let mut csv =
+        b"customer,date,amount,item\nbob,2025-01-02,5.00,x\nada,2025-01-02,5.00,\"open\n".to_vec();
+    for _ in 0..80_000 {
+        csv.extend_from_slice(b"ada,2025-01-02,5.00,more\n");
+    }
+    fs::write(book.path("open.csv"), &csv).unwrap();
+    assert_quick_refusal(
+        &book,
+        &["import", "purchases", "open.csv"],
+        &["open.csv:3:", "quote"],
+    );
 }
