@@ -43,6 +43,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
+    /// CSV cells exactly as in the book: without it, a text cell that starts with `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that a
+    /// spreadsheet never runs it as a formula (`crm import` takes the `'` off again).
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -81,18 +86,26 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
             let rows: Vec<CustomerRow> = scan.items.iter().map(customer_row).collect();
             match args.format {
                 ExportFormat::Json => render::write_json(out, &rows)?,
-                ExportFormat::Csv => customers_table(&rows).write_csv(out)?,
+                ExportFormat::Csv => csv(&customers_table(&rows), args.raw, out)?,
             }
         }
         What::Interactions => {
             let rows = interaction_rows(&scan.items);
             match args.format {
                 ExportFormat::Json => render::write_json(out, &rows)?,
-                ExportFormat::Csv => interactions_table(&rows).write_csv(out)?,
+                ExportFormat::Csv => csv(&interactions_table(&rows), args.raw, out)?,
             }
         }
     }
     Ok(super::report_skipped(&scan.problems))
+}
+
+fn csv(table: &Table, raw: bool, out: &mut dyn Write) -> Result<()> {
+    if raw {
+        table.write_csv(out)
+    } else {
+        table.write_csv_for_spreadsheets(out)
+    }
 }
 
 fn customer_row(c: &Customer) -> CustomerRow {

@@ -99,7 +99,11 @@ impl Record {
     /// The cell of `column`, if the file has the column and the cell is not empty.
     fn get(&self, column: &str) -> Option<&str> {
         let index = self.columns.iter().position(|c| c == column)?;
-        self.cells.get(index).filter(|v| !v.is_empty())
+        // crm's own export neutralises formulas (`'=...`): read back the original.
+        self.cells
+            .get(index)
+            .map(crate::render::unneutralise_formula)
+            .filter(|v| !v.is_empty())
     }
 
     /// Whether the file has `column` at all (its cell in this row may still be empty).

@@ -1079,3 +1079,82 @@ fn an_unclosed_quote_is_refused_at_its_line() {
         &["open.csv:3:", "quote"],
     );
 }
+
+// ---- issue 10 item 7: spreadsheet formulas in CSV exports ------------------------
+
+fn csv_cells(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// Issue 10 item 7: `crm add '=HYPERLINK(...)'` then `crm export customers` wrote the
+/// cell raw, and a spreadsheet would run it. Now text cells that start a formula get a
+/// leading `'`, numbers stay numbers, `--raw` opts out, and importing crm's own export
+/// gives back the original values.
+#[test]
+fn csv_exports_neutralise_formulas_and_read_back() {
+    let book = TempBook::new();
+    let evil = "=HYPERLINK(\"http://evil\",\"x\")";
+    book.crm(&["add", evil, "--id", "evil", "--phone", "+44 20 7946 0958"])
+        .assert()
+        .success();
+    book.crm(&["add", "'quoted", "--id", "quoted"])
+        .assert()
+        .success();
+    book.crm(&[
+        "log", "evil", "purchase", "--amount", "5.00", "--item", "@cmd",
+    ])
+    .assert()
+    .success();
+    book.crm(&["log", "evil", "note", "--", "-5 off next time"])
+        .assert()
+        .success();
+
+    let customers = common::stdout_of(book.crm(&["export", "customers"]));
+    let rows = csv_cells(&customers);
+    assert_eq!(rows[1][1], format!("'{evil}"), "{customers}");
+    assert_eq!(rows[1][3], "'+44 20 7946 0958");
+    assert_eq!(rows[2][1], "''quoted");
+    let interactions = common::stdout_of(book.crm(&["export", "interactions"]));
+    let rows = csv_cells(&interactions);
+    assert_eq!(
+        rows[1][3], "5.00",
+        "a number stays a number: {interactions}"
+    );
+    assert_eq!(rows[1][4], "'@cmd");
+    assert_eq!(rows[2][6], "'-5 off next time");
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '@', '\t', '\r'])
+                    && !(cell.starts_with('-') && cell.parse::<f64>().is_err()),
+                "{cell:?} would run as a formula"
+            );
+        }
+    }
+    let raw = common::stdout_of(book.crm(&["export", "customers", "--raw"]));
+    assert_eq!(csv_cells(&raw)[1][1], evil);
+
+    // crm's own export reads back to the original.
+    let copy = TempBook::new();
+    copy.write("customers.csv", &customers);
+    copy.write("interactions.csv", &interactions);
+    copy.crm(&["import", "customers", "customers.csv"])
+        .assert()
+        .success();
+    copy.crm(&["import", "interactions", "interactions.csv"])
+        .assert()
+        .success();
+    assert_eq!(
+        common::stdout_of(copy.crm(&["export", "customers", "--raw"])),
+        raw
+    );
+    assert_eq!(
+        common::stdout_of(copy.crm(&["export", "interactions", "--raw"])),
+        common::stdout_of(book.crm(&["export", "interactions", "--raw"]))
+    );
+}
