@@ -1158,3 +1158,33 @@ fn csv_exports_neutralise_formulas_and_read_back() {
         common::stdout_of(book.crm(&["export", "interactions", "--raw"]))
     );
 }
+
+// ---- issue 10 item 8: ids Windows cannot check out --------------------------------
+
+/// Issue 10 item 8: `con`, `nul`, `com1`, ... were accepted as ids; a book holding
+/// `customers/con.yaml` cannot be checked out on Windows.
+#[test]
+fn ids_that_are_windows_device_names() {
+    for id in ["con", "nul", "aux", "prn", "com1", "lpt9"] {
+        refused_id(id, &["device name on Windows", &format!("--id {id}-1")]);
+    }
+}
+
+/// Issue 10 item 8: a name that slugs to a device name, and an import row with one.
+#[test]
+fn add_and_import_refuse_windows_device_names() {
+    let book = book();
+    let before = snapshot(book.root());
+    let (code, _, err) = run(&book, &["add", "Con"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("device name on Windows"), "{err}");
+    book.write("c.csv", "id,name\nok,Fine\nnul,Nul Ltd\n");
+    let (code, _, err) = run(&book, &["import", "customers", "c.csv"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("c.csv:3:") && err.contains("device name on Windows"),
+        "{err}"
+    );
+    fs::remove_file(book.path("c.csv")).unwrap();
+    assert_eq!(snapshot(book.root()), before);
+}
