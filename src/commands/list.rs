@@ -55,6 +55,12 @@ struct Row<'a> {
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
+    super::warn_unknown_kinds(
+        &book,
+        scan.items
+            .iter()
+            .map(|c| (c.id.as_str(), c.kinds.as_slice())),
+    );
     let mut customers = super::with_tags(&scan.items, &args.tags);
     sort(&mut customers, args.sort);
     let rows: Vec<Row> = customers

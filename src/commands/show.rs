@@ -44,6 +44,8 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let loaded = book.load(&id)?;
+    let kinds = crate::domain::summary::Summary::of(&loaded.customer).kinds;
+    super::warn_unknown_kinds(&book, std::iter::once((id.as_str(), kinds.as_slice())));
     match args.format {
         ShowFormat::Yaml => out.write_all(loaded.raw())?,
         ShowFormat::Json => render::write_json(out, &CustomerJson::new(&loaded.customer, ctx))?,

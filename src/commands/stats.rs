@@ -53,6 +53,12 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, book.config.stats.period)?;
     let scan = scan::summaries(&book)?;
+    super::warn_unknown_kinds(
+        &book,
+        scan.items
+            .iter()
+            .map(|c| (c.id.as_str(), c.kinds.as_slice())),
+    );
     let chosen = super::with_tags(&scan.items, &args.tags);
     let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
     let format = args.format.unwrap_or(Format::Table);

@@ -586,6 +586,31 @@ impl Book {
                 "{shown}: internal error: a file crm read does not parse again: {e:?}"
             ))
         })?;
+        // A misspelt `interaction:` list: a second, real one beside it would leave the
+        // person's entries ignored and split the log in two.
+        if doc
+            .root
+            .as_ref()
+            .and_then(|r| doc.get(r, "interactions"))
+            .is_none()
+        {
+            if let Some(miss) = doc
+                .root
+                .as_ref()
+                .map(|root| read::near_miss_keys(&doc, root))
+                .unwrap_or_default()
+                .into_iter()
+                .find(|m| m.meant == "interactions")
+            {
+                return Err(Error::invalid_file(format!(
+                    "{shown}:{}:{}: {}; crm will not add a second list beside it, nothing was written",
+                    miss.pos.line,
+                    miss.pos.column,
+                    miss.message()
+                ))
+                .with_hint(format!("rename the key to `interactions` (`crm edit {id}`), then run the command again")));
+            }
+        }
         // The very decision `crm check` reports (see read.rs).
         let plan = edit::plan(text, &doc, "interactions")
             .map_err(|e| e.into_error(&shown, id.as_str()))?;

@@ -1188,3 +1188,84 @@ fn add_and_import_refuse_windows_device_names() {
     fs::remove_file(book.path("c.csv")).unwrap();
     assert_eq!(snapshot(book.root()), before);
 }
+
+// ---- issue 10 item 9: near misses of crm's keys, unknown kinds ----------------------
+
+/// Issue 10 item 9: `interaction:` / `Interactions:` / a key with a zero-width space
+/// passed `crm check` with "no problems", its entries were ignored, and `crm log` then
+/// added a second list.
+#[test]
+fn a_misspelt_interactions_key_is_reported_and_log_refuses_a_second_list() {
+    let entries = "  - date: 2025-01-01\n    kind: call\n    summary: Long talk\n";
+    for key in [
+        "interaction",
+        "Interactions",
+        "inter\u{200B}actions",
+        "interactons",
+    ] {
+        let book = book();
+        let text = format!("name: Mia\n{key}:\n{entries}");
+        book.customer("mia", &text);
+        let (code, _, err) = run(&book, &["check"]);
+        assert_eq!(code, Some(1), "{key:?}: {err}");
+        assert!(
+            err.contains("customers/mia.yaml:2:1:") && err.contains("did you mean `interactions`?"),
+            "{key:?}: {err}"
+        );
+        let (code, _, err) = run(&book, &["log", "mia", "note", "x"]);
+        assert_eq!(code, Some(2), "{key:?}: {err}");
+        assert!(err.contains("second list"), "{err}");
+        assert_eq!(book.read_customer("mia"), text, "nothing was written");
+    }
+}
+
+/// Issue 10 item 9: near misses of other keys, and unknown keys that are not near
+/// misses (which stay allowed).
+#[test]
+fn near_misses_of_known_keys_are_problems_but_other_unknown_keys_are_fine() {
+    let book = book();
+    book.customer(
+        "mia",
+        "name: Mia\nEmail: mia@example.com\nfollow-up:\n  every: 30d\n",
+    );
+    let (code, _, err) = run(&book, &["check"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("customers/mia.yaml:2:1:") && err.contains("`email`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("customers/mia.yaml:3:1:") && err.contains("`follow_up`"),
+        "{err}"
+    );
+    let book = self::book();
+    book.customer(
+        "mia",
+        "name: Mia\nnotes: likes tea\nvat_number: X1\nshoe_size: 39\n",
+    );
+    let (code, _, err) = run(&book, &["check"]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// Issue 10 item 9: an unknown kind (`cal`) was reported only by `crm check`; list,
+/// show and stats counted it silently.
+#[test]
+fn an_unknown_kind_is_a_warning_from_list_show_and_stats() {
+    let book = book();
+    book.customer(
+        "mia",
+        "name: Mia\ninteractions:\n  - date: 2025-01-01\n    kind: cal\n",
+    );
+    for args in [vec!["list"], vec!["show", "mia"], vec!["stats"]] {
+        let (code, _, err) = run(&book, &args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(
+            err.contains("warning:")
+                && err.contains("`cal`")
+                && err.contains("did you mean `call`?"),
+            "{args:?}: {err}"
+        );
+    }
+    let (_, _, err) = run(&book, &["show", "ada"]);
+    assert!(err.is_empty(), "no warning about other customers: {err}");
+}
