@@ -20,6 +20,10 @@ pub const EXIT_PARTIAL: u8 = 3;
 /// or `[git] auto_commit` asked: the change is made (do not repeat it); `crm commit`
 /// commits it.
 pub const EXIT_NOT_COMMITTED: u8 = 4;
+/// Exit status when a command failed part-way after changing some files: the message
+/// says exactly what was written (an import stopped by a full disk), so a script knows
+/// that the book is not as it was.
+pub const EXIT_PARTLY_WRITTEN: u8 = 5;
 
 /// What kind of failure an [`Error`] is; decides the exit code and lets tests match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +46,8 @@ pub enum ErrorKind {
     Locked,
     /// Files were written, but the commit `--commit` asked for failed (exit 4).
     NotCommitted,
+    /// The command failed after changing some files, which the message names (exit 5).
+    PartlyWritten,
     /// Standard output was closed by its reader (`crm list | head`); not a failure.
     BrokenPipe,
 }
@@ -99,6 +105,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self.kind {
             ErrorKind::NotCommitted => EXIT_NOT_COMMITTED,
+            ErrorKind::PartlyWritten => EXIT_PARTLY_WRITTEN,
             _ => EXIT_ERROR,
         }
     }

@@ -6,7 +6,6 @@ use std::io::Write;
 
 use crate::context::Context;
 use crate::domain::followup::Reason;
-use crate::domain::id::CustomerId;
 use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::summary::Summary;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
@@ -36,12 +35,16 @@ pub struct SnoozeArgs {
     /// Why it moved, kept in the entry's summary.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Allow moving the follow-up to an earlier day than it is due (snooze otherwise
+    /// refuses: it moves follow-ups later).
+    #[arg(long)]
+    pub earlier: bool,
 }
 
 /// Runs `crm done`.
 pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let date = args
         .date
         .as_deref()
@@ -90,7 +93,7 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
 /// Runs `crm snooze`.
 pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let when = ctx.date("WHEN", &args.when)?;
     if when < ctx.today {
         return Err(Error::usage(format!(
@@ -110,6 +113,18 @@ pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Resu
             "follow-up with {id} is already due on {when}; nothing changed"
         )?;
         return Ok(EXIT_OK);
+    }
+    if let Some(due) = next
+        .as_ref()
+        .map(|n| n.date)
+        .filter(|d| when < *d && !args.earlier)
+    {
+        return Err(Error::usage(format!(
+            "the follow-up with {id} is due on {due}; {when} is earlier, and snooze moves a follow-up to a later day"
+        ))
+        .with_hint(format!(
+            "to bring it forward on purpose, add --earlier: `crm snooze {id} {when} --earlier`"
+        )));
     }
     let mut entry = Interaction::new(ctx.today, Kind::Snooze);
     // Say in the file and on stdout which follow-up moved, since that decides what ends

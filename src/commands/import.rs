@@ -460,7 +460,10 @@ fn iso_date(column: &str, text: &str) -> std::result::Result<NaiveDate, String> 
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .filter(|_| text.len() == 10)
-        .ok_or_else(|| format!("{column} {text:?} is not a date; write it as YYYY-MM-DD"))
+        .ok_or_else(|| match crate::domain::date::impossible_date(text) {
+            Some(why) => format!("{column} {text:?} is not a date: {why}"),
+            None => format!("{column} {text:?} is not a date; write it as YYYY-MM-DD"),
+        })
 }
 
 /// An email cell, checked by the rule `crm add` applies.
@@ -1207,6 +1210,8 @@ fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry]) -> Result<()
 /// A write failed part-way: say exactly how far the import got.
 fn partial(mut err: Error, done: usize, total: usize) -> Error {
     if done > 0 {
+        // Not exit 2, which says nothing was changed: these files were.
+        err.kind = ErrorKind::PartlyWritten;
         err.message = format!(
             "{}; {done} of {total} customer files had been written before this",
             err.message.replace("; nothing was written", "")

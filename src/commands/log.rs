@@ -4,7 +4,6 @@
 use std::io::Write;
 
 use crate::context::Context;
-use crate::domain::id::CustomerId;
 use crate::domain::interaction::{validate, Interaction, Kind, SYSTEM_KINDS};
 use crate::domain::money::Money;
 use crate::error::{Error, Result, EXIT_OK};
@@ -44,7 +43,7 @@ pub struct Args {
 /// Runs `crm log`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let interaction = build(ctx, &book, args)?;
     let mut lock = book.lock()?;
     book.append_interaction(&mut lock, &id, &interaction)?;

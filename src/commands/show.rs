@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::domain::customer::Customer;
-use crate::domain::id::CustomerId;
 use crate::domain::interaction::Interaction;
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
@@ -42,7 +41,7 @@ pub struct Args {
 /// Runs `crm show`.
 pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let loaded = book.load(&id)?;
     let kinds = crate::domain::summary::Summary::of(&loaded.customer).kinds;
     super::warn_unknown_kinds(&book, std::iter::once((id.as_str(), kinds.as_slice())));

@@ -301,7 +301,7 @@ impl Saved {
             .with_hint("make the repository writable (`.git` and what is in it) and make sure no other git is running, then undo again")
         } else {
             Error::new(
-                err.kind,
+                ErrorKind::PartlyWritten,
                 format!("cannot undo {short} (\"{summary}\"): git failed half-way ({reason}), and these files could not be put back as they were: `{}`", failed.join("`, `")),
             )
             .with_hint(format!("the commit {short} still holds them: `git checkout {short} -- FILE` puts one back; `crm status` shows what differs"))

@@ -139,6 +139,21 @@ pub(crate) fn state_error(action: &str, path: &Path, err: &std::io::Error) -> Er
     Error::io(action, path, err)
 }
 
+/// The text of `crm.toml`, or where it stops being UTF-8 (line, column, message).
+fn config_text(bytes: Vec<u8>) -> std::result::Result<String, (usize, usize, String)> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
+        let column = 1 + valid.iter().rev().take_while(|b| **b != b'\n').count();
+        let byte = e.as_bytes()[valid.len()];
+        (
+            line,
+            column,
+            format!("is not UTF-8 text (byte 0x{byte:02X}); save crm.toml as UTF-8"),
+        )
+    })
+}
+
 /// An opened book: its root folder and settings.
 #[derive(Debug, Clone)]
 pub struct Book {
@@ -165,8 +180,12 @@ impl Book {
     /// see [`Book::customers_problem`] for the folder.
     pub fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
         let root = Book::find_root(start)?;
-        let text = Book::read_config_text(&root)?;
-        let (config, problems) = Config::parse_all(&text);
+        let (text, not_utf8) = match config_text(Book::read_config_bytes(&root)?) {
+            Ok(text) => (text, None),
+            Err(problem) => (String::new(), Some(problem)),
+        };
+        let (config, mut problems) = Config::parse_all(&text);
+        problems.splice(0..0, not_utf8);
         let problems = problems
             .into_iter()
             .map(|(line, column, message)| {
@@ -235,6 +254,15 @@ impl Book {
 
     /// The text of the book's `crm.toml`.
     fn read_config_text(root: &Path) -> Result<String> {
+        config_text(Book::read_config_bytes(root)?).map_err(|(line, column, message)| {
+            Error::invalid_file(format!("{CONFIG_FILE}:{line}:{column}: {message}")).with_hint(
+                "an editor's \"save with encoding\" (UTF-8) fixes it; `crm check` reports it too",
+            )
+        })
+    }
+
+    /// The bytes of the book's `crm.toml`.
+    fn read_config_bytes(root: &Path) -> Result<Vec<u8>> {
         let config_path = root.join(CONFIG_FILE);
         // A cloned repository's `crm.toml` may be a link out of the book: never read
         // (or later write) through one.
@@ -251,7 +279,7 @@ impl Book {
                 .with_hint(format!("replace it with a real file: `rm {CONFIG_FILE}` and copy the settings in")));
             }
         }
-        fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))
+        fs::read(&config_path).map_err(|e| Error::io("read", &config_path, &e))
     }
 
     /// The book rooted at `root` with these settings.
@@ -360,6 +388,41 @@ impl Book {
         }
         read::read_guarded(&path, &self.shown(&path), &self.canonical_root)
             .map_err(|p| Error::invalid_file(p.to_string()))
+    }
+
+    /// Reads `raw` as the id of a customer that should exist (`crm show ID`): when it
+    /// is not even a valid id (`Marta`), the hint suggests only an id the book has,
+    /// never a slug that does not exist either.
+    pub fn existing_id(&self, raw: &str) -> Result<CustomerId> {
+        CustomerId::parse(raw).map_err(|mut err| {
+            // Only a hint that suggests an id ("did you mean `x`?", "use `x`") is
+            // checked; the suggestion is the last name in backticks.
+            let Some(hint) = err
+                .hint
+                .clone()
+                .filter(|h| h.contains("did you mean `") || h.starts_with("use `"))
+            else {
+                return err;
+            };
+            let suggested = hint.split('`').rev().nth(1).map(str::to_string);
+            let exists = suggested
+                .as_deref()
+                .and_then(|s| CustomerId::parse(s).ok())
+                .is_some_and(|id| self.exists(&id));
+            if !exists {
+                let ids: Vec<String> = scan::list_ids(self).unwrap_or_default();
+                let guess = suggested.unwrap_or_else(|| raw.to_lowercase());
+                err.hint = Some(match read::closest(&guess, &ids) {
+                    Some(best) => format!(
+                        "ids use only a-z, 0-9 and `-`; did you mean `{best}`? (`crm list` shows every id)"
+                    ),
+                    None => format!(
+                        "ids use only a-z, 0-9 and `-`, and no customer's id is like it; `crm list` shows every id"
+                    ),
+                });
+            }
+            err
+        })
     }
 
     fn not_found(&self, id: &CustomerId) -> Error {
