@@ -21,7 +21,7 @@ use chrono::{Duration, NaiveDate};
 use crm::domain::date::Cadence;
 use crm::domain::interaction::{Interaction, Kind};
 use crm::domain::money::Money;
-use crm::store::yaml_text::{self, NewCustomer};
+use crm::store::customer_text::{self, NewCustomer};
 
 const FIRST: [&str; 48] = [
     "Ada",
@@ -416,7 +416,7 @@ fn customer(rng: &mut Rng, n: u64, end: NaiveDate) -> (String, String) {
             .then(|| Cadence::parse(rng.pick::<&str>(&CADENCES)).expect("valid cadences")),
         preferences,
     };
-    let mut text = yaml_text::new_customer_file(&new, "\n");
+    let mut text = customer_text::new_customer_file(&new, "\n");
     if rng.chance(5) {
         // A comment a person added by hand, at the top where people put them.
         text.insert_str(0, &format!("{}\n", rng.pick(&COMMENTS)));
@@ -435,7 +435,7 @@ fn customer(rng: &mut Rng, n: u64, end: NaiveDate) -> (String, String) {
             if i > 0 && rng.chance(1) {
                 let _ = writeln!(list, "  {}", rng.pick(&COMMENTS));
             }
-            for (j, field) in yaml_text::interaction_fields(interaction)
+            for (j, field) in customer_text::interaction_fields(interaction)
                 .iter()
                 .enumerate()
             {

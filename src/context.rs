@@ -1,45 +1,95 @@
 //! Resolved global settings of one run: where the book is, what day it is, whether to
 //! use colour. The only module that reads the clock and the environment.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the one module that reads the clock and the environment (clippy.toml)"
+)]
 
 use std::cell::OnceCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+
+use clap::ValueEnum;
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::cli::{Cli, ColorChoice};
 use crate::domain::date::{EARLIEST_YEAR, LATEST_YEAR};
 use crate::error::{Error, Result};
 use crate::git::{BookRepo, Identity};
 use crate::store::Book;
 
+/// The global flags, as typed (or taken from the environment by clap); every
+/// subcommand accepts them.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GlobalArgs {
+    /// Run as if crm was started in DIR.
+    #[arg(
+        short = 'C',
+        id = "book_dir",
+        global = true,
+        value_name = "DIR",
+        env = "CRM_DIR"
+    )]
+    pub(crate) dir: Option<PathBuf>,
+
+    /// Treat DATE (YYYY-MM-DD) as today, for reproducible runs.
+    #[arg(long, global = true, value_name = "DATE", env = "CRM_TODAY")]
+    pub(crate) today: Option<String>,
+
+    /// When to use colour: auto (only on a terminal, and never with NO_COLOR set),
+    /// always, or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub(crate) color: ColorChoice,
+
+    /// Commit the files this command changes to the book's git repository (only
+    /// those files; `[git] auto_commit = true` in crm.toml does the same).
+    #[arg(long, global = true)]
+    pub(crate) commit: bool,
+
+    /// Whether `dir` was typed as `-C DIR` (rather than taken from `CRM_DIR`): only
+    /// then does it move `crm init`. Set by [`crate::cli::Cli::parse_args`].
+    #[arg(skip)]
+    pub(crate) dir_on_command_line: bool,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour only on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
 /// Settings every command sees.
 #[derive(Debug)]
-pub struct Context {
+pub(crate) struct Context {
     /// Where to start looking for the book (`-C`, `CRM_DIR`, or the current folder).
-    pub start_dir: PathBuf,
+    pub(crate) start_dir: PathBuf,
     /// The folder `crm init` resolves its DIR against: `-C DIR` when given (as with
     /// `git -C`), else the current folder. `CRM_DIR` locates an existing book and never
     /// redirects `crm init`.
-    pub init_dir: PathBuf,
+    pub(crate) init_dir: PathBuf,
     /// The day the run treats as today (`--today`, `CRM_TODAY`, or the clock).
-    pub today: NaiveDate,
+    pub(crate) today: NaiveDate,
     /// Whether to colour output.
-    pub color: bool,
+    pub(crate) color: bool,
     /// Whether standard output is a terminal (tables) or a pipe (plain lines).
-    pub stdout_is_tty: bool,
+    pub(crate) stdout_is_tty: bool,
     /// Whether standard input is a terminal (prompts allowed).
-    pub stdin_is_tty: bool,
+    pub(crate) stdin_is_tty: bool,
     /// How long writers wait for the book's lock (`CRM_LOCK_TIMEOUT` seconds), or the
     /// usage error for a value that is no such number. Only a command that takes the
     /// lock reports it: a typo there must not stop `crm list`.
-    pub lock_wait: Result<Duration>,
+    pub(crate) lock_wait: Result<Duration>,
     /// `--commit`: commit what this command writes.
-    pub commit: bool,
+    pub(crate) commit: bool,
     /// The editor command line for `crm edit`: `$VISUAL`, else `$EDITOR`, else `vi`
     /// (not yet split into words; never run through a shell).
-    pub editor: String,
+    pub(crate) editor: String,
     /// The book, once [`Context::book`] has opened it (or failed to).
     book: OnceCell<Result<Book>>,
     /// The book's repository and commit identity, once [`Context::git`] found them.
@@ -48,7 +98,7 @@ pub struct Context {
 
 impl Context {
     /// Resolves the global flags and environment.
-    pub fn from_cli(cli: &Cli) -> Result<Context> {
+    pub(crate) fn from_globals(cli: &GlobalArgs) -> Result<Context> {
         let today = match cli.today.as_deref().map(str::trim) {
             None | Some("") => chrono::Local::now().date_naive(),
             Some(text) => today(text)?,
@@ -99,7 +149,7 @@ impl Context {
 
     /// Finds and opens the book (reading `crm.toml`) on the first call; later calls
     /// hand out the same book, or the same error.
-    pub fn book(&self) -> Result<Book> {
+    pub(crate) fn book(&self) -> Result<Book> {
         self.book
             .get_or_init(|| {
                 let mut book = Book::discover(&self.start_dir)?;
@@ -112,7 +162,7 @@ impl Context {
     /// The repository of `book` and the identity to commit as, found on the first call
     /// (by the check a writing command makes before writing, when it is to commit) and
     /// reused by the commit itself.
-    pub fn git(&self, book: &Book) -> Result<&(BookRepo, Identity)> {
+    pub(crate) fn git(&self, book: &Book) -> Result<&(BookRepo, Identity)> {
         if let Some(found) = self.git.get() {
             return Ok(found);
         }
@@ -122,7 +172,7 @@ impl Context {
     }
 
     /// Parses a date argument in any accepted form, relative to today.
-    pub fn date(&self, flag: &str, text: &str) -> Result<NaiveDate> {
+    pub(crate) fn date(&self, flag: &str, text: &str) -> Result<NaiveDate> {
         crate::domain::date::parse_date(text, self.today)
             .map_err(|m| Error::usage(format!("{flag}: {m}")))
     }
@@ -130,7 +180,7 @@ impl Context {
     /// Parses a date on which something happened or from which to count: like
     /// [`Context::date`], but a weekday name means the latest such day, today included
     /// (`--date friday` on a Monday is the Friday just gone).
-    pub fn past_date(&self, flag: &str, text: &str) -> Result<NaiveDate> {
+    pub(crate) fn past_date(&self, flag: &str, text: &str) -> Result<NaiveDate> {
         crate::domain::date::parse_past_date(text, self.today)
             .map_err(|m| Error::usage(format!("{flag}: {m}")))
     }
@@ -184,7 +234,8 @@ mod tests {
             dir.as_os_str().to_owned(),
             "list".into(),
         ];
-        Context::from_cli(&Cli::parse_args(args).expect("valid arguments")).expect("context")
+        let cli = crate::cli::Cli::parse_args(args).expect("valid arguments");
+        Context::from_globals(&cli.globals).expect("context")
     }
 
     /// Review finding: every writing command read crm.toml twice (the commit check,

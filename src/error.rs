@@ -7,23 +7,23 @@ use std::fmt;
 use std::path::Path;
 
 /// Exit status of a successful run.
-pub const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Exit status when the command ran and found something to report: `check` found a
 /// problem, or `due --exit-code` found something due.
-pub const EXIT_FOUND: u8 = 1;
+pub(crate) const EXIT_FOUND: u8 = 1;
 /// Exit status of a usage error or a command that could not do its work.
-pub const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 /// Exit status when the command finished but skipped unreadable customer files
 /// (each one was reported on stderr).
-pub const EXIT_PARTIAL: u8 = 3;
+pub(crate) const EXIT_PARTIAL: u8 = 3;
 /// Exit status when a command changed files but could not commit them as `--commit`
 /// or `[git] auto_commit` asked: the change is made (do not repeat it); `crm commit`
 /// commits it.
-pub const EXIT_NOT_COMMITTED: u8 = 4;
+pub(crate) const EXIT_NOT_COMMITTED: u8 = 4;
 /// Exit status when a command failed part-way after changing some files: the message
 /// says exactly what was written (an import stopped by a full disk), so a script knows
 /// that the book is not as it was.
-pub const EXIT_PARTLY_WRITTEN: u8 = 5;
+pub(crate) const EXIT_PARTLY_WRITTEN: u8 = 5;
 
 /// What kind of failure an [`Error`] is; decides the exit code and lets tests match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +56,11 @@ pub enum ErrorKind {
 #[derive(Debug, Clone)]
 pub struct Error {
     /// What failed.
-    pub kind: ErrorKind,
+    pub(crate) kind: ErrorKind,
     /// The message, lower-case, naming the file or value concerned.
-    pub message: String,
+    pub(crate) message: String,
     /// What to do next, when there is something useful to say.
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 /// Result alias used across crm.
@@ -68,7 +68,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Builds an error of `kind` with `message`.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             message: message.into(),
@@ -77,24 +77,24 @@ impl Error {
     }
 
     /// A usage error (exit 2).
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Usage, message)
     }
 
     /// A malformed or refused file.
-    pub fn invalid_file(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_file(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidFile, message)
     }
 
     /// Adds a hint: what the user can do about it.
     #[must_use]
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// An I/O error that names the path and the action that failed.
-    pub fn io(action: &str, path: &Path, err: &std::io::Error) -> Self {
+    pub(crate) fn io(action: &str, path: &Path, err: &std::io::Error) -> Self {
         Error::new(
             ErrorKind::Io,
             format!("failed to {action} `{}`: {err}", path.display()),
@@ -102,7 +102,7 @@ impl Error {
     }
 
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self.kind {
             ErrorKind::NotCommitted => EXIT_NOT_COMMITTED,
             ErrorKind::PartlyWritten => EXIT_PARTLY_WRITTEN,

@@ -2,17 +2,26 @@
 //!
 //! Layers, each of which only talks to the ones below it:
 //! `cli`/`commands` (arguments, one module per subcommand) → `domain` (pure rules and
-//! numbers) → `store` (files) and `git` → `render` (tables, JSON, CSV).
+//! numbers) → `store` (the book's files), `yaml` (the YAML engine, used by the store)
+//! and `git` → `render` (tables, JSON, CSV). docs/design.md has the map.
+//!
+//! Everything is crate-private except what the integration tests (`tests/cli/`) and
+//! the benchmark's book generator (`examples/generate.rs`) use; `missing_docs` holds
+//! for that public part.
 #![deny(missing_docs)]
+// clippy.toml: no printing, environment or clock outside the few places that allow it.
+#![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 pub mod cli;
-pub mod commands;
-pub mod context;
+pub(crate) mod commands;
+pub(crate) mod context;
 pub mod domain;
 pub mod error;
-pub mod git;
-pub mod render;
+pub(crate) mod git;
+pub(crate) mod import;
+pub(crate) mod render;
 pub mod store;
+pub(crate) mod yaml;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -36,7 +45,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = context::Context::from_cli(&cli)
+    let result = context::Context::from_globals(&cli.globals)
         .and_then(|ctx| commands::run(&ctx, cli.command, &mut out))
         .and_then(|code| {
             out.flush().map_err(Error::from)?;
@@ -53,7 +62,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
 }
 
 /// Prints an error and its hint to stderr.
-pub fn report(err: &Error) {
+pub(crate) fn report(err: &Error) {
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
     let _ = writeln!(stderr, "crm: error: {}", err.message);
@@ -63,6 +72,6 @@ pub fn report(err: &Error) {
 }
 
 /// Prints a warning to stderr.
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "crm: warning: {message}");
 }

@@ -7,44 +7,43 @@ use crate::domain::contact;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, Result, EXIT_OK};
-use crate::store::yaml_text::NewCustomer;
+use crate::store::customer_text::NewCustomer;
 
 /// Arguments of `crm add`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The customer's name, e.g. "Ada Lovelace".
-    pub name: String,
+    pub(crate) name: String,
     /// The id (file name) to use instead of one derived from the name.
     #[arg(long)]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Email address.
     #[arg(long)]
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     /// Phone number.
     #[arg(long)]
-    pub phone: Option<String>,
+    pub(crate) phone: Option<String>,
     /// Company.
     #[arg(long)]
-    pub company: Option<String>,
+    pub(crate) company: Option<String>,
     /// A tag; repeat for several.
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Birthday (YYYY-MM-DD; not in the future).
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
-    pub birthday: Option<String>,
+    pub(crate) birthday: Option<String>,
     /// Customer since (default: today). A weekday name means the latest such day.
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
-    pub since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Follow-up cadence such as 30d, 2w, 3m (default: crm.toml's default_every).
     #[arg(long, value_name = "SPAN")]
-    pub every: Option<String>,
+    pub(crate) every: Option<String>,
     /// A preference worth remembering, as key=value; repeat for several.
     #[arg(long = "pref", value_name = "KEY=VALUE")]
-    pub prefs: Vec<String>,
+    pub(crate) prefs: Vec<String>,
 }
 
-/// Runs `crm add`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let name = checked_name(&args.name)?;
     let id = match &args.id {

@@ -9,10 +9,9 @@ use crate::store::{read, scan, Book, Problem};
 
 /// Arguments of `crm check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub(crate) struct Args {}
 
-/// Runs `crm check`.
-pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
     let (mut book, config_problems) = crate::store::Book::discover_lenient(&ctx.start_dir)?;
     book.lock_wait = ctx.lock_wait.clone();
     let mut problems = check_book(&book)?;
@@ -45,7 +44,7 @@ pub fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
 /// Checks every file of the book; returns the number of customer files and the problems.
 /// A `customers/` folder that crm must not read through (a symlink out of the book) is
 /// itself the problem, and nothing in it is read.
-pub fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
+pub(crate) fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
     if let Some(problem) = book.customers_problem() {
         return Ok((0, vec![problem]));
     }

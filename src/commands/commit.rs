@@ -16,15 +16,14 @@ use super::CRM_TRAILER;
 
 /// Arguments of `crm commit`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The commit message (default: one written from what changed, such as
     /// "log call with ada-lovelace; add bob-smith; edit carol (by hand)").
     #[arg(short, long, value_name = "MSG")]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
-/// Runs `crm commit`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let given = args.message.as_deref().map(checked_message).transpose()?;
@@ -111,14 +110,14 @@ fn refuse_conflicts(changes: &[FileChange]) -> Result<()> {
 /// Whether `book_path` (relative to the book root, `/`-separated) is one of the files
 /// crm looks after: `crm.toml`, the `customers/.gitkeep` that `crm init` writes, and
 /// the customer files. (A `.gitignore` is the person's own: crm leaves it to git.)
-pub fn is_book_file(book_path: &str) -> bool {
+pub(crate) fn is_book_file(book_path: &str) -> bool {
     book_path == CONFIG_FILE
         || book_path == format!("{CUSTOMERS_DIR}/.gitkeep")
         || is_customer_file(book_path)
 }
 
 /// Whether `book_path` is a customer file: `customers/NAME.yaml`, not hidden.
-pub fn is_customer_file(book_path: &str) -> bool {
+pub(crate) fn is_customer_file(book_path: &str) -> bool {
     customer_stem(book_path).is_some()
 }
 
@@ -130,20 +129,20 @@ fn customer_stem(book_path: &str) -> Option<&str> {
 
 /// An uncommitted change and what it means.
 #[derive(Debug, Clone)]
-pub struct Described {
+pub(crate) struct Described {
     /// The change as git sees it.
-    pub file: FileChange,
+    pub(crate) file: FileChange,
     /// The customer's id, for a customer file.
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// What it means.
-    pub change: Change,
+    pub(crate) change: Change,
     /// Why the working file does not parse, if it does not.
-    pub problem: Option<Problem>,
+    pub(crate) problem: Option<Problem>,
 }
 
 /// Reads the working and committed versions of each changed file and says what the
 /// change means (added, logged, edited by hand, ...).
-pub fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
+pub(crate) fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
     changes
         .iter()
         .map(|file| describe_one(book, file))
@@ -154,7 +153,7 @@ pub fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
 /// `after` (its uncommitted bytes) means; `None` is an absent file. In the words
 /// `crm commit` uses, for a change known only as bytes (a file's content just before
 /// crm wrote to it).
-pub fn change_of(book_path: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> Change {
+pub(crate) fn change_of(book_path: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> Change {
     let Some(stem) = customer_stem(book_path) else {
         return other_change(book_path, before.is_some(), after.is_some());
     };

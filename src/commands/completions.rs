@@ -2,23 +2,27 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
-
-use crate::cli::Cli;
 use crate::context::Context;
 use crate::error::{Result, EXIT_OK};
 
 /// Arguments of `crm completions`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The shell: bash, zsh, fish, elvish or powershell.
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
+    /// The whole command line's definition, to describe; filled in by
+    /// [`crate::cli::Cli::parse_args`] (commands do not import the command line).
+    #[arg(skip)]
+    pub(crate) cli: Option<Box<clap::Command>>,
 }
 
 /// Runs `crm completions`; needs no book.
-pub fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
-    let mut command = Cli::command();
+pub(crate) fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let mut command = args
+        .cli
+        .clone()
+        .expect("Cli::parse_args fills in the command line for `crm completions`");
     clap_complete::generate(args.shell, &mut command, "crm", out);
     Ok(EXIT_OK)
 }

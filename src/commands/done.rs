@@ -13,36 +13,35 @@ use crate::render::describe;
 
 /// Arguments of `crm done`.
 #[derive(Debug, clap::Args)]
-pub struct DoneArgs {
+pub(crate) struct DoneArgs {
     /// The customer's id.
-    pub id: String,
+    pub(crate) id: String,
     /// What was done, kept as the entry's summary.
     #[arg(long, value_name = "TEXT")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     /// When it was done (default: today). A weekday name means the latest such day.
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
-    pub date: Option<String>,
+    pub(crate) date: Option<String>,
 }
 
 /// Arguments of `crm snooze`.
 #[derive(Debug, clap::Args)]
-pub struct SnoozeArgs {
+pub(crate) struct SnoozeArgs {
     /// The customer's id.
-    pub id: String,
+    pub(crate) id: String,
     /// The new date: YYYY-MM-DD, +3d, +1w, friday (the next one), ...
     #[arg(allow_hyphen_values = true)]
-    pub when: String,
+    pub(crate) when: String,
     /// Why it moved, kept in the entry's summary.
     #[arg(long, value_name = "TEXT")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     /// Allow moving the follow-up to an earlier day than it is due (snooze otherwise
     /// refuses: it moves follow-ups later).
     #[arg(long)]
-    pub earlier: bool,
+    pub(crate) earlier: bool,
 }
 
-/// Runs `crm done`.
-pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let date = args
@@ -90,8 +89,7 @@ pub fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u
     Ok(EXIT_OK)
 }
 
-/// Runs `crm snooze`.
-pub fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let when = ctx.date("WHEN", &args.when)?;

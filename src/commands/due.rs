@@ -17,27 +17,27 @@ use crate::store::scan;
 
 /// Arguments of `crm due`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Look this far ahead (default: `[due] within` in crm.toml, else 7d; 0d: today only).
     #[arg(long, value_name = "SPAN", allow_hyphen_values = true)]
-    pub within: Option<String>,
+    pub(crate) within: Option<String>,
     /// Leave out birthdays and customer anniversaries.
     #[arg(long)]
-    pub no_birthdays: bool,
+    pub(crate) no_birthdays: bool,
     /// Only follow-ups whose date has passed.
     #[arg(long)]
-    pub overdue_only: bool,
+    pub(crate) overdue_only: bool,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Exit with 1 when anything is due (like `git diff --exit-code`). A customer file
     /// that could not be read makes it 3 instead, even when something is due: the
     /// list may be incomplete.
     #[arg(long)]
-    pub exit_code: bool,
+    pub(crate) exit_code: bool,
     /// Output format (default: a table on a terminal, plain lines when piped).
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 /// One item in JSON and CSV. The fields after `last_interaction` give the reason as
@@ -66,8 +66,7 @@ struct ItemJson<'a> {
     last_contact: Option<NaiveDate>,
 }
 
-/// Runs `crm due`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     // A window may be zero (`0d`: today only), a cadence cannot.
     let window = match &args.within {

@@ -6,6 +6,10 @@
 //! lock is taken for the write alone, never while the editor is open. The editor command
 //! is split into words here and started directly, never through a shell, and the only
 //! thing added to it is the path of the copy.
+#![allow(
+    clippy::disallowed_macros,
+    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
+)]
 
 use std::fs;
 use std::io::{BufRead, Write};
@@ -15,25 +19,24 @@ use std::process::Command;
 use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
-use crate::store::yaml_text::{self, NewCustomer};
+use crate::store::customer_text::{self, NewCustomer};
 use crate::store::{read, Book, Problem, WriteLock};
 
 /// Arguments of `crm edit`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The customer to edit.
     #[arg(required_unless_present = "new", conflicts_with = "new")]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Start a new customer called NAME from a commented template instead.
     #[arg(long, value_name = "NAME")]
-    pub new: Option<String>,
+    pub(crate) new: Option<String>,
     /// With --new: the id (file name) to use instead of one derived from the name.
     #[arg(long = "id", value_name = "ID", requires = "new")]
-    pub new_id: Option<String>,
+    pub(crate) new_id: Option<String>,
 }
 
-/// Runs `crm edit`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     // A bad CRM_LOCK_TIMEOUT would only surface once the person has finished editing.
     if let Err(err) = &book.lock_wait {
@@ -263,7 +266,7 @@ fn run_editor(editor: &[String], path: &Path) -> Result<()> {
 /// program and its arguments, the way a shell splits words, but without any of a
 /// shell's expansions: `'single'` and `"double"` quotes group words, and a backslash
 /// escapes the next character (outside single quotes).
-pub fn split_command(line: &str) -> Result<Vec<String>> {
+pub(crate) fn split_command(line: &str) -> Result<Vec<String>> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
@@ -342,7 +345,7 @@ struct Template {
 
 impl Template {
     fn new(customer: &NewCustomer, id: &CustomerId, shown: &str) -> Template {
-        let file = yaml_text::new_customer_file(customer, "\n");
+        let file = customer_text::new_customer_file(customer, "\n");
         let mut text = String::new();
         let mut instructions = Vec::new();
         let mut comment = |line: &str, text: &mut String| {
@@ -408,7 +411,7 @@ impl Template {
             return edited;
         };
         let own: Vec<&str> = self.instructions.iter().map(String::as_str).collect();
-        match crate::store::edit::without_lines(text, &own) {
+        match crate::yaml::without_lines(text, &own) {
             Some(text) => [bom, text.as_bytes()].concat(),
             None => edited,
         }

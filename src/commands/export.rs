@@ -18,7 +18,7 @@ use crate::store::scan;
 
 /// What `crm export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum What {
+pub(crate) enum What {
     /// One row per customer: id, name, contact details, tags, dates, cadence, preferences.
     Customers,
     /// One row per logged interaction, oldest first; each customer's in file order.
@@ -27,7 +27,7 @@ pub enum What {
 
 /// Formats of `crm export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// CSV with a header row (what `crm import` reads).
     Csv,
     /// JSON: one array of objects.
@@ -36,18 +36,18 @@ pub enum ExportFormat {
 
 /// Arguments of `crm export`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// What to export.
     #[arg(value_enum)]
-    pub what: What,
+    pub(crate) what: What,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
-    pub format: ExportFormat,
+    pub(crate) format: ExportFormat,
     /// CSV cells exactly as in the book: without it, a text cell that starts with `=`,
     /// `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that a
     /// spreadsheet never runs it as a formula (`crm import` takes the `'` off again).
     #[arg(long)]
-    pub raw: bool,
+    pub(crate) raw: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,8 +77,7 @@ struct InteractionRow {
     follow_up: Option<NaiveDate>,
 }
 
-/// Runs `crm export`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::scan_with(&book, |loaded, _| loaded.customer)?;
     match args.what {

@@ -14,15 +14,15 @@ use crate::store::{CUSTOMERS_DIR, EXTENSION};
 
 /// Arguments of `crm history`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The customer's id.
-    pub id: String,
+    pub(crate) id: String,
     /// Show each commit's diff of the file, as `git log -p` does.
     #[arg(short, long)]
-    pub patch: bool,
+    pub(crate) patch: bool,
     /// Output format (default: table; with --patch, git-log style text).
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,8 +40,7 @@ struct Row<'a> {
     patch: Option<&'a str>,
 }
 
-/// Runs `crm history`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let repo = BookRepo::open(&book.root)?;

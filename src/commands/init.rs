@@ -18,16 +18,15 @@ use super::{commit, CRM_TRAILER};
 
 /// Arguments of `crm init`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Folder for the new book (created if missing; default: the current folder, or
     /// the folder given with -C; CRM_DIR does not move it).
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 const KEEP_FILE: &str = ".gitkeep";
 
-/// Runs `crm init`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let dir = match &args.dir {
         Some(dir) => ctx.init_dir.join(dir),
         None => ctx.init_dir.clone(),

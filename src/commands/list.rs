@@ -14,7 +14,7 @@ use crate::store::scan;
 
 /// Sort orders of `crm list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SortKey {
+pub(crate) enum SortKey {
     /// By name, A to Z.
     Name,
     /// Longest without contact first (never contacted at the top).
@@ -25,16 +25,16 @@ pub enum SortKey {
 
 /// Arguments of `crm list`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
-    pub sort: SortKey,
+    pub(crate) sort: SortKey,
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,8 +51,7 @@ struct Row<'a> {
     revenue: Money,
 }
 
-/// Runs `crm list`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
     super::warn_unknown_kinds(

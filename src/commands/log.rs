@@ -11,37 +11,36 @@ use crate::store::{read, Book};
 
 /// Arguments of `crm log`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The customer's id.
-    pub id: String,
+    pub(crate) id: String,
     /// What happened: call, email, meeting, message, note, purchase, refund, complaint,
     /// feedback, or a kind added in crm.toml.
-    pub kind: String,
+    pub(crate) kind: String,
     /// A line about it.
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
     /// When it happened (default: today). YYYY-MM-DD, yesterday, -2d, friday (the latest
     /// one, today included), ...
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
-    pub date: Option<String>,
+    pub(crate) date: Option<String>,
     /// Money involved; required for purchase and refund (e.g. 129.00).
     #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
-    pub amount: Option<String>,
+    pub(crate) amount: Option<String>,
     /// What was bought or refunded; repeat for several.
     #[arg(long = "item", value_name = "NAME")]
-    pub items: Vec<String>,
+    pub(crate) items: Vec<String>,
     /// Satisfaction from 1 to 5 (feedback only).
     #[arg(long, value_name = "1-5")]
-    pub rating: Option<String>,
+    pub(crate) rating: Option<String>,
     /// How it happened (phone, shop, web, ...).
     #[arg(long, value_name = "CHANNEL")]
-    pub channel: Option<String>,
+    pub(crate) channel: Option<String>,
     /// Promise a follow-up on this date (YYYY-MM-DD, +3d, +2w, friday (the next one), ...).
     #[arg(long = "follow-up", value_name = "WHEN", allow_hyphen_values = true)]
-    pub follow_up: Option<String>,
+    pub(crate) follow_up: Option<String>,
 }
 
-/// Runs `crm log`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let interaction = build(ctx, &book, args)?;
@@ -70,7 +69,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
 /// The kind named `name`, if this book knows it; otherwise a usage error suggesting the
 /// closest kind `crm log` records. `done` and `snooze` are never suggested: their own
 /// commands write them, so the hint names the command instead.
-pub fn known_kind(book: &Book, name: &str) -> Result<Kind> {
+pub(crate) fn known_kind(book: &Book, name: &str) -> Result<Kind> {
     let lower = name.trim().to_ascii_lowercase();
     if book.config.knows_kind(&lower) {
         return Ok(Kind::from_name(&lower));

@@ -1,38 +1,80 @@
 //! One module per subcommand: its arguments and a `run` that reads like a contents
 //! page (resolve → compute in the domain → render).
 
-pub mod add;
-pub mod check;
-pub mod commit;
-pub mod completions;
-pub mod done;
-pub mod due;
-pub mod edit;
-pub mod export;
-pub mod history;
-pub mod import;
-pub mod init;
-pub mod list;
-pub mod log;
-pub mod show;
-pub mod stale;
-pub mod stats;
-pub mod status;
-pub mod undo;
+pub(crate) mod add;
+pub(crate) mod check;
+pub(crate) mod commit;
+pub(crate) mod completions;
+pub(crate) mod done;
+pub(crate) mod due;
+pub(crate) mod edit;
+pub(crate) mod export;
+pub(crate) mod history;
+pub(crate) mod import;
+pub(crate) mod init;
+pub(crate) mod list;
+pub(crate) mod log;
+pub(crate) mod show;
+pub(crate) mod stale;
+pub(crate) mod stats;
+pub(crate) mod status;
+pub(crate) mod undo;
 
 use std::io::Write;
 
-use crate::cli::Command;
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
 
+/// The subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Create a new book: crm.toml, customers/, and a git repository.
+    Init(init::Args),
+    /// Add a customer; prints the new id.
+    Add(add::Args),
+    /// Show one customer as a card.
+    Show(show::Args),
+    /// List customers.
+    List(list::Args),
+    /// Validate every customer file and crm.toml.
+    Check(check::Args),
+    /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.
+    Edit(edit::Args),
+    /// Record an interaction with a customer.
+    Log(log::Args),
+    /// Mark a customer's pending follow-up as done.
+    Done(done::DoneArgs),
+    /// Move a customer's pending follow-up to a later day (or set a reminder when none is pending).
+    Snooze(done::SnoozeArgs),
+    /// List overdue and upcoming follow-ups, birthdays and anniversaries.
+    Due(due::Args),
+    /// List customers not contacted for a while.
+    Stale(stale::Args),
+    /// Print a shell completion script (e.g. `crm completions bash > ~/.local/share/bash-completion/completions/crm`).
+    Completions(completions::Args),
+    /// Commit the book's changes (by crm or by hand), with a message from what changed.
+    Commit(commit::Args),
+    /// The commits that changed one customer, newest first.
+    History(history::Args),
+    /// Revert the last commit crm made, with a new commit.
+    Undo(undo::Args),
+    /// What is uncommitted in the book, per customer, and which files do not parse.
+    Status(status::Args),
+    /// Repeat purchases, retention, churn, revenue and satisfaction per period.
+    Stats(stats::Args),
+    /// Bring purchases, interactions or customers in from a CSV file.
+    Import(import::Args),
+    /// Write customers or interactions out as CSV or JSON.
+    Export(export::Args),
+}
+
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
-pub const CRM_TRAILER: &str = "Committed-by: crm";
+pub(crate) const CRM_TRAILER: &str = "Committed-by: crm";
 
 /// Runs `command`, writing data to `out`; returns the exit code.
-pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
     } else if ctx.commit && !matches!(command, Command::Init(_)) {
@@ -64,7 +106,7 @@ pub fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
 
 /// Reports customer files that were skipped, and returns the exit code to use
 /// ([`crate::error::EXIT_PARTIAL`] if any were).
-pub fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
+pub(crate) fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
     if problems.is_empty() {
         return crate::error::EXIT_OK;
     }
@@ -168,7 +210,7 @@ fn ensure_can_commit(ctx: &Context) -> Result<()> {
 ///
 /// If the commit fails, the files are written all the same: the error says so and
 /// exits with [`crate::error::EXIT_NOT_COMMITTED`], so nobody runs the command twice.
-pub fn finish_write(
+pub(crate) fn finish_write(
     ctx: &Context,
     book: &Book,
     lock: WriteLock,
@@ -290,7 +332,7 @@ fn note_commit(oid: git2::Oid, summary: &str, what: &str) {
 /// Warns, once per run, that crm's commits are not signed when git's config asks for
 /// signed commits (`commit.gpgSign`): crm makes its commits through libgit2, which
 /// cannot sign them.
-pub fn warn_unsigned(repo: &BookRepo) {
+pub(crate) fn warn_unsigned(repo: &BookRepo) {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if repo.wants_signed_commits() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         crate::warn("git's config asks for signed commits (commit.gpgSign), but crm does not sign its commits; sign them with git if you need to (e.g. `git commit --amend -S` for the last one)");
@@ -300,7 +342,11 @@ pub fn warn_unsigned(repo: &BookRepo) {
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
 /// (they are reported here), else 1 when `--exit-code` was given and something was
 /// listed, else 0.
-pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, found: bool) -> u8 {
+pub(crate) fn listing_exit_code(
+    problems: &[crate::store::Problem],
+    exit_code: bool,
+    found: bool,
+) -> u8 {
     let skipped = report_skipped(problems);
     if skipped != crate::error::EXIT_OK {
         skipped
@@ -312,7 +358,7 @@ pub fn listing_exit_code(problems: &[crate::store::Problem], exit_code: bool, fo
 }
 
 /// The customers carrying every tag in `tags` (case-insensitive), in scan order.
-pub fn with_tags<'a>(
+pub(crate) fn with_tags<'a>(
     customers: &'a [crate::domain::summary::Summary],
     tags: &[String],
 ) -> Vec<&'a crate::domain::summary::Summary> {
@@ -320,6 +366,37 @@ pub fn with_tags<'a>(
         .iter()
         .filter(|c| tags.iter().all(|t| c.has_tag(t)))
         .collect()
+}
+
+/// Warns on stderr about interaction kinds the book does not know (`cal` for `call`):
+/// `crm check` reports each entry; commands that read the book say it once per kind,
+/// so a typo is not silently counted as something else. `uses` gives each customer's
+/// id and the kinds their log uses.
+pub(crate) fn warn_unknown_kinds<'a>(
+    book: &Book,
+    uses: impl Iterator<Item = (&'a str, &'a [String])>,
+) {
+    let mut unknown: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (id, kinds) in uses {
+        for kind in kinds {
+            if !book.config.knows_kind(kind) {
+                unknown.entry(kind.as_str()).or_default().push(id);
+            }
+        }
+    }
+    let all = book.config.all_kinds();
+    for (kind, ids) in unknown {
+        let guess = crate::store::read::closest(kind, &all)
+            .map(|best| format!(" (did you mean `{best}`?)"))
+            .unwrap_or_default();
+        let whose = match ids.as_slice() {
+            [one] => format!("`{one}`'s log"),
+            many => format!("the logs of {} customers (`{}`, ...)", many.len(), many[0]),
+        };
+        crate::warn(&crate::render::one_line(&format!(
+            "{whose} uses the kind `{kind}`, which this book does not know{guess}; those entries count as a kind of their own: fix them, or add the kind to [interactions] kinds in crm.toml (`crm check` lists every entry)"
+        )));
+    }
 }
 
 #[cfg(test)]
@@ -352,36 +429,5 @@ mod tests {
         assert_eq!(summary, "edit 8 customers by hand");
         assert!(message.contains("\n- edit a-rather-long-customer-id-number-7 (by hand)\n"));
         assert!(message.contains("to the same files;"), "{message}");
-    }
-}
-
-/// Warns on stderr about interaction kinds the book does not know (`cal` for `call`):
-/// `crm check` reports each entry; commands that read the book say it once per kind,
-/// so a typo is not silently counted as something else. `uses` gives each customer's
-/// id and the kinds their log uses.
-pub(crate) fn warn_unknown_kinds<'a>(
-    book: &Book,
-    uses: impl Iterator<Item = (&'a str, &'a [String])>,
-) {
-    let mut unknown: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-    for (id, kinds) in uses {
-        for kind in kinds {
-            if !book.config.knows_kind(kind) {
-                unknown.entry(kind.as_str()).or_default().push(id);
-            }
-        }
-    }
-    let all = book.config.all_kinds();
-    for (kind, ids) in unknown {
-        let guess = crate::store::read::closest(kind, &all)
-            .map(|best| format!(" (did you mean `{best}`?)"))
-            .unwrap_or_default();
-        let whose = match ids.as_slice() {
-            [one] => format!("`{one}`'s log"),
-            many => format!("the logs of {} customers (`{}`, ...)", many.len(), many[0]),
-        };
-        crate::warn(&crate::render::one_line(&format!(
-            "{whose} uses the kind `{kind}`, which this book does not know{guess}; those entries count as a kind of their own: fix them, or add the kind to [interactions] kinds in crm.toml (`crm check` lists every entry)"
-        )));
     }
 }

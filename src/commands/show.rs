@@ -16,7 +16,7 @@ use crate::render::{self, describe, paint, Style};
 
 /// Output formats of `crm show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShowFormat {
+pub(crate) enum ShowFormat {
     /// A readable card.
     Card,
     /// JSON: the customer, their next follow-up and totals.
@@ -27,19 +27,18 @@ pub enum ShowFormat {
 
 /// Arguments of `crm show`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The customer's id.
-    pub id: String,
+    pub(crate) id: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ShowFormat::Card)]
-    pub format: ShowFormat,
+    pub(crate) format: ShowFormat,
     /// How many recent interactions the card shows.
     #[arg(long, default_value_t = 5, value_name = "N")]
-    pub recent: usize,
+    pub(crate) recent: usize,
 }
 
-/// Runs `crm show`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let loaded = book.load(&id)?;
@@ -175,7 +174,7 @@ fn interaction_line(i: &Interaction) -> String {
 
 /// The JSON form of one customer (a contract for scripts: fields are only added).
 #[derive(Debug, Serialize)]
-pub struct CustomerJson {
+pub(crate) struct CustomerJson {
     id: String,
     name: String,
     email: Option<String>,

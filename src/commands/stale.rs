@@ -15,7 +15,7 @@ use crate::store::scan;
 
 /// Arguments of `crm stale`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// How long without contact counts as stale (30d, 12w, 3m, 1y; 0d: not contacted
     /// today).
     #[arg(
@@ -23,17 +23,17 @@ pub struct Args {
         value_name = "SINCE",
         allow_hyphen_values = true
     )]
-    pub since: String,
+    pub(crate) since: String,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Exit with 1 when any customer is stale. A customer file that could not be read
     /// makes it 3 instead, even when someone is stale: the list may be incomplete.
     #[arg(long)]
-    pub exit_code: bool,
+    pub(crate) exit_code: bool,
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,8 +47,7 @@ struct Row<'a> {
     last_interaction: Option<String>,
 }
 
-/// Runs `crm stale`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     // SINCE is a span, not a cadence: `0d` is "not contacted today".
     let span =

@@ -16,40 +16,39 @@ use crate::store::scan;
 
 /// Arguments of `crm stats`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Another view of the same data.
     #[command(subcommand)]
-    pub view: Option<View>,
+    pub(crate) view: Option<View>,
     /// Only count events on or after DATE (default: the earliest event). Any date crm
     /// accepts: 2025-01-01, -3m, today, ...
     #[arg(long, value_name = "DATE", global = true, allow_hyphen_values = true)]
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Only count events on or before DATE (default: the latest event; after --from,
     /// the later of the latest event and today).
     #[arg(long, value_name = "DATE", global = true, allow_hyphen_values = true)]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
     /// Length of the periods: month, quarter or year (default: `[stats] period` in
     /// crm.toml, else month).
     #[arg(long, value_name = "PERIOD", global = true)]
-    pub period: Option<String>,
+    pub(crate) period: Option<String>,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG", global = true)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Output format (default: table). CSV has one row per period (or cohort cell).
     #[arg(long, value_enum, global = true)]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
 }
 
 /// Views of `crm stats` other than the default report.
 #[derive(Debug, Clone, Copy, clap::Subcommand)]
-pub enum View {
+pub(crate) enum View {
     /// Customers grouped by the period of their first purchase, and the share of each
     /// group that bought in every later period.
     Cohorts,
 }
 
-/// Runs `crm stats`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, book.config.stats.period)?;
     let scan = scan::summaries(&book)?;

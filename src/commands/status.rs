@@ -2,6 +2,10 @@
 //! and `crm.toml`), saying what each change means, or that git holds the file in a
 //! merge conflict; unreadable customer files are named on stderr (exit 3), as every
 //! command that reads the whole book does.
+#![allow(
+    clippy::disallowed_macros,
+    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
+)]
 
 use std::io::Write;
 
@@ -17,10 +21,10 @@ use super::commit::{self, Described};
 
 /// Arguments of `crm status`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,8 +52,7 @@ struct Unreadable<'a> {
     message: &'a str,
 }
 
-/// Runs `crm status`.
-pub fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let head = repo.head()?;

@@ -12,10 +12,9 @@ use super::CRM_TRAILER;
 
 /// Arguments of `crm undo`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub(crate) struct Args {}
 
-/// Runs `crm undo`.
-pub fn run(ctx: &Context, _args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut dyn Write) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     repo.ensure_no_operation()?;

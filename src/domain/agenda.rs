@@ -9,7 +9,7 @@ use super::summary::Summary;
 
 /// Which part of the digest an item belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Group {
+pub(crate) enum Group {
     /// A follow-up whose date has passed.
     Overdue,
     /// A follow-up due today or within the window.
@@ -20,7 +20,7 @@ pub enum Group {
 
 impl Group {
     /// The name used in JSON and CSV.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Group::Overdue => "overdue",
             Group::DueSoon => "due_soon",
@@ -31,7 +31,7 @@ impl Group {
 
 /// Why an item is on the agenda.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Why {
+pub(crate) enum Why {
     /// A follow-up by the follow-up rule.
     FollowUp(NextFollowUp),
     /// A birthday; `age` when the year of birth is plausible.
@@ -48,33 +48,33 @@ pub enum Why {
 
 /// One line of the digest.
 #[derive(Debug, Clone)]
-pub struct DueItem<'a> {
+pub(crate) struct DueItem<'a> {
     /// Its group.
-    pub group: Group,
+    pub(crate) group: Group,
     /// The date it is due (or falls on).
-    pub date: NaiveDate,
+    pub(crate) date: NaiveDate,
     /// The customer.
-    pub customer: &'a Summary,
+    pub(crate) customer: &'a Summary,
     /// Why.
-    pub why: Why,
+    pub(crate) why: Why,
 }
 
 /// What to include in the digest.
 #[derive(Debug, Clone, Copy)]
-pub struct AgendaOptions {
+pub(crate) struct AgendaOptions {
     /// The day of the report.
-    pub today: NaiveDate,
+    pub(crate) today: NaiveDate,
     /// The last day of the look-ahead window (inclusive).
-    pub until: NaiveDate,
+    pub(crate) until: NaiveDate,
     /// Include birthdays and anniversaries.
-    pub occasions: bool,
+    pub(crate) occasions: bool,
     /// Only overdue follow-ups.
-    pub overdue_only: bool,
+    pub(crate) overdue_only: bool,
 }
 
 /// The digest, grouped (overdue, due soon, occasions) and, inside each group, oldest
 /// first with ties broken by id.
-pub fn due<'a>(customers: &[&'a Summary], options: AgendaOptions) -> Vec<DueItem<'a>> {
+pub(crate) fn due<'a>(customers: &[&'a Summary], options: AgendaOptions) -> Vec<DueItem<'a>> {
     let today = options.today;
     let mut items = Vec::new();
     for &customer in customers {
@@ -141,7 +141,7 @@ pub fn due<'a>(customers: &[&'a Summary], options: AgendaOptions) -> Vec<DueItem
 /// before it), longest without contact first: the never-contacted first, those without
 /// a `since` date, then by `since`, oldest first; the others by last contact; ties by
 /// id. The date returned is the last contact, or `None` for never.
-pub fn stale<'a>(
+pub(crate) fn stale<'a>(
     customers: &[&'a Summary],
     cutoff: NaiveDate,
 ) -> Vec<(&'a Summary, Option<NaiveDate>)> {

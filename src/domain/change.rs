@@ -6,7 +6,7 @@ use super::customer::Customer;
 
 /// What happened to one file of the book since the last commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// A new customer file.
     Added {
         /// The customer's id.
@@ -50,7 +50,7 @@ pub enum Change {
 impl Change {
     /// Classifies a change to customer `id`'s file from the committed and working
     /// versions (`None`: absent; `Some(None)`: present but does not parse).
-    pub fn of_customer(
+    pub(crate) fn of_customer(
         id: &str,
         before: Option<Option<&Customer>>,
         after: Option<Option<&Customer>>,
@@ -68,7 +68,7 @@ impl Change {
     }
 
     /// How the change reads in a commit message: `log call with ada-lovelace`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Change::Added { id } => format!("add {id}"),
             Change::Removed { id } => format!("remove {id}"),
@@ -107,7 +107,7 @@ impl Change {
     }
 
     /// The state word shown by `crm status`: new, deleted, renamed or modified.
-    pub fn state(&self) -> &'static str {
+    pub(crate) fn state(&self) -> &'static str {
         match self {
             Change::Added { .. } | Change::Other { verb: "added", .. } => "new",
             Change::Removed { .. }
@@ -147,17 +147,17 @@ fn and_list(words: &[&str]) -> String {
 }
 
 /// Longest summary line before crm shortens it and moves the details to the body.
-pub const SUMMARY_WIDTH: usize = 72;
+pub(crate) const SUMMARY_WIDTH: usize = 72;
 
 /// Most changes a commit body lists one by one; the rest are counted, so a commit of
 /// thousands of files does not carry a body of thousands of lines.
-pub const BODY_LINES: usize = 50;
+pub(crate) const BODY_LINES: usize = 50;
 
 /// The commit message for `changes` (in the order given), as a person would write it:
 /// one short summary line and, when the details do not fit on it, a body listing them
 /// (the first [`BODY_LINES`] of them, then how many more).
 /// Has no trailing newline and no trailer.
-pub fn commit_message(changes: &[Change]) -> String {
+pub(crate) fn commit_message(changes: &[Change]) -> String {
     let parts: Vec<String> = setup_folded(changes).iter().map(Change::describe).collect();
     let joined = parts.join("; ");
     if joined.chars().count() <= SUMMARY_WIDTH {
@@ -205,7 +205,7 @@ fn update_summary(customers: usize, others: &[&str]) -> String {
 /// summary rule of [`commit_message`]: when its first line is longer than
 /// [`SUMMARY_WIDTH`], the summary becomes `update N customers` (`customers` files
 /// written) and the original line moves to the body.
-pub fn fit_summary(message: &str, customers: usize) -> String {
+pub(crate) fn fit_summary(message: &str, customers: usize) -> String {
     let (first, rest) = match message.split_once('\n') {
         Some((first, rest)) => (first, Some(rest.trim_start_matches('\n'))),
         None => (message, None),

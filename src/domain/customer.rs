@@ -12,7 +12,7 @@ use super::interaction::Interaction;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FollowUpSettings {
     /// How often to get in touch, counted from the last contact.
-    pub every: Option<Cadence>,
+    pub(crate) every: Option<Cadence>,
 }
 
 impl<'de> Deserialize<'de> for FollowUpSettings {
@@ -76,34 +76,34 @@ impl<'de> Deserialize<'de> for FollowUpSettings {
 pub struct Customer {
     /// The file stem; not stored inside the file.
     #[serde(skip, default = "placeholder_id")]
-    pub id: CustomerId,
+    pub(crate) id: CustomerId,
     /// Display name.
     #[serde(deserialize_with = "fields::text")]
-    pub name: String,
+    pub(crate) name: String,
     /// Email address.
     #[serde(default, deserialize_with = "fields::opt_text")]
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     /// Phone number.
     #[serde(default, deserialize_with = "fields::opt_text")]
-    pub phone: Option<String>,
+    pub(crate) phone: Option<String>,
     /// Company.
     #[serde(default, deserialize_with = "fields::opt_text")]
-    pub company: Option<String>,
+    pub(crate) company: Option<String>,
     /// Tags for filtering.
     #[serde(default, deserialize_with = "fields::text_list")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Birthday.
     #[serde(default, deserialize_with = "fields::opt_date")]
-    pub birthday: Option<NaiveDate>,
+    pub(crate) birthday: Option<NaiveDate>,
     /// Customer since.
     #[serde(default, deserialize_with = "fields::opt_date")]
-    pub since: Option<NaiveDate>,
+    pub(crate) since: Option<NaiveDate>,
     /// Things worth remembering, in the order written.
     #[serde(default, deserialize_with = "fields::ordered_pairs")]
-    pub preferences: Vec<(String, String)>,
+    pub(crate) preferences: Vec<(String, String)>,
     /// Follow-up cadence.
     #[serde(default)]
-    pub follow_up: FollowUpSettings,
+    pub(crate) follow_up: FollowUpSettings,
     /// The interaction log, as written (normally oldest first).
     #[serde(default, deserialize_with = "fields::nullable_vec")]
     pub interactions: Vec<Interaction>,
@@ -114,15 +114,33 @@ fn placeholder_id() -> CustomerId {
 }
 
 impl Customer {
-    /// Whether the customer carries `tag` (case-insensitive).
-    pub fn has_tag(&self, tag: &str) -> bool {
-        self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
-    }
-
     /// The interactions in date order; entries on the same day keep file order.
-    pub fn chronological(&self) -> Vec<&Interaction> {
+    pub(crate) fn chronological(&self) -> Vec<&Interaction> {
         let mut sorted: Vec<&Interaction> = self.interactions.iter().collect();
         sorted.sort_by_key(|i| i.date);
         sorted
     }
+}
+
+/// What `crm add` knows about a new customer.
+#[derive(Debug, Clone, Default)]
+pub struct NewCustomer {
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Birthday.
+    pub birthday: Option<NaiveDate>,
+    /// Customer since.
+    pub since: Option<NaiveDate>,
+    /// Follow-up cadence.
+    pub every: Option<Cadence>,
+    /// Preferences, in order.
+    pub preferences: Vec<(String, String)>,
 }

@@ -9,15 +9,15 @@ use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 /// (Ada Lovelace's 1815 birthday is a fine `--birthday`; an interaction dated before
 /// [`super::interaction::EARLIEST_PLAUSIBLE_YEAR`] is refused by the interaction rules,
 /// as `crm check` reports it in files.)
-pub const EARLIEST_YEAR: i32 = 1000;
+pub(crate) const EARLIEST_YEAR: i32 = 1000;
 
 /// The latest year a date may have: ISO dates have four-digit years, and a file could
 /// not hold a later one.
-pub const LATEST_YEAR: i32 = 9999;
+pub(crate) const LATEST_YEAR: i32 = 9999;
 
 /// Which way a weekday name points from today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Toward {
+pub(crate) enum Toward {
     /// The next such day, never today: for when something should happen
     /// (`--follow-up friday`, `crm snooze ID friday`).
     Future,
@@ -30,18 +30,18 @@ pub enum Toward {
 /// `yesterday`, `tomorrow`, a signed offset (`+3d`, `-1w`, `+1m`, `+1y`; `3d` means
 /// `+3d`), or a weekday name (`friday`, `fri`: the next one, never today). Dates
 /// outside the years 1000 to 9999 are refused as typos.
-pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+pub(crate) fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     parse_date_toward(text, today, Toward::Future)
 }
 
 /// Like [`parse_date`], but a weekday name means the most recent such day, today
 /// included: the form for dates on which something happened.
-pub fn parse_past_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+pub(crate) fn parse_past_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     parse_date_toward(text, today, Toward::Past)
 }
 
 /// Parses a date, reading a weekday name `toward` the future or the past.
-pub fn parse_date_toward(
+pub(crate) fn parse_date_toward(
     text: &str,
     today: NaiveDate,
     toward: Toward,
@@ -99,7 +99,7 @@ pub fn parse_date_toward(
 
 /// Why `text`, written as `YYYY-MM-DD`, names no day (`2025-09-31`: "September 2025
 /// has 30 days"); `None` when it is not in that shape or is a real day.
-pub fn impossible_date(text: &str) -> Option<String> {
+pub(crate) fn impossible_date(text: &str) -> Option<String> {
     let b = text.trim().as_bytes();
     let shaped = b.len() == 10
         && b[4] == b'-'
@@ -167,7 +167,7 @@ fn parse_weekday(t: &str) -> Option<Weekday> {
 
 /// The unit of a [`Cadence`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CadenceUnit {
+pub(crate) enum CadenceUnit {
     /// Days.
     Day,
     /// Weeks of seven days.
@@ -182,9 +182,9 @@ pub enum CadenceUnit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cadence {
     /// How many units.
-    pub count: u32,
+    pub(crate) count: u32,
     /// Which unit.
-    pub unit: CadenceUnit,
+    pub(crate) unit: CadenceUnit,
 }
 
 impl Cadence {
@@ -201,7 +201,7 @@ impl Cadence {
 
     /// Parses a look-ahead window: like [`Cadence::parse`], but zero is allowed
     /// (`0d`: today only).
-    pub fn parse_window(text: &str) -> Result<Cadence, String> {
+    pub(crate) fn parse_window(text: &str) -> Result<Cadence, String> {
         Cadence::parse_span(text)
     }
 
@@ -232,7 +232,7 @@ impl Cadence {
 
     /// `date` moved forward (`sign` 1) or back (`sign` -1) by this span; `None` when
     /// the result would leave chrono's calendar.
-    pub fn shift(self, date: NaiveDate, sign: i32) -> Option<NaiveDate> {
+    pub(crate) fn shift(self, date: NaiveDate, sign: i32) -> Option<NaiveDate> {
         let n = self.count;
         match (self.unit, sign >= 0) {
             (CadenceUnit::Day, true) => date.checked_add_signed(Duration::days(n.into())),
@@ -247,7 +247,7 @@ impl Cadence {
     }
 
     /// `date` plus this span.
-    pub fn after(self, date: NaiveDate) -> Option<NaiveDate> {
+    pub(crate) fn after(self, date: NaiveDate) -> Option<NaiveDate> {
         self.shift(date, 1)
     }
 }
@@ -266,14 +266,14 @@ impl fmt::Display for Cadence {
 
 /// The date in `year` on which a yearly event that started on `origin` (a birthday, a
 /// customer anniversary) falls. 29 February falls on 28 February in common years.
-pub fn anniversary_in(origin: NaiveDate, year: i32) -> Option<NaiveDate> {
+pub(crate) fn anniversary_in(origin: NaiveDate, year: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, origin.month(), origin.day())
         .or_else(|| NaiveDate::from_ymd_opt(year, origin.month(), origin.day() - 1))
 }
 
 /// The first occurrence of the yearly event `origin` on or after `from` (never before
 /// `origin` itself).
-pub fn next_anniversary(origin: NaiveDate, from: NaiveDate) -> Option<NaiveDate> {
+pub(crate) fn next_anniversary(origin: NaiveDate, from: NaiveDate) -> Option<NaiveDate> {
     let from = from.max(origin);
     let this_year = anniversary_in(origin, from.year())?;
     if this_year >= from {

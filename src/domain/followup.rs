@@ -9,18 +9,18 @@ use super::interaction::{Interaction, Kind};
 
 /// A short account of an interaction, enough to remind a person what it was about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Brief {
+pub(crate) struct Brief {
     /// When it happened.
-    pub date: NaiveDate,
+    pub(crate) date: NaiveDate,
     /// Its kind, as written.
-    pub kind: String,
+    pub(crate) kind: String,
     /// Its summary, if any.
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
 }
 
 impl Brief {
     /// The brief of `interaction`.
-    pub fn of(interaction: &Interaction) -> Brief {
+    pub(crate) fn of(interaction: &Interaction) -> Brief {
         Brief {
             date: interaction.date,
             kind: interaction.kind.name().to_string(),
@@ -31,7 +31,7 @@ impl Brief {
 
 /// What set a pending follow-up, and so what ends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Pledge {
+pub(crate) enum Pledge {
     /// An explicit promise (`follow_up:` on an interaction): it stays until `crm done`
     /// or a newer promise, whatever else is logged meanwhile.
     Promise,
@@ -43,22 +43,22 @@ pub enum Pledge {
 
 /// A pending follow-up: a promise, or a reminder set by a snooze.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Promise {
+pub(crate) struct Promise {
     /// The date it is due.
-    pub due: NaiveDate,
+    pub(crate) due: NaiveDate,
     /// The entry that set it: the interaction in which it was promised, or the
     /// snooze that set a reminder. Snoozes that only move it leave this as it was, so
     /// the digest can still say what the follow-up is about.
-    pub made_in: Brief,
+    pub(crate) made_in: Brief,
     /// The day it was last moved by `crm snooze`, if it was.
-    pub snoozed_on: Option<NaiveDate>,
+    pub(crate) snoozed_on: Option<NaiveDate>,
     /// Promise or reminder.
-    pub pledge: Pledge,
+    pub(crate) pledge: Pledge,
 }
 
 /// Why a follow-up is owed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// An explicit promise that is still pending.
     Promise(Promise),
     /// The cadence has run out since the last contact (or since `since`), or a snooze
@@ -77,11 +77,11 @@ pub enum Reason {
 
 /// The next follow-up of a customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NextFollowUp {
+pub(crate) struct NextFollowUp {
     /// When it is due.
-    pub date: NaiveDate,
+    pub(crate) date: NaiveDate,
     /// Why.
-    pub reason: Reason,
+    pub(crate) reason: Reason,
 }
 
 /// The pending follow-up in a log given in file order, replaying the entries:
@@ -96,7 +96,7 @@ pub struct NextFollowUp {
 /// newest word on the matter even when it is dated in the past (`--date yesterday
 /// --follow-up +1w`) or a promise was logged ahead of its date (a meeting booked for
 /// next week, then `crm done` today).
-pub fn pending_promise(log: &[&Interaction]) -> Option<Promise> {
+pub(crate) fn pending_promise(log: &[&Interaction]) -> Option<Promise> {
     let mut pending: Option<Promise> = None;
     for interaction in log {
         let satisfied = interaction.kind == Kind::Done
@@ -134,7 +134,7 @@ pub fn pending_promise(log: &[&Interaction]) -> Option<Promise> {
 }
 
 /// The date of the latest interaction that counts as contact (not notes or snoozes).
-pub fn last_contact(log: &[&Interaction]) -> Option<NaiveDate> {
+pub(crate) fn last_contact(log: &[&Interaction]) -> Option<NaiveDate> {
     log.iter()
         .filter(|i| i.kind.is_contact())
         .map(|i| i.date)
@@ -144,7 +144,7 @@ pub fn last_contact(log: &[&Interaction]) -> Option<NaiveDate> {
 /// Applies the rule: a pending promise or reminder wins; otherwise the cadence counts
 /// from the last contact, else from `since`, else it is due on `fallback` (never
 /// contacted at all).
-pub fn next_follow_up(
+pub(crate) fn next_follow_up(
     pending: Option<&Promise>,
     every: Option<Cadence>,
     last_contact: Option<NaiveDate>,

@@ -9,7 +9,7 @@ use std::fmt;
 use crate::error::{Error, Result};
 
 /// The longest id crm accepts, in bytes.
-pub const MAX_ID_LEN: usize = 64;
+pub(crate) const MAX_ID_LEN: usize = 64;
 
 /// A validated customer id: `[a-z0-9]` words joined by single hyphens, 1 to 64 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,7 +75,7 @@ impl CustomerId {
 
     /// Derives an id from a person's or company's name: `Ada Lovelace` → `ada-lovelace`,
     /// `Zoë O'Brien` → `zoe-obrien`. Fails when nothing usable is left.
-    pub fn from_name(name: &str) -> Result<CustomerId> {
+    pub(crate) fn from_name(name: &str) -> Result<CustomerId> {
         match suggest_slug(name) {
             Some(slug) => CustomerId::parse(&slug),
             None => Err(
@@ -86,7 +86,7 @@ impl CustomerId {
     }
 
     /// The id as a string.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

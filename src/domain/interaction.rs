@@ -10,7 +10,7 @@ use super::fields;
 use super::money::Money;
 
 /// The kinds crm knows without configuration, in the order help texts list them.
-pub const BUILTIN_KINDS: [&str; 11] = [
+pub(crate) const BUILTIN_KINDS: [&str; 11] = [
     "call",
     "email",
     "meeting",
@@ -25,7 +25,7 @@ pub const BUILTIN_KINDS: [&str; 11] = [
 ];
 
 /// Kinds that `crm log` does not record because their own commands do.
-pub const SYSTEM_KINDS: [&str; 2] = ["done", "snooze"];
+pub(crate) const SYSTEM_KINDS: [&str; 2] = ["done", "snooze"];
 
 /// What happened in an interaction. Kinds from `crm.toml` are kept as [`Kind::Custom`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -58,7 +58,7 @@ pub enum Kind {
 
 impl Kind {
     /// The kind for a name as written in a file (case-insensitive).
-    pub fn from_name(name: &str) -> Kind {
+    pub(crate) fn from_name(name: &str) -> Kind {
         match name.trim().to_ascii_lowercase().as_str() {
             "call" => Kind::Call,
             "email" => Kind::Email,
@@ -101,7 +101,7 @@ impl Kind {
     }
 
     /// Whether this kind carries money and so needs an amount.
-    pub fn needs_amount(&self) -> bool {
+    pub(crate) fn needs_amount(&self) -> bool {
         matches!(self, Kind::Purchase | Kind::Refund)
     }
 }
@@ -166,24 +166,15 @@ impl Interaction {
             import: None,
         }
     }
-
-    /// The signed effect on revenue: purchases add, refunds subtract, others nothing.
-    pub fn revenue(&self) -> Money {
-        match (&self.kind, self.amount) {
-            (Kind::Purchase, Some(a)) => a,
-            (Kind::Refund, Some(a)) => -a,
-            _ => Money::ZERO,
-        }
-    }
 }
 
 /// Interactions dated before this year are reported by `crm check` as likely typos
 /// (`0205-06-01` for `2025-06-01`); they would also stretch `crm stats` over centuries.
-pub const EARLIEST_PLAUSIBLE_YEAR: i32 = 1900;
+pub(crate) const EARLIEST_PLAUSIBLE_YEAR: i32 = 1900;
 
 /// Checks an interaction against the rules of its kind. `known` says whether a kind is
 /// recognised (built in or from `crm.toml`). Returns `(field, message)` pairs.
-pub fn validate(
+pub(crate) fn validate(
     interaction: &Interaction,
     known: &dyn Fn(&str) -> bool,
 ) -> Vec<(&'static str, String)> {

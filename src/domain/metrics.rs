@@ -29,107 +29,107 @@ pub struct Options {
 
 /// The whole `crm stats` report. Field names are the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// First day of the window (`null` when there is no data and no `--from`).
-    pub from: Option<NaiveDate>,
+    pub(crate) from: Option<NaiveDate>,
     /// Last day of the window.
-    pub to: Option<NaiveDate>,
+    pub(crate) to: Option<NaiveDate>,
     /// Customers considered (all of them, or those with the tag), with or without events.
-    pub customers: usize,
+    pub(crate) customers: usize,
     /// Customers with at least one purchase in the window.
-    pub purchasing_customers: usize,
+    pub(crate) purchasing_customers: usize,
     /// Purchases in the window.
-    pub orders: usize,
+    pub(crate) orders: usize,
     /// Purchases minus refunds in the window.
-    pub revenue: Money,
+    pub(crate) revenue: Money,
     /// `revenue / orders`, to the cent; `null` without orders.
-    pub average_order_value: Option<Money>,
+    pub(crate) average_order_value: Option<Money>,
     /// `orders / purchasing_customers`; `null` without purchasing customers.
-    pub purchase_frequency: Option<f64>,
+    pub(crate) purchase_frequency: Option<f64>,
     /// Share of purchasing customers who bought on at least two distinct days.
-    pub repeat_purchase_rate: Option<f64>,
+    pub(crate) repeat_purchase_rate: Option<f64>,
     /// Share of purchasing customers with at least two orders (same day counts).
-    pub repeat_purchase_rate_by_order: Option<f64>,
+    pub(crate) repeat_purchase_rate_by_order: Option<f64>,
     /// Ratings (feedback with a rating) in the window.
-    pub ratings: usize,
+    pub(crate) ratings: usize,
     /// Mean rating; `null` without ratings.
-    pub average_rating: Option<f64>,
+    pub(crate) average_rating: Option<f64>,
     /// Share of ratings that are 4 or 5; `null` without ratings.
-    pub csat: Option<f64>,
+    pub(crate) csat: Option<f64>,
     /// Complaints in the window.
-    pub complaints: usize,
+    pub(crate) complaints: usize,
     /// One entry per calendar period overlapping the window, oldest first.
-    pub periods: Vec<PeriodStats>,
+    pub(crate) periods: Vec<PeriodStats>,
 }
 
 /// The figures of one calendar period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PeriodStats {
+pub(crate) struct PeriodStats {
     /// Label: `2025-03`, `2025-Q1` or `2025`.
-    pub period: String,
+    pub(crate) period: String,
     /// First day of the calendar period.
-    pub start: NaiveDate,
+    pub(crate) start: NaiveDate,
     /// Last day of the calendar period.
-    pub end: NaiveDate,
+    pub(crate) end: NaiveDate,
     /// Whether `--from` or `--to` cuts the period: the row still counts the whole
     /// calendar period, so it includes days outside the window asked for.
-    pub partial: bool,
+    pub(crate) partial: bool,
     /// E: customers with at least one purchase in the period.
-    pub active: usize,
+    pub(crate) active: usize,
     /// N: active customers whose first purchase ever falls in the period.
-    pub new: usize,
+    pub(crate) new: usize,
     /// |S ∩ E|: active now and in the previous period.
-    pub returning: usize,
+    pub(crate) returning: usize,
     /// `(E − N) / S`; can exceed 1 when lapsed customers come back.
-    pub retention_rate: Option<f64>,
+    pub(crate) retention_rate: Option<f64>,
     /// `|S ∩ E| / |S|`.
-    pub returning_rate: Option<f64>,
+    pub(crate) returning_rate: Option<f64>,
     /// `|S \ E| / |S|` = 1 − returning rate.
-    pub churn_rate: Option<f64>,
+    pub(crate) churn_rate: Option<f64>,
     /// Share of active customers who bought on two or more distinct days in the period.
-    pub repeat_purchase_rate: Option<f64>,
+    pub(crate) repeat_purchase_rate: Option<f64>,
     /// Purchases in the period.
-    pub orders: usize,
+    pub(crate) orders: usize,
     /// Purchases minus refunds in the period.
-    pub revenue: Money,
+    pub(crate) revenue: Money,
     /// Ratings in the period.
-    pub ratings: usize,
+    pub(crate) ratings: usize,
     /// Mean rating in the period.
-    pub average_rating: Option<f64>,
+    pub(crate) average_rating: Option<f64>,
     /// Share of the period's ratings that are 4 or 5.
-    pub csat: Option<f64>,
+    pub(crate) csat: Option<f64>,
     /// Complaints in the period.
-    pub complaints: usize,
+    pub(crate) complaints: usize,
 }
 
 /// Customers grouped by the period of their first purchase.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Cohort {
+pub(crate) struct Cohort {
     /// The period of the first purchase, e.g. `2025-01`.
-    pub cohort: String,
+    pub(crate) cohort: String,
     /// First day of that period.
-    pub start: NaiveDate,
+    pub(crate) start: NaiveDate,
     /// Customers whose first purchase ever falls in it.
-    pub customers: usize,
+    pub(crate) customers: usize,
     /// Each later period up to the end of the window.
-    pub periods: Vec<CohortCell>,
+    pub(crate) periods: Vec<CohortCell>,
 }
 
 /// How much of a cohort bought in one later period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CohortCell {
+pub(crate) struct CohortCell {
     /// The period's label.
-    pub period: String,
+    pub(crate) period: String,
     /// How many periods after the cohort's own (1 = the next one).
-    pub offset: usize,
+    pub(crate) offset: usize,
     /// Cohort members with a purchase in it.
-    pub active: usize,
+    pub(crate) active: usize,
     /// `active / customers` of the cohort.
-    pub rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
 }
 
 /// `numerator / denominator`, or `None` when the denominator is empty.
-pub fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
+pub(crate) fn ratio(numerator: usize, denominator: usize) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
@@ -191,7 +191,7 @@ struct Activity {
 }
 
 /// Computes the `crm stats` report for `customers` (each a list of events).
-pub fn report(customers: &[&[Event]], options: &Options) -> Report {
+pub(crate) fn report(customers: &[&[Event]], options: &Options) -> Report {
     let Some((from, to)) = window(customers, options) else {
         return totals_only(customers.len(), None, None, Vec::new(), customers);
     };
@@ -385,7 +385,7 @@ fn totals_only(
 /// Groups customers by the period of their first purchase ever and, for each cohort
 /// whose period overlaps the window, gives the share that bought in each later period
 /// up to the end of the window.
-pub fn cohorts(customers: &[&[Event]], options: &Options) -> Vec<Cohort> {
+pub(crate) fn cohorts(customers: &[&[Event]], options: &Options) -> Vec<Cohort> {
     let Some((from, to)) = window(customers, options) else {
         return Vec::new();
     };

@@ -1,14 +1,15 @@
 //! The pure core: customers, interactions, dates, money, the follow-up rule and the
 //! metrics. Nothing here touches the file system, the clock, git or the terminal.
 
-pub mod agenda;
-pub mod change;
+pub(crate) mod agenda;
+pub(crate) mod change;
 pub mod contact;
 pub mod customer;
 pub mod date;
 pub(crate) mod fields;
 pub mod followup;
 pub mod id;
+pub(crate) mod import;
 pub mod interaction;
 pub mod metrics;
 pub mod money;

@@ -15,7 +15,7 @@ pub struct Money {
 
 impl Money {
     /// Zero.
-    pub const ZERO: Money = Money { cents: 0 };
+    pub(crate) const ZERO: Money = Money { cents: 0 };
 
     /// An amount of `cents` cents.
     pub fn from_cents(cents: i64) -> Money {
@@ -23,7 +23,7 @@ impl Money {
     }
 
     /// The amount in cents.
-    pub fn cents(self) -> i64 {
+    pub(crate) fn cents(self) -> i64 {
         self.cents
     }
 
@@ -31,7 +31,7 @@ impl Money {
     /// places; a thousands separator or currency sign is refused with the reason, and so
     /// are other ways of writing a number (`0x10`, `0o17`, `1e2`), with the plain decimal
     /// to write instead.
-    pub fn parse(text: &str) -> Result<Money, String> {
+    pub(crate) fn parse(text: &str) -> Result<Money, String> {
         let t = text.trim();
         let (negative, digits) = match t.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -82,20 +82,15 @@ impl Money {
     /// decimal that reads back as the same float (`129.99`, `0.1`): exactly what a
     /// person wrote, for any amount written with at most 17 significant digits. Refuses
     /// more than two decimals instead of rounding them.
-    pub fn from_f64(value: f64) -> Result<Money, String> {
+    pub(crate) fn from_f64(value: f64) -> Result<Money, String> {
         if !value.is_finite() || value.abs() > 1e15 {
             return Err(format!("{value} is not a usable amount"));
         }
         Money::parse(&value.to_string())
     }
 
-    /// The amount as a float, for ratios only (never for sums).
-    pub fn as_f64(self) -> f64 {
-        self.cents as f64 / 100.0
-    }
-
     /// Divides by a count, rounding half away from zero to the cent; `None` for zero.
-    pub fn div_round(self, count: u64) -> Option<Money> {
+    pub(crate) fn div_round(self, count: u64) -> Option<Money> {
         if count == 0 {
             return None;
         }
@@ -107,7 +102,7 @@ impl Money {
     }
 
     /// True when the amount is below zero.
-    pub fn is_negative(self) -> bool {
+    pub(crate) fn is_negative(self) -> bool {
         self.cents < 0
     }
 }

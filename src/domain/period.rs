@@ -15,7 +15,7 @@ pub enum PeriodKind {
 
 impl PeriodKind {
     /// Parses `month`, `quarter` or `year`.
-    pub fn parse(text: &str) -> Result<PeriodKind, String> {
+    pub(crate) fn parse(text: &str) -> Result<PeriodKind, String> {
         match text.trim().to_ascii_lowercase().as_str() {
             "month" | "monthly" => Ok(PeriodKind::Month),
             "quarter" | "quarterly" => Ok(PeriodKind::Quarter),
@@ -37,16 +37,16 @@ impl PeriodKind {
 
 /// One calendar period: its kind and first day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Period {
+pub(crate) struct Period {
     /// First day (inclusive).
-    pub start: NaiveDate,
+    pub(crate) start: NaiveDate,
     /// Months in the period (1, 3 or 12).
     months: u32,
 }
 
 impl Period {
     /// The period of `kind` that contains `date`.
-    pub fn containing(kind: PeriodKind, date: NaiveDate) -> Period {
+    pub(crate) fn containing(kind: PeriodKind, date: NaiveDate) -> Period {
         let months = kind.months();
         let month0 = (date.month0() / months) * months;
         let start = NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1)
@@ -55,7 +55,7 @@ impl Period {
     }
 
     /// The kind of this period.
-    pub fn kind(self) -> PeriodKind {
+    pub(crate) fn kind(self) -> PeriodKind {
         match self.months {
             1 => PeriodKind::Month,
             3 => PeriodKind::Quarter,
@@ -64,7 +64,7 @@ impl Period {
     }
 
     /// The following period.
-    pub fn next(self) -> Period {
+    pub(crate) fn next(self) -> Period {
         Period {
             start: self
                 .start
@@ -75,7 +75,7 @@ impl Period {
     }
 
     /// The preceding period.
-    pub fn previous(self) -> Period {
+    pub(crate) fn previous(self) -> Period {
         Period {
             start: self
                 .start
@@ -86,17 +86,12 @@ impl Period {
     }
 
     /// Last day (inclusive).
-    pub fn end(self) -> NaiveDate {
+    pub(crate) fn end(self) -> NaiveDate {
         self.next().start.pred_opt().unwrap_or(NaiveDate::MAX)
     }
 
-    /// Whether `date` falls in the period.
-    pub fn contains(self, date: NaiveDate) -> bool {
-        self.start <= date && date <= self.end()
-    }
-
     /// The label: `2025-03`, `2025-Q1` or `2025`.
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         match self.kind() {
             PeriodKind::Month => self.start.format("%Y-%m").to_string(),
             PeriodKind::Quarter => {

@@ -43,34 +43,26 @@ pub struct Summary {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Company.
-    pub company: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Birthday.
-    pub birthday: Option<NaiveDate>,
-    /// Customer since.
-    pub since: Option<NaiveDate>,
-    /// Follow-up cadence.
-    pub every: Option<Cadence>,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) company: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) birthday: Option<NaiveDate>,
+    pub(crate) since: Option<NaiveDate>,
+    pub(crate) every: Option<Cadence>,
     /// Number of preferences (so that `crm import customers` can tell which skipped
     /// customers lack them without reading their files).
     #[serde(default)]
-    pub preferences: usize,
-    /// Number of interactions.
-    pub interactions: usize,
+    pub(crate) preferences: usize,
+    pub(crate) interactions: usize,
     /// The latest contact (see [`followup::last_contact`]).
-    pub last_contact: Option<NaiveDate>,
+    pub(crate) last_contact: Option<NaiveDate>,
     /// The latest interaction other than `done` and `snooze` entries, which are
     /// bookkeeping about follow-ups rather than something that happened with the
     /// customer.
-    pub last_interaction: Option<Brief>,
+    pub(crate) last_interaction: Option<Brief>,
     /// The pending promise or reminder, if any.
-    pub promise: Option<Promise>,
+    pub(crate) promise: Option<Promise>,
     /// Purchases, refunds, ratings and complaints, in date order.
     pub events: Vec<Event>,
     /// Every interaction kind the customer's log uses, sorted, once each (so that
@@ -81,7 +73,7 @@ pub struct Summary {
 
 impl Summary {
     /// Summarises a customer.
-    pub fn of(customer: &Customer) -> Summary {
+    pub(crate) fn of(customer: &Customer) -> Summary {
         let log = customer.chronological();
         let events = log
             .iter()
@@ -136,12 +128,12 @@ impl Summary {
     }
 
     /// Whether the customer carries `tag` (case-insensitive).
-    pub fn has_tag(&self, tag: &str) -> bool {
+    pub(crate) fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
     }
 
     /// Number of purchases.
-    pub fn purchases(&self) -> usize {
+    pub(crate) fn purchases(&self) -> usize {
         self.events
             .iter()
             .filter(|e| e.kind == EventKind::Purchase)
@@ -149,7 +141,7 @@ impl Summary {
     }
 
     /// Revenue: purchases minus refunds.
-    pub fn revenue(&self) -> Money {
+    pub(crate) fn revenue(&self) -> Money {
         self.events
             .iter()
             .map(|e| match e.kind {
@@ -162,7 +154,7 @@ impl Summary {
 
     /// The next follow-up by the rule in [`followup::next_follow_up`]; a customer with
     /// a cadence who was never contacted is due on `today`.
-    pub fn next_follow_up(&self, today: NaiveDate) -> Option<NextFollowUp> {
+    pub(crate) fn next_follow_up(&self, today: NaiveDate) -> Option<NextFollowUp> {
         followup::next_follow_up(
             self.promise.as_ref(),
             self.every,

@@ -11,25 +11,25 @@ use crate::error::Result;
 
 /// One book file whose working version differs from the last commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileChange {
+pub(crate) struct FileChange {
     /// The file, relative to the book root (`customers/ada.yaml`). For a deletion, the
     /// deleted file; for a rename, the new name.
-    pub path: String,
+    pub(crate) path: String,
     /// For a rename: the file's name in the last commit.
-    pub renamed_from: Option<String>,
+    pub(crate) renamed_from: Option<String>,
     /// For a rename: whether the content changed as well (`false` otherwise).
-    pub renamed_with_edits: bool,
+    pub(crate) renamed_with_edits: bool,
     /// The committed content (`None`: the file is new).
-    pub before: Option<Vec<u8>>,
+    pub(crate) before: Option<Vec<u8>>,
     /// Whether the file exists in the working tree (`false`: deleted).
-    pub exists: bool,
+    pub(crate) exists: bool,
     /// Whether git records an unresolved merge conflict on the file.
-    pub conflicted: bool,
+    pub(crate) conflicted: bool,
 }
 
 impl FileChange {
     /// Every book path a commit of this change must include.
-    pub fn paths(&self) -> Vec<String> {
+    pub(crate) fn paths(&self) -> Vec<String> {
         let mut paths = vec![self.path.clone()];
         paths.extend(self.renamed_from.clone());
         paths
@@ -55,7 +55,7 @@ impl BookRepo {
     /// its filters (`core.autocrlf`, `.gitattributes`). A rename of a file for which
     /// `pairs` holds (to a name for which it holds) is reported as one change, found as
     /// `git diff -M` finds renames: by content similarity, edits allowed.
-    pub fn changes(
+    pub(crate) fn changes(
         &self,
         is_book_file: &dyn Fn(&str) -> bool,
         pairs: &dyn Fn(&str) -> bool,

@@ -11,34 +11,34 @@ use crate::error::Result;
 
 /// One commit that changed the file.
 #[derive(Debug, Clone)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     /// The commit id.
-    pub commit: String,
+    pub(crate) commit: String,
     /// When it was authored, in the author's time zone.
-    pub date: DateTime<FixedOffset>,
+    pub(crate) date: DateTime<FixedOffset>,
     /// The author's name.
-    pub author: String,
+    pub(crate) author: String,
     /// The author's email.
-    pub email: String,
+    pub(crate) email: String,
     /// The first line of the message.
-    pub summary: String,
+    pub(crate) summary: String,
     /// The whole message.
-    pub message: String,
+    pub(crate) message: String,
     /// The file's book-relative path in this commit.
-    pub path: String,
+    pub(crate) path: String,
     /// What the commit did to the file: added, modified, renamed or deleted.
-    pub change: &'static str,
+    pub(crate) change: &'static str,
     /// For a rename: the book-relative path before it.
-    pub renamed_from: Option<String>,
+    pub(crate) renamed_from: Option<String>,
     /// The file's diff in this commit (when asked for).
-    pub patch: Option<String>,
+    pub(crate) patch: Option<String>,
 }
 
 impl BookRepo {
     /// The commits reachable from HEAD that changed the book file `book_path`, newest
     /// first (first parents only), following the file back through renames. With
     /// `patch`, each entry carries the file's diff.
-    pub fn file_history(&self, book_path: &str, patch: bool) -> Result<Vec<LogEntry>> {
+    pub(crate) fn file_history(&self, book_path: &str, patch: bool) -> Result<Vec<LogEntry>> {
         let Some(head) = head_commit(&self.repo)? else {
             return Ok(Vec::new());
         };

@@ -17,24 +17,23 @@ use git2::{Oid, Repository, Signature};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Config;
 
-pub use changes::FileChange;
-pub use log::LogEntry;
-pub use revert::Undone;
+pub(crate) use changes::FileChange;
+pub(crate) use log::LogEntry;
 
 /// Opens the repository containing `path`, if any.
-pub fn discover(path: &Path) -> Option<Repository> {
+pub(crate) fn discover(path: &Path) -> Option<Repository> {
     Repository::discover(path).ok()
 }
 
 /// Creates a repository at `dir`.
-pub fn init(dir: &Path) -> Result<Repository> {
+pub(crate) fn init(dir: &Path) -> Result<Repository> {
     Ok(Repository::init(dir)?)
 }
 
 /// Who crm's commits are by: the author and the committer, each a name and an email,
 /// found once (see [`identity`]); each commit is stamped with the time it is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     author: (String, String),
     committer: (String, String),
 }
@@ -58,7 +57,7 @@ impl Identity {
 /// for the email, falling back to `[git] name` / `email` in crm.toml. The committer
 /// likewise from `GIT_COMMITTER_*`, `committer.*` and `user.*`, then `EMAIL`, each half
 /// falling back to the author's.
-pub fn identity(repo: &Repository, config: &Config) -> Result<Identity> {
+pub(crate) fn identity(repo: &Repository, config: &Config) -> Result<Identity> {
     let git_config = repo.config().ok();
     let name = identity_part(
         git_config.as_ref(),
@@ -119,6 +118,10 @@ pub fn identity(repo: &Repository, config: &Config) -> Result<Identity> {
 /// One half of an identity: the environment variable `env`, else the first of `keys`
 /// set in git's config, else the environment variable `last_env`. Blank values count
 /// as unset (git refuses an empty name).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "git's own variables (GIT_AUTHOR_NAME, EMAIL, ...), read in git's order of precedence"
+)]
 fn identity_part(
     git_config: Option<&git2::Config>,
     env: &str,
@@ -144,14 +147,14 @@ fn non_blank(value: Option<&str>) -> Option<String> {
 
 /// Whether git's config asks for signed commits (`commit.gpgSign`), which crm does not
 /// make.
-pub fn wants_signed_commits(repo: &Repository) -> bool {
+pub(crate) fn wants_signed_commits(repo: &Repository) -> bool {
     repo.config()
         .and_then(|c| c.get_bool("commit.gpgsign"))
         .unwrap_or(false)
 }
 
 /// The path of `file` relative to the repository's work tree, with `/` separators.
-pub fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
+pub(crate) fn repo_relative(repo: &Repository, file: &Path) -> Result<PathBuf> {
     let workdir = workdir(repo)?;
     let parent = file.parent().unwrap_or(Path::new("."));
     let parent = std::fs::canonicalize(parent).map_err(|e| Error::io("open", parent, &e))?;
@@ -180,12 +183,12 @@ fn workdir(repo: &Repository) -> Result<PathBuf> {
 
 /// What committing a chosen set of files did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Committed {
+pub(crate) struct Committed {
     /// The new commit, or `None` when nothing changed.
-    pub commit: Option<Oid>,
+    pub(crate) commit: Option<Oid>,
     /// Files left out because git ignores them and they are not tracked
     /// (work-tree paths, `/`-separated).
-    pub ignored: Vec<String>,
+    pub(crate) ignored: Vec<String>,
 }
 
 /// Commits exactly `files` (their current content, or their deletion) on top of HEAD,
@@ -193,7 +196,7 @@ pub struct Committed {
 /// a detached HEAD. The index is updated for these files only, so `git status`
 /// agrees afterwards. Files that are git-ignored and not yet tracked are left out (and
 /// listed in [`Committed::ignored`]). No commit is made when nothing would change.
-pub fn commit_files(
+pub(crate) fn commit_files(
     repo: &Repository,
     files: &[PathBuf],
     message: &str,
@@ -236,13 +239,13 @@ fn filtered_blob(repo: &Repository, path: &str, bytes: &[u8]) -> Result<Oid> {
 /// An uncommitted change to a file crm is about to commit, found just before crm
 /// wrote to it (a person's edit, or a change of crm's own that was not committed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EarlierChange {
+pub(crate) struct EarlierChange {
     /// The file, relative to the book root where inside it (`customers/ada.yaml`).
-    pub path: String,
+    pub(crate) path: String,
     /// Its content in HEAD (`None`: not committed yet).
-    pub before: Option<Vec<u8>>,
+    pub(crate) before: Option<Vec<u8>>,
     /// Its content just before crm wrote to it.
-    pub after: Vec<u8>,
+    pub(crate) after: Vec<u8>,
 }
 
 /// [`BookRepo::commit_earlier_changes`]'s work: the changes, the tree that holds them,
@@ -260,7 +263,7 @@ impl BookRepo {
     /// HEAD are left out, and so are files git ignores and does not track. `message`
     /// writes the commit message from the changes found; it should carry no crm
     /// trailer, so `crm undo` never reverts a person's edits.
-    pub fn commit_earlier_changes(
+    pub(crate) fn commit_earlier_changes(
         &self,
         originals: &[(PathBuf, Vec<u8>)],
         who: &Identity,
@@ -514,7 +517,7 @@ fn slash_path(path: &Path) -> String {
 
 /// Where HEAD is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Head {
+pub(crate) enum Head {
     /// On a branch; `commit` is `None` while the branch is unborn (no commits yet).
     Branch {
         /// The branch's short name.
@@ -530,7 +533,7 @@ pub enum Head {
 }
 
 /// The repository a book lives in, and where in its work tree the book is.
-pub struct BookRepo {
+pub(crate) struct BookRepo {
     repo: Repository,
     /// The book root relative to the work tree, `/`-separated; empty at the top.
     prefix: String,
@@ -548,7 +551,7 @@ impl std::fmt::Debug for BookRepo {
 impl BookRepo {
     /// Opens the repository holding the book rooted at `book_root` (the repository may
     /// be above it). A book outside any repository gets a clear error.
-    pub fn open(book_root: &Path) -> Result<BookRepo> {
+    pub(crate) fn open(book_root: &Path) -> Result<BookRepo> {
         let repo = Repository::discover(book_root).map_err(|_| {
             Error::new(
                 ErrorKind::Git,
@@ -575,12 +578,12 @@ impl BookRepo {
     }
 
     /// The underlying repository.
-    pub fn repo(&self) -> &Repository {
+    pub(crate) fn repo(&self) -> &Repository {
         &self.repo
     }
 
     /// A book-relative path (`customers/ada.yaml`) as a work-tree path.
-    pub fn to_repo_path(&self, book_path: &str) -> String {
+    pub(crate) fn to_repo_path(&self, book_path: &str) -> String {
         if self.prefix.is_empty() {
             book_path.to_string()
         } else {
@@ -589,7 +592,7 @@ impl BookRepo {
     }
 
     /// A work-tree path as a book-relative one, if it is inside the book.
-    pub fn to_book_path<'a>(&self, repo_path: &'a str) -> Option<&'a str> {
+    pub(crate) fn to_book_path<'a>(&self, repo_path: &'a str) -> Option<&'a str> {
         if self.prefix.is_empty() {
             Some(repo_path)
         } else {
@@ -600,14 +603,14 @@ impl BookRepo {
     }
 
     /// A work-tree path as shown to people: book-relative when inside the book.
-    pub fn shown_path(&self, repo_path: &str) -> String {
+    pub(crate) fn shown_path(&self, repo_path: &str) -> String {
         self.to_book_path(repo_path)
             .unwrap_or(repo_path)
             .to_string()
     }
 
     /// Where HEAD is.
-    pub fn head(&self) -> Result<Head> {
+    pub(crate) fn head(&self) -> Result<Head> {
         let detached = self.repo.head_detached().unwrap_or(false);
         let commit = head_commit(&self.repo)?.map(|c| c.id().to_string());
         if detached {
@@ -633,7 +636,7 @@ impl BookRepo {
 
     /// Refuses to go on while git is in the middle of a merge, rebase, cherry-pick or
     /// similar: a commit made then would not be the one the person is putting together.
-    pub fn ensure_no_operation(&self) -> Result<()> {
+    pub(crate) fn ensure_no_operation(&self) -> Result<()> {
         use git2::RepositoryState as S;
         let what = match self.repo.state() {
             S::Clean => return Ok(()),
@@ -654,7 +657,7 @@ impl BookRepo {
     }
 
     /// Whether the book file `book_path` differs from the last commit (staged or not).
-    pub fn is_dirty(&self, book_path: &str) -> bool {
+    pub(crate) fn is_dirty(&self, book_path: &str) -> bool {
         let path = self.to_repo_path(book_path);
         self.repo
             .status_file(Path::new(&path))
@@ -662,18 +665,18 @@ impl BookRepo {
     }
 
     /// Whether git's config asks for signed commits (see [`wants_signed_commits`]).
-    pub fn wants_signed_commits(&self) -> bool {
+    pub(crate) fn wants_signed_commits(&self) -> bool {
         wants_signed_commits(&self.repo)
     }
 
     /// The identity to commit as (see [`identity`]).
-    pub fn identity(&self, config: &Config) -> Result<Identity> {
+    pub(crate) fn identity(&self, config: &Config) -> Result<Identity> {
         identity(&self.repo, config)
     }
 
     /// Commits the book files `book_paths` (book-relative; present ones with their
     /// current content, missing ones as deleted) and nothing else.
-    pub fn commit_book_paths(
+    pub(crate) fn commit_book_paths(
         &self,
         book_paths: &[String],
         message: &str,
@@ -685,17 +688,17 @@ impl BookRepo {
 }
 
 /// The first seven hex digits of a commit id, as people quote them.
-pub fn short_id(oid: Oid) -> String {
+pub(crate) fn short_id(oid: Oid) -> String {
     oid.to_string().chars().take(7).collect()
 }
 
 /// [`short_id`] of a commit id written out in full.
-pub fn short_id_str(id: &str) -> String {
+pub(crate) fn short_id_str(id: &str) -> String {
     id.chars().take(7).collect()
 }
 
 /// Whether `message` carries `trailer` as a line of its last paragraph.
-pub fn has_trailer(message: &str, trailer: &str) -> bool {
+pub(crate) fn has_trailer(message: &str, trailer: &str) -> bool {
     let trimmed = message.trim_end();
     let last = trimmed.rsplit("\n\n").next().unwrap_or(trimmed);
     last.lines().any(|line| line.trim() == trailer)

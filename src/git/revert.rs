@@ -9,17 +9,17 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// What `undo_last` did.
 #[derive(Debug, Clone)]
-pub struct Undone {
+pub(crate) struct Undone {
     /// The id of the commit that was reverted.
-    pub reverted: String,
+    pub(crate) reverted: String,
     /// Its summary line.
-    pub reverted_summary: String,
+    pub(crate) reverted_summary: String,
     /// The id of the new revert commit.
-    pub commit: String,
+    pub(crate) commit: String,
     /// The summary line of the new commit.
-    pub summary: String,
+    pub(crate) summary: String,
     /// The files put back, relative to the book root where inside it.
-    pub paths: Vec<String>,
+    pub(crate) paths: Vec<String>,
 }
 
 impl BookRepo {
@@ -28,7 +28,7 @@ impl BookRepo {
     /// `crm.toml` (undoing the book's start would delete the whole book), and files
     /// with uncommitted changes that the revert would overwrite. The new commit carries `trailer` too, so undoing twice
     /// puts the change back.
-    pub fn undo_last(&self, trailer: &str, who: &Identity) -> Result<Undone> {
+    pub(crate) fn undo_last(&self, trailer: &str, who: &Identity) -> Result<Undone> {
         let head = head_commit(&self.repo)?.ok_or_else(|| {
             Error::new(
                 ErrorKind::NotFound,

@@ -7,7 +7,7 @@ use crate::domain::followup::{Brief, NextFollowUp, Reason};
 /// Why a follow-up is owed, in words: `promised on 2025-03-01 in a call about "X"`,
 /// `cadence 30d since last contact 2025-03-03`, `reminder set on 2025-06-02`; a snooze
 /// adds `; snoozed on DATE` without losing what the follow-up is about.
-pub fn reason(next: &NextFollowUp) -> String {
+pub(crate) fn reason(next: &NextFollowUp) -> String {
     match &next.reason {
         Reason::Promise(promise) => {
             let made = &promise.made_in;
@@ -52,7 +52,7 @@ fn push_snoozed(text: &mut String, snoozed_on: Option<NaiveDate>) {
 }
 
 /// `overdue by 3 days`, `due today`, `due in 2 days`.
-pub fn when(date: NaiveDate, today: NaiveDate) -> String {
+pub(crate) fn when(date: NaiveDate, today: NaiveDate) -> String {
     let days = (date - today).num_days();
     match days {
         0 => "due today".to_string(),
@@ -62,7 +62,7 @@ pub fn when(date: NaiveDate, today: NaiveDate) -> String {
 }
 
 /// A one-line account of an interaction: `2025-03-01 call: Asked about the new model`.
-pub fn brief(brief: &Brief) -> String {
+pub(crate) fn brief(brief: &Brief) -> String {
     match &brief.summary {
         Some(summary) => format!(
             "{} {}: {}",
@@ -83,7 +83,7 @@ fn article(word: &str) -> &'static str {
 }
 
 /// `s` unless `n` is one.
-pub fn plural(n: i64) -> &'static str {
+pub(crate) fn plural(n: i64) -> &'static str {
     if n == 1 {
         ""
     } else {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// Output formats of list-like commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// A table: boxed on a terminal, plain aligned columns when piped.
     Table,
     /// JSON: one pretty-printed document.
@@ -23,16 +23,16 @@ pub enum Format {
 
 /// A table of text cells, rendered as boxes, plain columns or CSV.
 #[derive(Debug, Clone, Default)]
-pub struct Table {
+pub(crate) struct Table {
     /// Column titles.
-    pub headers: Vec<String>,
+    pub(crate) headers: Vec<String>,
     /// Rows of cells, as many as there are headers.
-    pub rows: Vec<Vec<String>>,
+    pub(crate) rows: Vec<Vec<String>>,
 }
 
 impl Table {
     /// An empty table with these column titles.
-    pub fn new(headers: &[&str]) -> Table {
+    pub(crate) fn new(headers: &[&str]) -> Table {
         Table {
             headers: headers.iter().map(|h| (*h).to_string()).collect(),
             rows: Vec::new(),
@@ -40,12 +40,12 @@ impl Table {
     }
 
     /// Adds a row.
-    pub fn push(&mut self, row: Vec<String>) {
+    pub(crate) fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
     }
 
     /// Writes the table for a person: boxed when `tty`, plain aligned columns otherwise.
-    pub fn write_text(&self, out: &mut dyn Write, tty: bool, color: bool) -> Result<()> {
+    pub(crate) fn write_text(&self, out: &mut dyn Write, tty: bool, color: bool) -> Result<()> {
         if tty {
             let mut table = Comfy::new();
             table.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -103,7 +103,7 @@ impl Table {
     }
 
     /// Writes the table as CSV with a header row.
-    pub fn write_csv(&self, out: &mut dyn Write) -> Result<()> {
+    pub(crate) fn write_csv(&self, out: &mut dyn Write) -> Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(&self.headers).map_err(csv_error)?;
         for row in &self.rows {
@@ -115,7 +115,7 @@ impl Table {
 
     /// Writes the table as CSV for a spreadsheet: every text cell a spreadsheet would
     /// run as a formula is neutralised (see [`neutralise_formula`]).
-    pub fn write_csv_for_spreadsheets(&self, out: &mut dyn Write) -> Result<()> {
+    pub(crate) fn write_csv_for_spreadsheets(&self, out: &mut dyn Write) -> Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(&self.headers).map_err(csv_error)?;
         for row in &self.rows {
@@ -129,12 +129,12 @@ impl Table {
 }
 
 /// Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
-pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// `cell` as a spreadsheet shows it as text: a cell starting with one of
 /// [`FORMULA_STARTS`] (or with `'`) gets a leading `'` (OWASP's rule), unless it is a plain number
 /// (`-5.00`, `+3`), which stays a number. `crm import` takes the `'` off again.
-pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
+pub(crate) fn neutralise_formula(cell: &str) -> Cow<'_, str> {
     // A cell that starts with `'` gets one more, so that taking one off on import
     // gives back exactly what the book holds.
     let risky = cell.starts_with(FORMULA_STARTS) || cell.starts_with('\'');
@@ -146,7 +146,7 @@ pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
 
 /// A cell as crm's own spreadsheet-safe CSV meant it: the `'` that
 /// [`neutralise_formula`] added is taken off.
-pub fn unneutralise_formula(cell: &str) -> &str {
+pub(crate) fn unneutralise_formula(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
         Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
         _ => cell,
@@ -174,7 +174,7 @@ fn csv_error(err: csv::Error) -> Error {
 }
 
 /// Writes `value` as pretty JSON followed by a newline.
-pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(|e| {
         if e.is_io() {
             Error::from(std::io::Error::from(e))
@@ -190,7 +190,7 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Resu
 }
 
 /// Wraps `text` in an ANSI style when colour is on.
-pub fn paint(text: &str, style: Style, color: bool) -> String {
+pub(crate) fn paint(text: &str, style: Style, color: bool) -> String {
     let code = match style {
         _ if !color => return text.to_string(),
         Style::Plain => return text.to_string(),
@@ -198,14 +198,13 @@ pub fn paint(text: &str, style: Style, color: bool) -> String {
         Style::Red => "31",
         Style::Yellow => "33",
         Style::Green => "32",
-        Style::Dim => "2",
     };
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 /// The few styles crm uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
+pub(crate) enum Style {
     /// No style at all.
     Plain,
     /// Headings.
@@ -216,8 +215,6 @@ pub enum Style {
     Yellow,
     /// Good news.
     Green,
-    /// Secondary text.
-    Dim,
 }
 
 /// `text` on one line: line breaks, tabs and other control characters become spaces, so
@@ -226,7 +223,7 @@ pub enum Style {
 /// This also makes text from customer files safe to print on a terminal: escape
 /// sequences (ESC is a control character) and bidirectional overrides, which could
 /// recolour the terminal or disguise what is shown, are replaced as well.
-pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char =
         |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if text.chars().any(unsafe_char) {
@@ -243,7 +240,7 @@ pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
 /// Text pairs serialised as a JSON object in their own order (a `serde_json::Map`
 /// would sort the keys; preferences are shown in the order the person wrote them).
 #[derive(Debug, Clone, Default)]
-pub struct OrderedMap(pub Vec<(String, String)>);
+pub(crate) struct OrderedMap(pub Vec<(String, String)>);
 
 impl Serialize for OrderedMap {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -258,7 +255,7 @@ impl Serialize for OrderedMap {
 
 /// The key by which names sort for people: case and accents folded (`Émile` sorts
 /// with `Emile`, between `Dmitri` and `Farah`, not after `Zoe`).
-pub fn name_sort_key(name: &str) -> String {
+pub(crate) fn name_sort_key(name: &str) -> String {
     use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
     name.nfd()
         .filter(|c| !is_combining_mark(*c))
@@ -267,19 +264,19 @@ pub fn name_sort_key(name: &str) -> String {
 }
 
 /// An optional value as table text (`-` when absent).
-pub fn or_dash<T: ToString>(value: Option<T>) -> String {
+pub(crate) fn or_dash<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
 /// An optional value as CSV text (empty when absent).
-pub fn or_empty<T: ToString>(value: Option<T>) -> String {
+pub(crate) fn or_empty<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(String::new, |v| v.to_string())
 }
-pub mod describe;
+pub(crate) mod describe;
 
 /// `item` with `\` and every character of `special` escaped by a backslash, for lists
 /// packed into one CSV cell (`vip;wholesale`, `coffee=oat\; no sugar`).
-pub fn escape_cell_item(item: &str, special: &[char]) -> String {
+pub(crate) fn escape_cell_item(item: &str, special: &[char]) -> String {
     let mut out = String::with_capacity(item.len());
     for c in item.chars() {
         if c == '\\' || special.contains(&c) {
@@ -292,7 +289,7 @@ pub fn escape_cell_item(item: &str, special: &[char]) -> String {
 
 /// The parts of `text` between separators `sep` that are not escaped by a backslash;
 /// escapes are left in place (see [`unescape_cell_item`]).
-pub fn split_cell(text: &str, sep: char) -> Vec<&str> {
+pub(crate) fn split_cell(text: &str, sep: char) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     let mut escaped = false;
@@ -311,7 +308,7 @@ pub fn split_cell(text: &str, sep: char) -> Vec<&str> {
 }
 
 /// `text` with backslash escapes removed (`\;` → `;`, `\\` → `\`).
-pub fn unescape_cell_item(text: &str) -> String {
+pub(crate) fn unescape_cell_item(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {

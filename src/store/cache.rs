@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::summary::Summary;
 
 /// Name of the cache file in the book's state folder.
-pub const FILE_NAME: &str = "summaries.cache";
+pub(crate) const FILE_NAME: &str = "summaries.cache";
 
 /// Bumped whenever the layout of the cache changes.
 const FORMAT: u32 = 2;
@@ -50,28 +50,28 @@ const TEMP_GRACE: Duration = Duration::from_secs(3600);
 /// The identity of a customer file as the file system reports it. Two equal keys mean
 /// the file was not written in between (see the module notes on racy files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Key {
+pub(crate) struct Key {
     /// Length in bytes.
-    pub size: u64,
+    pub(crate) size: u64,
     /// Modification time: seconds since the epoch.
-    pub mtime_s: i64,
+    pub(crate) mtime_s: i64,
     /// Modification time: nanoseconds.
-    pub mtime_ns: i64,
+    pub(crate) mtime_ns: i64,
     /// Status-change time: seconds since the epoch.
-    pub ctime_s: i64,
+    pub(crate) ctime_s: i64,
     /// Status-change time: nanoseconds.
-    pub ctime_ns: i64,
+    pub(crate) ctime_ns: i64,
     /// Inode number.
-    pub inode: u64,
+    pub(crate) inode: u64,
     /// Device number.
-    pub device: u64,
+    pub(crate) device: u64,
 }
 
 impl Key {
     /// The key of a regular file from its (not followed) metadata; `None` for symlinks,
     /// anything that is not a plain file, and on platforms without ctime and inodes.
     #[cfg(unix)]
-    pub fn of(meta: &fs::Metadata) -> Option<Key> {
+    pub(crate) fn of(meta: &fs::Metadata) -> Option<Key> {
         use std::os::unix::fs::MetadataExt;
         if !meta.file_type().is_file() {
             return None;
@@ -89,13 +89,13 @@ impl Key {
 
     /// Without ctime and inodes a same-size edit could go unseen, so nothing is cached.
     #[cfg(not(unix))]
-    pub fn of(_meta: &fs::Metadata) -> Option<Key> {
+    pub(crate) fn of(_meta: &fs::Metadata) -> Option<Key> {
         None
     }
 
     /// Whether the file last changed before `cutoff` (seconds, nanoseconds since the
     /// epoch), so that a later change must give it a different ctime.
-    pub fn settled(&self, cutoff: (i64, i64)) -> bool {
+    pub(crate) fn settled(&self, cutoff: (i64, i64)) -> bool {
         (self.ctime_s, self.ctime_ns) < cutoff
     }
 }
@@ -119,7 +119,11 @@ impl Default for Policy {
 impl Policy {
     /// The cutoff for [`Key::settled`] for a read starting now. Files changing after
     /// this call get a ctime after the cutoff.
-    pub fn cutoff(&self) -> (i64, i64) {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "file ctimes are set from the kernel's clock, so they are compared with it, not with `today`"
+    )]
+    pub(crate) fn cutoff(&self) -> (i64, i64) {
         let since_epoch = SystemTime::now()
             .checked_sub(self.min_age)
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -184,7 +188,7 @@ impl From<KeyFields> for Key {
 
 /// The cache as loaded: records by id, each handed out at most once.
 #[derive(Debug, Default)]
-pub struct Cache {
+pub(crate) struct Cache {
     keys: HashMap<String, (usize, Key)>,
     summaries: Vec<Option<Summary>>,
 }
@@ -192,7 +196,7 @@ pub struct Cache {
 impl Cache {
     /// Loads the cache of the book whose state folder is `state_dir`. A missing,
     /// unreadable, corrupt or foreign cache loads as empty.
-    pub fn load(state_dir: &Path) -> Cache {
+    pub(crate) fn load(state_dir: &Path) -> Cache {
         // Never through a link crm did not make (a cloned repository's `.crm/`).
         let real = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
         let file = state_dir.join(FILE_NAME);
@@ -238,17 +242,12 @@ impl Cache {
     }
 
     /// Number of records loaded.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.summaries.len()
     }
 
-    /// Whether no record was loaded.
-    pub fn is_empty(&self) -> bool {
-        self.summaries.is_empty()
-    }
-
     /// The slot of `id`'s record if it was stored under exactly `key`.
-    pub fn find(&self, id: &str, key: &Key) -> Option<usize> {
+    pub(crate) fn find(&self, id: &str, key: &Key) -> Option<usize> {
         match self.keys.get(id) {
             Some((slot, stored)) if stored == key => Some(*slot),
             _ => None,
@@ -256,14 +255,17 @@ impl Cache {
     }
 
     /// Takes the summary in `slot` (from [`Cache::find`]); `None` if already taken.
-    pub fn take(&mut self, slot: usize) -> Option<Summary> {
+    pub(crate) fn take(&mut self, slot: usize) -> Option<Summary> {
         self.summaries.get_mut(slot).and_then(Option::take)
     }
 }
 
 /// Writes a new cache holding `records` (id order), replacing the old one atomically.
 /// Failure (a read-only book, a full disk) only costs speed, so it is not an error.
-pub fn save<'a>(state_dir: &Path, records: impl Iterator<Item = (&'a Key, &'a Summary)>) -> bool {
+pub(crate) fn save<'a>(
+    state_dir: &Path,
+    records: impl Iterator<Item = (&'a Key, &'a Summary)>,
+) -> bool {
     let header = Header {
         format: FORMAT,
         build: build_id(),
@@ -343,9 +345,4 @@ fn build_id() -> String {
         })
         .unwrap_or_default();
     format!("crm {} {exe}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The path of the cache file of a book whose state folder is `state_dir`.
-pub fn path(state_dir: &Path) -> PathBuf {
-    state_dir.join(FILE_NAME)
 }

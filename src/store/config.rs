@@ -8,7 +8,7 @@ use crate::domain::interaction::BUILTIN_KINDS;
 use crate::domain::period::PeriodKind;
 
 /// The file `crm init` writes: every setting commented out at its default.
-pub const TEMPLATE: &str = r#"# crm settings for this book. Every setting is optional: the commented values are
+pub(crate) const TEMPLATE: &str = r#"# crm settings for this book. Every setting is optional: the commented values are
 # the defaults. See docs/format.md for the whole reference.
 
 # Currency of all amounts (a label only: amounts are decimals exact to the cent).
@@ -45,39 +45,39 @@ pub const TEMPLATE: &str = r#"# crm settings for this book. Every setting is opt
 /// Settings of a book, with defaults for everything left out.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Config {
+pub(crate) struct Config {
     /// Currency label.
-    pub currency: Option<String>,
+    pub(crate) currency: Option<String>,
     /// `[follow_up]`.
-    pub follow_up: FollowUpConfig,
+    pub(crate) follow_up: FollowUpConfig,
     /// `[due]`.
-    pub due: DueConfig,
+    pub(crate) due: DueConfig,
     /// `[stats]`.
-    pub stats: StatsConfig,
+    pub(crate) stats: StatsConfig,
     /// `[interactions]`.
-    pub interactions: InteractionsConfig,
+    pub(crate) interactions: InteractionsConfig,
     /// `[git]`.
-    pub git: GitConfig,
+    pub(crate) git: GitConfig,
 }
 
 /// `[follow_up]` settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct FollowUpConfig {
+pub(crate) struct FollowUpConfig {
     /// Cadence for new customers (`""` or absent: none).
     #[serde(deserialize_with = "checked::default_every")]
-    pub default_every: Option<Cadence>,
+    pub(crate) default_every: Option<Cadence>,
 }
 
 /// `[due]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DueConfig {
+pub(crate) struct DueConfig {
     /// Look-ahead window of `crm due` (`0d`: today only).
     #[serde(deserialize_with = "checked::within")]
-    pub within: Cadence,
+    pub(crate) within: Cadence,
     /// Whether birthdays and anniversaries are listed.
-    pub birthdays: bool,
+    pub(crate) birthdays: bool,
 }
 
 impl Default for DueConfig {
@@ -92,10 +92,10 @@ impl Default for DueConfig {
 /// `[stats]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct StatsConfig {
+pub(crate) struct StatsConfig {
     /// Default period of `crm stats`.
     #[serde(deserialize_with = "checked::period")]
-    pub period: PeriodKind,
+    pub(crate) period: PeriodKind,
 }
 
 impl Default for StatsConfig {
@@ -109,22 +109,22 @@ impl Default for StatsConfig {
 /// `[interactions]` settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct InteractionsConfig {
+pub(crate) struct InteractionsConfig {
     /// Extra kinds.
     #[serde(deserialize_with = "checked::kinds")]
-    pub kinds: Vec<String>,
+    pub(crate) kinds: Vec<String>,
 }
 
 /// `[git]` settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct GitConfig {
+pub(crate) struct GitConfig {
     /// Commit after every change.
-    pub auto_commit: bool,
+    pub(crate) auto_commit: bool,
     /// Fallback author name.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Fallback author email.
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
 }
 
 /// Values checked as they are read, so that a bad one is reported at its own line and
@@ -135,7 +135,9 @@ mod checked {
     use crate::domain::date::Cadence;
     use crate::domain::period::PeriodKind;
 
-    pub fn default_every<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cadence>, D::Error> {
+    pub(crate) fn default_every<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Cadence>, D::Error> {
         let value = Option::<String>::deserialize(d)?;
         match value.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
@@ -145,17 +147,17 @@ mod checked {
         }
     }
 
-    pub fn within<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
+    pub(crate) fn within<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
         let value = String::deserialize(d)?;
         Cadence::parse_window(&value).map_err(|m| D::Error::custom(format!("due.within: {m}")))
     }
 
-    pub fn period<'de, D: Deserializer<'de>>(d: D) -> Result<PeriodKind, D::Error> {
+    pub(crate) fn period<'de, D: Deserializer<'de>>(d: D) -> Result<PeriodKind, D::Error> {
         let value = String::deserialize(d)?;
         PeriodKind::parse(&value).map_err(|m| D::Error::custom(format!("stats.period: {m}")))
     }
 
-    pub fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    pub(crate) fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         let kinds = Vec::<String>::deserialize(d)?;
         for kind in &kinds {
             let valid = !kind.is_empty()
@@ -175,7 +177,7 @@ mod checked {
 impl Config {
     /// Parses `crm.toml` text; the error is `(line, column, message)`, at the value at
     /// fault.
-    pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
+    pub(crate) fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
         Config::parse_spanned(text).map_err(|e| (e.line, e.column, e.message))
     }
 
@@ -201,7 +203,7 @@ impl Config {
     /// again, until it reads or a problem cannot be set aside (a syntax error, which
     /// may confuse what follows). Returns the settings that do read, defaults for the
     /// rest.
-    pub fn parse_all(text: &str) -> (Config, Vec<(usize, usize, String)>) {
+    pub(crate) fn parse_all(text: &str) -> (Config, Vec<(usize, usize, String)>) {
         let mut problems = Vec::new();
         let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
         // Each round sets one line (or table) aside; a file has only so many.
@@ -238,17 +240,17 @@ impl Config {
     }
 
     /// The default cadence for new customers.
-    pub fn default_every(&self) -> Option<Cadence> {
+    pub(crate) fn default_every(&self) -> Option<Cadence> {
         self.follow_up.default_every
     }
 
     /// Whether `kind` is built in or added by this book.
-    pub fn knows_kind(&self, kind: &str) -> bool {
+    pub(crate) fn knows_kind(&self, kind: &str) -> bool {
         BUILTIN_KINDS.contains(&kind) || self.interactions.kinds.iter().any(|k| k == kind)
     }
 
     /// Every kind this book accepts, built-in first.
-    pub fn all_kinds(&self) -> Vec<String> {
+    pub(crate) fn all_kinds(&self) -> Vec<String> {
         BUILTIN_KINDS
             .iter()
             .map(|k| (*k).to_string())
@@ -268,7 +270,7 @@ struct TomlProblem {
 
 /// 1-based line and column (in characters) of a byte offset. TOML breaks lines only at
 /// `\n` (a `\r` is part of `\r\n`), unlike YAML, so this is not the reader's
-/// `tree::Pos`, which also breaks at a lone `\r`, NEL and U+2028.
+/// `yaml::Pos`, which also breaks at a lone `\r`, NEL and U+2028.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut cut = offset.min(text.len());
     while !text.is_char_boundary(cut) {

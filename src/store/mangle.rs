@@ -2,14 +2,14 @@
 //! edits, for the reader's and the appender's property tests.
 
 /// A deterministic source of mangled files (xorshift64; the same seed, the same files).
-pub struct Mangler {
+pub(crate) struct Mangler {
     state: u64,
     alphabet: &'static [u8],
 }
 
 impl Mangler {
     /// A mangler starting from `seed`, inserting or overwriting bytes from `alphabet`.
-    pub fn new(seed: u64, alphabet: &'static [u8]) -> Mangler {
+    pub(crate) fn new(seed: u64, alphabet: &'static [u8]) -> Mangler {
         Mangler {
             state: seed,
             alphabet,
@@ -17,7 +17,7 @@ impl Mangler {
     }
 
     /// The next pseudo-random number.
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.state ^= self.state << 13;
         self.state ^= self.state >> 7;
         self.state ^= self.state << 17;
@@ -25,7 +25,7 @@ impl Mangler {
     }
 
     /// One of `seeds` with 1 to `max_edits` bytes overwritten, inserted or removed.
-    pub fn mangle(&mut self, seeds: &[&str], max_edits: u64) -> Vec<u8> {
+    pub(crate) fn mangle(&mut self, seeds: &[&str], max_edits: u64) -> Vec<u8> {
         let mut bytes = seeds[(self.next() % seeds.len() as u64) as usize]
             .as_bytes()
             .to_vec();

@@ -1,17 +1,15 @@
-//! The store: the only code that touches customer files and `crm.toml`. Finding the
-//! book, reading files defensively, appending losslessly, writing atomically under a
-//! lock. serde_yaml is used only inside this folder.
+//! The store: the book. The only code that touches customer files and `crm.toml`:
+//! finding the book, reading files defensively, appending losslessly, writing
+//! atomically under a lock, the summary cache. What YAML text means and how it is
+//! changed without losing a byte is the YAML engine's ([`crate::yaml`]), used here
+//! through its interface only.
 
 pub mod cache;
-pub mod config;
-pub mod edit;
-pub mod libyaml;
-pub mod node_de;
+pub(crate) mod config;
+pub mod customer_text;
 pub mod read;
 pub mod scan;
-pub mod tree;
 pub mod write;
-pub mod yaml_text;
 
 #[cfg(test)]
 pub(crate) mod mangle;
@@ -26,22 +24,23 @@ use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::Interaction;
 use crate::error::{Error, ErrorKind, Result};
+use crate::yaml;
 
-pub use config::Config;
+pub(crate) use config::Config;
 pub use read::{Loaded, Problem};
 pub use write::WriteLock;
 
 /// Name of the settings file that marks a book's root.
-pub const CONFIG_FILE: &str = "crm.toml";
+pub(crate) const CONFIG_FILE: &str = "crm.toml";
 /// Folder of customer files, under the root.
-pub const CUSTOMERS_DIR: &str = "customers";
+pub(crate) const CUSTOMERS_DIR: &str = "customers";
 /// crm's own state (lock, temp files, cache), under the root; git-ignored.
-pub const STATE_DIR: &str = ".crm";
+pub(crate) const STATE_DIR: &str = ".crm";
 /// Extension of customer files.
-pub const EXTENSION: &str = "yaml";
+pub(crate) const EXTENSION: &str = "yaml";
 /// Longest single text value crm writes (a summary, a name, an item, a preference):
 /// far more than any note needs, and it keeps every file well under the reader's limit.
-pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Creates crm's state folder `state_dir` (`.crm/`) if need be, and makes it ignore
 /// itself (`.crm/.gitignore` holding `*`, as Python's venvs and cargo's `target/` do),
@@ -54,7 +53,7 @@ pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 /// folder outside the book. crm never follows a link it did not make there: the folder
 /// must be a real folder (see [`own_dir`]), and the `.gitignore` is only ever created
 /// (`O_EXCL` does not follow a link).
-pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
     own_dir(state_dir)?;
     let ignore = state_dir.join(".gitignore");
     if fs::symlink_metadata(&ignore).is_err() {
@@ -75,7 +74,7 @@ pub fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
 /// Makes sure `dir` is a real folder, creating it (not its parents) when missing. A
 /// symlink (even to a folder) or anything that is not a folder is refused with an error
 /// of kind `InvalidData` whose message says what it is and how to repair it.
-pub fn own_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn own_dir(dir: &Path) -> std::io::Result<()> {
     match fs::symlink_metadata(dir) {
         Ok(meta) if meta.file_type().is_symlink() => Err(not_crms(dir, "a symlink")),
         Ok(meta) if meta.is_dir() => Ok(()),
@@ -158,10 +157,10 @@ fn config_text(bytes: Vec<u8>) -> std::result::Result<String, (usize, usize, Str
 #[derive(Debug, Clone)]
 pub struct Book {
     /// The folder holding `crm.toml`.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     canonical_root: PathBuf,
     /// Parsed `crm.toml`.
-    pub config: Config,
+    pub(crate) config: Config,
     /// How long writers wait for the lock, or why the setting for it is unusable
     /// (reported by [`Book::lock`], so that commands that never lock are not stopped).
     pub lock_wait: Result<Duration>,
@@ -170,7 +169,7 @@ pub struct Book {
 impl Book {
     /// Finds the book like git finds a repository: `start` itself or its nearest
     /// ancestor holding `crm.toml`.
-    pub fn discover(start: &Path) -> Result<Book> {
+    pub(crate) fn discover(start: &Path) -> Result<Book> {
         Book::open(&Book::find_root(start)?)
     }
 
@@ -178,7 +177,7 @@ impl Book {
     /// not stop the opening, for `crm check` to report them: the defaults are used and
     /// every `crm.toml` problem is returned, and the settings that do read are kept;
     /// see [`Book::customers_problem`] for the folder.
-    pub fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
+    pub(crate) fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
         let root = Book::find_root(start)?;
         let (text, not_utf8) = match config_text(Book::read_config_bytes(&root)?) {
             Ok(text) => (text, None),
@@ -201,7 +200,7 @@ impl Book {
     }
 
     /// The nearest folder at or above `start` that holds `crm.toml`.
-    pub fn find_root(start: &Path) -> Result<PathBuf> {
+    pub(crate) fn find_root(start: &Path) -> Result<PathBuf> {
         let start_abs = fs::canonicalize(start).map_err(|e| Error::io("open folder", start, &e))?;
         let mut dir = Some(start_abs.as_path());
         while let Some(candidate) = dir {
@@ -297,7 +296,7 @@ impl Book {
     /// What is wrong with `customers/`, if anything: a symlink out of the book (crm
     /// never reads or writes through one) or something that is not a folder. A missing
     /// folder is fine (a book without customers yet).
-    pub fn customers_problem(&self) -> Option<Problem> {
+    pub(crate) fn customers_problem(&self) -> Option<Problem> {
         let dir = self.customers_dir();
         let problem = |message: String| Some(Problem::at(CUSTOMERS_DIR, 1, 1, message));
         match fs::symlink_metadata(&dir) {
@@ -323,27 +322,22 @@ impl Book {
     }
 
     /// The folder of customer files.
-    pub fn customers_dir(&self) -> PathBuf {
+    pub(crate) fn customers_dir(&self) -> PathBuf {
         self.root.join(CUSTOMERS_DIR)
     }
 
     /// The file of customer `id` (which may not exist).
-    pub fn customer_path(&self, id: &CustomerId) -> PathBuf {
+    pub(crate) fn customer_path(&self, id: &CustomerId) -> PathBuf {
         self.customers_dir().join(format!("{id}.{EXTENSION}"))
     }
 
-    /// `crm.toml`.
-    pub fn config_path(&self) -> PathBuf {
-        self.root.join(CONFIG_FILE)
-    }
-
     /// crm's state folder.
-    pub fn state_dir(&self) -> PathBuf {
+    pub(crate) fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
     }
 
     /// A path as shown in messages: relative to the book root when inside it.
-    pub fn shown(&self, path: &Path) -> String {
+    pub(crate) fn shown(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
             .unwrap_or(path)
             .display()
@@ -351,18 +345,18 @@ impl Book {
     }
 
     /// The canonical root, against which symlinks are checked.
-    pub fn canonical_root(&self) -> &Path {
+    pub(crate) fn canonical_root(&self) -> &Path {
         &self.canonical_root
     }
 
     /// Whether customer `id` has a file (without reading it).
-    pub fn exists(&self, id: &CustomerId) -> bool {
+    pub(crate) fn exists(&self, id: &CustomerId) -> bool {
         fs::symlink_metadata(self.customer_path(id)).is_ok()
     }
 
     /// Reads one customer, touching no other file. A missing customer gets a hint with
     /// the closest existing id (only then is the folder listed).
-    pub fn load(&self, id: &CustomerId) -> Result<Loaded> {
+    pub(crate) fn load(&self, id: &CustomerId) -> Result<Loaded> {
         let path = self.customer_path(id);
         if fs::symlink_metadata(&path).is_err() {
             return Err(self.not_found(id));
@@ -374,14 +368,14 @@ impl Book {
     /// Reads one customer to change it, under the write lock: like [`Book::load`], but
     /// only a read that was stable (see [`WriteLock::read_settled`]), so that a file
     /// an editor is saving in place is never read half-written and appended to.
-    pub fn load_for_write(&self, lock: &WriteLock, id: &CustomerId) -> Result<Loaded> {
+    pub(crate) fn load_for_write(&self, lock: &WriteLock, id: &CustomerId) -> Result<Loaded> {
         lock.read_settled(&self.customer_path(id), || self.load(id))
     }
 
     /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
     /// out of the book, no folder, not over the size limit), but without parsing them:
     /// `crm edit` must be able to open a file that is broken in order to fix it.
-    pub fn load_raw(&self, id: &CustomerId) -> Result<Vec<u8>> {
+    pub(crate) fn load_raw(&self, id: &CustomerId) -> Result<Vec<u8>> {
         let path = self.customer_path(id);
         if fs::symlink_metadata(&path).is_err() {
             return Err(self.not_found(id));
@@ -393,7 +387,7 @@ impl Book {
     /// Reads `raw` as the id of a customer that should exist (`crm show ID`): when it
     /// is not even a valid id (`Marta`), the hint suggests only an id the book has,
     /// never a slug that does not exist either.
-    pub fn existing_id(&self, raw: &str) -> Result<CustomerId> {
+    pub(crate) fn existing_id(&self, raw: &str) -> Result<CustomerId> {
         CustomerId::parse(raw).map_err(|mut err| {
             // Only a hint that suggests an id ("did you mean `x`?", "use `x`") is
             // checked; the suggestion is the last name in backticks.
@@ -416,9 +410,7 @@ impl Book {
                     Some(best) => format!(
                         "ids use only a-z, 0-9 and `-`; did you mean `{best}`? (`crm list` shows every id)"
                     ),
-                    None => format!(
-                        "ids use only a-z, 0-9 and `-`, and no customer's id is like it; `crm list` shows every id"
-                    ),
+                    None => "ids use only a-z, 0-9 and `-`, and no customer's id is like it; `crm list` shows every id".to_string(),
                 });
             }
             err
@@ -444,11 +436,11 @@ impl Book {
     }
 
     /// Writes a new customer file; refuses an existing id.
-    pub fn create_customer(
+    pub(crate) fn create_customer(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
-        customer: &yaml_text::NewCustomer,
+        customer: &customer_text::NewCustomer,
     ) -> Result<PathBuf> {
         let path = self.customer_path(id);
         if self.exists(id) {
@@ -463,7 +455,7 @@ impl Book {
         new_customer_sizes(customer)?;
         let dir = self.customers_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
-        let text = yaml_text::new_customer_file(customer, "\n");
+        let text = customer_text::new_customer_file(customer, "\n");
         // The reader must accept what the writer made, or nothing is written.
         read::parse_customer(text.as_bytes(), &self.shown(&path), id).map_err(|p| {
             Error::invalid_file(format!("internal error: crm made an unreadable file: {p}"))
@@ -486,7 +478,7 @@ impl Book {
         interaction_sizes(interaction)?;
         let path = self.customer_path(id);
         if let Ok(meta) = fs::metadata(&path) {
-            let entry: usize = yaml_text::interaction_fields(interaction)
+            let entry: usize = customer_text::interaction_fields(interaction)
                 .iter()
                 .map(|f| f.len() + 5)
                 .sum();
@@ -505,7 +497,7 @@ impl Book {
     /// Replaces customer `id`'s file with `contents` (a person's edit, from `crm edit`),
     /// if the file still holds exactly `original` (the bytes the edit started from).
     /// The new text must pass the same reader every command uses, or nothing is written.
-    pub fn replace_text(
+    pub(crate) fn replace_text(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -519,7 +511,7 @@ impl Book {
 
     /// Creates customer `id`'s file with `contents` as a person wrote it (`crm edit
     /// --new`), after checking it with the reader; refuses an existing id.
-    pub fn create_text(
+    pub(crate) fn create_text(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
@@ -552,7 +544,7 @@ impl Book {
         let (loaded, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
             .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
         customer_sizes(&loaded.customer)?;
-        Ok(Saved { loaded, warnings })
+        Ok(Saved { warnings })
     }
 
     fn append_loaded(
@@ -572,7 +564,7 @@ impl Book {
     /// finish in seconds. Every file's new text is built and checked, exactly as
     /// [`Book::create_customer`] and [`Book::append_interaction`] check it, before
     /// anything is written. `progress` is told how many files are written so far.
-    pub fn write_batch(
+    pub(crate) fn write_batch(
         &self,
         lock: &mut WriteLock,
         entries: &[BatchEntry<'_>],
@@ -605,7 +597,7 @@ impl Book {
                     ));
                 }
                 new_customer_sizes(customer)?;
-                let text = yaml_text::new_customer_file(customer, "\n");
+                let text = customer_text::new_customer_file(customer, "\n");
                 made = read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
                     .map_err(|p| {
                         Error::invalid_file(format!(
@@ -644,7 +636,7 @@ impl Book {
         let text = loaded.text();
         // The reader has accepted the file, which it does only if these parses succeed
         // too (see read.rs); the messages are for the case where they ever disagree.
-        let doc = tree::parse(text).map_err(|e| {
+        let doc = yaml::parse(text).map_err(|e| {
             Error::invalid_file(format!(
                 "{shown}: internal error: a file crm read does not parse again: {e:?}"
             ))
@@ -675,9 +667,9 @@ impl Book {
             }
         }
         // The very decision `crm check` reports (see read.rs).
-        let plan = edit::plan(text, &doc, "interactions")
+        let plan = yaml::plan_append(text, &doc, "interactions")
             .map_err(|e| e.into_error(&shown, id.as_str()))?;
-        let mut expected: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        let mut expected = yaml::value_of(text).map_err(|e| {
             yaml_refusal(&shown, &e, "crm cannot safely edit this file")
                 .with_hint(format!(
                     "`crm check` shows every problem of the file; fix it by hand (`crm edit {id}`), then run the command again"
@@ -685,14 +677,14 @@ impl Book {
         })?;
         let mut entries = Vec::with_capacity(interactions.len());
         for interaction in interactions {
-            let fields = yaml_text::interaction_fields(interaction);
-            let entry: serde_yaml::Value =
-                serde_yaml::from_str(&fields.join("\n")).map_err(|e| {
-                    Error::invalid_file(format!(
-                        "internal error: crm rendered an unreadable entry: {e}"
-                    ))
-                })?;
-            push_entry(&mut expected, entry);
+            let fields = customer_text::interaction_fields(interaction);
+            let entry = yaml::value_of(&fields.join("\n")).map_err(|e| {
+                Error::invalid_file(format!(
+                    "internal error: crm rendered an unreadable entry: {}",
+                    e.reason
+                ))
+            })?;
+            yaml::push_entry(&mut expected, "interactions", entry);
             entries.push(fields);
         }
         let new_text = plan.apply(text, &entries);
@@ -715,9 +707,9 @@ impl Book {
 /// message points at `pos`, in the file as it still is, where the entries would go.
 fn verify_append(
     bytes: &[u8],
-    expected: &serde_yaml::Value,
+    expected: &yaml::Value,
     shown: &str,
-    pos: tree::Pos,
+    pos: yaml::Pos,
     id: &CustomerId,
 ) -> Result<Customer> {
     let at = format!("{shown}:{}:{}", pos.line, pos.column);
@@ -731,8 +723,8 @@ fn verify_append(
     };
     let text =
         std::str::from_utf8(bytes).map_err(|_| refuse("breaking the file's UTF-8".to_string()))?;
-    let written: serde_yaml::Value = serde_yaml::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| refuse(format!("breaking the file ({})", yaml_reason(&e))))?;
+    let written = yaml::value_of(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| refuse(format!("breaking the file ({})", e.reason)))?;
     if written != *expected {
         return Err(refuse("changing what else the file says".to_string()));
     }
@@ -777,7 +769,7 @@ fn interaction_sizes(interaction: &Interaction) -> Result<()> {
         .try_for_each(|i| text_size("item", i))
 }
 
-fn new_customer_sizes(c: &yaml_text::NewCustomer) -> Result<()> {
+fn new_customer_sizes(c: &customer_text::NewCustomer) -> Result<()> {
     text_size("name", &c.name)?;
     for (field, value) in [
         ("email", &c.email),
@@ -810,67 +802,40 @@ fn customer_sizes(c: &Customer) -> Result<()> {
 
 /// A person's text that crm saved (`crm edit`), as read back.
 #[derive(Debug, Clone)]
-pub struct Saved {
-    /// The file as written.
-    pub loaded: Loaded,
+pub(crate) struct Saved {
     /// What `crm check` still reports about it: problems a file that reads can have
     /// (an unknown kind, a purchase without an amount), so the text was saved anyway.
-    pub warnings: Vec<Problem>,
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// One customer of a [`Book::write_batch`]: created first when `new` is given, then
 /// `interactions` are appended.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchEntry<'a> {
+pub(crate) struct BatchEntry<'a> {
     /// The customer.
-    pub id: &'a CustomerId,
+    pub(crate) id: &'a CustomerId,
     /// The file to make or to append to.
-    pub target: BatchTarget<'a>,
+    pub(crate) target: BatchTarget<'a>,
     /// What to append (may be empty for a new customer).
-    pub interactions: &'a [Interaction],
+    pub(crate) interactions: &'a [Interaction],
 }
 
 /// What a [`BatchEntry`] writes to.
 #[derive(Debug, Clone, Copy)]
-pub enum BatchTarget<'a> {
+pub(crate) enum BatchTarget<'a> {
     /// A new customer with these details.
-    New(&'a yaml_text::NewCustomer),
+    New(&'a customer_text::NewCustomer),
     /// An existing customer's file, as read under the same lock; the write is refused
     /// if the file is no longer these bytes.
     Existing(&'a Loaded),
 }
 
 /// A refused write, as `path:line:col: what: serde_yaml's reason; nothing was written`.
-fn yaml_refusal(shown: &str, err: &serde_yaml::Error, what: &str) -> Error {
-    let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+fn yaml_refusal(shown: &str, err: &yaml::ValueError, what: &str) -> Error {
     Error::invalid_file(format!(
-        "{shown}:{line}:{column}: {what} ({}); nothing was written",
-        yaml_reason(err)
+        "{shown}:{}:{}: {what} ({}); nothing was written",
+        err.line, err.column, err.reason
     ))
-}
-
-/// serde_yaml's message without its own ` at line L column C`.
-fn yaml_reason(err: &serde_yaml::Error) -> String {
-    let mut reason = err.to_string();
-    if let Some(cut) = reason.find(" at line ") {
-        reason.truncate(cut);
-    }
-    reason
-}
-
-/// `document` as it should read after `entry` is appended to its `interactions`. A
-/// tagged top mapping (`--- !customer`) is a mapping too.
-pub(crate) fn push_entry(document: &mut serde_yaml::Value, entry: serde_yaml::Value) {
-    if let Some(map) = document.as_mapping_mut() {
-        let key = serde_yaml::Value::String("interactions".into());
-        match map.get_mut(&key) {
-            Some(serde_yaml::Value::Sequence(items)) => items.push(entry),
-            Some(slot) => *slot = serde_yaml::Value::Sequence(vec![entry]),
-            None => {
-                map.insert(key, serde_yaml::Value::Sequence(vec![entry]));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -884,7 +849,7 @@ mod tests {
         let id = CustomerId::parse("c").unwrap();
         let expected: serde_yaml::Value =
             serde_yaml::from_str("name: C\ninteractions: []\n").unwrap();
-        let pos = tree::Pos { line: 3, column: 1 };
+        let pos = yaml::Pos { line: 3, column: 1 };
         for broken in [
             "name: C\ninteractions:\n  - a\n\n\n\n  [\n",
             "name: C\ninteractions:\n\n\n\n\nx: 1\n",

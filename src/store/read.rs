@@ -5,9 +5,9 @@
 //!
 //! The YAML is parsed once per read, into a [`tree`] of positioned nodes, with the
 //! limits on nesting and aliases applied while parsing; the typed customer is then read
-//! from the tree ([`node_de`](super::node_de)). Normal reads stop at the first problem; [`check_file`]
+//! from the tree ([`crate::yaml::NodeDe`]). Normal reads stop at the first problem; [`check_file`]
 //! goes on and reports every problem of the file, for `crm check`, including a layout
-//! crm could not append to, decided from the same tree by [`super::edit::plan`].
+//! crm could not append to, decided from the same tree by [`crate::yaml::plan_append`].
 
 use std::fmt;
 use std::fs;
@@ -20,30 +20,36 @@ use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{self, Interaction};
 
-use super::node_de::{node_id, Ctx, DeError, Excluded};
-use super::tree::{self, Document, Node, NodeKind, Pos, Resolved, TreeError};
+use crate::yaml::{
+    self, node_id, Ctx, DeError, Document, Excluded, Node, NodeKind, Pos, Resolved, TreeError,
+};
 
-pub use super::tree::{MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH};
+pub(crate) use crate::yaml::{MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH};
 
 /// Largest customer file crm reads (8 MiB: tens of thousands of interactions).
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A problem with a file, located for `path:line:col: message` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Path relative to the book root (`customers/ada.yaml`).
-    pub path: String,
+    pub(crate) path: String,
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column.
-    pub column: usize,
+    pub(crate) column: usize,
     /// What is wrong and how to fix it.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl Problem {
     /// A problem at `line`:`column` of `path`.
-    pub fn at(path: &str, line: usize, column: usize, message: impl Into<String>) -> Problem {
+    pub(crate) fn at(
+        path: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Problem {
         Problem {
             path: path.to_string(),
             line,
@@ -84,25 +90,25 @@ pub struct Loaded {
 
 impl Loaded {
     /// The file's bytes exactly as read.
-    pub fn raw(&self) -> &[u8] {
+    pub(crate) fn raw(&self) -> &[u8] {
         &self.raw
     }
 
     /// The file's text, without a leading byte-order mark.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         std::str::from_utf8(&self.raw[self.body..])
             .expect("the reader keeps only files that are UTF-8 after the byte-order mark")
     }
 
     /// Whether the file starts with a UTF-8 byte-order mark.
-    pub fn bom(&self) -> bool {
+    pub(crate) fn bom(&self) -> bool {
         self.body > 0
     }
 }
 
 /// Reads the file at `path` (shown as `shown`) without following it out of the book
 /// rooted at `canonical_root`, and parses it as the customer `id`.
-pub fn read_customer(
+pub(crate) fn read_customer(
     path: &Path,
     shown: &str,
     canonical_root: &Path,
@@ -113,7 +119,11 @@ pub fn read_customer(
 }
 
 /// Reads a file's bytes after the checks every customer file must pass.
-pub fn read_guarded(path: &Path, shown: &str, canonical_root: &Path) -> Result<Vec<u8>, Problem> {
+pub(crate) fn read_guarded(
+    path: &Path,
+    shown: &str,
+    canonical_root: &Path,
+) -> Result<Vec<u8>, Problem> {
     let fail = |message: String| Problem::at(shown, 1, 1, message);
     let link = fs::symlink_metadata(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
     if link.file_type().is_symlink() {
@@ -177,7 +187,7 @@ pub fn parse_customer(raw: &[u8], shown: &str, id: &CustomerId) -> Result<Loaded
 /// `crm check` would still report about it once it reads (the rules of interactions, an
 /// unknown kind, values other YAML tools read differently, a layout crm cannot append
 /// to), from the same parse. For `crm edit`, which warns about them after saving.
-pub fn parse_checked(
+pub(crate) fn parse_checked(
     raw: &[u8],
     shown: &str,
     id: &CustomerId,
@@ -232,7 +242,7 @@ fn parse_owned(
 /// it being read (each type error, each duplicate key, ...), values YAML reads as
 /// something other than the text written, and the rules of interactions (`known` says
 /// which kinds the book accepts), sorted by position.
-pub fn check_file(
+pub(crate) fn check_file(
     raw: &[u8],
     shown: &str,
     id: &CustomerId,
@@ -304,7 +314,7 @@ fn file_rules(
 /// key, a flow mapping, an anchor on the list), so that `crm check` warns before a
 /// `crm log` is refused. The very function every append runs decides it.
 fn append_problem(text: &str, doc: &Document, shown: &str, id: &CustomerId) -> Option<Problem> {
-    let refusal = super::edit::plan(text, doc, "interactions").err()?;
+    let refusal = yaml::plan_append(text, doc, "interactions").err()?;
     let (why, hint) = refusal.explain(id.as_str());
     Some(Problem::at(
         shown,
@@ -369,7 +379,7 @@ where
         problems.push(problem);
         return None;
     }
-    let doc = match tree::parse(text) {
+    let doc = match yaml::parse(text) {
         Ok(doc) => doc,
         Err(err) => {
             problems.push(tree_problem(&err, text, shown));
@@ -399,15 +409,12 @@ where
         // crm's writes compare whole documents through serde_yaml, which expands
         // aliases under limits of its own; refuse here whatever it would refuse, so
         // `crm check` reports it. Files without aliases (all real ones) skip this.
-        if let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(text) {
-            let pos = err.location().map_or(Pos { line: 1, column: 1 }, |l| Pos {
-                line: l.line(),
-                column: l.column(),
-            });
-            let mut message = err.to_string();
-            if let Some(cut) = message.find(" at line ") {
-                message.truncate(cut);
-            }
+        if let Err(err) = yaml::value_of(text) {
+            let pos = Pos {
+                line: err.line,
+                column: err.column,
+            };
+            let message = err.reason;
             problems.push(Problem::at_pos(
                 shown,
                 pos,
@@ -515,7 +522,7 @@ fn read_lenient<'d, T>(
     all: bool,
     shown: &str,
     problems: &mut Vec<Problem>,
-    read: impl Fn(super::node_de::NodeDe<'_>) -> Result<T, DeError>,
+    read: impl Fn(yaml::NodeDe<'_>) -> Result<T, DeError>,
 ) -> Option<T> {
     let mut failed = false;
     let mut rereads = 0;
@@ -581,7 +588,7 @@ fn de_problem(err: &DeError, fallback: Pos, shown: &str) -> Problem {
 /// Merge-conflict markers, found before the parser sees the text so that the message
 /// can say it is a git conflict.
 fn merge_conflict(text: &str, shown: &str) -> Option<Problem> {
-    tree::yaml_lines(text)
+    yaml::yaml_lines(text)
         .position(|line| {
             line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "======="
         })
@@ -637,8 +644,8 @@ fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {
 /// A YAML syntax error in words a person can act on, at the place to fix: libyaml
 /// reports where it gave up, which for an unclosed quote or bracket is the end of the
 /// file or a later line, so those point at where the quote or bracket opens.
-fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, String) {
-    let pos_of = |mark: super::libyaml::Mark| Pos {
+fn syntax_problem(syntax: &yaml::SyntaxError, text: &str) -> (Pos, String) {
+    let pos_of = |mark: yaml::Mark| Pos {
         line: mark.line + 1,
         column: mark.column + 1,
     };
@@ -648,7 +655,7 @@ fn syntax_problem(syntax: &super::libyaml::SyntaxError, text: &str) -> (Pos, Str
     };
     let problem = syntax.problem.as_str();
     let context = syntax.context.as_deref().unwrap_or("");
-    let line = tree::yaml_lines(text)
+    let line = yaml::yaml_lines(text)
         .nth(at.line.saturating_sub(1))
         .unwrap_or("");
     if problem.contains("control characters") {
@@ -792,7 +799,7 @@ fn lint_text_fields(
     if let Some(preferences) = doc.get(root, "preferences") {
         if let NodeKind::Map(pairs) = &doc.resolve(preferences).kind {
             for (key, value) in pairs {
-                let name = tree::key_text(doc, key);
+                let name = yaml::key_text(doc, key);
                 lint_value(doc, key, "preferences", shown, &mut found);
                 lint_value(
                     doc,
@@ -824,9 +831,9 @@ fn lint_value(doc: &Document, node: &Node, field: &str, shown: &str, found: &mut
         }
         NodeKind::Scalar {
             value,
-            style: super::libyaml::Style::Plain,
+            style: yaml::Style::Plain,
         } if node.tag.is_none() && !value.is_empty() => {
-            let resolved = tree::resolve_plain(value);
+            let resolved = yaml::resolve_plain(value);
             let Some(canonical) = resolved.canonical() else {
                 return;
             };
@@ -882,7 +889,7 @@ fn interaction_rules(
 }
 
 /// The top-level keys crm reads; any other key is kept as it is and ignored.
-pub const KNOWN_TOP_KEYS: [&str; 10] = [
+pub(crate) const KNOWN_TOP_KEYS: [&str; 10] = [
     "name",
     "email",
     "phone",
@@ -899,18 +906,18 @@ pub const KNOWN_TOP_KEYS: [&str; 10] = [
 /// `Interactions`, `interactions` with a zero-width space): what it holds is ignored,
 /// which is almost certainly not what the person meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NearMiss {
+pub(crate) struct NearMiss {
     /// Where the key is.
-    pub pos: Pos,
+    pub(crate) pos: Pos,
     /// The key as written.
-    pub written: String,
+    pub(crate) written: String,
     /// The key crm reads that it resembles.
-    pub meant: &'static str,
+    pub(crate) meant: &'static str,
 }
 
 impl NearMiss {
     /// The problem `crm check` reports.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         let invisible: Vec<String> = self
             .written
             .chars()
@@ -945,7 +952,7 @@ fn is_invisible(c: char) -> bool {
 /// The top-level keys of `root` that are near misses of [`KNOWN_TOP_KEYS`]: the same
 /// but for case, invisible characters, spaces or hyphens, or one edit away (two for
 /// long keys).
-pub fn near_miss_keys(doc: &Document, root: &Node) -> Vec<NearMiss> {
+pub(crate) fn near_miss_keys(doc: &Document, root: &Node) -> Vec<NearMiss> {
     let NodeKind::Map(entries) = &doc.resolve(root).kind else {
         return Vec::new();
     };
@@ -986,7 +993,7 @@ pub fn near_miss_keys(doc: &Document, root: &Node) -> Vec<NearMiss> {
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))

@@ -16,16 +16,16 @@ use super::{Book, EXTENSION};
 
 /// One entry of `customers/` that should be a customer file.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Its path.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The id from its stem, or the problem with the name.
-    pub id: std::result::Result<CustomerId, Problem>,
+    pub(crate) id: std::result::Result<CustomerId, Problem>,
 }
 
 /// Lists `customers/*.yaml` in id order, without reading them. Hidden files are skipped;
 /// a file whose stem is not a valid id is listed with a problem.
-pub fn entries(book: &Book) -> Result<Vec<Entry>> {
+pub(crate) fn entries(book: &Book) -> Result<Vec<Entry>> {
     let dir = book.customers_dir();
     if let Err(e) = fs::metadata(&dir) {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -71,7 +71,7 @@ pub fn entries(book: &Book) -> Result<Vec<Entry>> {
 }
 
 /// The ids of all customer files (names only, nothing is read).
-pub fn list_ids(book: &Book) -> Result<Vec<String>> {
+pub(crate) fn list_ids(book: &Book) -> Result<Vec<String>> {
     Ok(entries(book)?
         .into_iter()
         .filter_map(|e| e.id.ok().map(|id| id.to_string()))
@@ -88,7 +88,7 @@ pub struct Scan<T> {
 }
 
 /// Reads every customer file in parallel and maps each to `T`.
-pub fn scan_with<T, F>(book: &Book, map: F) -> Result<Scan<T>>
+pub(crate) fn scan_with<T, F>(book: &Book, map: F) -> Result<Scan<T>>
 where
     T: Send,
     F: Fn(Loaded, &str) -> T + Sync,
@@ -103,7 +103,7 @@ where
 /// (no symlink out of the book, no folder, not over the size limit) but without
 /// parsing them, and maps each to `T` with its id. For `crm check`, which parses each
 /// file itself to report every problem rather than the first.
-pub fn scan_raw_with<T, F>(book: &Book, map: F) -> Result<Scan<T>>
+pub(crate) fn scan_raw_with<T, F>(book: &Book, map: F) -> Result<Scan<T>>
 where
     T: Send,
     F: Fn(&[u8], &str, &CustomerId) -> T + Sync,
@@ -145,7 +145,7 @@ where
 
 /// Summaries of every readable customer. Files unchanged since the last whole-book
 /// read come from the summary cache (see [`cache`]); the rest are read in parallel.
-pub fn summaries(book: &Book) -> Result<Scan<Summary>> {
+pub(crate) fn summaries(book: &Book) -> Result<Scan<Summary>> {
     Ok(summaries_with(book, &cache::Policy::default())?.0)
 }
 

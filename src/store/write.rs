@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How long a writer waits for the book's lock by default.
-pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Proof that this process holds the book's write lock; released on drop.
 #[derive(Debug)]
@@ -33,7 +33,11 @@ pub struct WriteLock {
 
 /// Takes the lock file `lock` in the book's state folder `state_dir` (creating both),
 /// waiting at most `wait`, then clears leftover temp files.
-pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
+#[allow(
+    clippy::disallowed_methods,
+    reason = "waiting for the lock is timed (CRM_LOCK_TIMEOUT)"
+)]
+pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     let temp_dir = state_dir.join("tmp");
     super::create_state_dir(state_dir)
         .map_err(|e| super::state_error("create folder", state_dir, &e))?;
@@ -79,7 +83,7 @@ pub fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
 
 impl WriteLock {
     /// Creates `path` with `contents`; fails if it already exists.
-    pub fn create(&mut self, path: &Path, contents: &[u8]) -> Result<()> {
+    pub(crate) fn create(&mut self, path: &Path, contents: &[u8]) -> Result<()> {
         let temp = self.write_temp(path, contents, None)?;
         temp.persist_noclobber(path).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -102,7 +106,7 @@ impl WriteLock {
     /// [`WriteLock::settle`]), again after the new contents are on disk (an fsync can
     /// take long), and last the file swapped out by the atomic exchange itself, which
     /// is swapped back if it is not what crm read (see [`swap_in`]).
-    pub fn replace(&mut self, path: &Path, expected: &[u8], contents: &[u8]) -> Result<()> {
+    pub(crate) fn replace(&mut self, path: &Path, expected: &[u8], contents: &[u8]) -> Result<()> {
         let resolved = resolve_link(path)?;
         let path = resolved.as_path();
         self.settle(path)?;
@@ -121,7 +125,11 @@ impl WriteLock {
     /// then write in chunks), so crm waits until it has been quiet that long, at most
     /// [`SETTLE_LIMIT`]. A file as crm itself last wrote it needs no wait: crm writes
     /// by rename, whole.
-    pub fn settle(&self, path: &Path) -> Result<()> {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "waiting for a file to settle is timed, as the lock wait is"
+    )]
+    pub(crate) fn settle(&self, path: &Path) -> Result<()> {
         let started = Instant::now();
         loop {
             let Ok(meta) = fs::metadata(path) else {
@@ -153,7 +161,11 @@ impl WriteLock {
     /// Reads `path` once it has settled ([`WriteLock::settle`]) and only when the read
     /// was stable: the file's size, times and inode are the same before and after it.
     /// `read` gets the path; it is called again while the file keeps changing.
-    pub fn read_settled<T>(&self, path: &Path, read: impl Fn() -> Result<T>) -> Result<T> {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "waiting for a file to settle is timed, as the lock wait is"
+    )]
+    pub(crate) fn read_settled<T>(&self, path: &Path, read: impl Fn() -> Result<T>) -> Result<T> {
         let started = Instant::now();
         loop {
             self.settle(path)?;
@@ -171,7 +183,7 @@ impl WriteLock {
 
     /// The bytes each file replaced under this lock held before crm first wrote it, so
     /// a commit can tell a person's uncommitted edits from crm's own change.
-    pub fn replaced(&self) -> &[(PathBuf, Vec<u8>)] {
+    pub(crate) fn replaced(&self) -> &[(PathBuf, Vec<u8>)] {
         &self.replaced
     }
 
@@ -182,7 +194,7 @@ impl WriteLock {
     }
 
     /// The files written under this lock, in order.
-    pub fn written(&self) -> &[PathBuf] {
+    pub(crate) fn written(&self) -> &[PathBuf] {
         &self.written
     }
 
@@ -194,7 +206,11 @@ impl WriteLock {
     /// make an import of ten thousand customers take minutes. Stops at the first
     /// failure; files renamed before it stay written and are in [`WriteLock::written`].
     /// `progress` is told how many files are written so far.
-    pub fn write_all(&mut self, files: &[Pending], progress: &mut dyn FnMut(usize)) -> Result<()> {
+    pub(crate) fn write_all(
+        &mut self,
+        files: &[Pending],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<()> {
         let mut done = 0;
         let resolved: Vec<PathBuf> = files
             .iter()
@@ -395,6 +411,10 @@ impl Stamp {
 
     /// How long ago the file last changed (its status change time; zero if that is in
     /// the future, as with a clock set back).
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a file's age is its change time against the wall clock; no date reaches the domain"
+    )]
     fn age(&self) -> Duration {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -540,13 +560,13 @@ fn resolve_link(path: &Path) -> Result<PathBuf> {
 
 /// One file for [`WriteLock::write_all`].
 #[derive(Debug, Clone)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// Where it goes.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The bytes the file must still hold to be replaced, or `None` to create it.
-    pub expected: Option<Vec<u8>>,
+    pub(crate) expected: Option<Vec<u8>>,
     /// The new contents.
-    pub contents: Vec<u8>,
+    pub(crate) contents: Vec<u8>,
 }
 
 /// Files [`WriteLock::write_all`] stages at once (each holds an open file).

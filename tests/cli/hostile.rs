@@ -1130,8 +1130,8 @@ fn csv_exports_neutralise_formulas_and_read_back() {
     for row in &rows {
         for cell in row {
             assert!(
-                !cell.starts_with(['=', '+', '@', '\t', '\r'])
-                    && !(cell.starts_with('-') && cell.parse::<f64>().is_err()),
+                !(cell.starts_with(['=', '+', '@', '\t', '\r'])
+                    || (cell.starts_with('-') && cell.parse::<f64>().is_err())),
                 "{cell:?} would run as a formula"
             );
         }

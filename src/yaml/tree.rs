@@ -15,19 +15,19 @@ use super::libyaml::{Event, Mark, Parser, Style, SyntaxError};
 /// Deepest nesting of mappings and sequences (block or flow, the document's own
 /// mapping counting as one); real customer files stay below 5. serde_yaml is quadratic
 /// on deep flow nesting, so the limit must stop the parse early, which it does.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Most aliases (`*name`) a file may use; real customer files use none.
-pub const MAX_ALIASES: usize = 64;
+pub(crate) const MAX_ALIASES: usize = 64;
 /// Most nodes that aliases may add to a document when expanded ("billion laughs").
-pub const MAX_ALIAS_EXPANSION: u64 = 10_000;
+pub(crate) const MAX_ALIAS_EXPANSION: u64 = 10_000;
 
 /// A 1-based line and column (in characters) of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pos {
+pub(crate) struct Pos {
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column, counted in characters.
-    pub column: usize,
+    pub(crate) column: usize,
 }
 
 impl Pos {
@@ -40,7 +40,7 @@ impl Pos {
 
     /// The position of byte `offset` of `text`, counting lines as libyaml does (see
     /// [`break_len`]), so that it agrees with the positions of the parser's events.
-    pub fn at_offset(text: &str, offset: usize) -> Pos {
+    pub(crate) fn at_offset(text: &str, offset: usize) -> Pos {
         let mut cut = offset.min(text.len());
         while !text.is_char_boundary(cut) {
             cut -= 1;
@@ -68,7 +68,7 @@ impl Pos {
 
 /// The lines of `text` as YAML (and so [`Pos`]) counts them, without their breaks:
 /// split at `\r\n`, `\r`, `\n`, NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR.
-pub fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
@@ -95,7 +95,7 @@ pub fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
 /// The length in bytes of the line break that starts at byte `i` of `bytes`, or 0.
 /// Line breaks are YAML 1.1's, which libyaml follows: `\r\n`, `\r`, `\n`, and the
 /// characters NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH SEPARATOR (U+2029).
-pub fn break_len(bytes: &[u8], i: usize) -> usize {
+pub(crate) fn break_len(bytes: &[u8], i: usize) -> usize {
     match bytes.get(i..).unwrap_or_default() {
         [b'\r', b'\n', ..] => 2,
         [b'\r' | b'\n', ..] => 1,
@@ -107,40 +107,40 @@ pub fn break_len(bytes: &[u8], i: usize) -> usize {
 
 /// Where a node's text is, as byte offsets into the parsed text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
+pub(crate) struct Span {
     /// Where the node starts: its anchor or tag if it has one, the `-` of a block list,
     /// the `[` or `{` of a flow collection.
-    pub start: usize,
+    pub(crate) start: usize,
     /// Where a collection itself begins, after any anchor or tag (which may be on the
     /// line above): its `[` or `{`, or the first `-`, key or `?` of a block collection,
     /// which is at the collection's indentation. For a scalar or alias, `start`.
-    pub open: usize,
+    pub(crate) open: usize,
     /// Just past its last character of content: the closing quote or bracket, the last
     /// character of a plain scalar, the end of a block collection's last value. A block
     /// scalar (`|`, `>`) ends at the start of the line after its trailing blank lines.
     /// An empty value (`key:` or `-` with nothing after it) is an empty span just after
     /// its `:` or `-`.
-    pub end: usize,
+    pub(crate) end: usize,
 }
 
 /// One node of the document.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// Where the node starts (its anchor or tag, if it has one).
-    pub pos: Pos,
+    pub(crate) pos: Pos,
     /// Where its text is.
-    pub span: Span,
+    pub(crate) span: Span,
     /// Whether it is a collection written in flow style (`[...]`, `{...}`).
-    pub flow: bool,
+    pub(crate) flow: bool,
     /// Its tag as written (`!!str`), if any.
-    pub tag: Option<String>,
+    pub(crate) tag: Option<String>,
     /// What it holds.
-    pub kind: NodeKind,
+    pub(crate) kind: NodeKind,
 }
 
 /// What a [`Node`] holds.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     /// A scalar.
     Scalar {
         /// The value after unquoting.
@@ -160,7 +160,7 @@ pub enum NodeKind {
 
 impl Node {
     /// The scalar's value, if this is a scalar.
-    pub fn scalar(&self) -> Option<&str> {
+    pub(crate) fn scalar(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Scalar { value, .. } => Some(value),
             _ => None,
@@ -169,7 +169,7 @@ impl Node {
 
     /// Whether this is an unquoted scalar that YAML reads as null (`~`, `null`, or
     /// nothing at all).
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         match &self.kind {
             NodeKind::Scalar {
                 value,
@@ -185,33 +185,33 @@ impl Node {
 
 /// A key written twice in one mapping.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Duplicate {
+pub(crate) struct Duplicate {
     /// The key as written.
-    pub key: String,
+    pub(crate) key: String,
     /// The second occurrence.
-    pub pos: Pos,
+    pub(crate) pos: Pos,
     /// The first occurrence.
-    pub first: Pos,
+    pub(crate) first: Pos,
 }
 
 /// A parsed document.
 #[derive(Debug, Clone, Default)]
-pub struct Document {
+pub(crate) struct Document {
     /// The top node; `None` for a document of only comments.
-    pub root: Option<Node>,
+    pub(crate) root: Option<Node>,
     anchors: Vec<Node>,
     /// How many aliases the document uses.
-    pub aliases: usize,
+    pub(crate) aliases: usize,
     /// Keys written twice in a mapping, in document order.
-    pub duplicates: Vec<Duplicate>,
+    pub(crate) duplicates: Vec<Duplicate>,
     /// Scalars that YAML tools refuse to read (`!!int abc`, a 100-bit number), each
     /// with what is wrong.
-    pub invalid: Vec<(Pos, String)>,
+    pub(crate) invalid: Vec<(Pos, String)>,
 }
 
 impl Document {
     /// The node an anchor or alias stands for; any other node itself.
-    pub fn resolve<'a>(&'a self, node: &'a Node) -> &'a Node {
+    pub(crate) fn resolve<'a>(&'a self, node: &'a Node) -> &'a Node {
         let mut node = node;
         // Anchors point only to completed nodes, which are never anchors themselves,
         // but a bounded loop costs nothing.
@@ -228,12 +228,12 @@ impl Document {
     }
 
     /// The value of `key` in mapping `node`, if any.
-    pub fn get<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Node> {
+    pub(crate) fn get<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Node> {
         self.entry(node, key).map(|(_, value)| value)
     }
 
     /// The key and value nodes of `key` in mapping `node`, if any.
-    pub fn entry<'a>(&'a self, node: &'a Node, key: &str) -> Option<(&'a Node, &'a Node)> {
+    pub(crate) fn entry<'a>(&'a self, node: &'a Node, key: &str) -> Option<(&'a Node, &'a Node)> {
         match &self.resolve(node).kind {
             NodeKind::Map(entries) => entries
                 .iter()
@@ -246,7 +246,7 @@ impl Document {
 
 /// Why a text could not be read as a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TreeError {
+pub(crate) enum TreeError {
     /// The YAML parser's own error.
     Syntax(SyntaxError),
     /// Nesting past [`MAX_DEPTH`], at the collection that goes too deep.
@@ -294,7 +294,7 @@ struct Builder {
 }
 
 /// Parses `text` into a [`Document`], applying the limits of this module.
-pub fn parse(text: &str) -> Result<Document, TreeError> {
+pub(crate) fn parse(text: &str) -> Result<Document, TreeError> {
     let mut parser = Parser::new(text);
     let mut b = Builder {
         stack: Vec::new(),
@@ -619,7 +619,7 @@ fn all_distinct_words(entries: &[(Node, Node)]) -> bool {
 }
 
 /// The key as a person would recognise it in a message.
-pub fn key_text(doc: &Document, key: &Node) -> String {
+pub(crate) fn key_text(doc: &Document, key: &Node) -> String {
     match &doc.resolve(key).kind {
         NodeKind::Scalar { value, .. } => value.clone(),
         NodeKind::Seq(_) => "[...]".to_string(),
@@ -707,7 +707,7 @@ fn write_identity(doc: &Document, node: &Node, out: &mut String, depth: usize) {
 
 /// What an unquoted, untagged scalar means to YAML (the rules serde_yaml applies).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Resolved {
+pub(crate) enum Resolved {
     /// Text.
     Str,
     /// `~`, `null` or nothing.
@@ -722,7 +722,7 @@ pub enum Resolved {
 
 impl Resolved {
     /// The value written the way YAML tools write it back; `None` for text.
-    pub fn canonical(self) -> Option<String> {
+    pub(crate) fn canonical(self) -> Option<String> {
         match self {
             Resolved::Str => None,
             Resolved::Null => Some(String::new()),
@@ -740,7 +740,7 @@ impl Resolved {
 }
 
 /// How YAML reads an unquoted scalar `v`.
-pub fn resolve_plain(v: &str) -> Resolved {
+pub(crate) fn resolve_plain(v: &str) -> Resolved {
     if v.is_empty() || parse_null(v) {
         return Resolved::Null;
     }

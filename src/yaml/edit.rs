@@ -5,7 +5,7 @@
 //! block list.
 //!
 //! Where the list is, where it ends and what it holds come from the parser: every node
-//! of the [`tree`](super::tree) knows the bytes it spans. So a quoted text running over several
+//! of the [`tree`](super::parse) knows the bytes it spans. So a quoted text running over several
 //! lines, `\r` line ends, or a list written on the line after its key are seen exactly
 //! as the YAML parser sees them. Lines are looked at only for what the parser skips:
 //! indentation, and the comments after the list (those indented into it stay with it).
@@ -24,7 +24,7 @@ use crate::error::Error;
 
 /// How entries are added to one file, as decided by [`plan`]; [`Plan::apply`] writes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Bytes taken out first: an empty value (`[]`, `~`) that block entries replace,
     /// and what to put in its place (a blank, when a comment followed it directly).
     remove: Option<(Range<usize>, &'static str)>,
@@ -35,7 +35,7 @@ pub struct Plan {
     newline: &'static str,
     /// Where messages about this append point: the line the new entries follow, or,
     /// in a `[...]` list, the place they go.
-    pub pos: Pos,
+    pub(crate) pos: Pos,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,19 +53,19 @@ enum How {
 
 /// Why crm cannot append to a file by adding to it, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppendError {
+pub(crate) struct AppendError {
     /// 1-based line of the offending text.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column of the offending text.
-    pub column: usize,
+    pub(crate) column: usize,
     /// What is in the way.
-    pub layout: Layout,
+    pub(crate) layout: Layout,
 }
 
 /// A file layout crm does not append to, because doing so would mean rewriting what a
 /// person wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// The whole file is one flow mapping: `{name: A, interactions: []}`.
     FlowMapping,
     /// The file is no mapping at all (a list, or nothing but comments).
@@ -93,7 +93,7 @@ impl AppendError {
 
     /// The user-facing error for file `shown` of customer `id`: where, why, and how to
     /// write the file so that crm can append to it.
-    pub fn into_error(self, shown: &str, id: &str) -> Error {
+    pub(crate) fn into_error(self, shown: &str, id: &str) -> Error {
         let (why, hint) = self.explain(id);
         Error::invalid_file(format!(
             "{shown}:{}:{}: {why}; nothing was written",
@@ -104,7 +104,7 @@ impl AppendError {
 
     /// Why crm cannot append to the file of customer `id`, and how to write it so that
     /// it can (also what `crm check` says about such a file).
-    pub fn explain(&self, id: &str) -> (String, String) {
+    pub(crate) fn explain(&self, id: &str) -> (String, String) {
         let block = format!(
             "with `crm edit {id}`, write `interactions:` on a line of its own with one `  - date: ...` entry per interaction under it (see docs/format.md), then run the command again"
         );
@@ -138,7 +138,7 @@ impl AppendError {
 }
 
 /// Decides how entries are appended to the top-level list `key` of `text`, parsed as
-/// `doc` (by [`super::tree::parse`]), keeping every byte before and after them:
+/// `doc` (by [`super::parse`]), keeping every byte before and after them:
 ///
 /// - a block list gets them after its last entry (and after comments indented into
 ///   it), with the list's own indentation;
@@ -153,7 +153,7 @@ impl AppendError {
 /// mapping, `? interactions`, a list with an anchor, alias or tag, and a file that ends
 /// inside a `|` or `>` block without a line break (new lines after it would change its
 /// text).
-pub fn plan(text: &str, doc: &Document, key: &str) -> Result<Plan, AppendError> {
+pub(crate) fn plan(text: &str, doc: &Document, key: &str) -> Result<Plan, AppendError> {
     let refuse = |offset: usize, layout| Err(AppendError::at(text, offset, layout));
     let Some(root) = doc.root.as_ref() else {
         return refuse(0, Layout::NoMapping);
@@ -295,7 +295,7 @@ impl Plan {
 
     /// `text` (the text the plan was made for) with one entry per item of `entries`
     /// added, each given as its `key: value` fields.
-    pub fn apply(&self, text: &str, entries: &[Vec<String>]) -> String {
+    pub(crate) fn apply(&self, text: &str, entries: &[Vec<String>]) -> String {
         let mut added = String::new();
         match &self.how {
             How::Block {
@@ -535,7 +535,7 @@ fn chomping(text: &str, start: usize) -> Option<char> {
 /// `text` without the lines that equal one of `unwanted` (compared without their line
 /// endings), if taking them out leaves what the YAML says exactly as it was; otherwise
 /// `None`. For comment lines crm itself put into a file (`crm edit --new`'s template).
-pub fn without_lines(text: &str, unwanted: &[&str]) -> Option<String> {
+pub(crate) fn without_lines(text: &str, unwanted: &[&str]) -> Option<String> {
     let kept: String = text
         .split_inclusive('\n')
         .filter(|line| !unwanted.contains(&line.trim_end_matches(['\r', '\n'])))
@@ -548,7 +548,7 @@ pub fn without_lines(text: &str, unwanted: &[&str]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tree;
+    use crate::yaml::tree;
 
     fn entry() -> Vec<String> {
         vec!["date: 2025-04-01".into(), "kind: call".into()]
@@ -565,7 +565,7 @@ mod tests {
         // The same expectation the real append checks against.
         for fields in entries {
             let item: serde_yaml::Value = serde_yaml::from_str(&fields.join("\n")).unwrap();
-            crate::store::push_entry(&mut expected, item);
+            crate::yaml::push_entry(&mut expected, "interactions", item);
         }
         assert_eq!(
             written, expected,

@@ -1,12 +1,6 @@
-//! Writing YAML text by hand, so that crm controls every byte it adds to a person's
-//! file: scalar quoting that no YAML 1.1 or 1.2 reader can misread, new customer files,
-//! new interaction entries. Appending to an existing file lives in `edit.rs`.
-
-use chrono::NaiveDate;
-
-use crate::domain::date::Cadence;
-use crate::domain::interaction::Interaction;
-use crate::domain::money::Money;
+//! Writing YAML values by hand, so that crm controls every byte it adds to a person's
+//! file: scalar quoting that no YAML 1.1 or 1.2 reader can misread. Appending to an
+//! existing file lives in `edit.rs`; what a customer file holds, in `store/`.
 
 /// Words that some YAML reader takes for a boolean or null when written plain.
 const AMBIGUOUS_WORDS: [&str; 11] = [
@@ -16,7 +10,7 @@ const AMBIGUOUS_WORDS: [&str; 11] = [
 /// Renders text as a YAML scalar: plain when that is unambiguous to every reader,
 /// otherwise double-quoted. Plain needs a leading letter, no YAML indicator characters
 /// and no word like `no` or `on` that YAML 1.1 reads as a boolean.
-pub fn scalar(text: &str) -> String {
+pub(crate) fn scalar(text: &str) -> String {
     if is_safe_plain(text) {
         text.to_string()
     } else {
@@ -82,107 +76,9 @@ fn is_safe_plain(text: &str) -> bool {
 }
 
 /// Renders a list of text in flow style: `[vip, "no"]`.
-pub fn flow_list(items: &[String]) -> String {
+pub(crate) fn flow_list(items: &[String]) -> String {
     let inner: Vec<String> = items.iter().map(|i| scalar(i)).collect();
     format!("[{}]", inner.join(", "))
-}
-
-/// What `crm add` knows about a new customer.
-#[derive(Debug, Clone, Default)]
-pub struct NewCustomer {
-    /// Display name.
-    pub name: String,
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Company.
-    pub company: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Birthday.
-    pub birthday: Option<NaiveDate>,
-    /// Customer since.
-    pub since: Option<NaiveDate>,
-    /// Follow-up cadence.
-    pub every: Option<Cadence>,
-    /// Preferences, in order.
-    pub preferences: Vec<(String, String)>,
-}
-
-/// The text of a new customer file, in the documented key order, with `newline` as the
-/// line ending.
-pub fn new_customer_file(customer: &NewCustomer, newline: &str) -> String {
-    let mut lines = vec![format!("name: {}", scalar(&customer.name))];
-    let optional = [
-        ("email", &customer.email),
-        ("phone", &customer.phone),
-        ("company", &customer.company),
-    ];
-    for (key, value) in optional {
-        if let Some(value) = value {
-            lines.push(format!("{key}: {}", scalar(value)));
-        }
-    }
-    if !customer.tags.is_empty() {
-        lines.push(format!("tags: {}", flow_list(&customer.tags)));
-    }
-    if let Some(birthday) = customer.birthday {
-        lines.push(format!("birthday: {birthday}"));
-    }
-    if let Some(since) = customer.since {
-        lines.push(format!("since: {since}"));
-    }
-    if !customer.preferences.is_empty() {
-        lines.push("preferences:".to_string());
-        for (key, value) in &customer.preferences {
-            lines.push(format!("  {}: {}", scalar(key), scalar(value)));
-        }
-    }
-    if let Some(every) = customer.every {
-        lines.push("follow_up:".to_string());
-        lines.push(format!("  every: {every}"));
-    }
-    // An empty block, not `[]`: a person can append `  - date: ...` lines under it by
-    // hand, which below a flow `[]` would be invalid YAML.
-    lines.push("interactions:".to_string());
-    let mut text = lines.join(newline);
-    text.push_str(newline);
-    text
-}
-
-/// The `key: value` lines of an interaction entry, in the documented order.
-pub fn interaction_fields(interaction: &Interaction) -> Vec<String> {
-    let mut fields = vec![
-        format!("date: {}", interaction.date),
-        format!("kind: {}", scalar(interaction.kind.name())),
-    ];
-    if let Some(summary) = &interaction.summary {
-        fields.push(format!("summary: {}", scalar(summary)));
-    }
-    if let Some(amount) = interaction.amount {
-        fields.push(format!("amount: {}", money(amount)));
-    }
-    if !interaction.items.is_empty() {
-        fields.push(format!("items: {}", flow_list(&interaction.items)));
-    }
-    if let Some(rating) = interaction.rating {
-        fields.push(format!("rating: {rating}"));
-    }
-    if let Some(channel) = &interaction.channel {
-        fields.push(format!("channel: {}", scalar(channel)));
-    }
-    if let Some(follow_up) = interaction.follow_up {
-        fields.push(format!("follow_up: {follow_up}"));
-    }
-    if let Some(import) = &interaction.import {
-        fields.push(format!("import: {}", scalar(import)));
-    }
-    fields
-}
-
-fn money(amount: Money) -> String {
-    amount.to_string()
 }
 
 #[cfg(test)]

@@ -20,13 +20,13 @@ use unsafe_libyaml as unsafe_sys;
 
 /// A position in the input: 0-based line, 0-based column in characters, byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Mark {
+pub(crate) struct Mark {
     /// Byte offset from the start of the input.
-    pub index: usize,
+    pub(crate) index: usize,
     /// 0-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 0-based column, counted in characters.
-    pub column: usize,
+    pub(crate) column: usize,
 }
 
 impl Mark {
@@ -41,7 +41,7 @@ impl Mark {
 
 /// How a scalar was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
+pub(crate) enum Style {
     /// Unquoted: YAML may read it as a number, boolean or null.
     Plain,
     /// `'...'`.
@@ -56,7 +56,7 @@ pub enum Style {
 
 /// One parser event, with its anchor (`&name`) and tag (`!tag`) where it can have them.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event {
+pub(crate) enum Event {
     /// Start of the input.
     StreamStart,
     /// End of the input.
@@ -104,22 +104,22 @@ pub enum Event {
 
 /// A syntax error as libyaml reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     /// What is wrong (`did not find expected key`).
-    pub problem: String,
+    pub(crate) problem: String,
     /// Where, when libyaml knows the line (scanner and parser errors).
-    pub mark: Option<Mark>,
+    pub(crate) mark: Option<Mark>,
     /// The byte offset, for errors found while decoding the text (reader errors).
-    pub offset: usize,
+    pub(crate) offset: usize,
     /// What was being parsed (`while parsing a block mapping`).
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
     /// Where that started (the opening quote of an unclosed string, the `[` of an
     /// unclosed list), when libyaml says.
-    pub context_mark: Option<Mark>,
+    pub(crate) context_mark: Option<Mark>,
 }
 
 /// The parser over one input text.
-pub struct Parser<'input> {
+pub(crate) struct Parser<'input> {
     /// Heap-allocated so that it never moves: libyaml points into it. Initialised by
     /// `yaml_parser_initialize` in [`Parser::new`], freed in `Drop`.
     state: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
@@ -129,7 +129,7 @@ pub struct Parser<'input> {
 
 impl<'input> Parser<'input> {
     /// A parser over `input`, which must stay alive (and unchanged) while it runs.
-    pub fn new(input: &'input str) -> Parser<'input> {
+    pub(crate) fn new(input: &'input str) -> Parser<'input> {
         let mut state = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
         let parser = state.as_mut_ptr();
         // SAFETY: `parser` points to writable, heap-allocated memory that does not move
@@ -152,7 +152,7 @@ impl<'input> Parser<'input> {
 
     /// The next event with where it starts and ends, or the syntax error that stops
     /// the parse. After [`Event::StreamEnd`] or an error, every call returns `None`.
-    pub fn next_event(&mut self) -> Option<Result<(Event, Mark, Mark), SyntaxError>> {
+    pub(crate) fn next_event(&mut self) -> Option<Result<(Event, Mark, Mark), SyntaxError>> {
         if self.done {
             return None;
         }

@@ -22,12 +22,12 @@ use super::tree::{resolve_plain, Document, Node, NodeKind, Pos, Resolved};
 
 /// Nodes to skip, by [`node_id`]. Looked up for every key of every mapping read, so it
 /// hashes the ids with one multiplication rather than SipHash.
-pub type Excluded = HashSet<usize, BuildHasherDefault<IdHasher>>;
+pub(crate) type Excluded = HashSet<usize, BuildHasherDefault<IdHasher>>;
 
 /// The hasher of [`Excluded`]: node ids are addresses, already unique, and a file is
 /// no key to flood a hash table with (the ids are not chosen by its author).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -46,37 +46,37 @@ impl Hasher for IdHasher {
 }
 
 /// State shared by all the deserializers of one read.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     doc: &'a Document,
     excluded: &'a Excluded,
 }
 
 impl<'a> Ctx<'a> {
     /// A read of `doc` that skips the nodes in `excluded` (see [`node_id`]).
-    pub fn new(doc: &'a Document, excluded: &'a Excluded) -> Ctx<'a> {
+    pub(crate) fn new(doc: &'a Document, excluded: &'a Excluded) -> Ctx<'a> {
         Ctx { doc, excluded }
     }
 
     /// A deserializer for `node`.
-    pub fn de(&'a self, node: &'a Node) -> NodeDe<'a> {
+    pub(crate) fn de(&'a self, node: &'a Node) -> NodeDe<'a> {
         NodeDe { ctx: self, node }
     }
 }
 
 /// The identity of a node within its document, for `excluded` sets.
-pub fn node_id(node: &Node) -> usize {
+pub(crate) fn node_id(node: &Node) -> usize {
     std::ptr::from_ref(node) as usize
 }
 
 /// A deserialization error, located at the innermost value it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeError {
+pub(crate) struct DeError {
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// Where; `None` when raised by the mapping being read as a whole.
-    pub pos: Option<Pos>,
+    pub(crate) pos: Option<Pos>,
     /// The innermost mapping value or list item the error came out of.
-    pub node: Option<usize>,
+    pub(crate) node: Option<usize>,
     /// Keys and list indices from the innermost out (`every`, `follow_up`).
     keys: Vec<Segment>,
     missing: Option<&'static str>,
@@ -90,12 +90,12 @@ enum Segment {
 
 impl DeError {
     /// For "has no `x:`", the field `x`.
-    pub fn missing(&self) -> Option<&'static str> {
+    pub(crate) fn missing(&self) -> Option<&'static str> {
         self.missing
     }
 
     /// Marks the error as coming from list item `index` of the list at `key`.
-    pub fn within(mut self, key: &str, index: usize) -> DeError {
+    pub(crate) fn within(mut self, key: &str, index: usize) -> DeError {
         self.keys.push(Segment::Index(index));
         self.keys.push(Segment::Key(key.to_string()));
         self
@@ -103,7 +103,7 @@ impl DeError {
 
     /// The path to the value as serde_yaml writes it (`follow_up.every`,
     /// `tags[1]`), empty at the top.
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         let mut path = String::new();
         for segment in self.keys.iter().rev() {
             match segment {
@@ -170,7 +170,7 @@ fn describe(unexp: &Unexpected<'_>) -> String {
 
 /// A deserializer for one node.
 #[derive(Clone, Copy)]
-pub struct NodeDe<'a> {
+pub(crate) struct NodeDe<'a> {
     ctx: &'a Ctx<'a>,
     node: &'a Node,
 }
@@ -437,7 +437,7 @@ impl<'de, 'a> MapAccess<'de> for Entries<'a> {
 mod tests {
     use super::*;
     use crate::domain::customer::Customer;
-    use crate::store::tree;
+    use crate::yaml::tree;
     use serde::Deserialize;
 
     fn read(text: &str) -> Result<Customer, DeError> {
