@@ -9,8 +9,8 @@ use crate::domain::change::{self, Change};
 use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
-use crate::git::{short_id, BookRepo, FileChange};
-use crate::store::{read, Book, Problem, CONFIG_FILE, CUSTOMERS_DIR, EXTENSION};
+use crate::git::{customer_stem, other_change, short_id, BookRepo, FileChange};
+use crate::store::{read, Book, Problem, CONFIG_FILE, CUSTOMERS_DIR};
 
 use super::CRM_TRAILER;
 
@@ -121,12 +121,6 @@ pub(crate) fn is_customer_file(book_path: &str) -> bool {
     customer_stem(book_path).is_some()
 }
 
-fn customer_stem(book_path: &str) -> Option<&str> {
-    let name = book_path.strip_prefix(CUSTOMERS_DIR)?.strip_prefix('/')?;
-    let stem = name.strip_suffix(EXTENSION)?.strip_suffix('.')?;
-    (!stem.is_empty() && !stem.starts_with('.') && !stem.contains('/')).then_some(stem)
-}
-
 /// An uncommitted change and what it means.
 #[derive(Debug, Clone)]
 pub(crate) struct Described {
@@ -147,42 +141,6 @@ pub(crate) fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
         .iter()
         .map(|file| describe_one(book, file))
         .collect()
-}
-
-/// What the change of book file `book_path` from `before` (its committed bytes) to
-/// `after` (its uncommitted bytes) means; `None` is an absent file. In the words
-/// `crm commit` uses, for a change known only as bytes (a file's content just before
-/// crm wrote to it).
-pub(crate) fn change_of(book_path: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> Change {
-    let Some(stem) = customer_stem(book_path) else {
-        return other_change(book_path, before.is_some(), after.is_some());
-    };
-    let id = CustomerId::parse(stem).ok();
-    let parse = |raw: &[u8]| {
-        id.as_ref()
-            .and_then(|id| read::parse_customer(raw, book_path, id).ok())
-            .map(|loaded| loaded.customer)
-    };
-    let before = before.map(parse);
-    let after = after.map(parse);
-    Change::of_customer(
-        stem,
-        before.as_ref().map(Option::as_ref),
-        after.as_ref().map(Option::as_ref),
-    )
-}
-
-/// The change of a book file that is not a customer's.
-fn other_change(book_path: &str, committed: bool, exists: bool) -> Change {
-    let verb = match (committed, exists) {
-        (false, _) => "added",
-        (true, false) => "removed",
-        (true, true) => "edited",
-    };
-    Change::Other {
-        file: book_path.to_string(),
-        verb,
-    }
 }
 
 fn describe_one(book: &Book, file: &FileChange) -> Described {

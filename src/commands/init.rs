@@ -2,17 +2,17 @@
 //! repository with a first commit (unless DIR is already inside one).
 //!
 //! Everything that can be checked is checked before anything is written, and what a
-//! failed init did write is taken back: a failed `crm init` leaves the folder as it was.
+//! failed init did write is taken back: a failed `crm init` leaves the folder as it was
+//! (the store's [`NewBook`] does both).
 
-use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::context::Context;
 use crate::domain::change;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::git::{BookRepo, FileChange, Identity};
-use crate::store::{self, Book, CONFIG_FILE, CUSTOMERS_DIR};
+use crate::store::{Book, NewBook, CUSTOMERS_DIR};
 
 use super::{commit, CRM_TRAILER};
 
@@ -24,14 +24,12 @@ pub(crate) struct Args {
     pub(crate) dir: Option<PathBuf>,
 }
 
-const KEEP_FILE: &str = ".gitkeep";
-
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
     let dir = match &args.dir {
         Some(dir) => ctx.init_dir.join(dir),
         None => ctx.init_dir.clone(),
     };
-    let plan = Plan::check(&dir)?;
+    let plan = NewBook::check(&dir)?;
     let written = plan.write()?;
 
     let shown = dir.display();
@@ -118,179 +116,4 @@ fn first_commit(book: &Book, repo: &BookRepo, who: &Identity, out: &mut dyn Writ
         )?,
     }
     Ok(EXIT_OK)
-}
-
-/// What `crm init` will write, decided before anything is written.
-#[derive(Debug)]
-struct Plan {
-    dir: PathBuf,
-    /// Folders to create, outermost first (the book folder and `customers/`, as needed).
-    new_dirs: Vec<PathBuf>,
-    /// Whether `customers/.gitkeep` is missing.
-    new_keep: bool,
-}
-
-impl Plan {
-    /// Checks everything `crm init` in `dir` needs, writing nothing.
-    fn check(dir: &Path) -> Result<Plan> {
-        let shown = dir.display();
-        let config = dir.join(CONFIG_FILE);
-        if fs::symlink_metadata(&config).is_ok() {
-            let what = if config.exists() {
-                format!("`{shown}` is already a crm book (it has a {CONFIG_FILE})")
-            } else {
-                format!(
-                    "`{}` already exists (a link to a missing file)",
-                    config.display()
-                )
-            };
-            return Err(Error::new(ErrorKind::AlreadyExists, what)
-                .with_hint("crm init never overwrites a book; edit crm.toml instead, or remove it to start afresh"));
-        }
-        if let Some(outer) = enclosing_book(dir) {
-            return Err(Error::new(
-                ErrorKind::AlreadyExists,
-                format!(
-                    "`{shown}` is inside the crm book `{}`; crm does not make a book inside another (git would mix their commits, and crm would find the wrong book from some folders)",
-                    outer.display()
-                ),
-            )
-            .with_hint(format!(
-                "make the new book in a folder outside `{}`",
-                outer.display()
-            )));
-        }
-        let mut new_dirs = Vec::new();
-        for folder in [dir.to_path_buf(), dir.join(CUSTOMERS_DIR)] {
-            match fs::metadata(&folder) {
-                Ok(meta) if meta.is_dir() => {}
-                Ok(_) => {
-                    return Err(Error::new(
-                        ErrorKind::AlreadyExists,
-                        format!("`{}` is a file, not a folder", folder.display()),
-                    )
-                    .with_hint("move it out of the way, or make the book in another folder"))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    // A dangling link in the way fails here rather than half-way through.
-                    if fs::symlink_metadata(&folder).is_ok() {
-                        return Err(Error::new(
-                            ErrorKind::AlreadyExists,
-                            format!("`{}` is a link to a missing folder", folder.display()),
-                        )
-                        .with_hint("remove the link, or make the book in another folder"));
-                    }
-                    new_dirs.push(folder);
-                }
-                Err(e) => return Err(Error::io("read", &folder, &e)),
-            }
-        }
-        // A customers/ link out of the folder: the book would refuse it once made, and
-        // init would have written through it.
-        let customers = dir.join(CUSTOMERS_DIR);
-        if fs::symlink_metadata(&customers).is_ok_and(|m| m.file_type().is_symlink()) {
-            let inside = fs::canonicalize(&customers)
-                .ok()
-                .zip(fs::canonicalize(dir).ok())
-                .is_some_and(|(target, root)| target.starts_with(root));
-            if !inside {
-                return Err(Error::invalid_file(format!(
-                    "`{}` is a symlink to a folder outside `{shown}`; crm does not read or write through links out of the book",
-                    customers.display()
-                ))
-                .with_hint("replace the link with a real customers/ folder, or make the book in another folder"));
-            }
-        }
-        let keep = dir.join(CUSTOMERS_DIR).join(KEEP_FILE);
-        let new_keep = fs::symlink_metadata(&keep).is_err();
-        Ok(Plan {
-            dir: dir.to_path_buf(),
-            new_dirs,
-            new_keep,
-        })
-    }
-
-    /// Writes the book; on failure, takes back what it wrote.
-    fn write(&self) -> Result<Written> {
-        let mut written = Written::default();
-        let result = self.write_all(&mut written);
-        if result.is_err() {
-            self.undo(&written);
-        }
-        result.map(|()| written)
-    }
-
-    fn write_all(&self, written: &mut Written) -> Result<()> {
-        for folder in &self.new_dirs {
-            fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, &e))?;
-            written.dirs.push(folder.clone());
-        }
-        // Created first and never overwritten: of two concurrent inits, one fails here,
-        // before writing anything else.
-        let config = self.dir.join(CONFIG_FILE);
-        let created = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&config);
-        let mut file = created.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!("`{}` appeared while crm init was working", config.display()),
-                )
-                .with_hint("another crm init probably made the book; check it with `crm check`")
-            } else {
-                Error::io("create", &config, &e)
-            }
-        })?;
-        written.config = true;
-        file.write_all(store::config::TEMPLATE.as_bytes())
-            .map_err(|e| Error::io("write", &config, &e))?;
-        if self.new_keep {
-            let keep = self.dir.join(CUSTOMERS_DIR).join(KEEP_FILE);
-            written.keep = true;
-            fs::write(&keep, "").map_err(|e| Error::io("write", &keep, &e))?;
-        }
-        Ok(())
-    }
-
-    /// Takes back what [`Plan::write`] wrote (best effort: it runs after a failure).
-    fn undo(&self, written: &Written) {
-        if written.keep {
-            let _ = fs::remove_file(self.dir.join(CUSTOMERS_DIR).join(KEEP_FILE));
-        }
-        if written.config {
-            let _ = fs::remove_file(self.dir.join(CONFIG_FILE));
-        }
-        // Only folders crm made, and only if empty (`remove_dir` refuses others).
-        for folder in written.dirs.iter().rev() {
-            let _ = fs::remove_dir(folder);
-        }
-    }
-}
-
-/// What [`Plan::write`] has written so far.
-#[derive(Debug, Default)]
-struct Written {
-    dirs: Vec<PathBuf>,
-    config: bool,
-    keep: bool,
-}
-
-/// The root of a book that `dir` would be inside: the nearest folder above it holding
-/// a `crm.toml` (`dir` itself holds none: [`Plan::check`] has made sure).
-fn enclosing_book(dir: &Path) -> Option<PathBuf> {
-    // `dir` and some of its parents may not exist yet; the book search starts from the
-    // nearest one that does.
-    let existing = dir
-        .ancestors()
-        .map(|a| {
-            if a.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                a
-            }
-        })
-        .find(|a| a.is_dir())?;
-    Book::find_root(existing).ok()
 }

@@ -23,7 +23,7 @@ pub(crate) mod undo;
 use std::io::Write;
 
 use crate::context::Context;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
 
@@ -71,7 +71,7 @@ pub(crate) enum Command {
 }
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
-pub(crate) const CRM_TRAILER: &str = "Committed-by: crm";
+pub(crate) use crate::git::CRM_TRAILER;
 
 /// Runs `command`, writing data to `out`; returns the exit code.
 pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
@@ -201,15 +201,8 @@ fn ensure_can_commit(ctx: &Context) -> Result<()> {
 
 /// Ends a command that wrote files, once it has written its summary line to `out`
 /// (so the line is out even when the commit then fails): with `--commit` or
-/// `[git] auto_commit`, commits exactly the files written under `lock` (never a
-/// person's other edits), with `message` as the summary line (shortened as
-/// `crm commit` shortens its own when it is longer than 72 characters), and notes each
-/// commit made on stderr (stdout stays the command's data). The lock is held until the
-/// commit is made. Files git ignores (and does not track) are written but not
-/// committed, with a warning.
-///
-/// If the commit fails, the files are written all the same: the error says so and
-/// exits with [`crate::error::EXIT_NOT_COMMITTED`], so nobody runs the command twice.
+/// `[git] auto_commit`, commits what was written under `lock` by the book's commit
+/// policy ([`crate::git::finish_write`]), noting each commit on stderr.
 pub(crate) fn finish_write(
     ctx: &Context,
     book: &Book,
@@ -223,120 +216,20 @@ pub(crate) fn finish_write(
     if !commits(ctx, book) || lock.written().is_empty() {
         return Ok(flushed?);
     }
-    let committed = commit_written(ctx, book, &lock, message);
-    let shown: Vec<String> = lock.written().iter().map(|p| book.shown(p)).collect();
-    drop(lock);
-    let err = match committed {
-        Ok(ignored) => {
-            for path in ignored {
-                crate::warn(&format!(
-                    "`{path}` was written but not committed: git ignores it (`git check-ignore -v {path}` says which rule); `git add -f` it to track it anyway"
-                ));
-            }
-            return Ok(flushed?);
-        }
-        Err(err) => err,
-    };
-    let hint = err
-        .hint
-        .clone()
-        .map_or(String::new(), |h| format!("{h}; then "));
-    Err(Error::new(
-        ErrorKind::NotCommitted,
-        format!(
-            "wrote `{}` but did not commit it: {}",
-            shown.join("`, `"),
-            err.message
-        ),
-    )
-    .with_hint(format!(
-        "{hint}run `crm commit` to commit it (do not run the command again: the change is made)"
-    )))
+    crate::git::finish_write(
+        book,
+        lock,
+        message,
+        || ctx.git(book),
+        &mut std::io::stderr(),
+    )?;
+    Ok(flushed?)
 }
 
-/// Commits the files written under `lock`, after a commit of the changes they already
-/// had uncommitted (a person's edits, or crm's own earlier change made without
-/// committing), so crm's commit holds exactly its change and `crm undo` cannot take
-/// the earlier changes away. Notes each commit on stderr. Returns the book files left
-/// out because git ignores them.
-fn commit_written(
-    ctx: &Context,
-    book: &Book,
-    lock: &WriteLock,
-    message: &str,
-) -> Result<Vec<String>> {
-    let (repo, who) = ctx.git(book)?;
-    repo.ensure_no_operation()?;
-    let customers = lock
-        .written()
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == crate::store::EXTENSION))
-        .count();
-    let message = crate::domain::change::fit_summary(message, customers);
-    let full = format!("{message}\n\n{CRM_TRAILER}\n");
-    let mut earlier_summary = String::new();
-    let earlier = repo.commit_earlier_changes(lock.replaced(), who, |changes| {
-        let message = earlier_message(changes);
-        earlier_summary = message.lines().next().unwrap_or("").to_string();
-        message
-    })?;
-    if let Some(oid) = earlier.commit {
-        note_commit(
-            oid,
-            &earlier_summary,
-            " (changes that were already uncommitted)",
-        );
-    }
-    let own = crate::git::commit_files(repo.repo(), lock.written(), &full, who)?;
-    if let Some(oid) = own.commit {
-        note_commit(oid, message.lines().next().unwrap_or(""), "");
-    }
-    if earlier.commit.is_some() || own.commit.is_some() {
-        warn_unsigned(repo);
-    }
-    let mut ignored: Vec<String> = Vec::new();
-    for path in earlier.ignored.iter().chain(&own.ignored) {
-        let shown = repo.shown_path(path);
-        if !ignored.contains(&shown) {
-            ignored.push(shown);
-        }
-    }
-    Ok(ignored)
-}
-
-/// The message of the commit of changes a file already had when crm wrote to it: in
-/// `crm commit`'s words (`edit carol (by hand)`, `log call with ada`), saying why it is
-/// a commit of its own. No crm trailer: `crm undo` must never take a person's edits.
-fn earlier_message(changes: &[crate::git::EarlierChange]) -> String {
-    let described: Vec<crate::domain::change::Change> = changes
-        .iter()
-        .map(|c| commit::change_of(&c.path, c.before.as_deref(), Some(&c.after)))
-        .collect();
-    format!(
-        "{}\n\nThese changes were already uncommitted when crm committed its own change\nto the same file{}; they are committed apart, so that the two stay\nseparable and `crm undo` takes back only crm's change.\n",
-        crate::domain::change::commit_message(&described),
-        if changes.len() == 1 { "" } else { "s" }
-    )
-}
-
-/// Says on stderr that a commit was made (stdout is the command's data, such as the id
-/// `crm add` prints).
-fn note_commit(oid: git2::Oid, summary: &str, what: &str) {
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "crm: committed {}: {summary}{what}",
-        crate::git::short_id(oid)
-    );
-}
-
-/// Warns, once per run, that crm's commits are not signed when git's config asks for
-/// signed commits (`commit.gpgSign`): crm makes its commits through libgit2, which
-/// cannot sign them.
+/// Warns on stderr, once per run, when git asks for signed commits
+/// ([`crate::git::warn_unsigned`]).
 pub(crate) fn warn_unsigned(repo: &BookRepo) {
-    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if repo.wants_signed_commits() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        crate::warn("git's config asks for signed commits (commit.gpgSign), but crm does not sign its commits; sign them with git if you need to (e.g. `git commit --amend -S` for the last one)");
-    }
+    crate::git::warn_unsigned(repo, &mut std::io::stderr());
 }
 
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
@@ -396,38 +289,5 @@ pub(crate) fn warn_unknown_kinds<'a>(
         crate::warn(&crate::render::one_line(&format!(
             "{whose} uses the kind `{kind}`, which this book does not know{guess}; those entries count as a kind of their own: fix them, or add the kind to [interactions] kinds in crm.toml (`crm check` lists every entry)"
         )));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::git::EarlierChange;
-
-    /// Review finding 5: the commit of changes already uncommitted was always called
-    /// `edit ID (by hand)`, and its summary was never shortened.
-    #[test]
-    fn earlier_changes_are_named_as_crm_commit_names_them_within_72_characters() {
-        let new = EarlierChange {
-            path: "customers/ada.yaml".into(),
-            before: None,
-            after: b"name: Ada\n".to_vec(),
-        };
-        let message = earlier_message(std::slice::from_ref(&new));
-        assert!(message.starts_with("add ada\n\n"), "{message}");
-        assert!(!message.contains(CRM_TRAILER));
-
-        let many: Vec<EarlierChange> = (0..8)
-            .map(|n| EarlierChange {
-                path: format!("customers/a-rather-long-customer-id-number-{n}.yaml"),
-                before: Some(b"name: A\n".to_vec()),
-                after: b"name: B\n".to_vec(),
-            })
-            .collect();
-        let message = earlier_message(&many);
-        let summary = message.lines().next().unwrap();
-        assert_eq!(summary, "edit 8 customers by hand");
-        assert!(message.contains("\n- edit a-rather-long-customer-id-number-7 (by hand)\n"));
-        assert!(message.contains("to the same files;"), "{message}");
     }
 }

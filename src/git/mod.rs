@@ -8,6 +8,7 @@
 
 mod changes;
 mod log;
+mod policy;
 mod revert;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::store::Config;
 
 pub(crate) use changes::FileChange;
 pub(crate) use log::LogEntry;
+pub(crate) use policy::{customer_stem, finish_write, other_change, warn_unsigned, CRM_TRAILER};
 
 /// Opens the repository containing `path`, if any.
 pub(crate) fn discover(path: &Path) -> Option<Repository> {

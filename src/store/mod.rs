@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub(crate) mod config;
+mod create;
 pub mod customer_text;
 pub mod read;
 pub mod scan;
@@ -27,6 +28,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::yaml;
 
 pub(crate) use config::Config;
+pub(crate) use create::NewBook;
 pub use read::{Loaded, Problem};
 pub use write::WriteLock;
 
