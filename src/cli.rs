@@ -16,7 +16,7 @@ use crate::context::GlobalArgs;
 /// or the nearest folder above the current one that holds a `crm.toml`.
 ///
 /// Exit codes: 0 ok; 1 something found (`check` problems, `due`/`stale --exit-code`
-/// items);
+/// items, `merge-file` conflicts);
 /// 2 usage or other error (nothing was changed); 3 done, but unreadable customer files
 /// were skipped (each is named on stderr); 4 files changed, but the commit `--commit`
 /// asked for failed.

@@ -108,10 +108,11 @@ fn refuse_conflicts(changes: &[FileChange]) -> Result<()> {
 }
 
 /// Whether `book_path` (relative to the book root, `/`-separated) is one of the files
-/// crm looks after: `crm.toml`, the `customers/.gitkeep` that `crm init` writes, and
-/// the customer files. (A `.gitignore` is the person's own: crm leaves it to git.)
+/// crm looks after: `crm.toml`, the `.gitattributes` and `customers/.gitkeep` that
+/// `crm init` writes, and the customer files. (A `.gitignore` is the person's own: crm leaves it to git.)
 pub(crate) fn is_book_file(book_path: &str) -> bool {
     book_path == CONFIG_FILE
+        || book_path == crate::store::ATTRIBUTES_FILE
         || book_path == format!("{CUSTOMERS_DIR}/.gitkeep")
         || is_customer_file(book_path)
 }

@@ -14,6 +14,7 @@ pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;
+pub(crate) mod merge_file;
 pub(crate) mod show;
 pub(crate) mod stale;
 pub(crate) mod stats;
@@ -68,6 +69,9 @@ pub(crate) enum Command {
     Import(import::Args),
     /// Write customers or interactions out as CSV or JSON.
     Export(export::Args),
+    /// Merge three versions of a customer file by crm's rules (git's merge driver:
+    /// `crm merge-file %O %A %B %P`); writes the result over OURS, exit 1 on conflicts.
+    MergeFile(merge_file::Args),
 }
 
 /// The trailer that marks a commit as made by crm (`crm undo` only reverts these).
@@ -101,6 +105,7 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Resul
         Command::Stats(args) => stats::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
+        Command::MergeFile(args) => merge_file::run(ctx, &args, out),
     }
 }
 
@@ -150,7 +155,9 @@ fn changes_files(command: &Command) -> bool {
         | Command::History(_)
         | Command::Status(_)
         | Command::Stats(_)
-        | Command::Export(_) => false,
+        | Command::Export(_)
+        // Writes git's temporary file, not a book file.
+        | Command::MergeFile(_) => false,
     }
 }
 

@@ -6,11 +6,19 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Book, CONFIG_FILE, CUSTOMERS_DIR};
+use super::{Book, ATTRIBUTES_FILE, CONFIG_FILE, CUSTOMERS_DIR};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Keeps `customers/` in git while it has no customer files.
 const KEEP_FILE: &str = ".gitkeep";
+
+/// The rule of the book's `.gitattributes` that has git merge customer files with
+/// `crm merge-file` (once a clone registers the driver; until then git merges them
+/// line by line, as without the rule).
+pub(crate) const MERGE_ATTRIBUTE: &str = "customers/*.yaml merge=crm";
+
+/// What `crm init` writes into a new `.gitattributes`.
+const ATTRIBUTES: &str = "# Customer files are merged by crm's rules (docs/git.md, \"Sharing a book\"), once\n# the driver is registered in a clone: `crm sync` and `crm clone` do it, or by hand\n#   git config merge.crm.driver \"crm merge-file --marker-size %L %O %A %B %P\"\ncustomers/*.yaml merge=crm\n";
 
 /// A new book, as `crm init` makes it: what will be written, decided before anything is
 /// written.
@@ -21,6 +29,19 @@ pub(crate) struct NewBook {
     new_dirs: Vec<PathBuf>,
     /// Whether `customers/.gitkeep` is missing.
     new_keep: bool,
+    /// What to do about `.gitattributes`.
+    attributes: Attributes,
+}
+
+/// What `crm init` does to the folder's `.gitattributes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Attributes {
+    /// It has the merge rule already: nothing.
+    Present,
+    /// There is none: write crm's.
+    Create,
+    /// There is one without the rule (its bytes given): add the rule at its end.
+    Append(Vec<u8>),
 }
 
 impl NewBook {
@@ -96,10 +117,35 @@ impl NewBook {
         }
         let keep = dir.join(CUSTOMERS_DIR).join(KEEP_FILE);
         let new_keep = fs::symlink_metadata(&keep).is_err();
+        let attributes_path = dir.join(ATTRIBUTES_FILE);
+        let attributes = match fs::symlink_metadata(&attributes_path) {
+            Err(_) => Attributes::Create,
+            Ok(meta) if meta.is_file() => {
+                let text = fs::read(&attributes_path)
+                    .map_err(|e| Error::io("read", &attributes_path, &e))?;
+                let has_rule = String::from_utf8_lossy(&text).lines().any(|line| {
+                    line.split_whitespace().collect::<Vec<_>>() == ["customers/*.yaml", "merge=crm"]
+                });
+                if has_rule {
+                    Attributes::Present
+                } else {
+                    Attributes::Append(text)
+                }
+            }
+            // A link or a folder: not crm's to write through.
+            Ok(_) => {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("`{}` is not a plain file", attributes_path.display()),
+                )
+                .with_hint(format!("replace it with a plain file (or remove it); crm init adds `{MERGE_ATTRIBUTE}` to it")))
+            }
+        };
         Ok(NewBook {
             dir: dir.to_path_buf(),
             new_dirs,
             new_keep,
+            attributes,
         })
     }
 
@@ -144,11 +190,42 @@ impl NewBook {
             written.keep = true;
             fs::write(&keep, "").map_err(|e| Error::io("write", &keep, &e))?;
         }
+        let attributes = self.dir.join(ATTRIBUTES_FILE);
+        match &self.attributes {
+            Attributes::Present => {}
+            Attributes::Create => {
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&attributes)
+                    .map_err(|e| Error::io("create", &attributes, &e))?;
+                written.attributes = true;
+                file.write_all(ATTRIBUTES.as_bytes())
+                    .map_err(|e| Error::io("write", &attributes, &e))?;
+            }
+            Attributes::Append(text) => {
+                let mut added = text.clone();
+                if !added.is_empty() && !added.ends_with(b"\n") {
+                    added.push(b'\n');
+                }
+                added.extend_from_slice(MERGE_ATTRIBUTE.as_bytes());
+                added.push(b'\n');
+                written.attributes = true;
+                super::write::replace_atomically(&attributes, &added)?;
+            }
+        }
         Ok(())
     }
 
     /// Takes back what [`NewBook::write`] wrote (best effort: it runs after a failure).
     pub(crate) fn undo(&self, written: &Written) {
+        if written.attributes {
+            let path = self.dir.join(ATTRIBUTES_FILE);
+            let _ = match &self.attributes {
+                Attributes::Append(text) => super::write::replace_atomically(&path, text),
+                _ => fs::remove_file(&path).map_err(Error::from),
+            };
+        }
         if written.keep {
             let _ = fs::remove_file(self.dir.join(CUSTOMERS_DIR).join(KEEP_FILE));
         }
@@ -168,6 +245,7 @@ pub(crate) struct Written {
     dirs: Vec<PathBuf>,
     config: bool,
     keep: bool,
+    attributes: bool,
 }
 
 /// The root of a book that `dir` would be inside: the nearest folder above it holding

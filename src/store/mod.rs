@@ -8,6 +8,7 @@ pub mod cache;
 pub(crate) mod config;
 mod create;
 pub mod customer_text;
+pub(crate) mod merge;
 pub mod read;
 pub mod scan;
 pub mod write;
@@ -34,6 +35,8 @@ pub use write::WriteLock;
 
 /// Name of the settings file that marks a book's root.
 pub(crate) const CONFIG_FILE: &str = "crm.toml";
+/// git's attributes file at the root, where `crm init` names crm's merge driver.
+pub(crate) const ATTRIBUTES_FILE: &str = ".gitattributes";
 /// Folder of customer files, under the root.
 pub(crate) const CUSTOMERS_DIR: &str = "customers";
 /// crm's own state (lock, temp files, cache), under the root; git-ignored.

@@ -375,8 +375,13 @@ where
         ));
         return None;
     }
-    if let Some(problem) = merge_conflict(text, shown) {
-        problems.push(problem);
+    let conflicts = merge_conflicts(text, shown);
+    if !conflicts.is_empty() {
+        if all {
+            problems.extend(conflicts);
+        } else {
+            problems.extend(conflicts.into_iter().next());
+        }
         return None;
     }
     let doc = match yaml::parse(text) {
@@ -586,20 +591,33 @@ fn de_problem(err: &DeError, fallback: Pos, shown: &str) -> Problem {
 }
 
 /// Merge-conflict markers, found before the parser sees the text so that the message
-/// can say it is a git conflict.
-fn merge_conflict(text: &str, shown: &str) -> Option<Problem> {
-    yaml::yaml_lines(text)
-        .position(|line| {
-            line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "======="
-        })
-        .map(|n| {
-            Problem::at(
-                shown,
-                n + 1,
-                1,
-                "unresolved git merge conflict; keep the lines you want, delete the <<<<<<< ======= >>>>>>> markers, then run `crm check`",
-            )
-        })
+/// can say it is a git conflict: one problem per conflict, at its `<<<<<<<` line (and
+/// at a `=======` or `>>>>>>>` line outside any conflict).
+fn merge_conflicts(text: &str, shown: &str) -> Vec<Problem> {
+    let problem = |line: usize| {
+        Problem::at(
+            shown,
+            line,
+            1,
+            "unresolved merge conflict (git merge conflict markers <<<<<<< ======= >>>>>>>): keep the side you want, delete the marker lines, then run `crm check`",
+        )
+    };
+    let mut found = Vec::new();
+    let mut open = false;
+    for (n, line) in yaml::yaml_lines(text).enumerate() {
+        if line.starts_with("<<<<<<<") {
+            open = true;
+            found.push(problem(n + 1));
+        } else if line.starts_with(">>>>>>>") {
+            if !open {
+                found.push(problem(n + 1));
+            }
+            open = false;
+        } else if line.trim_end() == "=======" && !open {
+            found.push(problem(n + 1));
+        }
+    }
+    found
 }
 
 fn tree_problem(err: &TreeError, text: &str, shown: &str) -> Problem {

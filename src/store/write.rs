@@ -31,6 +31,36 @@ pub struct WriteLock {
     replaced: Vec<(PathBuf, Vec<u8>)>,
 }
 
+/// Replaces the file at `path` with `contents` atomically (temp file beside it, fsync,
+/// rename), keeping its permission bits; for a file outside any book, such as the
+/// temporary file git hands a merge driver. The link itself is replaced if `path` is
+/// one: nothing is followed.
+pub(crate) fn replace_atomically(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let permissions = fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions());
+    let mut temp = tempfile::Builder::new()
+        .prefix(".crm-merge.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
+    temp.write_all(contents)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| Error::io("write", temp.path(), &e))?;
+    if let Some(permissions) = permissions {
+        // Best effort: failure only costs the mode bits.
+        let _ = fs::set_permissions(temp.path(), permissions);
+    }
+    temp.persist(path)
+        .map_err(|e| Error::io("replace", path, &e.error))?;
+    Ok(())
+}
+
 /// Takes the lock file `lock` in the book's state folder `state_dir` (creating both),
 /// waiting at most `wait`, then clears leftover temp files.
 #[allow(

@@ -296,6 +296,19 @@ impl Plan {
     /// `text` (the text the plan was made for) with one entry per item of `entries`
     /// added, each given as its `key: value` fields.
     pub(crate) fn apply(&self, text: &str, entries: &[Vec<String>]) -> String {
+        let (cut, replacement) = self.splice(text, entries);
+        let mut out = String::with_capacity(text.len() + replacement.len());
+        out.push_str(&text[..cut.start]);
+        out.push_str(&replacement);
+        out.push_str(&text[cut.end..]);
+        out
+    }
+
+    /// What [`Plan::apply`] does, as one edit: the bytes of `text` it replaces and what
+    /// goes in their place. For a caller that makes other edits to the same text in
+    /// the same pass (the three-way merge of `super::merge`); the range never reaches
+    /// before an entry of the list or after the list's end.
+    pub(crate) fn splice(&self, text: &str, entries: &[Vec<String>]) -> (Range<usize>, String) {
         let mut added = String::new();
         match &self.how {
             How::Block {
@@ -338,13 +351,11 @@ impl Plan {
             }
         }
         let (cut, filler) = self.remove.clone().unwrap_or((self.at..self.at, ""));
-        let mut out = String::with_capacity(text.len() + added.len());
-        out.push_str(&text[..cut.start]);
+        let mut out = String::with_capacity(self.at - cut.start + added.len());
         out.push_str(filler);
         out.push_str(&text[cut.end..self.at]);
         out.push_str(&added);
-        out.push_str(&text[self.at..]);
-        out
+        (cut.start..self.at, out)
     }
 }
 

@@ -18,8 +18,9 @@
 //! - **Render.** [`scalar`] and [`flow_list`] write values in crm's quoting rules:
 //!   plain only when no YAML 1.1 or 1.2 reader can misread it, else double-quoted.
 //! - **Splice and verify.** [`Plan::apply`] splices entries into the text, keeping
-//!   every other byte; [`value_of`] reads text as a plain [`Value`] (serde_yaml, the
-//!   same parser) so a caller can check that the result says exactly what the text
+//!   every other byte ([`Plan::splice`] gives the same as one edit, for a caller that
+//!   makes others in the same pass: the merge of customer files); [`value_of`] reads
+//!   text as a plain [`Value`] (serde_yaml, the same parser) so a caller can check that the result says exactly what the text
 //!   said plus what was added ([`push_entry`] builds that expectation);
 //!   [`without_lines`] takes lines out only when the meaning stays the same.
 //!
@@ -33,16 +34,17 @@ mod tree;
 mod value;
 mod yaml_text;
 
+pub(crate) use edit::Plan;
 pub(crate) use edit::{plan as plan_append, without_lines};
-// The rest of what a plan is: named by no caller yet, but what the merge of customer
-// files (and any other splice) is written against.
+// The rest of what a plan is: named by no caller yet, but part of what a splice is
+// written against.
 #[allow(unused_imports)]
-pub(crate) use edit::{AppendError, Layout, Plan};
+pub(crate) use edit::{AppendError, Layout};
 pub(crate) use libyaml::{Mark, Style, SyntaxError};
 pub(crate) use node_de::{node_id, Ctx, DeError, Excluded, NodeDe};
 pub(crate) use tree::{
-    key_text, parse, resolve_plain, yaml_lines, Document, Node, NodeKind, Pos, Resolved, TreeError,
-    MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH,
+    break_len, key_text, parse, resolve_plain, yaml_lines, Document, Node, NodeKind, Pos, Resolved,
+    TreeError, MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH,
 };
-pub(crate) use value::{push_entry, value_of, Value, ValueError};
+pub(crate) use value::{push_entry, value_of, Mapping, Value, ValueError};
 pub(crate) use yaml_text::{flow_list, scalar};

@@ -5,6 +5,9 @@
 /// A YAML document as a plain value.
 pub(crate) type Value = serde_yaml::Value;
 
+/// A mapping of a [`Value`], its keys in the order written.
+pub(crate) type Mapping = serde_yaml::Mapping;
+
 /// Why text does not read as a [`Value`]: where, and serde_yaml's reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ValueError {

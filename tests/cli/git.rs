@@ -900,7 +900,12 @@ fn a_book_in_a_subfolder_of_a_bigger_repository() {
         .collect();
     assert_eq!(
         files,
-        ["crm.toml", "customers/.gitkeep", "customers/ada.yaml"]
+        [
+            ".gitattributes",
+            "crm.toml",
+            "customers/.gitkeep",
+            "customers/ada.yaml"
+        ]
     );
 
     crm(&["commit"]).assert().success();
@@ -908,6 +913,7 @@ fn a_book_in_a_subfolder_of_a_bigger_repository() {
     assert_eq!(
         head_changed_paths(&repo),
         [
+            "sales/book/.gitattributes",
             "sales/book/crm.toml",
             "sales/book/customers/.gitkeep",
             "sales/book/customers/ada.yaml"

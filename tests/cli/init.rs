@@ -56,7 +56,10 @@ fn a_new_book_keeps_its_state_folder_out_of_git_without_a_gitignore() {
         cmd
     };
     crm(&["init"]).assert().success();
-    assert_eq!(listing(dir.path()), [".git", "crm.toml", "customers"]);
+    assert_eq!(
+        listing(dir.path()),
+        [".git", ".gitattributes", "crm.toml", "customers"]
+    );
     assert_eq!(untracked(dir.path()), Vec::<String>::new());
     crm(&["add", "Ada", "--id", "ada"]).assert().success();
     assert!(dir.path().join(".crm/.gitignore").is_file());
@@ -165,6 +168,7 @@ fn init_commits_the_customer_files_already_in_the_folder() {
     let tree = head.tree().unwrap();
     for path in [
         "crm.toml",
+        ".gitattributes",
         "customers/.gitkeep",
         "customers/ada.yaml",
         "customers/bob.yaml",

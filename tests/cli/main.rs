@@ -12,6 +12,7 @@ mod git;
 mod hostile;
 mod import_export;
 mod init;
+mod merge;
 #[cfg(unix)]
 mod modes;
 mod reader;
