@@ -11,9 +11,10 @@
 # docs/performance.md. Commands that `crm --help` does not list are skipped and marked.
 #
 # Settings: BENCH_RUNS (timed runs per command, default 10; commands that parse every
-# file, `check` and "(no cache)", use at most 3), BENCH_WARMUP (default 3),
-# BENCH_OUT (default bench-out), BENCH_SEED (default 1), BENCH_DOC (default
-# docs/performance.md).
+# file, `check` and "(no cache)", use at most 3, the sync rows at most 5), BENCH_WARMUP
+# (default 3), BENCH_OUT (default bench-out), BENCH_SEED (default 1), BENCH_DOC
+# (default docs/performance.md), BENCH_ROWS (an extended regex: only the rows whose
+# name matches are run, e.g. 'sync|git pull|^rg').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,6 +23,7 @@ RUNS=${BENCH_RUNS:-10}
 WARMUP=${BENCH_WARMUP:-3}
 SEED=${BENCH_SEED:-1}
 DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
+ONLY=${BENCH_ROWS:-}
 if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(1000 10000 100000); fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -134,8 +136,81 @@ ROWS=(
     "crm show ID|show|< 50 ms|show ID"
     "crm log ID call x|log|< 50 ms|log ID call x"
     "crm log ID call x --commit|log|< 50 ms|log ID call x --commit"
+    "crm sync (one new interaction on each side)|sync|≤ git pull + push|"
+    "git pull --no-rebase && git push (same)|gitsync||"
 )
 declare -A MS RSS NOTE
+
+# --- sync ------------------------------------------------------------------------------
+# Two clones of a bare copy of the book (a local `file://` remote, so the network does
+# not count), with crm's merge driver registered and named in .gitattributes. Before each
+# timed run both clones and the remote are put back to the base commit, Alice logs a call
+# with customer ID and pushes, and Bob logs an email with the same customer and commits
+# (`crm log --commit`); then Bob's `crm sync` is timed against `git pull --no-rebase &&
+# git push` (which merges that file with the same driver). Both fetch 1 commit, merge 1
+# customer file and push 2 commits.
+sync_dir() { # sync_dir BOOK N ID -> prints the folder of the remote and the clones
+    local book=$1 n=$2 dir=$OUT/sync/$2-seed$SEED
+    if [ ! -f "$dir/.bench-ready" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        say "$n customers: making a bare remote and two clones in $dir"
+        git clone -q --bare "$book" "$dir/remote.git"
+        git clone -q "file://$dir/remote.git" "$dir/alice"
+        printf 'customers/*.yaml merge=crm\n' >"$dir/alice/.gitattributes"
+        git -C "$dir/alice" add .gitattributes
+        git -C "$dir/alice" commit -q -m "Name crm's merge driver for customer files"
+        git -C "$dir/alice" push -q
+        git clone -q "file://$dir/remote.git" "$dir/bob"
+        "$CRM" -C "$dir/alice" sync >/dev/null
+        "$CRM" -C "$dir/bob" sync >/dev/null
+        git -C "$dir/bob" rev-parse HEAD >"$dir/base"
+        {
+            echo '#!/usr/bin/env bash'
+            echo 'set -e'
+            printf 'dir=%q crm=%q id=%q\n' "$dir" "$CRM" "$3"
+            cat <<'PREPARE'
+base=$(cat "$dir/base")
+branch=$(git -C "$dir/remote.git" symbolic-ref --short HEAD)
+git -C "$dir/remote.git" update-ref "refs/heads/$branch" "$base"
+for clone in alice bob; do
+    git -C "$dir/$clone" reset -q --hard "$base"
+    git -C "$dir/$clone" update-ref "refs/remotes/origin/$branch" "$base"
+done
+"$crm" -C "$dir/alice" log "$id" call 'from alice' --commit >/dev/null 2>&1
+git -C "$dir/alice" push -q
+"$crm" -C "$dir/bob" log "$id" email 'from bob' --commit >/dev/null 2>&1
+PREPARE
+        } >"$dir/prepare.sh"
+        chmod +x "$dir/prepare.sh"
+        touch "$dir/.bench-ready"
+    fi
+    printf '%s\n' "$dir"
+}
+
+bench_sync() { # bench_sync BOOK N ID NAME sync|gitsync
+    local book=$1 n=$2 id=$3 name=$4 which=$5 dir cmd
+    dir=$(sync_dir "$book" "$n" "$id")
+    if [ "$which" = sync ]; then
+        has_command sync || { NOTE[$name]="skipped: \`crm sync\` is not in \`crm --help\` yet"; return; }
+        cmd=("$CRM" -C "$dir/bob" sync)
+    else
+        cmd=(bash -c "cd $(printf %q "$dir/bob") && git pull -q --no-rebase --no-edit && git push -q")
+    fi
+    # One plain run first: a command that fails is reported, not timed.
+    "$dir/prepare.sh"
+    local status=0
+    "${cmd[@]}" >/dev/null 2>"$OUT/last-stderr" || status=$?
+    if [ "$status" -ne 0 ]; then
+        NOTE[$name]="failed (exit $status): $(head -n 1 "$OUT/last-stderr")"
+        return
+    fi
+    say "$n customers: $name"
+    "$dir/prepare.sh"
+    RSS[$name,$n]=$(peak_mb "${cmd[@]}")
+    MS[$name,$n]=$(median_ms "$((RUNS < 5 ? RUNS : 5))" "$dir/prepare.sh" "${cmd[@]}")
+}
+
 for n in "${SIZES[@]}"; do
     book=$(make_book "$n")
     id=$(find "$book/customers" -maxdepth 1 -name '*.yaml' -printf '%f\n' | sort | sed -n 1p)
@@ -143,6 +218,11 @@ for n in "${SIZES[@]}"; do
     rm -f "$book/.crm/summaries.cache"
     for row in "${ROWS[@]}"; do
         IFS='|' read -r name needs target args <<<"$row"
+        if [ -n "$ONLY" ] && ! grep -Eq -- "$ONLY" <<<"$name"; then continue; fi
+        case $needs in sync | gitsync)
+            bench_sync "$book" "$n" "$id" "$name" "$needs"
+            continue ;;
+        esac
         if [ "$needs" = rg ]; then
             [ "$HAVE_RG" = 1 ] || { NOTE[$name]="skipped: rg is not installed"; continue; }
             cmd=(rg -c interactions "$book")
@@ -193,6 +273,10 @@ verdict() { # verdict NAME TARGET
             local rg=${MS["rg -c interactions DIR",$LAST]:-}
             [ -z "$rg" ] && { echo "no rg"; return; }
             awk -v m="$ms" -v r="$rg" 'BEGIN {print (m <= 2 * r) ? "met" : "**not met**"}' ;;
+        "≤ git pull + push")
+            local git=${MS["git pull --no-rebase && git push (same)",$LAST]:-}
+            [ -z "$git" ] && { echo "no git"; return; }
+            awk -v m="$ms" -v g="$git" 'BEGIN {print (m <= g) ? "met" : "**not met**"}' ;;
     esac
 }
 
@@ -220,6 +304,12 @@ file). The numbers below are from its latest run; run it again to refresh them.
 - "(no cache)" deletes `.crm/summaries.cache` before every run: the cost of parsing
   every file, which the first whole-book command after a clone pays once.
 - `crm log` appends to the same customer on every run; `--commit` also commits it.
+- `crm sync` is timed in a clone of a bare copy of the book (over `file://`, so the
+  network does not count) after one new interaction with the same customer on each
+  side (the other side's already pushed, this side's committed), beside
+  `git pull --no-rebase && git push` with the git CLI on the same state (merging the
+  file with crm's driver): both fetch one commit, merge one customer file and push two
+  commits. Each timed run starts from that state again (not timed).
 - Peak memory is the maximum resident set size of one run (`/usr/bin/time -v`).
 
 ## Why whole-book reads are fast

@@ -19,7 +19,7 @@ use crate::context::GlobalArgs;
 /// items, `merge-file` conflicts);
 /// 2 usage or other error (nothing was changed); 3 done, but unreadable customer files
 /// were skipped (each is named on stderr); 4 files changed, but the commit `--commit`
-/// asked for failed.
+/// asked for failed; 5 `sync` merged, but conflicts need you (nothing was pushed).
 #[derive(Debug, Parser)]
 #[command(name = "crm", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {

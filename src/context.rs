@@ -6,10 +6,8 @@
 )]
 
 use std::cell::OnceCell;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::ValueEnum;
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
@@ -18,6 +16,7 @@ use crate::domain::date::{EARLIEST_YEAR, LATEST_YEAR};
 use crate::error::{Error, Result};
 use crate::git::{BookRepo, Identity};
 use crate::store::Book;
+use crate::ui::{ColorChoice, Ui};
 
 /// The global flags, as typed (or taken from the environment by clap); every
 /// subcommand accepts them.
@@ -53,17 +52,6 @@ pub(crate) struct GlobalArgs {
     pub(crate) dir_on_command_line: bool,
 }
 
-/// `--color` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ColorChoice {
-    /// Colour only on a terminal, unless NO_COLOR is set.
-    Auto,
-    /// Always colour.
-    Always,
-    /// Never colour.
-    Never,
-}
-
 /// Settings every command sees.
 #[derive(Debug)]
 pub(crate) struct Context {
@@ -75,12 +63,11 @@ pub(crate) struct Context {
     pub(crate) init_dir: PathBuf,
     /// The day the run treats as today (`--today`, `CRM_TODAY`, or the clock).
     pub(crate) today: NaiveDate,
-    /// Whether to colour output.
+    /// Whether to colour output (decided by [`Ui::new`]).
     pub(crate) color: bool,
-    /// Whether standard output is a terminal (tables) or a pipe (plain lines).
+    /// Whether standard output is a terminal (tables) or a pipe (plain lines), as the
+    /// [`Ui`] found.
     pub(crate) stdout_is_tty: bool,
-    /// Whether standard input is a terminal (prompts allowed).
-    pub(crate) stdin_is_tty: bool,
     /// How long writers wait for the book's lock (`CRM_LOCK_TIMEOUT` seconds), or the
     /// usage error for a value that is no such number. Only a command that takes the
     /// lock reports it: a typo there must not stop `crm list`.
@@ -90,6 +77,12 @@ pub(crate) struct Context {
     /// The editor command line for `crm edit`: `$VISUAL`, else `$EDITOR`, else `vi`
     /// (not yet split into words; never run through a shell).
     pub(crate) editor: String,
+    /// The `git` program `crm sync` and `crm clone` run to fetch and push: `CRM_GIT`,
+    /// else `git` (found on `PATH`).
+    pub(crate) git_program: std::ffi::OsString,
+    /// `PATH`, to tell whether the `crm` found there is this crm (`crm sync` registers
+    /// the merge driver by name then, else by this crm's full path).
+    pub(crate) search_path: Option<std::ffi::OsString>,
     /// The book, once [`Context::book`] has opened it (or failed to).
     book: OnceCell<Result<Book>>,
     /// The book's repository and commit identity, once [`Context::git`] found them.
@@ -97,19 +90,12 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// Resolves the global flags and environment.
-    pub(crate) fn from_globals(cli: &GlobalArgs) -> Result<Context> {
+    /// Resolves the global flags and environment; what the terminal allows is the
+    /// [`Ui`]'s decision.
+    pub(crate) fn from_globals(cli: &GlobalArgs, ui: &Ui) -> Result<Context> {
         let today = match cli.today.as_deref().map(str::trim) {
             None | Some("") => chrono::Local::now().date_naive(),
             Some(text) => today(text)?,
-        };
-        let stdout_is_tty = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-        let color = match cli.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_is_tty && !no_color && !dumb,
         };
         let lock_wait = match std::env::var("CRM_LOCK_TIMEOUT") {
             Ok(secs) => lock_wait(&secs),
@@ -132,9 +118,8 @@ impl Context {
             start_dir,
             init_dir,
             today,
-            color,
-            stdout_is_tty,
-            stdin_is_tty: std::io::stdin().is_terminal(),
+            color: ui.color(),
+            stdout_is_tty: ui.stdout_is_tty(),
             lock_wait,
             commit: cli.commit,
             editor: ["VISUAL", "EDITOR"]
@@ -142,6 +127,10 @@ impl Context {
                 .filter_map(|name| std::env::var(name).ok())
                 .find(|value| !value.trim().is_empty())
                 .unwrap_or_else(|| "vi".to_string()),
+            git_program: std::env::var_os("CRM_GIT")
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "git".into()),
+            search_path: std::env::var_os("PATH"),
             book: OnceCell::new(),
             git: OnceCell::new(),
         })
@@ -235,7 +224,7 @@ mod tests {
             "list".into(),
         ];
         let cli = crate::cli::Cli::parse_args(args).expect("valid arguments");
-        Context::from_globals(&cli.globals).expect("context")
+        Context::from_globals(&cli.globals, &Ui::capture()).expect("context")
     }
 
     /// Review finding: every writing command read crm.toml twice (the commit check,

@@ -20,10 +20,13 @@ pub(crate) const EXIT_PARTIAL: u8 = 3;
 /// or `[git] auto_commit` asked: the change is made (do not repeat it); `crm commit`
 /// commits it.
 pub(crate) const EXIT_NOT_COMMITTED: u8 = 4;
+/// Exit status when `crm sync` merged, but conflicts need a person: the merge is left
+/// as `git merge` leaves one, and nothing was pushed.
+pub(crate) const EXIT_MERGE_CONFLICT: u8 = 5;
 /// Exit status when a command failed part-way after changing some files: the message
 /// says exactly what was written (an import stopped by a full disk), so a script knows
 /// that the book is not as it was.
-pub(crate) const EXIT_PARTLY_WRITTEN: u8 = 5;
+pub(crate) const EXIT_PARTLY_WRITTEN: u8 = 6;
 
 /// What kind of failure an [`Error`] is; decides the exit code and lets tests match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +49,9 @@ pub enum ErrorKind {
     Locked,
     /// Files were written, but the commit `--commit` asked for failed (exit 4).
     NotCommitted,
-    /// The command failed after changing some files, which the message names (exit 5).
+    /// A merge left conflicts for a person to resolve (exit 5).
+    MergeConflict,
+    /// The command failed after changing some files, which the message names (exit 6).
     PartlyWritten,
     /// Standard output was closed by its reader (`crm list | head`); not a failure.
     BrokenPipe,
@@ -105,6 +110,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self.kind {
             ErrorKind::NotCommitted => EXIT_NOT_COMMITTED,
+            ErrorKind::MergeConflict => EXIT_MERGE_CONFLICT,
             ErrorKind::PartlyWritten => EXIT_PARTLY_WRITTEN,
             _ => EXIT_ERROR,
         }

@@ -21,6 +21,7 @@ pub(crate) mod git;
 pub(crate) mod import;
 pub(crate) mod render;
 pub mod store;
+pub(crate) mod ui;
 pub(crate) mod yaml;
 
 use std::ffi::OsString;
@@ -43,35 +44,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
             return code;
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = context::Context::from_globals(&cli.globals)
-        .and_then(|ctx| commands::run(&ctx, cli.command, &mut out))
+    let mut ui = ui::Ui::new(cli.globals.color);
+    let result = context::Context::from_globals(&cli.globals, &ui)
+        .and_then(|ctx| commands::run(&ctx, cli.command, &mut ui))
         .and_then(|code| {
-            out.flush().map_err(Error::from)?;
+            ui.flush().map_err(Error::from)?;
             Ok(code)
         });
     match result {
         Ok(code) => code,
         Err(err) if err.kind == ErrorKind::BrokenPipe => EXIT_OK,
         Err(err) => {
-            report(&err);
+            ui.error(&err);
             err.exit_code()
         }
     }
-}
-
-/// Prints an error and its hint to stderr.
-pub(crate) fn report(err: &Error) {
-    let stderr = std::io::stderr();
-    let mut stderr = stderr.lock();
-    let _ = writeln!(stderr, "crm: error: {}", err.message);
-    if let Some(hint) = &err.hint {
-        let _ = writeln!(stderr, "hint: {hint}");
-    }
-}
-
-/// Prints a warning to stderr.
-pub(crate) fn warn(message: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "crm: warning: {message}");
 }

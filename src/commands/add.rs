@@ -8,6 +8,7 @@ use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::store::customer_text::NewCustomer;
+use crate::ui::Ui;
 
 /// Arguments of `crm add`.
 #[derive(Debug, clap::Args)]
@@ -43,7 +44,7 @@ pub(crate) struct Args {
     pub(crate) prefs: Vec<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let name = checked_name(&args.name)?;
     let id = match &args.id {

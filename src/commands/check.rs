@@ -1,23 +1,21 @@
 //! `crm check`: validate crm.toml and every customer file; each problem is printed as
 //! `path:line:col: message` on stderr, and the exit code is 1 if there is any.
 
-use std::io::Write;
-
 use crate::context::Context;
 use crate::error::{Result, EXIT_FOUND, EXIT_OK};
 use crate::store::{read, scan, Book, Problem};
+use crate::ui::Ui;
 
 /// Arguments of `crm check`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
-pub(crate) fn run(ctx: &Context, _args: &Args, _out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
     let (mut book, config_problems) = crate::store::Book::discover_lenient(&ctx.start_dir)?;
     book.lock_wait = ctx.lock_wait.clone();
     let mut problems = check_book(&book)?;
     problems.1.splice(0..0, config_problems);
-    let stderr = std::io::stderr();
-    let mut stderr = stderr.lock();
+    let stderr = out.err();
     for problem in &problems.1 {
         writeln!(stderr, "{problem}")?;
     }

@@ -11,6 +11,7 @@ use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::git::{customer_stem, other_change, short_id, BookRepo, FileChange};
 use crate::store::{read, Book, Problem, CONFIG_FILE, CUSTOMERS_DIR};
+use crate::ui::Ui;
 
 use super::CRM_TRAILER;
 
@@ -23,31 +24,73 @@ pub(crate) struct Args {
     pub(crate) message: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let given = args.message.as_deref().map(checked_message).transpose()?;
     repo.ensure_no_operation()?;
     let lock = book.lock()?;
-    let changes = repo.changes(&is_book_file, &is_customer_file)?;
-    if changes.is_empty() {
-        writeln!(
+    let committed = commit_pending(&book, &repo, given, out)?;
+    drop(lock);
+    match committed {
+        Some(done) => writeln!(out, "{}", done.line())?,
+        None => writeln!(
             out,
             "nothing to commit: the book has no uncommitted changes"
-        )?;
-        return Ok(EXIT_OK);
+        )?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// A commit of the book's pending changes.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingCommit {
+    /// The new commit.
+    pub(crate) oid: git2::Oid,
+    /// How many book files it holds.
+    pub(crate) files: usize,
+    /// Its summary line.
+    pub(crate) summary: String,
+}
+
+impl PendingCommit {
+    /// The line `crm commit` prints: `committed 1a2b3c4 (2 files): log call with ada`.
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "committed {} ({} file{}): {}",
+            short_id(self.oid),
+            self.files,
+            if self.files == 1 { "" } else { "s" },
+            self.summary
+        )
+    }
+}
+
+/// Commits every uncommitted change to the book's files (whoever made it) with
+/// `message`, or one written from what changed, and crm's trailer; `None` when
+/// nothing changed. The caller holds the book's lock and has checked that git is in
+/// no operation. Files with an unresolved merge conflict refuse the commit.
+pub(crate) fn commit_pending(
+    book: &Book,
+    repo: &BookRepo,
+    message: Option<String>,
+    out: &mut Ui,
+) -> Result<Option<PendingCommit>> {
+    let changes = repo.changes(&is_book_file, &is_customer_file)?;
+    if changes.is_empty() {
+        return Ok(None);
     }
     refuse_conflicts(&changes)?;
-    let described = describe(&book, &changes);
+    let described = describe(book, &changes);
     for item in &described {
         if let Some(problem) = &item.problem {
-            crate::warn(&format!(
+            out.warn(&format!(
                 "committing `{}` although it does not parse: {problem}",
                 item.file.path
             ));
         }
     }
-    let message = match given {
+    let message = match message {
         Some(message) => message,
         None => change::commit_message(
             &described
@@ -60,25 +103,15 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     let paths: Vec<String> = changes.iter().flat_map(FileChange::paths).collect();
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
     let committed = repo.commit_book_paths(&paths, &full, &who)?;
-    drop(lock);
-    match committed.commit {
-        Some(oid) => {
-            super::warn_unsigned(&repo);
-            let summary = message.lines().next().unwrap_or("");
-            let files = changes.len();
-            writeln!(
-                out,
-                "committed {} ({files} file{}): {summary}",
-                short_id(oid),
-                if files == 1 { "" } else { "s" }
-            )?;
-        }
-        None => writeln!(
-            out,
-            "nothing to commit: the book has no uncommitted changes"
-        )?,
-    }
-    Ok(EXIT_OK)
+    let Some(oid) = committed.commit else {
+        return Ok(None);
+    };
+    super::warn_unsigned(repo, out);
+    Ok(Some(PendingCommit {
+        oid,
+        files: changes.len(),
+        summary: message.lines().next().unwrap_or("").to_string(),
+    }))
 }
 
 /// A message given with `-m`: trailing blanks trimmed, and not empty.
@@ -115,6 +148,15 @@ pub(crate) fn is_book_file(book_path: &str) -> bool {
         || book_path == crate::store::ATTRIBUTES_FILE
         || book_path == format!("{CUSTOMERS_DIR}/.gitkeep")
         || is_customer_file(book_path)
+        || is_template_file(book_path)
+}
+
+/// Whether `book_path` is a message template: `templates/NAME.txt`, not hidden.
+pub fn is_template_file(book_path: &str) -> bool {
+    book_path
+        .strip_prefix("templates/")
+        .and_then(|name| name.strip_suffix(".txt"))
+        .is_some_and(|stem| !stem.is_empty() && !stem.starts_with('.') && !stem.contains('/'))
 }
 
 /// Whether `book_path` is a customer file: `customers/NAME.yaml`, not hidden.

@@ -1,9 +1,8 @@
 //! `crm completions SHELL`: print a shell completion script.
 
-use std::io::Write;
-
 use crate::context::Context;
 use crate::error::{Result, EXIT_OK};
+use crate::ui::Ui;
 
 /// Arguments of `crm completions`.
 #[derive(Debug, clap::Args)]
@@ -18,7 +17,7 @@ pub(crate) struct Args {
 }
 
 /// Runs `crm completions`; needs no book.
-pub(crate) fn run(_ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(_ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let mut command = args
         .cli
         .clone()

@@ -10,6 +10,7 @@ use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::summary::Summary;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::render::describe;
+use crate::ui::Ui;
 
 /// Arguments of `crm done`.
 #[derive(Debug, clap::Args)]
@@ -41,7 +42,7 @@ pub(crate) struct SnoozeArgs {
     pub(crate) earlier: bool,
 }
 
-pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let date = args
@@ -81,7 +82,7 @@ pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> R
     super::finish_write(ctx, &book, lock, &format!("mark {id} done"), out)?;
     if date > ctx.today {
         // Allowed, as for `crm log --date`, but as often a slip.
-        crate::warn(&format!(
+        out.warn(&format!(
             "--date {date} is in the future (today is {}); the entry counts as contact from now on",
             ctx.today
         ));
@@ -89,7 +90,7 @@ pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut dyn Write) -> R
     Ok(EXIT_OK)
 }
 
-pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let when = ctx.date("WHEN", &args.when)?;

@@ -7,37 +7,40 @@ use std::io::Write;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use std::collections::HashMap;
+
+use super::flags::{ExitCode, OutputFormat, TagFilter, Within};
+use super::programme;
 use crate::context::Context;
 use crate::domain::agenda::{self, AgendaOptions, DueItem, Group, Why};
-use crate::domain::date::Cadence;
 use crate::domain::followup::Reason;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::render::{self, describe, paint, Format, Style, Table};
-use crate::store::scan;
+use crate::store::{digests, scan};
+use crate::ui::Ui;
 
 /// Arguments of `crm due`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Look this far ahead (default: `[due] within` in crm.toml, else 7d; 0d: today only).
-    #[arg(long, value_name = "SPAN", allow_hyphen_values = true)]
-    pub(crate) within: Option<String>,
+    #[command(flatten)]
+    pub(crate) window: Within,
     /// Leave out birthdays and customer anniversaries.
     #[arg(long)]
     pub(crate) no_birthdays: bool,
     /// Only follow-ups whose date has passed.
     #[arg(long)]
     pub(crate) overdue_only: bool,
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
-    /// Exit with 1 when anything is due (like `git diff --exit-code`). A customer file
-    /// that could not be read makes it 3 instead, even when something is due: the
-    /// list may be incomplete.
-    #[arg(long)]
-    pub(crate) exit_code: bool,
-    /// Output format (default: a table on a terminal, plain lines when piped).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
+    #[command(flatten)]
+    pub(crate) exit: ExitCode,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
+    /// Also write one message draft per item into DIR (`DATE-ID-TEMPLATE.eml`, from the
+    /// book's templates/: birthday, after-complaint, win-back, thank-you, follow-up; see
+    /// docs/messages.md). Nothing is sent.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) drafts: Option<std::path::PathBuf>,
 }
 
 /// One item in JSON and CSV. The fields after `last_interaction` give the reason as
@@ -64,21 +67,21 @@ struct ItemJson<'a> {
     every: Option<String>,
     /// The customer's last contact, if any.
     last_contact: Option<NaiveDate>,
+    /// Which programme's cadence made the follow-up due (`segment at-risk`, `tier
+    /// gold`), when one is shorter than the customer's own; the tier reached, for
+    /// tier items. Only in books with tiers or segment cadences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    programme: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    // A window may be zero (`0d`: today only), a cadence cannot.
-    let window = match &args.within {
-        Some(text) => {
-            Cadence::parse_window(text).map_err(|m| Error::usage(format!("--within: {m}")))?
-        }
-        None => book.config.due.within,
-    };
-    let until = window.after(ctx.today).unwrap_or(NaiveDate::MAX);
+    let until = args.window.until(ctx.today, book.config.due.within)?;
 
     let scan = scan::summaries(&book)?;
-    let customers = super::with_tags(&scan.items, &args.tags);
+    let cadences = programme::cadences(&book.config, &scan.items, ctx.today);
+    let adjusted = programme::with_cadences(&scan.items, &cadences);
+    let customers = args.tag.select(&adjusted);
     let items = agenda::due(
         &customers,
         AgendaOptions {
@@ -88,25 +91,189 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             overdue_only: args.overdue_only,
         },
     );
-    let rows: Vec<ItemJson> = items.iter().map(|i| item_json(i, ctx.today)).collect();
-    match args.format {
+    let mut rows: Vec<ItemJson> = items
+        .iter()
+        .map(|i| item_json(i, ctx.today, &cadences))
+        .collect();
+    if !args.overdue_only {
+        rows.extend(promotion_rows(out, &book, &customers, ctx.today));
+    }
+    if let Some(dir) = &args.drafts {
+        write_drafts(ctx, out, &book, dir, &rows)?;
+    }
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
-        Format::Csv => csv_table(&rows).write_csv(out)?,
+        Format::Csv => {
+            let with_programmes = programme::has_cadences(&book.config)
+                || book.config.programme().is_some_and(|p| !p.tiers.is_empty());
+            csv_table(&rows, with_programmes).write_csv(out)?
+        }
         Format::Table if rows.is_empty() => {}
         Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
         Format::Table => digest_lines(&rows, ctx.today, ctx.color, out)?,
     }
-    Ok(super::listing_exit_code(
-        &scan.problems,
-        args.exit_code,
-        !rows.is_empty(),
-    ))
+    Ok(args.exit.of(out, &scan.problems, !rows.is_empty()))
 }
 
-fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {
+/// Writes a draft per digest item into `dir` (made if need be); an item whose
+/// customer has no email address, or whose template fails, is named on stderr and
+/// skipped.
+fn write_drafts(
+    ctx: &Context,
+    out: &mut Ui,
+    book: &crate::store::Book,
+    dir: &std::path::Path,
+    rows: &[ItemJson],
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::io("create folder", dir, &e))?;
+    let mut written: Vec<String> = Vec::new();
+    for row in rows {
+        let id = crate::domain::id::CustomerId::parse(row.id)?;
+        let customer = match book.load(&id) {
+            Ok(loaded) => loaded.customer,
+            Err(err) => {
+                out.warn(&format!("no draft for {id}: {}", err.message));
+                continue;
+            }
+        };
+        let template = template_for(row, &customer);
+        let file = format!("{}-{id}-{template}.eml", ctx.today);
+        if written.contains(&file) {
+            continue;
+        }
+        if customer.email.is_none() {
+            out.warn(&format!(
+                "no draft for {id} ({}): no email address on file",
+                row.what
+            ));
+            continue;
+        }
+        let message = match super::draft::compose(book, &customer, template, ctx.today) {
+            Ok(message) => message,
+            Err(err) => {
+                out.warn(&format!("no draft for {id}: {}", err.message));
+                continue;
+            }
+        };
+        let path = dir.join(&file);
+        let temp = dir.join(format!(".{file}.{}.tmp", std::process::id()));
+        std::fs::write(&temp, message.to_rfc5322())
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&temp);
+                crate::error::Error::io("write", &path, &e)
+            })?;
+        written.push(file);
+    }
+    if !written.is_empty() {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "crm: wrote {} draft{} to `{}` (nothing was sent)",
+            written.len(),
+            describe::plural(written.len() as i64),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The template of a digest item: a birthday gets `birthday`; a follow-up whose
+/// customer's last contact was a complaint `after-complaint`; a follow-up a slipping
+/// segment's cadence made due `win-back`; an anniversary or a new tier `thank-you`;
+/// any other follow-up `follow-up`.
+fn template_for(row: &ItemJson, customer: &crate::domain::customer::Customer) -> &'static str {
+    use crate::domain::interaction::Kind;
+    match row.what {
+        "birthday" => return "birthday",
+        "anniversary" | "tier" => return "thank-you",
+        _ => {}
+    }
+    let last_contact = customer
+        .chronological()
+        .into_iter()
+        .rev()
+        .find(|i| i.kind.is_contact());
+    if last_contact.is_some_and(|i| i.kind == Kind::Complaint) {
+        return "after-complaint";
+    }
+    let slipping = ["at-risk", "cant-lose", "hibernating", "about-to-sleep"]
+        .iter()
+        .any(|s| row.programme.as_deref() == Some(&format!("segment {s}")));
+    if slipping {
+        "win-back"
+    } else {
+        "follow-up"
+    }
+}
+
+/// The customers who reached a higher tier since the last digest (books with tiers
+/// only), as digest items; records today as a digest day.
+fn promotion_rows<'a>(
+    out: &mut Ui,
+    book: &crate::store::Book,
+    customers: &[&'a crate::domain::summary::Summary],
+    today: NaiveDate,
+) -> Vec<ItemJson<'a>> {
+    let Some(programme) = book.config.programme().filter(|p| !p.tiers.is_empty()) else {
+        return Vec::new();
+    };
+    let state = book.state_dir();
+    let since = digests::last_before(&digests::read(&state), today);
+    if let Err(err) = digests::record(&state, today) {
+        out.warn(&format!(
+            "could not record today's digest in `{}`: {err}; tomorrow's may list today's new tiers again",
+            book.shown(&state.join(digests::FILE_NAME))
+        ));
+    }
+    programme::promotions(&programme, customers, since, today)
+        .into_iter()
+        .map(|p| {
+            let c = p.customer;
+            ItemJson {
+                group: "tier",
+                date: p.date,
+                days: (p.date - today).num_days(),
+                what: "tier",
+                id: &c.id,
+                name: &c.name,
+                reason: match &p.from {
+                    Some(from) => format!("reached {} (was {from})", p.to),
+                    None => format!("reached {}", p.to),
+                },
+                phone: c.phone.as_deref(),
+                email: c.email.as_deref(),
+                last_interaction: c.last_interaction.as_ref().map(describe::brief),
+                source: "tier",
+                promised_on: None,
+                snoozed_on: None,
+                every: c.every.map(|e| e.to_string()),
+                last_contact: c.last_contact,
+                programme: Some(format!("tier {}", p.to)),
+            }
+        })
+        .collect()
+}
+
+fn item_json<'a>(
+    item: &DueItem<'a>,
+    today: NaiveDate,
+    cadences: &HashMap<String, programme::ProgrammeCadence>,
+) -> ItemJson<'a> {
     let c = item.customer;
+    let from_programme = match &item.why {
+        Why::FollowUp(next) if matches!(next.reason, Reason::Cadence { .. }) => {
+            cadences.get(&c.id).map(|p| p.from.clone())
+        }
+        _ => None,
+    };
     let (what, reason) = match &item.why {
-        Why::FollowUp(next) => ("follow-up", describe::reason(next)),
+        Why::FollowUp(next) => (
+            "follow-up",
+            match &from_programme {
+                Some(from) => format!("{} ({from})", describe::reason(next)),
+                None => describe::reason(next),
+            },
+        ),
         Why::Birthday { age: Some(age) } => ("birthday", format!("birthday (turns {age})")),
         Why::Birthday { age: None } => ("birthday", "birthday".to_string()),
         Why::Anniversary { years } => (
@@ -142,13 +309,15 @@ fn item_json<'a>(item: &DueItem<'a>, today: NaiveDate) -> ItemJson<'a> {
         snoozed_on,
         every: c.every.map(|e| e.to_string()),
         last_contact: c.last_contact,
+        programme: from_programme,
     }
 }
 
 /// `overdue by 3 days` for follow-ups; `today` / `in 3 days` for occasions.
 fn when(row: &ItemJson, today: NaiveDate) -> String {
     match (row.group, row.days) {
-        ("occasion", 0) => "today".to_string(),
+        ("occasion" | "tier", 0) => "today".to_string(),
+        ("tier", days) => format!("{} day{} ago", -days, describe::plural(-days)),
         ("occasion", days) => format!("in {days} day{}", describe::plural(days)),
         _ => describe::when(row.date, today),
     }
@@ -158,6 +327,7 @@ fn heading(group: &str, count: usize) -> String {
     let title = match group {
         "overdue" => "Overdue",
         "due_soon" => "Due soon",
+        "tier" => "New loyalty tiers",
         _ => "Birthdays and anniversaries",
     };
     format!("{title} ({count})")
@@ -178,6 +348,7 @@ fn groups<'r, 'a>(rows: &'r [ItemJson<'a>]) -> Vec<(&'static str, Vec<&'r ItemJs
         Group::Overdue.key(),
         Group::DueSoon.key(),
         Group::Occasion.key(),
+        "tier",
     ] {
         let members: Vec<&ItemJson> = rows.iter().filter(|r| r.group == key).collect();
         if !members.is_empty() {
@@ -270,7 +441,9 @@ fn digest_table(rows: &[ItemJson], ctx: &Context, out: &mut dyn Write) -> Result
     Ok(())
 }
 
-fn csv_table(rows: &[ItemJson]) -> Table {
+/// The CSV; the `programme` column only in books with programmes, so that other
+/// books' files keep the columns they always had.
+fn csv_table(rows: &[ItemJson], with_programmes: bool) -> Table {
     let mut table = Table::new(&[
         "group",
         "date",
@@ -288,6 +461,9 @@ fn csv_table(rows: &[ItemJson]) -> Table {
         "every",
         "last_contact",
     ]);
+    if with_programmes {
+        table.headers.push("programme".to_string());
+    }
     for row in rows {
         table.push(vec![
             row.group.to_string(),
@@ -306,6 +482,11 @@ fn csv_table(rows: &[ItemJson]) -> Table {
             render::or_empty(row.every.clone()),
             render::or_empty(row.last_contact),
         ]);
+        if with_programmes {
+            if let Some(cells) = table.rows.last_mut() {
+                cells.push(render::or_empty(row.programme.clone()));
+            }
+        }
     }
     table
 }

@@ -6,10 +6,6 @@
 //! lock is taken for the write alone, never while the editor is open. The editor command
 //! is split into words here and started directly, never through a shell, and the only
 //! thing added to it is the path of the copy.
-#![allow(
-    clippy::disallowed_macros,
-    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
-)]
 
 use std::fs;
 use std::io::{BufRead, Write};
@@ -21,6 +17,7 @@ use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::store::customer_text::{self, NewCustomer};
 use crate::store::{read, Book, Problem, WriteLock};
+use crate::ui::Ui;
 
 /// Arguments of `crm edit`.
 #[derive(Debug, clap::Args)]
@@ -36,7 +33,7 @@ pub(crate) struct Args {
     pub(crate) new_id: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     // A bad CRM_LOCK_TIMEOUT would only surface once the person has finished editing.
     if let Err(err) = &book.lock_wait {
@@ -55,14 +52,14 @@ fn edit_existing(
     book: &Book,
     editor: &[String],
     id: &CustomerId,
-    out: &mut dyn Write,
+    out: &mut Ui,
 ) -> Result<u8> {
     let original = book.load_raw(id)?;
     let shown = book.shown(&book.customer_path(id));
     let copy = WorkCopy::create(book, id, &original)?;
-    let Some(edited) = edit_until_valid(ctx, editor, &copy, &original, &shown, id, None)? else {
+    let Some(edited) = edit_until_valid(editor, &copy, &original, &shown, id, None, out)? else {
         copy.remove();
-        eprintln!("crm: no changes to {shown}");
+        let _ = writeln!(out.err(), "crm: no changes to {shown}");
         return Ok(EXIT_OK);
     };
     let saved = save(
@@ -74,7 +71,7 @@ fn edit_existing(
         out,
         |lock| book.replace_text(lock, id, &original, &edited),
     )?;
-    warn_about(&saved.warnings);
+    warn_about(&saved.warnings, out);
     Ok(EXIT_OK)
 }
 
@@ -90,7 +87,7 @@ fn save<T>(
     copy: WorkCopy,
     message: &str,
     done: &str,
-    out: &mut dyn Write,
+    out: &mut Ui,
     write: impl FnOnce(&mut WriteLock) -> Result<T>,
 ) -> Result<T> {
     let written = book
@@ -105,10 +102,10 @@ fn save<T>(
 
 /// After saving: what `crm check` would still say about the file (an unknown kind, a
 /// purchase without an amount). Such a file reads fine, so the edit is not refused.
-fn warn_about(warnings: &[Problem]) {
+fn warn_about(warnings: &[Problem], out: &mut Ui) {
     for problem in warnings {
-        eprintln!("{problem}");
-        crate::warn("`crm check` will report the problem above");
+        let _ = writeln!(out.err(), "{problem}");
+        out.warn("`crm check` will report the problem above");
     }
 }
 
@@ -118,7 +115,7 @@ fn edit_new(
     editor: &[String],
     name: &str,
     id: Option<&str>,
-    out: &mut dyn Write,
+    out: &mut Ui,
 ) -> Result<u8> {
     let name = crate::domain::contact::name(name).map_err(Error::usage)?;
     let id = match id {
@@ -146,17 +143,20 @@ fn edit_new(
     // A new file is held to every rule of `crm check` (a bad email is refused, not
     // saved with a warning): nothing was there before that the person must keep.
     let Some(edited) = edit_until_valid(
-        ctx,
         editor,
         &copy,
         template.text.as_bytes(),
         &shown,
         &id,
         Some(book),
+        out,
     )?
     else {
         copy.remove();
-        eprintln!("crm: template left unchanged; no customer was created");
+        let _ = writeln!(
+            out.err(),
+            "crm: template left unchanged; no customer was created"
+        );
         return Ok(EXIT_OK);
     };
     let edited = template.without_instructions(edited);
@@ -169,20 +169,20 @@ fn edit_new(
         out,
         |lock| book.create_text(lock, &id, &edited),
     )?;
-    warn_about(&saved.warnings);
+    warn_about(&saved.warnings, out);
     Ok(EXIT_OK)
 }
 
 /// Opens the editor on `copy` until its text is a valid customer file or the person
 /// gives up. `None` means the text is exactly `start` (nothing to do).
 fn edit_until_valid(
-    ctx: &Context,
     editor: &[String],
     copy: &WorkCopy,
     start: &[u8],
     shown: &str,
     id: &CustomerId,
     strict: Option<&Book>,
+    out: &mut Ui,
 ) -> Result<Option<Vec<u8>>> {
     loop {
         run_editor(editor, &copy.path).map_err(|err| copy.keep_if_changed(start, err))?;
@@ -203,9 +203,9 @@ fn edit_until_valid(
             Ok(()) => return Ok(Some(edited)),
             Err(problem) => problem,
         };
-        if ctx.stdin_is_tty {
-            eprintln!("{problem}");
-            if ask("re-open? [Y/n] ")? {
+        if out.stdin_is_tty() {
+            let _ = writeln!(out.err(), "{problem}");
+            if ask("re-open? [Y/n] ", out)? {
                 continue;
             }
         }
@@ -219,9 +219,9 @@ fn refused(shown: &str, problem: &Problem) -> Error {
 }
 
 /// Asks a yes/no question on the terminal; yes unless the answer starts with `n`.
-fn ask(question: &str) -> Result<bool> {
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
+fn ask(question: &str, out: &mut Ui) -> Result<bool> {
+    let _ = write!(out.err(), "{question}");
+    let _ = out.err().flush();
     let mut answer = String::new();
     let read = std::io::stdin()
         .lock()
@@ -234,7 +234,8 @@ fn is_yes(answer: &str) -> bool {
     !answer.trim().to_ascii_lowercase().starts_with('n')
 }
 
-fn run_editor(editor: &[String], path: &Path) -> Result<()> {
+/// Runs the editor on `path` and waits for it; an editor that fails is an error.
+pub fn run_editor(editor: &[String], path: &Path) -> Result<()> {
     let (program, args) = editor
         .split_first()
         .expect("split_command never returns an empty list");

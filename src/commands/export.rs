@@ -3,7 +3,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::Write;
 
 use chrono::NaiveDate;
 use clap::ValueEnum;
@@ -15,6 +14,7 @@ use crate::domain::money::Money;
 use crate::error::Result;
 use crate::render::{self, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// What `crm export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,9 +75,15 @@ struct InteractionRow {
     summary: Option<String>,
     channel: Option<String>,
     follow_up: Option<NaiveDate>,
+    /// NPS score (feedback); only when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nps: Option<u8>,
+    /// Points a `redeem` spends; only when there are some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<u32>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::scan_with(&book, |loaded, _| loaded.customer)?;
     match args.what {
@@ -96,10 +102,10 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             }
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
-fn csv(table: &Table, raw: bool, out: &mut dyn Write) -> Result<()> {
+fn csv(table: &Table, raw: bool, out: &mut dyn std::io::Write) -> Result<()> {
     if raw {
         table.write_csv(out)
     } else {
@@ -154,6 +160,8 @@ fn interaction_rows(customers: &[Customer]) -> Vec<InteractionRow> {
             summary: i.summary.clone(),
             channel: i.channel.clone(),
             follow_up: i.follow_up,
+            nps: i.nps,
+            points: i.points,
         });
         if let Some(following) = customer.interactions.get(n + 1) {
             next.push(Reverse((following.date, c, n + 1)));
@@ -215,7 +223,24 @@ fn interactions_table(rows: &[InteractionRow]) -> Table {
         "channel",
         "follow_up",
     ]);
+    // `nps` and `points` columns only when some entry has one, so that books without
+    // NPS or redemptions export the file they always did.
+    let nps = rows.iter().any(|r| r.nps.is_some());
+    let points = rows.iter().any(|r| r.points.is_some());
+    if nps {
+        table.headers.push("nps".to_string());
+    }
+    if points {
+        table.headers.push("points".to_string());
+    }
     for r in rows {
+        let mut extra = Vec::new();
+        if nps {
+            extra.push(render::or_empty(r.nps));
+        }
+        if points {
+            extra.push(render::or_empty(r.points));
+        }
         table.push(vec![
             r.customer.clone(),
             r.date.to_string(),
@@ -227,6 +252,9 @@ fn interactions_table(rows: &[InteractionRow]) -> Table {
             render::or_empty(r.channel.as_ref()),
             render::or_empty(r.follow_up),
         ]);
+        if let Some(cells) = table.rows.last_mut() {
+            cells.extend(extra);
+        }
     }
     table
 }

@@ -11,6 +11,7 @@ use crate::error::{Result, EXIT_OK};
 use crate::git::{short_id_str, BookRepo, LogEntry};
 use crate::render::{self, Format, Table};
 use crate::store::{CUSTOMERS_DIR, EXTENSION};
+use crate::ui::Ui;
 
 /// Arguments of `crm history`.
 #[derive(Debug, clap::Args)]
@@ -40,7 +41,7 @@ struct Row<'a> {
     patch: Option<&'a str>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(&args.id)?;
     let repo = BookRepo::open(&book.root)?;
@@ -51,11 +52,11 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             // The usual "no customer" error, with its did-you-mean hint.
             book.load(&id)?;
         }
-        crate::warn(&format!(
+        out.warn(&format!(
             "`{path}` has no commits yet; `crm commit` records it"
         ));
     } else if repo.is_dirty(&path) {
-        crate::warn(&format!(
+        out.warn(&format!(
             "`{path}` also has uncommitted changes (`crm status` shows them)"
         ));
     }

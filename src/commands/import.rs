@@ -6,18 +6,15 @@
 //! plan's lock, with a progress bar on a terminal. Imported interactions carry an
 //! `import:` marker so that importing the same file again skips what is already in the
 //! book (docs/import.md).
-#![allow(
-    clippy::disallowed_macros,
-    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
-)]
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::import::{self, CustomerPlan, InteractionPlan};
 use crate::store::{BatchEntry, Book, WriteLock};
+use crate::ui::Ui;
 
 /// Arguments of `crm import`.
 #[derive(Debug, clap::Args)]
@@ -35,7 +32,7 @@ pub(crate) enum What {
     Purchases(InteractionArgs),
     /// Interactions of any kind, as `crm export interactions` writes them. Header:
     /// customer,date,kind; optional amount, items, rating, summary, channel, follow_up,
-    /// name, email.
+    /// name, email, nps, points.
     Interactions(InteractionArgs),
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
@@ -67,7 +64,7 @@ pub(crate) struct InteractionArgs {
     pub(crate) allow_duplicates: bool,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     match &args.what {
         What::Purchases(args) => interactions(ctx, args, true, out),
         What::Interactions(args) => interactions(ctx, args, false, out),
@@ -79,7 +76,7 @@ fn interactions(
     ctx: &Context,
     args: &InteractionArgs,
     purchases: bool,
-    out: &mut dyn Write,
+    out: &mut Ui,
 ) -> Result<u8> {
     let book = ctx.book()?;
     let (plan, mut lock) = import::plan_interactions(
@@ -87,17 +84,16 @@ fn interactions(
         &args.file.file,
         purchases,
         args.allow_duplicates,
-        &mut std::io::stderr(),
+        out.err(),
     )?;
     let what = if purchases { "purchase" } else { "interaction" };
     let summary = interactions_summary(&plan, what, args.file.dry_run);
-    let hint = || copies_hint(&plan);
     if args.file.dry_run {
         writeln!(out, "{summary}")?;
-        hint();
+        copies_hint(&plan, out);
         return Ok(EXIT_OK);
     }
-    write(&book, &mut lock, &plan.entries())?;
+    write(&book, &mut lock, &plan.entries(), out)?;
     let written = plan.written();
     let message = format!(
         "import {written} {what}{} from {}",
@@ -106,7 +102,7 @@ fn interactions(
     );
     writeln!(out, "{summary}")?;
     super::finish_write(ctx, &book, lock, &message, out)?;
-    hint();
+    copies_hint(&plan, out);
     Ok(EXIT_OK)
 }
 
@@ -162,10 +158,11 @@ fn interactions_summary(plan: &InteractionPlan, what: &str, dry_run: bool) -> St
 }
 
 /// Says on stderr how to import rows skipped as copies of interactions no import wrote.
-fn copies_hint(plan: &InteractionPlan) {
+fn copies_hint(plan: &InteractionPlan, out: &mut Ui) {
     let copies = plan.copies;
     if copies > 0 {
-        eprintln!(
+        let _ = writeln!(
+            out.err(),
             "hint: {copies} row{} of {} match{} interactions that no import wrote \
              (logged by hand, say) and {} skipped as copies of them; if {} new, run the \
              import again with --allow-duplicates",
@@ -178,10 +175,9 @@ fn copies_hint(plan: &InteractionPlan) {
     }
 }
 
-fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> {
+fn customers(ctx: &Context, args: &FileArgs, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let (plan, mut lock) =
-        import::plan_customers(&book, &args.file, ctx.today, &mut std::io::stderr())?;
+    let (plan, mut lock) = import::plan_customers(&book, &args.file, ctx.today, out.err())?;
     let CustomerPlan {
         shown,
         fresh,
@@ -215,11 +211,11 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
     if args.dry_run {
         writeln!(out, "{summary}")?;
         if let Some(hint) = hint {
-            eprintln!("{hint}");
+            let _ = writeln!(out.err(), "{hint}");
         }
         return Ok(EXIT_OK);
     }
-    write(&book, &mut lock, &plan.entries())?;
+    write(&book, &mut lock, &plan.entries(), out)?;
     let message = format!(
         "import {} customer{} from {}",
         fresh.len(),
@@ -229,7 +225,7 @@ fn customers(ctx: &Context, args: &FileArgs, out: &mut dyn Write) -> Result<u8> 
     writeln!(out, "{summary}")?;
     super::finish_write(ctx, &book, lock, &message, out)?;
     if let Some(hint) = hint {
-        eprintln!("{hint}");
+        let _ = writeln!(out.err(), "{hint}");
     }
     Ok(EXIT_OK)
 }
@@ -254,8 +250,9 @@ fn not_copied_hint(mut lacking: Vec<String>, shown: &str) -> Option<String> {
 }
 
 /// Writes every customer file of the import once, with a progress bar on a terminal.
-fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry]) -> Result<()> {
-    let mut progress = Progress::new(entries.len());
+fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry], out: &mut Ui) -> Result<()> {
+    let enabled = entries.len() >= 50 && out.stderr_is_tty();
+    let mut progress = Progress::new(entries.len(), enabled, out.err());
     let result = book.write_batch(lock, entries, &mut |done| progress.tick(done));
     progress.finish();
     result.map_err(|err| partial(err, lock.written().len(), entries.len()))
@@ -297,19 +294,22 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// A one-line progress counter on stderr, shown only when stderr is a terminal.
-struct Progress {
+/// A one-line progress counter on stderr (`err`), shown only when `enabled` (stderr is
+/// a terminal).
+struct Progress<'a> {
     total: usize,
     shown: usize,
     enabled: bool,
+    err: &'a mut dyn Write,
 }
 
-impl Progress {
-    fn new(total: usize) -> Progress {
+impl<'a> Progress<'a> {
+    fn new(total: usize, enabled: bool, err: &'a mut dyn Write) -> Progress<'a> {
         Progress {
             total,
             shown: 0,
-            enabled: total >= 50 && std::io::stderr().is_terminal(),
+            enabled,
+            err,
         }
     }
 
@@ -321,7 +321,8 @@ impl Progress {
             self.shown = done;
             let width = 30;
             let filled = done * width / self.total;
-            eprint!(
+            let _ = write!(
+                self.err,
                 "\r[{}{}] {done}/{} customer files",
                 "#".repeat(filled),
                 " ".repeat(width - filled),
@@ -332,7 +333,7 @@ impl Progress {
 
     fn finish(&mut self) {
         if self.enabled && self.shown > 0 {
-            eprint!("\r{}\r", " ".repeat(60));
+            let _ = write!(self.err, "\r{}\r", " ".repeat(60));
         }
     }
 }

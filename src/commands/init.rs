@@ -13,6 +13,7 @@ use crate::domain::change;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
 use crate::git::{BookRepo, FileChange, Identity};
 use crate::store::{Book, NewBook, CUSTOMERS_DIR};
+use crate::ui::Ui;
 
 use super::{commit, CRM_TRAILER};
 
@@ -24,7 +25,7 @@ pub(crate) struct Args {
     pub(crate) dir: Option<PathBuf>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let dir = match &args.dir {
         Some(dir) => ctx.init_dir.join(dir),
         None => ctx.init_dir.clone(),
@@ -54,7 +55,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         Ok(who) => who,
         Err(err) => {
             writeln!(out, "created a crm book with a git repository in `{shown}`")?;
-            crate::warn(&format!(
+            out.warn(&format!(
                 "made no first commit: {}; set an identity, then run `crm commit`",
                 err.message
             ));
@@ -76,13 +77,13 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
 /// Commits the new book: its own files and the customer files the folder already held
 /// (a folder of customer files made into a book), as `crm commit` would commit and
 /// name them (`start the crm book; add ada`).
-fn first_commit(book: &Book, repo: &BookRepo, who: &Identity, out: &mut dyn Write) -> Result<u8> {
+fn first_commit(book: &Book, repo: &BookRepo, who: &Identity, out: &mut Ui) -> Result<u8> {
     let changes = repo.changes(&commit::is_book_file, &commit::is_customer_file)?;
     let shown = book.root.display();
     if changes.is_empty() {
         // Only when the folder's own .gitignore ignores the book's files.
         writeln!(out, "created a crm book with a git repository in `{shown}`")?;
-        crate::warn(
+        out.warn(
             "made no first commit: git ignores the book's files (see the folder's .gitignore)",
         );
         return Ok(EXIT_OK);
@@ -90,7 +91,7 @@ fn first_commit(book: &Book, repo: &BookRepo, who: &Identity, out: &mut dyn Writ
     let described = commit::describe(book, &changes);
     for item in &described {
         if let Some(problem) = &item.problem {
-            crate::warn(&format!(
+            out.warn(&format!(
                 "committing `{}` although it does not parse: {problem}",
                 item.file.path
             ));
@@ -106,7 +107,7 @@ fn first_commit(book: &Book, repo: &BookRepo, who: &Identity, out: &mut dyn Writ
     let full = format!("{message}\n\n{CRM_TRAILER}\n");
     let customers = described.iter().filter(|d| d.id.is_some()).count();
     repo.commit_book_paths(&paths, &full, who)?;
-    super::warn_unsigned(repo);
+    super::warn_unsigned(repo, out);
     match customers {
         0 => writeln!(out, "created a crm book with a git repository in `{shown}`")?,
         n => writeln!(

@@ -1,16 +1,16 @@
 //! `crm list`: every customer, filtered by tag and sorted, as a table, JSON or CSV.
 
-use std::io::Write;
-
 use clap::ValueEnum;
 use serde::Serialize;
 
+use super::flags::{OutputFormat, TagFilter};
 use crate::context::Context;
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::Result;
 use crate::render::{self, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Sort orders of `crm list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,20 +21,26 @@ pub(crate) enum SortKey {
     LastContact,
     /// Highest revenue first.
     Revenue,
+    /// Most loyalty points first (books with a `[loyalty]` section).
+    Points,
 }
 
 /// Arguments of `crm list`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
+    /// Only customers holding this loyalty tier (`[loyalty] tiers` in crm.toml).
+    #[arg(long, value_name = "TIER")]
+    pub(crate) tier: Option<String>,
+    /// Only customers in this RFM segment today (see `crm segments`), e.g. at-risk.
+    #[arg(long, value_name = "SEGMENT")]
+    pub(crate) segment: Option<String>,
     /// Sort order (ties are broken by id).
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub(crate) sort: SortKey,
-    /// Output format (default: table).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,19 +55,39 @@ struct Row<'a> {
     next_follow_up: Option<chrono::NaiveDate>,
     purchases: usize,
     revenue: Money,
+    /// Only in books with a `[loyalty]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<i64>,
+    /// Only in books with a `[loyalty]` section (`null`: no tier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<Option<String>>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
     super::warn_unknown_kinds(
         &book,
+        out,
         scan.items
             .iter()
             .map(|c| (c.id.as_str(), c.kinds.as_slice())),
     );
-    let mut customers = super::with_tags(&scan.items, &args.tags);
-    sort(&mut customers, args.sort);
+    let mut customers = args.tag.select(&scan.items);
+    let loyalty = super::programme::filter_and_sort(
+        &book.config,
+        &scan.items,
+        &mut customers,
+        super::programme::ListChoice {
+            tier: args.tier.as_deref(),
+            segment: args.segment.as_deref(),
+            by_points: args.sort == SortKey::Points,
+        },
+        ctx.today,
+    )?;
+    if args.sort != SortKey::Points {
+        sort(&mut customers, args.sort);
+    }
     let rows: Vec<Row> = customers
         .iter()
         .map(|c| Row {
@@ -75,16 +101,18 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             next_follow_up: c.next_follow_up(ctx.today).map(|n| n.date),
             purchases: c.purchases(),
             revenue: c.revenue(),
+            points: loyalty.get(&c.id).map(|v| v.points),
+            tier: loyalty.get(&c.id).map(|v| v.tier.clone()),
         })
         .collect();
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows, render::or_empty).write_csv(out)?,
         Format::Table => {
             table(&rows, render::or_dash).write_text(out, ctx.stdout_is_tty, ctx.color)?
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn sort(customers: &mut [&Summary], key: SortKey) {
@@ -101,10 +129,26 @@ fn sort(customers: &mut [&Summary], key: SortKey) {
         SortKey::Revenue => {
             customers.sort_by(|a, b| b.revenue().cmp(&a.revenue()).then_with(|| a.id.cmp(&b.id)))
         }
+        // Sorted with the accounts, in `programme::filter_and_sort`.
+        SortKey::Points => {}
     }
 }
 
 fn table(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
+    let mut table = table_without_loyalty(rows, missing);
+    if rows.first().is_some_and(|r| r.points.is_some()) {
+        table
+            .headers
+            .extend(["points".to_string(), "tier".to_string()]);
+        for (row, cells) in rows.iter().zip(&mut table.rows) {
+            cells.push(row.points.unwrap_or(0).to_string());
+            cells.push(missing(row.tier.clone().flatten()));
+        }
+    }
+    table
+}
+
+fn table_without_loyalty(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
     let mut table = Table::new(&[
         "id",
         "name",

@@ -4,10 +4,13 @@
 use std::io::Write;
 
 use crate::context::Context;
-use crate::domain::interaction::{validate, Interaction, Kind, SYSTEM_KINDS};
+use crate::domain::id::CustomerId;
+use crate::domain::interaction::{validate, Interaction, Kind, REDEEM, SYSTEM_KINDS};
 use crate::domain::money::Money;
+use crate::domain::summary::Summary;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::store::{read, Book};
+use crate::ui::Ui;
 
 /// Arguments of `crm log`.
 #[derive(Debug, clap::Args)]
@@ -32,6 +35,13 @@ pub(crate) struct Args {
     /// Satisfaction from 1 to 5 (feedback only).
     #[arg(long, value_name = "1-5")]
     pub(crate) rating: Option<String>,
+    /// Net Promoter score from 0 to 10 (feedback only): how likely the customer is to
+    /// recommend us.
+    #[arg(long, value_name = "0-10")]
+    pub(crate) nps: Option<String>,
+    /// Loyalty points to spend (`redeem` only; refused beyond the balance).
+    #[arg(long, value_name = "N")]
+    pub(crate) points: Option<String>,
     /// How it happened (phone, shop, web, ...).
     #[arg(long, value_name = "CHANNEL")]
     pub(crate) channel: Option<String>,
@@ -40,11 +50,15 @@ pub(crate) struct Args {
     pub(crate) follow_up: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let interaction = build(ctx, &book, args)?;
     let mut lock = book.lock()?;
+    if let Some(points) = interaction.points {
+        // Under the lock, so that two redemptions cannot both spend the same points.
+        ensure_balance(ctx, &book, &id, &interaction, points)?;
+    }
     book.append_interaction(&mut lock, &id, &interaction)?;
     let message = format!("log {} with {id}", interaction.kind);
     writeln!(
@@ -55,13 +69,13 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
     super::finish_write(ctx, &book, lock, &message, out)?;
     if interaction.date > ctx.today {
         // Allowed (a meeting booked ahead), but a future date is as often a slip.
-        crate::warn(&format!(
+        out.warn(&format!(
             "--date {} is in the future (today is {}); the entry counts as contact from now on",
             interaction.date, ctx.today
         ));
     }
     if let Some(warning) = follow_up_warning(&interaction, ctx.today) {
-        crate::warn(&warning);
+        out.warn(&warning);
     }
     Ok(EXIT_OK)
 }
@@ -73,6 +87,12 @@ pub(crate) fn known_kind(book: &Book, name: &str) -> Result<Kind> {
     let lower = name.trim().to_ascii_lowercase();
     if book.config.knows_kind(&lower) {
         return Ok(Kind::from_name(&lower));
+    }
+    if lower == REDEEM {
+        return Err(Error::usage(
+            "`redeem` spends loyalty points, and this book has no loyalty programme",
+        )
+        .with_hint("add a [loyalty] section to crm.toml (docs/metrics.md, \"Loyalty\")"));
     }
     let kinds: Vec<String> = book
         .config
@@ -163,6 +183,45 @@ fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
             }
         }
     }
+    if let Some(text) = &args.nps {
+        if kind != Kind::Feedback {
+            return Err(
+                Error::usage(format!("--nps belongs to feedback, not a {kind}"))
+                    .with_hint(format!("crm log {} feedback --nps {text}", args.id)),
+            );
+        }
+        match text.trim().parse::<u8>() {
+            Ok(n) if n <= 10 => interaction.nps = Some(n),
+            _ => {
+                return Err(Error::usage(format!(
+                    "--nps {text:?} is not a whole number from 0 to 10"
+                )))
+            }
+        }
+    }
+    match (&args.points, kind.name() == REDEEM) {
+        (Some(text), true) => match text.trim().parse::<u32>() {
+            Ok(n) if n > 0 => interaction.points = Some(n),
+            _ => {
+                return Err(Error::usage(format!(
+                    "--points {text:?} is not a whole number of points of at least 1"
+                )))
+            }
+        },
+        (None, true) => {
+            return Err(Error::usage("a redeem needs --points").with_hint(format!(
+                "e.g. crm log {} redeem --points 300 \"Free bag\"",
+                args.id
+            )))
+        }
+        (Some(_), false) => {
+            return Err(Error::usage(format!(
+                "--points belongs to a redeem, not a {kind}"
+            ))
+            .with_hint("points are earned from purchases and bonuses by themselves; `crm show ID` gives the balance"))
+        }
+        (None, false) => {}
+    }
     // The flags above give hints in terms of flags; the rules themselves are the
     // domain's, the same `crm check` and `crm import` apply, and have the last word.
     let known = |k: &str| book.config.knows_kind(k);
@@ -170,6 +229,43 @@ fn build(ctx: &Context, book: &Book, args: &Args) -> Result<Interaction> {
         return Err(Error::usage(problem));
     }
     Ok(interaction)
+}
+
+/// Refuses a redemption of more points than the customer has on its day (and, for one
+/// dated back, on every later day: spending them again would otherwise go unnoticed).
+fn ensure_balance(
+    ctx: &Context,
+    book: &Book,
+    id: &CustomerId,
+    interaction: &Interaction,
+    points: u32,
+) -> Result<()> {
+    let Some(programme) = book.config.programme() else {
+        return Ok(());
+    };
+    let loaded = book.load(id)?;
+    let summary = Summary::of(&loaded.customer);
+    let day = interaction.date.max(ctx.today);
+    let balance = programme
+        .account(&summary.events, &summary.touches, interaction.date)
+        .balance
+        .min(
+            programme
+                .account(&summary.events, &summary.touches, day)
+                .balance,
+        );
+    if i64::from(points) > balance {
+        return Err(Error::usage(format!(
+            "{id} has {balance} point{} on {}; cannot redeem {points}",
+            if balance == 1 { "" } else { "s" },
+            interaction.date
+        ))
+        .with_hint(format!(
+            "redeem at most {} (`crm show {id}` gives the balance)",
+            balance.max(0)
+        )));
+    }
+    Ok(())
 }
 
 /// A promise dated before the entry it is made in, or already past, is allowed (a call

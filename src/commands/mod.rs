@@ -3,22 +3,28 @@
 
 pub(crate) mod add;
 pub(crate) mod check;
+pub(crate) mod clone;
 pub(crate) mod commit;
 pub(crate) mod completions;
 pub(crate) mod done;
+pub(crate) mod draft;
 pub(crate) mod due;
 pub(crate) mod edit;
 pub(crate) mod export;
+pub(crate) mod flags;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;
 pub(crate) mod merge_file;
+pub(crate) mod programme;
+pub(crate) mod segments;
 pub(crate) mod show;
 pub(crate) mod stale;
 pub(crate) mod stats;
 pub(crate) mod status;
+pub(crate) mod sync;
 pub(crate) mod undo;
 
 use std::io::Write;
@@ -27,6 +33,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::BookRepo;
 use crate::store::{Book, WriteLock};
+use crate::ui::Ui;
 
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -65,6 +72,14 @@ pub(crate) enum Command {
     Status(status::Args),
     /// Repeat purchases, retention, churn, revenue and satisfaction per period.
     Stats(stats::Args),
+    /// Render a message to a customer from templates/TEMPLATE.txt (for `| sendmail -t`).
+    Draft(draft::Args),
+    /// RFM segments of the purchasing customers (champions, loyal, at risk, ...).
+    Segments(segments::Args),
+    /// Share the book: commit pending changes, fetch, merge, push.
+    Sync(sync::Args),
+    /// Clone a shared book for a teammate, register crm's merge driver, check it.
+    Clone(clone::Args),
     /// Bring purchases, interactions or customers in from a CSV file.
     Import(import::Args),
     /// Write customers or interactions out as CSV or JSON.
@@ -78,12 +93,17 @@ pub(crate) enum Command {
 pub(crate) use crate::git::CRM_TRAILER;
 
 /// Runs `command`, writing data to `out`; returns the exit code.
-pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, command: Command, out: &mut Ui) -> Result<u8> {
     if changes_files(&command) {
         ensure_can_commit(ctx)?;
-    } else if ctx.commit && !matches!(command, Command::Init(_)) {
+    } else if ctx.commit
+        && !matches!(
+            command,
+            Command::Init(_) | Command::Sync(_) | Command::Clone(_)
+        )
+    {
         // A global flag clap accepts everywhere; silence would suggest it did something.
-        crate::warn("--commit has no effect here: this command changes no files");
+        out.warn("--commit has no effect here: this command changes no files");
     }
     match command {
         Command::Init(args) => init::run(ctx, &args, out),
@@ -103,20 +123,23 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut dyn Write) -> Resul
         Command::Undo(args) => undo::run(ctx, &args, out),
         Command::Status(args) => status::run(ctx, &args, out),
         Command::Stats(args) => stats::run(ctx, &args, out),
+        Command::Segments(args) => segments::run(ctx, &args, out),
+        Command::Draft(args) => draft::run(ctx, &args, out),
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
+        Command::Sync(args) => sync::run(ctx, &args, out),
+        Command::Clone(args) => clone::run(ctx, &args, out),
         Command::MergeFile(args) => merge_file::run(ctx, &args, out),
     }
 }
 
 /// Reports customer files that were skipped, and returns the exit code to use
 /// ([`crate::error::EXIT_PARTIAL`] if any were).
-pub(crate) fn report_skipped(problems: &[crate::store::Problem]) -> u8 {
+pub(crate) fn report_skipped(out: &mut Ui, problems: &[crate::store::Problem]) -> u8 {
     if problems.is_empty() {
         return crate::error::EXIT_OK;
     }
-    let stderr = std::io::stderr();
-    let mut stderr = stderr.lock();
+    let stderr = out.err();
     for problem in problems {
         let _ = writeln!(stderr, "{problem}");
     }
@@ -140,12 +163,18 @@ fn changes_files(command: &Command) -> bool {
         | Command::Log(_)
         | Command::Done(_)
         | Command::Snooze(_) => true,
+        Command::Draft(args) => args.log,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
             What::Customers(file) => !file.dry_run,
         },
         // `commit` and `undo` commit by themselves; `init` makes the first commit.
-        Command::Init(_) | Command::Commit(_) | Command::Undo(_) => false,
+        // `sync` commits by itself, and `clone` makes a new book.
+        Command::Init(_)
+        | Command::Commit(_)
+        | Command::Undo(_)
+        | Command::Sync(_)
+        | Command::Clone(_) => false,
         Command::Show(_)
         | Command::List(_)
         | Command::Check(_)
@@ -155,6 +184,7 @@ fn changes_files(command: &Command) -> bool {
         | Command::History(_)
         | Command::Status(_)
         | Command::Stats(_)
+        | Command::Segments(_)
         | Command::Export(_)
         // Writes git's temporary file, not a book file.
         | Command::MergeFile(_) => false,
@@ -215,7 +245,7 @@ pub(crate) fn finish_write(
     book: &Book,
     lock: WriteLock,
     message: &str,
-    out: &mut dyn Write,
+    out: &mut Ui,
 ) -> Result<()> {
     // Out before the commit is tried; but a reader that went away (`crm add X --commit
     // | true`) must not keep the written file from being committed.
@@ -223,31 +253,26 @@ pub(crate) fn finish_write(
     if !commits(ctx, book) || lock.written().is_empty() {
         return Ok(flushed?);
     }
-    crate::git::finish_write(
-        book,
-        lock,
-        message,
-        || ctx.git(book),
-        &mut std::io::stderr(),
-    )?;
+    crate::git::finish_write(book, lock, message, || ctx.git(book), out.err())?;
     Ok(flushed?)
 }
 
 /// Warns on stderr, once per run, when git asks for signed commits
 /// ([`crate::git::warn_unsigned`]).
-pub(crate) fn warn_unsigned(repo: &BookRepo) {
-    crate::git::warn_unsigned(repo, &mut std::io::stderr());
+pub(crate) fn warn_unsigned(repo: &BookRepo, out: &mut Ui) {
+    crate::git::warn_unsigned(repo, out.err());
 }
 
 /// The exit code of a listing command (`due`, `stale`): 3 when files were skipped
 /// (they are reported here), else 1 when `--exit-code` was given and something was
 /// listed, else 0.
 pub(crate) fn listing_exit_code(
+    out: &mut Ui,
     problems: &[crate::store::Problem],
     exit_code: bool,
     found: bool,
 ) -> u8 {
-    let skipped = report_skipped(problems);
+    let skipped = report_skipped(out, problems);
     if skipped != crate::error::EXIT_OK {
         skipped
     } else if exit_code && found {
@@ -274,6 +299,7 @@ pub(crate) fn with_tags<'a>(
 /// id and the kinds their log uses.
 pub(crate) fn warn_unknown_kinds<'a>(
     book: &Book,
+    ui: &mut Ui,
     uses: impl Iterator<Item = (&'a str, &'a [String])>,
 ) {
     let mut unknown: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
@@ -293,8 +319,52 @@ pub(crate) fn warn_unknown_kinds<'a>(
             [one] => format!("`{one}`'s log"),
             many => format!("the logs of {} customers (`{}`, ...)", many.len(), many[0]),
         };
-        crate::warn(&crate::render::one_line(&format!(
+        ui.warn(&crate::render::one_line(&format!(
             "{whose} uses the kind `{kind}`, which this book does not know{guess}; those entries count as a kind of their own: fix them, or add the kind to [interactions] kinds in crm.toml (`crm check` lists every entry)"
         )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11: stderr belongs to the `Ui`, so a test can run a command and read its
+    /// warnings and diagnostics apart from its data.
+    #[test]
+    fn warnings_and_skipped_files_go_to_the_ui_and_can_be_captured() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("crm.toml"), "").unwrap();
+        std::fs::create_dir(dir.path().join("customers")).unwrap();
+        std::fs::write(dir.path().join("customers/ada.yaml"), "name: Ada\n").unwrap();
+        std::fs::write(dir.path().join("customers/bad.yaml"), "name: [\n").unwrap();
+        let args = [
+            "crm".into(),
+            "-C".into(),
+            dir.path().as_os_str().to_owned(),
+            "--commit".into(),
+            "list".into(),
+            "--format".into(),
+            "csv".into(),
+        ];
+        let cli = crate::cli::Cli::parse_args(args).unwrap();
+        let mut ui = Ui::capture();
+        let ctx = Context::from_globals(&cli.globals, &ui).unwrap();
+        let code = run(&ctx, cli.command, &mut ui).unwrap();
+        let (out, err) = ui.captured();
+        assert_eq!(code, crate::error::EXIT_PARTIAL);
+        assert!(out.starts_with("id,name,"), "{out}");
+        assert!(out.contains("\nada,Ada,"), "{out}");
+        assert!(
+            err.starts_with(
+                "crm: warning: --commit has no effect here: this command changes no files\n"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("customers/bad.yaml:"), "{err}");
+        assert!(
+            err.ends_with("crm: warning: skipped 1 unreadable customer file; `crm check` lists every problem\n"),
+            "{err}"
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use clap::ValueEnum;
 use serde::Serialize;
 
+use crate::commands::programme::LoyaltyView;
 use crate::context::Context;
 use crate::domain::customer::Customer;
 use crate::domain::interaction::Interaction;
@@ -13,6 +14,7 @@ use crate::domain::money::Money;
 use crate::domain::summary::Summary;
 use crate::error::{Result, EXIT_OK};
 use crate::render::{self, describe, paint, Style};
+use crate::ui::Ui;
 
 /// Output formats of `crm show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,22 +40,31 @@ pub(crate) struct Args {
     pub(crate) recent: usize,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let loaded = book.load(&id)?;
     let kinds = crate::domain::summary::Summary::of(&loaded.customer).kinds;
-    super::warn_unknown_kinds(&book, std::iter::once((id.as_str(), kinds.as_slice())));
+    super::warn_unknown_kinds(&book, out, std::iter::once((id.as_str(), kinds.as_slice())));
     match args.format {
         ShowFormat::Yaml => out.write_all(loaded.raw())?,
-        ShowFormat::Json => render::write_json(out, &CustomerJson::new(&loaded.customer, ctx))?,
-        ShowFormat::Card => card(
-            &loaded.customer,
-            ctx,
-            args.recent,
-            book.config.currency.as_deref(),
-            out,
-        )?,
+        ShowFormat::Json => {
+            let mut json = CustomerJson::new(&loaded.customer, ctx);
+            json.loyalty = loyalty(&book, &loaded.customer, ctx);
+            render::write_json(out, &json)?
+        }
+        ShowFormat::Card => {
+            card(
+                &loaded.customer,
+                ctx,
+                args.recent,
+                book.config.currency.as_deref(),
+                out,
+            )?;
+            if let Some(view) = loyalty(&book, &loaded.customer, ctx) {
+                loyalty_card(&view, ctx.color, out)?;
+            }
+        }
     }
     Ok(EXIT_OK)
 }
@@ -152,6 +163,32 @@ fn card(
     Ok(())
 }
 
+/// The customer's loyalty account, when the book has a programme.
+fn loyalty(book: &crate::store::Book, customer: &Customer, ctx: &Context) -> Option<LoyaltyView> {
+    let programme = book.config.programme()?;
+    Some(LoyaltyView::of(
+        &programme,
+        &Summary::of(customer),
+        ctx.today,
+    ))
+}
+
+fn loyalty_card(view: &LoyaltyView, color: bool, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "\n{}", paint("Loyalty", Style::Bold, color))?;
+    writeln!(
+        out,
+        "  points    {} (earned {}, refunded {}, redeemed {}, lapsed {})",
+        view.points, view.earned, view.taken_back, view.redeemed, view.lapsed
+    )?;
+    writeln!(
+        out,
+        "  tier      {}",
+        view.tier.as_deref().unwrap_or("none")
+    )?;
+    writeln!(out, "  next      {}", view.next_text())?;
+    Ok(())
+}
+
 fn interaction_line(i: &Interaction) -> String {
     let mut line = format!("{}  {:<9}", i.date, i.kind.name());
     if let Some(amount) = i.amount {
@@ -159,6 +196,12 @@ fn interaction_line(i: &Interaction) -> String {
     }
     if let Some(rating) = i.rating {
         line.push_str(&format!(" rating {rating}/5"));
+    }
+    if let Some(nps) = i.nps {
+        line.push_str(&format!(" nps {nps}/10"));
+    }
+    if let Some(points) = i.points {
+        line.push_str(&format!(" {points} points"));
     }
     if !i.items.is_empty() {
         line.push_str(&format!(" [{}]", i.items.join(", ")));
@@ -187,6 +230,9 @@ pub(crate) struct CustomerJson {
     follow_up: FollowUpJson,
     totals: TotalsJson,
     interactions: Vec<InteractionJson>,
+    /// Only in books with a `[loyalty]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loyalty: Option<LoyaltyView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -214,6 +260,10 @@ struct InteractionJson {
     rating: Option<u8>,
     channel: Option<String>,
     follow_up: Option<chrono::NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nps: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<u32>,
 }
 
 impl CustomerJson {
@@ -253,8 +303,11 @@ impl CustomerJson {
                     rating: i.rating,
                     channel: i.channel.clone(),
                     follow_up: i.follow_up,
+                    nps: i.nps,
+                    points: i.points,
                 })
                 .collect(),
+            loyalty: None,
         }
     }
 }

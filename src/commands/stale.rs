@@ -1,17 +1,17 @@
 //! `crm stale [SINCE]`: customers not contacted for that long, longest first — the
 //! people a cadence would have caught if one had been set.
 
-use std::io::Write;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::flags::{ExitCode, OutputFormat, TagFilter};
 use crate::context::Context;
 use crate::domain::agenda;
 use crate::domain::date::Cadence;
 use crate::error::{Error, Result};
 use crate::render::{self, describe, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Arguments of `crm stale`.
 #[derive(Debug, clap::Args)]
@@ -24,16 +24,12 @@ pub(crate) struct Args {
         allow_hyphen_values = true
     )]
     pub(crate) since: String,
-    /// Only customers with this tag; repeat to require several.
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
-    /// Exit with 1 when any customer is stale. A customer file that could not be read
-    /// makes it 3 instead, even when someone is stale: the list may be incomplete.
-    #[arg(long)]
-    pub(crate) exit_code: bool,
-    /// Output format (default: table).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) tag: TagFilter,
+    #[command(flatten)]
+    pub(crate) exit: ExitCode,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,14 +43,14 @@ struct Row<'a> {
     last_interaction: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     // SINCE is a span, not a cadence: `0d` is "not contacted today".
     let span =
         Cadence::parse_window(&args.since).map_err(|m| Error::usage(format!("SINCE: {m}")))?;
     let cutoff = span.shift(ctx.today, -1).unwrap_or(NaiveDate::MIN);
     let scan = scan::summaries(&book)?;
-    let customers = super::with_tags(&scan.items, &args.tags);
+    let customers = args.tag.select(&scan.items);
     let rows: Vec<Row> = agenda::stale(&customers, cutoff)
         .into_iter()
         .map(|(c, last)| Row {
@@ -67,11 +63,11 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             last_interaction: c.last_interaction.as_ref().map(describe::brief),
         })
         .collect();
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Table if rows.is_empty() => {}
         Format::Csv | Format::Table => {
-            let missing = if args.format == Format::Csv {
+            let missing = if args.output.format == Format::Csv {
                 render::or_empty::<String>
             } else {
                 render::or_dash::<String>
@@ -97,16 +93,12 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
                     missing(row.last_interaction.clone()),
                 ]);
             }
-            if args.format == Format::Csv {
+            if args.output.format == Format::Csv {
                 table.write_csv(out)?;
             } else {
                 table.write_text(out, ctx.stdout_is_tty, ctx.color)?;
             }
         }
     }
-    Ok(super::listing_exit_code(
-        &scan.problems,
-        args.exit_code,
-        !rows.is_empty(),
-    ))
+    Ok(args.exit.of(out, &scan.problems, !rows.is_empty()))
 }

@@ -13,6 +13,7 @@ use crate::domain::summary::Event;
 use crate::error::{Error, Result};
 use crate::render::{self, Format, Table};
 use crate::store::scan;
+use crate::ui::Ui;
 
 /// Arguments of `crm stats`.
 #[derive(Debug, clap::Args)]
@@ -48,12 +49,13 @@ pub(crate) enum View {
     Cohorts,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, book.config.stats.period)?;
     let scan = scan::summaries(&book)?;
     super::warn_unknown_kinds(
         &book,
+        out,
         scan.items
             .iter()
             .map(|c| (c.id.as_str(), c.kinds.as_slice())),
@@ -67,7 +69,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
             write_cohorts(ctx, &metrics::cohorts(&events, &options), format, out)?
         }
     }
-    Ok(super::report_skipped(&scan.problems))
+    Ok(super::report_skipped(out, &scan.problems))
 }
 
 fn resolve(ctx: &Context, args: &Args, default_period: PeriodKind) -> Result<Options> {
@@ -121,7 +123,7 @@ fn totals_table(r: &Report) -> Table {
         (Some(from), Some(to)) => format!("{from} to {to}"),
         _ => "no data".to_string(),
     };
-    let rows: [(&str, String); 14] = [
+    let rows: [(&str, String); 16] = [
         ("window", window),
         ("customers", r.customers.to_string()),
         ("purchasing customers", r.purchasing_customers.to_string()),
@@ -144,6 +146,8 @@ fn totals_table(r: &Report) -> Table {
         ("average rating", number(r.average_rating)),
         ("csat (ratings 4-5)", percent(r.csat)),
         ("complaints", r.complaints.to_string()),
+        ("nps answers", r.nps_responses.to_string()),
+        ("nps (9-10 minus 0-6)", score(r.nps)),
         ("periods", r.periods.len().to_string()),
     ];
     for (name, value) in rows {
@@ -180,8 +184,15 @@ fn periods_table(r: &Report, human: bool) -> Table {
         "csat",
         "complaints",
     ];
+    // In the CSV, NPS columns come after `partial` (so that the columns scripts read
+    // keep their places), and only when the customers considered gave NPS answers:
+    // books without NPS keep the file they always had.
+    let nps_columns = human || r.nps_responses > 0 || r.periods.iter().any(|p| p.nps_responses > 0);
     if !human {
         headers.push("partial");
+    }
+    if nps_columns {
+        headers.extend(["nps_answers", "nps"]);
     }
     let mut table = Table::new(&headers);
     for p in &r.periods {
@@ -210,6 +221,14 @@ fn periods_table(r: &Report, human: bool) -> Table {
         ];
         if !human {
             row.push(p.partial.to_string());
+        }
+        if nps_columns {
+            row.push(p.nps_responses.to_string());
+            row.push(if human {
+                score(p.nps)
+            } else {
+                p.nps.map_or_else(String::new, |n| format!("{n:.2}"))
+            });
         }
         table.push(row);
     }
@@ -289,6 +308,11 @@ fn percent(rate: Option<f64>) -> String {
 /// A rate for scripts: the fraction with four decimals, or empty.
 fn fraction(rate: Option<f64>) -> String {
     rate.map_or_else(String::new, |r| format!("{r:.4}"))
+}
+
+/// An NPS for people: `14.3`, or `-` without answers.
+fn score(nps: Option<f64>) -> String {
+    nps.map_or_else(|| "-".to_string(), |n| format!("{n:.1}"))
 }
 
 fn number(value: Option<f64>) -> String {

@@ -2,10 +2,6 @@
 //! and `crm.toml`), saying what each change means, or that git holds the file in a
 //! merge conflict; unreadable customer files are named on stderr (exit 3), as every
 //! command that reads the whole book does.
-#![allow(
-    clippy::disallowed_macros,
-    reason = "prints to stderr directly until the stream owner (ui.rs) takes it over"
-)]
 
 use std::io::Write;
 
@@ -16,6 +12,7 @@ use crate::error::{Result, EXIT_OK};
 use crate::git::{BookRepo, Head};
 use crate::render::{self, Format, Table};
 use crate::store::{scan, Problem};
+use crate::ui::Ui;
 
 use super::commit::{self, Described};
 
@@ -52,7 +49,7 @@ struct Unreadable<'a> {
     message: &'a str,
 }
 
-pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let head = repo.head()?;
@@ -81,11 +78,11 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut dyn Write) -> Result<u8>
         Format::Table => table(&rows).write_text(out, ctx.stdout_is_tty, ctx.color)?,
     }
     out.flush()?;
-    hint_conflicts(&repo, &described);
+    hint_conflicts(&repo, &described, out);
     if problems.is_empty() {
         Ok(EXIT_OK)
     } else {
-        Ok(super::report_skipped(&problems))
+        Ok(super::report_skipped(out, &problems))
     }
 }
 
@@ -109,7 +106,7 @@ fn row(item: &Described) -> Row<'_> {
 /// Says on stderr how to settle the files git holds in conflict, if any: the commit
 /// that ends a merge (or rebase, ...) is git's to make; after a conflicting
 /// `git stash pop`, say, `crm commit` makes it.
-fn hint_conflicts(repo: &BookRepo, described: &[Described]) {
+fn hint_conflicts(repo: &BookRepo, described: &[Described], out: &mut Ui) {
     let conflicted: Vec<&str> = described
         .iter()
         .filter(|d| d.file.conflicted)
@@ -120,9 +117,15 @@ fn hint_conflicts(repo: &BookRepo, described: &[Described]) {
     }
     let then = match repo.ensure_no_operation() {
         Ok(()) => "run `crm commit`",
+        // A merge `crm sync` left is finished by `crm sync`, which stages the edited
+        // files, commits the merge and pushes.
+        Err(_) if repo.merging() => {
+            "finish what git is doing with git (`git status` says how), or with `crm check` and `crm sync` when the merge came from `crm sync`"
+        }
         Err(_) => "finish what git is doing with git (`git status` says how)",
     };
-    eprintln!(
+    let _ = writeln!(
+        out.err(),
         "hint: resolve the merge conflict in `{}` (keep the lines you want, delete the <<<<<<< ======= >>>>>>> markers, `git add` the file), then {then}",
         conflicted.join("`, `")
     );

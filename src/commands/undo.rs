@@ -7,6 +7,7 @@ use std::io::Write;
 use crate::context::Context;
 use crate::error::{Result, EXIT_OK};
 use crate::git::{short_id_str, BookRepo};
+use crate::ui::Ui;
 
 use super::CRM_TRAILER;
 
@@ -14,7 +15,7 @@ use super::CRM_TRAILER;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
-pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     repo.ensure_no_operation()?;
@@ -22,7 +23,7 @@ pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut dyn Write) -> Result<u8
     let lock = book.lock()?;
     let undone = repo.undo_last(CRM_TRAILER, &who)?;
     drop(lock);
-    super::warn_unsigned(&repo);
+    super::warn_unsigned(&repo, out);
     writeln!(
         out,
         "reverted {} (\"{}\") with {}: {}",

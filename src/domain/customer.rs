@@ -10,7 +10,7 @@ use super::interaction::Interaction;
 
 /// Follow-up settings of one customer (`follow_up:` in the file).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FollowUpSettings {
+pub(crate) struct FollowUpSettings {
     /// How often to get in touch, counted from the last contact.
     pub(crate) every: Option<Cadence>,
 }

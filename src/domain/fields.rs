@@ -168,6 +168,31 @@ pub(crate) fn opt_rating<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, 
     }
 }
 
+/// A small whole number (an NPS score): read as any whole number up to 255, so that
+/// `crm check` can point at an out-of-range one; the 0-to-10 rule is
+/// [`super::interaction::validate`]'s.
+pub(crate) fn opt_small<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => t.0.trim().parse::<u8>().map(Some).map_err(|_| {
+            de::Error::custom(format!("{:?} is not a whole number from 0 to 10", t.0))
+        }),
+    }
+}
+
+/// Loyalty points: a whole number of at least 0.
+pub(crate) fn opt_points<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => t.0.trim().parse::<u32>().map(Some).map_err(|_| {
+            de::Error::custom(format!(
+                "{:?} is not a whole number of points, like 300",
+                t.0
+            ))
+        }),
+    }
+}
+
 /// A vector that may be written as nothing (`interactions:` with no items yet).
 pub(crate) fn nullable_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where

@@ -32,7 +32,7 @@ pub(crate) fn marker(
     occurrence: usize,
 ) -> String {
     let items = interaction.items.join("\u{1e}");
-    let parts = [
+    let mut parts = vec![
         customer.as_str().to_string(),
         interaction.date.to_string(),
         interaction.kind.name().to_string(),
@@ -52,6 +52,14 @@ pub(crate) fn marker(
             .map(|d| d.to_string())
             .unwrap_or_default(),
     ];
+    // Only when present, so that the markers of rows without them stay what they were
+    // before crm knew these fields (and re-imports still skip those rows).
+    if let Some(nps) = interaction.nps {
+        parts.push(format!("nps={nps}"));
+    }
+    if let Some(points) = interaction.points {
+        parts.push(format!("points={points}"));
+    }
     format!(
         "{:016x}-{occurrence}",
         fnv1a64(parts.join("\u{1f}").as_bytes())

@@ -139,6 +139,13 @@ pub struct Interaction {
     /// Satisfaction from 1 to 5 (feedback).
     #[serde(default, deserialize_with = "fields::opt_rating")]
     pub rating: Option<u8>,
+    /// Net Promoter score from 0 to 10 (feedback): how likely the customer is to
+    /// recommend us.
+    #[serde(default, deserialize_with = "fields::opt_small")]
+    pub nps: Option<u8>,
+    /// Loyalty points spent (`redeem` entries).
+    #[serde(default, deserialize_with = "fields::opt_points")]
+    pub points: Option<u32>,
     /// How it happened when the kind does not say (phone, shop, web, ...).
     #[serde(default, deserialize_with = "fields::opt_text")]
     pub channel: Option<String>,
@@ -161,12 +168,18 @@ impl Interaction {
             amount: None,
             items: Vec::new(),
             rating: None,
+            nps: None,
+            points: None,
             channel: None,
             follow_up: None,
             import: None,
         }
     }
 }
+
+/// The kind of the entries that spend loyalty points (`crm log ID redeem --points N`),
+/// known to books with a `[loyalty]` section.
+pub const REDEEM: &str = "redeem";
 
 /// Interactions dated before this year are reported by `crm check` as likely typos
 /// (`0205-06-01` for `2025-06-01`); they would also stretch `crm stats` over centuries.
@@ -226,6 +239,36 @@ pub(crate) fn validate(
             "rating",
             format!("a rating belongs to a feedback, not a {kind}"),
         ));
+    }
+    if let Some(nps) = interaction.nps {
+        if nps > 10 {
+            problems.push((
+                "nps",
+                format!("nps {nps} is not a whole number from 0 to 10"),
+            ));
+        }
+        if *kind != Kind::Feedback {
+            problems.push((
+                "nps",
+                format!("an nps score belongs to a feedback, not a {kind}"),
+            ));
+        }
+    }
+    let redeem = kind.name() == REDEEM;
+    match interaction.points {
+        Some(0) if redeem => problems.push((
+            "points",
+            "a redeem spends at least 1 point, e.g. `points: 300`".to_string(),
+        )),
+        None if redeem => problems.push((
+            "kind",
+            "a redeem needs the points it spends, e.g. `points: 300`".to_string(),
+        )),
+        Some(_) if !redeem => problems.push((
+            "points",
+            format!("points belong to a redeem, not a {kind} (points are earned from purchases, never written down)"),
+        )),
+        _ => {}
     }
     problems
 }

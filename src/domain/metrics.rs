@@ -58,6 +58,15 @@ pub(crate) struct Report {
     pub(crate) csat: Option<f64>,
     /// Complaints in the window.
     pub(crate) complaints: usize,
+    /// NPS answers (feedback with an `nps` score 0–10) in the window.
+    pub(crate) nps_responses: usize,
+    /// Answers of 9 or 10.
+    pub(crate) promoters: usize,
+    /// Answers of 0 to 6.
+    pub(crate) detractors: usize,
+    /// `100 × (promoters − detractors) / nps_responses`, from −100 to 100; `null`
+    /// without answers.
+    pub(crate) nps: Option<f64>,
     /// One entry per calendar period overlapping the window, oldest first.
     pub(crate) periods: Vec<PeriodStats>,
 }
@@ -100,6 +109,14 @@ pub(crate) struct PeriodStats {
     pub(crate) csat: Option<f64>,
     /// Complaints in the period.
     pub(crate) complaints: usize,
+    /// NPS answers in the period.
+    pub(crate) nps_responses: usize,
+    /// Answers of 9 or 10 in the period.
+    pub(crate) promoters: usize,
+    /// Answers of 0 to 6 in the period.
+    pub(crate) detractors: usize,
+    /// The period's Net Promoter Score (−100 to 100).
+    pub(crate) nps: Option<f64>,
 }
 
 /// Customers grouped by the period of their first purchase.
@@ -126,6 +143,12 @@ pub(crate) struct CohortCell {
     pub(crate) active: usize,
     /// `active / customers` of the cohort.
     pub(crate) rate: Option<f64>,
+}
+
+/// The Net Promoter Score: `100 × (promoters − detractors) / responses`, from −100 to
+/// 100, or `None` without responses.
+pub fn nps(promoters: usize, detractors: usize, responses: usize) -> Option<f64> {
+    (responses > 0).then(|| 100.0 * (promoters as f64 - detractors as f64) / responses as f64)
 }
 
 /// `numerator / denominator`, or `None` when the denominator is empty.
@@ -263,6 +286,10 @@ pub(crate) fn report(customers: &[&[Event]], options: &Options) -> Report {
             average_rating: sums.average_rating(),
             csat: ratio(sums.satisfied, sums.ratings),
             complaints: sums.complaints,
+            nps_responses: sums.nps_responses,
+            promoters: sums.promoters,
+            detractors: sums.detractors,
+            nps: sums.nps(),
         });
     }
     totals_only(customers.len(), Some(from), Some(to), rows, customers)
@@ -302,6 +329,9 @@ struct Sums {
     rating_total: u64,
     satisfied: usize,
     complaints: usize,
+    nps_responses: usize,
+    promoters: usize,
+    detractors: usize,
     purchasing: usize,
     repeat_by_day: usize,
     repeat_by_order: usize,
@@ -323,7 +353,17 @@ impl Sums {
                 self.satisfied += usize::from(event.rating >= 4);
             }
             EventKind::Complaint => self.complaints += 1,
+            EventKind::Nps => {
+                self.nps_responses += 1;
+                self.promoters += usize::from(event.rating >= 9);
+                self.detractors += usize::from(event.rating <= 6);
+            }
         }
+    }
+
+    /// Promoters minus detractors, in percent of the answers.
+    fn nps(&self) -> Option<f64> {
+        nps(self.promoters, self.detractors, self.nps_responses)
     }
 
     fn average_rating(&self) -> Option<f64> {
@@ -378,6 +418,10 @@ fn totals_only(
         average_rating: sums.average_rating(),
         csat: ratio(sums.satisfied, sums.ratings),
         complaints: sums.complaints,
+        nps_responses: sums.nps_responses,
+        promoters: sums.promoters,
+        detractors: sums.detractors,
+        nps: sums.nps(),
         periods,
     }
 }
@@ -855,5 +899,53 @@ mod tests {
         close(shown[0].periods[0].rate, Some(1.0));
         let r = report(&refs, &opts);
         assert_eq!((r.periods[1].active, r.periods[1].new), (2, 0));
+    }
+
+    fn recommend(date: &str, score: u8) -> Event {
+        Event {
+            date: d(date),
+            kind: EventKind::Nps,
+            cents: 0,
+            rating: score,
+        }
+    }
+
+    /// docs/metrics.md, "NPS", worked example: answers 10, 9, 8, 7, 6 and 0 in January,
+    /// 9 in February.
+    #[test]
+    fn nps_is_promoters_minus_detractors_in_percent() {
+        let ada = [recommend("2025-01-03", 10), recommend("2025-01-09", 6)];
+        let bob = [
+            recommend("2025-01-04", 9),
+            recommend("2025-01-05", 8),
+            recommend("2025-01-06", 7),
+            recommend("2025-01-07", 0),
+            recommend("2025-02-01", 9),
+        ];
+        let r = report(
+            &[&ada, &bob],
+            &Options {
+                kind: PeriodKind::Month,
+                from: None,
+                to: None,
+                today: d("2025-06-15"),
+            },
+        );
+        // January: 2 promoters, 2 detractors (6 and 0), 2 passives → 0.
+        let jan = &r.periods[0];
+        assert_eq!(
+            (jan.nps_responses, jan.promoters, jan.detractors),
+            (6, 2, 2)
+        );
+        close(jan.nps, Some(0.0));
+        // February: one promoter → 100.
+        close(r.periods[1].nps, Some(100.0));
+        // Totals: 3 promoters, 2 detractors of 7 → 100 × 1/7 = 14.285…
+        assert_eq!((r.nps_responses, r.promoters, r.detractors), (7, 3, 2));
+        close(r.nps, Some(100.0 / 7.0));
+        // NPS answers are not ratings.
+        assert_eq!(r.ratings, 0);
+        close(nps(0, 3, 3), Some(-100.0));
+        close(nps(0, 0, 0), None);
     }
 }

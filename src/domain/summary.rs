@@ -21,6 +21,8 @@ pub enum EventKind {
     Rating,
     /// A complaint.
     Complaint,
+    /// A feedback with an NPS score from 0 to 10 (in `rating`).
+    Nps,
 }
 
 /// A dated fact that metrics count.
@@ -34,6 +36,23 @@ pub struct Event {
     pub cents: i64,
     /// The rating for ratings, else 0.
     pub rating: u8,
+}
+
+/// One interaction as the loyalty programme sees it: its day, its kind (bonus points
+/// are given by kind) and the points a `redeem` entry spends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Touch {
+    /// When.
+    pub date: NaiveDate,
+    /// The kind's name as written (`feedback`, `redeem`, a book's own kind).
+    pub kind: String,
+    /// Points spent (`redeem` entries), else 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub points: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Everything whole-book commands need to know about one customer.
@@ -63,19 +82,30 @@ pub struct Summary {
     pub(crate) last_interaction: Option<Brief>,
     /// The pending promise or reminder, if any.
     pub(crate) promise: Option<Promise>,
-    /// Purchases, refunds, ratings and complaints, in date order.
+    /// Purchases, refunds, ratings, NPS scores and complaints, in date order.
     pub events: Vec<Event>,
     /// Every interaction kind the customer's log uses, sorted, once each (so that
     /// whole-book commands can warn about a kind the book does not know).
     #[serde(default)]
     pub kinds: Vec<String>,
+    /// Every interaction but `done` and `snooze` entries, in date order, for the
+    /// loyalty programme (which counts bonus points by kind, and redemptions).
+    #[serde(default)]
+    pub touches: Vec<Touch>,
 }
 
 impl Summary {
     /// Summarises a customer.
     pub(crate) fn of(customer: &Customer) -> Summary {
         let log = customer.chronological();
-        let events = log
+        let nps = log.iter().filter_map(|i| {
+            (i.kind == Kind::Feedback)
+                .then_some(i.nps)
+                .flatten()
+                .filter(|n| *n <= 10)
+                .map(|n| (i.date, n))
+        });
+        let mut events: Vec<Event> = log
             .iter()
             .filter_map(|i| {
                 let (kind, cents, rating) = match (&i.kind, i.amount, i.rating) {
@@ -93,6 +123,23 @@ impl Summary {
                     cents,
                     rating,
                 })
+            })
+            .collect();
+        // Stable: an NPS score follows the day's other events.
+        events.extend(nps.map(|(date, score)| Event {
+            date,
+            kind: EventKind::Nps,
+            cents: 0,
+            rating: score,
+        }));
+        events.sort_by_key(|e| e.date);
+        let touches = log
+            .iter()
+            .filter(|i| !matches!(i.kind, Kind::Done | Kind::Snooze))
+            .map(|i| Touch {
+                date: i.date,
+                kind: i.kind.name().to_string(),
+                points: i.points.unwrap_or(0),
             })
             .collect();
         Summary {
@@ -124,6 +171,7 @@ impl Summary {
                 kinds.dedup();
                 kinds
             },
+            touches,
         }
     }
 

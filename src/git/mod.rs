@@ -1,7 +1,8 @@
 //! The only user of git2. Creating repositories, committing exactly the files crm
-//! changed, reading status and history, reverting crm's own commits. Never shells out
-//! to the git binary, and never touches files outside the book it was opened for
-//! (apart from the repository's own `.git` data).
+//! changed, reading status and history, reverting crm's own commits, merging another
+//! clone's commits in. Runs the git binary only in [`transport`], for fetch, push and
+//! clone; never touches files outside the book it was opened for (apart from the
+//! repository's own `.git` data, and the files a merge or fast-forward checks out).
 //!
 //! The book may be the whole work tree or a folder inside a bigger one; every path
 //! crm hands to git is made relative to the work tree here, with `/` separators.
@@ -10,6 +11,8 @@ mod changes;
 mod log;
 mod policy;
 mod revert;
+mod sync;
+pub(crate) mod transport;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +24,7 @@ use crate::store::Config;
 pub(crate) use changes::FileChange;
 pub(crate) use log::LogEntry;
 pub(crate) use policy::{customer_stem, finish_write, other_change, warn_unsigned, CRM_TRAILER};
+pub(crate) use sync::{Conflict, FileMerge, Incoming, Integrated, Upstream};
 
 /// Opens the repository containing `path`, if any.
 pub(crate) fn discover(path: &Path) -> Option<Repository> {
@@ -669,6 +673,23 @@ impl BookRepo {
     /// Whether git's config asks for signed commits (see [`wants_signed_commits`]).
     pub(crate) fn wants_signed_commits(&self) -> bool {
         wants_signed_commits(&self.repo)
+    }
+
+    /// Registers `command` as git's `crm` merge driver (`merge.crm.driver`, which the
+    /// book's `.gitattributes` names for customer files) in the repository's own
+    /// config, unless git's config already names one; returns whether it did.
+    pub(crate) fn register_merge_driver(&self, command: &str) -> Result<bool> {
+        let config = self.repo.config()?;
+        if config
+            .get_string("merge.crm.driver")
+            .is_ok_and(|d| !d.trim().is_empty())
+        {
+            return Ok(false);
+        }
+        let mut local = config.open_level(git2::ConfigLevel::Local)?;
+        local.set_str("merge.crm.name", "crm's three-way merge of customer files")?;
+        local.set_str("merge.crm.driver", command)?;
+        Ok(true)
     }
 
     /// The identity to commit as (see [`identity`]).

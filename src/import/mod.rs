@@ -44,6 +44,8 @@ const INTERACTION_COLUMNS: (&[&str], &[&str]) = (
         "follow_up",
         "name",
         "email",
+        "nps",
+        "points",
     ],
 );
 

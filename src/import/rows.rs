@@ -107,6 +107,20 @@ pub(crate) fn interaction_row(
         }
         interaction.rating = Some(value);
     }
+    if let Some(nps) = record.get("nps") {
+        let value: u8 = nps
+            .parse()
+            .ok()
+            .filter(|n| *n <= 10)
+            .ok_or_else(|| format!("nps {nps:?} is not a whole number from 0 to 10"))?;
+        interaction.nps = Some(value);
+    }
+    if let Some(points) = record.get("points") {
+        let value: u32 = points
+            .parse()
+            .map_err(|_| format!("points {points:?} is not a whole number of points"))?;
+        interaction.points = Some(value);
+    }
     interaction.summary = record.get("summary").map(str::to_string);
     interaction.channel = record.get("channel").map(str::to_string);
     interaction.follow_up = record

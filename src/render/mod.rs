@@ -273,6 +273,7 @@ pub(crate) fn or_empty<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(String::new, |v| v.to_string())
 }
 pub(crate) mod describe;
+pub(crate) mod message;
 
 /// `item` with `\` and every character of `special` escaped by a backslash, for lists
 /// packed into one CSV cell (`vip;wholesale`, `coffee=oat\; no sugar`).

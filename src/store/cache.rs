@@ -42,7 +42,7 @@ use crate::domain::summary::Summary;
 pub(crate) const FILE_NAME: &str = "summaries.cache";
 
 /// Bumped whenever the layout of the cache changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// How long a temp file of a killed writer is left before a later save deletes it.
 const TEMP_GRACE: Duration = Duration::from_secs(3600);

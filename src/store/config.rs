@@ -1,11 +1,16 @@
 //! `crm.toml`: the book's settings. Every setting is optional; the template written by
 //! `crm init` shows each default in a comment.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::domain::date::Cadence;
-use crate::domain::interaction::BUILTIN_KINDS;
+use crate::domain::interaction::{BUILTIN_KINDS, REDEEM};
+use crate::domain::loyalty::{Programme, Tier};
 use crate::domain::period::PeriodKind;
+use crate::domain::segments::Segment;
 
 /// The file `crm init` writes: every setting commented out at its default.
 pub(crate) const TEMPLATE: &str = r#"# crm settings for this book. Every setting is optional: the commented values are
@@ -34,6 +39,22 @@ pub(crate) const TEMPLATE: &str = r#"# crm settings for this book. Every setting
 # They count as contact with the customer.
 # kinds = ["visit", "demo"]
 
+# [loyalty]
+# A loyalty programme (see docs/metrics.md, "Loyalty"); without this section crm has
+# none. Points are computed from the interactions, never written down.
+# points_per_unit = 1            # points per currency unit of purchases; refunds take them back
+# bonus = { feedback = 50 }      # points for each interaction of these kinds
+# expire_after = "12m"           # points lapse this long after they were earned
+# tier_window = "12m"            # tiers count only this last span (default: all time)
+# tiers = [{ name = "silver", points = 500 }, { name = "gold", points = 2000, every = "4w" }]
+#                                # or by revenue: { name = "vip", revenue = 1000 }
+
+# [segments.at-risk]
+# RFM segments (`crm segments`) with a follow-up cadence: `crm due` reminds about their
+# customers at least this often. Segments: champions, loyal, potential-loyalists, new,
+# promising, need-attention, about-to-sleep, at-risk, cant-lose, hibernating.
+# every = "2w"
+
 [git]
 # Commit every change crm makes (as if --commit were given).
 # auto_commit = false
@@ -58,6 +79,57 @@ pub(crate) struct Config {
     pub(crate) interactions: InteractionsConfig,
     /// `[git]`.
     pub(crate) git: GitConfig,
+    /// `[loyalty]`: the loyalty programme, if the book has one.
+    pub(crate) loyalty: Option<LoyaltyConfig>,
+    /// `[segments.NAME]`: follow-up cadences of RFM segments.
+    pub(crate) segments: BTreeMap<Spanned<String>, SegmentConfig>,
+}
+
+/// `[loyalty]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoyaltyConfig {
+    /// Points per currency unit, in hundredths.
+    #[serde(default = "checked::one_point", deserialize_with = "checked::per_unit")]
+    pub(crate) points_per_unit: i64,
+    /// Bonus points by kind (keys kept with their place, to report unknown kinds).
+    #[serde(default, deserialize_with = "checked::bonus")]
+    pub(crate) bonus: BTreeMap<Spanned<String>, u32>,
+    /// Points lapse this long after they were earned.
+    #[serde(default, deserialize_with = "checked::expire_after")]
+    pub(crate) expire_after: Option<Cadence>,
+    /// The tiers' rolling window.
+    #[serde(default, deserialize_with = "checked::tier_window")]
+    pub(crate) tier_window: Option<Cadence>,
+    /// Tiers, lowest first.
+    #[serde(default, deserialize_with = "checked::tiers")]
+    pub(crate) tiers: Vec<Tier>,
+}
+
+impl LoyaltyConfig {
+    /// The programme these settings describe.
+    pub(crate) fn programme(&self) -> Programme {
+        Programme {
+            per_unit_hundredths: self.points_per_unit,
+            bonus: self
+                .bonus
+                .iter()
+                .map(|(k, v)| (k.get_ref().clone(), *v))
+                .collect(),
+            expire_after: self.expire_after,
+            tiers: self.tiers.clone(),
+            tier_window: self.tier_window,
+        }
+    }
+}
+
+/// `[segments.NAME]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SegmentConfig {
+    /// Follow-up cadence of the segment's customers.
+    #[serde(deserialize_with = "checked::segment_every")]
+    pub(crate) every: Cadence,
 }
 
 /// `[follow_up]` settings.
@@ -132,7 +204,12 @@ pub(crate) struct GitConfig {
 mod checked {
     use serde::de::{Deserialize, Deserializer, Error};
 
+    use std::collections::BTreeMap;
+
+    use toml::Spanned;
+
     use crate::domain::date::Cadence;
+    use crate::domain::loyalty::Tier;
     use crate::domain::period::PeriodKind;
 
     pub(crate) fn default_every<'de, D: Deserializer<'de>>(
@@ -155,6 +232,167 @@ mod checked {
     pub(crate) fn period<'de, D: Deserializer<'de>>(d: D) -> Result<PeriodKind, D::Error> {
         let value = String::deserialize(d)?;
         PeriodKind::parse(&value).map_err(|m| D::Error::custom(format!("stats.period: {m}")))
+    }
+
+    pub(crate) fn one_point() -> i64 {
+        100
+    }
+
+    /// A positive number of points with at most two decimals, as hundredths.
+    pub(crate) fn per_unit<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Number {
+            Whole(i64),
+            Decimal(f64),
+        }
+        let bad = || {
+            D::Error::custom(
+                "loyalty.points_per_unit: must be a positive number with at most two decimals, like 1, 10 or 0.5",
+            )
+        };
+        let hundredths = match Number::deserialize(d).map_err(|_| bad())? {
+            Number::Whole(n) => n.checked_mul(100).ok_or_else(bad)?,
+            Number::Decimal(f) => {
+                let scaled = f * 100.0;
+                if !scaled.is_finite()
+                    || (scaled - scaled.round()).abs() > 1e-6
+                    || scaled.abs() > 1e15
+                {
+                    return Err(bad());
+                }
+                scaled.round() as i64
+            }
+        };
+        if hundredths <= 0 {
+            return Err(bad());
+        }
+        Ok(hundredths)
+    }
+
+    pub(crate) fn bonus<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Spanned<String>, u32>, D::Error> {
+        let raw = BTreeMap::<Spanned<String>, i64>::deserialize(d)?;
+        raw.into_iter()
+            .map(|(kind, points)| match u32::try_from(points) {
+                Ok(p) => Ok((kind, p)),
+                Err(_) => Err(D::Error::custom(format!(
+                    "loyalty.bonus: {points} points for {:?} is not a whole number from 0 to {}",
+                    kind.get_ref(),
+                    u32::MAX
+                ))),
+            })
+            .collect()
+    }
+
+    fn span<'de, D: Deserializer<'de>>(d: D, key: &str) -> Result<Option<Cadence>, D::Error> {
+        let value = String::deserialize(d)?;
+        Cadence::parse(&value)
+            .map(Some)
+            .map_err(|m| D::Error::custom(format!("{key}: {m}")))
+    }
+
+    pub(crate) fn expire_after<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Cadence>, D::Error> {
+        span(d, "loyalty.expire_after")
+    }
+
+    pub(crate) fn tier_window<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Cadence>, D::Error> {
+        span(d, "loyalty.tier_window")
+    }
+
+    pub(crate) fn segment_every<'de, D: Deserializer<'de>>(d: D) -> Result<Cadence, D::Error> {
+        let value = String::deserialize(d)?;
+        Cadence::parse(&value).map_err(|m| D::Error::custom(format!("segments: every: {m}")))
+    }
+
+    /// `[{name = "silver", points = 500}, {name = "gold", points = 2000, every = "2w"}]`:
+    /// names unique and lowercase, one measure for all, thresholds rising.
+    pub(crate) fn tiers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tier>, D::Error> {
+        use crate::domain::loyalty::Threshold;
+        use crate::domain::money::Money;
+
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            name: String,
+            points: Option<i64>,
+            revenue: Option<f64>,
+            every: Option<String>,
+        }
+        let fail = |m: String| D::Error::custom(format!("loyalty.tiers: {m}"));
+        let raw = Vec::<Raw>::deserialize(d)?;
+        let mut tiers: Vec<Tier> = Vec::new();
+        for r in raw {
+            let name = r.name.trim().to_string();
+            let slug = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !slug {
+                return Err(fail(format!(
+                    "tier name {:?} must be lowercase letters, digits and `-` (e.g. \"gold\")",
+                    r.name
+                )));
+            }
+            if tiers.iter().any(|t| t.name == name) {
+                return Err(fail(format!("tier {name:?} is named twice")));
+            }
+            let threshold = match (r.points, r.revenue) {
+                (Some(p), None) if p >= 0 => Threshold::Points(p),
+                (None, Some(x)) if x >= 0.0 => Threshold::Revenue(
+                    Money::from_f64(x).map_err(|m| fail(format!("tier {name:?}: {m}")))?,
+                ),
+                (Some(_), Some(_)) => {
+                    return Err(fail(format!(
+                        "tier {name:?} gives both points and revenue; give one"
+                    )))
+                }
+                (None, None) => {
+                    return Err(fail(format!(
+                        "tier {name:?} needs `points = N` or `revenue = AMOUNT`"
+                    )))
+                }
+                _ => {
+                    return Err(fail(format!(
+                        "tier {name:?}: a threshold is never negative"
+                    )))
+                }
+            };
+            if let Some(last) = tiers.last() {
+                match (last.threshold, threshold) {
+                    (Threshold::Points(a), Threshold::Points(b)) if b <= a => {
+                        return Err(fail(format!("tier {name:?} ({b} points) must ask for more than {:?} ({a}); list tiers lowest first", last.name)))
+                    }
+                    (Threshold::Revenue(a), Threshold::Revenue(b)) if b <= a => {
+                        return Err(fail(format!("tier {name:?} ({b}) must ask for more revenue than {:?} ({a}); list tiers lowest first", last.name)))
+                    }
+                    (Threshold::Points(_), Threshold::Revenue(_))
+                    | (Threshold::Revenue(_), Threshold::Points(_)) => {
+                        return Err(fail(
+                            "every tier must be by points, or every tier by revenue; not a mix"
+                                .to_string(),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            let every = r
+                .every
+                .map(|e| Cadence::parse(&e))
+                .transpose()
+                .map_err(|m| fail(format!("tier {name:?}: every: {m}")))?;
+            tiers.push(Tier {
+                name,
+                threshold,
+                every,
+            });
+        }
+        Ok(tiers)
     }
 
     pub(crate) fn kinds<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -183,7 +421,7 @@ impl Config {
 
     /// [`Config::parse`], with the last line of the text at fault too.
     fn parse_spanned(text: &str) -> Result<Config, TomlProblem> {
-        toml::from_str(text).map_err(|err| {
+        let config: Config = toml::from_str(text).map_err(|err| {
             let span = err.span().unwrap_or(0..0);
             let (line, column) = line_col(text, span.start);
             // The span ends just past the value; its last character is on this line.
@@ -194,7 +432,64 @@ impl Config {
                 end_line,
                 message: err.message().trim_end().to_string(),
             }
-        })
+        })?;
+        match config.cross_check() {
+            None => Ok(config),
+            Some((span, message)) => {
+                let (line, column) = line_col(text, span.start);
+                Err(TomlProblem {
+                    line,
+                    column,
+                    end_line: line,
+                    message,
+                })
+            }
+        }
+    }
+
+    /// Settings that are only wrong together with others: a bonus for a kind the book
+    /// does not know, a cadence for a segment that does not exist. The place is the
+    /// key's.
+    fn cross_check(&self) -> Option<(std::ops::Range<usize>, String)> {
+        if let Some(loyalty) = &self.loyalty {
+            for kind in loyalty.bonus.keys() {
+                let name = kind.get_ref();
+                if name == REDEEM || !self.knows_kind(name) {
+                    let kinds = self.all_kinds().join(", ");
+                    return Some((
+                        kind.span(),
+                        format!("loyalty.bonus: {name:?} is not a kind of interaction this book records (kinds: {kinds}; add your own under [interactions] kinds)"),
+                    ));
+                }
+            }
+        }
+        for name in self.segments.keys() {
+            if Segment::from_slug(name.get_ref()).is_none() {
+                let all: Vec<&str> = Segment::ALL.iter().map(|s| s.slug()).collect();
+                return Some((
+                    name.span(),
+                    format!(
+                        "segments: there is no segment {:?}; segments: {}",
+                        name.get_ref(),
+                        all.join(", ")
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    /// The loyalty programme, if the book has one.
+    pub(crate) fn programme(&self) -> Option<Programme> {
+        self.loyalty.as_ref().map(LoyaltyConfig::programme)
+    }
+
+    /// The follow-up cadence `[segments.NAME]` gives a segment.
+    pub(crate) fn segment_every(&self, segment: Segment) -> Option<Cadence> {
+        self.segments
+            .iter()
+            .find(|(k, _)| k.get_ref() == segment.slug())
+            .map(|(_, v)| v.every)
     }
 
     /// Every problem of `crm.toml` text, in order, for `crm check`: each bad setting is
@@ -246,7 +541,9 @@ impl Config {
 
     /// Whether `kind` is built in or added by this book.
     pub(crate) fn knows_kind(&self, kind: &str) -> bool {
-        BUILTIN_KINDS.contains(&kind) || self.interactions.kinds.iter().any(|k| k == kind)
+        BUILTIN_KINDS.contains(&kind)
+            || self.interactions.kinds.iter().any(|k| k == kind)
+            || (kind == REDEEM && self.loyalty.is_some())
     }
 
     /// Every kind this book accepts, built-in first.
@@ -255,6 +552,7 @@ impl Config {
             .iter()
             .map(|k| (*k).to_string())
             .chain(self.interactions.kinds.iter().cloned())
+            .chain(self.loyalty.as_ref().map(|_| REDEEM.to_string()))
             .collect()
     }
 }
@@ -379,6 +677,56 @@ mod tests {
             let (at, c, message) = Config::parse(text).unwrap_err();
             assert_eq!((at, c), (line, col), "{text}: {message}");
             assert!(message.contains(words), "{message}");
+        }
+    }
+
+    #[test]
+    fn loyalty_and_segments_read_and_report_their_place() {
+        let config = Config::parse(
+            "[interactions]\nkinds = [\"referral\"]\n[loyalty]\npoints_per_unit = 0.5\nbonus = { feedback = 50, referral = 200 }\nexpire_after = \"12m\"\ntiers = [{name = \"silver\", points = 500}, {name = \"gold\", points = 2000, every = \"2w\"}]\n[segments.at-risk]\nevery = \"2w\"\n",
+        )
+        .unwrap();
+        let p = config.programme().unwrap();
+        assert_eq!(p.per_unit_hundredths, 50);
+        assert_eq!(p.bonus.get("referral"), Some(&200));
+        assert_eq!(
+            p.tiers[1].every.map(|e| e.to_string()).as_deref(),
+            Some("2w")
+        );
+        assert!(config.knows_kind("redeem"));
+        assert_eq!(
+            config
+                .segment_every(crate::domain::segments::Segment::AtRisk)
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("2w")
+        );
+        assert!(!Config::parse("").unwrap().knows_kind("redeem"));
+        for (text, line, col, words) in [
+            ("[loyalty]\npoints_per_unit = -1\n", 2, 19, "loyalty.points_per_unit"),
+            ("[loyalty]\npoints_per_unit = 0.125\n", 2, 19, "at most two decimals"),
+            ("[loyalty]\n\nbonus = { visit = 5 }\n", 3, 11, "\"visit\" is not a kind"),
+            ("[loyalty]\nexpire_after = \"soon\"\n", 2, 16, "loyalty.expire_after"),
+            (
+                "[loyalty]\ntiers = [{name = \"gold\", points = 2000}, {name = \"silver\", points = 500}]\n",
+                2,
+                9,
+                "lowest first",
+            ),
+            (
+                "[loyalty]\ntiers = [{name = \"a\", points = 1}, {name = \"b\", revenue = 5}]\n",
+                2,
+                9,
+                "not a mix",
+            ),
+            ("[loyalty]\ntiers = [{name = \"Gold\", points = 1}]\n", 2, 9, "lowercase"),
+            ("[loyalty]\nstars = 1\n", 2, 1, "unknown field"),
+            ("[segments.at-rsk]\nevery = \"2w\"\n", 1, 11, "no segment \"at-rsk\""),
+            ("[segments.at-risk]\nevery = \"often\"\n", 2, 9, "segments: every"),
+        ] {
+            let (at, c, message) = Config::parse(text).unwrap_err();
+            assert!(message.contains(words), "{text}: {message}");
+            assert_eq!((at, c), (line, col), "{text}: {message}");
         }
     }
 }

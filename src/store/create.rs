@@ -1,5 +1,5 @@
 //! Making a new book (`crm init`): crm.toml from the commented template, `customers/`
-//! with a `.gitkeep`, every obstacle checked before anything is written, and what a
+//! with a `.gitkeep`, the message templates in `templates/`, every obstacle checked before anything is written, and what a
 //! failed creation wrote taken back.
 
 use std::fs;
@@ -214,6 +214,37 @@ impl NewBook {
                 super::write::replace_atomically(&attributes, &added)?;
             }
         }
+        self.write_templates(written)
+    }
+
+    /// The message templates `crm draft` uses, each only if missing; a `templates`
+    /// that is not a plain folder (a file, a link) is left alone.
+    fn write_templates(&self, written: &mut Written) -> Result<()> {
+        let dir = self.dir.join(super::templates::TEMPLATES_DIR);
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Ok(()),
+            Err(_) => {
+                fs::create_dir(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
+                written.dirs.push(dir.clone());
+            }
+        }
+        for (name, text) in super::templates::SHIPPED {
+            let path = dir.join(format!("{name}.{}", super::templates::EXTENSION));
+            let created = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            match created {
+                Ok(mut file) => {
+                    written.templates.push(path.clone());
+                    file.write_all(text.as_bytes())
+                        .map_err(|e| Error::io("write", &path, &e))?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io("create", &path, &e)),
+            }
+        }
         Ok(())
     }
 
@@ -225,6 +256,9 @@ impl NewBook {
                 Attributes::Append(text) => super::write::replace_atomically(&path, text),
                 _ => fs::remove_file(&path).map_err(Error::from),
             };
+        }
+        for template in &written.templates {
+            let _ = fs::remove_file(template);
         }
         if written.keep {
             let _ = fs::remove_file(self.dir.join(CUSTOMERS_DIR).join(KEEP_FILE));
@@ -243,6 +277,7 @@ impl NewBook {
 #[derive(Debug, Default)]
 pub(crate) struct Written {
     dirs: Vec<PathBuf>,
+    templates: Vec<PathBuf>,
     config: bool,
     keep: bool,
     attributes: bool,

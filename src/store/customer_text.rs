@@ -68,6 +68,12 @@ pub fn interaction_fields(interaction: &Interaction) -> Vec<String> {
     if let Some(rating) = interaction.rating {
         fields.push(format!("rating: {rating}"));
     }
+    if let Some(nps) = interaction.nps {
+        fields.push(format!("nps: {nps}"));
+    }
+    if let Some(points) = interaction.points {
+        fields.push(format!("points: {points}"));
+    }
     if let Some(channel) = &interaction.channel {
         fields.push(format!("channel: {}", scalar(channel)));
     }

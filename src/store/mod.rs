@@ -8,10 +8,12 @@ pub mod cache;
 pub(crate) mod config;
 mod create;
 pub mod customer_text;
+pub(crate) mod digests;
 pub(crate) mod merge;
 pub mod read;
 pub mod scan;
-pub mod write;
+pub(crate) mod templates;
+pub(crate) mod write;
 
 #[cfg(test)]
 pub(crate) mod mangle;

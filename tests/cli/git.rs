@@ -898,13 +898,19 @@ fn a_book_in_a_subfolder_of_a_bigger_repository() {
         .iter()
         .map(|c| c["file"].as_str().unwrap())
         .collect();
+    // The message templates crm init ships (issue 15) are book files too.
     assert_eq!(
         files,
         [
             ".gitattributes",
             "crm.toml",
             "customers/.gitkeep",
-            "customers/ada.yaml"
+            "customers/ada.yaml",
+            "templates/after-complaint.txt",
+            "templates/birthday.txt",
+            "templates/follow-up.txt",
+            "templates/thank-you.txt",
+            "templates/win-back.txt"
         ]
     );
 
@@ -916,7 +922,12 @@ fn a_book_in_a_subfolder_of_a_bigger_repository() {
             "sales/book/.gitattributes",
             "sales/book/crm.toml",
             "sales/book/customers/.gitkeep",
-            "sales/book/customers/ada.yaml"
+            "sales/book/customers/ada.yaml",
+            "sales/book/templates/after-complaint.txt",
+            "sales/book/templates/birthday.txt",
+            "sales/book/templates/follow-up.txt",
+            "sales/book/templates/thank-you.txt",
+            "sales/book/templates/win-back.txt"
         ]
     );
     assert!(repo

@@ -1387,7 +1387,7 @@ fn edit_new_refuses_a_bad_email() {
 /// real by strace failing the 257th rename (the first of the second group of 256
 /// files) with ENOSPC.
 #[test]
-fn an_import_stopped_part_way_says_what_it_wrote_and_exits_5() {
+fn an_import_stopped_part_way_says_what_it_wrote_and_exits_6() {
     assert!(
         Path::new("/usr/bin/strace").exists(),
         "this test needs strace to fail a rename with ENOSPC; .ci/run installs it"

@@ -56,9 +56,16 @@ fn a_new_book_keeps_its_state_folder_out_of_git_without_a_gitignore() {
         cmd
     };
     crm(&["init"]).assert().success();
+    // (templates/: the message templates crm init ships, issue 15)
     assert_eq!(
         listing(dir.path()),
-        [".git", ".gitattributes", "crm.toml", "customers"]
+        [
+            ".git",
+            ".gitattributes",
+            "crm.toml",
+            "customers",
+            "templates"
+        ]
     );
     assert_eq!(untracked(dir.path()), Vec::<String>::new());
     crm(&["add", "Ada", "--id", "ada"]).assert().success();

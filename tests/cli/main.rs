@@ -15,6 +15,7 @@ mod init;
 mod merge;
 #[cfg(unix)]
 mod modes;
+mod programmes;
 mod reader;
 mod render;
 #[cfg(unix)]
@@ -22,6 +23,8 @@ mod second_writers;
 #[cfg(unix)]
 mod single_file;
 mod stats;
+#[cfg(unix)]
+mod sync;
 
 /// Every `.rs` file beside this one is a module of this binary: a test file that is not
 /// declared here would never run.

@@ -1,0 +1,75 @@
+//! Flags that several commands share, each declared once as a `#[command(flatten)]`
+//! group, so that every listing command (`list`, `due`, `stale`) accepts the same
+//! filter the same way, with the same help.
+
+use chrono::NaiveDate;
+
+use crate::domain::date::Cadence;
+use crate::domain::summary::Summary;
+use crate::error::{Error, Result};
+use crate::render::Format;
+use crate::store::Problem;
+use crate::ui::Ui;
+
+/// `--tag TAG`, repeatable: only customers carrying every tag given.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct TagFilter {
+    /// Only customers with this tag; repeat to require several.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+}
+
+impl TagFilter {
+    /// The customers carrying every tag (case-insensitive), in scan order.
+    pub(crate) fn select<'a>(&self, customers: &'a [Summary]) -> Vec<&'a Summary> {
+        super::with_tags(customers, &self.tags)
+    }
+}
+
+/// `--format table|json|csv` of a listing.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub(crate) struct OutputFormat {
+    /// Output format (default: a table on a terminal, plain lines when piped).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+}
+
+/// `--exit-code`: a listing that found something exits with 1.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub(crate) struct ExitCode {
+    /// Exit with 1 when anything is listed (like `git diff --exit-code`). A customer
+    /// file that could not be read makes it 3 instead, even when something is listed:
+    /// the list may be incomplete.
+    #[arg(long)]
+    pub(crate) exit_code: bool,
+}
+
+impl ExitCode {
+    /// The exit code of a listing that `found` something, with `problems` reported
+    /// (see [`super::listing_exit_code`]).
+    pub(crate) fn of(self, out: &mut Ui, problems: &[Problem], found: bool) -> u8 {
+        super::listing_exit_code(out, problems, self.exit_code, found)
+    }
+}
+
+/// `--within SPAN`: how far ahead to look.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Within {
+    /// Look this far ahead (default: `[due] within` in crm.toml, else 7d; 0d: today only).
+    #[arg(long, value_name = "SPAN", allow_hyphen_values = true)]
+    pub(crate) within: Option<String>,
+}
+
+impl Within {
+    /// The last day of the window starting `today`, with `default` when no `--within`
+    /// was given. A window may be zero (`0d`: today only), a cadence cannot.
+    pub(crate) fn until(&self, today: NaiveDate, default: Cadence) -> Result<NaiveDate> {
+        let window = match &self.within {
+            Some(text) => {
+                Cadence::parse_window(text).map_err(|m| Error::usage(format!("--within: {m}")))?
+            }
+            None => default,
+        };
+        Ok(window.after(today).unwrap_or(NaiveDate::MAX))
+    }
+}
