@@ -1415,7 +1415,7 @@ fn an_import_stopped_part_way_says_what_it_wrote_and_exits_6() {
     }
     let output = traced.output().unwrap();
     let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert_eq!(output.status.code(), Some(6), "{err}");
     assert!(
         err.contains("256 of 400 customer files had been written"),
         "{err}"
