@@ -133,11 +133,13 @@ ROWS=(
     "crm list --format csv|list||list --format csv"
     "crm list --format csv (no cache)|list||list --format csv"
     "crm check|check||check"
+    "crm find grace --format csv|find|≤ 2× rg|find grace --format csv"
     "crm show ID|show|< 50 ms|show ID"
     "crm log ID call x|log|< 50 ms|log ID call x"
     "crm log ID call x --commit|log|< 50 ms|log ID call x --commit"
     "crm sync (one new interaction on each side)|sync|≤ git pull + push|"
     "git pull --no-rebase && git push (same)|gitsync||"
+    "crm set ID company x|set|< 50 ms|set ID company x"
 )
 declare -A MS RSS NOTE
 

@@ -44,9 +44,6 @@ impl Cli {
         let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
         cli.globals.dir_on_command_line =
             matches.value_source("book_dir") == Some(ValueSource::CommandLine);
-        if let Command::Completions(args) = &mut cli.command {
-            args.cli = Some(Box::new(Cli::command()));
-        }
         Ok(cli)
     }
 }

@@ -178,6 +178,14 @@ impl Context {
 /// Reads `--today` (or `CRM_TODAY`): a `YYYY-MM-DD` date with a four-digit year, as
 /// every other date crm takes; later years would overflow the date arithmetic of
 /// commands that count from today.
+/// Where shell completion looks for the book (it runs before any [`Context`] is made,
+/// while the shell waits): `CRM_DIR`, else the current folder.
+pub(crate) fn completion_start_dir() -> Option<PathBuf> {
+    std::env::var_os("CRM_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+}
+
 fn today(text: &str) -> Result<NaiveDate> {
     let hint = "write it as YYYY-MM-DD, e.g. --today 2025-03-01 (also CRM_TODAY)";
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {

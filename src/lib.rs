@@ -32,6 +32,19 @@ use crate::error::{Error, ErrorKind, EXIT_ERROR, EXIT_OK};
 /// Runs crm with `args` (including the program name) and returns the exit code.
 /// Data goes to stdout; diagnostics to stderr.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // `COMPLETE=bash crm -- ...`: the shell asking for completions (see
+    // `crm completions`); answered on stdout, and nothing else runs.
+    match clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .try_complete(args.iter().cloned(), None)
+    {
+        Ok(true) => return EXIT_OK,
+        Ok(false) => {}
+        Err(err) => {
+            let _ = err.print();
+            return EXIT_ERROR;
+        }
+    }
     let cli = match cli::Cli::parse_args(args) {
         Ok(cli) => cli,
         Err(err) => {

@@ -29,6 +29,7 @@ pub(crate) struct Args {
     pub(crate) company: Option<String>,
     /// A tag; repeat for several.
     #[arg(long = "tag", value_name = "TAG")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub(crate) tags: Vec<String>,
     /// Birthday (YYYY-MM-DD; not in the future).
     #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
@@ -42,6 +43,9 @@ pub(crate) struct Args {
     /// A preference worth remembering, as key=value; repeat for several.
     #[arg(long = "pref", value_name = "KEY=VALUE")]
     pub(crate) prefs: Vec<String>,
+    /// Add the customer even if another one has the same email.
+    #[arg(long)]
+    pub(crate) allow_duplicate: bool,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
@@ -94,10 +98,33 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         preferences,
     };
     let mut lock = book.lock()?;
+    if let (Some(email), false) = (&customer.email, args.allow_duplicate) {
+        refuse_known_email(&book, email)?;
+    }
     book.create_customer(&mut lock, &id, &customer)?;
     writeln!(out, "{id}")?;
     super::finish_write(ctx, &book, lock, &format!("add {id}"), out)?;
     Ok(EXIT_OK)
+}
+
+/// Refuses a new customer whose email an existing customer has: usually the same
+/// person entered twice. Reads the book's summaries (from the cache).
+fn refuse_known_email(book: &crate::store::Book, email: &str) -> Result<()> {
+    let scan = crate::store::scan::summaries(book)?;
+    if let Some(other) = crate::domain::duplicates::with_email(&scan.items, email).first() {
+        return Err(Error::new(
+            crate::error::ErrorKind::AlreadyExists,
+            format!(
+                "customer `{}` ({}) already has the email {email}",
+                other.id, other.name
+            ),
+        )
+        .with_hint(format!(
+            "if it is the same person, work with `{}` (`crm set {} ...`, `crm log {} ...`); if not, add --allow-duplicate",
+            other.id, other.id, other.id
+        )));
+    }
+    Ok(())
 }
 
 /// The name, checked by the rule every way of making a customer shares.

@@ -19,6 +19,11 @@ pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
     for problem in &problems.1 {
         writeln!(stderr, "{problem}")?;
     }
+    if book.customers_problem().is_none() {
+        for warning in duplicate_warnings(&book)? {
+            writeln!(stderr, "crm: warning: {warning}")?;
+        }
+    }
     let files = problems.0;
     if problems.1.is_empty() {
         writeln!(
@@ -37,6 +42,33 @@ pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
         )?;
         Ok(EXIT_FOUND)
     }
+}
+
+/// Customers sharing an email or phone: not a problem of any file (two people can share
+/// an office number), but often one person entered twice. Each with every path.
+fn duplicate_warnings(book: &Book) -> Result<Vec<String>> {
+    let scan = scan::summaries(book)?;
+    let path = |id: &str| {
+        format!(
+            "{}/{id}.{}",
+            crate::store::CUSTOMERS_DIR,
+            crate::store::EXTENSION
+        )
+    };
+    Ok(crate::domain::duplicates::shared(&scan.items)
+        .into_iter()
+        .map(|shared| {
+            let paths: Vec<String> = shared.ids.iter().map(|id| path(id)).collect();
+            format!(
+                "{} share the {} {:?}: the same person? `crm merge {} {}` makes one customer of them",
+                paths.join(" and "),
+                shared.field,
+                shared.value,
+                shared.ids[0],
+                shared.ids[1]
+            )
+        })
+        .collect())
 }
 
 /// Checks every file of the book; returns the number of customer files and the problems.
@@ -77,7 +109,21 @@ fn stray_files(book: &Book) -> Vec<Problem> {
             continue;
         }
         let shown = book.shown(entry.path());
-        if entry.depth() > 1 {
+        let in_archive = entry.depth() == 2
+            && entry
+                .path()
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "archive");
+        if in_archive {
+            let id = name.trim_end_matches(".yaml").trim_end_matches(".yml");
+            problems.push(Problem::at(
+                &shown,
+                1,
+                1,
+                format!("is ignored: crm marks archived customers with `archived: DATE` in their own file, not with a folder (so they still count in stats); move it back to customers/ and run `crm archive {id}`"),
+            ));
+        } else if entry.depth() > 1 {
             problems.push(Problem::at(
                 &shown,
                 1,

@@ -16,6 +16,7 @@ use crate::ui::Ui;
 #[derive(Debug, clap::Args)]
 pub(crate) struct DoneArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// What was done, kept as the entry's summary.
     #[arg(long, value_name = "TEXT")]
@@ -29,6 +30,7 @@ pub(crate) struct DoneArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct SnoozeArgs {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// The new date: YYYY-MM-DD, +3d, +1w, friday (the next one), ...
     #[arg(allow_hyphen_values = true)]

@@ -81,7 +81,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let scan = scan::summaries(&book)?;
     let cadences = programme::cadences(&book.config, &scan.items, ctx.today);
     let adjusted = programme::with_cadences(&scan.items, &cadences);
-    let customers = args.tag.select(&adjusted);
+    let customers = args.tag.select(out, &adjusted);
     let items = agenda::due(
         &customers,
         AgendaOptions {

@@ -11,18 +11,24 @@ use crate::render::Format;
 use crate::store::Problem;
 use crate::ui::Ui;
 
-/// `--tag TAG`, repeatable: only customers carrying every tag given.
+/// `--tag TAG`, repeatable: only customers carrying every tag given; and `--archived`,
+/// which brings back the archived customers a listing leaves out by default.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct TagFilter {
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub(crate) tags: Vec<String>,
+    /// Include archived customers (`crm archive`), left out by default.
+    #[arg(long)]
+    pub(crate) archived: bool,
 }
 
 impl TagFilter {
-    /// The customers carrying every tag (case-insensitive), in scan order.
-    pub(crate) fn select<'a>(&self, customers: &'a [Summary]) -> Vec<&'a Summary> {
-        super::with_tags(customers, &self.tags)
+    /// The customers carrying every tag (case-insensitive), in scan order, without the
+    /// archived ones unless `--archived`; warns about a tag no customer has.
+    pub(crate) fn select<'a>(&self, out: &mut Ui, customers: &'a [Summary]) -> Vec<&'a Summary> {
+        super::selected(out, customers, &self.tags, self.archived)
     }
 }
 

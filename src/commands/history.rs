@@ -17,6 +17,7 @@ use crate::ui::Ui;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// Show each commit's diff of the file, as `git log -p` does.
     #[arg(short, long)]
@@ -35,6 +36,7 @@ struct Row<'a> {
     change: &'a str,
     file: &'a str,
     renamed_from: Option<&'a str>,
+    renamed_to: Option<&'a str>,
     summary: &'a str,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +56,20 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         }
         out.warn(&format!(
             "`{path}` has no commits yet; `crm commit` records it"
+        ));
+    } else if let Some(to) = entries
+        .first()
+        .and_then(|e| e.renamed_to.as_deref())
+        .filter(|_| !book.exists(&id))
+    {
+        let new_id = to
+            .rsplit('/')
+            .next()
+            .and_then(|f| f.strip_suffix(&format!(".{EXTENSION}")))
+            .unwrap_or(to);
+        out.warn(&format!(
+            "`{id}` was renamed to `{new_id}` in {}; `crm history {new_id}` shows its whole history",
+            short_id_str(&entries[0].commit)
         ));
     } else if repo.is_dirty(&path) {
         out.warn(&format!(
@@ -79,6 +95,7 @@ fn row(entry: &LogEntry) -> Row<'_> {
         change: entry.change,
         file: &entry.path,
         renamed_from: entry.renamed_from.as_deref(),
+        renamed_to: entry.renamed_to.as_deref(),
         summary: &entry.summary,
         message: entry.message.trim_end(),
         patch: entry.patch.as_deref(),
@@ -96,9 +113,10 @@ fn table(rows: &[Row], patch: bool) -> Table {
             short_id_str(row.commit),
             row.date.get(..16).unwrap_or(&row.date).replace('T', " "),
             row.author.to_string(),
-            match row.renamed_from {
-                Some(from) => format!("renamed from {from}"),
-                None => row.change.to_string(),
+            match (row.renamed_from, row.renamed_to) {
+                (Some(from), _) => format!("renamed from {from}"),
+                (None, Some(to)) => format!("renamed to {to}"),
+                (None, None) => row.change.to_string(),
             },
             row.summary.to_string(),
         ];
@@ -111,7 +129,7 @@ fn table(rows: &[Row], patch: bool) -> Table {
 }
 
 /// The entries as `git log -p` prints them.
-fn write_log(out: &mut dyn Write, entries: &[LogEntry]) -> Result<()> {
+fn write_log(out: &mut crate::ui::Ui, entries: &[LogEntry]) -> Result<()> {
     for (n, entry) in entries.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;

@@ -37,8 +37,21 @@ pub(crate) enum What {
     /// Customers. Header: name; optional id, email, phone, company, tags (`;`
     /// between tags), birthday, since, every, preferences (`key=value;key=value`).
     /// An empty `every` cell means no cadence; without an `every` column, crm.toml's
-    /// default_every applies. Ids that already exist are skipped.
-    Customers(FileArgs),
+    /// default_every applies. Ids that already exist are skipped; an email another
+    /// customer has is refused unless --allow-duplicate.
+    Customers(CustomerArgs),
+}
+
+/// The arguments of `crm import customers`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CustomerArgs {
+    /// The file and `--dry-run`.
+    #[command(flatten)]
+    pub(crate) file: FileArgs,
+    /// Import a new customer even if another one (in the book or the file) has the
+    /// same email.
+    #[arg(long)]
+    pub(crate) allow_duplicate: bool,
 }
 
 /// The file argument shared by every kind of import.
@@ -68,7 +81,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     match &args.what {
         What::Purchases(args) => interactions(ctx, args, true, out),
         What::Interactions(args) => interactions(ctx, args, false, out),
-        What::Customers(file) => customers(ctx, file, out),
+        What::Customers(args) => customers(ctx, &args.file, args.allow_duplicate, out),
     }
 }
 
@@ -90,6 +103,12 @@ fn interactions(
     let summary = interactions_summary(&plan, what, args.file.dry_run);
     if args.file.dry_run {
         writeln!(out, "{summary}")?;
+        // So that a wrong match (a typo in an id, an email nobody has) is seen first.
+        for (id, batch) in &plan.batches {
+            if let Some(name) = batch.new_name() {
+                writeln!(out, "would create customer {id} ({name})")?;
+            }
+        }
         copies_hint(&plan, out);
         return Ok(EXIT_OK);
     }
@@ -175,9 +194,10 @@ fn copies_hint(plan: &InteractionPlan, out: &mut Ui) {
     }
 }
 
-fn customers(ctx: &Context, args: &FileArgs, out: &mut Ui) -> Result<u8> {
+fn customers(ctx: &Context, args: &FileArgs, allow_duplicate: bool, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let (plan, mut lock) = import::plan_customers(&book, &args.file, ctx.today, out.err())?;
+    let (plan, mut lock) =
+        import::plan_customers(&book, &args.file, ctx.today, allow_duplicate, out.err())?;
     let CustomerPlan {
         shown,
         fresh,

@@ -61,6 +61,8 @@ struct Row<'a> {
     /// Only in books with a `[loyalty]` section (`null`: no tier).
     #[serde(skip_serializing_if = "Option::is_none")]
     tier: Option<Option<String>>,
+    /// When `crm archive` archived the customer (only with `--archived`).
+    archived: Option<chrono::NaiveDate>,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
@@ -73,7 +75,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             .iter()
             .map(|c| (c.id.as_str(), c.kinds.as_slice())),
     );
-    let mut customers = args.tag.select(&scan.items);
+    let mut customers = args.tag.select(out, &scan.items);
     let loyalty = super::programme::filter_and_sort(
         &book.config,
         &scan.items,
@@ -103,6 +105,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             revenue: c.revenue(),
             points: loyalty.get(&c.id).map(|v| v.points),
             tier: loyalty.get(&c.id).map(|v| v.tier.clone()),
+            archived: c.archived,
         })
         .collect();
     match args.output.format {

@@ -16,9 +16,11 @@ use crate::ui::Ui;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// What happened: call, email, meeting, message, note, purchase, refund, complaint,
     /// feedback, or a kind added in crm.toml.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::kinds))]
     pub(crate) kind: String,
     /// A line about it.
     pub(crate) summary: Option<String>,
@@ -61,9 +63,16 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     }
     book.append_interaction(&mut lock, &id, &interaction)?;
     let message = format!("log {} with {id}", interaction.kind);
+    // The follow-up as crm resolved it (`+2w`, `friday`), so a slip shows at once.
+    let follow_up = interaction.follow_up.map_or(String::new(), |d| {
+        format!(
+            "; follow-up on {d} ({})",
+            d.format("%A").to_string().to_lowercase()
+        )
+    });
     writeln!(
         out,
-        "logged {} with {id} on {}",
+        "logged {} with {id} on {}{follow_up}",
         interaction.kind, interaction.date
     )?;
     super::finish_write(ctx, &book, lock, &message, out)?;

@@ -2,29 +2,37 @@
 //! page (resolve → compute in the domain → render).
 
 pub(crate) mod add;
+pub(crate) mod archive;
 pub(crate) mod check;
 pub(crate) mod clone;
 pub(crate) mod commit;
+pub(crate) mod complete;
 pub(crate) mod completions;
 pub(crate) mod done;
 pub(crate) mod draft;
 pub(crate) mod due;
 pub(crate) mod edit;
 pub(crate) mod export;
+pub(crate) mod find;
 pub(crate) mod flags;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;
+pub(crate) mod merge;
 pub(crate) mod merge_file;
 pub(crate) mod programme;
+pub(crate) mod rename;
+pub(crate) mod rm;
 pub(crate) mod segments;
+pub(crate) mod set;
 pub(crate) mod show;
 pub(crate) mod stale;
 pub(crate) mod stats;
 pub(crate) mod status;
 pub(crate) mod sync;
+pub(crate) mod tag;
 pub(crate) mod undo;
 
 use std::io::Write;
@@ -46,10 +54,29 @@ pub(crate) enum Command {
     Show(show::Args),
     /// List customers.
     List(list::Args),
+    /// Find customers by name, email, phone, company, tag, preference or interaction summary.
+    Find(find::Args),
     /// Validate every customer file and crm.toml.
     Check(check::Args),
     /// Edit a customer's file in $VISUAL/$EDITOR; saved only if it is still valid.
     Edit(edit::Args),
+    /// Change one field of a customer (email, phone, company, birthday, since, every,
+    /// pref.KEY, ...), rewriting only that value in the file.
+    Set(set::SetArgs),
+    /// Take one field out of a customer's file.
+    Unset(set::UnsetArgs),
+    /// Add (+TAG) and take away (-TAG) a customer's tags.
+    Tag(tag::Args),
+    /// Give a customer a new id (the file is renamed; history follows it).
+    Rename(rename::Args),
+    /// Delete a customer (asks first; `crm undo` brings it back).
+    Rm(rm::Args),
+    /// Archive a customer: left out of list, due and stale, still counted in stats.
+    Archive(archive::ArchiveArgs),
+    /// Take a customer out of the archive.
+    Unarchive(archive::UnarchiveArgs),
+    /// Merge a duplicate customer into another (interactions united, the duplicate removed).
+    Merge(merge::Args),
     /// Record an interaction with a customer.
     Log(log::Args),
     /// Mark a customer's pending follow-up as done.
@@ -60,7 +87,8 @@ pub(crate) enum Command {
     Due(due::Args),
     /// List customers not contacted for a while.
     Stale(stale::Args),
-    /// Print a shell completion script (e.g. `crm completions bash > ~/.local/share/bash-completion/completions/crm`).
+    /// Print the shell's completion set-up, which completes ids, tags and kinds too
+    /// (e.g. `source <(crm completions bash)` in ~/.bashrc).
     Completions(completions::Args),
     /// Commit the book's changes (by crm or by hand), with a message from what changed.
     Commit(commit::Args),
@@ -129,6 +157,15 @@ pub(crate) fn run(ctx: &Context, command: Command, out: &mut Ui) -> Result<u8> {
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Sync(args) => sync::run(ctx, &args, out),
         Command::Clone(args) => clone::run(ctx, &args, out),
+        Command::Find(args) => find::run(ctx, &args, out),
+        Command::Merge(args) => merge::run(ctx, &args, out),
+        Command::Rename(args) => rename::run(ctx, &args, out),
+        Command::Rm(args) => rm::run(ctx, &args, out),
+        Command::Archive(args) => archive::run_archive(ctx, &args, out),
+        Command::Unarchive(args) => archive::run_unarchive(ctx, &args, out),
+        Command::Set(args) => set::run_set(ctx, &args, out),
+        Command::Unset(args) => set::run_unset(ctx, &args, out),
+        Command::Tag(args) => tag::run(ctx, &args, out),
         Command::MergeFile(args) => merge_file::run(ctx, &args, out),
     }
 }
@@ -162,11 +199,19 @@ fn changes_files(command: &Command) -> bool {
         | Command::Edit(_)
         | Command::Log(_)
         | Command::Done(_)
-        | Command::Snooze(_) => true,
+        | Command::Snooze(_)
+        | Command::Set(_)
+        | Command::Unset(_)
+        | Command::Tag(_)
+        | Command::Rename(_)
+        | Command::Rm(_)
+        | Command::Archive(_)
+        | Command::Unarchive(_) => true,
         Command::Draft(args) => args.log,
+        Command::Merge(args) => !args.dry_run,
         Command::Import(args) => match &args.what {
             What::Purchases(rows) | What::Interactions(rows) => !rows.file.dry_run,
-            What::Customers(file) => !file.dry_run,
+            What::Customers(args) => !args.file.dry_run,
         },
         // `commit` and `undo` commit by themselves; `init` makes the first commit.
         // `sync` commits by itself, and `clone` makes a new book.
@@ -186,6 +231,7 @@ fn changes_files(command: &Command) -> bool {
         | Command::Stats(_)
         | Command::Segments(_)
         | Command::Export(_)
+        | Command::Find(_)
         // Writes git's temporary file, not a book file.
         | Command::MergeFile(_) => false,
     }
@@ -247,10 +293,25 @@ pub(crate) fn finish_write(
     message: &str,
     out: &mut Ui,
 ) -> Result<()> {
+    let commit = commits(ctx, book);
+    finish_write_committing(ctx, book, lock, message, out, commit)
+}
+
+/// [`finish_write`], committing when `commit` says so rather than when `--commit` or
+/// `auto_commit` do: for `crm rm`, which always commits in a repository, so that
+/// `crm undo` can bring the customer back.
+pub(crate) fn finish_write_committing(
+    ctx: &Context,
+    book: &Book,
+    lock: WriteLock,
+    message: &str,
+    out: &mut Ui,
+    commit: bool,
+) -> Result<()> {
     // Out before the commit is tried; but a reader that went away (`crm add X --commit
     // | true`) must not keep the written file from being committed.
     let flushed = out.flush();
-    if !commits(ctx, book) || lock.written().is_empty() {
+    if !commit || lock.written().is_empty() {
         return Ok(flushed?);
     }
     crate::git::finish_write(book, lock, message, || ctx.git(book), out.err())?;
@@ -282,11 +343,30 @@ pub(crate) fn listing_exit_code(
     }
 }
 
+/// The customers carrying every tag in `tags` (case-insensitive), in scan order,
+/// without archived customers unless `archived` (`--archived`): what `list`, `due` and
+/// `stale` work on. (`stats` counts archived customers: see docs/metrics.md.)
+pub(crate) fn selected<'a>(
+    out: &mut Ui,
+    customers: &'a [crate::domain::summary::Summary],
+    tags: &[String],
+    archived: bool,
+) -> Vec<&'a crate::domain::summary::Summary> {
+    warn_unknown_tags(out, customers, tags);
+    customers
+        .iter()
+        .filter(|c| archived || c.archived.is_none())
+        .filter(|c| tags.iter().all(|t| c.has_tag(t)))
+        .collect()
+}
+
 /// The customers carrying every tag in `tags` (case-insensitive), in scan order.
 pub(crate) fn with_tags<'a>(
+    out: &mut Ui,
     customers: &'a [crate::domain::summary::Summary],
     tags: &[String],
 ) -> Vec<&'a crate::domain::summary::Summary> {
+    warn_unknown_tags(out, customers, tags);
     customers
         .iter()
         .filter(|c| tags.iter().all(|t| c.has_tag(t)))
@@ -322,6 +402,30 @@ pub(crate) fn warn_unknown_kinds<'a>(
         ui.warn(&crate::render::one_line(&format!(
             "{whose} uses the kind `{kind}`, which this book does not know{guess}; those entries count as a kind of their own: fix them, or add the kind to [interactions] kinds in crm.toml (`crm check` lists every entry)"
         )));
+    }
+}
+
+/// Warns about each `--tag` no customer has, which is more often a typo than a
+/// question: `no customer has tag `vpi`; did you mean `vip`?`.
+fn warn_unknown_tags(out: &mut Ui, customers: &[crate::domain::summary::Summary], tags: &[String]) {
+    if tags.is_empty() {
+        return;
+    }
+    let mut known: Vec<String> = customers
+        .iter()
+        .flat_map(|c| c.tags.iter().map(|t| t.to_lowercase()))
+        .collect();
+    known.sort();
+    known.dedup();
+    for tag in tags {
+        let wanted = tag.to_lowercase();
+        if known.binary_search(&wanted).is_ok() {
+            continue;
+        }
+        let guess = crate::domain::text::closest(&wanted, &known)
+            .map(|g| format!("; did you mean `{g}`?"))
+            .unwrap_or_default();
+        out.warn(&format!("no customer has tag `{tag}`{guess}"));
     }
 }
 

@@ -31,6 +31,7 @@ pub(crate) enum ShowFormat {
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
     pub(crate) id: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ShowFormat::Card)]
@@ -92,6 +93,7 @@ fn card(
         ("tags", (!tags.is_empty()).then_some(tags)),
         ("birthday", customer.birthday.map(|d| d.to_string())),
         ("since", customer.since.map(|d| d.to_string())),
+        ("archived", customer.archived.map(|d| d.to_string())),
     ];
     for (label, value) in fields {
         if let Some(value) = value {
@@ -233,6 +235,8 @@ pub(crate) struct CustomerJson {
     /// Only in books with a `[loyalty]` section.
     #[serde(skip_serializing_if = "Option::is_none")]
     loyalty: Option<LoyaltyView>,
+    /// When `crm archive` archived the customer (added last: fields are only added).
+    archived: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Serialize)]
@@ -308,6 +312,7 @@ impl CustomerJson {
                 })
                 .collect(),
             loyalty: None,
+            archived: customer.archived,
         }
     }
 }

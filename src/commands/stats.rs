@@ -35,6 +35,7 @@ pub(crate) struct Args {
     pub(crate) period: Option<String>,
     /// Only customers with this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG", global = true)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
     pub(crate) tags: Vec<String>,
     /// Output format (default: table). CSV has one row per period (or cohort cell).
     #[arg(long, value_enum, global = true)]
@@ -60,7 +61,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             .iter()
             .map(|c| (c.id.as_str(), c.kinds.as_slice())),
     );
-    let chosen = super::with_tags(&scan.items, &args.tags);
+    let chosen = super::with_tags(out, &scan.items, &args.tags);
     let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
     let format = args.format.unwrap_or(Format::Table);
     match args.view {

@@ -342,6 +342,7 @@ mod tests {
             tags: Vec::new(),
             birthday: None,
             since: None,
+            archived: None,
             preferences: Vec::new(),
             follow_up: FollowUpSettings::default(),
             interactions: vec![entry("2025-01-02", "call")],

@@ -98,6 +98,10 @@ pub struct Customer {
     /// Customer since.
     #[serde(default, deserialize_with = "fields::opt_date")]
     pub(crate) since: Option<NaiveDate>,
+    /// Archived on this day (`crm archive`): kept, but left out of `list`, `due` and
+    /// `stale` unless they are asked for archived customers.
+    #[serde(default, deserialize_with = "fields::opt_date")]
+    pub(crate) archived: Option<NaiveDate>,
     /// Things worth remembering, in the order written.
     #[serde(default, deserialize_with = "fields::ordered_pairs")]
     pub(crate) preferences: Vec<(String, String)>,

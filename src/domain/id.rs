@@ -74,9 +74,19 @@ impl CustomerId {
     }
 
     /// Derives an id from a person's or company's name: `Ada Lovelace` → `ada-lovelace`,
-    /// `Zoë O'Brien` → `zoe-obrien`. Fails when nothing usable is left.
+    /// `Zoë O'Brien` → `zoe-obrien`. A name with letters of another script is
+    /// transliterated first (deunicode): `Ахмед Иванов` → `akhmed-ivanov`, `山田 太郎`
+    /// → `shan-tian-tai-lang`. Fails when nothing usable is left.
     pub(crate) fn from_name(name: &str) -> Result<CustomerId> {
-        match suggest_slug(name) {
+        let non_latin = name
+            .chars()
+            .any(|c| c.is_alphabetic() && fold_latin(c).is_empty());
+        let text = if non_latin {
+            std::borrow::Cow::Owned(deunicode::deunicode(name))
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        };
+        match suggest_slug(&text) {
             Some(slug) => CustomerId::parse(&slug),
             None => Err(
                 Error::usage(format!("cannot derive an id from the name {name:?}"))
@@ -217,7 +227,12 @@ mod tests {
             "jurgen-gross"
         );
         assert!(CustomerId::from_name("!!!").is_err());
-        assert!(CustomerId::from_name("日本").is_err());
+        let from = |name: &str| CustomerId::from_name(name).unwrap().as_str().to_string();
+        assert_eq!(from("Ахмед Иванов"), "akhmed-ivanov");
+        assert_eq!(from("山田 太郎"), "shan-tian-tai-lang");
+        assert_eq!(from("Κώστας Παπαδόπουλος"), "kostas-papadopoulos");
+        assert_eq!(from("محمد علي"), "mhmd-ly");
+        assert!(CustomerId::from_name("\u{0301}").is_err());
     }
 
     #[test]

@@ -69,10 +69,20 @@ pub struct Summary {
     pub(crate) birthday: Option<NaiveDate>,
     pub(crate) since: Option<NaiveDate>,
     pub(crate) every: Option<Cadence>,
+    /// Archived on this day (`crm archive`).
+    #[serde(default)]
+    pub(crate) archived: Option<NaiveDate>,
     /// Number of preferences (so that `crm import customers` can tell which skipped
     /// customers lack them without reading their files).
     #[serde(default)]
     pub(crate) preferences: usize,
+    /// The preferences, in the order written (for `crm find`).
+    #[serde(default)]
+    pub(crate) prefs: Vec<(String, String)>,
+    /// The distinct interaction summaries, in the order first written (for `crm
+    /// find`).
+    #[serde(default)]
+    pub(crate) notes: Vec<String>,
     pub(crate) interactions: usize,
     /// The latest contact (see [`followup::last_contact`]).
     pub(crate) last_contact: Option<NaiveDate>,
@@ -92,6 +102,19 @@ pub struct Summary {
     /// loyalty programme (which counts bonus points by kind, and redemptions).
     #[serde(default)]
     pub touches: Vec<Touch>,
+}
+
+/// The distinct, non-empty interaction summaries of `customer`, in file order.
+fn distinct_notes(customer: &Customer) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    customer
+        .interactions
+        .iter()
+        .filter_map(|i| i.summary.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && seen.insert(*s))
+        .map(str::to_string)
+        .collect()
 }
 
 impl Summary {
@@ -152,7 +175,10 @@ impl Summary {
             birthday: customer.birthday,
             since: customer.since,
             every: customer.follow_up.every,
+            archived: customer.archived,
             preferences: customer.preferences.len(),
+            prefs: customer.preferences.clone(),
+            notes: distinct_notes(customer),
             interactions: log.len(),
             last_contact: followup::last_contact(&log),
             last_interaction: log

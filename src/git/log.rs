@@ -30,6 +30,8 @@ pub(crate) struct LogEntry {
     pub(crate) change: &'static str,
     /// For a rename: the book-relative path before it.
     pub(crate) renamed_from: Option<String>,
+    /// For a rename away from this path: the book-relative path after it.
+    pub(crate) renamed_to: Option<String>,
     /// The file's diff in this commit (when asked for).
     pub(crate) patch: Option<String>,
 }
@@ -57,12 +59,23 @@ impl BookRepo {
             };
             let now = blob_at(&tree, &path);
             let then = parent_tree.as_ref().and_then(|t| blob_at(t, &path));
+            let mut renamed_to = None;
             let (change, renamed_from) = match (then, now) {
                 (None, None) => continue,
                 (Some(a), Some(b)) if a == b => continue,
                 (Some(_), Some(_)) => ("modified", None),
-                (Some(_), None) => ("deleted", None),
-                (None, Some(_)) => match self.renamed_from(parent_tree.as_ref(), &tree, &path)? {
+                (Some(_), None) => {
+                    renamed_to = self.renamed(parent_tree.as_ref(), &tree, &path, false)?;
+                    (
+                        if renamed_to.is_some() {
+                            "renamed"
+                        } else {
+                            "deleted"
+                        },
+                        None,
+                    )
+                }
+                (None, Some(_)) => match self.renamed(parent_tree.as_ref(), &tree, &path, true)? {
                     Some(old) => ("renamed", Some(old)),
                     None => ("added", None),
                 },
@@ -72,13 +85,15 @@ impl BookRepo {
             } else {
                 None
             };
-            entries.push(entry(
+            let mut found = entry(
                 &commit,
                 self.shown_path(&path),
                 change,
                 renamed_from.as_deref().map(|p| self.shown_path(p)),
                 patch_text,
-            ));
+            );
+            found.renamed_to = renamed_to.as_deref().map(|p| self.shown_path(p));
+            entries.push(found);
             if let Some(old) = renamed_from {
                 path = old;
             }
@@ -86,13 +101,14 @@ impl BookRepo {
         Ok(entries)
     }
 
-    /// The path `path` was renamed from between `old` and `new`, found by git's
-    /// similarity detection among the files of the same folder.
-    fn renamed_from(
+    /// The path `path` was renamed from (`to_here`) or to between `old` and `new`,
+    /// found by git's similarity detection among the files of the same folder.
+    fn renamed(
         &self,
         old: Option<&Tree<'_>>,
         new: &Tree<'_>,
         path: &str,
+        to_here: bool,
     ) -> Result<Option<String>> {
         let Some(old) = old else { return Ok(None) };
         let folder = match path.rsplit_once('/') {
@@ -108,13 +124,13 @@ impl BookRepo {
             .diff_tree_to_tree(Some(old), Some(new), Some(&mut options))?;
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
         for delta in diff.deltas() {
-            if delta.status() == git2::Delta::Renamed
-                && delta.new_file().path() == Some(Path::new(path))
-            {
-                return Ok(delta
-                    .old_file()
-                    .path()
-                    .map(|p| p.to_string_lossy().replace('\\', "/")));
+            let (here, there) = if to_here {
+                (delta.new_file(), delta.old_file())
+            } else {
+                (delta.old_file(), delta.new_file())
+            };
+            if delta.status() == git2::Delta::Renamed && here.path() == Some(Path::new(path)) {
+                return Ok(there.path().map(|p| p.to_string_lossy().replace('\\', "/")));
             }
         }
         Ok(None)
@@ -183,6 +199,7 @@ fn entry(
         path,
         change,
         renamed_from,
+        renamed_to: None,
         patch,
     }
 }

@@ -26,15 +26,29 @@ impl BookRepo {
     /// Reverts HEAD with a new commit, if HEAD carries `trailer` (crm made it). Refuses
     /// a commit crm did not make, a merge, a commit that creates or removes the book's
     /// `crm.toml` (undoing the book's start would delete the whole book), and files
-    /// with uncommitted changes that the revert would overwrite. The new commit carries `trailer` too, so undoing twice
-    /// puts the change back.
+    /// with uncommitted changes that the revert would overwrite. The new commit carries
+    /// `trailer` too; undoing again reverts the crm commit before (see
+    /// [`BookRepo::undoable`]).
     pub(crate) fn undo_last(&self, trailer: &str, who: &Identity) -> Result<Undone> {
-        let head = head_commit(&self.repo)?.ok_or_else(|| {
+        let tip = head_commit(&self.repo)?.ok_or_else(|| {
             Error::new(
                 ErrorKind::NotFound,
                 "nothing to undo: the repository has no commits yet",
             )
         })?;
+        // The newest commit not undone yet: undo commits and the commits they undid
+        // are passed over in pairs, so a second `crm undo` takes back the commit before.
+        let head = self
+            .undoable(trailer, 1)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    "nothing to undo: every commit since the book started has been undone",
+                )
+            })
+            .and_then(|id| Ok(self.repo.find_commit(id)?))?;
         let short = short_id(head.id());
         let summary = head.summary().unwrap_or("").to_string();
         let message = String::from_utf8_lossy(head.message_bytes()).into_owned();
@@ -99,21 +113,48 @@ impl BookRepo {
             )
             .with_hint("commit them with `crm commit` or set them aside (`crm status` lists them), then undo again"));
         }
-        let new_summary = match summary
-            .strip_prefix("Revert \"")
-            .and_then(|s| s.strip_suffix('"'))
-        {
-            Some(inner) => format!("Reapply \"{inner}\""),
-            None => format!("Revert \"{summary}\""),
-        };
+        // The tip with the commit's files as they were before it: the later commits
+        // are undone pairs, so the tip holds these files as the commit left them.
+        let tip_tree = tip.tree()?;
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for path in &paths {
+            let at = std::path::Path::new(path.as_str());
+            let now = tip_tree.get_path(at).ok().map(|e| e.id());
+            let then = head_tree.get_path(at).ok().map(|e| e.id());
+            if now != then {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!("cannot undo {short} (\"{summary}\"): `{}` changed after it; nothing was changed", self.shown_path(path)),
+                )
+                .with_hint(format!("revert it with git if you mean to: `git revert {short}`")));
+            }
+            match target_tree.get_path(at) {
+                Ok(entry) => {
+                    let mode = match entry.filemode() {
+                        0o100755 => git2::FileMode::BlobExecutable,
+                        0o120000 => git2::FileMode::Link,
+                        _ => git2::FileMode::Blob,
+                    };
+                    update.upsert(path.as_str(), entry.id(), mode);
+                }
+                Err(_) => {
+                    update.remove(path.as_str());
+                }
+            }
+        }
+        let new_summary = format!("Revert \"{summary}\"");
         let new_message = format!(
             "{new_summary}\n\nThis reverts commit {}.\n\n{trailer}\n",
             head.id()
         );
         // Everything that can be checked comes before the first file is touched: git's
-        // index lock, and that the repository takes new objects (writing the commit
-        // object first, without moving any branch to it, proves that).
+        // index lock, and that the repository takes new objects (writing the tree and
+        // the commit object first, without moving any branch to it, proves that).
         self.refuse_locked_index(&short, &summary)?;
+        let new_tree = update
+            .create_updated(&self.repo, &tip_tree)
+            .and_then(|id| self.repo.find_tree(id))
+            .map_err(|e| nothing_changed(&short, &summary, &e))?;
         let oid = self
             .repo
             .commit(
@@ -121,12 +162,12 @@ impl BookRepo {
                 &who.author()?,
                 &who.committer()?,
                 &new_message,
-                &target_tree,
-                &[&head],
+                &new_tree,
+                &[&tip],
             )
             .map_err(|e| nothing_changed(&short, &summary, &e))?;
         let saved = Saved::take(&self.repo, &paths)?;
-        let result = self.checkout_and_move_head(&target_tree, &paths, oid, &new_summary);
+        let result = self.checkout_and_move_head(&new_tree, &paths, oid, &new_summary);
         if let Err(e) = result {
             return Err(saved.put_back(&short, &summary, &e, |p| self.shown_path(p)));
         }
@@ -137,6 +178,52 @@ impl BookRepo {
             summary: new_summary,
             paths: paths.iter().map(|p| self.shown_path(p)).collect(),
         })
+    }
+
+    /// The summary line of commit `id`, and whether crm made it (carries `trailer`).
+    pub fn commit_summary(&self, id: git2::Oid, trailer: &str) -> Result<(String, bool)> {
+        let commit = self.repo.find_commit(id)?;
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        Ok((
+            commit.summary().unwrap_or("").to_string(),
+            super::has_trailer(&message, trailer) && commit.parent_count() == 1,
+        ))
+    }
+
+    /// The commits successive `crm undo`s would revert, newest first, at most `limit`:
+    /// walking back along first parents, an undo commit (crm's, `This reverts commit
+    /// X.`) and X are passed over; the walk stops at a commit crm did not make (which
+    /// `crm undo` then refuses, as it does the book's first commit).
+    pub fn undoable(&self, trailer: &str, limit: usize) -> Result<Vec<git2::Oid>> {
+        let Some(tip) = head_commit(&self.repo)? else {
+            return Ok(Vec::new());
+        };
+        let mut undone: Vec<git2::Oid> = Vec::new();
+        let mut found = Vec::new();
+        let mut commit = Some(tip);
+        while let Some(c) = commit {
+            if found.len() >= limit {
+                break;
+            }
+            let message = String::from_utf8_lossy(c.message_bytes()).into_owned();
+            let ours = super::has_trailer(&message, trailer);
+            let reverts = message
+                .lines()
+                .find_map(|l| l.strip_prefix("This reverts commit "))
+                .and_then(|rest| git2::Oid::from_str(rest.trim_end_matches('.')).ok());
+            if let (true, Some(target)) = (ours, reverts) {
+                undone.push(target);
+            } else if undone.contains(&c.id()) {
+                undone.retain(|u| *u != c.id());
+            } else {
+                found.push(c.id());
+                if !ours || c.parent_count() != 1 {
+                    break;
+                }
+            }
+            commit = c.parents().next();
+        }
+        Ok(found)
     }
 
     /// Refuses to revert `head` when it adds or removes the book's `crm.toml`

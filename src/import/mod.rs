@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::domain::customer::NewCustomer;
+use crate::domain::duplicates::{normal_email, EmailIndex};
 use crate::domain::id::CustomerId;
 use crate::domain::import::{self as rule, Held, Row};
 use crate::domain::interaction::Interaction;
@@ -75,6 +76,14 @@ impl Batch {
     /// Whether the batch creates the customer.
     pub(crate) fn creates(&self) -> bool {
         matches!(self.target, Target::New(_))
+    }
+
+    /// The name of the customer the batch creates, if it creates one.
+    pub(crate) fn new_name(&self) -> Option<&str> {
+        match &self.target {
+            Target::New(customer) => Some(&customer.name),
+            Target::Existing(_) => None,
+        }
     }
 }
 
@@ -136,8 +145,17 @@ pub(crate) fn plan_interactions(
     };
     let (records, mut problems) = read_csv(file, required, optional, diag)?;
     let mut rows = Vec::with_capacity(records.len());
+    // The book's emails, read only when a customer cell looks like one.
+    let emails = if records
+        .iter()
+        .any(|r| r.get("customer").is_some_and(|c| c.contains('@')))
+    {
+        EmailIndex::of(&scan::summaries(book)?.items)
+    } else {
+        EmailIndex::default()
+    };
     for record in &records {
-        match rows::interaction_row(record, purchases, &book.config) {
+        match rows::interaction_row(record, purchases, &book.config, &emails) {
             Ok(row) => rows.push(row),
             Err(message) => problems.add(record.line, message),
         }
@@ -247,6 +265,7 @@ pub(crate) fn plan_customers(
     book: &Book,
     file: &Path,
     today: NaiveDate,
+    allow_duplicate: bool,
     diag: &mut dyn Write,
 ) -> Result<(CustomerPlan, WriteLock)> {
     let (required, optional) = CUSTOMER_COLUMNS;
@@ -276,12 +295,44 @@ pub(crate) fn plan_customers(
         .into_iter()
         .zip(exists)
         .partition(|(_, exists)| *exists);
+    let fresh: Vec<CustomerRow> = fresh.into_iter().map(|(row, _)| row).collect();
+    if !allow_duplicate {
+        refuse_known_emails(book, &fresh, &mut problems)?;
+        problems.check(diag)?;
+    }
     let plan = CustomerPlan {
         shown: problems.file,
         existing: existing.into_iter().map(|(row, _)| row).collect(),
-        fresh: fresh.into_iter().map(|(row, _)| row).collect(),
+        fresh,
     };
     Ok((plan, lock))
+}
+
+/// Each new customer's email that an existing customer, or an earlier row, has: a
+/// problem of its row (usually the same person twice), unless `--allow-duplicate`.
+fn refuse_known_emails(book: &Book, fresh: &[CustomerRow], problems: &mut Problems) -> Result<()> {
+    if fresh.iter().all(|(_, _, c)| c.email.is_none()) {
+        return Ok(());
+    }
+    let index = EmailIndex::of(&scan::summaries(book)?.items);
+    let mut seen: HashMap<String, (u64, &CustomerId)> = HashMap::new();
+    for (line, id, customer) in fresh {
+        let Some(email) = &customer.email else {
+            continue;
+        };
+        if let Some(other) = index.ids(email).first() {
+            problems.add(
+                *line,
+                format!("email {email:?} is already customer `{other}`'s; if it is the same person leave the row out, if not, import with --allow-duplicate"),
+            );
+        } else if let Some((first, other)) = seen.insert(normal_email(email), (*line, id)) {
+            problems.add(
+                *line,
+                format!("email {email:?} is also on line {first} (customer `{other}`); import with --allow-duplicate if they are different people"),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Above this many skipped customers, [`not_copied`] compares rows with the customers'

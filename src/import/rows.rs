@@ -8,6 +8,7 @@ use super::csv::Record;
 use crate::domain::contact;
 use crate::domain::customer::NewCustomer;
 use crate::domain::date::Cadence;
+use crate::domain::duplicates::EmailIndex;
 use crate::domain::id::CustomerId;
 use crate::domain::import::Row;
 use crate::domain::interaction::{validate, Interaction, Kind};
@@ -52,9 +53,26 @@ pub(crate) fn interaction_row(
     record: &Record,
     purchases: bool,
     config: &Config,
+    emails: &EmailIndex,
 ) -> std::result::Result<Row, String> {
     let text = record.get("customer").ok_or("the customer is empty")?;
+    // A cell holding an email finds the customer with that email (ids come first:
+    // no id holds an `@`).
+    let by_email = match emails.ids(text) {
+        [] => None,
+        [id] => Some(CustomerId::parse(id).map_err(|e| e.message)?),
+        several => {
+            return Err(format!(
+                "customer {text:?} is the email of several customers ({}); give the id instead",
+                several.join(", ")
+            ))
+        }
+    };
+    let cell_email = (by_email.is_none() && text.contains('@'))
+        .then(|| email(text).ok())
+        .flatten();
     let (customer, name_in_cell) = match CustomerId::parse(text) {
+        _ if by_email.is_some() => (by_email.clone().expect("just checked"), None),
         Ok(id) => (id, None),
         Err(_) => {
             let id = CustomerId::from_name(text)
@@ -137,7 +155,7 @@ pub(crate) fn interaction_row(
         customer,
         cell: text.to_string(),
         name,
-        email: record.get("email").map(email).transpose()?,
+        email: record.get("email").map(email).transpose()?.or(cell_email),
         interaction,
     })
 }

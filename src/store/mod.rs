@@ -5,11 +5,14 @@
 //! through its interface only.
 
 pub mod cache;
+pub(crate) mod change;
 pub(crate) mod config;
 mod create;
 pub mod customer_text;
 pub(crate) mod digests;
+pub(crate) mod lifecycle;
 pub(crate) mod merge;
+pub(crate) mod merge_customers;
 pub mod read;
 pub mod scan;
 pub(crate) mod templates;

@@ -211,6 +211,19 @@ impl WriteLock {
         }
     }
 
+    /// Deletes `path` if it still holds exactly `expected` (a symlink is removed as a
+    /// link, never its target). The deletion is in [`WriteLock::written`], so that a
+    /// commit of the written files records it.
+    pub fn remove(&mut self, path: &Path, expected: &[u8]) -> Result<()> {
+        let current = fs::read(path).map_err(|e| Error::io("re-read", path, &e))?;
+        if current != expected {
+            return Err(changed(path));
+        }
+        fs::remove_file(path).map_err(|e| Error::io("remove", path, &e))?;
+        self.remember_original(path, expected);
+        self.finish(path)
+    }
+
     /// The bytes each file replaced under this lock held before crm first wrote it, so
     /// a commit can tell a person's uncommitted edits from crm's own change.
     pub(crate) fn replaced(&self) -> &[(PathBuf, Vec<u8>)] {

@@ -360,7 +360,7 @@ impl Plan {
 }
 
 /// The line ending the file uses: that of its first line, `\n` if it has none.
-fn newline_of(text: &str) -> &'static str {
+pub(super) fn newline_of(text: &str) -> &'static str {
     let bytes = text.as_bytes();
     match (0..bytes.len()).find(|&i| break_len(bytes, i) > 0) {
         Some(i) if bytes[i..].starts_with(b"\r\n") => "\r\n",
@@ -370,7 +370,7 @@ fn newline_of(text: &str) -> &'static str {
 }
 
 /// Whether byte `i` starts a line: the start of the text or just after a line break.
-fn is_line_start(bytes: &[u8], i: usize) -> bool {
+pub(super) fn is_line_start(bytes: &[u8], i: usize) -> bool {
     break_before(bytes, i).is_some() || i == 0
 }
 
@@ -388,7 +388,7 @@ fn break_before(bytes: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The start of the line holding byte `i`.
-fn line_start(text: &str, i: usize) -> usize {
+pub(super) fn line_start(text: &str, i: usize) -> usize {
     let bytes = text.as_bytes();
     let mut start = i.min(bytes.len());
     while start > 0 && !is_line_start(bytes, start) {
@@ -398,7 +398,7 @@ fn line_start(text: &str, i: usize) -> usize {
 }
 
 /// The end of the line holding byte `i`, before its line break.
-fn line_end(text: &str, i: usize) -> usize {
+pub(super) fn line_end(text: &str, i: usize) -> usize {
     let bytes = text.as_bytes();
     (i..bytes.len())
         .find(|&n| break_len(bytes, n) > 0)
@@ -406,7 +406,7 @@ fn line_end(text: &str, i: usize) -> usize {
 }
 
 /// The start of the line after the one holding byte `i` (the end of the text if none).
-fn next_line(text: &str, i: usize) -> usize {
+pub(super) fn next_line(text: &str, i: usize) -> usize {
     let end = line_end(text, i);
     end + break_len(text.as_bytes(), end)
 }
@@ -416,7 +416,7 @@ fn has_break(text: &str) -> bool {
     (0..bytes.len()).any(|i| break_len(bytes, i) > 0)
 }
 
-fn spaces(text: &str) -> usize {
+pub(super) fn spaces(text: &str) -> usize {
     text.len() - text.trim_start_matches(' ').len()
 }
 
@@ -425,7 +425,7 @@ fn spaces_or_tabs(text: &str) -> usize {
 }
 
 /// The word at byte `i` (up to a blank or the end of the line), for messages.
-fn token_at(text: &str, i: usize) -> String {
+pub(super) fn token_at(text: &str, i: usize) -> String {
     let rest = &text[i..line_end(text, i)];
     rest.split([' ', '\t']).next().unwrap_or(rest).to_string()
 }
@@ -438,7 +438,7 @@ fn token_at(text: &str, i: usize) -> String {
 /// Lines whose leading blanks hold a tab are moved past too: YAML accepts them after
 /// the content they follow only as the tail of a plain value indented no deeper than
 /// the tab, and the new entries' own last value may be indented deeper.
-fn after_comments(text: &str, end: usize, indent: usize) -> usize {
+pub(super) fn after_comments(text: &str, end: usize, indent: usize) -> usize {
     let bytes = text.as_bytes();
     let mut at = if is_line_start(bytes, end) {
         end
@@ -470,7 +470,7 @@ fn after_comments(text: &str, end: usize, indent: usize) -> usize {
 /// unless it keeps them (`|+`), which makes them part of its text. Refused when it is a
 /// block scalar that ends the file without a line break: the lines added after it would
 /// give it one.
-fn content_end(text: &str, doc: &Document, node: &Node) -> Result<usize, AppendError> {
+pub(super) fn content_end(text: &str, doc: &Document, node: &Node) -> Result<usize, AppendError> {
     let mut end = node.span.end;
     let leaf = last_leaf(doc, node);
     let block = matches!(

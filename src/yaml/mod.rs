@@ -17,6 +17,10 @@
 //!   goes) and decides how entries are added there, or refuses with an [`AppendError`].
 //! - **Render.** [`scalar`] and [`flow_list`] write values in crm's quoting rules:
 //!   plain only when no YAML 1.1 or 1.2 reader can misread it, else double-quoted.
+//! - **Change one value.** [`replace_value`], [`insert_entry`], [`remove_entry`],
+//!   [`push_items`], [`remove_items`], [`item_text`]/[`reindent`]/[`insert_lines`]
+//!   change one key or list item in the style the text already uses, or refuse with a
+//!   [`SpliceError`] where that would mean rewriting what a person wrote.
 //! - **Splice and verify.** [`Plan::apply`] splices entries into the text, keeping
 //!   every other byte ([`Plan::splice`] gives the same as one edit, for a caller that
 //!   makes others in the same pass: the merge of customer files); [`value_of`] reads
@@ -30,6 +34,7 @@
 mod edit;
 mod libyaml;
 mod node_de;
+mod splice;
 mod tree;
 mod value;
 mod yaml_text;
@@ -42,9 +47,13 @@ pub(crate) use edit::{plan as plan_append, without_lines};
 pub(crate) use edit::{AppendError, Layout};
 pub(crate) use libyaml::{Mark, Style, SyntaxError};
 pub(crate) use node_de::{node_id, Ctx, DeError, Excluded, NodeDe};
+pub(crate) use splice::{
+    insert_entry, insert_lines, item_text, push_items, reindent, remove_entry, remove_items,
+    replace_node, replace_value, SpliceError,
+};
 pub(crate) use tree::{
     break_len, key_text, parse, resolve_plain, yaml_lines, Document, Node, NodeKind, Pos, Resolved,
     TreeError, MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH,
 };
 pub(crate) use value::{push_entry, value_of, Mapping, Value, ValueError};
-pub(crate) use yaml_text::{flow_list, scalar};
+pub(crate) use yaml_text::{flow_list, scalar, scalar_like};

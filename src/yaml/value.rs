@@ -4,7 +4,6 @@
 
 /// A YAML document as a plain value.
 pub(crate) type Value = serde_yaml::Value;
-
 /// A mapping of a [`Value`], its keys in the order written.
 pub(crate) type Mapping = serde_yaml::Mapping;
 

@@ -18,6 +18,24 @@ pub(crate) fn scalar(text: &str) -> String {
     }
 }
 
+/// Renders text as a YAML scalar in the quoting a value it replaces was written in:
+/// `"..."` stays double-quoted, `'...'` single-quoted (when the text needs no escape),
+/// anything else as [`scalar`] writes it.
+pub fn scalar_like(text: &str, style: super::libyaml::Style) -> String {
+    use super::libyaml::Style;
+    match style {
+        Style::DoubleQuoted => double_quoted(text),
+        Style::SingleQuoted
+            if !text
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')) =>
+        {
+            format!("'{}'", text.replace('\'', "''"))
+        }
+        _ => scalar(text),
+    }
+}
+
 /// YAML's double-quoted style with every character that a reader could take for a line
 /// break or refuse as unprintable escaped: C0 and C1 controls, DEL, NEL (U+0085), the
 /// line and paragraph separators (U+2028, U+2029) and a stray byte-order mark.

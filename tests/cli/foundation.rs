@@ -437,7 +437,10 @@ fn completions_need_no_book() {
         .args(["completions", "bash"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("_crm()").and(predicate::str::contains("snooze")));
+        .stdout(
+            predicate::str::contains("_clap_complete_crm()")
+                .and(predicate::str::contains("COMPLETE=\"bash\"")),
+        );
 }
 
 /// On a terminal (a pty made by `script`, where available) tables are boxed and

@@ -799,10 +799,15 @@ fn undo_reverts_crms_last_commit_with_a_new_commit() {
         .collect();
     assert!(dirty.is_empty(), "{dirty:?}");
 
-    // Undoing the undo puts the customer back.
+    // A second undo takes back the crm commit before it, not the undo (issue 13).
     book.crm(&["undo"]).assert().success();
-    assert!(book.customer_path("bob-smith").exists());
-    assert_eq!(head_summary(&repo), "Reapply \"add bob-smith\"");
+    assert!(!book.customer_path("bob-smith").exists());
+    assert!(!book.customer_path("ada-lovelace").exists());
+    assert!(
+        head_summary(&repo).starts_with("Revert \"add "),
+        "{}",
+        head_summary(&repo)
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod git;
 mod hostile;
 mod import_export;
 mod init;
+mod lifecycle;
 mod merge;
 #[cfg(unix)]
 mod modes;

@@ -1,0 +1,92 @@
+//! `crm find QUERY`: customers matching a query over names, contact details, tags,
+//! preferences and interaction summaries, best first, each with what matched.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::domain::search::{self, Match, Query, SearchField};
+use crate::error::{Error, Result};
+use crate::render::{self, Format, Table};
+use crate::store::scan;
+
+/// Arguments of `crm find`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to look for: case and accents do not matter; a number finds phones by
+    /// their digits (`7946` finds `+44 20 7946 0000`).
+    pub query: String,
+    /// Search only this field; repeat for several (default: all).
+    #[arg(long = "field", value_enum, value_name = "FIELD")]
+    pub fields: Vec<SearchField>,
+    /// Output format (default: table).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    id: &'a str,
+    name: &'a str,
+    score: u32,
+    matches: &'a [Match],
+    archived: Option<chrono::NaiveDate>,
+}
+
+/// Runs `crm find`.
+pub fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
+    let query = Query::new(&args.query).ok_or_else(|| {
+        Error::usage("the query is empty").with_hint("e.g. crm find ada, crm find 7946")
+    })?;
+    let book = ctx.book()?;
+    let scan = scan::summaries(&book)?;
+    let hits = search::find(&scan.items, &query, &args.fields);
+    let rows: Vec<Row> = hits
+        .iter()
+        .map(|h| Row {
+            id: &h.customer.id,
+            name: &h.customer.name,
+            score: h.score,
+            matches: &h.matches,
+            archived: h.customer.archived,
+        })
+        .collect();
+    match args.format {
+        Format::Json => render::write_json(out, &rows)?,
+        Format::Csv => table(&rows).write_csv(out)?,
+        Format::Table if rows.is_empty() => {}
+        Format::Table => table(&rows).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+    }
+    if rows.is_empty() && args.format == Format::Table {
+        out.warn(&format!("no customer matches {:?}", args.query));
+    }
+    Ok(super::report_skipped(out, &scan.problems))
+}
+
+fn table(rows: &[Row]) -> Table {
+    let mut table = Table::new(&["id", "name", "matched"]);
+    for row in rows {
+        let matched: Vec<String> = row
+            .matches
+            .iter()
+            .map(|m| format!("{}: {}", field_name(m.field), render::one_line(&m.value)))
+            .collect();
+        table.push(vec![
+            row.id.to_string(),
+            row.name.to_string(),
+            matched.join("; "),
+        ]);
+    }
+    table
+}
+
+fn field_name(field: SearchField) -> &'static str {
+    match field {
+        SearchField::Name => "name",
+        SearchField::Email => "email",
+        SearchField::Phone => "phone",
+        SearchField::Company => "company",
+        SearchField::Tag => "tag",
+        SearchField::Pref => "pref",
+        SearchField::Summary => "summary",
+    }
+}

@@ -1,0 +1,85 @@
+//! `crm rm ID`: delete a customer. Asks first on a terminal and needs `--yes`
+//! otherwise; in a git repository the deletion is always committed, so `crm undo`
+//! brings the customer back.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::context::Context;
+use crate::domain::id::CustomerId;
+use crate::error::{Error, ErrorKind, Result, EXIT_OK};
+
+/// Arguments of `crm rm`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The customer's id.
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::ids))]
+    pub id: String,
+    /// Delete without asking (needed when crm cannot ask: not on a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// Runs `crm rm`.
+pub fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
+    let book = ctx.book()?;
+    let id = CustomerId::parse(&args.id)?;
+    // In a repository the deletion is committed, so that `crm undo` can take it back:
+    // the commit must be possible before anything is deleted.
+    let in_git = crate::git::discover(&book.root).is_some();
+    if in_git {
+        let (repo, _) = ctx.git(&book)?;
+        repo.ensure_no_operation()?;
+    }
+    let mut lock = book.lock()?;
+    let loaded = book.load(&id)?;
+    let customer = &loaded.customer;
+    if !args.yes {
+        let question = format!(
+            "remove `{id}` ({}, {} interaction{})?",
+            customer.name,
+            customer.interactions.len(),
+            if customer.interactions.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        if !confirm(&question)? {
+            writeln!(out, "nothing was removed")?;
+            return Ok(EXIT_OK);
+        }
+    }
+    book.remove_customer(&mut lock, &id, &loaded)?;
+    let shown = book.shown(&book.customer_path(&id));
+    if in_git {
+        writeln!(out, "removed {id} ({shown}); `crm undo` brings it back")?;
+    } else {
+        writeln!(out, "removed {id} ({shown})")?;
+        out.warn("the book is not in a git repository, so this cannot be undone");
+    }
+    super::finish_write_committing(ctx, &book, lock, &format!("remove {id}"), out, in_git)?;
+    Ok(EXIT_OK)
+}
+
+/// Asks `question` on the terminal; refuses to guess when there is none.
+fn confirm(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "crm rm asks before deleting, and cannot ask here (not on a terminal): {question}"
+            ),
+        )
+        .with_hint("add --yes to delete without asking"));
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{question} [y/N] ");
+    let _ = stderr.flush();
+    drop(stderr);
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::new(ErrorKind::Usage, format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+}
