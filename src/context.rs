@@ -188,8 +188,12 @@ pub(crate) fn completion_start_dir() -> Option<PathBuf> {
 
 fn today(text: &str) -> Result<NaiveDate> {
     let hint = "write it as YYYY-MM-DD, e.g. --today 2025-03-01 (also CRM_TODAY)";
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| Error::usage(format!("--today {text:?} is not a date")).with_hint(hint))?;
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        let why = crate::domain::date::impossible_date(text)
+            .map(|why| format!(": {why}"))
+            .unwrap_or_default();
+        Error::usage(format!("--today {text:?} is not a date{why}")).with_hint(hint)
+    })?;
     if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&date.year()) {
         return Err(Error::usage(format!(
             "--today {text:?} is out of range: crm takes years {EARLIEST_YEAR} to {LATEST_YEAR}"

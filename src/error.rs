@@ -23,6 +23,10 @@ pub(crate) const EXIT_NOT_COMMITTED: u8 = 4;
 /// Exit status when `crm sync` merged, but conflicts need a person: the merge is left
 /// as `git merge` leaves one, and nothing was pushed.
 pub(crate) const EXIT_MERGE_CONFLICT: u8 = 5;
+/// Exit status when a command failed part-way after changing some files: the message
+/// says exactly what was written (an import stopped by a full disk), so a script knows
+/// that the book is not as it was.
+pub(crate) const EXIT_PARTLY_WRITTEN: u8 = 6;
 
 /// What kind of failure an [`Error`] is; decides the exit code and lets tests match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +51,8 @@ pub enum ErrorKind {
     NotCommitted,
     /// A merge left conflicts for a person to resolve (exit 5).
     MergeConflict,
+    /// The command failed after changing some files, which the message names (exit 6).
+    PartlyWritten,
     /// Standard output was closed by its reader (`crm list | head`); not a failure.
     BrokenPipe,
 }
@@ -105,6 +111,7 @@ impl Error {
         match self.kind {
             ErrorKind::NotCommitted => EXIT_NOT_COMMITTED,
             ErrorKind::MergeConflict => EXIT_MERGE_CONFLICT,
+            ErrorKind::PartlyWritten => EXIT_PARTLY_WRITTEN,
             _ => EXIT_ERROR,
         }
     }

@@ -6,7 +6,6 @@ use std::io::Write;
 
 use crate::context::Context;
 use crate::domain::followup::Reason;
-use crate::domain::id::CustomerId;
 use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::summary::Summary;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
@@ -39,17 +38,21 @@ pub(crate) struct SnoozeArgs {
     /// Why it moved, kept in the entry's summary.
     #[arg(long, value_name = "TEXT")]
     pub(crate) note: Option<String>,
+    /// Allow moving the follow-up to an earlier day than it is due (snooze otherwise
+    /// refuses: it moves follow-ups later).
+    #[arg(long)]
+    pub(crate) earlier: bool,
 }
 
 pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let date = args
         .date
         .as_deref()
         .map_or(Ok(ctx.today), |d| ctx.past_date("--date", d))?;
     let mut lock = book.lock()?;
-    let loaded = book.load(&id)?;
+    let loaded = book.load_for_write(&lock, &id)?;
     let Some(next) = Summary::of(&loaded.customer).next_follow_up(ctx.today) else {
         return Err(Error::new(
             ErrorKind::NotFound,
@@ -91,7 +94,7 @@ pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut Ui) -> Result<u
 
 pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let when = ctx.date("WHEN", &args.when)?;
     if when < ctx.today {
         return Err(Error::usage(format!(
@@ -102,7 +105,7 @@ pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut Ui) -> Resu
         )));
     }
     let mut lock = book.lock()?;
-    let loaded = book.load(&id)?;
+    let loaded = book.load_for_write(&lock, &id)?;
     let next = Summary::of(&loaded.customer).next_follow_up(ctx.today);
     if next.as_ref().is_some_and(|n| n.date == when) {
         // An entry that moves nothing would only clutter the file (and the history).
@@ -111,6 +114,18 @@ pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut Ui) -> Resu
             "follow-up with {id} is already due on {when}; nothing changed"
         )?;
         return Ok(EXIT_OK);
+    }
+    if let Some(due) = next
+        .as_ref()
+        .map(|n| n.date)
+        .filter(|d| when < *d && !args.earlier)
+    {
+        return Err(Error::usage(format!(
+            "the follow-up with {id} is due on {due}; {when} is earlier, and snooze moves a follow-up to a later day"
+        ))
+        .with_hint(format!(
+            "to bring it forward on purpose, add --earlier: `crm snooze {id} {when} --earlier`"
+        )));
     }
     let mut entry = Interaction::new(ctx.today, Kind::Snooze);
     // Say in the file and on stdout which follow-up moved, since that decides what ends

@@ -42,7 +42,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let editor = split_command(&ctx.editor)?;
     match (&args.new, &args.id) {
         (Some(name), _) => edit_new(ctx, &book, &editor, name, args.new_id.as_deref(), out),
-        (None, Some(id)) => edit_existing(ctx, &book, &editor, &CustomerId::parse(id)?, out),
+        (None, Some(id)) => edit_existing(ctx, &book, &editor, &book.existing_id(id)?, out),
         (None, None) => Err(Error::usage("name a customer to edit, or use --new NAME")),
     }
 }
@@ -57,7 +57,7 @@ fn edit_existing(
     let original = book.load_raw(id)?;
     let shown = book.shown(&book.customer_path(id));
     let copy = WorkCopy::create(book, id, &original)?;
-    let Some(edited) = edit_until_valid(editor, &copy, &original, &shown, id, out)? else {
+    let Some(edited) = edit_until_valid(editor, &copy, &original, &shown, id, None, out)? else {
         copy.remove();
         let _ = writeln!(out.err(), "crm: no changes to {shown}");
         return Ok(EXIT_OK);
@@ -140,7 +140,17 @@ fn edit_new(
     };
     let template = Template::new(&customer, &id, &shown);
     let copy = WorkCopy::create(book, &id, template.text.as_bytes())?;
-    let Some(edited) = edit_until_valid(editor, &copy, template.text.as_bytes(), &shown, &id, out)?
+    // A new file is held to every rule of `crm check` (a bad email is refused, not
+    // saved with a warning): nothing was there before that the person must keep.
+    let Some(edited) = edit_until_valid(
+        editor,
+        &copy,
+        template.text.as_bytes(),
+        &shown,
+        &id,
+        Some(book),
+        out,
+    )?
     else {
         copy.remove();
         let _ = writeln!(
@@ -171,6 +181,7 @@ fn edit_until_valid(
     start: &[u8],
     shown: &str,
     id: &CustomerId,
+    strict: Option<&Book>,
     out: &mut Ui,
 ) -> Result<Option<Vec<u8>>> {
     loop {
@@ -179,8 +190,17 @@ fn edit_until_valid(
         if edited == start {
             return Ok(None);
         }
-        let problem = match read::parse_customer(&edited, shown, id) {
-            Ok(_) => return Ok(Some(edited)),
+        let checked = match strict {
+            Some(book) => {
+                let all_kinds = book.config.all_kinds();
+                let known = |kind: &str| book.config.knows_kind(kind);
+                read::parse_checked(&edited, shown, id, &known, &all_kinds)
+                    .and_then(|(_, problems)| problems.into_iter().next().map_or(Ok(()), Err))
+            }
+            None => read::parse_customer(&edited, shown, id).map(|_| ()),
+        };
+        let problem = match checked {
+            Ok(()) => return Ok(Some(edited)),
             Err(problem) => problem,
         };
         if out.stdin_is_tty() {
@@ -411,7 +431,7 @@ impl WorkCopy {
         let state_dir = book.state_dir();
         let in_book = state_dir.join("edit");
         let dir = match crate::store::create_state_dir(&state_dir)
-            .and_then(|()| fs::create_dir_all(&in_book))
+            .and_then(|()| crate::store::own_dir(&in_book))
         {
             Ok(()) => in_book,
             Err(_) => std::env::temp_dir(),

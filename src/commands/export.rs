@@ -59,6 +59,11 @@ pub(crate) struct Args {
     /// included); yearly events are always written.
     #[arg(long, value_name = "WINDOW")]
     pub(crate) within: Option<String>,
+    /// CSV cells exactly as in the book: without it, a text cell that starts with `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that a
+    /// spreadsheet never runs it as a formula (`crm import` takes the `'` off again).
+    #[arg(long)]
+    pub(crate) raw: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,18 +120,26 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             let rows: Vec<CustomerRow> = scan.items.iter().map(customer_row).collect();
             match format {
                 ExportFormat::Json => render::write_json(out, &rows)?,
-                ExportFormat::Csv => customers_table(&rows).write_csv(out)?,
+                ExportFormat::Csv => csv(&customers_table(&rows), args.raw, out)?,
             }
         }
         What::Interactions => {
             let rows = interaction_rows(&scan.items);
             match format {
                 ExportFormat::Json => render::write_json(out, &rows)?,
-                ExportFormat::Csv => interactions_table(&rows).write_csv(out)?,
+                ExportFormat::Csv => csv(&interactions_table(&rows), args.raw, out)?,
             }
         }
     }
     Ok(super::report_skipped(out, &scan.problems))
+}
+
+fn csv(table: &Table, raw: bool, out: &mut dyn std::io::Write) -> Result<()> {
+    if raw {
+        table.write_csv(out)
+    } else {
+        table.write_csv_for_spreadsheets(out)
+    }
 }
 
 fn customer_row(c: &Customer) -> CustomerRow {

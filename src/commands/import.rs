@@ -303,6 +303,8 @@ fn write(book: &Book, lock: &mut WriteLock, entries: &[BatchEntry], out: &mut Ui
 /// A write failed part-way: say exactly how far the import got.
 fn partial(mut err: Error, done: usize, total: usize) -> Error {
     if done > 0 {
+        // Not exit 2, which says nothing was changed: these files were.
+        err.kind = ErrorKind::PartlyWritten;
         err.message = format!(
             "{}; {done} of {total} customer files had been written before this",
             err.message.replace("; nothing was written", "")

@@ -79,6 +79,13 @@ struct Row<'a> {
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let scan = scan::summaries(&book)?;
+    super::warn_unknown_kinds(
+        &book,
+        out,
+        scan.items
+            .iter()
+            .map(|c| (c.id.as_str(), c.kinds.as_slice())),
+    );
     let mut customers = args.tag.select(out, &scan.items);
     let loyalty = super::programme::filter_and_sort(
         &book.config,

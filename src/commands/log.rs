@@ -54,7 +54,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let interaction = build(ctx, &book, args)?;
     let mut lock = book.lock()?;
     if let Some(points) = interaction.points {

@@ -389,6 +389,38 @@ pub(crate) fn with_tags<'a>(
         .collect()
 }
 
+/// Warns on stderr about interaction kinds the book does not know (`cal` for `call`):
+/// `crm check` reports each entry; commands that read the book say it once per kind,
+/// so a typo is not silently counted as something else. `uses` gives each customer's
+/// id and the kinds their log uses.
+pub(crate) fn warn_unknown_kinds<'a>(
+    book: &Book,
+    ui: &mut Ui,
+    uses: impl Iterator<Item = (&'a str, &'a [String])>,
+) {
+    let mut unknown: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (id, kinds) in uses {
+        for kind in kinds {
+            if !book.config.knows_kind(kind) {
+                unknown.entry(kind.as_str()).or_default().push(id);
+            }
+        }
+    }
+    let all = book.config.all_kinds();
+    for (kind, ids) in unknown {
+        let guess = crate::store::read::closest(kind, &all)
+            .map(|best| format!(" (did you mean `{best}`?)"))
+            .unwrap_or_default();
+        let whose = match ids.as_slice() {
+            [one] => format!("`{one}`'s log"),
+            many => format!("the logs of {} customers (`{}`, ...)", many.len(), many[0]),
+        };
+        ui.warn(&crate::render::one_line(&format!(
+            "{whose} uses the kind `{kind}`, which this book does not know{guess}; those entries count as a kind of their own: fix them, or add the kind to [interactions] kinds in crm.toml (`crm check` lists every entry)"
+        )));
+    }
+}
+
 /// Warns about each `--tag` no customer has, which is more often a typo than a
 /// question: `no customer has tag `vpi`; did you mean `vip`?`.
 fn warn_unknown_tags(out: &mut Ui, customers: &[crate::domain::summary::Summary], tags: &[String]) {

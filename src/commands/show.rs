@@ -9,7 +9,6 @@ use serde::Serialize;
 use crate::commands::programme::LoyaltyView;
 use crate::context::Context;
 use crate::domain::customer::Customer;
-use crate::domain::id::CustomerId;
 use crate::domain::interaction::Interaction;
 use crate::domain::money::Money;
 use crate::domain::summary::Summary;
@@ -44,8 +43,10 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let id = CustomerId::parse(&args.id)?;
+    let id = book.existing_id(&args.id)?;
     let loaded = book.load(&id)?;
+    let kinds = crate::domain::summary::Summary::of(&loaded.customer).kinds;
+    super::warn_unknown_kinds(&book, out, std::iter::once((id.as_str(), kinds.as_slice())));
     match args.format {
         ShowFormat::Yaml => out.write_all(loaded.raw())?,
         ShowFormat::Json => {

@@ -54,6 +54,13 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, book.config.stats.period)?;
     let scan = scan::summaries(&book)?;
+    super::warn_unknown_kinds(
+        &book,
+        out,
+        scan.items
+            .iter()
+            .map(|c| (c.id.as_str(), c.kinds.as_slice())),
+    );
     let chosen = super::with_tags(out, &scan.items, &args.tags);
     let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
     let format = args.format.unwrap_or(Format::Table);

@@ -58,7 +58,10 @@ impl Birthday {
         }
         match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
             Ok(date) if t.len() == 10 => Ok(Birthday::full(date)),
-            _ => Err(bad()),
+            // In the right shape but no day (`2025-09-31`): say why, not how to write it.
+            _ => Err(crate::domain::date::impossible_date(t)
+                .map(|why| format!("{text:?} is not a date: {why}"))
+                .unwrap_or_else(bad)),
         }
     }
 

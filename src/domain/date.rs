@@ -89,9 +89,50 @@ pub(crate) fn parse_date_toward(
             None => Err(out_of_range(text)),
         };
     }
+    if let Some(why) = impossible_date(&t) {
+        return Err(format!("{text:?} is not a date: {why}"));
+    }
     Err(format!(
         "{text:?} is not a date; use YYYY-MM-DD, today, yesterday, tomorrow, +3d, -1w, +1m or a weekday such as friday"
     ))
+}
+
+/// Why `text`, written as `YYYY-MM-DD`, names no day (`2025-09-31`: "September 2025
+/// has 30 days"); `None` when it is not in that shape or is a real day.
+pub(crate) fn impossible_date(text: &str) -> Option<String> {
+    let b = text.trim().as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit());
+    if !shaped {
+        return None;
+    }
+    let number = |r: std::ops::Range<usize>| -> u32 {
+        b[r].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    if !(1..=12).contains(&month) {
+        return Some(format!(
+            "there is no month {month} (months go from 01 to 12)"
+        ));
+    }
+    let year = i32::try_from(year).ok()?;
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    let next = first.checked_add_months(Months::new(1))?;
+    let days = u32::try_from((next - first).num_days()).ok()?;
+    if day == 0 || day > days {
+        let name = first.format("%B").to_string();
+        let leap = if month == 2 && days == 28 {
+            format!(" ({year} is not a leap year)")
+        } else {
+            String::new()
+        };
+        return Some(format!("{name} {year} has {days} days{leap}"));
+    }
+    None
 }
 
 fn within_years(text: &str, date: NaiveDate) -> Result<NaiveDate, String> {
@@ -258,6 +299,33 @@ impl<'de> serde::Deserialize<'de> for Cadence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_dates_say_why() {
+        assert_eq!(
+            impossible_date("2025-09-31").as_deref(),
+            Some("September 2025 has 30 days")
+        );
+        assert_eq!(
+            impossible_date("2025-02-29").as_deref(),
+            Some("February 2025 has 28 days (2025 is not a leap year)")
+        );
+        assert_eq!(impossible_date("2024-02-29"), None);
+        assert_eq!(
+            impossible_date("2025-13-01").as_deref(),
+            Some("there is no month 13 (months go from 01 to 12)")
+        );
+        assert_eq!(
+            impossible_date("2025-01-00").as_deref(),
+            Some("January 2025 has 31 days")
+        );
+        assert_eq!(impossible_date("2025-1-1"), None);
+        assert!(
+            parse_date("2025-09-31", NaiveDate::from_ymd_opt(2025, 6, 15).unwrap())
+                .unwrap_err()
+                .contains("September 2025 has 30 days")
+        );
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -134,9 +134,10 @@ fn parse_iso(text: &str) -> Result<NaiveDate, String> {
     let t = text.trim();
     match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         Ok(date) if t.len() == 10 => Ok(date),
-        _ => Err(format!(
-            "{text:?} is not a date; write dates as YYYY-MM-DD, e.g. 2025-03-01"
-        )),
+        _ => Err(match super::date::impossible_date(t) {
+            Some(why) => format!("{text:?} is not a date: {why}"),
+            None => format!("{text:?} is not a date; write dates as YYYY-MM-DD, e.g. 2025-03-01"),
+        }),
     }
 }
 

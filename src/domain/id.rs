@@ -64,6 +64,12 @@ impl CustomerId {
                 suggest_slug(raw).unwrap_or_else(|| "ada-lovelace".into())
             )));
         }
+        if is_windows_device_name(raw) {
+            return Err(Error::usage(format!(
+                "customer id {shown} is a device name on Windows, where no file may be called `{raw}.yaml`: a book holding it could not be checked out there"
+            ))
+            .with_hint(format!("give another id, e.g. `--id {raw}-1`")));
+        }
         Ok(CustomerId(raw.to_string()))
     }
 
@@ -99,6 +105,19 @@ impl fmt::Display for CustomerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Whether `stem` (lower-case, without extension) is one of the names Windows reserves
+/// for devices, with any extension: `con`, `prn`, `aux`, `nul`, `com1`-`com9`,
+/// `lpt1`-`lpt9`.
+fn is_windows_device_name(stem: &str) -> bool {
+    if matches!(stem, "con" | "prn" | "aux" | "nul") {
+        return true;
+    }
+    matches!(
+        stem.as_bytes(),
+        [b'c', b'o', b'm', b'1'..=b'9'] | [b'l', b'p', b't', b'1'..=b'9']
+    )
 }
 
 /// Turns arbitrary text into a slug, or `None` if no letter or digit survives.
@@ -169,6 +188,25 @@ fn fold_latin(c: char) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_device_names_are_refused() {
+        for name in ["con", "prn", "aux", "nul", "com1", "com9", "lpt1", "lpt9"] {
+            let err = CustomerId::parse(name).unwrap_err();
+            assert!(err.message.contains("device name on Windows"), "{name}");
+        }
+        for name in [
+            "com0",
+            "com10",
+            "lpt",
+            "console",
+            "con-1",
+            "nul-corp",
+            "auxiliary",
+        ] {
+            assert!(CustomerId::parse(name).is_ok(), "{name}");
+        }
+    }
 
     #[test]
     fn derives_ids_from_names() {

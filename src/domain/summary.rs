@@ -94,6 +94,10 @@ pub struct Summary {
     pub(crate) promise: Option<Promise>,
     /// Purchases, refunds, ratings, NPS scores and complaints, in date order.
     pub events: Vec<Event>,
+    /// Every interaction kind the customer's log uses, sorted, once each (so that
+    /// whole-book commands can warn about a kind the book does not know).
+    #[serde(default)]
+    pub kinds: Vec<String>,
     /// Every interaction but `done` and `snooze` entries, in date order, for the
     /// loyalty programme (which counts bonus points by kind, and redemptions).
     #[serde(default)]
@@ -186,6 +190,13 @@ impl Summary {
             // `followup::pending_promise`.
             promise: followup::pending_promise(&customer.interactions.iter().collect::<Vec<_>>()),
             events,
+            kinds: {
+                let mut kinds: Vec<String> =
+                    log.iter().map(|i| i.kind.name().to_string()).collect();
+                kinds.sort();
+                kinds.dedup();
+                kinds
+            },
             touches,
         }
     }

@@ -142,34 +142,35 @@ impl BookRepo {
                 }
             }
         }
-        let new_tree = self
-            .repo
-            .find_tree(update.create_updated(&self.repo, &tip_tree)?)?;
-        if !paths.is_empty() {
-            let mut checkout = CheckoutBuilder::new();
-            checkout
-                .force()
-                .update_index(true)
-                .disable_pathspec_match(true);
-            for path in &paths {
-                checkout.path(path);
-            }
-            self.repo
-                .checkout_tree(new_tree.as_object(), Some(&mut checkout))?;
-        }
         let new_summary = format!("Revert \"{summary}\"");
         let new_message = format!(
             "{new_summary}\n\nThis reverts commit {}.\n\n{trailer}\n",
             head.id()
         );
-        let oid = self.repo.commit(
-            Some("HEAD"),
-            &who.author()?,
-            &who.committer()?,
-            &new_message,
-            &new_tree,
-            &[&tip],
-        )?;
+        // Everything that can be checked comes before the first file is touched: git's
+        // index lock, and that the repository takes new objects (writing the tree and
+        // the commit object first, without moving any branch to it, proves that).
+        self.refuse_locked_index(&short, &summary)?;
+        let new_tree = update
+            .create_updated(&self.repo, &tip_tree)
+            .and_then(|id| self.repo.find_tree(id))
+            .map_err(|e| nothing_changed(&short, &summary, &e))?;
+        let oid = self
+            .repo
+            .commit(
+                None,
+                &who.author()?,
+                &who.committer()?,
+                &new_message,
+                &new_tree,
+                &[&tip],
+            )
+            .map_err(|e| nothing_changed(&short, &summary, &e))?;
+        let saved = Saved::take(&self.repo, &paths)?;
+        let result = self.checkout_and_move_head(&new_tree, &paths, oid, &new_summary);
+        if let Err(e) = result {
+            return Err(saved.put_back(&short, &summary, &e, |p| self.shown_path(p)));
+        }
         Ok(Undone {
             reverted: head.id().to_string(),
             reverted_summary: summary,
@@ -263,5 +264,174 @@ impl BookRepo {
             format!("cannot undo {short} (\"{summary}\"): it {what} `{shown}`), so undoing it {effect}; nothing was changed"),
         )
         .with_hint(format!("if that is really what you want, do it with git: `git revert {short}` (or `git reset --hard {short}~1` if nobody else has the commit)")))
+    }
+}
+
+impl BookRepo {
+    /// Refuses to start while git's index is locked (another git is running, or one
+    /// crashed): the checkout would change the files and then fail on the lock.
+    fn refuse_locked_index(&self, short: &str, summary: &str) -> Result<()> {
+        let lock = self.repo.path().join("index.lock");
+        if std::fs::symlink_metadata(&lock).is_ok() {
+            return Err(Error::new(
+                ErrorKind::Git,
+                format!("cannot undo {short} (\"{summary}\"): git's index is locked (`{}` exists); nothing was changed", lock.display()),
+            )
+            .with_hint(format!("another git command is running, or one was killed: wait for it, or if none is running remove the lock (`rm {}`), then undo again", lock.display())));
+        }
+        Ok(())
+    }
+
+    /// Puts `paths` back as `target` has them (work tree and index), then moves HEAD's
+    /// branch to `oid`.
+    fn checkout_and_move_head(
+        &self,
+        target: &git2::Tree<'_>,
+        paths: &[String],
+        oid: git2::Oid,
+        summary: &str,
+    ) -> Result<()> {
+        if !paths.is_empty() {
+            let mut checkout = CheckoutBuilder::new();
+            checkout
+                .force()
+                .update_index(true)
+                .disable_pathspec_match(true);
+            for path in paths {
+                checkout.path(path);
+            }
+            self.repo
+                .checkout_tree(target.as_object(), Some(&mut checkout))?;
+        }
+        let head = self.repo.head()?;
+        let mut branch = head.resolve()?;
+        branch.set_target(oid, &format!("commit (crm undo): {summary}"))?;
+        Ok(())
+    }
+}
+
+fn nothing_changed(short: &str, summary: &str, err: &git2::Error) -> Error {
+    Error::new(
+        ErrorKind::Git,
+        format!(
+            "cannot undo {short} (\"{summary}\"): git: {}; nothing was changed",
+            err.message()
+        ),
+    )
+    .with_hint("make the repository writable (`.git` and what is in it) and undo again")
+}
+
+/// The files an undo is about to change, and git's index, as they were before it.
+struct Saved {
+    files: Vec<(String, std::path::PathBuf, Option<SavedFile>)>,
+    index: Option<(std::path::PathBuf, Vec<u8>)>,
+}
+
+enum SavedFile {
+    Bytes(Vec<u8>, std::fs::Permissions),
+    Link(std::path::PathBuf),
+}
+
+impl Saved {
+    fn take(repo: &git2::Repository, paths: &[String]) -> Result<Saved> {
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| Error::new(ErrorKind::Git, "the repository has no work tree"))?;
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let full = workdir.join(path);
+            let saved = match std::fs::symlink_metadata(&full) {
+                Ok(meta) if meta.file_type().is_symlink() => Some(SavedFile::Link(
+                    std::fs::read_link(&full).map_err(|e| Error::io("read", &full, &e))?,
+                )),
+                Ok(meta) if meta.is_file() => Some(SavedFile::Bytes(
+                    std::fs::read(&full).map_err(|e| Error::io("read", &full, &e))?,
+                    meta.permissions(),
+                )),
+                _ => None,
+            };
+            files.push((path.clone(), full, saved));
+        }
+        let index_path = repo.path().join("index");
+        let index = std::fs::read(&index_path).ok().map(|b| (index_path, b));
+        Ok(Saved { files, index })
+    }
+
+    /// Puts every saved file back after `err` stopped the undo half-way, and says what
+    /// happened: that nothing was changed, or exactly which files could not be restored.
+    fn put_back(
+        &self,
+        short: &str,
+        summary: &str,
+        err: &Error,
+        shown: impl Fn(&str) -> String,
+    ) -> Error {
+        let mut failed = Vec::new();
+        for (path, full, saved) in &self.files {
+            if restore(full, saved.as_ref()).is_err() {
+                failed.push(shown(path));
+            }
+        }
+        if let Some((index_path, bytes)) = &self.index {
+            if std::fs::read(index_path).ok().as_ref() != Some(bytes)
+                && std::fs::write(index_path, bytes).is_err()
+            {
+                failed.push(format!("{} (git's index)", index_path.display()));
+            }
+        }
+        let reason = err.message.trim_start_matches("git: ");
+        if failed.is_empty() {
+            Error::new(
+                err.kind,
+                format!("cannot undo {short} (\"{summary}\"): git failed half-way ({reason}); every file was put back as it was, so nothing was changed"),
+            )
+            .with_hint("make the repository writable (`.git` and what is in it) and make sure no other git is running, then undo again")
+        } else {
+            Error::new(
+                ErrorKind::PartlyWritten,
+                format!("cannot undo {short} (\"{summary}\"): git failed half-way ({reason}), and these files could not be put back as they were: `{}`", failed.join("`, `")),
+            )
+            .with_hint(format!("the commit {short} still holds them: `git checkout {short} -- FILE` puts one back; `crm status` shows what differs"))
+        }
+    }
+}
+
+fn restore(full: &std::path::Path, saved: Option<&SavedFile>) -> std::io::Result<()> {
+    let now = std::fs::symlink_metadata(full);
+    match saved {
+        None => match now {
+            Ok(meta) if meta.is_dir() => Ok(()),
+            Ok(_) => std::fs::remove_file(full),
+            Err(_) => Ok(()),
+        },
+        Some(SavedFile::Bytes(bytes, permissions)) => {
+            if let Ok(meta) = &now {
+                if meta.is_file() && std::fs::read(full).ok().as_ref() == Some(bytes) {
+                    return Ok(());
+                }
+                if !meta.is_dir() {
+                    std::fs::remove_file(full)?;
+                }
+            }
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(full, bytes)?;
+            std::fs::set_permissions(full, permissions.clone())
+        }
+        Some(SavedFile::Link(target)) => {
+            if now.is_ok() {
+                std::fs::remove_file(full)?;
+            }
+            #[cfg(unix)]
+            {
+                std::os::unix::fs::symlink(target, full)
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = target;
+                Ok(())
+            }
+        }
     }
 }

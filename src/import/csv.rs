@@ -8,6 +8,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
+use crate::store::MAX_TEXT_BYTES;
 
 /// At most this many bad rows are listed; the rest are counted.
 const MAX_LISTED: usize = 20;
@@ -26,7 +27,11 @@ impl Record {
     /// The cell of `column`, if the file has the column and the cell is not empty.
     pub(crate) fn get(&self, column: &str) -> Option<&str> {
         let index = self.columns.iter().position(|c| c == column)?;
-        self.cells.get(index).filter(|v| !v.is_empty())
+        // crm's own export neutralises formulas (`'=...`): read back the original.
+        self.cells
+            .get(index)
+            .map(crate::render::unneutralise_formula)
+            .filter(|v| !v.is_empty())
     }
 
     /// Whether the file has `column` at all (its cell in this row may still be empty).
@@ -167,7 +172,7 @@ pub(crate) fn read_csv(
     diag: &mut dyn Write,
 ) -> Result<(Vec<Record>, Problems)> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, &e))?;
+    let bytes = read_bounded(path, &shown)?;
     let text = text_of(&bytes, &shown)?;
     let bytes = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
@@ -228,6 +233,13 @@ pub(crate) fn read_csv(
                     header.len()
                 ),
             ),
+            Ok(record) if record.iter().any(|c| c.len() > MAX_TEXT_BYTES) => problems.add(
+                lines.of(record.position()),
+                format!(
+                    "a cell is over {} KiB, crm's limit for one text value; keep long documents in files of their own",
+                    MAX_TEXT_BYTES / 1024
+                ),
+            ),
             // Short rows are fine: missing cells at the end are empty.
             Ok(record) => records.push(Record {
                 line: lines.of(record.position()),
@@ -241,6 +253,132 @@ pub(crate) fn read_csv(
         }
     }
     Ok((records, problems))
+}
+
+/// Largest CSV file crm imports: the file is read whole, so this bounds the memory an
+/// import takes (a mistaken `/dev/zero` or a sparse file of gigabytes is refused).
+const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
+/// Longest CSV row crm reads: an unclosed quote otherwise makes the rest of the file one
+/// row, held in memory at once.
+const MAX_CSV_ROW: usize = 1024 * 1024;
+
+/// The file's bytes, refused up front when it is larger than [`MAX_CSV_BYTES`] (or,
+/// for something that is not a regular file, when more than that can be read).
+pub(super) fn read_bounded(path: &Path, shown: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let too_big = || {
+        Error::invalid_file(format!(
+            "{shown}:1: is over {} MiB, the most crm imports at once; nothing was imported",
+            MAX_CSV_BYTES / 1024 / 1024
+        ))
+        .with_hint(
+            "split it into smaller files (`split -l`, keeping the header line) and import each",
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, &e))?;
+    let meta = file.metadata().map_err(|e| Error::io("read", path, &e))?;
+    if meta.is_file() && meta.len() > MAX_CSV_BYTES {
+        return Err(too_big());
+    }
+    let capacity = if meta.is_file() {
+        meta.len() + 1
+    } else {
+        64 * 1024
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut reader = file.take(MAX_CSV_BYTES + 1);
+    let mut chunk = vec![0; 64 * 1024];
+    let mut rows = RowScan::default();
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io("read", path, &e)),
+        };
+        let part = &chunk[..n];
+        // Text never holds a NUL byte: this is not a CSV file (`/dev/zero`, a sparse
+        // or binary file), so stop before reading the rest of it.
+        // (UTF-16 text is full of NUL bytes: its byte-order mark lets the decoder
+        // refuse it with the `iconv` command instead.)
+        let utf16 = [b"\xFF\xFE", b"\xFE\xFF"]
+            .iter()
+            .any(|bom| bytes.starts_with(*bom) || (bytes.is_empty() && part.starts_with(*bom)));
+        if !utf16 && part.contains(&0) {
+            let at = part.iter().position(|b| *b == 0).unwrap_or(0);
+            let line = rows.line + part[..at].iter().filter(|b| **b == b'\n').count() as u64;
+            return Err(Error::invalid_file(format!(
+                "{shown}:{line}: holds a NUL byte, which no CSV text has; is it really a CSV file? nothing was imported"
+            ))
+            .with_hint("export the data as CSV (UTF-8 text) and import that"));
+        }
+        if let Some(line) = rows.feed(part) {
+            return Err(Error::invalid_file(format!(
+                "{shown}:{line}: this row is longer than {} KiB, the most crm reads in one row (is a quote left open?); nothing was imported",
+                MAX_CSV_ROW / 1024
+            ))
+            .with_hint("close the quote, or split the cell; then run the import again"));
+        }
+        bytes.extend_from_slice(part);
+    }
+    if bytes.len() as u64 > MAX_CSV_BYTES {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// Finds a CSV row longer than [`MAX_CSV_ROW`] bytes while the file is read, chunk by
+/// chunk. A row ends at a line break outside double quotes (`""` inside quotes toggles
+/// twice, so it needs no special case).
+struct RowScan {
+    quoted: bool,
+    row: usize,
+    /// The line being read, and the one the current row started on.
+    line: u64,
+    start_line: u64,
+    /// The previous chunk ended with `\r` (a CRLF split across chunks is one break).
+    after_cr: bool,
+}
+
+impl Default for RowScan {
+    fn default() -> RowScan {
+        RowScan {
+            quoted: false,
+            row: 0,
+            line: 1,
+            start_line: 1,
+            after_cr: false,
+        }
+    }
+}
+
+impl RowScan {
+    /// Reads on; the line where an over-long row starts, if this chunk makes one.
+    fn feed(&mut self, part: &[u8]) -> Option<u64> {
+        for &b in part {
+            let cr_lf = self.after_cr && b == b'\n';
+            self.after_cr = b == b'\r';
+            match b {
+                b'"' => self.quoted = !self.quoted,
+                b'\n' | b'\r' => {
+                    if !cr_lf {
+                        self.line += 1;
+                    }
+                    if !self.quoted {
+                        self.row = 0;
+                        self.start_line = self.line;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            self.row += 1;
+            if self.row > MAX_CSV_ROW {
+                return Some(self.start_line);
+            }
+        }
+        None
+    }
 }
 
 /// The file's bytes as UTF-8 text (byte-order mark removed), or the refusal naming the

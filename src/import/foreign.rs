@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 
-use super::csv::{csv_message, text_of, Lines, Problems, Record};
+use super::csv::{csv_message, read_bounded, text_of, Lines, Problems, Record};
 use crate::error::{Error, Result};
 use crate::interop::{contacts, orders, text, vcard};
 use crate::render::escape_cell_item;
@@ -81,10 +81,10 @@ fn header(text: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The file's text, read once.
+/// The file's text, read once, within the size and row limits of every import.
 fn read_text(path: &Path) -> Result<(String, String)> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, &e))?;
+    let bytes = read_bounded(path, &shown)?;
     let text = text_of(&bytes, &shown)?.to_string();
     Ok((shown, text))
 }

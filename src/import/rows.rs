@@ -19,7 +19,10 @@ fn iso_date(column: &str, text: &str) -> std::result::Result<NaiveDate, String> 
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .filter(|_| text.len() == 10)
-        .ok_or_else(|| format!("{column} {text:?} is not a date; write it as YYYY-MM-DD"))
+        .ok_or_else(|| match crate::domain::date::impossible_date(text) {
+            Some(why) => format!("{column} {text:?} is not a date: {why}"),
+            None => format!("{column} {text:?} is not a date; write it as YYYY-MM-DD"),
+        })
 }
 
 /// An email cell, checked by the rule `crm add` applies.

@@ -1,6 +1,7 @@
 //! Rendering computed views: tables for people (boxed on a terminal, plain aligned
 //! columns in a pipe), CSV and JSON for scripts. Nothing here computes or reads files.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use clap::ValueEnum;
@@ -111,6 +112,55 @@ impl Table {
         writer.flush()?;
         Ok(())
     }
+
+    /// Writes the table as CSV for a spreadsheet: every text cell a spreadsheet would
+    /// run as a formula is neutralised (see [`neutralise_formula`]).
+    pub(crate) fn write_csv_for_spreadsheets(&self, out: &mut dyn Write) -> Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(&self.headers).map_err(csv_error)?;
+        for row in &self.rows {
+            writer
+                .write_record(row.iter().map(|c| neutralise_formula(c).into_owned()))
+                .map_err(csv_error)?;
+        }
+        writer.flush()?;
+        Ok(())
+    }
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `cell` as a spreadsheet shows it as text: a cell starting with one of
+/// [`FORMULA_STARTS`] (or with `'`) gets a leading `'` (OWASP's rule), unless it is a plain number
+/// (`-5.00`, `+3`), which stays a number. `crm import` takes the `'` off again.
+pub(crate) fn neutralise_formula(cell: &str) -> Cow<'_, str> {
+    // A cell that starts with `'` gets one more, so that taking one off on import
+    // gives back exactly what the book holds.
+    let risky = cell.starts_with(FORMULA_STARTS) || cell.starts_with('\'');
+    if !risky || is_plain_number(cell) {
+        return Cow::Borrowed(cell);
+    }
+    Cow::Owned(format!("'{cell}"))
+}
+
+/// A cell as crm's own spreadsheet-safe CSV meant it: the `'` that
+/// [`neutralise_formula`] added is taken off.
+pub(crate) fn unneutralise_formula(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
+        _ => cell,
+    }
+}
+
+/// `[+-]digits[.digits]`: a number a spreadsheet reads as a number, never a formula.
+fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn csv_error(err: csv::Error) -> Error {
@@ -278,6 +328,30 @@ pub(crate) fn unescape_cell_item(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_read_back() {
+        for (cell, shown) in [
+            ("=1+1", "'=1+1"),
+            ("+44 20 7946", "'+44 20 7946"),
+            ("-x", "'-x"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'plain", "''plain"),
+            ("-5.00", "-5.00"),
+            ("+3", "+3"),
+            ("12", "12"),
+            ("Ada", "Ada"),
+            ("", ""),
+            ("-", "'-"),
+            ("-.5", "'-.5"),
+        ] {
+            assert_eq!(neutralise_formula(cell), shown, "{cell:?}");
+            assert_eq!(unneutralise_formula(&neutralise_formula(cell)), cell);
+        }
+    }
 
     #[test]
     fn names_sort_with_accents_and_case_folded() {

@@ -197,7 +197,13 @@ impl Cache {
     /// Loads the cache of the book whose state folder is `state_dir`. A missing,
     /// unreadable, corrupt or foreign cache loads as empty.
     pub(crate) fn load(state_dir: &Path) -> Cache {
-        let Ok(bytes) = fs::read(state_dir.join(FILE_NAME)) else {
+        // Never through a link crm did not make (a cloned repository's `.crm/`).
+        let real = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+        let file = state_dir.join(FILE_NAME);
+        if !(real(state_dir) && real(&file)) {
+            return Cache::default();
+        }
+        let Ok(bytes) = fs::read(file) else {
             return Cache::default();
         };
         Cache::decode(&bytes).unwrap_or_default()

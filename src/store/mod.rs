@@ -49,6 +49,9 @@ pub(crate) const CUSTOMERS_DIR: &str = "customers";
 pub(crate) const STATE_DIR: &str = ".crm";
 /// Extension of customer files.
 pub(crate) const EXTENSION: &str = "yaml";
+/// Longest single text value crm writes (a summary, a name, an item, a preference):
+/// far more than any note needs, and it keeps every file well under the reader's limit.
+pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Creates crm's state folder `state_dir` (`.crm/`) if need be, and makes it ignore
 /// itself (`.crm/.gitignore` holding `*`, as Python's venvs and cargo's `target/` do),
@@ -56,13 +59,109 @@ pub(crate) const EXTENSION: &str = "yaml";
 /// made by hand, or inside a bigger repository). Every creator of the folder goes
 /// through here; the `.gitignore` is best effort, since a missing one only costs
 /// tidiness.
+///
+/// A cloned repository is untrusted: `.crm/` (or anything in it) may be a symlink to a
+/// folder outside the book. crm never follows a link it did not make there: the folder
+/// must be a real folder (see [`own_dir`]), and the `.gitignore` is only ever created
+/// (`O_EXCL` does not follow a link).
 pub(crate) fn create_state_dir(state_dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(state_dir)?;
+    own_dir(state_dir)?;
     let ignore = state_dir.join(".gitignore");
     if fs::symlink_metadata(&ignore).is_err() {
-        let _ = fs::write(&ignore, "# crm's own state: lock, temp files, cache\n*\n");
+        let _ = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&ignore)
+            .and_then(|mut f| {
+                std::io::Write::write_all(
+                    &mut f,
+                    b"# crm's own state: lock, temp files, cache\n*\n",
+                )
+            });
     }
     Ok(())
+}
+
+/// Makes sure `dir` is a real folder, creating it (not its parents) when missing. A
+/// symlink (even to a folder) or anything that is not a folder is refused with an error
+/// of kind `InvalidData` whose message says what it is and how to repair it.
+pub(crate) fn own_dir(dir: &Path) -> std::io::Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(not_crms(dir, "a symlink")),
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(not_crms(dir, "not a folder")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(dir) {
+            Ok(()) => Ok(()),
+            // Another crm made it in between: check what it is now.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                match fs::symlink_metadata(dir) {
+                    Ok(meta) if meta.is_dir() && !meta.file_type().is_symlink() => Ok(()),
+                    _ => Err(not_crms(dir, "not a folder")),
+                }
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// The refusal of a state path crm did not make: what it is, and how to repair it.
+pub(crate) fn not_crms(path: &Path, what: &str) -> std::io::Error {
+    let shown = state_shown(path);
+    let target = fs::read_link(path)
+        .map(|t| format!(" to `{}`", t.display()))
+        .unwrap_or_default();
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "`{shown}` is {what}{target}, which crm did not make; crm never follows a link or writes into anything it did not make in its state folder, so nothing was changed; repair it with `rm {shown}` in the book's folder (crm makes it again), then run the command again"
+        ),
+    )
+}
+
+/// A path inside the state folder as `.crm/...`, for messages.
+fn state_shown(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    match parts.iter().rposition(|p| p == STATE_DIR) {
+        Some(at) => parts[at..].join("/"),
+        None => path.display().to_string(),
+    }
+}
+
+/// An error about the state folder as a crm [`Error`]: a refusal of a path crm did
+/// not make keeps its own message; any other I/O error names the path.
+pub(crate) fn state_error(action: &str, path: &Path, err: &std::io::Error) -> Error {
+    if err.kind() == std::io::ErrorKind::InvalidData {
+        let text = err.to_string();
+        let (message, hint) = match text.split_once("; repair it with ") {
+            Some((m, h)) => (m.to_string(), Some(format!("repair it with {h}"))),
+            None => (text, None),
+        };
+        let error = Error::new(ErrorKind::InvalidFile, message);
+        return match hint {
+            Some(h) => error.with_hint(h),
+            None => error,
+        };
+    }
+    Error::io(action, path, err)
+}
+
+/// The text of `crm.toml`, or where it stops being UTF-8 (line, column, message).
+fn config_text(bytes: Vec<u8>) -> std::result::Result<String, (usize, usize, String)> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
+        let column = 1 + valid.iter().rev().take_while(|b| **b != b'\n').count();
+        let byte = e.as_bytes()[valid.len()];
+        (
+            line,
+            column,
+            format!("is not UTF-8 text (byte 0x{byte:02X}); save crm.toml as UTF-8"),
+        )
+    })
 }
 
 /// An opened book: its root folder and settings.
@@ -91,8 +190,12 @@ impl Book {
     /// see [`Book::customers_problem`] for the folder.
     pub(crate) fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
         let root = Book::find_root(start)?;
-        let text = Book::read_config_text(&root)?;
-        let (config, problems) = Config::parse_all(&text);
+        let (text, not_utf8) = match config_text(Book::read_config_bytes(&root)?) {
+            Ok(text) => (text, None),
+            Err(problem) => (String::new(), Some(problem)),
+        };
+        let (config, mut problems) = Config::parse_all(&text);
+        problems.splice(0..0, not_utf8);
         let problems = problems
             .into_iter()
             .map(|(line, column, message)| {
@@ -161,8 +264,32 @@ impl Book {
 
     /// The text of the book's `crm.toml`.
     fn read_config_text(root: &Path) -> Result<String> {
+        config_text(Book::read_config_bytes(root)?).map_err(|(line, column, message)| {
+            Error::invalid_file(format!("{CONFIG_FILE}:{line}:{column}: {message}")).with_hint(
+                "an editor's \"save with encoding\" (UTF-8) fixes it; `crm check` reports it too",
+            )
+        })
+    }
+
+    /// The bytes of the book's `crm.toml`.
+    fn read_config_bytes(root: &Path) -> Result<Vec<u8>> {
         let config_path = root.join(CONFIG_FILE);
-        fs::read_to_string(&config_path).map_err(|e| Error::io("read", &config_path, &e))
+        // A cloned repository's `crm.toml` may be a link out of the book: never read
+        // (or later write) through one.
+        if fs::symlink_metadata(&config_path).is_ok_and(|m| m.file_type().is_symlink()) {
+            let inside = fs::canonicalize(root)
+                .ok()
+                .zip(fs::canonicalize(&config_path).ok())
+                .is_some_and(|(root, target)| target.starts_with(root));
+            if !inside {
+                return Err(Error::invalid_file(format!(
+                    "`{CONFIG_FILE}` is a symlink out of the book (to `{}`); crm does not follow links out of the book",
+                    fs::read_link(&config_path).unwrap_or_default().display()
+                ))
+                .with_hint(format!("replace it with a real file: `rm {CONFIG_FILE}` and copy the settings in")));
+            }
+        }
+        fs::read(&config_path).map_err(|e| Error::io("read", &config_path, &e))
     }
 
     /// The book rooted at `root` with these settings.
@@ -249,6 +376,13 @@ impl Book {
             .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))
     }
 
+    /// Reads one customer to change it, under the write lock: like [`Book::load`], but
+    /// only a read that was stable (see [`WriteLock::read_settled`]), so that a file
+    /// an editor is saving in place is never read half-written and appended to.
+    pub(crate) fn load_for_write(&self, lock: &WriteLock, id: &CustomerId) -> Result<Loaded> {
+        lock.read_settled(&self.customer_path(id), || self.load(id))
+    }
+
     /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
     /// out of the book, no folder, not over the size limit), but without parsing them:
     /// `crm edit` must be able to open a file that is broken in order to fix it.
@@ -259,6 +393,39 @@ impl Book {
         }
         read::read_guarded(&path, &self.shown(&path), &self.canonical_root)
             .map_err(|p| Error::invalid_file(p.to_string()))
+    }
+
+    /// Reads `raw` as the id of a customer that should exist (`crm show ID`): when it
+    /// is not even a valid id (`Marta`), the hint suggests only an id the book has,
+    /// never a slug that does not exist either.
+    pub(crate) fn existing_id(&self, raw: &str) -> Result<CustomerId> {
+        CustomerId::parse(raw).map_err(|mut err| {
+            // Only a hint that suggests an id ("did you mean `x`?", "use `x`") is
+            // checked; the suggestion is the last name in backticks.
+            let Some(hint) = err
+                .hint
+                .clone()
+                .filter(|h| h.contains("did you mean `") || h.starts_with("use `"))
+            else {
+                return err;
+            };
+            let suggested = hint.split('`').rev().nth(1).map(str::to_string);
+            let exists = suggested
+                .as_deref()
+                .and_then(|s| CustomerId::parse(s).ok())
+                .is_some_and(|id| self.exists(&id));
+            if !exists {
+                let ids: Vec<String> = scan::list_ids(self).unwrap_or_default();
+                let guess = suggested.unwrap_or_else(|| raw.to_lowercase());
+                err.hint = Some(match read::closest(&guess, &ids) {
+                    Some(best) => format!(
+                        "ids use only a-z, 0-9 and `-`; did you mean `{best}`? (`crm list` shows every id)"
+                    ),
+                    None => "ids use only a-z, 0-9 and `-`, and no customer's id is like it; `crm list` shows every id".to_string(),
+                });
+            }
+            err
+        })
     }
 
     fn not_found(&self, id: &CustomerId) -> Error {
@@ -296,6 +463,7 @@ impl Book {
                 "if this is a different person, give another id with `--id {id}-2`"
             )));
         }
+        new_customer_sizes(customer)?;
         let dir = self.customers_dir();
         fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, &e))?;
         let text = customer_text::new_customer_file(customer, "\n");
@@ -316,7 +484,23 @@ impl Book {
         id: &CustomerId,
         interaction: &Interaction,
     ) -> Result<Customer> {
-        let loaded = self.load(id)?;
+        // Refused before the file is even read when it cannot fit (the exact check of
+        // the new bytes follows in `appended`).
+        interaction_sizes(interaction)?;
+        let path = self.customer_path(id);
+        if let Ok(meta) = fs::metadata(&path) {
+            let entry: usize = customer_text::interaction_fields(interaction)
+                .iter()
+                .map(|f| f.len() + 5)
+                .sum();
+            let total = usize::try_from(meta.len())
+                .unwrap_or(usize::MAX)
+                .saturating_add(entry);
+            if total as u64 > read::MAX_FILE_BYTES {
+                return Err(over_file_limit(&self.shown(&path), total));
+            }
+        }
+        let loaded = self.load_for_write(lock, id)?;
         let batch = [interaction.clone()];
         self.append_loaded(lock, id, &loaded, &batch)
     }
@@ -365,8 +549,12 @@ impl Book {
         let shown = self.shown(&self.customer_path(id));
         let all_kinds = self.config.all_kinds();
         let known = |kind: &str| self.config.knows_kind(kind);
-        let (_, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
+        if contents.len() as u64 > read::MAX_FILE_BYTES {
+            return Err(over_file_limit(&shown, contents.len()));
+        }
+        let (loaded, warnings) = read::parse_checked(contents, &shown, id, &known, &all_kinds)
             .map_err(|p| Error::invalid_file(format!("{p}; nothing was written")))?;
+        customer_sizes(&loaded.customer)?;
         Ok(Saved { warnings })
     }
 
@@ -419,6 +607,7 @@ impl Book {
                         ),
                     ));
                 }
+                new_customer_sizes(customer)?;
                 let text = customer_text::new_customer_file(customer, "\n");
                 made = read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
                     .map_err(|p| {
@@ -450,6 +639,9 @@ impl Book {
         if interactions.is_empty() {
             return Ok((loaded.raw().to_vec(), loaded.customer.clone()));
         }
+        for interaction in interactions {
+            interaction_sizes(interaction)?;
+        }
         let path = self.customer_path(id);
         let shown = self.shown(&path);
         let text = loaded.text();
@@ -460,6 +652,31 @@ impl Book {
                 "{shown}: internal error: a file crm read does not parse again: {e:?}"
             ))
         })?;
+        // A misspelt `interaction:` list: a second, real one beside it would leave the
+        // person's entries ignored and split the log in two.
+        if doc
+            .root
+            .as_ref()
+            .and_then(|r| doc.get(r, "interactions"))
+            .is_none()
+        {
+            if let Some(miss) = doc
+                .root
+                .as_ref()
+                .map(|root| read::near_miss_keys(&doc, root))
+                .unwrap_or_default()
+                .into_iter()
+                .find(|m| m.meant == "interactions")
+            {
+                return Err(Error::invalid_file(format!(
+                    "{shown}:{}:{}: {}; crm will not add a second list beside it, nothing was written",
+                    miss.pos.line,
+                    miss.pos.column,
+                    miss.message()
+                ))
+                .with_hint(format!("rename the key to `interactions` (`crm edit {id}`), then run the command again")));
+            }
+        }
         // The very decision `crm check` reports (see read.rs).
         let plan = yaml::plan_append(text, &doc, "interactions")
             .map_err(|e| e.into_error(&shown, id.as_str()))?;
@@ -487,6 +704,9 @@ impl Book {
             bytes.extend_from_slice(b"\xEF\xBB\xBF");
         }
         bytes.extend_from_slice(new_text.as_bytes());
+        if bytes.len() as u64 > read::MAX_FILE_BYTES {
+            return Err(over_file_limit(&shown, bytes.len()));
+        }
         let customer = verify_append(&bytes, &expected, &shown, plan.pos, id)?;
         Ok((bytes, customer))
     }
@@ -522,6 +742,73 @@ fn verify_append(
     read::parse_customer(bytes, shown, id)
         .map(|loaded| loaded.customer)
         .map_err(|p| refuse(format!("making it unreadable to crm ({})", p.message)))
+}
+
+/// Refuses a write that would make a file no crm command reads again.
+fn over_file_limit(shown: &str, len: usize) -> Error {
+    Error::invalid_file(format!(
+        "this would make `{shown}` {:.1} MiB, over the {} MiB every crm command reads; nothing was written",
+        len as f64 / 1048576.0,
+        read::MAX_FILE_BYTES / 1048576
+    ))
+    .with_hint("move old interactions to an archive file of their own (by hand, `crm edit`), then run the command again")
+}
+
+/// Refuses a text value over [`MAX_TEXT_BYTES`], naming the field.
+fn text_size(field: &str, value: &str) -> Result<()> {
+    if value.len() <= MAX_TEXT_BYTES {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "the {field} is {:.1} KiB, over crm's {} KiB limit for one text value; nothing was written",
+        value.len() as f64 / 1024.0,
+        MAX_TEXT_BYTES / 1024
+    ))
+    .with_hint("keep long documents in files of their own, and note in crm where they are"))
+}
+
+fn interaction_sizes(interaction: &Interaction) -> Result<()> {
+    for (field, value) in [
+        ("summary", interaction.summary.as_deref()),
+        ("channel", interaction.channel.as_deref()),
+    ] {
+        text_size(field, value.unwrap_or(""))?;
+    }
+    interaction
+        .items
+        .iter()
+        .try_for_each(|i| text_size("item", i))
+}
+
+fn new_customer_sizes(c: &customer_text::NewCustomer) -> Result<()> {
+    text_size("name", &c.name)?;
+    for (field, value) in [
+        ("email", &c.email),
+        ("phone", &c.phone),
+        ("company", &c.company),
+    ] {
+        text_size(field, value.as_deref().unwrap_or(""))?;
+    }
+    c.tags.iter().try_for_each(|t| text_size("tag", t))?;
+    c.preferences
+        .iter()
+        .try_for_each(|(k, v)| text_size("preference name", k).and(text_size("preference", v)))
+}
+
+fn customer_sizes(c: &Customer) -> Result<()> {
+    text_size("name", &c.name)?;
+    for (field, value) in [
+        ("email", &c.email),
+        ("phone", &c.phone),
+        ("company", &c.company),
+    ] {
+        text_size(field, value.as_deref().unwrap_or(""))?;
+    }
+    c.tags.iter().try_for_each(|t| text_size("tag", t))?;
+    c.preferences
+        .iter()
+        .try_for_each(|(k, v)| text_size("preference name", k).and(text_size("preference", v)))?;
+    c.interactions.iter().try_for_each(interaction_sizes)
 }
 
 /// A person's text that crm saved (`crm edit`), as read back.

@@ -301,6 +301,9 @@ fn file_rules(
     all_kinds: &[String],
 ) -> (Vec<Problem>, Option<Problem>) {
     let mut rules = lint_text_fields(doc, root, entries, shown);
+    for miss in near_miss_keys(doc, root) {
+        rules.push(Problem::at_pos(shown, miss.pos, miss.message()));
+    }
     for (item, node) in entries {
         rules.extend(interaction_rules(doc, item, node, shown, known, all_kinds));
     }
@@ -901,6 +904,110 @@ fn interaction_rules(
         problems.push(Problem::at_pos(shown, pos, message));
     }
     problems
+}
+
+/// The top-level keys crm reads; any other key is kept as it is and ignored.
+pub(crate) const KNOWN_TOP_KEYS: [&str; 10] = [
+    "name",
+    "email",
+    "phone",
+    "company",
+    "tags",
+    "birthday",
+    "since",
+    "preferences",
+    "follow_up",
+    "interactions",
+];
+
+/// A top-level key that is not one crm reads but looks like one (`interaction`,
+/// `Interactions`, `interactions` with a zero-width space): what it holds is ignored,
+/// which is almost certainly not what the person meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NearMiss {
+    /// Where the key is.
+    pub(crate) pos: Pos,
+    /// The key as written.
+    pub(crate) written: String,
+    /// The key crm reads that it resembles.
+    pub(crate) meant: &'static str,
+}
+
+impl NearMiss {
+    /// The problem `crm check` reports.
+    pub(crate) fn message(&self) -> String {
+        let invisible: Vec<String> = self
+            .written
+            .chars()
+            .filter(|c| is_invisible(*c))
+            .map(|c| format!("U+{:04X}", c as u32))
+            .collect();
+        let what = if invisible.is_empty() {
+            format!("`{}`", self.written)
+        } else {
+            format!(
+                "`{}` (with the invisible character {})",
+                self.written
+                    .chars()
+                    .filter(|c| !is_invisible(*c))
+                    .collect::<String>(),
+                invisible.join(", ")
+            )
+        };
+        format!(
+            "the key {what} is not one crm reads, so what it holds is ignored; did you mean `{}`? rename the key",
+            self.meant
+        )
+    }
+}
+
+/// Characters that show as nothing (zero-width spaces and joiners, a byte-order mark,
+/// a soft hyphen).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
+/// The top-level keys of `root` that are near misses of [`KNOWN_TOP_KEYS`]: the same
+/// but for case, invisible characters, spaces or hyphens, or one edit away (two for
+/// long keys).
+pub(crate) fn near_miss_keys(doc: &Document, root: &Node) -> Vec<NearMiss> {
+    let NodeKind::Map(entries) = &doc.resolve(root).kind else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (key, _) in entries {
+        let Some(written) = doc.resolve(key).scalar() else {
+            continue;
+        };
+        if KNOWN_TOP_KEYS.contains(&written) {
+            continue;
+        }
+        let folded: String = written
+            .chars()
+            .filter(|c| !is_invisible(*c))
+            .collect::<String>()
+            .trim()
+            .to_lowercase()
+            .replace([' ', '-'], "_");
+        let meant = KNOWN_TOP_KEYS
+            .iter()
+            .copied()
+            .find(|k| *k == folded)
+            .or_else(|| {
+                KNOWN_TOP_KEYS.iter().copied().find(|k| {
+                    let allowed = if k.len() >= 10 { 2 } else { 1 };
+                    k.len() >= 4 && strsim::damerau_levenshtein(&folded, k) <= allowed
+                })
+            });
+        if let Some(meant) = meant {
+            found.push(NearMiss {
+                pos: key.pos,
+                written: written.to_string(),
+                meant,
+            });
+        }
+    }
+    found
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.

@@ -22,8 +22,11 @@ pub(crate) const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 /// Proof that this process holds the book's write lock; released on drop.
 #[derive(Debug)]
 pub struct WriteLock {
-    _file: File,
+    file: File,
     temp_dir: PathBuf,
+    /// What the files crm wrote last (under the lock, by any crm) looked like just
+    /// after: such a file is complete, so [`WriteLock::settle`] need not wait for it.
+    own: Vec<Stamp>,
     written: Vec<PathBuf>,
     replaced: Vec<(PathBuf, Vec<u8>)>,
 }
@@ -67,23 +70,20 @@ pub(crate) fn replace_atomically(path: &Path, contents: &[u8]) -> Result<()> {
 pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     let temp_dir = state_dir.join("tmp");
     super::create_state_dir(state_dir)
-        .and_then(|()| fs::create_dir_all(&temp_dir))
-        .map_err(|e| Error::io("create folder", &temp_dir, &e))?;
+        .map_err(|e| super::state_error("create folder", state_dir, &e))?;
+    super::own_dir(&temp_dir).map_err(|e| super::state_error("create folder", &temp_dir, &e))?;
     let path = &state_dir.join("lock");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io("open lock file", path, &e))?;
+    let file = open_own_file(path).map_err(|e| super::state_error("open lock file", path, &e))?;
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
         match file.try_lock() {
             Ok(()) => {
                 remove_leftover_temps(&temp_dir);
+                let own = read_stamps(&file);
                 return Ok(WriteLock {
-                    _file: file,
+                    file,
+                    own,
                     temp_dir,
                     written: Vec::new(),
                     replaced: Vec::new(),
@@ -131,26 +131,84 @@ impl WriteLock {
     /// Replaces `path` with `contents` if it still holds exactly `expected`.
     /// A symlink (one inside the book: the reader refuses others) is followed, so the
     /// file it points at is updated and the link stays a link.
+    ///
+    /// The file is compared with `expected` three times: once it has settled (see
+    /// [`WriteLock::settle`]), again after the new contents are on disk (an fsync can
+    /// take long), and last the file swapped out by the atomic exchange itself, which
+    /// is swapped back if it is not what crm read (see [`swap_in`]).
     pub(crate) fn replace(&mut self, path: &Path, expected: &[u8], contents: &[u8]) -> Result<()> {
         let resolved = resolve_link(path)?;
         let path = resolved.as_path();
-        let current = fs::read(path).map_err(|e| Error::io("re-read", path, &e))?;
-        if current != expected {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                format!(
-                    "`{}` changed while crm was working on it; nothing was written",
-                    path.display()
-                ),
-            )
-            .with_hint("run the command again: it will start from the file as it is now"));
+        self.settle(path)?;
+        if !still(path, expected)? {
+            return Err(changed(path));
         }
         let permissions = fs::metadata(path).ok().map(|m| m.permissions());
         let temp = self.write_temp(path, contents, permissions)?;
-        temp.persist(path)
-            .map_err(|e| Error::io("replace", path, &e.error))?;
+        swap_in(temp, path, expected)?;
         self.remember_original(path, expected);
         self.finish(path)
+    }
+
+    /// Waits until `path` is not being written by someone else: a file whose status
+    /// changed less than [`QUIET`] ago may be an editor's save in progress (truncate,
+    /// then write in chunks), so crm waits until it has been quiet that long, at most
+    /// [`SETTLE_LIMIT`]. A file as crm itself last wrote it needs no wait: crm writes
+    /// by rename, whole.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "waiting for a file to settle is timed, as the lock wait is"
+    )]
+    pub(crate) fn settle(&self, path: &Path) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let Ok(meta) = fs::metadata(path) else {
+                return Ok(());
+            };
+            let stamp = Stamp::of(&meta);
+            if self.own.contains(&stamp) {
+                return Ok(());
+            }
+            let age = stamp.age();
+            if age >= QUIET {
+                return Ok(());
+            }
+            if started.elapsed() > SETTLE_LIMIT {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "`{}` is being written by another program (it kept changing for {:.1}s); nothing was written",
+                        path.display(),
+                        SETTLE_LIMIT.as_secs_f64()
+                    ),
+                )
+                .with_hint("let the other program (an editor, a sync tool) finish saving, then run the command again"));
+            }
+            std::thread::sleep(QUIET - age);
+        }
+    }
+
+    /// Reads `path` once it has settled ([`WriteLock::settle`]) and only when the read
+    /// was stable: the file's size, times and inode are the same before and after it.
+    /// `read` gets the path; it is called again while the file keeps changing.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "waiting for a file to settle is timed, as the lock wait is"
+    )]
+    pub(crate) fn read_settled<T>(&self, path: &Path, read: impl Fn() -> Result<T>) -> Result<T> {
+        let started = Instant::now();
+        loop {
+            self.settle(path)?;
+            let before = fs::metadata(path).ok().map(|m| Stamp::of(&m));
+            let value = read()?;
+            let after = fs::metadata(path).ok().map(|m| Stamp::of(&m));
+            if before == after {
+                return Ok(value);
+            }
+            if started.elapsed() > SETTLE_LIMIT {
+                return Err(changed(path));
+            }
+        }
     }
 
     /// Deletes `path` if it still holds exactly `expected` (a symlink is removed as a
@@ -209,8 +267,8 @@ impl WriteLock {
             for (file, path) in group.iter().zip(paths) {
                 let permissions = match &file.expected {
                     Some(expected) => {
-                        let current = fs::read(path).map_err(|e| Error::io("re-read", path, &e))?;
-                        if &current != expected {
+                        self.settle(path)?;
+                        if !still(path, expected)? {
                             return Err(changed(path));
                         }
                         fs::metadata(path).ok().map(|m| m.permissions())
@@ -221,11 +279,8 @@ impl WriteLock {
             }
             sync_together(&staged)?;
             for ((file, path), temp) in group.iter().zip(paths).zip(staged) {
-                match file.expected {
-                    Some(_) => {
-                        temp.persist(path)
-                            .map_err(|e| Error::io("replace", path, &e.error))?;
-                    }
+                match &file.expected {
+                    Some(expected) => swap_in(temp, path, expected)?,
                     None => {
                         temp.persist_noclobber(path).map_err(|e| {
                             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -243,6 +298,7 @@ impl WriteLock {
                     self.remember_original(path, expected);
                 }
                 self.written.push(path.clone());
+                self.stamp(path);
                 done += 1;
             }
             progress(done);
@@ -256,6 +312,7 @@ impl WriteLock {
                 let _ = dir.sync_all();
             }
         }
+        self.save_stamps();
         Ok(())
     }
 
@@ -314,7 +371,223 @@ impl WriteLock {
             }
         }
         self.written.push(path.to_path_buf());
+        self.stamp(path);
+        self.save_stamps();
         Ok(())
+    }
+
+    /// Remembers how `path` looks now that crm wrote it whole.
+    fn stamp(&mut self, path: &Path) {
+        if let Ok(meta) = fs::metadata(path) {
+            self.own.push(Stamp::of(&meta));
+            if self.own.len() > MAX_STAMPS {
+                self.own.drain(..self.own.len() - MAX_STAMPS);
+            }
+        }
+    }
+
+    /// Keeps the stamps in the lock file for the next writer (best effort: without
+    /// them it only waits [`QUIET`] for a file crm just wrote).
+    fn save_stamps(&mut self) {
+        use std::io::{Seek, SeekFrom};
+        let mut text = String::with_capacity(self.own.len() * 48);
+        for s in &self.own {
+            text.push_str(&format!(
+                "{} {} {} {} {} {} {}\n",
+                s.dev, s.ino, s.size, s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1
+            ));
+        }
+        let _ = self
+            .file
+            .set_len(0)
+            .and_then(|()| self.file.seek(SeekFrom::Start(0)))
+            .and_then(|_| self.file.write_all(text.as_bytes()));
+    }
+}
+
+/// How long a file must have been left alone before crm reads it to append to it.
+const QUIET: Duration = Duration::from_millis(100);
+/// How long crm waits for a file that keeps changing before it gives up.
+const SETTLE_LIMIT: Duration = Duration::from_secs(3);
+/// Stamps of crm's own writes kept in the lock file.
+const MAX_STAMPS: usize = 4096;
+
+/// What a file looked like: enough to tell that it was changed (or replaced) since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    #[cfg(unix)]
+    fn of(meta: &fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn of(meta: &fs::Metadata) -> Stamp {
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        let mtime = (mtime.as_secs() as i64, i64::from(mtime.subsec_nanos()));
+        Stamp {
+            dev: 0,
+            ino: 0,
+            size: meta.len(),
+            mtime,
+            ctime: mtime,
+        }
+    }
+
+    /// How long ago the file last changed (its status change time; zero if that is in
+    /// the future, as with a clock set back).
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a file's age is its change time against the wall clock; no date reaches the domain"
+    )]
+    fn age(&self) -> Duration {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let (secs, nanos) = self.ctime;
+        let changed = Duration::new(
+            u64::try_from(secs).unwrap_or(0),
+            u32::try_from(nanos).unwrap_or(0),
+        );
+        now.saturating_sub(changed)
+    }
+}
+
+/// The stamps the last writer left in the lock file (a garbled file gives none).
+fn read_stamps(file: &File) -> Vec<Stamp> {
+    use std::io::Read;
+    let mut text = String::new();
+    let reader = file;
+    if reader
+        .take(MAX_STAMPS as u64 * 128)
+        .read_to_string(&mut text)
+        .is_err()
+    {
+        return Vec::new();
+    }
+    let mut stamps = Vec::new();
+    for line in text.lines() {
+        let n: Vec<i128> = line.split(' ').filter_map(|v| v.parse().ok()).collect();
+        let parsed = (|| {
+            let [dev, ino, size, m0, m1, c0, c1] = n[..] else {
+                return None;
+            };
+            let u = |v: i128| u64::try_from(v).ok();
+            let i = |v: i128| i64::try_from(v).ok();
+            Some((
+                u(dev)?,
+                u(ino)?,
+                u(size)?,
+                (i(m0)?, i(m1)?),
+                (i(c0)?, i(c1)?),
+            ))
+        })();
+        let Some((dev, ino, size, mtime, ctime)) = parsed else {
+            return Vec::new();
+        };
+        stamps.push(Stamp {
+            dev,
+            ino,
+            size,
+            mtime,
+            ctime,
+        });
+    }
+    stamps
+}
+
+/// Whether `path` still holds exactly `expected`.
+fn still(path: &Path, expected: &[u8]) -> Result<bool> {
+    let current = fs::read(path).map_err(|e| Error::io("re-read", path, &e))?;
+    Ok(current == expected)
+}
+
+/// Puts the (synced) temp file in `path`'s place if `path` still holds `expected`.
+///
+/// The file is compared once more right before the swap, and on Linux the swap is
+/// `renameat2(RENAME_EXCHANGE)`: the file swapped out lands at the temp's name, where
+/// crm reads it; if it is not what crm read (someone saved in the instant between the
+/// compare and the swap), it is swapped back and the write is refused. What remains:
+/// a save that lands after the swap replaces crm's file (the person's save wins, crm's
+/// change is lost though crm reported it), and an editor writing in place into the old
+/// file after the swap writes into a file no longer in the book.
+fn swap_in(temp: tempfile::NamedTempFile, path: &Path, expected: &[u8]) -> Result<()> {
+    if !still(path, expected)? {
+        return Err(changed(path));
+    }
+    #[cfg(target_os = "linux")]
+    match exchange(temp.path(), path) {
+        Ok(()) => {
+            let swapped = fs::read(temp.path()).map_err(|e| Error::io("re-read", temp.path(), &e));
+            if swapped.as_deref().ok() == Some(expected) {
+                // `temp` now names the old file, which dropping it deletes.
+                return Ok(());
+            }
+            // Not what crm read: put the other writer's file back.
+            return match exchange(temp.path(), path) {
+                Ok(()) => Err(changed(path)),
+                Err(e) => Err(Error::io("put back", path, &e).with_hint(format!(
+                    "another program saved `{}` while crm was writing it; its version is in `{}`: copy it back by hand",
+                    path.display(),
+                    temp.into_temp_path().keep().map(|p| p.display().to_string()).unwrap_or_default()
+                ))),
+            };
+        }
+        // A file system without the exchange: a plain rename, after the compare above.
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EINVAL | libc::ENOSYS | libc::ENOTSUP)
+            ) => {}
+        Err(e) => return Err(Error::io("replace", path, &e)),
+    }
+    temp.persist(path)
+        .map_err(|e| Error::io("replace", path, &e.error))?;
+    Ok(())
+}
+
+/// Atomically swaps the files at `a` and `b` (both must exist).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated paths that live across the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -388,13 +661,49 @@ fn sync_together(staged: &[tempfile::NamedTempFile]) -> Result<()> {
     })
 }
 
-/// Deletes temp files a killed writer left behind. Only called under the lock, so no
-/// live writer can own them.
+/// Deletes temp files a killed writer left behind: only regular files named as crm
+/// names its temp files (`NAME.XXXXXX.tmp`), in a folder [`lock`] checked is a real
+/// folder of the book. Only called under the lock, so no live writer can own them.
 fn remove_leftover_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let _ = fs::remove_file(entry.path());
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.ends_with(".tmp") && name.matches('.').count() >= 2;
+        let plain = entry.file_type().is_ok_and(|t| t.is_file());
+        if ours && plain {
+            let _ = fs::remove_file(entry.path());
+        }
     }
+}
+
+/// Opens (creating if need be) a file of crm's own state for writing, never through a
+/// symlink (`O_NOFOLLOW`) and never anything but a regular file (a FIFO would block,
+/// a device would be written to).
+pub(crate) fn open_own_file(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            return match fs::symlink_metadata(path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    Err(super::not_crms(path, "a symlink"))
+                }
+                Ok(meta) if !meta.is_file() => Err(super::not_crms(path, "not a regular file")),
+                _ => Err(e),
+            }
+        }
+    };
+    if !file.metadata()?.is_file() {
+        return Err(super::not_crms(path, "not a regular file"));
+    }
+    Ok(file)
 }

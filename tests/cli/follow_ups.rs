@@ -686,7 +686,9 @@ fn a_weekday_for_when_something_happened_is_the_latest_one() {
     .assert()
     .success();
     assert_eq!(last_entry(&book, "ada")["follow_up"], "2025-06-23");
-    book.crm(&["--today", monday, "snooze", "ada", "fri"])
+    // Friday is before the follow-up's Monday: moving it earlier needs --earlier
+    // (issue 10).
+    book.crm(&["--today", monday, "snooze", "ada", "fri", "--earlier"])
         .assert()
         .success();
     assert_eq!(last_entry(&book, "ada")["follow_up"], "2025-06-20");

@@ -23,6 +23,8 @@ mod reader;
 mod render;
 mod report;
 #[cfg(unix)]
+mod second_writers;
+#[cfg(unix)]
 mod single_file;
 mod stats;
 #[cfg(unix)]

@@ -256,7 +256,7 @@ fn top_level_field_errors_point_at_the_value_and_name_the_field() {
         (
             "since: 2024-13-01",
             "2:8",
-            "since: \"2024-13-01\" is not a date; write dates as YYYY-MM-DD",
+            "since: \"2024-13-01\" is not a date: there is no month 13",
         ),
         (
             "birthday: 2025-06-01T10:00:00",
