@@ -1,11 +1,10 @@
 //! What is uncommitted in the book: git's status narrowed to the book's own files,
 //! with renames of customer files paired up by git's own similarity detection.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Patch, Status, StatusOptions, Tree};
+use std::collections::BTreeMap;
 
+use super::lookup::TreeLookup;
 use super::{head_commit, BookRepo};
 use crate::error::Result;
 
@@ -74,8 +73,12 @@ impl BookRepo {
         if !self.prefix.is_empty() {
             options.pathspec(format!("{}/", self.prefix));
         }
+        // As in `commit_paths`: objects git or crm wrote are not re-hashed on each read.
+        git2::opts::strict_hash_verification(false);
         let statuses = self.repo.statuses(Some(&mut options))?;
         let head_tree = head_commit(&self.repo)?.map(|c| c.tree()).transpose()?;
+        // Each folder of HEAD's tree read once for all the changed files, not once each.
+        let mut in_head = TreeLookup::new(&self.repo, head_tree.clone());
         let workdir = super::workdir(&self.repo)?;
         let mut found: BTreeMap<String, FileChange> = BTreeMap::new();
         for entry in statuses.iter() {
@@ -92,12 +95,9 @@ impl BookRepo {
             if !is_book_file(book_path) {
                 continue;
             }
-            let committed = match &head_tree {
-                Some(tree) => match tree.get_path(Path::new(repo_path)) {
-                    Ok(item) if item.kind() == Some(ObjectType::Blob) => Some(item.id()),
-                    _ => None,
-                },
-                None => None,
+            let committed = match in_head.entry(repo_path) {
+                Some(item) if item.kind == Some(ObjectType::Blob) => Some(item.id),
+                _ => None,
             };
             let exists = std::fs::symlink_metadata(workdir.join(repo_path)).is_ok();
             let conflicted = status.contains(Status::CONFLICTED);

@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset, TimeZone};
 use git2::{Commit, DiffFindOptions, DiffFormat, DiffOptions, Oid, Sort, Tree};
 
+use super::lookup::folder_id;
 use super::{head_commit, BookRepo};
 use crate::error::Result;
 
@@ -48,8 +49,11 @@ impl BookRepo {
         walk.push(head.id())?;
         walk.simplify_first_parent()?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
+        // Objects git or crm wrote are not re-hashed on each read (as in `commit_paths`).
+        git2::opts::strict_hash_verification(false);
         let mut path = self.to_repo_path(book_path);
         let mut entries = Vec::new();
+        let mut blobs = BlobCache::default();
         for oid in walk {
             let commit = self.repo.find_commit(oid?)?;
             let tree = commit.tree()?;
@@ -57,8 +61,20 @@ impl BookRepo {
                 Some(parent) => Some(parent.tree()?),
                 None => None,
             };
-            let now = blob_at(&tree, &path);
-            let then = parent_tree.as_ref().and_then(|t| blob_at(t, &path));
+            let (folder, name) = match path.rsplit_once('/') {
+                Some((folder, name)) => (folder, name),
+                None => ("", path.as_str()),
+            };
+            let now_folder = folder_id(&tree, folder);
+            let then_folder = parent_tree.as_ref().and_then(|t| folder_id(t, folder));
+            if now_folder == then_folder {
+                // The file's folder is the same tree in both: the file did not change
+                // (or is in neither), and the folder (megabytes in a large book) need
+                // not be read.
+                continue;
+            }
+            let now = blobs.get(&self.repo, now_folder, name);
+            let then = blobs.get(&self.repo, then_folder, name);
             let mut renamed_to = None;
             let (change, renamed_from) = match (then, now) {
                 (None, None) => continue,
@@ -168,8 +184,35 @@ impl BookRepo {
     }
 }
 
-fn blob_at(tree: &Tree<'_>, path: &str) -> Option<Oid> {
-    tree.get_path(Path::new(path)).ok().map(|e| e.id())
+/// The ids of the entries looked up by name in folder trees, so that a folder's tree
+/// is read once while the walk goes from a commit to its parent (the parent's folder
+/// is the next commit's): only the last few lookups are kept.
+#[derive(Default)]
+struct BlobCache {
+    known: Vec<((Oid, String), Option<Oid>)>,
+}
+
+impl BlobCache {
+    /// The id of the entry `name` in the tree `folder` (`None`: no such folder).
+    fn get(&mut self, repo: &git2::Repository, folder: Option<Oid>, name: &str) -> Option<Oid> {
+        let folder = folder?;
+        if let Some((_, id)) = self
+            .known
+            .iter()
+            .find(|((f, n), _)| *f == folder && n == name)
+        {
+            return *id;
+        }
+        let id = repo
+            .find_tree(folder)
+            .ok()
+            .and_then(|tree| tree.get_name(name).map(|e| e.id()));
+        if self.known.len() >= 4 {
+            self.known.remove(0);
+        }
+        self.known.push(((folder, name.to_string()), id));
+        id
+    }
 }
 
 fn entry(

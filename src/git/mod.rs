@@ -9,6 +9,7 @@
 
 mod changes;
 mod log;
+mod lookup;
 mod policy;
 mod revert;
 mod sync;

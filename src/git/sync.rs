@@ -20,6 +20,7 @@ use git2::{
     Repository, RepositoryState,
 };
 
+use super::lookup::TreeLookup;
 use super::{head_commit, BookRepo, Identity};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -388,6 +389,9 @@ impl BookRepo {
         let mut conflicts = Vec::new();
         let mut merged_files = 0;
         let mut handled: BTreeSet<String> = BTreeSet::new();
+        // Each folder of the two trees read once for all the files, not once each.
+        let mut in_base = TreeLookup::new(repo, Some(base_tree.clone()));
+        let mut in_ours = TreeLookup::new(repo, Some(our_tree.clone()));
         for (key, our_change) in &our_side {
             let Some(their_change) = their_side.get(key) else {
                 continue;
@@ -395,7 +399,7 @@ impl BookRepo {
             let (Some(our_blob), Some(their_blob)) = (our_change.blob, their_change.blob) else {
                 continue;
             };
-            let base_blob = base_tree.get_path(Path::new(key)).ok().map(|e| e.id());
+            let base_blob = in_base.entry(key).map(|e| e.id);
             // Same content on both sides, or one side only renamed: git's merge (and
             // libgit2's) settles these without running a driver.
             if our_blob == their_blob
@@ -433,9 +437,9 @@ impl BookRepo {
                 index.add_path(Path::new(&result_path))?;
                 merged_files += 1;
             } else {
-                let mode = our_tree
-                    .get_path(Path::new(&our_change.path))
-                    .map_or(0o100_644, |e| e.filemode() as u32);
+                let mode = in_ours
+                    .entry(&our_change.path)
+                    .map_or(0o100_644, |e| e.mode as u32);
                 for (stage, blob) in [
                     (1u16, base_blob),
                     (2, Some(our_blob)),
