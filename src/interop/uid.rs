@@ -2,6 +2,8 @@
 //! give the same UID on every export, so that a phone or a calendar that imports the
 //! file again updates what it has instead of adding a copy.
 
+use crate::domain::import::fnv1a64;
+
 /// A UUID (RFC 9562 version 8, "custom") from `name`: two FNV-1a 64-bit hashes of it,
 /// stable across versions and machines.
 pub(crate) fn uuid(name: &str) -> String {
@@ -21,15 +23,6 @@ pub(crate) fn uuid(name: &str) -> String {
         &hex[16..20],
         &hex[20..]
     )
-}
-
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]

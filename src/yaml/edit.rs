@@ -370,12 +370,12 @@ pub(super) fn newline_of(text: &str) -> &'static str {
 }
 
 /// Whether byte `i` starts a line: the start of the text or just after a line break.
-pub(super) fn is_line_start(bytes: &[u8], i: usize) -> bool {
+pub(crate) fn is_line_start(bytes: &[u8], i: usize) -> bool {
     break_before(bytes, i).is_some() || i == 0
 }
 
 /// The start of the line break that ends just before byte `i`, if one does.
-fn break_before(bytes: &[u8], i: usize) -> Option<usize> {
+pub(crate) fn break_before(bytes: &[u8], i: usize) -> Option<usize> {
     let before = bytes.get(..i)?;
     match before {
         [.., b'\r', b'\n'] => Some(i - 2),
@@ -388,7 +388,7 @@ fn break_before(bytes: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The start of the line holding byte `i`.
-pub(super) fn line_start(text: &str, i: usize) -> usize {
+pub(crate) fn line_start(text: &str, i: usize) -> usize {
     let bytes = text.as_bytes();
     let mut start = i.min(bytes.len());
     while start > 0 && !is_line_start(bytes, start) {
@@ -398,7 +398,7 @@ pub(super) fn line_start(text: &str, i: usize) -> usize {
 }
 
 /// The end of the line holding byte `i`, before its line break.
-pub(super) fn line_end(text: &str, i: usize) -> usize {
+pub(crate) fn line_end(text: &str, i: usize) -> usize {
     let bytes = text.as_bytes();
     (i..bytes.len())
         .find(|&n| break_len(bytes, n) > 0)
@@ -406,12 +406,12 @@ pub(super) fn line_end(text: &str, i: usize) -> usize {
 }
 
 /// The start of the line after the one holding byte `i` (the end of the text if none).
-pub(super) fn next_line(text: &str, i: usize) -> usize {
+pub(crate) fn next_line(text: &str, i: usize) -> usize {
     let end = line_end(text, i);
     end + break_len(text.as_bytes(), end)
 }
 
-fn has_break(text: &str) -> bool {
+pub(crate) fn has_break(text: &str) -> bool {
     let bytes = text.as_bytes();
     (0..bytes.len()).any(|i| break_len(bytes, i) > 0)
 }

@@ -45,6 +45,8 @@ pub(crate) use edit::{plan as plan_append, without_lines};
 // written against.
 #[allow(unused_imports)]
 pub(crate) use edit::{AppendError, Layout};
+// Line arithmetic over text with any of YAML's line breaks, for code that splices text.
+pub(crate) use edit::{break_before, has_break, is_line_start, line_end, line_start, next_line};
 pub(crate) use libyaml::{Mark, Style, SyntaxError};
 pub(crate) use node_de::{node_id, Ctx, DeError, Excluded, NodeDe};
 pub(crate) use splice::{

@@ -3,6 +3,9 @@
 //! arithmetic (lines, breaks, indentation) the edits are made with.
 
 use super::*;
+pub(super) use crate::yaml::{
+    break_before, has_break, is_line_start, line_end, line_start, next_line,
+};
 
 /// Empty lists and mappings read as nothing, as crm reads them (`interactions:` with
 /// its last entry deleted is empty, and reads as null).
@@ -456,50 +459,6 @@ pub(super) fn reindent(text: &str, from: usize, to: usize) -> Option<String> {
         }
     }
     Some(out)
-}
-
-/// Whether byte `i` starts a line: the start of the text or just after a line break.
-pub(super) fn is_line_start(bytes: &[u8], i: usize) -> bool {
-    i == 0 || break_before(bytes, i).is_some()
-}
-
-/// The start of the line break that ends just before byte `i`, if one does.
-pub(super) fn break_before(bytes: &[u8], i: usize) -> Option<usize> {
-    let before = bytes.get(..i)?;
-    match before {
-        [.., b'\r', b'\n'] => Some(i - 2),
-        [.., b'\n'] => Some(i - 1),
-        [.., b'\r'] if bytes.get(i) != Some(&b'\n') => Some(i - 1),
-        [.., 0xC2, 0x85] => Some(i - 2),
-        [.., 0xE2, 0x80, 0xA8 | 0xA9] => Some(i - 3),
-        _ => None,
-    }
-}
-
-pub(super) fn line_start(text: &str, i: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut start = i.min(bytes.len());
-    while start > 0 && !is_line_start(bytes, start) {
-        start -= 1;
-    }
-    start
-}
-
-pub(super) fn line_end(text: &str, i: usize) -> usize {
-    let bytes = text.as_bytes();
-    (i..bytes.len())
-        .find(|&n| break_len(bytes, n) > 0)
-        .unwrap_or(bytes.len())
-}
-
-pub(super) fn next_line(text: &str, i: usize) -> usize {
-    let end = line_end(text, i);
-    end + break_len(text.as_bytes(), end)
-}
-
-pub(super) fn has_break(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (0..bytes.len()).any(|i| break_len(bytes, i) > 0)
 }
 
 /// Where the content of `node` ends: its span's end, less the empty lines a block
