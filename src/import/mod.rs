@@ -206,7 +206,7 @@ fn plan(
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|(id, rows)| {
-            let existing = book.exists(&id).then(|| book.load(&id));
+            let existing = book.exists(&id).then(|| book.load_for_append(&id));
             (id, rows, existing)
         })
         .collect();

@@ -383,6 +383,17 @@ impl Book {
         lock.read_settled(&self.customer_path(id), || self.load(id))
     }
 
+    /// [`Book::load`] of a file to be appended to: the one parse also decides how the
+    /// append goes in, so the write does not parse the file again.
+    pub(crate) fn load_for_append(&self, id: &CustomerId) -> Result<Loaded> {
+        let path = self.customer_path(id);
+        if fs::symlink_metadata(&path).is_err() {
+            return Err(self.not_found(id));
+        }
+        read::read_for_append(&path, &self.shown(&path), &self.canonical_root, id)
+            .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))
+    }
+
     /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
     /// out of the book, no folder, not over the size limit), but without parsing them:
     /// `crm edit` must be able to open a file that is broken in order to fix it.
@@ -500,7 +511,7 @@ impl Book {
                 return Err(over_file_limit(&self.shown(&path), total));
             }
         }
-        let loaded = self.load_for_write(lock, id)?;
+        let loaded = lock.read_settled(&path, || self.load_for_append(id))?;
         let batch = [interaction.clone()];
         self.append_loaded(lock, id, &loaded, &batch)
     }
@@ -609,7 +620,7 @@ impl Book {
                 }
                 new_customer_sizes(customer)?;
                 let text = customer_text::new_customer_file(customer, "\n");
-                made = read::parse_customer(text.as_bytes(), &self.shown(&path), entry.id)
+                made = read::parse_for_append(text.into_bytes(), &self.shown(&path), entry.id)
                     .map_err(|p| {
                         Error::invalid_file(format!(
                             "internal error: crm made an unreadable file: {p}"
@@ -645,47 +656,48 @@ impl Book {
         let path = self.customer_path(id);
         let shown = self.shown(&path);
         let text = loaded.text();
-        // The reader has accepted the file, which it does only if these parses succeed
-        // too (see read.rs); the messages are for the case where they ever disagree.
-        let doc = yaml::parse(text).map_err(|e| {
-            Error::invalid_file(format!(
-                "{shown}: internal error: a file crm read does not parse again: {e:?}"
-            ))
-        })?;
+        // The site was decided by the parse that read the file; a file read otherwise
+        // is parsed again here.
+        let parsed;
+        let site = match loaded.append_site() {
+            Some(site) => site,
+            None => {
+                // The reader has accepted the file, which it does only if this parse
+                // succeeds too (see read.rs); the message is for the case where they
+                // ever disagree.
+                let doc = yaml::parse(text).map_err(|e| {
+                    Error::invalid_file(format!(
+                        "{shown}: internal error: a file crm read does not parse again: {e:?}"
+                    ))
+                })?;
+                let root = doc.root.as_ref().ok_or_else(|| {
+                    Error::invalid_file(format!(
+                        "{shown}: internal error: a file crm read has no top mapping"
+                    ))
+                })?;
+                parsed = read::AppendSite::of(text, &doc, root);
+                &parsed
+            }
+        };
         // A misspelt `interaction:` list: a second, real one beside it would leave the
         // person's entries ignored and split the log in two.
-        if doc
-            .root
-            .as_ref()
-            .and_then(|r| doc.get(r, "interactions"))
-            .is_none()
-        {
-            if let Some(miss) = doc
-                .root
-                .as_ref()
-                .map(|root| read::near_miss_keys(&doc, root))
-                .unwrap_or_default()
-                .into_iter()
-                .find(|m| m.meant == "interactions")
-            {
-                return Err(Error::invalid_file(format!(
-                    "{shown}:{}:{}: {}; crm will not add a second list beside it, nothing was written",
-                    miss.pos.line,
-                    miss.pos.column,
-                    miss.message()
-                ))
-                .with_hint(format!("rename the key to `interactions` (`crm edit {id}`), then run the command again")));
-            }
+        if let Some(miss) = &site.near_miss {
+            return Err(Error::invalid_file(format!(
+                "{shown}:{}:{}: {}; crm will not add a second list beside it, nothing was written",
+                miss.pos.line,
+                miss.pos.column,
+                miss.message()
+            ))
+            .with_hint(format!(
+                "rename the key to `interactions` (`crm edit {id}`), then run the command again"
+            )));
         }
         // The very decision `crm check` reports (see read.rs).
-        let plan = yaml::plan_append(text, &doc, "interactions")
+        let plan = site
+            .plan
+            .clone()
             .map_err(|e| e.into_error(&shown, id.as_str()))?;
-        let mut expected = yaml::value_of(text).map_err(|e| {
-            yaml_refusal(&shown, &e, "crm cannot safely edit this file")
-                .with_hint(format!(
-                    "`crm check` shows every problem of the file; fix it by hand (`crm edit {id}`), then run the command again"
-                ))
-        })?;
+        let mut values = Vec::with_capacity(interactions.len());
         let mut entries = Vec::with_capacity(interactions.len());
         for interaction in interactions {
             let fields = customer_text::interaction_fields(interaction);
@@ -695,7 +707,7 @@ impl Book {
                     e.reason
                 ))
             })?;
-            yaml::push_entry(&mut expected, "interactions", entry);
+            values.push(entry);
             entries.push(fields);
         }
         let new_text = plan.apply(text, &entries);
@@ -706,6 +718,26 @@ impl Book {
         bytes.extend_from_slice(new_text.as_bytes());
         if bytes.len() as u64 > read::MAX_FILE_BYTES {
             return Err(over_file_limit(&shown, bytes.len()));
+        }
+        // Verified by reading again only the end of the file the append changed, when
+        // the layout allows; else, and whenever that fails, by comparing whole files.
+        let added = plan
+            .verify_region(text, &new_text, "interactions", values.clone())
+            .and_then(|region| read::appended_entries(&region, plan.kept(), &shown).ok())
+            .filter(|added| added.len() == interactions.len());
+        if let Some(added) = added {
+            let mut customer = loaded.customer.clone();
+            customer.interactions.extend(added);
+            return Ok((bytes, customer));
+        }
+        let mut expected = yaml::value_of(text).map_err(|e| {
+            yaml_refusal(&shown, &e, "crm cannot safely edit this file")
+                .with_hint(format!(
+                    "`crm check` shows every problem of the file; fix it by hand (`crm edit {id}`), then run the command again"
+                ))
+        })?;
+        for value in values {
+            yaml::push_entry(&mut expected, "interactions", value);
         }
         let customer = verify_append(&bytes, &expected, &shown, plan.pos, id)?;
         Ok((bytes, customer))

@@ -87,6 +87,35 @@ pub struct Loaded {
     raw: Vec<u8>,
     /// Where the text starts in `raw`: 3 after a byte-order mark, else 0.
     body: usize,
+    /// How an append goes into this file, decided from the same parse: only for a
+    /// file read to be appended to ([`read_for_append`]).
+    append: Option<Box<AppendSite>>,
+}
+
+/// How an append goes into a customer file, decided from the parse that read it: the
+/// plan (or the refusal `crm check` reports too), and a near miss of the list's key
+/// (`interaction:`) when the file has no `interactions` list.
+#[derive(Debug, Clone)]
+pub(crate) struct AppendSite {
+    pub(crate) plan: Result<yaml::Plan, yaml::AppendError>,
+    pub(crate) near_miss: Option<NearMiss>,
+}
+
+impl AppendSite {
+    /// The site of an append to `text`, parsed as `doc` with top mapping `root`.
+    pub(crate) fn of(text: &str, doc: &Document, root: &Node) -> AppendSite {
+        let near_miss = if doc.get(root, "interactions").is_none() {
+            near_miss_keys(doc, root)
+                .into_iter()
+                .find(|m| m.meant == "interactions")
+        } else {
+            None
+        };
+        AppendSite {
+            plan: yaml::plan_append(text, doc, "interactions"),
+            near_miss,
+        }
+    }
 }
 
 impl Loaded {
@@ -105,6 +134,98 @@ impl Loaded {
     pub(crate) fn bom(&self) -> bool {
         self.body > 0
     }
+
+    /// How an append goes into the file, when it was read for one.
+    pub(crate) fn append_site(&self) -> Option<&AppendSite> {
+        self.append.as_deref()
+    }
+}
+
+/// [`read_customer`], for a file to be appended to: the same parse also decides how
+/// the append goes in ([`Loaded::append_site`]), so the write need not parse again.
+pub(crate) fn read_for_append(
+    path: &Path,
+    shown: &str,
+    canonical_root: &Path,
+    id: &CustomerId,
+) -> Result<Loaded, Problem> {
+    let raw = read_guarded(path, shown, canonical_root)?;
+    parse_for_append(raw, shown, id)
+}
+
+/// [`parse_customer`] of owned bytes, for a file to be appended to (see
+/// [`read_for_append`]).
+pub(crate) fn parse_for_append(
+    raw: Vec<u8>,
+    shown: &str,
+    id: &CustomerId,
+) -> Result<Loaded, Problem> {
+    let mut site = None;
+    let mut loaded = parse_owned(raw, shown, id, |text, doc, root, _| {
+        site = Some(Box::new(AppendSite::of(text, doc, root)));
+    })?;
+    loaded.append = site;
+    Ok(loaded)
+}
+
+/// The interactions an append added, read from `region`, the end of the file as
+/// [`crate::yaml::Plan::verify_region`] gave it: the items of its `interactions` list
+/// after the first `kept`. The region must pass what the reader asks of a whole file
+/// (no merge-conflict marker, duplicate key or invalid scalar, each item a readable
+/// interaction), so that the file it ends reads as before plus these entries.
+pub(crate) fn appended_entries(
+    region: &str,
+    kept: usize,
+    shown: &str,
+) -> Result<Vec<Interaction>, Problem> {
+    let fail = |message: &str| Problem::at(shown, 1, 1, message);
+    if let Some(conflict) = merge_conflicts(region, shown).into_iter().next() {
+        return Err(conflict);
+    }
+    let doc = yaml::parse(region).map_err(|e| tree_problem(&e, region, shown))?;
+    if !doc.duplicates.is_empty() || !doc.invalid.is_empty() || doc.aliases > 0 {
+        return Err(fail(
+            "the new entries hold a duplicate key or an invalid value",
+        ));
+    }
+    let root = doc
+        .root
+        .as_ref()
+        .ok_or_else(|| fail("the new entries do not read"))?;
+    let list = doc
+        .get(root, "interactions")
+        .map(|l| doc.resolve(l))
+        .ok_or_else(|| fail("the new entries are not in the list"))?;
+    let NodeKind::Seq(items) = &list.kind else {
+        return Err(fail("the new entries are not in a list"));
+    };
+    let mut problems = Vec::new();
+    let mut excluded = Excluded::default();
+    let mut entries = Vec::with_capacity(items.len().saturating_sub(kept));
+    for (index, item) in items.iter().enumerate().skip(kept) {
+        if !matches!(doc.resolve(item).kind, NodeKind::Map(_)) {
+            return Err(fail("a new entry is not a mapping"));
+        }
+        let entry = read_lenient(
+            &doc,
+            item,
+            &mut excluded,
+            false,
+            shown,
+            &mut problems,
+            |de| Interaction::deserialize(de).map_err(|e| e.within("interactions", index)),
+        );
+        match entry {
+            Some(entry) if problems.is_empty() => entries.push(entry),
+            _ => {
+                return Err(problems
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| fail("a new entry does not read")))
+            }
+        }
+    }
+    Ok(entries)
 }
 
 /// Reads the file at `path` (shown as `shown`) without following it out of the book
@@ -231,6 +352,7 @@ fn parse_owned(
             customer,
             raw,
             body: if bom { 3 } else { 0 },
+            append: None,
         }),
         _ => Err(problems
             .into_iter()

@@ -29,6 +29,9 @@ pub struct WriteLock {
     own: Vec<Stamp>,
     written: Vec<PathBuf>,
     replaced: Vec<(PathBuf, Vec<u8>)>,
+    /// The paths in `replaced`, so that an import of thousands of files does not
+    /// compare each path with every other.
+    replaced_paths: std::collections::HashSet<PathBuf>,
 }
 
 /// Replaces the file at `path` with `contents` atomically (temp file beside it, fsync,
@@ -87,6 +90,7 @@ pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
                     temp_dir,
                     written: Vec::new(),
                     replaced: Vec::new(),
+                    replaced_paths: std::collections::HashSet::new(),
                 });
             }
             Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
@@ -231,7 +235,7 @@ impl WriteLock {
     }
 
     fn remember_original(&mut self, path: &Path, bytes: &[u8]) {
-        if !self.replaced.iter().any(|(p, _)| p == path) {
+        if self.replaced_paths.insert(path.to_path_buf()) {
             self.replaced.push((path.to_path_buf(), bytes.to_vec()));
         }
     }

@@ -20,6 +20,7 @@ use std::ops::Range;
 
 use super::libyaml::Style;
 use super::tree::{break_len, Document, Node, NodeKind, Pos};
+use super::value::{push_entry, value_of, Value};
 use crate::error::Error;
 
 /// How entries are added to one file, as decided by [`plan`]; [`Plan::apply`] writes them.
@@ -36,6 +37,27 @@ pub(crate) struct Plan {
     /// Where messages about this append point: the line the new entries follow, or,
     /// in a `[...]` list, the place they go.
     pub(crate) pos: Pos,
+    /// The part of the file an append can be verified on without reading the rest
+    /// again (see [`Plan::verify_region`]); `None` where only the whole file will do.
+    region: Option<Region>,
+}
+
+/// The end of a file from a line start where the parser is between two entries of the
+/// top mapping, or between two items of the list, up to the end of the text: what
+/// [`Plan::verify_region`] reads again instead of the whole file. Only a file without
+/// aliases has one (an alias in the region could name an anchor before it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Region {
+    /// Where it starts in the text: at or before every byte the append changes.
+    start: usize,
+    /// What goes before it to give it the context it has in the file: the list's key
+    /// at the mapping's indentation when the region starts at an item of the list.
+    header: String,
+    /// The top-level keys the region holds, as the file's parse read them (`None` for a
+    /// key that is not a string).
+    keys: Vec<Option<String>>,
+    /// How many items of the list the region holds before the new ones.
+    kept: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +176,15 @@ impl AppendError {
 /// inside a `|` or `>` block without a line break (new lines after it would change its
 /// text).
 pub(crate) fn plan(text: &str, doc: &Document, key: &str) -> Result<Plan, AppendError> {
+    let mut plan = layout(text, doc, key)?;
+    if doc.aliases == 0 {
+        plan.region = region(text, doc, key, &plan);
+    }
+    Ok(plan)
+}
+
+/// [`plan`] without its [`Region`].
+fn layout(text: &str, doc: &Document, key: &str) -> Result<Plan, AppendError> {
     let refuse = |offset: usize, layout| Err(AppendError::at(text, offset, layout));
     let Some(root) = doc.root.as_ref() else {
         return refuse(0, Layout::NoMapping);
@@ -239,6 +270,81 @@ pub(crate) fn plan(text: &str, doc: &Document, key: &str) -> Result<Plan, Append
     }
 }
 
+/// The [`Region`] an append planned as `plan` is verified on, if the file's layout
+/// gives one: from the line of the list's last item when the entries follow it in a
+/// block list (the key put before it), else from the line of the list's key, or of the
+/// mapping's last key when the list is new. Each start must be a line that holds
+/// nothing before the key or the item's `- ` but spaces.
+fn region(text: &str, doc: &Document, key: &str, plan: &Plan) -> Option<Region> {
+    let root = doc.root.as_ref()?;
+    let NodeKind::Map(entries) = &doc.resolve(root).kind else {
+        return None;
+    };
+    let keys_from = |first: usize| -> Vec<Option<String>> {
+        entries[first..]
+            .iter()
+            .map(|(k, _)| doc.resolve(k).scalar().map(str::to_string))
+            .collect()
+    };
+    let key_line = |node: &Node| -> Option<usize> {
+        let start = line_start(text, node.span.start);
+        text[start..node.span.start]
+            .bytes()
+            .all(|b| b == b' ')
+            .then_some(start)
+    };
+    let found = entries
+        .iter()
+        .position(|(k, _)| doc.resolve(k).scalar() == Some(key));
+    let Some(index) = found else {
+        // A new list after the mapping's last entry: from that entry's key.
+        let last = entries.len().checked_sub(1)?;
+        let start = key_line(&entries[last].0)?;
+        return Some(Region {
+            start,
+            header: String::new(),
+            keys: keys_from(last),
+            kept: 0,
+        });
+    };
+    let (key_node, value) = &entries[index];
+    let start = key_line(key_node)?;
+    let target = doc.resolve(value);
+    let block_items = match (&target.kind, &plan.how) {
+        (NodeKind::Seq(items), How::Block { indent, .. }) if !target.flow => {
+            items.last().map(|item| (item, *indent))
+        }
+        _ => None,
+    };
+    let Some((item, indent)) = block_items else {
+        // An empty value, or a `[...]` list: from the key's line.
+        let kept = match &target.kind {
+            NodeKind::Seq(items) => items.len(),
+            _ => 0,
+        };
+        return Some(Region {
+            start,
+            header: String::new(),
+            keys: keys_from(index),
+            kept,
+        });
+    };
+    // From the line of the last item's `- `, with the key before it.
+    let line = line_start(text, item.span.start);
+    let lead = &text[line..item.span.start];
+    let dash = lead.strip_prefix(&" ".repeat(indent))?.strip_prefix('-')?;
+    if dash.is_empty() || !dash.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let key_indent = key_node.span.start - start;
+    Some(Region {
+        start: line,
+        header: format!("{}{key}:{}", " ".repeat(key_indent), plan.newline),
+        keys: keys_from(index),
+        kept: 1,
+    })
+}
+
 /// Block entries in place of the empty value `value` (`[]`, `~`, or nothing at all)
 /// of a key at column `key_indent`. The value goes with the blanks before it, and its
 /// whole line if nothing else is on it.
@@ -290,7 +396,68 @@ impl Plan {
             how,
             newline,
             pos,
+            region: None,
         }
+    }
+
+    /// Verifies an append by reading again only the end of the file it changed: `new`
+    /// (what [`Plan::apply`] made of `old` with the entries that read as `entries`)
+    /// must keep every byte of `old` before the region and after the insertion, the
+    /// region of `old` must read (serde_yaml, with its header) as the file's own parse
+    /// read it (the same top-level keys, the same number of list items), and the region
+    /// of `new` as that plus `entries` on the list `key`. YAML is read from the start
+    /// of a line on with no memory of the lines before but the open collections, which
+    /// the header restores, so this is what the whole file would say; the property test
+    /// below holds it to the whole-file comparison on thousands of mangled files.
+    ///
+    /// Gives the region of `new` with its header (for the caller's typed read of the
+    /// new items, which follow [`Plan::kept`] items of the list), or `None` when the
+    /// plan has no region or any of this fails: then the caller compares whole files.
+    pub(crate) fn verify_region(
+        &self,
+        old: &str,
+        new: &str,
+        key: &str,
+        entries: Vec<Value>,
+    ) -> Option<String> {
+        let region = self.region.as_ref()?;
+        let start = region.start;
+        let tail = old.len().checked_sub(self.at)?;
+        let unchanged = new.len() >= start + tail
+            && new.as_bytes()[..start] == old.as_bytes()[..start]
+            && new.as_bytes()[new.len() - tail..] == old.as_bytes()[self.at..];
+        if !unchanged || !new.is_char_boundary(start) {
+            return None;
+        }
+        let old_region = format!("{}{}", region.header, &old[start..]);
+        let new_region = format!("{}{}", region.header, &new[start..]);
+        let mut expected = value_of(&old_region).ok()?;
+        let map = expected.as_mapping()?;
+        let keys: Vec<Option<String>> =
+            map.keys().map(|k| k.as_str().map(str::to_string)).collect();
+        let same_keys = keys.len() == region.keys.len()
+            && keys
+                .iter()
+                .zip(&region.keys)
+                .all(|(read, parsed)| read.is_none() || parsed.is_none() || read == parsed);
+        let kept = match map.get(key) {
+            None | Some(Value::Null) => 0,
+            Some(Value::Sequence(items)) => items.len(),
+            Some(_) => return None,
+        };
+        if !same_keys || kept != region.kept {
+            return None;
+        }
+        for entry in entries {
+            push_entry(&mut expected, key, entry);
+        }
+        (value_of(&new_region).ok()? == expected).then_some(new_region)
+    }
+
+    /// How many items of the list the region of [`Plan::verify_region`] holds before
+    /// the new ones.
+    pub(crate) fn kept(&self) -> usize {
+        self.region.as_ref().map_or(0, |r| r.kept)
     }
 
     /// `text` (the text the plan was made for) with one entry per item of `entries`
@@ -1000,5 +1167,107 @@ mod tests {
             "enough mangled files take the append: {appended}"
         );
         assert!(refused < appended / 10, "{refused} refused");
+    }
+
+    /// The region check of an append ([`Plan::verify_region`]) accepts only what the
+    /// whole-file comparison accepts: on mangled files, for the planned splice and for
+    /// the same lines spliced in at every other line start the region covers (where a
+    /// planner that misjudged a layout could put them). It must also be the check most
+    /// appends get.
+    #[test]
+    fn the_region_check_accepts_only_what_the_whole_file_check_accepts() {
+        let seeds = [
+            "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
+            "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
+            "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
+            "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
+            "name: A\ninteractions:\n- date: 2025-03-01\n  kind: call\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: 1\n",
+            "name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      - text\n\n  - date: 2025-03-02\n    kind: call\n",
+            "  name: 'A'\n  email: x\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n",
+            "name: A\npreferences:\n  tea: green\n  # ask\n\n# footer\n",
+        ];
+        let id = crate::domain::id::CustomerId::parse("x").unwrap();
+        let mut mangler = crate::store::mangle::Mangler::new(
+            0x2545_f491_4f6c_dd1d,
+            b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+        );
+        let fields = [
+            entry(),
+            vec![
+                "date: 2025-04-02".into(),
+                "kind: note".into(),
+                "summary: \"x\"".into(),
+            ],
+        ];
+        let values: Vec<Value> = fields
+            .iter()
+            .map(|f| value_of(&f.join("\n")).unwrap())
+            .collect();
+        let whole = |text: &str, out: &str| {
+            let mut expected = value_of(text).unwrap();
+            for v in &values {
+                push_entry(&mut expected, "interactions", v.clone());
+            }
+            value_of(out).is_ok_and(|written| written == expected)
+        };
+        let (mut planned, mut by_region, mut misplaced) = (0, 0, 0);
+        for round in 0..6_000 {
+            let bytes = if round < seeds.len() {
+                seeds[round].as_bytes().to_vec()
+            } else {
+                mangler.mangle(&seeds, 6)
+            };
+            let Ok(loaded) = crate::store::read::parse_customer(&bytes, "x", &id) else {
+                continue;
+            };
+            let text = loaded.text();
+            let doc = tree::parse(text).unwrap();
+            let Ok(plan) = plan(text, &doc, "interactions") else {
+                continue;
+            };
+            planned += 1;
+            let out = plan.apply(text, &fields);
+            if plan
+                .verify_region(text, &out, "interactions", values.clone())
+                .is_some()
+            {
+                assert!(
+                    whole(text, &out),
+                    "region check passed a wrong append:\n{text:?}\n{out:?}"
+                );
+                by_region += 1;
+            }
+            // The same splice at every other line start after the region's start.
+            let (cut, added) = plan.splice(text, &fields);
+            let Some(region) = &plan.region else { continue };
+            let bytes = text.as_bytes();
+            for at in region.start..=cut.start {
+                if at == cut.start || !is_line_start(bytes, at) || !text.is_char_boundary(at) {
+                    continue;
+                }
+                let mut wrong = String::new();
+                wrong.push_str(&text[..at]);
+                wrong.push_str(&added);
+                wrong.push_str(&text[at..cut.start]);
+                wrong.push_str(&text[cut.end..]);
+                if plan
+                    .verify_region(text, &wrong, "interactions", values.clone())
+                    .is_some()
+                {
+                    assert!(
+                        whole(text, &wrong),
+                        "region check passed a misplaced append:\n{text:?}\n{wrong:?}"
+                    );
+                    misplaced += 1;
+                }
+            }
+        }
+        assert!(planned > 1000, "{planned} files planned");
+        assert!(
+            by_region * 10 > planned * 8,
+            "the region check verified only {by_region} of {planned}"
+        );
+        // Misplaced lines that still say the same (before a comment line, say) may pass.
+        let _ = misplaced;
     }
 }
