@@ -47,12 +47,7 @@ pub struct Touch {
     /// The kind's name as written (`feedback`, `redeem`, a book's own kind).
     pub kind: String,
     /// Points spent (`redeem` entries), else 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub points: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 /// Everything whole-book commands need to know about one customer.
