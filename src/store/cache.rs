@@ -423,7 +423,7 @@ fn encode<T: Serialize + Sync>(
         .zip(&bodies)
         .map(|((id, key, _), body)| {
             Some(IndexEntry {
-                id: *id,
+                id,
                 key: key.into(),
                 len: u32::try_from(body.len()).ok()?,
             })
