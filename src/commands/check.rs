@@ -3,6 +3,7 @@
 
 use crate::context::Context;
 use crate::error::{Result, EXIT_FOUND, EXIT_OK};
+use crate::store::cache::Policy;
 use crate::store::{read, scan, Book, Problem};
 use crate::ui::Ui;
 
@@ -80,7 +81,8 @@ pub(crate) fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
     }
     let all_kinds = book.config.all_kinds();
     let known = |kind: &str| book.config.knows_kind(kind);
-    let scan = scan::scan_raw_with(book, |raw, shown, id| {
+    // Files unchanged since a check under the same crm.toml come from `check.cache`.
+    let (scan, _) = scan::check_with(book, &Policy::default(), |raw, shown, id| {
         read::check_file(raw, shown, id, &known, &all_kinds)
     })?;
     let files = scan.items.len() + scan.problems.len();

@@ -1,9 +1,12 @@
-//! The summary cache: what each customer file contributed to the last whole-book read,
-//! so that `due`, `stats` and `list` parse only the files that changed since.
+//! The caches of whole-book reads, in the book's `.crm/` folder (git-ignored):
+//! `summaries.cache` holds what each customer file contributed to the last whole-book
+//! read (its [`Summary`]), so that `due`, `stats`, `list`, `stale` and `find` parse only
+//! the files that changed since; `check.cache` holds what `crm check` found in each
+//! file, under the `crm.toml` it was checked with.
 //!
-//! It lives in `.crm/summaries.cache` (git-ignored) and is only ever a copy: deleting it,
-//! truncating it, or a crm of another build finding it just means the next command
-//! parses every file again and writes a fresh one.
+//! Both are only ever a copy: deleting one, truncating it, flipping a byte of it, or a
+//! crm of another build finding it, just means the next command reads every file again
+//! and writes a fresh one. Nothing here is ever an error.
 //!
 //! A record is trusted only when the file's identity still matches exactly: size,
 //! modification time and status-change time to the nanosecond, inode and device. Any
@@ -14,35 +17,69 @@
 //! within the same tick without its key changing. Such files ("racy", as git calls
 //! them) are read but not cached until their ctime is older than [`Policy::min_age`].
 //!
-//! Files with problems are never cached, and neither are symlinks (their target can
-//! change without the link's own times changing). Writes go to a temp file in `.crm/`
-//! and are renamed into place, so readers see a whole cache or none, and when two
-//! processes save at once the last rename wins; every snapshot either writes is correct
-//! on its own, because each record carries the key it was read under.
+//! Files that cannot be read are never cached, and neither are symlinks (their target
+//! can change without the link's own times changing). Writes go to a temp file in
+//! `.crm/` and are renamed into place, so readers see a whole cache or none, and when
+//! two processes save at once the last rename wins; every snapshot either writes is
+//! correct on its own, because each record carries the key it was read under.
 //!
-//! The format is JSON lines: a header line (format and build of crm), then one
-//! `[id, key, summary]` line per customer, so that loading decodes lines in parallel.
-//! serde_json was already a dependency and keeps the file inspectable; a binary
-//! format would decode faster but brought in a new proc-macro stack.
+//! # The format
+//!
+//! One binary file, integers little-endian:
+//!
+//! | bytes | what |
+//! |---|---|
+//! | 8 | `crmcache` |
+//! | 4 | the layout's version, [`FORMAT`] |
+//! | 4 + n | the context: which cache, the build of crm, and for `check.cache` a digest of `crm.toml` (see [`summaries_context`], [`check_context`]) |
+//! | 8 | the payload's length |
+//! | 4 | the CRC-32 of the payload |
+//! | 8 | the index's length |
+//! | … | the index: postcard, per file in id order, its id, its [`Key`] and its record's length |
+//! | … | the records, back to back: each one value in postcard |
+//!
+//! So that a command decodes only what it uses: comparing keys needs only the index (a
+//! few dozen bytes a file, the ids borrowed from the file's bytes); a record is decoded
+//! only when its file's key matched, in the parallel loop that stats the files; a
+//! changed file's record is never decoded; and saving copies the records of unchanged
+//! files as they are, without encoding them again.
+//!
+//! postcard rather than bincode: both are serde formats, so whatever [`Summary`]
+//! becomes is stored without code here, but postcard has a documented, stable wire
+//! format (since 1.0) and is maintained, while bincode's maintainers have stopped (its
+//! 3.0 release only says so); its varints also make small numbers one byte. A
+//! non-self-describing format, therefore nothing stored here may use
+//! `#[serde(flatten)]`, `skip_serializing_if` or untagged enums. The CRC-32
+//! (crc32fast, vectorised) is checked before anything is decoded, so a torn or
+//! tampered file is caught whole.
 //!
 //! Only the store uses this module; it never touches customer files.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fs;
 use std::io::Write;
+use std::marker::PhantomData;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+#[cfg(doc)]
 use crate::domain::summary::Summary;
 
-/// Name of the cache file in the book's state folder.
+/// Name of the summary cache in the book's state folder.
 pub(crate) const FILE_NAME: &str = "summaries.cache";
 
-/// Bumped whenever the layout of the cache changes.
-const FORMAT: u32 = 3;
+/// Name of `crm check`'s cache in the book's state folder.
+pub(crate) const CHECK_FILE_NAME: &str = "check.cache";
+
+/// The first bytes of every cache file.
+const MAGIC: &[u8; 8] = b"crmcache";
+
+/// Bumped whenever the layout of the cache changes (3 was JSON lines).
+const FORMAT: u32 = 4;
 
 /// How long a temp file of a killed writer is left before a later save deletes it.
 const TEMP_GRACE: Duration = Duration::from_secs(3600);
@@ -93,6 +130,11 @@ impl Key {
         None
     }
 
+    /// The key of the file at `path`, not following a symlink.
+    pub(crate) fn of_path(path: &Path) -> Option<Key> {
+        fs::symlink_metadata(path).ok().and_then(|m| Key::of(&m))
+    }
+
     /// Whether the file last changed before `cutoff` (seconds, nanoseconds since the
     /// epoch), so that a later change must give it a different ctime.
     pub(crate) fn settled(&self, cutoff: (i64, i64)) -> bool {
@@ -138,7 +180,7 @@ impl Policy {
 /// What a read did with the cache (for tests and benchmarks).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Files whose summary came from the cache.
+    /// Files whose record came from the cache.
     pub hits: usize,
     /// Files that were read and parsed.
     pub misses: usize,
@@ -146,22 +188,7 @@ pub struct Stats {
     pub saved: bool,
 }
 
-/// The first line of the cache file.
-#[derive(Serialize, Deserialize)]
-struct Header {
-    format: u32,
-    build: String,
-}
-
-/// Every further line: one customer, as `[id, key, summary]` (an array, so that no
-/// field names are repeated on each of a hundred thousand lines).
-#[derive(Deserialize)]
-struct Record(String, KeyFields, Summary);
-
-#[derive(Serialize)]
-struct RecordRef<'a>(&'a str, KeyFields, &'a Summary);
-
-/// A [`Key`] as an array: size, mtime s and ns, ctime s and ns, inode, device.
+/// A [`Key`] as stored: size, mtime s and ns, ctime s and ns, inode, device.
 type KeyFields = (u64, i64, i64, i64, i64, u64, u64);
 
 impl From<&Key> for KeyFields {
@@ -186,135 +213,264 @@ impl From<KeyFields> for Key {
     }
 }
 
-/// The cache as loaded: records by id, each handed out at most once.
-#[derive(Debug, Default)]
-pub(crate) struct Cache {
-    keys: HashMap<String, (usize, Key)>,
-    summaries: Vec<Option<Summary>>,
+/// One file in the index: its id, the key its record was made under, and the length of
+/// its record.
+#[derive(Debug, Serialize, Deserialize)]
+struct IndexEntry<'a> {
+    id: &'a str,
+    key: KeyFields,
+    len: u32,
 }
 
-impl Cache {
-    /// Loads the cache of the book whose state folder is `state_dir`. A missing,
-    /// unreadable, corrupt or foreign cache loads as empty.
-    pub(crate) fn load(state_dir: &Path) -> Cache {
+/// The context of the summary cache: its records depend only on the files and on crm.
+pub(crate) fn summaries_context() -> String {
+    format!("summaries\n{}", build_id())
+}
+
+/// The context of `crm check`'s cache: its records also depend on the book's settings
+/// (the kinds it knows), so a digest of `crm.toml`'s bytes is part of it.
+pub(crate) fn check_context(config_digest: u64) -> String {
+    format!("check\n{}\ncrm.toml {config_digest:016x}", build_id())
+}
+
+/// A cache file's bytes as read: empty when missing, unreadable or reached through a
+/// link. [`CacheFile::open`] gives the records in it.
+#[derive(Debug, Default)]
+pub(crate) struct CacheFile {
+    bytes: Vec<u8>,
+}
+
+impl CacheFile {
+    /// Reads the cache `name` of the book whose state folder is `state_dir`.
+    pub(crate) fn load(state_dir: &Path, name: &str) -> CacheFile {
         // Never through a link crm did not make (a cloned repository's `.crm/`).
         let real = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
-        let file = state_dir.join(FILE_NAME);
+        let file = state_dir.join(name);
         if !(real(state_dir) && real(&file)) {
-            return Cache::default();
+            return CacheFile::default();
         }
-        let Ok(bytes) = fs::read(file) else {
-            return Cache::default();
-        };
-        Cache::decode(&bytes).unwrap_or_default()
+        CacheFile {
+            bytes: fs::read(file).unwrap_or_default(),
+        }
     }
 
-    /// Decodes a cache file: a header line, then one JSON record per line (JSON
-    /// strings cannot hold a raw newline), decoded in parallel.
-    fn decode(bytes: &[u8]) -> Option<Cache> {
-        let body = bytes.strip_suffix(b"\n")?;
-        let mut lines = body.split(|b| *b == b'\n');
-        let header: Header = serde_json::from_slice(lines.next()?).ok()?;
-        if header.format != FORMAT || header.build != build_id() {
+    /// The records of the file if it is a whole, intact cache of this `context` (see
+    /// [`summaries_context`]); otherwise none.
+    pub(crate) fn open<T>(&self, context: &str) -> Cache<'_, T> {
+        Cache::decode(&self.bytes, context).unwrap_or_default()
+    }
+}
+
+/// The records of a cache file: found by id and key, each decoded only when asked for.
+#[derive(Debug)]
+pub(crate) struct Cache<'a, T> {
+    index: Vec<IndexEntry<'a>>,
+    /// Where each record starts in `records`.
+    starts: Vec<usize>,
+    records: &'a [u8],
+    record: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for Cache<'_, T> {
+    fn default() -> Self {
+        Cache {
+            index: Vec::new(),
+            starts: Vec::new(),
+            records: &[],
+            record: PhantomData,
+        }
+    }
+}
+
+/// Reads the fixed-size parts of a cache file's header.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
             return None;
         }
-        let lines: Vec<&[u8]> = lines.collect();
-        let records: Vec<Record> = lines
-            .par_iter()
-            .map(|line| serde_json::from_slice::<Record>(line).ok())
-            .collect::<Option<Vec<Record>>>()?;
-        let mut cache = Cache {
-            keys: HashMap::with_capacity(records.len()),
-            summaries: Vec::with_capacity(records.len()),
-        };
-        for Record(id, key, summary) in records {
-            if summary.id != id {
-                // Not something crm wrote; trust none of it.
-                return None;
-            }
-            let slot = cache.summaries.len();
-            if cache.keys.insert(id, (slot, key.into())).is_some() {
-                return None;
-            }
-            cache.summaries.push(Some(summary));
-        }
-        Some(cache)
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
     }
 
-    /// Number of records loaded.
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
+
+impl<'a, T> Cache<'a, T> {
+    /// The records of `bytes`, or `None` for anything but a whole cache of `context`
+    /// written by this layout: checked from the header down before any record is used.
+    fn decode(bytes: &'a [u8], context: &str) -> Option<Cache<'a, T>> {
+        let mut reader = Reader(bytes);
+        if reader.take(MAGIC.len())? != MAGIC || reader.u32()? != FORMAT {
+            return None;
+        }
+        let context_len = usize::try_from(reader.u32()?).ok()?;
+        if reader.take(context_len)? != context.as_bytes() {
+            return None;
+        }
+        let payload_len = reader.u64()?;
+        let checksum = reader.u32()?;
+        let payload = reader.0;
+        if u64::try_from(payload.len()).ok()? != payload_len || crc32fast::hash(payload) != checksum
+        {
+            return None;
+        }
+        let mut payload = Reader(payload);
+        let index_len = usize::try_from(payload.u64()?).ok()?;
+        let (index, rest) =
+            postcard::take_from_bytes::<Vec<IndexEntry>>(payload.take(index_len)?).ok()?;
+        if !rest.is_empty() {
+            return None;
+        }
+        let records = payload.0;
+        // Ids in strictly increasing order, so that `find` can search them; records
+        // that add up to the bytes left.
+        if !index.windows(2).all(|w| w[0].id < w[1].id) {
+            return None;
+        }
+        let mut starts = Vec::with_capacity(index.len());
+        let mut at = 0usize;
+        for entry in &index {
+            starts.push(at);
+            at = at.checked_add(usize::try_from(entry.len).ok()?)?;
+        }
+        if at != records.len() {
+            return None;
+        }
+        Some(Cache {
+            index,
+            starts,
+            records,
+            record: PhantomData,
+        })
+    }
+
+    /// Number of records.
     pub(crate) fn len(&self) -> usize {
-        self.summaries.len()
+        self.index.len()
     }
 
     /// The slot of `id`'s record if it was stored under exactly `key`.
     pub(crate) fn find(&self, id: &str, key: &Key) -> Option<usize> {
-        match self.keys.get(id) {
-            Some((slot, stored)) if stored == key => Some(*slot),
+        let slot = self.index.binary_search_by(|e| e.id.cmp(id)).ok()?;
+        (Key::from(self.index[slot].key) == *key).then_some(slot)
+    }
+
+    /// The encoded record in `slot` (from [`Cache::find`]), to be saved again as it is.
+    pub(crate) fn raw(&self, slot: usize) -> &'a [u8] {
+        let start = self.starts[slot];
+        &self.records[start..start + self.index[slot].len as usize]
+    }
+}
+
+impl<T: DeserializeOwned> Cache<'_, T> {
+    /// The record in `slot` (from [`Cache::find`]), decoded; `None` if it does not
+    /// decode as a whole `T` (then the file is read instead).
+    pub(crate) fn get(&self, slot: usize) -> Option<T> {
+        match postcard::take_from_bytes::<T>(self.raw(slot)) {
+            Ok((value, [])) => Some(value),
             _ => None,
         }
     }
-
-    /// Takes the summary in `slot` (from [`Cache::find`]); `None` if already taken.
-    pub(crate) fn take(&mut self, slot: usize) -> Option<Summary> {
-        self.summaries.get_mut(slot).and_then(Option::take)
-    }
 }
 
-/// Writes a new cache holding `records` (id order), replacing the old one atomically.
-/// Failure (a read-only book, a full disk) only costs speed, so it is not an error.
-pub(crate) fn save<'a>(
+/// A record to save: as it was loaded, or a new value to encode.
+#[derive(Debug)]
+pub(crate) enum Record<'a, T> {
+    /// The bytes from [`Cache::raw`] of the cache being replaced.
+    Stored(&'a [u8]),
+    /// A freshly made value.
+    New(&'a T),
+}
+
+/// Writes a new cache `name` of `context` holding `records` (id, key, record; in id
+/// order), replacing the old one atomically. Failure (a read-only book, a full disk)
+/// only costs speed, so it is not an error; it is reported as `false`.
+pub(crate) fn save<T: Serialize + Sync>(
     state_dir: &Path,
-    records: impl Iterator<Item = (&'a Key, &'a Summary)>,
+    name: &str,
+    context: &str,
+    records: &[(&str, Key, Record<'_, T>)],
 ) -> bool {
-    let header = Header {
-        format: FORMAT,
-        build: build_id(),
-    };
-    let records: Vec<RecordRef> = records
-        .map(|(key, summary)| RecordRef(&summary.id, key.into(), summary))
-        .collect();
-    let lines: Option<Vec<Vec<u8>>> = std::iter::once(serde_json::to_vec(&header).ok())
-        .chain(
-            records
-                .par_iter()
-                .map(|r| serde_json::to_vec(r).ok())
-                .collect::<Vec<_>>(),
-        )
-        .collect();
-    let Some(lines) = lines else {
-        return false;
-    };
-    let mut bytes = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-    for line in lines {
-        bytes.extend_from_slice(&line);
-        bytes.push(b'\n');
-    }
-    write_atomically(state_dir, &bytes).is_ok()
+    encode(context, records).is_some_and(|bytes| write_atomically(state_dir, name, &bytes).is_ok())
 }
 
-fn write_atomically(state_dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// The bytes of a cache file (see the module notes for the layout).
+fn encode<T: Serialize + Sync>(
+    context: &str,
+    records: &[(&str, Key, Record<'_, T>)],
+) -> Option<Vec<u8>> {
+    if !records.windows(2).all(|w| w[0].0 < w[1].0) {
+        return None;
+    }
+    let bodies: Vec<Cow<[u8]>> = records
+        .par_iter()
+        .map(|(_, _, record)| match record {
+            Record::Stored(bytes) => Some(Cow::Borrowed(*bytes)),
+            Record::New(value) => postcard::to_extend(value, Vec::new()).ok().map(Cow::Owned),
+        })
+        .collect::<Option<_>>()?;
+    let index: Vec<IndexEntry> = records
+        .iter()
+        .zip(&bodies)
+        .map(|((id, key, _), body)| {
+            Some(IndexEntry {
+                id,
+                key: key.into(),
+                len: u32::try_from(body.len()).ok()?,
+            })
+        })
+        .collect::<Option<_>>()?;
+    let index = postcard::to_extend(&index, Vec::new()).ok()?;
+
+    let records_len: usize = bodies.iter().map(|b| b.len()).sum();
+    let mut payload = Vec::with_capacity(8 + index.len() + records_len);
+    payload.extend_from_slice(&(index.len() as u64).to_le_bytes());
+    payload.extend_from_slice(&index);
+    for body in &bodies {
+        payload.extend_from_slice(body);
+    }
+    let mut bytes = Vec::with_capacity(32 + context.len() + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT.to_le_bytes());
+    bytes.extend_from_slice(&u32::try_from(context.len()).ok()?.to_le_bytes());
+    bytes.extend_from_slice(context.as_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    Some(bytes)
+}
+
+fn write_atomically(state_dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     super::create_state_dir(state_dir)?;
-    remove_stale_temps(state_dir);
+    remove_stale_temps(state_dir, name);
     let mut temp = tempfile::Builder::new()
-        .prefix(&format!("{FILE_NAME}."))
+        .prefix(&format!("{name}."))
         .suffix(".tmp")
         .tempfile_in(state_dir)?;
     temp.write_all(bytes)?;
-    // No fsync: after a crash a torn cache fails to decode and is rebuilt.
-    temp.persist(state_dir.join(FILE_NAME))
-        .map_err(|e| e.error)?;
+    // No fsync: after a crash a torn cache fails its checksum and is rebuilt.
+    temp.persist(state_dir.join(name)).map_err(|e| e.error)?;
     Ok(())
 }
 
-fn remove_stale_temps(state_dir: &Path) {
+fn remove_stale_temps(state_dir: &Path, name: &str) {
     let Ok(listing) = fs::read_dir(state_dir) else {
         return;
     };
-    let prefix = format!("{FILE_NAME}.");
+    let prefix = format!("{name}.");
     for entry in listing.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if !(name.starts_with(&prefix) && name.ends_with(".tmp")) {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if !(file_name.starts_with(&prefix) && file_name.ends_with(".tmp")) {
             continue;
         }
         let old = entry
@@ -345,4 +501,115 @@ fn build_id() -> String {
         })
         .unwrap_or_default();
     format!("crm {} {exe}", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u64) -> Key {
+        Key {
+            size: n,
+            mtime_s: 1_700_000_000,
+            mtime_ns: 123_456_789,
+            ctime_s: 1_700_000_001,
+            ctime_ns: 987_654_321,
+            inode: 4242 + n,
+            device: 66306,
+        }
+    }
+
+    type Value = (String, Vec<u32>);
+
+    fn sample() -> Vec<u8> {
+        let a: Value = ("one".to_string(), vec![1, 2]);
+        let b: Value = ("two".to_string(), vec![]);
+        encode(
+            "ctx",
+            &[
+                ("a", key(1), Record::New(&a)),
+                ("b", key(2), Record::New(&b)),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn decodes(bytes: &[u8]) -> bool {
+        Cache::<Value>::decode(bytes, "ctx").is_some()
+    }
+
+    #[test]
+    fn records_come_back_by_id_and_exact_key() {
+        let bytes = sample();
+        let cache = Cache::<Value>::decode(&bytes, "ctx").unwrap();
+        assert_eq!(cache.len(), 2);
+        let slot = cache.find("b", &key(2)).unwrap();
+        assert_eq!(cache.get(slot), Some(("two".to_string(), vec![])));
+        assert_eq!(
+            cache.get(cache.find("a", &key(1)).unwrap()),
+            Some(("one".to_string(), vec![1, 2]))
+        );
+        let mut changed = key(1);
+        changed.ctime_ns += 1;
+        assert_eq!(cache.find("a", &changed), None);
+        assert_eq!(cache.find("c", &key(1)), None);
+    }
+
+    #[test]
+    fn stored_records_are_saved_again_as_they_are() {
+        let bytes = sample();
+        let cache = Cache::<Value>::decode(&bytes, "ctx").unwrap();
+        let c = ("three".to_string(), vec![3]);
+        let again = encode(
+            "ctx",
+            &[
+                ("a", key(1), Record::Stored(cache.raw(0))),
+                ("c", key(3), Record::New(&c)),
+            ],
+        )
+        .unwrap();
+        let cache = Cache::<Value>::decode(&again, "ctx").unwrap();
+        assert_eq!(cache.get(0), Some(("one".to_string(), vec![1, 2])));
+        assert_eq!(cache.get(1), Some(c));
+    }
+
+    #[test]
+    fn another_context_or_format_is_not_read() {
+        let bytes = sample();
+        assert!(decodes(&bytes));
+        assert!(Cache::<Value>::decode(&bytes, "ctx2").is_none());
+        let mut other = bytes.clone();
+        other[8] ^= 1; // the format version
+        assert!(!decodes(&other));
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_byte_is_caught() {
+        let bytes = sample();
+        for cut in 0..bytes.len() {
+            assert!(!decodes(&bytes[..cut]), "cut at {cut}");
+        }
+        for at in 0..bytes.len() {
+            for bit in [0x01, 0x80] {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= bit;
+                assert!(!decodes(&flipped), "byte {at} ^ {bit:#x}");
+            }
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(!decodes(&longer));
+        assert!(!decodes(b""));
+        assert!(!decodes(b"crmcache garbage garbage garbage garbage"));
+    }
+
+    #[test]
+    fn ids_out_of_order_are_not_saved() {
+        let a: Value = ("x".to_string(), vec![]);
+        let records = [
+            ("b", key(1), Record::New(&a)),
+            ("a", key(2), Record::New(&a)),
+        ];
+        assert!(encode("ctx", &records).is_none());
+    }
 }

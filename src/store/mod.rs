@@ -172,6 +172,8 @@ pub struct Book {
     canonical_root: PathBuf,
     /// Parsed `crm.toml`.
     pub(crate) config: Config,
+    /// FNV-1a of `crm.toml`'s bytes as read for `config` (see [`Book::config_digest`]).
+    config_digest: u64,
     /// How long writers wait for the lock, or why the setting for it is unusable
     /// (reported by [`Book::lock`], so that commands that never lock are not stopped).
     pub lock_wait: Result<Duration>,
@@ -190,7 +192,9 @@ impl Book {
     /// see [`Book::customers_problem`] for the folder.
     pub(crate) fn discover_lenient(start: &Path) -> Result<(Book, Vec<Problem>)> {
         let root = Book::find_root(start)?;
-        let (text, not_utf8) = match config_text(Book::read_config_bytes(&root)?) {
+        let bytes = Book::read_config_bytes(&root)?;
+        let digest = crate::domain::import::fnv1a64(&bytes);
+        let (text, not_utf8) = match config_text(bytes) {
             Ok(text) => (text, None),
             Err(problem) => (String::new(), Some(problem)),
         };
@@ -207,7 +211,7 @@ impl Book {
                 )
             })
             .collect();
-        Ok((Book::at(&root, config)?, problems))
+        Ok((Book::at(&root, config, digest)?, problems))
     }
 
     /// The nearest folder at or above `start` that holds `crm.toml`.
@@ -252,6 +256,7 @@ impl Book {
     /// are replaced by the defaults, and what is wrong with them is given back.
     fn read_root(root: &Path) -> Result<(Book, Option<Problem>)> {
         let text = Book::read_config_text(root)?;
+        let digest = crate::domain::import::fnv1a64(text.as_bytes());
         let (config, bad_config) = match Config::parse(&text) {
             Ok(config) => (config, None),
             Err((line, column, message)) => (
@@ -259,7 +264,7 @@ impl Book {
                 Some(Problem::at(CONFIG_FILE, line, column, message)),
             ),
         };
-        Ok((Book::at(root, config)?, bad_config))
+        Ok((Book::at(root, config, digest)?, bad_config))
     }
 
     /// The text of the book's `crm.toml`.
@@ -292,14 +297,16 @@ impl Book {
         fs::read(&config_path).map_err(|e| Error::io("read", &config_path, &e))
     }
 
-    /// The book rooted at `root` with these settings.
-    fn at(root: &Path, config: Config) -> Result<Book> {
+    /// The book rooted at `root` with these settings, read from a `crm.toml` whose
+    /// bytes have this FNV-1a digest.
+    fn at(root: &Path, config: Config, config_digest: u64) -> Result<Book> {
         let canonical_root =
             fs::canonicalize(root).map_err(|e| Error::io("open folder", root, &e))?;
         Ok(Book {
             root: root.to_path_buf(),
             canonical_root,
             config,
+            config_digest,
             lock_wait: Ok(write::DEFAULT_LOCK_WAIT),
         })
     }
@@ -353,6 +360,13 @@ impl Book {
             .unwrap_or(path)
             .display()
             .to_string()
+    }
+
+    /// A digest (FNV-1a, 64 bits) of the bytes of `crm.toml` that the settings were
+    /// read from: what `crm check`'s cache is keyed on, so that any edit of the file
+    /// makes the next check read every customer file again.
+    pub(crate) fn config_digest(&self) -> u64 {
+        self.config_digest
     }
 
     /// The canonical root, against which symlinks are checked.

@@ -30,8 +30,9 @@ pub(crate) use crate::yaml::{MAX_ALIASES, MAX_ALIAS_EXPANSION, MAX_DEPTH};
 /// Largest customer file crm reads (8 MiB: tens of thousands of interactions).
 pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
-/// A problem with a file, located for `path:line:col: message` output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A problem with a file, located for `path:line:col: message` output. Serialisable
+/// for `crm check`'s cache.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     /// Path relative to the book root (`customers/ada.yaml`).
     pub(crate) path: String,

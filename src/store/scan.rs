@@ -10,7 +10,7 @@ use crate::domain::id::CustomerId;
 use crate::domain::summary::Summary;
 use crate::error::{Error, Result};
 
-use super::cache::{self, Cache, Key};
+use super::cache::{self, CacheFile, Key, Record};
 use super::read::{self, Loaded, Problem};
 use super::{Book, EXTENSION};
 
@@ -99,21 +99,6 @@ where
     })
 }
 
-/// Reads every customer file's bytes in parallel, after the reader's safety checks
-/// (no symlink out of the book, no folder, not over the size limit) but without
-/// parsing them, and maps each to `T` with its id. For `crm check`, which parses each
-/// file itself to report every problem rather than the first.
-pub(crate) fn scan_raw_with<T, F>(book: &Book, map: F) -> Result<Scan<T>>
-where
-    T: Send,
-    F: Fn(&[u8], &str, &CustomerId) -> T + Sync,
-{
-    let root = book.canonical_root();
-    each_file(book, |path, shown, id| {
-        Ok(map(&read::read_guarded(path, shown, root)?, shown, id))
-    })
-}
-
 /// Runs `visit` on every customer file in parallel (with its path, the path as shown
 /// in messages, and its id) and sorts the outcomes into items and problems, in id
 /// order. A file whose name is no valid id is a problem without being opened.
@@ -149,14 +134,22 @@ pub(crate) fn summaries(book: &Book) -> Result<Scan<Summary>> {
     Ok(summaries_with(book, &cache::Policy::default())?.0)
 }
 
-/// What became of one customer file in [`summaries_with`].
-enum Outcome {
-    /// Its summary is in the cache slot.
+/// Where a scanned file's value came from, for saving the cache again.
+#[derive(Clone, Copy)]
+enum Source {
+    /// From this slot of the cache, under this key.
     Cached(usize, Key),
-    /// It was read; the key is kept when the file may be cached.
-    Read(Box<Summary>, Option<Key>),
-    /// It could not be read.
-    Problem(Problem),
+    /// Read; the key is kept when the file may be cached.
+    Read(Option<Key>),
+}
+
+impl Source {
+    fn key(&self) -> Option<Key> {
+        match self {
+            Source::Cached(_, key) => Some(*key),
+            Source::Read(key) => *key,
+        }
+    }
 }
 
 /// [`summaries`] under an explicit cache policy, also saying how the cache was used.
@@ -164,73 +157,172 @@ pub fn summaries_with(
     book: &Book,
     policy: &cache::Policy,
 ) -> Result<(Scan<Summary>, cache::Stats)> {
-    let entries = entries(book)?;
     let root = book.canonical_root();
+    cached_scan(
+        book,
+        policy,
+        cache::FILE_NAME,
+        &cache::summaries_context(),
+        |summary: &Summary, id| summary.id == id.as_str(),
+        |path, shown, id| {
+            let loaded = read::read_customer(path, shown, root, id)?;
+            Ok(Summary::of(&loaded.customer))
+        },
+    )
+}
+
+/// Runs `check` (on a file's bytes, the path as shown, and the id) over every customer
+/// file for `crm check`, giving each file's problems (none when clean). Files
+/// unchanged since a check by this crm under the same `crm.toml` (see
+/// [`Book::config_digest`]) reuse that check's problems from `check.cache`; the rest
+/// are read in parallel, after the reader's safety checks, whose refusals are the
+/// scan's own problems (and are never cached).
+pub fn check_with<F>(
+    book: &Book,
+    policy: &cache::Policy,
+    check: F,
+) -> Result<(Scan<Vec<Problem>>, cache::Stats)>
+where
+    F: Fn(&[u8], &str, &CustomerId) -> Vec<Problem> + Sync,
+{
+    let root = book.canonical_root();
+    cached_scan(
+        book,
+        policy,
+        cache::CHECK_FILE_NAME,
+        &cache::check_context(book.config_digest()),
+        |_, _| true,
+        |path, shown, id| Ok(check(&read::read_guarded(path, shown, root)?, shown, id)),
+    )
+}
+
+/// Maps every customer file to a `T` by `read` (given its path, the path as shown, and
+/// its id), in parallel, taking the `T` of each file unchanged since the last scan
+/// from the cache `name` of `context` instead (when `valid` agrees that it belongs to
+/// that id), and saves the cache again if it no longer holds exactly what was found.
+fn cached_scan<T, V, R>(
+    book: &Book,
+    policy: &cache::Policy,
+    name: &str,
+    context: &str,
+    valid: V,
+    read: R,
+) -> Result<(Scan<T>, cache::Stats)>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync,
+    V: Fn(&T, &CustomerId) -> bool + Sync,
+    R: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
+{
+    let entries = entries(book)?;
     let state_dir = book.state_dir();
-    let mut cache = Cache::load(&state_dir);
+    let file = CacheFile::load(&state_dir, name);
+    let cache = file.open::<T>(context);
     // Taken before any file is looked at: a file changed after this has a later ctime.
     let cutoff = policy.cutoff();
-    let outcomes: Vec<Outcome> = entries
-        .par_iter()
-        .map(|entry| {
-            let id = match &entry.id {
-                Ok(id) => id,
-                Err(problem) => return Outcome::Problem(problem.clone()),
-            };
-            // The key is taken before the file is read, so a change in between makes
-            // the stored key stale rather than the stored summary.
-            let key = fs::symlink_metadata(&entry.path)
-                .ok()
-                .and_then(|m| Key::of(&m));
-            if let Some(key) = key {
-                if let Some(slot) = cache.find(id.as_str(), &key) {
-                    return Outcome::Cached(slot, key);
+    let visit = |entry: &Entry| -> std::result::Result<(T, Source), Problem> {
+        let id = entry.id.as_ref().map_err(Clone::clone)?;
+        // The key is taken before the file is read, so a change in between makes the
+        // stored key stale rather than the stored value.
+        let key = Key::of_path(&entry.path);
+        if let Some(key) = key {
+            if let Some(slot) = cache.find(id.as_str(), &key) {
+                if let Some(value) = cache.get(slot).filter(|v| valid(v, id)) {
+                    return Ok((value, Source::Cached(slot, key)));
                 }
             }
-            let shown = book.shown(&entry.path);
-            match read::read_customer(&entry.path, &shown, root, id) {
-                Ok(loaded) => Outcome::Read(
-                    Box::new(Summary::of(&loaded.customer)),
-                    key.filter(|k| k.settled(cutoff)),
-                ),
-                Err(problem) => Outcome::Problem(problem),
-            }
-        })
-        .collect();
-
-    let mut scan = Scan {
-        items: Vec::with_capacity(outcomes.len()),
-        problems: Vec::new(),
+        }
+        let value = read(&entry.path, &book.shown(&entry.path), id)?;
+        Ok((value, Source::Read(key.filter(|k| k.settled(cutoff)))))
     };
-    let mut keys: Vec<Option<Key>> = Vec::with_capacity(outcomes.len());
+    // Values apart from the rest, so that they are not moved once more.
+    let (values, sources): (Vec<Option<T>>, Vec<std::result::Result<Source, Problem>>) = entries
+        .par_iter()
+        .map(|entry| match visit(entry) {
+            Ok((value, source)) => (Some(value), Ok(source)),
+            Err(problem) => (None, Err(problem)),
+        })
+        .unzip();
+
     let mut stats = cache::Stats::default();
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Cached(slot, key) => {
-                let summary = cache
-                    .take(slot)
-                    .expect("each file name, hence each cache slot, is listed once");
-                stats.hits += 1;
-                scan.items.push(summary);
-                keys.push(Some(key));
+    let mut problems = Vec::new();
+    let mut found: Vec<(&str, Source)> = Vec::with_capacity(sources.len());
+    for (entry, source) in entries.iter().zip(sources) {
+        match (source, &entry.id) {
+            (Ok(source), Ok(id)) => {
+                match source {
+                    Source::Cached(..) => stats.hits += 1,
+                    Source::Read(_) => stats.misses += 1,
+                }
+                found.push((id.as_str(), source));
             }
-            Outcome::Read(summary, key) => {
-                stats.misses += 1;
-                scan.items.push(*summary);
-                keys.push(key);
-            }
-            Outcome::Problem(problem) => scan.problems.push(problem),
+            (Err(problem), _) => problems.push(problem),
+            (Ok(_), Err(problem)) => problems.push(problem.clone()),
         }
     }
-    let cacheable = keys.iter().filter(|k| k.is_some()).count();
+    let scan = Scan {
+        items: values.into_iter().flatten().collect(),
+        problems,
+    };
+    let cacheable = found.iter().filter(|(_, s)| s.key().is_some()).count();
     // The file on disk holds exactly the hits iff nothing new is cacheable and nothing
     // stored went unused (deleted, renamed or changed files).
     if cacheable != stats.hits || cache.len() != stats.hits {
-        let records = keys
+        let records: Vec<(&str, Key, Record<T>)> = found
             .iter()
             .zip(&scan.items)
-            .filter_map(|(key, summary)| key.as_ref().map(|k| (k, summary)));
-        stats.saved = cache::save(&state_dir, records);
+            .filter_map(|((id, source), value)| match source {
+                Source::Cached(slot, key) => Some((*id, *key, Record::Stored(cache.raw(*slot)))),
+                Source::Read(Some(key)) => Some((*id, *key, Record::New(value))),
+                Source::Read(None) => None,
+            })
+            .collect();
+        stats.saved = cache::save(&state_dir, name, context, &records);
     }
     Ok((scan, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_record_for_another_customer_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("crm.toml"), "").unwrap();
+        fs::create_dir(dir.path().join("customers")).unwrap();
+        fs::write(
+            dir.path().join("customers/ada.yaml"),
+            "name: Ada Lovelace\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join("customers/alan.yaml"),
+            "name: Alan Turing\n",
+        )
+        .unwrap();
+        let book = Book::open(dir.path()).unwrap();
+        let policy = cache::Policy {
+            min_age: Duration::ZERO,
+        };
+        let (scan, _) = summaries_with(&book, &policy).unwrap();
+        let key =
+            |id: &str| Key::of_path(&dir.path().join(format!("customers/{id}.yaml"))).unwrap();
+        // Each file's own key, with the other customer's summary.
+        let (ada, alan) = (&scan.items[0], &scan.items[1]);
+        let swapped = [
+            ("ada", key("ada"), Record::New(alan)),
+            ("alan", key("alan"), Record::New(ada)),
+        ];
+        let context = cache::summaries_context();
+        assert!(cache::save(
+            &book.state_dir(),
+            cache::FILE_NAME,
+            &context,
+            &swapped
+        ));
+        let (again, stats) = summaries_with(&book, &policy).unwrap();
+        assert_eq!((stats.hits, stats.misses), (0, 2));
+        assert_eq!(again.items, scan.items);
+    }
 }

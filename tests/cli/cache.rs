@@ -196,21 +196,41 @@ fn a_truncated_cache_is_rebuilt() {
 }
 
 #[test]
-fn a_cache_with_records_for_the_wrong_customer_is_not_trusted() {
+fn a_cache_with_a_flipped_byte_anywhere_is_rebuilt() {
     let book = book_with_two();
     settle();
-    read(&book);
-    // Swap the two records' summaries: keys still match the files, contents do not.
-    let text = book.read(".crm/summaries.cache");
-    let swapped = text
-        .replace("\"id\":\"ada\"", "\"id\":\"TMP\"")
-        .replace("\"id\":\"alan\"", "\"id\":\"ada\"")
-        .replace("\"id\":\"TMP\"", "\"id\":\"alan\"");
-    assert_ne!(swapped, text);
-    book.write(".crm/summaries.cache", &swapped);
-    let (items, _, _) = read(&book);
-    assert_eq!(items[0].name, "Ada Lovelace");
-    assert_eq!(items[1].name, "Alan Turing");
+    let (expected, _, _) = read(&book);
+    let whole = fs::read(book.path(".crm/summaries.cache")).unwrap();
+    assert!(whole.starts_with(b"crmcache"), "the binary format");
+    // Every fifth byte and the last: the header, the index and the records.
+    let positions = (0..whole.len()).step_by(5).chain([whole.len() - 1]);
+    for at in positions {
+        let mut flipped = whole.clone();
+        flipped[at] ^= 0x20;
+        fs::write(book.path(".crm/summaries.cache"), &flipped).unwrap();
+        let (items, _, stats) = read(&book);
+        assert_eq!(items, expected, "byte {at} flipped");
+        assert_eq!(
+            (stats.hits, stats.misses, stats.saved),
+            (0, 2, true),
+            "byte {at} flipped"
+        );
+    }
+    assert_eq!(read(&book).2.hits, 2, "rebuilt");
+}
+
+#[test]
+fn a_cache_of_zero_bytes_or_of_the_old_json_lines_is_rebuilt() {
+    let old_format = "{\"format\":3,\"build\":\"crm 0.1.0\"}\n[\"ada\",[1,2,3,4,5,6,7],{}]\n";
+    for garbage in ["", old_format, "crmcache"] {
+        let book = book_with_two();
+        settle();
+        let (expected, _, _) = read(&book);
+        book.write(".crm/summaries.cache", garbage);
+        let (items, _, stats) = read(&book);
+        assert_eq!(items, expected, "with {garbage:?}");
+        assert_eq!((stats.misses, stats.saved), (2, true), "with {garbage:?}");
+    }
 }
 
 #[test]
@@ -266,4 +286,134 @@ fn the_cache_folder_is_ignored_by_git_even_without_a_gitignore_line() {
     settle();
     assert!(read(&book).2.saved);
     assert_eq!(book.read(".crm/.gitignore").lines().last(), Some("*"));
+}
+
+// ---- `crm check` and its cache (`.crm/check.cache`) --------------------------------
+
+/// Runs `crm check` and gives its exit code and stderr.
+fn check(book: &TempBook) -> (i32, String) {
+    let output = book.crm(&["check"]).output().expect("run crm check");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn check_scan(book: &TempBook) -> cache::Stats {
+    let opened = Book::open(book.root()).expect("open book");
+    // A stand-in check that finds nothing: the real one is tested through `crm check`.
+    let (scan, stats) = scan::check_with(&opened, &policy(), |_, _, _| Vec::new()).expect("check");
+    assert_eq!((scan.items.len(), scan.problems.len()), (2, 0));
+    stats
+}
+
+#[test]
+fn check_results_come_from_the_cache_for_unchanged_files() {
+    let book = book_with_two();
+    settle();
+    let stats = check_scan(&book);
+    assert_eq!((stats.hits, stats.misses, stats.saved), (0, 2, true));
+    assert!(book.path(".crm/check.cache").is_file());
+    let stats = check_scan(&book);
+    assert_eq!((stats.hits, stats.misses, stats.saved), (2, 0, false));
+
+    edit_in_place_keeping_size_and_mtime(
+        &book.customer_path("ada"),
+        &ADA.replace("Lovelace", "Lovelacf"),
+    );
+    let stats = check_scan(&book);
+    assert_eq!((stats.hits, stats.misses), (1, 1));
+}
+
+#[test]
+fn check_sees_a_hand_edit_that_keeps_size_and_mtime() {
+    let book = book_with_two();
+    std::thread::sleep(Duration::from_millis(2100));
+    let (code, stderr) = check(&book);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        book.path(".crm/check.cache").is_file(),
+        "check wrote its cache"
+    );
+    assert_eq!(check(&book), (code, stderr), "the same from the cache");
+
+    // `rating: 9` is out of range: same size, mtime put back.
+    let edited = ADA.replace("rating: 3", "rating: 9");
+    edit_in_place_keeping_size_and_mtime(&book.customer_path("ada"), &edited);
+    let (code, stderr) = check(&book);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("customers/ada.yaml:6:5: rating 9 is not a whole number from 1 to 5"),
+        "{stderr}"
+    );
+    // And back: clean again at once.
+    edit_in_place_keeping_size_and_mtime(&book.customer_path("ada"), ADA);
+    assert_eq!(check(&book).0, 0);
+}
+
+#[test]
+fn check_sees_an_edit_of_crm_toml_at_once() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada Lovelace\ninteractions:\n  - date: 2025-01-10\n    kind: visit\n",
+    );
+    std::thread::sleep(Duration::from_millis(2100));
+    let original = book.read("crm.toml");
+    let (code, stderr) = check(&book);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("unknown kind \"visit\""), "{stderr}");
+    assert_eq!(check(&book).0, 1, "still, from the cache");
+
+    let with_visit = original.replace("# kinds = [\"visit\", \"demo\"]", "kinds = [\"visit\"]");
+    assert_ne!(
+        with_visit, original,
+        "crm init's crm.toml has the commented line"
+    );
+    book.write("crm.toml", &with_visit);
+    let (code, stderr) = check(&book);
+    assert_eq!(code, 0, "the new kind is known: {stderr}");
+
+    book.write("crm.toml", &original);
+    let (code, stderr) = check(&book);
+    assert_eq!(code, 1, "unknown again: {stderr}");
+    assert!(stderr.contains("unknown kind \"visit\""), "{stderr}");
+}
+
+#[test]
+fn check_warns_of_a_shared_email_made_by_a_hand_edit_at_once() {
+    let book = TempBook::new();
+    book.customer("ada", "name: Ada Lovelace\nemail: ada@example.com\n")
+        .customer("alan", "name: Alan Turing\nemail: bob@example.com\n");
+    std::thread::sleep(Duration::from_millis(2100));
+    let (code, stderr) = check(&book);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("share the"), "{stderr}");
+    assert!(!check(&book).1.contains("share the"));
+
+    // Same size, mtime put back; differs from ada's only in case, which does not count.
+    let edited = "name: Alan Turing\nemail: ADA@example.com\n";
+    edit_in_place_keeping_size_and_mtime(&book.customer_path("alan"), edited);
+    let (_, stderr) = check(&book);
+    assert!(
+        stderr.contains("customers/ada.yaml and customers/alan.yaml share the email"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_corrupt_check_cache_is_rebuilt() {
+    let book = book_with_two();
+    book.customer("bad", "name: [unclosed\n");
+    std::thread::sleep(Duration::from_millis(2100));
+    let expected = check(&book);
+    assert_eq!(expected.0, 1, "{}", expected.1);
+    let whole = fs::read(book.path(".crm/check.cache")).unwrap();
+    let mut flipped = whole.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    for garbage in [&b""[..], b"garbage", &whole[..whole.len() / 2], &flipped] {
+        fs::write(book.path(".crm/check.cache"), garbage).unwrap();
+        assert_eq!(check(&book), expected);
+    }
 }
