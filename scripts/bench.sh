@@ -168,6 +168,10 @@ sync_dir() { # sync_dir BOOK N ID -> prints the folder of the remote and the clo
         mkdir -p "$dir"
         say "$n customers: making a bare remote and two clones in $dir"
         git clone -q --bare "$book" "$dir/remote.git"
+        # Packed now rather than by the `git gc --auto` that the first push would start
+        # in the background while the rows are timed (a local clone links the book's
+        # loose objects: one per customer file).
+        git -C "$dir/remote.git" gc -q
         git clone -q "file://$dir/remote.git" "$dir/alice"
         printf 'customers/*.yaml merge=crm\n' >"$dir/alice/.gitattributes"
         git -C "$dir/alice" add .gitattributes

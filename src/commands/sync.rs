@@ -29,73 +29,49 @@ pub(crate) struct Args {
 }
 
 /// Runs `crm sync`.
+///
+/// The book's write lock is held only for the local steps (finishing a merge, committing
+/// what is pending, merging what was fetched), never while `git` talks to the remote, so
+/// that another crm command in the book waits milliseconds, not for the network. What
+/// another crm writes while git fetches is committed by the local step that follows; what
+/// it writes while git pushes is left for the next sync (a pending change, or a commit
+/// not pushed yet): the push sends the commit the local step made, by its id. The sync
+/// lock keeps a second `crm sync` of the same clone from running meanwhile.
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let repo = BookRepo::open(&book.root)?;
-    let who = repo.identity(&book.config)?;
-    let up = repo.upstream(args.remote.as_deref())?;
-    let lock = book.lock()?;
+    let up = BookRepo::open(&book.root)?.upstream(args.remote.as_deref())?;
     let git = transport::Git::new(ctx.git_program.clone(), out.stdin_is_tty());
-    if register_driver(&repo, ctx.search_path.as_deref())? {
-        writeln!(out, "{}", registered_line())?;
-    }
-    if repo.merging() {
-        let left = repo.finish_merge(&who, &is_book_file, &resolved_customer)?;
-        if !left.is_empty() {
-            return Err(conflicts_error(&up, &left, true));
+    let _sync = book.sync_lock()?;
+    let workdir = {
+        let _lock = book.lock()?;
+        let repo = BookRepo::open(&book.root)?;
+        if register_driver(&repo, ctx.search_path.as_deref())? {
+            writeln!(out, "{}", registered_line())?;
         }
-        writeln!(out, "finished the merge with {}", up.shown())?;
-    } else {
-        repo.ensure_no_operation()?;
-    }
-    if let Some(done) = commit::commit_pending(&book, &repo, None, out)? {
-        writeln!(out, "{}", done.line())?;
-    }
-    let workdir = repo.workdir()?;
+        if repo.merging() {
+            let who = repo.identity(&book.config)?;
+            let left = repo.finish_merge(&who, &is_book_file, &resolved_customer)?;
+            if !left.is_empty() {
+                return Err(conflicts_error(&up, &left, true));
+            }
+            writeln!(out, "finished the merge with {}", up.shown())?;
+        }
+        repo.workdir()?
+    };
     for _ in 0..PUSH_ATTEMPTS {
-        let fetched = transport::fetch(&git, &workdir, &up.remote, &up.remote_ref, &up.tracking)?;
-        let theirs = if fetched {
-            repo.ref_commit(&up.tracking)?
-        } else {
-            None
-        };
-        if let Some(theirs) = theirs {
-            let incoming = repo.commits_between(repo.head_id()?, theirs)?;
-            let integrated =
-                repo.integrate(&up, theirs, &who, &is_customer_file, &merge_customer_file)?;
-            if integrated != Integrated::UpToDate {
-                writeln!(out, "{}", pulled_line(&up, &incoming))?;
-            }
-            match integrated {
-                Integrated::UpToDate | Integrated::FastForward => {}
-                Integrated::Merged { customer_files } => {
-                    if customer_files > 0 {
-                        writeln!(out, "{}", merged_line(customer_files))?;
-                    }
-                }
-                Integrated::Conflicted {
-                    customer_files,
-                    conflicts,
-                } => {
-                    if customer_files > 0 {
-                        writeln!(out, "{}", merged_line(customer_files))?;
-                    }
-                    out.flush()?;
-                    return Err(conflicts_error(&up, &conflicts, false));
-                }
-            }
-        }
-        let Some(head) = repo.head_id()? else {
-            // An empty book with an empty remote: nothing to exchange.
+        let fetched = transport::fetch(&git, &workdir, &up.remote, &up.remote_ref, &up.tracking);
+        let Some((head, outgoing)) = local_step(&book, args, &up, fetched, out)? else {
             return Ok(EXIT_OK);
         };
-        let outgoing = repo.commits_between(theirs, head)?.len();
-        if outgoing == 0 {
-            drop(lock);
-            return Ok(EXIT_OK);
-        }
-        match transport::push(&git, &workdir, &up.remote, &up.local_ref, &up.remote_ref)? {
+        match transport::push(
+            &git,
+            &workdir,
+            &up.remote,
+            &head.to_string(),
+            &up.remote_ref,
+        )? {
             transport::Pushed::Done => {
+                let repo = BookRepo::open(&book.root)?;
                 repo.repo()
                     .reference(&up.tracking, head, true, "crm sync: pushed")?;
                 repo.set_upstream_if_missing(&up)?;
@@ -105,7 +81,6 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result
                     if outgoing == 1 { "" } else { "s" },
                     up.remote
                 )?;
-                drop(lock);
                 return Ok(EXIT_OK);
             }
             transport::Pushed::RemoteMoved => continue,
@@ -119,6 +94,74 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result
         ),
     )
     .with_hint("run `crm sync` again in a moment"))
+}
+
+/// The local steps of one round, under the book's write lock: commit what is pending
+/// (also when the fetch failed, so that an offline sync still commits), then merge what
+/// `fetched` brought. The commit to push and how many commits it brings the remote, or
+/// `None` when there is nothing to push.
+fn local_step(
+    book: &crate::store::Book,
+    args: &Args,
+    up: &Upstream,
+    fetched: Result<bool>,
+    out: &mut crate::ui::Ui,
+) -> Result<Option<(git2::Oid, usize)>> {
+    let _lock = book.lock()?;
+    // Opened afresh: another crm or git may have committed while the lock was free.
+    let repo = BookRepo::open(&book.root)?;
+    repo.ensure_no_operation()?;
+    if repo.upstream(args.remote.as_deref())? != *up {
+        return Err(Error::new(
+            ErrorKind::Git,
+            format!(
+                "the branch changed while crm sync was talking to `{}`; nothing was merged or pushed",
+                up.remote
+            ),
+        )
+        .with_hint("run `crm sync` again on the branch you want to share"));
+    }
+    if let Some(done) = commit::commit_pending(book, &repo, None, out)? {
+        writeln!(out, "{}", done.line())?;
+    }
+    let theirs = if fetched? {
+        repo.ref_commit(&up.tracking)?
+    } else {
+        None
+    };
+    if let Some(theirs) = theirs {
+        let who = repo.identity(&book.config)?;
+        let incoming = repo.commits_between(repo.head_id()?, theirs)?;
+        let integrated =
+            repo.integrate(up, theirs, &who, &is_customer_file, &merge_customer_file)?;
+        if integrated != Integrated::UpToDate {
+            writeln!(out, "{}", pulled_line(up, &incoming))?;
+        }
+        match integrated {
+            Integrated::UpToDate | Integrated::FastForward => {}
+            Integrated::Merged { customer_files } => {
+                if customer_files > 0 {
+                    writeln!(out, "{}", merged_line(customer_files))?;
+                }
+            }
+            Integrated::Conflicted {
+                customer_files,
+                conflicts,
+            } => {
+                if customer_files > 0 {
+                    writeln!(out, "{}", merged_line(customer_files))?;
+                }
+                out.flush()?;
+                return Err(conflicts_error(up, &conflicts, false));
+            }
+        }
+    }
+    let Some(head) = repo.head_id()? else {
+        // An empty book with an empty remote: nothing to exchange.
+        return Ok(None);
+    };
+    let outgoing = repo.commits_between(theirs, head)?.len();
+    Ok((outgoing > 0).then_some((head, outgoing)))
 }
 
 /// The three-way merge of one customer file, as `crm merge-file` does it for git.

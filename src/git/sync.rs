@@ -108,6 +108,23 @@ pub(crate) enum Integrated {
     },
 }
 
+/// crm's merge of one customer file both sides changed.
+#[derive(Debug, Clone)]
+struct PlannedMerge {
+    /// The file's path in the base, ours and theirs (all the same unless renamed).
+    paths: [String; 3],
+    /// Where the merged file goes.
+    result_path: String,
+    /// `result_path` as messages show it.
+    shown: String,
+    /// The base's, ours' and theirs' blobs (conflict stages 1, 2 and 3).
+    blobs: [Option<Oid>; 3],
+    /// Ours' file mode.
+    mode: u32,
+    /// What crm's merge gave.
+    merged: FileMerge,
+}
+
 /// How a side changed one file since the merge base: where it is now and its blob
 /// (`None`: deleted).
 #[derive(Debug, Clone)]
@@ -269,6 +286,10 @@ impl BookRepo {
         // As for commits (see `commit_paths`): objects read back were written by git or
         // crm, and re-hashing each tree of a large book on every read costs time.
         git2::opts::strict_hash_verification(false);
+        // Nor is every entry of a tree written here looked up to check it exists (a
+        // 10,000-entry `customers/` tree cost 10,000 object reads per tree written):
+        // the entries come from trees in the repository and blobs just written to it.
+        git2::opts::strict_object_creation(false);
         let ours = head_commit(repo)?.map(|c| c.id());
         let Some(ours) = ours else {
             self.fast_forward(up, None, theirs)?;
@@ -302,11 +323,17 @@ impl BookRepo {
     fn fast_forward(&self, up: &Upstream, ours: Option<Oid>, theirs: Oid) -> Result<()> {
         let repo = &self.repo;
         let target = repo.find_commit(theirs)?;
-        let blocked = RefCell::new(Vec::new());
-        {
-            let mut checkout = checkout_noting_conflicts(&blocked);
-            if let Err(err) = repo.checkout_tree(target.as_object(), Some(&mut checkout)) {
-                return Err(self.blocked_error(&blocked.borrow(), &err, up));
+        match ours {
+            // Only the files that differ between the two commits, as `git merge` does.
+            Some(ours) => {
+                self.check_out_changes(up, &repo.find_commit(ours)?.tree()?, &target.tree()?)?;
+            }
+            None => {
+                let blocked = RefCell::new(Vec::new());
+                let mut checkout = checkout_noting_conflicts(&blocked);
+                if let Err(err) = repo.checkout_tree(target.as_object(), Some(&mut checkout)) {
+                    return Err(self.blocked_error(&blocked.borrow(), &err, up));
+                }
             }
         }
         let message = format!("crm sync: fast-forward to {}", up.shown());
@@ -347,6 +374,14 @@ impl BookRepo {
     }
 
     /// The merge of `theirs` into `ours` from `base`.
+    ///
+    /// crm's merge of the customer files changed on both sides is computed first, from
+    /// the blobs alone. When it is clean and libgit2's merge of the other files is clean
+    /// too (the usual case), the merge is made in memory and only the files that differ
+    /// between HEAD and the merge result are checked out, as `git merge` does; a
+    /// checkout of the whole merged tree stats every file of the book. Otherwise
+    /// libgit2's `git_merge` leaves the state a person finishes (see the module's
+    /// documentation).
     #[allow(clippy::too_many_arguments)]
     fn merge(
         &self,
@@ -365,34 +400,31 @@ impl BookRepo {
         let is_customer_repo_path = |path: &str| self.to_book_path(path).is_some_and(is_customer);
         let our_side = side_changes(repo, &base_tree, &our_tree, &is_customer_repo_path)?;
         let their_side = side_changes(repo, &base_tree, &their_tree, &is_customer_repo_path)?;
-
-        let reference = repo.find_reference(&up.tracking)?;
-        let annotated = repo.reference_to_annotated_commit(&reference)?;
-        let mut options = MergeOptions::new();
-        options.find_renames(true);
-        let blocked = RefCell::new(Vec::new());
-        {
-            let mut checkout = checkout_noting_conflicts(&blocked);
-            checkout.allow_conflicts(true).conflict_style_merge(true);
-            if let Err(err) = repo.merge(&[&annotated], Some(&mut options), Some(&mut checkout)) {
-                // Nothing was written when git_merge refuses; a half-started state is
-                // cleared so that the book is exactly as before.
-                if repo.state() == RepositoryState::Merge {
-                    let _ = repo.cleanup_state();
-                }
-                return Err(self.blocked_error(&blocked.borrow(), &err, up));
+        let planned =
+            self.plan_file_merges(&base_tree, &our_tree, &our_side, &their_side, merger)?;
+        if planned.iter().all(|p| p.merged.conflicts.is_empty()) {
+            if let Some(done) = self.merge_in_memory(up, &our_tree, ours, theirs, &planned, who)? {
+                return Ok(done);
             }
         }
+        self.merge_in_work_tree(up, &planned, who)
+    }
 
-        let workdir = super::workdir(repo)?;
-        let mut index = repo.index()?;
-        let mut conflicts = Vec::new();
-        let mut merged_files = 0;
-        let mut handled: BTreeSet<String> = BTreeSet::new();
+    /// crm's merge of each customer file both sides changed since the merge base.
+    fn plan_file_merges(
+        &self,
+        base_tree: &git2::Tree<'_>,
+        our_tree: &git2::Tree<'_>,
+        our_side: &BTreeMap<String, SideChange>,
+        their_side: &BTreeMap<String, SideChange>,
+        merger: &FileMerger<'_>,
+    ) -> Result<Vec<PlannedMerge>> {
+        let repo = &self.repo;
+        let mut planned = Vec::new();
         // Each folder of the two trees read once for all the files, not once each.
         let mut in_base = TreeLookup::new(repo, Some(base_tree.clone()));
         let mut in_ours = TreeLookup::new(repo, Some(our_tree.clone()));
-        for (key, our_change) in &our_side {
+        for (key, our_change) in our_side {
             let Some(their_change) = their_side.get(key) else {
                 continue;
             };
@@ -421,39 +453,180 @@ impl BookRepo {
                 Some(id) => Some(repo.find_blob(id)?.content().to_vec()),
                 None => None,
             };
-            let our_bytes = repo.find_blob(our_blob)?.content().to_vec();
-            let their_bytes = repo.find_blob(their_blob)?.content().to_vec();
+            let our_bytes = repo.find_blob(our_blob)?;
+            let their_bytes = repo.find_blob(their_blob)?;
             let shown = self.shown_path(&result_path);
-            let merged = merger(base_bytes.as_deref(), &our_bytes, &their_bytes, &shown);
-            for path in [key, &our_change.path, &their_change.path] {
+            let merged = merger(
+                base_bytes.as_deref(),
+                our_bytes.content(),
+                their_bytes.content(),
+                &shown,
+            );
+            let mode = in_ours
+                .entry(&our_change.path)
+                .map_or(0o100_644, |e| e.mode as u32);
+            planned.push(PlannedMerge {
+                paths: [
+                    key.clone(),
+                    our_change.path.clone(),
+                    their_change.path.clone(),
+                ],
+                result_path,
+                shown,
+                blobs: [base_blob, Some(our_blob), Some(their_blob)],
+                mode,
+                merged,
+            });
+        }
+        Ok(planned)
+    }
+
+    /// The merge made without touching the work tree but for the files it changes:
+    /// libgit2's merge in memory, crm's merged files put in its index, the merge
+    /// commit, then a checkout of only the paths that differ from HEAD, and the branch
+    /// moved last. `None` when libgit2's merge leaves conflicts (crm's are known to be
+    /// none): nothing was changed, and the merge is made in the work tree instead.
+    fn merge_in_memory(
+        &self,
+        up: &Upstream,
+        our_tree: &git2::Tree<'_>,
+        ours: Oid,
+        theirs: Oid,
+        planned: &[PlannedMerge],
+        who: &Identity,
+    ) -> Result<Option<Integrated>> {
+        let repo = &self.repo;
+        let our_commit = repo.find_commit(ours)?;
+        let their_commit = repo.find_commit(theirs)?;
+        let mut options = MergeOptions::new();
+        options.find_renames(true);
+        let mut index = repo.merge_commits(&our_commit, &their_commit, Some(&options))?;
+        for plan in planned {
+            for path in &plan.paths {
                 index.remove_path(Path::new(path))?;
-                if *path != result_path {
+            }
+            let blob = repo.blob(&plan.merged.bytes)?;
+            index.add(&stage_entry(&plan.result_path, blob, plan.mode, 0))?;
+        }
+        if index.has_conflicts() {
+            return Ok(None);
+        }
+        let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+        let message = format!("Merge remote-tracking branch '{}'\n", up.shown());
+        let merge = repo.commit(
+            None,
+            &who.author()?,
+            &who.committer()?,
+            &message,
+            &tree,
+            &[&our_commit, &their_commit],
+        )?;
+        self.check_out_changes(up, our_tree, &tree)?;
+        // As `git merge` does, so that `git reset --hard ORIG_HEAD` undoes the merge.
+        repo.reference("ORIG_HEAD", ours, true, "crm sync: merge")?;
+        repo.reference_matching(
+            &up.local_ref,
+            merge,
+            true,
+            ours,
+            &format!("commit (merge): {}", message.trim_end()),
+        )?;
+        Ok(Some(Integrated::Merged {
+            customer_files: planned.len(),
+        }))
+    }
+
+    /// Checks out `target` over the work tree and index, which hold `current` (HEAD's
+    /// tree): only the paths that differ between the two are looked at and written, and
+    /// a file that holds changes of its own stops it before anything is written.
+    fn check_out_changes(
+        &self,
+        up: &Upstream,
+        current: &git2::Tree<'_>,
+        target: &git2::Tree<'_>,
+    ) -> Result<()> {
+        let repo = &self.repo;
+        let diff = repo.diff_tree_to_tree(Some(current), Some(target), None)?;
+        let mut paths: BTreeSet<String> = BTreeSet::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(path) = file.path() {
+                    paths.insert(super::slash_path(path));
+                }
+            }
+        }
+        // No paths would mean "every path" to libgit2's checkout.
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let blocked = RefCell::new(Vec::new());
+        let mut checkout = checkout_noting_conflicts(&blocked);
+        checkout.disable_pathspec_match(true);
+        for path in &paths {
+            checkout.path(path);
+        }
+        if let Err(err) = repo.checkout_tree(target.as_object(), Some(&mut checkout)) {
+            return Err(self.blocked_error(&blocked.borrow(), &err, up));
+        }
+        Ok(())
+    }
+
+    /// The merge made as `git merge` makes it, in the work tree and the index, with
+    /// crm's merged files written over what libgit2's line merge wrote; what conflicts
+    /// is left as git leaves it.
+    fn merge_in_work_tree(
+        &self,
+        up: &Upstream,
+        planned: &[PlannedMerge],
+        who: &Identity,
+    ) -> Result<Integrated> {
+        let repo = &self.repo;
+        let reference = repo.find_reference(&up.tracking)?;
+        let annotated = repo.reference_to_annotated_commit(&reference)?;
+        let mut options = MergeOptions::new();
+        options.find_renames(true);
+        let blocked = RefCell::new(Vec::new());
+        {
+            let mut checkout = checkout_noting_conflicts(&blocked);
+            checkout.allow_conflicts(true).conflict_style_merge(true);
+            if let Err(err) = repo.merge(&[&annotated], Some(&mut options), Some(&mut checkout)) {
+                // Nothing was written when git_merge refuses; a half-started state is
+                // cleared so that the book is exactly as before.
+                if repo.state() == RepositoryState::Merge {
+                    let _ = repo.cleanup_state();
+                }
+                return Err(self.blocked_error(&blocked.borrow(), &err, up));
+            }
+        }
+
+        let workdir = super::workdir(repo)?;
+        let mut index = repo.index()?;
+        let mut conflicts = Vec::new();
+        let mut merged_files = 0;
+        let mut handled: BTreeSet<String> = BTreeSet::new();
+        for plan in planned {
+            for path in &plan.paths {
+                index.remove_path(Path::new(path))?;
+                if *path != plan.result_path {
                     remove_work_file(&workdir, path)?;
                 }
                 handled.insert(path.clone());
             }
-            write_work_file(&workdir, &result_path, &merged.bytes)?;
-            if merged.conflicts.is_empty() {
-                index.add_path(Path::new(&result_path))?;
+            write_work_file(&workdir, &plan.result_path, &plan.merged.bytes)?;
+            if plan.merged.conflicts.is_empty() {
+                index.add_path(Path::new(&plan.result_path))?;
                 merged_files += 1;
             } else {
-                let mode = in_ours
-                    .entry(&our_change.path)
-                    .map_or(0o100_644, |e| e.mode as u32);
-                for (stage, blob) in [
-                    (1u16, base_blob),
-                    (2, Some(our_blob)),
-                    (3, Some(their_blob)),
-                ] {
+                for (stage, blob) in (1u16..).zip(plan.blobs) {
                     if let Some(id) = blob {
-                        index.add(&stage_entry(&result_path, id, mode, stage))?;
+                        index.add(&stage_entry(&plan.result_path, id, plan.mode, stage))?;
                     }
                 }
-                for (line, what) in merged.conflicts {
+                for (line, what) in &plan.merged.conflicts {
                     conflicts.push(Conflict {
-                        path: shown.clone(),
-                        line: Some(line),
-                        what,
+                        path: plan.shown.clone(),
+                        line: Some(*line),
+                        what: what.clone(),
                     });
                 }
             }
@@ -679,16 +852,7 @@ fn side_changes(
     diff.find_similar(Some(&mut find))?;
     let mut changes = BTreeMap::new();
     for delta in diff.deltas() {
-        let path_of = |f: git2::DiffFile<'_>| {
-            f.path()
-                .map(|p| {
-                    p.components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/")
-                })
-                .unwrap_or_default()
-        };
+        let path_of = |f: git2::DiffFile<'_>| f.path().map(super::slash_path).unwrap_or_default();
         let old = path_of(delta.old_file());
         let new = path_of(delta.new_file());
         let (key, change) = match delta.status() {

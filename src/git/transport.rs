@@ -184,19 +184,21 @@ pub(crate) fn fetch(
     .with_hint(network_hint(&said, remote)))
 }
 
-/// Pushes the local branch `local_ref` to `remote_ref` of `remote`, never forcing.
+/// Pushes `commit` (a commit id, or a local ref) to `remote_ref` of `remote`, never
+/// forcing. A sync pushes the commit it made under the book's lock by its id, so that a
+/// commit another crm makes on the branch while git pushes is left for the next sync.
 pub(crate) fn push(
     settings: &Git,
     dir: &Path,
     remote: &str,
-    local_ref: &str,
+    commit: &str,
     remote_ref: &str,
 ) -> Result<Pushed> {
     let mut command = git(settings, dir);
     command
         .args(["push", "--porcelain", "--quiet", "--"])
         .arg(remote)
-        .arg(format!("{local_ref}:{remote_ref}"));
+        .arg(format!("{commit}:{remote_ref}"));
     let ran = run(settings, command, &format!("push to `{remote}`"))?;
     if ran.success {
         return Ok(Pushed::Done);

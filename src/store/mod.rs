@@ -16,6 +16,7 @@ pub(crate) mod merge;
 pub(crate) mod merge_customers;
 pub mod read;
 pub mod scan;
+pub(crate) mod sync_lock;
 pub(crate) mod templates;
 pub(crate) mod write;
 
@@ -469,6 +470,12 @@ impl Book {
     /// Takes the book's write lock.
     pub fn lock(&self) -> Result<WriteLock> {
         write::lock(&self.state_dir(), self.lock_wait.clone()?)
+    }
+
+    /// Takes the lock a whole `crm sync` holds (see [`sync_lock`]), waiting as long as
+    /// for the write lock.
+    pub(crate) fn sync_lock(&self) -> Result<sync_lock::SyncLock> {
+        sync_lock::lock(&self.state_dir(), self.lock_wait.clone()?)
     }
 
     /// Writes a new customer file; refuses an existing id.

@@ -612,6 +612,198 @@ fn a_push_refused_because_the_remote_moved_merges_again() {
     assert!(ada.contains("from cy") && ada.contains("from bob"), "{ada}");
 }
 
+/// A `git` for `CRM_GIT` that stops in `fetch` or `push` (git's first word after
+/// `-C DIR`) until the test lets it go: the network step of a sync, made as slow as a
+/// test needs. `started` appears when it stops; creating `go` lets it go on.
+struct SlowGit {
+    program: PathBuf,
+    started: PathBuf,
+    go: PathBuf,
+}
+
+impl SlowGit {
+    fn new(team: &Team, step: &str) -> SlowGit {
+        let program = team.root().join(format!("slow-{step}-git"));
+        let started = team.root().join(format!("{step}-started"));
+        let go = team.root().join(format!("{step}-go"));
+        fs::write(
+            &program,
+            format!(
+                "#!/bin/sh\nif [ \"$3\" = {step} ] && [ ! -e '{go}' ]; then\n  touch '{started}'\n  i=0\n  while [ ! -e '{go}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\nfi\nexec git \"$@\"\n",
+                go = go.display(),
+                started = started.display(),
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+        SlowGit {
+            program,
+            started,
+            go,
+        }
+    }
+
+    /// `crm sync` in clone `name` through this git, started and left running.
+    fn spawn_sync(&self, team: &Team, name: &str) -> std::process::Child {
+        let mut cmd = Process::new(assert_cmd::cargo::cargo_bin("crm"));
+        clean_env(&mut cmd)
+            .current_dir(team.clone_dir(name))
+            .arg("sync")
+            .env("CRM_GIT", &self.program)
+            .env("GIT_AUTHOR_NAME", name)
+            .env("GIT_COMMITTER_NAME", name)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("start crm sync")
+    }
+
+    /// Waits until git has stopped in its step (at most 30 s).
+    fn wait_until_stopped(&self) {
+        for _ in 0..600 {
+            if self.started.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("git never reached its slow step");
+    }
+
+    fn let_go(&self) {
+        fs::write(&self.go, "").unwrap();
+    }
+}
+
+/// `crm` in clone `name` with a short lock wait: it fails (exit 2) if the lock is held
+/// for longer than the wait.
+fn crm_quick(team: &Team, name: &str, args: &[&str]) -> Ran {
+    let mut cmd = crm_command();
+    cmd.current_dir(team.clone_dir(name))
+        .args(args)
+        .env("CRM_LOCK_TIMEOUT", "2")
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_COMMITTER_NAME", name);
+    let out = cmd.output().expect("run crm");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn finished(child: std::process::Child) -> Ran {
+    let out = child.wait_with_output().expect("crm sync ends");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_crm_log_during_the_fetch_does_not_wait_for_it_and_is_synced() {
+    let team = alice_and_bob();
+    team.crm_ok("alice", &["log", "ada", "call", "alice called"]);
+    team.crm_ok("alice", &["sync"]);
+    let git = SlowGit::new(&team, "fetch");
+    let sync = git.spawn_sync(&team, "bob");
+    git.wait_until_stopped();
+    // The sync is fetching: the book's lock is free for Bob's own crm meanwhile.
+    let logged = crm_quick(
+        &team,
+        "bob",
+        &["log", "ada", "email", "sent during the fetch"],
+    );
+    let shown = crm_quick(&team, "bob", &["show", "ada"]);
+    // A second sync of the same clone waits for the first, and gives up after the wait.
+    let mut second = crm_command();
+    second
+        .current_dir(team.clone_dir("bob"))
+        .arg("sync")
+        .env("CRM_LOCK_TIMEOUT", "0.2");
+    let second = second.output().unwrap();
+    git.let_go();
+    let ran = finished(sync);
+    assert_eq!(
+        logged.code, 0,
+        "crm log waited for the fetch: {}",
+        logged.stderr
+    );
+    assert!(
+        shown.stdout.contains("sent during the fetch"),
+        "{}",
+        shown.stdout
+    );
+    assert_eq!(second.status.code(), Some(2));
+    let second_err = String::from_utf8_lossy(&second.stderr);
+    assert!(second_err.contains("another `crm sync`"), "{second_err}");
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    // What was written during the fetch is committed by the sync, merged and pushed.
+    assert!(
+        ran.stdout.starts_with("committed ") && ran.stdout.contains("log email with ada"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .ends_with("merged 1 customer file\npushed 2 commits to origin\n"),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        git_ok(&team.clone_dir("bob"), &["status", "--porcelain"]),
+        ""
+    );
+    team.crm_ok("alice", &["sync"]);
+    let ada = team.read("alice", "customers/ada.yaml");
+    assert!(
+        ada.contains("alice called") && ada.contains("sent during the fetch"),
+        "{ada}"
+    );
+}
+
+#[test]
+fn a_commit_made_during_the_push_is_kept_and_left_for_the_next_sync() {
+    let team = alice_and_bob();
+    team.crm_ok("bob", &["log", "ada", "call", "before the sync"]);
+    let git = SlowGit::new(&team, "push");
+    let sync = git.spawn_sync(&team, "bob");
+    git.wait_until_stopped();
+    let logged = crm_quick(
+        &team,
+        "bob",
+        &["log", "ada", "note", "during the push", "--commit"],
+    );
+    git.let_go();
+    let ran = finished(sync);
+    assert_eq!(
+        logged.code, 0,
+        "crm log waited for the push: {}",
+        logged.stderr
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stdout.ends_with("pushed 1 commit to origin\n"),
+        "{}",
+        ran.stdout
+    );
+    let bob = team.clone_dir("bob");
+    // The push sent the sync's own commit; the one made meanwhile is Bob's, not pushed yet.
+    assert_eq!(
+        team.shared_head(),
+        git_ok(&bob, &["rev-parse", "HEAD~1"]).trim()
+    );
+    assert_eq!(git_ok(&bob, &["status", "--porcelain"]), "");
+    let out = team.crm_ok("bob", &["sync"]);
+    assert_eq!(out, "pushed 1 commit to origin\n");
+    team.crm_ok("alice", &["sync"]);
+    let ada = team.read("alice", "customers/ada.yaml");
+    assert!(
+        ada.contains("before the sync") && ada.contains("during the push"),
+        "{ada}"
+    );
+}
+
 #[test]
 fn git_pull_with_the_driver_gives_the_files_crm_sync_gives() {
     let team = alice_and_bob();
