@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows).write_csv(out)?,
         Format::Table if rows.is_empty() => {}
-        Format::Table => table(&rows).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+        Format::Table => table(&rows).write_text(out, ctx.table_layout, ctx.color)?,
     }
     if rows.is_empty() && args.format == Format::Table {
         out.warn(&format!("no customer matches {:?}", args.query));

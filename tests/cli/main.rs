@@ -29,6 +29,8 @@ mod single_file;
 mod stats;
 #[cfg(unix)]
 mod sync;
+#[cfg(unix)]
+mod terminal;
 
 /// Every `.rs` file beside this one is a module of this binary: a test file that is not
 /// declared here would never run.
