@@ -4,6 +4,8 @@
 mod append;
 mod cache;
 mod common;
+#[cfg(unix)]
+mod completion;
 mod concurrency;
 mod edit;
 mod follow_ups;
