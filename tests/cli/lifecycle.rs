@@ -951,3 +951,167 @@ fn an_unknown_tag_filter_warns_with_a_guess() {
     let output = book.crm(&["list", "--tag", "VIP"]).output().unwrap();
     assert!(!stderr_of(&output).contains("no customer has tag"));
 }
+
+// --- --format json of the commands that change a customer ----------------------------
+
+fn json_of(book: &TempBook, args: &[&str]) -> serde_json::Value {
+    let text = stdout_of(book.crm(args));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}\n{text}"))
+}
+
+#[test]
+fn set_and_unset_say_what_changed_in_json() {
+    let book = book_with_ada();
+    let set = json_of(
+        &book,
+        &["set", "ada", "email", "ada@new.example", "--format", "json"],
+    );
+    assert_eq!(
+        set,
+        serde_json::json!({"id": "ada", "field": "email", "before": "ada@old.example",
+                           "after": "ada@new.example", "changed": true})
+    );
+    assert!(book
+        .read_customer("ada")
+        .contains("email: \"ada@new.example\""));
+    let again = json_of(
+        &book,
+        &["set", "ada", "email", "ada@new.example", "--format", "json"],
+    );
+    assert_eq!(again["changed"], false);
+    let added = json_of(
+        &book,
+        &["set", "ada", "company", "Engines", "--format", "json"],
+    );
+    assert_eq!(added["before"], serde_json::Value::Null);
+    assert_eq!(added["after"], "Engines");
+    let unset = json_of(&book, &["unset", "ada", "company", "--format", "json"]);
+    assert_eq!(
+        unset,
+        serde_json::json!({"id": "ada", "field": "company", "before": "Engines",
+                           "after": null, "changed": true})
+    );
+    // A bad value is still an error on stderr, with nothing on stdout.
+    let output = book
+        .crm(&["set", "ada", "email", "nope", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn tag_says_what_changed_in_json_with_the_commit_note_on_stderr() {
+    let book = book_with_ada();
+    let output = book
+        .crm(&[
+            "tag", "--commit", "--format", "json", "ada", "+gold", "-trial", "-nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"id": "ada", "added": ["gold"], "removed": ["trial"],
+                           "tags": ["vip", "gold"], "changed": true})
+    );
+    let err = stderr_of(&output);
+    assert!(err.contains("ada has no tag `nope`"), "{err}");
+    assert!(err.contains("committed"), "{err}");
+    let same = json_of(&book, &["tag", "--format", "json", "ada", "+vip"]);
+    assert_eq!(same["changed"], false);
+    assert_eq!(same["added"], serde_json::json!([]));
+}
+
+#[test]
+fn rename_archive_unarchive_and_rm_say_what_changed_in_json() {
+    let book = book_with_ada();
+    assert_eq!(
+        json_of(&book, &["rename", "ada", "ada-l", "--format", "json"]),
+        serde_json::json!({"old": "ada", "new": "ada-l", "path": "customers/ada-l.yaml"})
+    );
+    assert_eq!(
+        json_of(
+            &book,
+            &[
+                "archive",
+                "ada-l",
+                "--date",
+                "2025-06-01",
+                "--format",
+                "json"
+            ]
+        ),
+        serde_json::json!({"id": "ada-l", "archived": "2025-06-01", "changed": true})
+    );
+    assert_eq!(
+        json_of(&book, &["archive", "ada-l", "--format", "json"]),
+        serde_json::json!({"id": "ada-l", "archived": "2025-06-01", "changed": false})
+    );
+    assert_eq!(
+        json_of(&book, &["unarchive", "ada-l", "--format", "json"]),
+        serde_json::json!({"id": "ada-l", "archived": null, "changed": true})
+    );
+    assert_eq!(
+        json_of(&book, &["unarchive", "ada-l", "--format", "json"])["changed"],
+        false
+    );
+    assert_eq!(
+        json_of(&book, &["rm", "--yes", "ada-l", "--format", "json"]),
+        serde_json::json!({"id": "ada-l", "removed": "customers/ada-l.yaml", "undoable": true})
+    );
+    assert!(!book.customer_path("ada-l").exists());
+}
+
+#[test]
+fn merge_says_what_it_did_in_json_and_dry_run_includes_the_file() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\nemail: ada@a.example\ninteractions:\n  - date: 2025-01-01\n    kind: call\n",
+    );
+    book.customer(
+        "ada2",
+        "name: Ada\nemail: ada@b.example\nphone: \"123456\"\ntags: [vip]\ninteractions:\n  - date: 2025-01-01\n    kind: call\n  - date: 2025-02-01\n    kind: note\n",
+    );
+    let dry = json_of(
+        &book,
+        &["merge", "ada", "ada2", "--dry-run", "--format", "json"],
+    );
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(
+        (dry["added"].as_u64(), dry["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(dry["copied"], serde_json::json!(["phone"]));
+    assert_eq!(dry["tags"], serde_json::json!(["vip"]));
+    assert_eq!(
+        dry["differing"],
+        serde_json::json!([{"field": "email", "kept": "ada@a.example",
+                            "dropped": "ada@b.example", "taken_from_other": false}])
+    );
+    assert_eq!(dry["removed"], "customers/ada2.yaml");
+    assert!(dry["text"].as_str().unwrap().contains("kind: note"));
+    assert!(
+        book.customer_path("ada2").exists(),
+        "a dry run writes nothing"
+    );
+    let done = json_of(
+        &book,
+        &[
+            "merge",
+            "ada",
+            "ada2",
+            "--take-other",
+            "email",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(done["dry_run"], false);
+    assert_eq!(done["text"], serde_json::Value::Null);
+    assert_eq!(done["differing"][0]["kept"], "ada@b.example");
+    assert_eq!(done["differing"][0]["taken_from_other"], true);
+    assert!(!book.customer_path("ada2").exists());
+}
