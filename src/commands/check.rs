@@ -91,6 +91,33 @@ pub(crate) fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
     Ok((files, problems))
 }
 
+/// What `crm check` says about `shown`, a file in `customers/archive/`: how crm archives
+/// instead, and the exact commands that move it back and archive it.
+fn archive_folder_fix(book: &Book, shown: &str, id: &str) -> String {
+    let why = "is ignored: crm does not read customers/archive/; an archived customer keeps \
+               its file in customers/ with `archived: DATE` in it (so it keeps its history \
+               and still counts in stats)";
+    let Ok(parsed) = crate::domain::id::CustomerId::parse(id) else {
+        return format!(
+            "{why}; from the book's folder, move it back under a valid id (lowercase words \
+             joined by hyphens) and archive it: `mv {shown} customers/NEW-ID.yaml && crm archive NEW-ID`"
+        );
+    };
+    let target = book.customer_path(&parsed);
+    let shown_target = book.shown(&target);
+    if target.exists() {
+        return format!(
+            "{why}; {shown_target} exists already, so from the book's folder move it back under \
+             another id, merge the two and archive the result: `mv {shown} customers/{id}-archived.yaml \
+             && crm merge {id} {id}-archived && crm archive {id}`"
+        );
+    }
+    format!(
+        "{why}; from the book's folder, move it back and archive it: \
+         `mv {shown} {shown_target} && crm archive {id}`"
+    )
+}
+
 /// Files in customers/ that crm would silently ignore although a person probably meant
 /// them as customers (`.yml`, `.YAML`, files in sub-folders).
 fn stray_files(book: &Book) -> Vec<Problem> {
@@ -121,7 +148,7 @@ fn stray_files(book: &Book) -> Vec<Problem> {
                 &shown,
                 1,
                 1,
-                format!("is ignored: crm marks archived customers with `archived: DATE` in their own file, not with a folder (so they still count in stats); move it back to customers/ and run `crm archive {id}`"),
+                archive_folder_fix(book, &shown, id),
             ));
         } else if entry.depth() > 1 {
             problems.push(Problem::at(

@@ -605,7 +605,28 @@ fn check_explains_an_archive_folder() {
         stderr_of(&output)
     );
     assert!(out.contains("customers/archive/old.yaml:1:1:"), "{out}");
-    assert!(out.contains("crm archive old"), "{out}");
+    assert!(
+        out.contains("`mv customers/archive/old.yaml customers/old.yaml && crm archive old`"),
+        "{out}"
+    );
+    // Doing exactly what it says fixes it.
+    std::fs::rename(
+        book.path("customers/archive/old.yaml"),
+        book.customer_path("old"),
+    )
+    .unwrap();
+    book.crm(&["archive", "old"]).assert().success();
+    std::fs::remove_dir(book.path("customers/archive")).unwrap();
+    book.crm(&["check"]).assert().success();
+    assert!(book.read_customer("old").contains("archived: 2025-06-15"));
+    // With a customer of that id already there, the fix merges the two.
+    book.write("customers/archive/old.yaml", "name: Old\n");
+    let err = stderr_of(&book.crm(&["check"]).output().unwrap());
+    assert!(
+        err.contains("customers/old.yaml exists already")
+            && err.contains("crm merge old old-archived && crm archive old"),
+        "{err}"
+    );
 }
 
 // --- duplicates -----------------------------------------------------------------------
