@@ -23,6 +23,9 @@ pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
         for warning in duplicate_warnings(&book)? {
             writeln!(stderr, "crm: warning: {warning}")?;
         }
+        for warning in loyalty_warnings(&book)? {
+            writeln!(stderr, "crm: warning: {warning}")?;
+        }
     }
     let files = problems.0;
     if problems.1.is_empty() {
@@ -69,6 +72,32 @@ fn duplicate_warnings(book: &Book) -> Result<Vec<String>> {
             )
         })
         .collect())
+}
+
+/// Redemptions written by hand that spent more loyalty points than the customer had
+/// (`crm log` refuses them), leaving a negative balance; nothing without `[loyalty]`.
+fn loyalty_warnings(book: &Book) -> Result<Vec<String>> {
+    let Some(programme) = book.config.programme() else {
+        return Ok(Vec::new());
+    };
+    let scan = scan::summaries(book)?;
+    let mut warnings = Vec::new();
+    for customer in &scan.items {
+        for (day, points, balance) in programme.overdrawn(&customer.events, &customer.touches) {
+            warnings.push(format!(
+                "{}/{}.{}: the redemption of {points} point{} on {day} spends more than {} had: \
+                 the balance is {balance} after it; correct the `redeem` entry (`crm edit {}`) \
+                 or log the purchase or bonus that earned the points",
+                crate::store::CUSTOMERS_DIR,
+                customer.id,
+                crate::store::EXTENSION,
+                if points == 1 { "" } else { "s" },
+                customer.id,
+                customer.id,
+            ));
+        }
+    }
+    Ok(warnings)
 }
 
 /// Checks every file of the book; returns the number of customer files and the problems.

@@ -1136,3 +1136,40 @@ fn merge_says_what_it_did_in_json_and_dry_run_includes_the_file() {
     assert_eq!(done["differing"][0]["taken_from_other"], true);
     assert!(!book.customer_path("ada2").exists());
 }
+
+#[test]
+fn check_warns_about_a_redemption_written_by_hand_beyond_the_balance() {
+    let book = TempBook::new();
+    book.write("crm.toml", "[loyalty]\npoints_per_unit = 1\n");
+    let purchase = "  - date: 2025-01-10\n    kind: purchase\n    amount: 100.00\n";
+    book.customer(
+        "ada",
+        &format!("name: Ada\ninteractions:\n{purchase}  - date: 2025-02-01\n    kind: redeem\n    points: 150\n"),
+    );
+    book.customer(
+        "bob",
+        &format!("name: Bob\ninteractions:\n{purchase}  - date: 2025-02-01\n    kind: redeem\n    points: 100\n"),
+    );
+    let output = book.crm(&["check"]).output().unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a warning, not a problem: {err}"
+    );
+    assert!(
+        err.contains("customers/ada.yaml: the redemption of 150 points on 2025-02-01 spends more than ada had: the balance is -50 after it"),
+        "{err}"
+    );
+    assert!(!err.contains("bob"), "{err}");
+    // crm log refuses the same redemption.
+    let output = book
+        .crm(&["log", "bob", "redeem", "--points", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    // Without [loyalty], `redeem` is not a kind and points mean nothing to check.
+    book.write("crm.toml", "");
+    let err = stderr_of(&book.crm(&["check"]).output().unwrap());
+    assert!(!err.contains("redemption"), "{err}");
+}
