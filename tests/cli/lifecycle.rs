@@ -1173,3 +1173,65 @@ fn check_warns_about_a_redemption_written_by_hand_beyond_the_balance() {
     let err = stderr_of(&book.crm(&["check"]).output().unwrap());
     assert!(!err.contains("redemption"), "{err}");
 }
+
+/// The files `crm ARGS` opens in `book`, as strace saw them (open, openat, openat2).
+fn files_opened_by(book: &TempBook, args: &[&str]) -> (String, Vec<String>) {
+    assert!(
+        std::path::Path::new("/usr/bin/strace").exists(),
+        "this test needs strace to see which files crm opens; .ci/run installs it"
+    );
+    let trace = book.root().join(".crm-strace-out");
+    let crm = assert_cmd::cargo::cargo_bin("crm");
+    let output = std::process::Command::new("/usr/bin/strace")
+        .args(["-f", "-qq", "-e", "trace=open,openat,openat2", "-o"])
+        .arg(&trace)
+        .arg(&crm)
+        .args(args)
+        .current_dir(book.root())
+        .env("CRM_TODAY", common::TODAY)
+        .env_remove("CRM_DIR")
+        .output()
+        .expect("run strace");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let opened = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(".yaml\""))
+        .map(str::to_string)
+        .collect();
+    std::fs::remove_file(&trace).unwrap();
+    (String::from_utf8(output.stdout).unwrap(), opened)
+}
+
+/// `crm find` at 100k customers must not parse them: on a warm cache it reads
+/// `.crm/summaries.cache` and opens no customer file, and a file edited since is the
+/// only one it opens.
+#[test]
+fn find_on_a_warm_cache_opens_no_customer_file() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\npreferences:\n  coffee: oat flat white\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: Asked about the tasting menu\n",
+    );
+    book.customer("bob", "name: Bob\ntags: [vip]\n");
+    // The cache keeps only files whose change is older than two seconds.
+    std::thread::sleep(std::time::Duration::from_millis(2300));
+    stdout_of(book.crm(&["find", "warm"]));
+    let (out, opened) = files_opened_by(&book, &["find", "tasting", "--format", "csv"]);
+    assert!(
+        out.contains("ada,Ada,summary: Asked about the tasting menu"),
+        "{out}"
+    );
+    assert!(opened.is_empty(), "warm cache, yet crm opened {opened:#?}");
+    let (out, opened) = files_opened_by(&book, &["find", "oat"]);
+    assert!(
+        out.contains("pref: coffee: oat flat white") || out.contains("oat"),
+        "{out}"
+    );
+    assert!(opened.is_empty(), "{opened:#?}");
+    // The control: an edited file is opened, and only it.
+    book.customer("bob", "name: Bob\ntags: [vip, oat]\n");
+    let (_, opened) = files_opened_by(&book, &["find", "oat"]);
+    assert_eq!(opened.len(), 1, "{opened:#?}");
+    assert!(opened[0].contains("customers/bob.yaml"), "{opened:#?}");
+}
