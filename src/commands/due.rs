@@ -177,28 +177,46 @@ fn write_drafts(
     Ok(())
 }
 
-/// The template of a digest item: a birthday gets `birthday`; a follow-up whose
-/// customer's last contact was a complaint `after-complaint`; a follow-up a slipping
-/// segment's cadence made due `win-back`; an anniversary or a new tier `thank-you`;
-/// any other follow-up `follow-up`.
+/// The template of a digest item (see [`template_name`]), from the customer's last
+/// contact.
 fn template_for(row: &ItemJson, customer: &crate::domain::customer::Customer) -> &'static str {
     use crate::domain::interaction::Kind;
-    match row.what {
-        "birthday" => return "birthday",
-        "anniversary" | "tier" => return "thank-you",
-        _ => {}
-    }
     let last_contact = customer
         .chronological()
         .into_iter()
         .rev()
         .find(|i| i.kind.is_contact());
-    if last_contact.is_some_and(|i| i.kind == Kind::Complaint) {
+    template_name(
+        row.what,
+        row.programme.as_deref(),
+        last_contact.is_some_and(|i| i.kind == Kind::Complaint),
+    )
+}
+
+/// The RFM segments whose cadence makes a follow-up a win-back.
+const SLIPPING: [&str; 4] = ["at-risk", "cant-lose", "hibernating", "about-to-sleep"];
+
+/// The template of a digest item: a birthday gets `birthday`; an anniversary or a new
+/// tier `thank-you`; a follow-up whose customer's last contact was a complaint
+/// `after-complaint`; a follow-up a slipping segment's cadence made due (`programme`
+/// is `segment at-risk`, `cant-lose`, `hibernating` or `about-to-sleep`) `win-back`;
+/// any other follow-up `follow-up`.
+fn template_name(
+    what: &str,
+    programme: Option<&str>,
+    last_contact_was_complaint: bool,
+) -> &'static str {
+    match what {
+        "birthday" => return "birthday",
+        "anniversary" | "tier" => return "thank-you",
+        _ => {}
+    }
+    if last_contact_was_complaint {
         return "after-complaint";
     }
-    let slipping = ["at-risk", "cant-lose", "hibernating", "about-to-sleep"]
-        .iter()
-        .any(|s| row.programme.as_deref() == Some(&format!("segment {s}")));
+    let slipping = programme
+        .and_then(|p| p.strip_prefix("segment "))
+        .is_some_and(|segment| SLIPPING.contains(&segment));
     if slipping {
         "win-back"
     } else {
@@ -489,4 +507,36 @@ fn csv_table(rows: &[ItemJson], with_programmes: bool) -> Table {
         }
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_name;
+
+    /// Every row of the mapping in `template_name`'s doc, and what must not map to
+    /// win-back: a thriving segment, a tier cadence, a segment name that only starts
+    /// like a slipping one.
+    #[test]
+    fn drafts_pick_their_template_by_what_is_due_and_why() {
+        for (what, programme, complaint, expected) in [
+            ("birthday", None, true, "birthday"),
+            ("anniversary", None, false, "thank-you"),
+            ("tier", Some("tier gold"), false, "thank-you"),
+            ("overdue", Some("segment at-risk"), true, "after-complaint"),
+            ("overdue", Some("segment at-risk"), false, "win-back"),
+            ("follow-up", Some("segment cant-lose"), false, "win-back"),
+            ("follow-up", Some("segment hibernating"), false, "win-back"),
+            ("overdue", Some("segment about-to-sleep"), false, "win-back"),
+            ("follow-up", Some("segment champions"), false, "follow-up"),
+            ("follow-up", Some("segment at-risk-2"), false, "follow-up"),
+            ("follow-up", Some("tier gold"), false, "follow-up"),
+            ("overdue", None, false, "follow-up"),
+        ] {
+            assert_eq!(
+                template_name(what, programme, complaint),
+                expected,
+                "{what} {programme:?} complaint={complaint}"
+            );
+        }
+    }
 }

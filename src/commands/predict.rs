@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::domain::date::Cadence;
+use crate::domain::predict::nelder_mead::Stop;
 use crate::domain::predict::{self, Model, Prediction, Ranked, Rfm};
 use crate::domain::summary::Summary;
 use crate::error::{Error, Result};
@@ -217,21 +218,45 @@ fn write_params(model: &Model, format: Format, ctx: &Context, out: &mut dyn Writ
         ("bgnbd_a", format!("{:.6}", bg.params.a)),
         ("bgnbd_b", format!("{:.6}", bg.params.b)),
         ("bgnbd_log_likelihood", format!("{:.4}", bg.log_likelihood)),
+        ("bgnbd_groups", bg.groups.to_string()),
+        ("bgnbd_evaluations", bg.evaluations.to_string()),
         ("bgnbd_converged", bg.converged.to_string()),
+        ("bgnbd_stop", stop_name(bg.stop).to_string()),
     ];
     match &model.spend {
-        Some(gg) => rows.extend([
-            ("gamma_gamma_p", format!("{:.6}", gg.params.p)),
-            ("gamma_gamma_q", format!("{:.6}", gg.params.q)),
-            ("gamma_gamma_v", format!("{:.6}", gg.params.v)),
-            (
-                "gamma_gamma_log_likelihood",
-                format!("{:.4}", gg.log_likelihood),
-            ),
-            ("gamma_gamma_customers", gg.customers.to_string()),
-            ("gamma_gamma_left_out", gg.left_out.to_string()),
-            ("gamma_gamma_converged", gg.converged.to_string()),
-        ]),
+        Some(gg) => {
+            rows.push(("gamma_gamma_p", format!("{:.6}", gg.params.p)));
+            match gg.common_rate {
+                Some(rate) => rows.extend([
+                    ("gamma_gamma_q", "unbounded".to_string()),
+                    ("gamma_gamma_v", "unbounded".to_string()),
+                    ("gamma_gamma_common_rate", format!("{rate:.6}")),
+                    (
+                        "gamma_gamma_note",
+                        format!(
+                            "the likelihood is highest as q and v grow without bound: spend does not vary between customers, so every customer's expected value is the mean p/rate = {:.2}",
+                            gg.params.p / rate
+                        ),
+                    ),
+                ]),
+                None => rows.extend([
+                    ("gamma_gamma_q", format!("{:.6}", gg.params.q)),
+                    ("gamma_gamma_v", format!("{:.6}", gg.params.v)),
+                ]),
+            }
+            rows.extend([
+                (
+                    "gamma_gamma_log_likelihood",
+                    format!("{:.4}", gg.log_likelihood),
+                ),
+                ("gamma_gamma_customers", gg.customers.to_string()),
+                ("gamma_gamma_left_out", gg.left_out.to_string()),
+                ("gamma_gamma_groups", gg.groups.to_string()),
+                ("gamma_gamma_evaluations", gg.evaluations.to_string()),
+                ("gamma_gamma_converged", gg.converged.to_string()),
+                ("gamma_gamma_stop", stop_name(gg.stop).to_string()),
+            ]);
+        }
         None => rows.push((
             "gamma_gamma",
             model
@@ -247,6 +272,15 @@ fn write_params(model: &Model, format: Format, ctx: &Context, out: &mut dyn Writ
     match format {
         Format::Csv => table.write_csv(out),
         _ => table.write_text(out, ctx.table_layout, ctx.color),
+    }
+}
+
+/// How a search stopped, as `--params` prints it.
+fn stop_name(stop: Stop) -> &'static str {
+    match stop {
+        Stop::Converged => "converged",
+        Stop::Stalled => "stalled",
+        Stop::EvaluationLimit => "evaluation limit",
     }
 }
 

@@ -1,6 +1,7 @@
 //! `crm report`: the whole book on one self-contained HTML page (revenue, orders,
-//! retention, churn, cohorts, satisfaction, the customers with the most value at risk,
-//! the next two weeks) for a shop owner to look at. `crm report > report.html`.
+//! retention, churn, cohorts, satisfaction, segments, loyalty tiers, the customers
+//! with the most value at risk, the next two weeks) for a shop owner to look at.
+//! `crm report > report.html`.
 
 use chrono::{Duration, NaiveDate};
 
@@ -121,17 +122,28 @@ pub fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     })
     .collect();
 
-    let title = book
-        .root
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "crm".to_string());
+    let title = match book.config.report.title.as_deref().map(str::trim) {
+        Some(title) if !title.is_empty() => title.to_string(),
+        _ => book
+            .root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "crm".to_string()),
+    };
     let scores = crate::domain::segments::score(&events, ctx.today);
     let segments: Vec<(String, usize)> = crate::domain::segments::table(&scores)
         .into_iter()
         .map(|row| (row.segment.slug().to_string(), row.customers))
         .collect();
+    let tiers = book.config.programme().map_or_else(Vec::new, |programme| {
+        programme.tier_sizes(
+            scan.items
+                .iter()
+                .map(|c| (c.events.as_slice(), c.touches.as_slice())),
+            ctx.today,
+        )
+    });
     let page = Page {
         title: &title,
         today: ctx.today,
@@ -144,6 +156,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         agenda: &agenda,
         agenda_until: until,
         segments: &segments,
+        tiers: &tiers,
     };
     html::write_report(out, &page)?;
     Ok(super::report_skipped(out, &scan.problems))

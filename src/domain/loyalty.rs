@@ -293,6 +293,36 @@ impl Programme {
         (before.is_none_or(|b| b < now)).then_some((before, now))
     }
 
+    /// How many of `customers` (each as its events and touches) hold each tier on
+    /// `today`, highest tier first, then how many hold none (`"no tier"`): what the
+    /// report's "Loyalty tiers" chart shows. Empty without tiers.
+    pub fn tier_sizes<'a>(
+        &self,
+        customers: impl IntoIterator<Item = (&'a [Event], &'a [Touch])>,
+        today: NaiveDate,
+    ) -> Vec<(String, usize)> {
+        if self.tiers.is_empty() {
+            return Vec::new();
+        }
+        let mut held = vec![0usize; self.tiers.len()];
+        let mut none = 0usize;
+        for (events, touches) in customers {
+            match self.tier_on(events, touches, today) {
+                Some(i) => held[i] += 1,
+                None => none += 1,
+            }
+        }
+        let mut sizes: Vec<(String, usize)> = self
+            .tiers
+            .iter()
+            .zip(held)
+            .rev()
+            .map(|(tier, n)| (tier.name.clone(), n))
+            .collect();
+        sizes.push(("no tier".to_string(), none));
+        sizes
+    }
+
     /// The index of the tier named `name`.
     pub fn tier_index(&self, name: &str) -> Option<usize> {
         self.tiers
@@ -353,6 +383,39 @@ mod tests {
             ],
             tier_window: None,
         }
+    }
+
+    /// Ada of the worked example holds silver on 2025-06-15 (600 points); a customer
+    /// with 2,000 earned holds gold; one without purchases holds none.
+    #[test]
+    fn tier_sizes_count_each_tier_highest_first_then_no_tier() {
+        let p = programme();
+        let ada = [
+            money(EventKind::Purchase, "2025-01-10", 12_900),
+            money(EventKind::Purchase, "2025-03-02", 45_050),
+            money(EventKind::Refund, "2025-03-20", 2_999),
+        ];
+        let ada_touches = [touch("2025-02-01", "feedback", 0)];
+        let big = [money(EventKind::Purchase, "2025-05-01", 200_000)];
+        let customers: [(&[Event], &[Touch]); 4] = [
+            (&ada, &ada_touches),
+            (&big, &[]),
+            (&[], &[]),
+            (&big[..0], &ada_touches),
+        ];
+        assert_eq!(
+            p.tier_sizes(customers, day("2025-06-15")),
+            vec![
+                ("gold".to_string(), 1),
+                ("silver".to_string(), 1),
+                ("no tier".to_string(), 2)
+            ]
+        );
+        let no_tiers = Programme {
+            tiers: Vec::new(),
+            ..p
+        };
+        assert!(no_tiers.tier_sizes(customers, day("2025-06-15")).is_empty());
     }
 
     /// docs/metrics.md, "Loyalty", worked example: 1 point per unit, 50 for a

@@ -15,7 +15,7 @@ use crate::error::Result;
 
 /// Everything the page shows, computed by `crm report`.
 pub struct Page<'a> {
-    /// The book's name (its folder).
+    /// The book's name: `[report] title` of crm.toml, else its folder's.
     pub title: &'a str,
     /// The day the report was made.
     pub today: NaiveDate,
@@ -37,6 +37,9 @@ pub struct Page<'a> {
     pub agenda_until: NaiveDate,
     /// RFM segment sizes today (`crm segments`), as (segment, customers).
     pub segments: &'a [(String, usize)],
+    /// Loyalty tier sizes today, highest tier first, then `no tier`; empty when the
+    /// book's `[loyalty]` programme has no tiers (or there is none).
+    pub tiers: &'a [(String, usize)],
 }
 
 /// One follow-up or occasion.
@@ -149,6 +152,7 @@ pub fn write_report(out: &mut dyn Write, page: &Page) -> Result<()> {
     cohorts(&mut html, page.cohorts);
     satisfaction(&mut html, r);
     segments(&mut html, page.segments);
+    tiers(&mut html, page.tiers);
     predictions(&mut html, page);
     agenda(&mut html, page);
     html.push_str(
@@ -516,6 +520,25 @@ fn segments(html: &mut String, segments: &[(String, usize)]) {
     );
 }
 
+/// Loyalty tier sizes as a horizontal bar chart (`rect.bar2` per tier and one for
+/// `no tier`); nothing at all in a book without tiers.
+fn tiers(html: &mut String, tiers: &[(String, usize)]) {
+    if tiers.is_empty() {
+        return;
+    }
+    html.push_str("<h2>Loyalty tiers</h2>\n");
+    let bars: Vec<(String, f64)> = tiers
+        .iter()
+        .map(|(name, n)| (name.clone(), *n as f64))
+        .collect();
+    hbar_chart(
+        html,
+        "chart-tiers",
+        "Customers per loyalty tier today (crm list --tier)",
+        &bars,
+    );
+}
+
 fn predictions(html: &mut String, page: &Page) {
     let days = page.horizon_days;
     html.push_str("<h2>Most value at risk</h2>\n");
@@ -538,12 +561,13 @@ fn predictions(html: &mut String, page: &Page) {
         if spend { " and Gamma-Gamma" } else { "" },
         model.customers,
         model.repeat_buyers,
-        match &model.spend_problem {
-            Some(problem) => format!(
+        match (&model.spend_problem, model.spend.as_ref().and_then(|s| s.common_rate)) {
+            (Some(problem), _) => format!(
                 "; no spend model ({}), so this ranks by purchases at risk",
                 escape(problem)
             ),
-            None => String::new(),
+            (None, Some(_)) => "; spend does not vary between customers, so every purchase is valued at the mean purchase".to_string(),
+            (None, None) => String::new(),
         }
     );
     if page.at_risk.is_empty() {

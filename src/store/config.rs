@@ -33,6 +33,10 @@ pub(crate) const TEMPLATE: &str = r#"# crm settings for this book. Every setting
 # Period of `crm stats` when --period is not given: month, quarter or year.
 # period = "month"
 
+[report]
+# Title of `crm report`'s page (default: the book's folder name).
+# title = ""
+
 [interactions]
 # Kinds of interaction this book uses beyond the built-in ones
 # (call, email, meeting, message, note, purchase, refund, complaint, feedback).
@@ -75,6 +79,8 @@ pub(crate) struct Config {
     pub(crate) due: DueConfig,
     /// `[stats]`.
     pub(crate) stats: StatsConfig,
+    /// `[report]`.
+    pub(crate) report: ReportConfig,
     /// `[interactions]`.
     pub(crate) interactions: InteractionsConfig,
     /// `[git]`.
@@ -176,6 +182,14 @@ impl Default for StatsConfig {
             period: PeriodKind::Month,
         }
     }
+}
+
+/// `[report]` settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ReportConfig {
+    /// Title of the page; `None` or blank: the book's folder name.
+    pub(crate) title: Option<String>,
 }
 
 /// `[interactions]` settings.

@@ -21,7 +21,7 @@ use crate::domain::predict::Model;
 pub const FILE_NAME: &str = "predict-fit.json";
 
 /// Bumped whenever the stored layout or the models' definitions change.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct Stored {

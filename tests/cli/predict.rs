@@ -132,6 +132,17 @@ fn params_prints_both_fits_with_their_log_likelihoods() {
     assert!(model["purchases"]["log_likelihood"].as_f64().unwrap() < 0.0);
     assert_eq!(model["spend"]["customers"], 33);
     assert_eq!(model["spend"]["left_out"], 0);
+    // How each search ended, and how hard it worked, for the benchmark.
+    for fit in ["purchases", "spend"] {
+        assert!(model[fit]["evaluations"].as_u64().unwrap() > 0, "{model}");
+        assert!(model[fit]["groups"].as_u64().unwrap() > 0, "{model}");
+        let stop = model[fit]["stop"].as_str().unwrap();
+        assert!(
+            ["converged", "stalled", "evaluation_limit"].contains(&stop),
+            "{model}"
+        );
+    }
+    assert!(model["spend"].get("common_rate").is_some(), "{model}");
     let table = stdout_of(book.crm(&["predict", "--params"]));
     for figure in [
         "bgnbd_r",
@@ -139,6 +150,9 @@ fn params_prints_both_fits_with_their_log_likelihoods() {
         "bgnbd_log_likelihood",
         "gamma_gamma_q",
         "gamma_gamma_left_out",
+        "bgnbd_evaluations",
+        "gamma_gamma_evaluations",
+        "gamma_gamma_stop",
     ] {
         assert!(table.contains(figure), "{figure} missing:\n{table}");
     }

@@ -62,6 +62,9 @@ struct Expected {
     periods: usize,
     cohort_cells: usize,
     at_risk: usize,
+    /// Customers per tier as `crm list` gives them, highest tier first, then those
+    /// with none (the demo book has silver and gold).
+    tiers: Vec<(String, usize)>,
 }
 
 fn expected(dir: &Path) -> Expected {
@@ -74,6 +77,16 @@ fn expected(dir: &Path) -> Expected {
     .unwrap();
     let predicted: Value =
         serde_json::from_str(&stdout_of(crm_in(dir, &["predict", "--format", "json"]))).unwrap();
+    let listed: Value =
+        serde_json::from_str(&stdout_of(crm_in(dir, &["list", "--format", "json"]))).unwrap();
+    let holders = |tier: Option<&str>| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["tier"].as_str() == tier)
+            .count()
+    };
     Expected {
         periods: stats["periods"].as_array().unwrap().len(),
         cohort_cells: cohorts
@@ -83,6 +96,11 @@ fn expected(dir: &Path) -> Expected {
             .map(|c| 1 + c["periods"].as_array().unwrap().len())
             .sum(),
         at_risk: predicted.as_array().unwrap().len().min(10),
+        tiers: vec![
+            ("gold".to_string(), holders(Some("gold"))),
+            ("silver".to_string(), holders(Some("silver"))),
+            ("no tier".to_string(), holders(None)),
+        ],
     }
 }
 
@@ -124,6 +142,19 @@ fn the_demo_report_is_one_self_contained_page_with_every_chart() {
         count(svg(&html, "chart-risk"), "<rect class=\"bar2\""),
         e.at_risk
     );
+    // One bar per tier, highest first, then "no tier", each as long as `crm list`
+    // counts.
+    let tiers = svg(&html, "chart-tiers");
+    assert_eq!(count(tiers, "<rect class=\"bar2\""), e.tiers.len());
+    let mut at = 0;
+    for (name, holders) in &e.tiers {
+        let title = format!("<title>{name}: {holders}.00</title>");
+        let found = tiers[at..]
+            .find(&title)
+            .unwrap_or_else(|| panic!("no {title} after the previous tier in {tiers}"));
+        at += found + title.len();
+    }
+    assert!(e.tiers.iter().any(|(name, n)| name != "no tier" && *n > 0));
     // The demo book's names and the next two weeks (2025-06-15 to 06-29).
     assert!(html.contains("Lena Fischer"));
     assert!(html.contains("The next two weeks"));
@@ -139,7 +170,10 @@ fn text_from_the_book_stays_text() {
          - {date: 2025-06-01, kind: call, summary: \"</td></tr></table><img src=x onerror=alert(1)>\", follow_up: 2025-06-18}\n\
          - {date: 2025-06-02, kind: purchase, amount: 10.00}\n",
     );
-    book.write("crm.toml", "currency = \"<i>EUR</i>\"\n");
+    book.write(
+        "crm.toml",
+        "currency = \"<i>EUR</i>\"\n\n[report]\ntitle = \"Caf\u{e9} <Nord>\"\n",
+    );
     let html = stdout_of(book.crm(&["report"]));
     let lower = html.to_lowercase();
     assert!(!lower.contains("<script"), "{html}");
@@ -162,6 +196,13 @@ fn text_from_the_book_stays_text() {
         "{html}"
     );
     assert!(!html.contains("id=\"chart-risk\""));
+    // `[report] title` names the page, escaped.
+    assert!(
+        html.contains("<title>Café &lt;Nord&gt;: customer report</title>"),
+        "{html}"
+    );
+    // No `[loyalty]` programme, no tiers section.
+    assert!(!html.contains("Loyalty tiers"), "{html}");
 }
 
 #[test]
@@ -364,6 +405,7 @@ fn the_demo_report_draws_every_chart_in_chromium_without_overflowing_at_390_and_
             ("chart-cohorts", 0, e.cohort_cells),
             ("chart-risk", e.at_risk, 0),
             ("chart-segments", 10, 0),
+            ("chart-tiers", e.tiers.len(), 0),
         ] {
             let c = &charts[id];
             assert!(

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::nelder_mead::{self, Settings};
+use super::nelder_mead::{self, Settings, Stop};
 use super::special::{hyp2f1_series, ln_gamma, log_add_exp};
 use super::Rfm;
 
@@ -35,18 +35,23 @@ pub struct Fit {
     pub log_likelihood: f64,
     /// Customers fitted.
     pub customers: usize,
+    /// Distinct (x, t_x, T) triples the likelihood was summed over.
+    pub groups: usize,
     /// Likelihood evaluations the search made.
     pub evaluations: usize,
-    /// Whether the search met its stopping rule (else it ran out of evaluations).
+    /// Whether the search met its convergence rule (`false`: it stalled or ran out of
+    /// evaluations, see `stop`).
     pub converged: bool,
+    /// How the search stopped.
+    pub stop: Stop,
 }
 
 impl Params {
     /// The log-likelihood of one customer's (x, t_x, T) (eq. 6 of the paper):
     /// `ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a, b)` plus
     /// `ln[(α+T)^−(r+x) + δ(x>0) a/(b+x−1) (α+t_x)^−(r+x)]`, the last by log-sum-exp.
-    // `total_log_likelihood` inlines this per-customer form for speed; the tests check
-    // both against the paper's formula.
+    // `Prepared::total_log_likelihood` inlines this per-customer form for speed;
+    // `grouped_likelihoods_equal_the_per_customer_sums` checks the two agree.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn log_likelihood(&self, c: &Rfm) -> f64 {
         let Params { r, alpha, a, b } = *self;
@@ -126,8 +131,10 @@ impl Params {
 }
 
 /// The total log-likelihood of `customers` (each with a weight: how many customers
-/// share that (x, t_x, T)). The terms that depend on x alone (the ln Γ and ln B ones)
+/// share that (x, t_x, T)): the reference form of [`Prepared::total_log_likelihood`],
+/// which the fit uses. The terms that depend on x alone (the ln Γ and ln B ones)
 /// are computed once per distinct x: [`group`] sorts by x, so equal x are adjacent.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn total_log_likelihood(params: &Params, customers: &[(Rfm, f64)]) -> f64 {
     let Params { r, alpha, a, b } = *params;
     let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
@@ -153,6 +160,71 @@ pub fn total_log_likelihood(params: &Params, customers: &[(Rfm, f64)]) -> f64 {
     total
 }
 
+/// Grouped customers ready for many evaluations: each group's t_x and T as indexes
+/// into the table of distinct times (a book in days has a few thousand), so that an
+/// evaluation takes ln(α + t) once per distinct time instead of twice per group.
+/// [`Prepared::total_log_likelihood`] equals [`total_log_likelihood`] term by term.
+pub struct Prepared {
+    groups: Vec<(Rfm, f64)>,
+    times: Vec<f64>,
+    /// (index of t_x, index of T) per group.
+    index: Vec<(u32, u32)>,
+}
+
+impl Prepared {
+    /// Indexes `groups` (from [`group`]: sorted by x).
+    pub fn new(groups: Vec<(Rfm, f64)>) -> Prepared {
+        let mut times: Vec<f64> = groups.iter().flat_map(|(c, _)| [c.t_x, c.t]).collect();
+        times.sort_by(f64::total_cmp);
+        times.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        let at = |v: f64| {
+            times
+                .binary_search_by(|t| t.total_cmp(&v))
+                .expect("every time is in the table") as u32
+        };
+        let index = groups.iter().map(|(c, _)| (at(c.t_x), at(c.t))).collect();
+        Prepared {
+            groups,
+            times,
+            index,
+        }
+    }
+
+    /// Distinct (x, t_x, T) groups.
+    pub fn groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The total log-likelihood at `params`.
+    pub fn total_log_likelihood(&self, params: &Params) -> f64 {
+        let Params { r, alpha, a, b } = *params;
+        let ln_times: Vec<f64> = self.times.iter().map(|t| (alpha + t).ln()).collect();
+        let ln_a = a.ln();
+        let base = ln_gamma(a + b) - ln_gamma(b) - ln_gamma(r) + r * alpha.ln();
+        // (x, the terms of x alone, ln a − ln(b+x−1)).
+        let mut per_x = (f64::NAN, 0.0, 0.0);
+        let mut total = 0.0;
+        for ((c, w), &(i_tx, i_t)) in self.groups.iter().zip(&self.index) {
+            let x = c.x;
+            if x.to_bits() != per_x.0.to_bits() {
+                per_x = (
+                    x,
+                    base + ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x),
+                    ln_a - (b + x - 1.0).ln(),
+                );
+            }
+            let a3 = -(r + x) * ln_times[i_t as usize];
+            let a4 = if x > 0.0 {
+                per_x.2 - (r + x) * ln_times[i_tx as usize]
+            } else {
+                f64::NEG_INFINITY
+            };
+            total += w * (per_x.1 + log_add_exp(a3, a4));
+        }
+        total
+    }
+}
+
 /// How far the search may take a log-parameter: e^±20 is 2e-9 to 5e8. A book where
 /// hardly anyone drops out has its likelihood rise forever as a and b grow together;
 /// the bound makes the search stop there instead of walking on.
@@ -164,7 +236,7 @@ pub const LOG_BOUND: f64 = 20.0;
 /// likelihood evaluation cost one term per distinct triple. `None` when the search
 /// ends somewhere not finite.
 pub fn fit(customers: &[Rfm]) -> Option<Fit> {
-    let grouped = group(customers);
+    let grouped = Prepared::new(group(customers));
     let mean_t = customers.iter().map(|c| c.t).sum::<f64>() / customers.len().max(1) as f64;
     let start = [0.0, mean_t.max(1.0).ln(), 0.0, 0.0];
     let objective = |p: &[f64]| {
@@ -172,7 +244,7 @@ pub fn fit(customers: &[Rfm]) -> Option<Fit> {
             return f64::INFINITY;
         }
         let params = from_logs(p);
-        -total_log_likelihood(&params, &grouped)
+        -grouped.total_log_likelihood(&params)
     };
     let found = nelder_mead::minimize(objective, &start, Settings::default());
     let params = from_logs(&found.x);
@@ -183,8 +255,10 @@ pub fn fit(customers: &[Rfm]) -> Option<Fit> {
         params,
         log_likelihood: -found.f,
         customers: customers.len(),
+        groups: grouped.groups(),
         evaluations: found.evaluations,
-        converged: found.converged,
+        converged: found.stop == Stop::Converged,
+        stop: found.stop,
     })
 }
 
@@ -198,7 +272,7 @@ fn from_logs(p: &[f64]) -> Params {
 }
 
 /// Equal (x, t_x, T) triples merged into one with a weight, in a deterministic order.
-fn group(customers: &[Rfm]) -> Vec<(Rfm, f64)> {
+pub fn group(customers: &[Rfm]) -> Vec<(Rfm, f64)> {
     let mut sorted: Vec<Rfm> = customers.to_vec();
     let key = |c: &Rfm| (c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits());
     sorted.sort_by_key(key);

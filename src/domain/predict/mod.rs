@@ -145,7 +145,7 @@ pub fn fit(customers: &[Rfm], to: NaiveDate) -> Result<Model, Refusal> {
             None,
             Some("no repeat buyer has a positive mean repeat value".to_string()),
         ),
-        Some(fit) if fit.params.q <= 1.0 => (
+        Some(fit) if fit.common_rate.is_none() && fit.params.q <= 1.0 => (
             None,
             Some(format!(
                 "the spend model's q = {:.3} is not above 1, so its mean spend is infinite",
@@ -197,7 +197,7 @@ impl Model {
         let expected_value = self
             .spend
             .as_ref()
-            .and_then(|s| s.params.expected_value(customer.x, customer.monetary));
+            .and_then(|s| s.expected_value(customer.x, customer.monetary));
         let discounted_if_alive = match discount {
             None => if_alive,
             Some(d) => {

@@ -3,12 +3,21 @@
 //! models have three or four parameters and a smooth likelihood, where this simplex
 //! search is robust and needs no gradient. Pure arithmetic.
 //!
-//! Stopping rule: a run stops when every vertex of the simplex is within
-//! [`Settings::x_tolerance`] of the best one in every coordinate *and* their function
-//! values are within [`Settings::f_tolerance`] × (1 + |f(best)|) of the best one, or after
-//! [`Settings::max_evaluations`] evaluations. The search is then restarted from the
-//! best point with a fresh simplex (a collapsed simplex can stall short of the
-//! minimum); it ends when a restart improves f by no more than the tolerance.
+//! Stopping rule: a run stops ([`Stop`]) when
+//! - every vertex of the simplex is within [`Settings::x_tolerance`] of the best one in
+//!   every coordinate *and* their function values are within [`Settings::f_tolerance`]
+//!   × (1 + |f(best)|) of the best one ([`Stop::Converged`]; scipy's `xatol`/`fatol`,
+//!   relative here); or
+//! - the best value has improved by no more than [`Settings::stall_tolerance`] ×
+//!   (1 + |f(best)|) over the last [`Settings::stall_iterations`] iterations
+//!   ([`Stop::Stalled`]): the simplex is creeping along a flat ridge (a likelihood
+//!   whose maximum is at infinity rises ever more slowly towards it) or has collapsed
+//!   in some directions while the others still shrink slowly; or
+//! - after [`Settings::max_evaluations`] evaluations ([`Stop::EvaluationLimit`]).
+//!
+//! The search is then restarted from the best point with a fresh simplex (a collapsed
+//! simplex can stall short of the minimum); it ends when a restart improves f by no
+//! more than `f_tolerance` × (1 + |f|), and reports how the best run stopped.
 
 /// How hard to search.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +32,24 @@ pub struct Settings {
     pub max_evaluations: usize,
     /// Restarts allowed after the first run.
     pub max_restarts: usize,
+    /// Iterations the stall rule looks back over.
+    pub stall_iterations: usize,
+    /// Smallest relative improvement of the best value over `stall_iterations`
+    /// iterations that keeps a run going.
+    pub stall_tolerance: f64,
+}
+
+/// Why a search stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// The simplex shrank to within the tolerances: a minimum.
+    Converged,
+    /// The best value stopped improving while the simplex had not shrunk: a flat
+    /// ridge or a boundary.
+    Stalled,
+    /// The evaluation limit was reached first.
+    EvaluationLimit,
 }
 
 impl Default for Settings {
@@ -33,6 +60,8 @@ impl Default for Settings {
             f_tolerance: 1e-13,
             max_evaluations: 5_000,
             max_restarts: 4,
+            stall_iterations: 200,
+            stall_tolerance: 1e-12,
         }
     }
 }
@@ -46,8 +75,8 @@ pub struct Minimum {
     pub f: f64,
     /// Function evaluations made.
     pub evaluations: usize,
-    /// Whether the stopping rule was met (rather than the evaluation limit).
-    pub converged: bool,
+    /// How the run that found `x` stopped.
+    pub stop: Stop,
 }
 
 /// Minimises `f` from `start`. A point where `f` is not finite counts as +∞, so the
@@ -92,10 +121,27 @@ fn run(f: &impl Fn(&[f64]) -> f64, start: &[f64], settings: Settings) -> Minimum
         simplex.push((x, v));
     }
     let mut evaluations = n + 1;
-    let mut converged = false;
+    let mut stop = Stop::EvaluationLimit;
+    // The best value at each of the last `stall_iterations` iterations, as a ring.
+    let mut history: Vec<f64> = Vec::with_capacity(settings.stall_iterations);
+    let mut iteration = 0usize;
     while evaluations < settings.max_evaluations {
         simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
         let (best_x, best_f) = (&simplex[0].0, simplex[0].1);
+        if settings.stall_iterations > 0 {
+            let slot = iteration % settings.stall_iterations;
+            if history.len() < settings.stall_iterations {
+                history.push(best_f);
+            } else {
+                let then = history[slot];
+                history[slot] = best_f;
+                if then - best_f <= settings.stall_tolerance * (1.0 + best_f.abs()) {
+                    stop = Stop::Stalled;
+                    break;
+                }
+            }
+        }
+        iteration += 1;
         let x_spread = simplex[1..]
             .iter()
             .flat_map(|(x, _)| x.iter().zip(best_x).map(|(a, b)| (a - b).abs()))
@@ -104,7 +150,7 @@ fn run(f: &impl Fn(&[f64]) -> f64, start: &[f64], settings: Settings) -> Minimum
         if x_spread <= settings.x_tolerance
             && f_spread <= settings.f_tolerance * (1.0 + best_f.abs())
         {
-            converged = true;
+            stop = Stop::Converged;
             break;
         }
         let centroid: Vec<f64> = (0..n)
@@ -166,7 +212,7 @@ fn run(f: &impl Fn(&[f64]) -> f64, start: &[f64], settings: Settings) -> Minimum
         x,
         f,
         evaluations,
-        converged,
+        stop,
     }
 }
 
@@ -179,7 +225,7 @@ mod tests {
     fn finds_the_bottom_of_rosenbrocks_valley() {
         let rosenbrock = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
         let found = minimize(rosenbrock, &[-1.2, 1.0], Settings::default());
-        assert!(found.converged);
+        assert_eq!(found.stop, Stop::Converged);
         assert!(
             (found.x[0] - 1.0).abs() < 1e-6 && (found.x[1] - 1.0).abs() < 1e-6,
             "{found:?}"
@@ -197,5 +243,24 @@ mod tests {
         };
         let found = minimize(f, &[0.1], Settings::default());
         assert!((found.x[0] - 2.0).abs() < 1e-6, "{found:?}");
+    }
+
+    /// A valley that falls forever towards x₀ → ∞ ever more slowly (like a
+    /// likelihood whose maximum is at infinity): with a coarse stall rule (0.1 %
+    /// over 10 iterations) the search ends as soon as the gains are that small, far
+    /// from converged, and says so.
+    #[test]
+    fn a_search_creeping_along_a_flat_ridge_stalls() {
+        let f = |x: &[f64]| 1.0 / (1.0 + x[0].abs()) + (x[1] - 1.0).powi(2);
+        let settings = Settings {
+            stall_iterations: 10,
+            stall_tolerance: 1e-3,
+            max_restarts: 0,
+            ..Settings::default()
+        };
+        let found = minimize(f, &[0.0, 0.0], settings);
+        assert_eq!(found.stop, Stop::Stalled, "{found:?}");
+        assert!(found.evaluations < 200, "{found:?}");
+        assert!(found.x[0] > 10.0 && found.f < 0.1, "{found:?}");
     }
 }
