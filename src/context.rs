@@ -68,6 +68,8 @@ pub(crate) struct Context {
     /// Whether standard output is a terminal (tables) or a pipe (plain lines), as the
     /// [`Ui`] found.
     pub(crate) stdout_is_tty: bool,
+    /// How tables are laid out on stdout: boxed to the terminal's width, or plain.
+    pub(crate) table_layout: crate::render::Layout,
     /// How long writers wait for the book's lock (`CRM_LOCK_TIMEOUT` seconds), or the
     /// usage error for a value that is no such number. Only a command that takes the
     /// lock reports it: a typo there must not stop `crm list`.
@@ -120,6 +122,7 @@ impl Context {
             today,
             color: ui.color(),
             stdout_is_tty: ui.stdout_is_tty(),
+            table_layout: crate::render::Layout::for_stdout(ui.stdout_is_tty(), ui.stdout_width()),
             lock_wait,
             commit: cli.commit,
             editor: ["VISUAL", "EDITOR"]

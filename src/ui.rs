@@ -60,6 +60,7 @@ pub(crate) struct Ui {
     err: Sink,
     color: bool,
     stdout_is_tty: bool,
+    stdout_width: Option<usize>,
     stderr_is_tty: bool,
     stdin_is_tty: bool,
 }
@@ -81,6 +82,15 @@ impl Ui {
             err: Sink::Stderr(io::stderr()),
             color,
             stdout_is_tty,
+            stdout_width: stdout_is_tty
+                .then(|| {
+                    let columns = std::env::var("COLUMNS").ok();
+                    width(
+                        columns.as_deref(),
+                        terminal_size::terminal_size_of(io::stdout()),
+                    )
+                })
+                .flatten(),
             stderr_is_tty: io::stderr().is_terminal(),
             stdin_is_tty: io::stdin().is_terminal(),
         }
@@ -94,6 +104,7 @@ impl Ui {
             err: Sink::Buffer(Vec::new()),
             color: false,
             stdout_is_tty: false,
+            stdout_width: None,
             stderr_is_tty: false,
             stdin_is_tty: false,
         }
@@ -117,6 +128,13 @@ impl Ui {
     /// Whether stdout is a terminal (tables) rather than a pipe (plain lines).
     pub(crate) fn stdout_is_tty(&self) -> bool {
         self.stdout_is_tty
+    }
+
+    /// How many columns the terminal on stdout has: `COLUMNS` when it is a positive
+    /// number (as `ls` and `git` honour it), else the terminal's own size; `None` when
+    /// stdout is not a terminal or its size is unknown (a pty nobody sized reports 0).
+    pub(crate) fn stdout_width(&self) -> Option<usize> {
+        self.stdout_width
     }
 
     /// Whether stderr is a terminal (progress bars).
@@ -148,6 +166,18 @@ impl Ui {
     }
 }
 
+/// The terminal width from `COLUMNS` (when it is a positive number) or the size the
+/// terminal reports (when it is not zero).
+fn width(
+    columns: Option<&str>,
+    size: Option<(terminal_size::Width, terminal_size::Height)>,
+) -> Option<usize> {
+    let from_env = columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    from_env.or_else(|| size.map(|(w, _)| usize::from(w.0)).filter(|&c| c > 0))
+}
+
 /// Writing to a `Ui` writes the command's data, to stdout.
 impl Write for Ui {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -156,5 +186,25 @@ impl Write for Ui {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::width;
+    use terminal_size::{Height, Width};
+
+    #[test]
+    fn columns_wins_over_the_terminal_size_when_it_is_a_positive_number() {
+        let size = Some((Width(80), Height(24)));
+        assert_eq!(width(Some("60"), size), Some(60));
+        assert_eq!(width(Some(" 60 "), size), Some(60));
+        assert_eq!(width(Some("0"), size), Some(80));
+        assert_eq!(width(Some("wide"), size), Some(80));
+        assert_eq!(width(None, size), Some(80));
+        // A pty nobody gave a size reports 0 columns: unknown, not 0.
+        assert_eq!(width(None, Some((Width(0), Height(0)))), None);
+        assert_eq!(width(Some("50"), None), Some(50));
+        assert_eq!(width(None, None), None);
     }
 }

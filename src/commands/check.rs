@@ -24,6 +24,9 @@ pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
         for warning in duplicate_warnings(&book)? {
             writeln!(stderr, "crm: warning: {warning}")?;
         }
+        for warning in loyalty_warnings(&book)? {
+            writeln!(stderr, "crm: warning: {warning}")?;
+        }
     }
     let files = problems.0;
     if problems.1.is_empty() {
@@ -72,6 +75,32 @@ fn duplicate_warnings(book: &Book) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Redemptions written by hand that spent more loyalty points than the customer had
+/// (`crm log` refuses them), leaving a negative balance; nothing without `[loyalty]`.
+fn loyalty_warnings(book: &Book) -> Result<Vec<String>> {
+    let Some(programme) = book.config.programme() else {
+        return Ok(Vec::new());
+    };
+    let scan = scan::summaries(book)?;
+    let mut warnings = Vec::new();
+    for customer in &scan.items {
+        for (day, points, balance) in programme.overdrawn(&customer.events, &customer.touches) {
+            warnings.push(format!(
+                "{}/{}.{}: the redemption of {points} point{} on {day} spends more than {} had: \
+                 the balance is {balance} after it; correct the `redeem` entry (`crm edit {}`) \
+                 or log the purchase or bonus that earned the points",
+                crate::store::CUSTOMERS_DIR,
+                customer.id,
+                crate::store::EXTENSION,
+                if points == 1 { "" } else { "s" },
+                customer.id,
+                customer.id,
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
 /// Checks every file of the book; returns the number of customer files and the problems.
 /// A `customers/` folder that crm must not read through (a symlink out of the book) is
 /// itself the problem, and nothing in it is read.
@@ -91,6 +120,33 @@ pub(crate) fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
     problems.extend(stray_files(book));
     problems.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     Ok((files, problems))
+}
+
+/// What `crm check` says about `shown`, a file in `customers/archive/`: how crm archives
+/// instead, and the exact commands that move it back and archive it.
+fn archive_folder_fix(book: &Book, shown: &str, id: &str) -> String {
+    let why = "is ignored: crm does not read customers/archive/; an archived customer keeps \
+               its file in customers/ with `archived: DATE` in it (so it keeps its history \
+               and still counts in stats)";
+    let Ok(parsed) = crate::domain::id::CustomerId::parse(id) else {
+        return format!(
+            "{why}; from the book's folder, move it back under a valid id (lowercase words \
+             joined by hyphens) and archive it: `mv {shown} customers/NEW-ID.yaml && crm archive NEW-ID`"
+        );
+    };
+    let target = book.customer_path(&parsed);
+    let shown_target = book.shown(&target);
+    if target.exists() {
+        return format!(
+            "{why}; {shown_target} exists already, so from the book's folder move it back under \
+             another id, merge the two and archive the result: `mv {shown} customers/{id}-archived.yaml \
+             && crm merge {id} {id}-archived && crm archive {id}`"
+        );
+    }
+    format!(
+        "{why}; from the book's folder, move it back and archive it: \
+         `mv {shown} {shown_target} && crm archive {id}`"
+    )
 }
 
 /// Files in customers/ that crm would silently ignore although a person probably meant
@@ -123,7 +179,7 @@ fn stray_files(book: &Book) -> Vec<Problem> {
                 &shown,
                 1,
                 1,
-                format!("is ignored: crm marks archived customers with `archived: DATE` in their own file, not with a folder (so they still count in stats); move it back to customers/ and run `crm archive {id}`"),
+                archive_folder_fix(book, &shown, id),
             ));
         } else if entry.depth() > 1 {
             problems.push(Problem::at(

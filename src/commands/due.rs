@@ -454,7 +454,7 @@ fn digest_table(rows: &[ItemJson], ctx: &Context, out: &mut dyn Write) -> Result
                 render::or_dash(row.last_interaction.clone()),
             ]);
         }
-        table.write_text(out, true, ctx.color)?;
+        table.write_text(out, ctx.table_layout, ctx.color)?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::flags::OutputFormat;
 use crate::context::Context;
 use crate::domain::search::{self, Match, Query, SearchField};
 use crate::error::{Error, Result};
@@ -18,9 +19,8 @@ pub struct Args {
     /// Search only this field; repeat for several (default: all).
     #[arg(long = "field", value_enum, value_name = "FIELD")]
     pub fields: Vec<SearchField>,
-    /// Output format (default: table).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub(crate) output: OutputFormat,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,13 +50,13 @@ pub fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
             archived: h.customer.archived,
         })
         .collect();
-    match args.format {
+    match args.output.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows).write_csv(out)?,
         Format::Table if rows.is_empty() => {}
-        Format::Table => table(&rows).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+        Format::Table => table(&rows).write_text(out, ctx.table_layout, ctx.color)?,
     }
-    if rows.is_empty() && args.format == Format::Table {
+    if rows.is_empty() && args.output.format == Format::Table {
         out.warn(&format!("no customer matches {:?}", args.query));
     }
     Ok(super::report_skipped(out, &scan.problems))

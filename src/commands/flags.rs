@@ -79,3 +79,41 @@ impl Within {
         Ok(window.after(today).unwrap_or(NaiveDate::MAX))
     }
 }
+
+/// `--format text|json` of a command that changes the book: what it changed, as the
+/// usual line for a person or as one JSON object for a script (printed, like the line,
+/// before any commit is tried).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub(crate) struct ChangeFormat {
+    /// Output format: a line saying what changed (text), or one JSON object (json).
+    #[arg(long, value_enum, default_value_t = ChangeOutput::Text)]
+    pub(crate) format: ChangeOutput,
+}
+
+/// The values of [`ChangeFormat`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ChangeOutput {
+    /// One line (or a few) for a person.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+impl ChangeFormat {
+    /// Writes `text` (a person's lines, newline-terminated) or `json`, as asked.
+    pub(crate) fn write<T: serde::Serialize>(
+        self,
+        out: &mut Ui,
+        text: &str,
+        json: &T,
+    ) -> Result<()> {
+        match self.format {
+            ChangeOutput::Text => {
+                use std::io::Write;
+                write!(out, "{text}")?;
+                Ok(())
+            }
+            ChangeOutput::Json => crate::render::write_json(out, json),
+        }
+    }
+}

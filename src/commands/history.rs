@@ -81,7 +81,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows, args.patch).write_csv(out)?,
         Format::Table if args.patch => write_log(out, &entries)?,
-        Format::Table => table(&rows, false).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+        Format::Table => table(&rows, false).write_text(out, ctx.table_layout, ctx.color)?,
     }
     Ok(EXIT_OK)
 }

@@ -155,7 +155,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         Format::Csv => table(&rows, render::or_empty, predictions.is_some()).write_csv(out)?,
         Format::Table => table(&rows, render::or_dash, predictions.is_some()).write_text(
             out,
-            ctx.stdout_is_tty,
+            ctx.table_layout,
             ctx.color,
         )?,
     }

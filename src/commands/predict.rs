@@ -159,7 +159,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     match args.format {
         Format::Json => render::write_json(out, &rows)?,
         Format::Csv => table(&rows, false).write_csv(out)?,
-        Format::Table => table(&rows, true).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+        Format::Table => table(&rows, true).write_text(out, ctx.table_layout, ctx.color)?,
     }
     Ok(super::report_skipped(out, &scan.problems))
 }
@@ -271,7 +271,7 @@ fn write_params(model: &Model, format: Format, ctx: &Context, out: &mut dyn Writ
     }
     match format {
         Format::Csv => table.write_csv(out),
-        _ => table.write_text(out, ctx.stdout_is_tty, ctx.color),
+        _ => table.write_text(out, ctx.table_layout, ctx.color),
     }
 }
 

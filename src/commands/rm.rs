@@ -4,6 +4,9 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use serde::Serialize;
+
+use super::flags::ChangeFormat;
 use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::error::{Error, ErrorKind, Result, EXIT_OK};
@@ -17,6 +20,18 @@ pub struct Args {
     /// Delete without asking (needed when crm cannot ask: not on a terminal).
     #[arg(short, long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub(crate) output: ChangeFormat,
+}
+
+/// What `crm rm --format json` prints.
+#[derive(Debug, Serialize)]
+struct Removed<'a> {
+    id: &'a str,
+    /// The file removed, relative to the book (`null`: the answer was no).
+    removed: Option<&'a str>,
+    /// Whether `crm undo` can bring it back (the book is in a git repository).
+    undoable: bool,
 }
 
 /// Runs `crm rm`.
@@ -45,16 +60,28 @@ pub fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
             }
         );
         if !confirm(&question)? {
-            writeln!(out, "nothing was removed")?;
+            let json = Removed {
+                id: id.as_str(),
+                removed: None,
+                undoable: false,
+            };
+            args.output.write(out, "nothing was removed\n", &json)?;
             return Ok(EXIT_OK);
         }
     }
     book.remove_customer(&mut lock, &id, &loaded)?;
     let shown = book.shown(&book.customer_path(&id));
+    let json = Removed {
+        id: id.as_str(),
+        removed: Some(&shown),
+        undoable: in_git,
+    };
     if in_git {
-        writeln!(out, "removed {id} ({shown}); `crm undo` brings it back")?;
+        let text = format!("removed {id} ({shown}); `crm undo` brings it back\n");
+        args.output.write(out, &text, &json)?;
     } else {
-        writeln!(out, "removed {id} ({shown})")?;
+        args.output
+            .write(out, &format!("removed {id} ({shown})\n"), &json)?;
         out.warn("the book is not in a git repository, so this cannot be undone");
     }
     super::finish_write_committing(ctx, &book, lock, &format!("remove {id}"), out, in_git)?;

@@ -87,7 +87,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result
         match args.format {
             Format::Json => render::write_json(out, &rows)?,
             Format::Csv => customer_table(&rows).write_csv(out)?,
-            Format::Table => customer_table(&rows).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+            Format::Table => customer_table(&rows).write_text(out, ctx.table_layout, ctx.color)?,
         }
     } else {
         let rows = segments::table(&scores);
@@ -101,7 +101,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result
                 let percent = |s: Option<f64>| {
                     s.map_or_else(|| "-".to_string(), |s| format!("{:.1}%", s * 100.0))
                 };
-                segment_table(&rows, percent).write_text(out, ctx.stdout_is_tty, ctx.color)?
+                segment_table(&rows, percent).write_text(out, ctx.table_layout, ctx.color)?
             }
         }
     }

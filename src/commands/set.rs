@@ -1,8 +1,9 @@
 //! `crm set ID FIELD VALUE` and `crm unset ID FIELD`: change one field of a customer
 //! file in place, rewriting only that value's bytes (see `store::change`).
 
-use std::io::Write;
+use serde::Serialize;
 
+use super::flags::ChangeFormat;
 use crate::context::Context;
 use crate::domain::id::CustomerId;
 use crate::error::{Result, EXIT_OK};
@@ -20,6 +21,8 @@ pub struct SetArgs {
     /// The new value (dates as for --since: YYYY-MM-DD, yesterday, -1w, ...).
     #[arg(allow_hyphen_values = true)]
     pub value: String,
+    #[command(flatten)]
+    pub(crate) output: ChangeFormat,
 }
 
 /// Arguments of `crm unset`.
@@ -31,16 +34,25 @@ pub struct UnsetArgs {
     /// The field to take out: email, phone, company, birthday, since, every, pref.KEY,
     /// or a field the file has.
     pub field: String,
+    #[command(flatten)]
+    pub(crate) output: ChangeFormat,
 }
 
 /// Runs `crm set`.
 pub fn run_set(ctx: &Context, args: &SetArgs, out: &mut crate::ui::Ui) -> Result<u8> {
-    change(ctx, &args.id, &args.field, Some(&args.value), out)
+    change(
+        ctx,
+        &args.id,
+        &args.field,
+        Some(&args.value),
+        args.output,
+        out,
+    )
 }
 
 /// Runs `crm unset`.
 pub fn run_unset(ctx: &Context, args: &UnsetArgs, out: &mut crate::ui::Ui) -> Result<u8> {
-    change(ctx, &args.id, &args.field, None, out)
+    change(ctx, &args.id, &args.field, None, args.output, out)
 }
 
 fn change(
@@ -48,13 +60,21 @@ fn change(
     id: &str,
     field: &str,
     value: Option<&str>,
+    output: ChangeFormat,
     out: &mut crate::ui::Ui,
 ) -> Result<u8> {
     let book = ctx.book()?;
     let id = CustomerId::parse(id)?;
     let mut lock = book.lock()?;
     let changed = book.change_field(&mut lock, &id, field, value, ctx.today)?;
-    writeln!(out, "{}", said(&id, &changed))?;
+    let json = Changed {
+        id: id.as_str(),
+        field: &changed.field,
+        before: changed.before.as_deref(),
+        after: changed.after.as_deref(),
+        changed: !changed.unchanged,
+    };
+    output.write(out, &format!("{}\n", said(&id, &changed)), &json)?;
     for warning in &changed.warnings {
         out.warn(&warning.to_string());
     }
@@ -67,6 +87,19 @@ fn change(
         out,
     )?;
     Ok(EXIT_OK)
+}
+
+/// What `crm set`/`unset --format json` prints.
+#[derive(Debug, Serialize)]
+struct Changed<'a> {
+    id: &'a str,
+    field: &'a str,
+    /// The value before, as text (`null`: the field was not there).
+    before: Option<&'a str>,
+    /// The value now (`null`: taken out, or never there).
+    after: Option<&'a str>,
+    /// Whether the file was written.
+    changed: bool,
 }
 
 /// The line `crm set`/`unset` prints.

@@ -96,7 +96,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             if args.output.format == Format::Csv {
                 table.write_csv(out)?;
             } else {
-                table.write_text(out, ctx.stdout_is_tty, ctx.color)?;
+                table.write_text(out, ctx.table_layout, ctx.color)?;
             }
         }
     }

@@ -103,9 +103,9 @@ fn write_report(ctx: &Context, report: &Report, format: Format, out: &mut dyn Wr
         Format::Json => render::write_json(out, report),
         Format::Csv => periods_table(report, false).write_csv(out),
         Format::Table => {
-            totals_table(report).write_text(out, ctx.stdout_is_tty, ctx.color)?;
+            totals_table(report).write_text(out, ctx.table_layout, ctx.color)?;
             writeln!(out)?;
-            periods_table(report, true).write_text(out, ctx.stdout_is_tty, ctx.color)?;
+            periods_table(report, true).write_text(out, ctx.table_layout, ctx.color)?;
             if report.periods.iter().any(|p| p.partial) {
                 writeln!(
                     out,
@@ -296,7 +296,7 @@ fn write_cohorts(
                 row.resize(headers.len(), String::new());
                 table.push(row);
             }
-            table.write_text(out, ctx.stdout_is_tty, ctx.color)
+            table.write_text(out, ctx.table_layout, ctx.color)
         }
     }
 }

@@ -75,7 +75,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         Format::Table if rows.is_empty() => {
             writeln!(out, "nothing to commit: the book matches the last commit")?
         }
-        Format::Table => table(&rows).write_text(out, ctx.stdout_is_tty, ctx.color)?,
+        Format::Table => table(&rows).write_text(out, ctx.table_layout, ctx.color)?,
     }
     out.flush()?;
     hint_conflicts(&repo, &described, out);

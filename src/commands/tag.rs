@@ -1,7 +1,8 @@
 //! `crm tag ID +vip -trial`: add and take away tags, keeping the list's own style.
 
-use std::io::Write;
+use serde::Serialize;
 
+use super::flags::ChangeFormat;
 use crate::context::Context;
 use crate::domain::field_change::tag_changes;
 use crate::domain::id::CustomerId;
@@ -17,6 +18,20 @@ pub struct Args {
     #[arg(required = true, allow_hyphen_values = true, value_name = "+TAG|-TAG")]
     #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tag_changes))]
     pub changes: Vec<String>,
+    #[command(flatten)]
+    pub(crate) output: ChangeFormat,
+}
+
+/// What `crm tag --format json` prints.
+#[derive(Debug, Serialize)]
+struct Changed<'a> {
+    id: &'a str,
+    added: &'a [String],
+    removed: &'a [String],
+    /// The tags now, as written in the file.
+    tags: &'a [String],
+    /// Whether the file was written.
+    changed: bool,
 }
 
 /// Runs `crm tag`.
@@ -36,11 +51,20 @@ pub fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
     }
     let mut parts: Vec<String> = changed.added.iter().map(|t| format!("+{t}")).collect();
     parts.extend(changed.removed.iter().map(|t| format!("-{t}")));
+    let json = Changed {
+        id: id.as_str(),
+        added: &changed.added,
+        removed: &changed.removed,
+        tags: &changed.tags,
+        changed: !parts.is_empty(),
+    };
     if parts.is_empty() {
-        writeln!(out, "tags of {id} unchanged: {}", shown(&changed.tags))?;
+        let text = format!("tags of {id} unchanged: {}\n", shown(&changed.tags));
+        args.output.write(out, &text, &json)?;
         return Ok(EXIT_OK);
     }
-    writeln!(out, "tags of {id}: {}", shown(&changed.tags))?;
+    let text = format!("tags of {id}: {}\n", shown(&changed.tags));
+    args.output.write(out, &text, &json)?;
     for warning in &changed.warnings {
         out.warn(&warning.to_string());
     }

@@ -208,6 +208,26 @@ impl Programme {
         }
     }
 
+    /// The redemptions that spent more points than the customer had: each day with a
+    /// `redeem` entry after which the balance is negative, with the points redeemed that
+    /// day and the balance then. `crm log` refuses such a redemption; one written by hand
+    /// is what `crm check` warns about. (A debt left by a refund is not listed: refunds
+    /// take back the points they earned even when those were spent.)
+    pub fn overdrawn(&self, events: &[Event], touches: &[Touch]) -> Vec<(NaiveDate, i64, i64)> {
+        let mut days: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+        for t in touches.iter().filter(|t| t.kind == REDEEM && t.points > 0) {
+            *days.entry(t.date).or_default() += i64::from(t.points);
+        }
+        // A day's redemptions come after its purchases and refunds (see `moves`), so a
+        // negative balance at the end of the day means they spent more than was there.
+        days.into_iter()
+            .filter_map(|(day, points)| {
+                let after = self.account(events, touches, day).balance;
+                (after < 0).then_some((day, points, after))
+            })
+            .collect()
+    }
+
     /// What the tiers measure on `day`: points earned less points taken back, or
     /// revenue, over the entries dated in the tier window ending on `day` (after
     /// `day − window`, up to `day`), or all entries up to `day` without a window.
@@ -471,6 +491,39 @@ mod tests {
         let later = p.account(&events, &touches, day("2025-09-01"));
         assert_eq!((later.balance, later.lapsed), (0, 70));
         assert_eq!(later.earned - later.redeemed - later.lapsed, later.balance);
+    }
+
+    /// A redemption of more points than were left (written by hand) is listed, with the
+    /// balance it left; a refund's debt is not.
+    #[test]
+    fn redemptions_beyond_the_balance_are_overdrawn() {
+        let mut p = programme();
+        p.bonus.clear();
+        // 100 points on 01-01; 60 redeemed on 01-20 (fine, 40 left); 70 more on 02-10
+        // (30 too many: -30); a purchase of 50 on 03-01 pays the debt (+20).
+        let events = [
+            money(EventKind::Purchase, "2025-01-01", 10_000),
+            money(EventKind::Purchase, "2025-03-01", 5_000),
+        ];
+        let touches = [
+            touch("2025-01-20", "redeem", 60),
+            touch("2025-02-10", "redeem", 70),
+        ];
+        assert_eq!(
+            p.overdrawn(&events, &touches),
+            [(day("2025-02-10"), 70, -30)]
+        );
+        assert_eq!(p.account(&events, &touches, day("2025-03-01")).balance, 20);
+        // The refund's debt of the test below is not an overdrawn redemption: the 60
+        // were there when they were redeemed.
+        let events = [
+            money(EventKind::Purchase, "2025-01-01", 10_000),
+            money(EventKind::Refund, "2025-02-01", 10_000),
+        ];
+        assert_eq!(
+            p.overdrawn(&events, &[touch("2025-01-20", "redeem", 60)]),
+            []
+        );
     }
 
     /// A refund bigger than the points left leaves a debt that later points pay first.

@@ -5,7 +5,10 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use clap::ValueEnum;
-use comfy_table::{presets, Attribute, Cell, ContentArrangement, Table as Comfy};
+use comfy_table::{
+    presets, Attribute, Cell, ColumnConstraint, ContentArrangement, Table as Comfy,
+    Width as ColumnWidth,
+};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -19,6 +22,36 @@ pub(crate) enum Format {
     Json,
     /// CSV with a header row.
     Csv,
+}
+
+/// How [`Table::write_text`] lays a table out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Plain aligned columns, one line per row, whatever their length.
+    Plain,
+    /// Boxes, wrapped to fit `width` columns when it is known.
+    Boxed {
+        /// The terminal's width in columns.
+        width: Option<usize>,
+    },
+}
+
+impl Layout {
+    /// Boxed on a terminal (`width` is its width when known), plain otherwise.
+    pub(crate) fn for_stdout(is_tty: bool, width: Option<usize>) -> Layout {
+        if is_tty {
+            Layout::Boxed { width }
+        } else {
+            Layout::Plain
+        }
+    }
+}
+
+/// `true`: boxed, of unknown width; `false`: plain.
+impl From<bool> for Layout {
+    fn from(tty: bool) -> Layout {
+        Layout::for_stdout(tty, None)
+    }
 }
 
 /// A table of text cells, rendered as boxes, plain columns or CSV.
@@ -44,14 +77,20 @@ impl Table {
         self.rows.push(row);
     }
 
-    /// Writes the table for a person: boxed when `tty`, plain aligned columns otherwise.
-    pub(crate) fn write_text(&self, out: &mut dyn Write, tty: bool, color: bool) -> Result<()> {
-        if tty {
+    /// Writes the table for a person: boxed to fit the terminal, or plain aligned
+    /// columns (a pipe, a file) that are never wrapped, so that `cut` and `awk` see
+    /// whole cells.
+    pub(crate) fn write_text(
+        &self,
+        out: &mut dyn Write,
+        layout: impl Into<Layout>,
+        color: bool,
+    ) -> Result<()> {
+        if let Layout::Boxed { width } = layout.into() {
             let mut table = Comfy::new();
             table.load_preset(presets::UTF8_FULL_CONDENSED);
-            // Wrap to the terminal only when its width is known and sensible (a pty
-            // without a size reports 0 columns, which would wrap every letter).
-            if table.width().is_some_and(|w| w >= 40) {
+            if let Some(width) = width {
+                table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
                 table.set_content_arrangement(ContentArrangement::Dynamic);
             }
             if color {
@@ -70,16 +109,24 @@ impl Table {
             for row in &self.rows {
                 table.add_row(row.iter().map(|cell| one_line(cell).into_owned()));
             }
+            // Too wide for the terminal: the narrow columns (ids, dates, amounts) stay
+            // whole and comfy wraps the widest ones (splitting a word longer than its
+            // column, too), so that no line is wider than the terminal.
+            if let Some(width) = width {
+                let widths = self.content_widths();
+                for column in kept_whole(&widths, width) {
+                    if let Some(c) = table.column_mut(column) {
+                        // An absolute width counts the padding too.
+                        let fixed = u16::try_from(widths[column] + 2).unwrap_or(u16::MAX);
+                        c.set_constraint(ColumnConstraint::Absolute(ColumnWidth::Fixed(fixed)));
+                    }
+                }
+            }
             writeln!(out, "{table}")?;
             return Ok(());
         }
         let columns = self.headers.len();
-        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(columns) {
-                widths[i] = widths[i].max(one_line(cell).chars().count());
-            }
-        }
+        let widths = self.content_widths();
         let mut line = String::new();
         for (index, row) in std::iter::once(&self.headers).chain(&self.rows).enumerate() {
             line.clear();
@@ -100,6 +147,18 @@ impl Table {
             writeln!(out, "{}", paint(line.trim_end(), style, color))?;
         }
         Ok(())
+    }
+
+    /// The widest cell of each column (its title included), in characters.
+    fn content_widths(&self) -> Vec<usize> {
+        let columns = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                widths[i] = widths[i].max(one_line(cell).chars().count());
+            }
+        }
+        widths
     }
 
     /// Writes the table as CSV with a header row.
@@ -171,6 +230,27 @@ fn csv_error(err: csv::Error) -> Error {
             format!("failed to write CSV: {other:?}"),
         ),
     }
+}
+
+/// The columns of a boxed table `width` characters wide that keep their whole content
+/// when the table does not fit: the widest columns are cut down first, all to the same
+/// width (the largest that lets the table fit), and every column no wider than that
+/// stays whole. Empty when everything fits.
+fn kept_whole(widths: &[usize], width: usize) -> Vec<usize> {
+    // Each column has a space of padding on both sides and one border on its left; the
+    // table one more on the right.
+    let frame = widths.len() * 3 + 1;
+    let budget = width.saturating_sub(frame);
+    let needed = |cap: usize| widths.iter().map(|&w| w.min(cap)).sum::<usize>();
+    if needed(usize::MAX) <= budget {
+        return Vec::new();
+    }
+    let widest = widths.iter().copied().max().unwrap_or(0);
+    let cap = (0..widest)
+        .rev()
+        .find(|&cap| needed(cap) <= budget)
+        .unwrap_or(0);
+    (0..widths.len()).filter(|&i| widths[i] <= cap).collect()
 }
 
 /// Writes `value` as pretty JSON followed by a newline.
@@ -370,6 +450,49 @@ mod tests {
             serde_json::to_string(&map).unwrap(),
             r#"{"zebra":"1","apple":"2"}"#
         );
+    }
+
+    #[test]
+    fn boxed_tables_fit_the_width_keeping_narrow_columns_whole() {
+        let mut table = Table::new(&["id", "name", "notes", "revenue"]);
+        table.push(vec![
+            "ada".into(),
+            "Ada Lovelace".into(),
+            "a long note about the analytical engine and its many uses".into(),
+            "129.00".into(),
+        ]);
+        table.push(vec![
+            "bob".into(),
+            "Bob".into(),
+            "short".into(),
+            "0.00".into(),
+        ]);
+        for width in [40, 50, 60] {
+            let mut out = Vec::new();
+            table
+                .write_text(&mut out, Layout::Boxed { width: Some(width) }, false)
+                .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            for line in text.lines() {
+                assert!(line.chars().count() <= width, "{width}: {line:?}\n{text}");
+            }
+            // Ids and amounts are not cut; the note is wrapped over several lines.
+            assert!(
+                text.contains(" ada ") && text.contains(" 129.00 "),
+                "{text}"
+            );
+            assert!(text.lines().count() > 6, "{text}");
+        }
+        // Wide enough: one line per row, nothing wrapped.
+        let mut out = Vec::new();
+        table
+            .write_text(&mut out, Layout::Boxed { width: Some(200) }, false)
+            .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 6);
+        assert_eq!(kept_whole(&[3, 12, 57, 7], 200), Vec::<usize>::new());
+        // 40 wide: 13 of frame leaves 27 = 3 + 8 + 8 + 7 (+1), so the name and the
+        // note are cut to 8 and the id and the revenue stay whole.
+        assert_eq!(kept_whole(&[3, 12, 57, 7], 40), [0, 3]);
     }
 
     #[test]

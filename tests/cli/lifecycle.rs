@@ -605,7 +605,28 @@ fn check_explains_an_archive_folder() {
         stderr_of(&output)
     );
     assert!(out.contains("customers/archive/old.yaml:1:1:"), "{out}");
-    assert!(out.contains("crm archive old"), "{out}");
+    assert!(
+        out.contains("`mv customers/archive/old.yaml customers/old.yaml && crm archive old`"),
+        "{out}"
+    );
+    // Doing exactly what it says fixes it.
+    std::fs::rename(
+        book.path("customers/archive/old.yaml"),
+        book.customer_path("old"),
+    )
+    .unwrap();
+    book.crm(&["archive", "old"]).assert().success();
+    std::fs::remove_dir(book.path("customers/archive")).unwrap();
+    book.crm(&["check"]).assert().success();
+    assert!(book.read_customer("old").contains("archived: 2025-06-15"));
+    // With a customer of that id already there, the fix merges the two.
+    book.write("customers/archive/old.yaml", "name: Old\n");
+    let err = stderr_of(&book.crm(&["check"]).output().unwrap());
+    assert!(
+        err.contains("customers/old.yaml exists already")
+            && err.contains("crm merge old old-archived && crm archive old"),
+        "{err}"
+    );
 }
 
 // --- duplicates -----------------------------------------------------------------------
@@ -952,109 +973,265 @@ fn an_unknown_tag_filter_warns_with_a_guess() {
     assert!(!stderr_of(&output).contains("no customer has tag"));
 }
 
-// --- shell completion -----------------------------------------------------------------
+// --- --format json of the commands that change a customer ----------------------------
 
-fn book_to_complete() -> TempBook {
-    let book = TempBook::new();
-    book.customer("ada", "name: Ada\ntags: [vip, trial]\n");
-    book.customer("adam", "name: Adam\ntags: [venue]\n");
-    book.customer("bob", "name: Bob\n");
-    book
-}
-
-/// What `crm` answers when a shell asks, as fish asks (the words so far, the current
-/// one last).
-fn fish_candidates(book: &TempBook, words: &[&str]) -> Vec<String> {
-    let out = stdout_of(
-        book.crm(&[&["--", "crm"], words].concat())
-            .env("COMPLETE", "fish"),
-    );
-    out.lines()
-        .map(|l| l.split('\t').next().unwrap().to_string())
-        .collect()
+fn json_of(book: &TempBook, args: &[&str]) -> serde_json::Value {
+    let text = stdout_of(book.crm(args));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}\n{text}"))
 }
 
 #[test]
-fn completion_offers_ids_tags_and_kinds_from_the_book() {
-    let book = book_to_complete();
-    assert_eq!(fish_candidates(&book, &["show", "ad"]), ["ada", "adam"]);
-    // With nothing typed yet, the flags are offered too.
-    let all: Vec<String> = fish_candidates(&book, &["set", ""])
-        .into_iter()
-        .filter(|c| !c.starts_with('-'))
-        .collect();
-    assert_eq!(all, ["ada", "adam", "bob"]);
+fn set_and_unset_say_what_changed_in_json() {
+    let book = book_with_ada();
+    let set = json_of(
+        &book,
+        &["set", "ada", "email", "ada@new.example", "--format", "json"],
+    );
     assert_eq!(
-        fish_candidates(&book, &["list", "--tag", "v"]),
-        ["venue", "vip"]
+        set,
+        serde_json::json!({"id": "ada", "field": "email", "before": "ada@old.example",
+                           "after": "ada@new.example", "changed": true})
     );
-    // (clap adds `-t` followed by the short flags after the tags.)
-    assert_eq!(fish_candidates(&book, &["tag", "ada", "-t"])[0], "-trial");
+    assert!(book
+        .read_customer("ada")
+        .contains("email: \"ada@new.example\""));
+    let again = json_of(
+        &book,
+        &["set", "ada", "email", "ada@new.example", "--format", "json"],
+    );
+    assert_eq!(again["changed"], false);
+    let added = json_of(
+        &book,
+        &["set", "ada", "company", "Engines", "--format", "json"],
+    );
+    assert_eq!(added["before"], serde_json::Value::Null);
+    assert_eq!(added["after"], "Engines");
+    let unset = json_of(&book, &["unset", "ada", "company", "--format", "json"]);
     assert_eq!(
-        fish_candidates(&book, &["tag", "ada", "+"]),
-        ["+trial", "+venue", "+vip"]
+        unset,
+        serde_json::json!({"id": "ada", "field": "company", "before": "Engines",
+                           "after": null, "changed": true})
     );
-    assert_eq!(fish_candidates(&book, &["log", "ada", "pu"]), ["purchase"]);
-    assert_eq!(fish_candidates(&book, &["merge", "ada", "b"]), ["bob"]);
+    // A bad value is still an error on stderr, with nothing on stdout.
+    let output = book
+        .crm(&["set", "ada", "email", "nope", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
 }
 
 #[test]
-fn completion_answers_bash_and_zsh_through_their_variables() {
-    let book = book_to_complete();
-    let out = stdout_of(
-        book.crm(&["--", "crm", "history", "ad"])
-            .env("COMPLETE", "bash")
-            .env("_CLAP_COMPLETE_INDEX", "2")
-            .env("_CLAP_COMPLETE_COMP_TYPE", "9")
-            .env("_CLAP_IFS", "\n"),
+fn tag_says_what_changed_in_json_with_the_commit_note_on_stderr() {
+    let book = book_with_ada();
+    let output = book
+        .crm(&[
+            "tag", "--commit", "--format", "json", "ada", "+gold", "-trial", "-nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"id": "ada", "added": ["gold"], "removed": ["trial"],
+                           "tags": ["vip", "gold"], "changed": true})
     );
-    assert_eq!(out.lines().collect::<Vec<_>>(), ["ada", "adam"]);
-    let out = stdout_of(
-        book.crm(&["--", "crm", "rm", "b"])
-            .env("COMPLETE", "zsh")
-            .env("_CLAP_COMPLETE_INDEX", "2")
-            .env("_CLAP_IFS", "\n"),
-    );
-    assert_eq!(out.lines().collect::<Vec<_>>(), ["bob"]);
+    let err = stderr_of(&output);
+    assert!(err.contains("ada has no tag `nope`"), "{err}");
+    assert!(err.contains("committed"), "{err}");
+    let same = json_of(&book, &["tag", "--format", "json", "ada", "+vip"]);
+    assert_eq!(same["changed"], false);
+    assert_eq!(same["added"], serde_json::json!([]));
 }
 
 #[test]
-fn completion_scripts_register_for_each_shell() {
-    let book = book_to_complete();
-    for (shell, marker) in [
-        (
-            "bash",
-            "complete -o nospace -o bashdefault -o nosort -F _clap_complete_crm crm",
+fn rename_archive_unarchive_and_rm_say_what_changed_in_json() {
+    let book = book_with_ada();
+    assert_eq!(
+        json_of(&book, &["rename", "ada", "ada-l", "--format", "json"]),
+        serde_json::json!({"old": "ada", "new": "ada-l", "path": "customers/ada-l.yaml"})
+    );
+    assert_eq!(
+        json_of(
+            &book,
+            &[
+                "archive",
+                "ada-l",
+                "--date",
+                "2025-06-01",
+                "--format",
+                "json"
+            ]
         ),
-        ("zsh", "compdef _clap_dynamic_completer_crm crm"),
-        ("fish", "complete --keep-order --exclusive --command crm"),
-    ] {
-        let script = stdout_of(book.crm(&["completions", shell]));
-        assert!(script.contains(marker), "{shell}: {script}");
-        assert!(script.contains("COMPLETE="), "{shell}: {script}");
-    }
+        serde_json::json!({"id": "ada-l", "archived": "2025-06-01", "changed": true})
+    );
+    assert_eq!(
+        json_of(&book, &["archive", "ada-l", "--format", "json"]),
+        serde_json::json!({"id": "ada-l", "archived": "2025-06-01", "changed": false})
+    );
+    assert_eq!(
+        json_of(&book, &["unarchive", "ada-l", "--format", "json"]),
+        serde_json::json!({"id": "ada-l", "archived": null, "changed": true})
+    );
+    assert_eq!(
+        json_of(&book, &["unarchive", "ada-l", "--format", "json"])["changed"],
+        false
+    );
+    assert_eq!(
+        json_of(&book, &["rm", "--yes", "ada-l", "--format", "json"]),
+        serde_json::json!({"id": "ada-l", "removed": "customers/ada-l.yaml", "undoable": true})
+    );
+    assert!(!book.customer_path("ada-l").exists());
 }
 
-/// The bash script run by a real bash: it calls crm back and fills COMPREPLY.
 #[test]
-fn completion_works_in_a_real_bash() {
-    let book = book_to_complete();
-    let crm = assert_cmd::cargo::cargo_bin("crm");
-    let script = format!(
-        "source <({crm} completions bash)\nCOMP_WORDS=(crm show ad)\nCOMP_CWORD=2\nCOMP_LINE='crm show ad'\nCOMP_POINT=11\nCOMP_TYPE=9\n_clap_complete_crm crm ad show\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
-        crm = crm.display()
+fn merge_says_what_it_did_in_json_and_dry_run_includes_the_file() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\nemail: ada@a.example\ninteractions:\n  - date: 2025-01-01\n    kind: call\n",
     );
-    let output = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(&script)
+    book.customer(
+        "ada2",
+        "name: Ada\nemail: ada@b.example\nphone: \"123456\"\ntags: [vip]\ninteractions:\n  - date: 2025-01-01\n    kind: call\n  - date: 2025-02-01\n    kind: note\n",
+    );
+    let dry = json_of(
+        &book,
+        &["merge", "ada", "ada2", "--dry-run", "--format", "json"],
+    );
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(
+        (dry["added"].as_u64(), dry["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(dry["copied"], serde_json::json!(["phone"]));
+    assert_eq!(dry["tags"], serde_json::json!(["vip"]));
+    assert_eq!(
+        dry["differing"],
+        serde_json::json!([{"field": "email", "kept": "ada@a.example",
+                            "dropped": "ada@b.example", "taken_from_other": false}])
+    );
+    assert_eq!(dry["removed"], "customers/ada2.yaml");
+    assert!(dry["text"].as_str().unwrap().contains("kind: note"));
+    assert!(
+        book.customer_path("ada2").exists(),
+        "a dry run writes nothing"
+    );
+    let done = json_of(
+        &book,
+        &[
+            "merge",
+            "ada",
+            "ada2",
+            "--take-other",
+            "email",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(done["dry_run"], false);
+    assert_eq!(done["text"], serde_json::Value::Null);
+    assert_eq!(done["differing"][0]["kept"], "ada@b.example");
+    assert_eq!(done["differing"][0]["taken_from_other"], true);
+    assert!(!book.customer_path("ada2").exists());
+}
+
+#[test]
+fn check_warns_about_a_redemption_written_by_hand_beyond_the_balance() {
+    let book = TempBook::new();
+    book.write("crm.toml", "[loyalty]\npoints_per_unit = 1\n");
+    let purchase = "  - date: 2025-01-10\n    kind: purchase\n    amount: 100.00\n";
+    book.customer(
+        "ada",
+        &format!("name: Ada\ninteractions:\n{purchase}  - date: 2025-02-01\n    kind: redeem\n    points: 150\n"),
+    );
+    book.customer(
+        "bob",
+        &format!("name: Bob\ninteractions:\n{purchase}  - date: 2025-02-01\n    kind: redeem\n    points: 100\n"),
+    );
+    let output = book.crm(&["check"]).output().unwrap();
+    let err = stderr_of(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a warning, not a problem: {err}"
+    );
+    assert!(
+        err.contains("customers/ada.yaml: the redemption of 150 points on 2025-02-01 spends more than ada had: the balance is -50 after it"),
+        "{err}"
+    );
+    assert!(!err.contains("bob"), "{err}");
+    // crm log refuses the same redemption.
+    let output = book
+        .crm(&["log", "bob", "redeem", "--points", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    // Without [loyalty], `redeem` is not a kind and points mean nothing to check.
+    book.write("crm.toml", "");
+    let err = stderr_of(&book.crm(&["check"]).output().unwrap());
+    assert!(!err.contains("redemption"), "{err}");
+}
+
+/// The files `crm ARGS` opens in `book`, as strace saw them (open, openat, openat2).
+fn files_opened_by(book: &TempBook, args: &[&str]) -> (String, Vec<String>) {
+    assert!(
+        std::path::Path::new("/usr/bin/strace").exists(),
+        "this test needs strace to see which files crm opens; .ci/run installs it"
+    );
+    let trace = book.root().join(".crm-strace-out");
+    let crm = assert_cmd::cargo::cargo_bin("crm");
+    let output = std::process::Command::new("/usr/bin/strace")
+        .args(["-f", "-qq", "-e", "trace=open,openat,openat2", "-o"])
+        .arg(&trace)
+        .arg(&crm)
+        .args(args)
         .current_dir(book.root())
+        .env("CRM_TODAY", common::TODAY)
         .env_remove("CRM_DIR")
         .output()
-        .expect("bash is installed (the tests need it)");
+        .expect("run strace");
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let words: Vec<String> = String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
+    let opened = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(".yaml\""))
         .map(str::to_string)
         .collect();
-    assert_eq!(words, ["ada", "adam"], "{}", stderr_of(&output));
+    std::fs::remove_file(&trace).unwrap();
+    (String::from_utf8(output.stdout).unwrap(), opened)
+}
+
+/// `crm find` at 100k customers must not parse them: on a warm cache it reads
+/// `.crm/summaries.cache` and opens no customer file, and a file edited since is the
+/// only one it opens.
+#[test]
+fn find_on_a_warm_cache_opens_no_customer_file() {
+    let book = TempBook::new();
+    book.customer(
+        "ada",
+        "name: Ada\npreferences:\n  coffee: oat flat white\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: Asked about the tasting menu\n",
+    );
+    book.customer("bob", "name: Bob\ntags: [vip]\n");
+    // The cache keeps only files whose change is older than two seconds.
+    std::thread::sleep(std::time::Duration::from_millis(2300));
+    stdout_of(book.crm(&["find", "warm"]));
+    let (out, opened) = files_opened_by(&book, &["find", "tasting", "--format", "csv"]);
+    assert!(
+        out.contains("ada,Ada,summary: Asked about the tasting menu"),
+        "{out}"
+    );
+    assert!(opened.is_empty(), "warm cache, yet crm opened {opened:#?}");
+    let (out, opened) = files_opened_by(&book, &["find", "oat"]);
+    assert!(
+        out.contains("pref: coffee: oat flat white") || out.contains("oat"),
+        "{out}"
+    );
+    assert!(opened.is_empty(), "{opened:#?}");
+    // The control: an edited file is opened, and only it.
+    book.customer("bob", "name: Bob\ntags: [vip, oat]\n");
+    let (_, opened) = files_opened_by(&book, &["find", "oat"]);
+    assert_eq!(opened.len(), 1, "{opened:#?}");
+    assert!(opened[0].contains("customers/bob.yaml"), "{opened:#?}");
 }

@@ -4,6 +4,8 @@
 mod append;
 mod cache;
 mod common;
+#[cfg(unix)]
+mod completion;
 mod concurrency;
 mod edit;
 mod follow_ups;
@@ -29,6 +31,8 @@ mod single_file;
 mod stats;
 #[cfg(unix)]
 mod sync;
+#[cfg(unix)]
+mod terminal;
 
 /// Every `.rs` file beside this one is a module of this binary: a test file that is not
 /// declared here would never run.
