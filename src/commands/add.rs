@@ -7,10 +7,12 @@ use crate::domain::birthday::Birthday;
 use crate::domain::contact;
 use crate::domain::date::Cadence;
 use crate::domain::id::CustomerId;
+use crate::domain::profile::{contact_init, contact_struct};
 use crate::error::{Error, Result, EXIT_OK};
 use crate::store::customer_text::NewCustomer;
 use crate::ui::Ui;
 
+contact_struct! {
 /// Arguments of `crm add`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -19,15 +21,9 @@ pub(crate) struct Args {
     /// The id (file name) to use instead of one derived from the name.
     #[arg(long)]
     pub(crate) id: Option<String>,
-    /// Email address.
-    #[arg(long)]
-    pub(crate) email: Option<String>,
-    /// Phone number.
-    #[arg(long)]
-    pub(crate) phone: Option<String>,
-    /// Company.
-    #[arg(long)]
-    pub(crate) company: Option<String>,
+}
++ contact(pub(crate) Option<String>, #[arg(long)])
++ {
     /// A tag; repeat for several.
     #[arg(long = "tag", value_name = "TAG")]
     #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::tags))]
@@ -47,6 +43,7 @@ pub(crate) struct Args {
     /// Add the customer even if another one has the same email.
     #[arg(long)]
     pub(crate) allow_duplicate: bool,
+}
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
@@ -79,11 +76,11 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
                 .with_hint("give the date of birth as YYYY-MM-DD, e.g. --birthday 1990-12-10")
         })?;
     }
-    let customer = NewCustomer {
+    let customer = contact_init!(NewCustomer {
         name: name.to_string(),
-        email: clean(&args.email),
-        phone: clean(&args.phone),
-        company: clean(&args.company),
+    }
+    + contact(from args, |v| clean(v))
+    + {
         tags: args
             .tags
             .iter()
@@ -97,7 +94,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         }),
         every,
         preferences,
-    };
+    });
     let mut lock = book.lock()?;
     if let (Some(email), false) = (&customer.email, args.allow_duplicate) {
         refuse_known_email(&book, email)?;

@@ -90,3 +90,25 @@ fn field_name(field: SearchField) -> &'static str {
         SearchField::Summary => "summary",
     }
 }
+
+/// `--field`'s values: written here rather than derived in `domain/search.rs`, which
+/// knows nothing of clap (docs/design.md, "Map of the code"). The help texts are those
+/// `--help` showed when the enum derived `clap::ValueEnum`.
+impl clap::ValueEnum for SearchField {
+    fn value_variants<'a>() -> &'a [Self] {
+        &SearchField::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            SearchField::Name => "The name (and the id)",
+            SearchField::Email => "The email address",
+            SearchField::Phone => "The phone number (digits only when the query is a number)",
+            SearchField::Company => "The company",
+            SearchField::Tag => "The tags",
+            SearchField::Pref => "The preferences, keys and values",
+            SearchField::Summary => "The interactions' summaries",
+        };
+        Some(clap::builder::PossibleValue::new(field_name(*self)).help(help))
+    }
+}

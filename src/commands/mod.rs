@@ -8,6 +8,8 @@ pub(crate) mod clone;
 pub(crate) mod commit;
 pub(crate) mod complete;
 pub(crate) mod completions;
+#[cfg(test)]
+mod contact_fields;
 pub(crate) mod done;
 pub(crate) mod draft;
 pub(crate) mod due;

@@ -333,12 +333,12 @@ mod tests {
 
     /// Ada, with one call on 2025-01-02.
     fn ada() -> Customer {
-        Customer {
+        crate::domain::profile::contact_init!(Customer {
             id: CustomerId::parse("ada").expect("valid id"),
             name: "Ada".into(),
-            email: None,
-            phone: None,
-            company: None,
+        }
+        + contact(by name, |_k| None)
+        + {
             tags: Vec::new(),
             birthday: None,
             since: None,
@@ -346,7 +346,7 @@ mod tests {
             preferences: Vec::new(),
             follow_up: FollowUpSettings::default(),
             interactions: vec![entry("2025-01-02", "call")],
-        }
+        })
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::date::Cadence;
 use super::fields;
 use super::id::CustomerId;
 use super::interaction::Interaction;
+use super::profile::contact_struct;
 
 /// Follow-up settings of one customer (`follow_up:` in the file).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +73,7 @@ impl<'de> Deserialize<'de> for FollowUpSettings {
     }
 }
 
+contact_struct! {
 /// Everything crm understands of one customer file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Customer {
@@ -81,15 +83,9 @@ pub struct Customer {
     /// Display name.
     #[serde(deserialize_with = "fields::text")]
     pub(crate) name: String,
-    /// Email address.
-    #[serde(default, deserialize_with = "fields::opt_text")]
-    pub(crate) email: Option<String>,
-    /// Phone number.
-    #[serde(default, deserialize_with = "fields::opt_text")]
-    pub(crate) phone: Option<String>,
-    /// Company.
-    #[serde(default, deserialize_with = "fields::opt_text")]
-    pub(crate) company: Option<String>,
+}
++ contact(pub(crate) Option<String>, #[serde(default, deserialize_with = "fields::opt_text")])
++ {
     /// Tags for filtering.
     #[serde(default, deserialize_with = "fields::text_list")]
     pub(crate) tags: Vec<String>,
@@ -113,6 +109,7 @@ pub struct Customer {
     #[serde(default, deserialize_with = "fields::nullable_vec")]
     pub interactions: Vec<Interaction>,
 }
+}
 
 fn placeholder_id() -> CustomerId {
     CustomerId::parse("unnamed").expect("`unnamed` is a valid id")
@@ -127,17 +124,15 @@ impl Customer {
     }
 }
 
+contact_struct! {
 /// What `crm add` knows about a new customer.
 #[derive(Debug, Clone, Default)]
 pub struct NewCustomer {
     /// Display name.
     pub name: String,
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Company.
-    pub company: Option<String>,
+}
++ contact(pub Option<String>)
++ {
     /// Tags.
     pub tags: Vec<String>,
     /// Birthday.
@@ -148,4 +143,5 @@ pub struct NewCustomer {
     pub every: Option<Cadence>,
     /// Preferences, in order.
     pub preferences: Vec<(String, String)>,
+}
 }

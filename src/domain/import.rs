@@ -9,6 +9,7 @@ use super::customer::{Customer, NewCustomer};
 use super::date::Cadence;
 use super::id::CustomerId;
 use super::interaction::Interaction;
+use super::profile::{contact_init, contact_struct};
 use super::summary::Summary;
 
 /// A checked interaction row.
@@ -197,44 +198,42 @@ pub(crate) fn lacking_line(id: &CustomerId, held: &Held, row: &NewCustomer) -> O
     (!fields.is_empty()).then(|| format!("{id}: {}", fields.join(", ")))
 }
 
+contact_struct! {
 /// What a customer's file holds of the details a customers row gives, from the file
 /// itself or from its summary.
 pub(crate) struct Held<'a> {
     name: &'a str,
-    email: bool,
-    phone: bool,
-    company: bool,
+}
++ contact(bool)
++ {
     tags: bool,
     birthday: bool,
     since: bool,
     preferences: bool,
 }
+}
 
 impl Held<'_> {
     pub(crate) fn of_customer(c: &Customer) -> Held<'_> {
-        Held {
-            name: &c.name,
-            email: c.email.is_some(),
-            phone: c.phone.is_some(),
-            company: c.company.is_some(),
+        contact_init!(Held { name: &c.name, }
+        + contact(from c, |v| v.is_some())
+        + {
             tags: !c.tags.is_empty(),
             birthday: c.birthday.is_some(),
             since: c.since.is_some(),
             preferences: !c.preferences.is_empty(),
-        }
+        })
     }
 
     pub(crate) fn of_summary(s: &Summary) -> Held<'_> {
-        Held {
-            name: &s.name,
-            email: s.email.is_some(),
-            phone: s.phone.is_some(),
-            company: s.company.is_some(),
+        contact_init!(Held { name: &s.name, }
+        + contact(from s, |v| v.is_some())
+        + {
             tags: !s.tags.is_empty(),
             birthday: s.birthday.is_some(),
             since: s.since.is_some(),
             preferences: s.preferences > 0,
-        }
+        })
     }
 }
 
@@ -245,16 +244,17 @@ pub(crate) fn unmerged(held: &Held, row: &NewCustomer) -> Vec<&'static str> {
     if row.name != held.name {
         fields.push("name");
     }
-    let pairs = [
-        ("email", row.email.is_some(), held.email),
-        ("phone", row.phone.is_some(), held.phone),
-        ("company", row.company.is_some(), held.company),
+    let contact = row
+        .contact_fields()
+        .zip(held.contact_fields())
+        .map(|((field, in_row), (_, in_book))| (field, in_row.is_some(), *in_book));
+    let others = [
         ("tags", !row.tags.is_empty(), held.tags),
         ("birthday", row.birthday.is_some(), held.birthday),
         ("since", row.since.is_some(), held.since),
         ("preferences", !row.preferences.is_empty(), held.preferences),
     ];
-    for (field, in_row, in_book) in pairs {
+    for (field, in_row, in_book) in contact.chain(others) {
         if in_row && !in_book {
             fields.push(field);
         }

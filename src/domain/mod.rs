@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod money;
 pub mod period;
 pub(crate) mod predict;
+pub(crate) mod profile;
 pub(crate) mod search;
 pub(crate) mod segments;
 pub mod summary;

@@ -16,7 +16,7 @@ use super::summary::Summary;
 use super::text::{digits, fold};
 
 /// A field `crm find` searches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchField {
     /// The name (and the id).

@@ -9,6 +9,7 @@ use super::date::Cadence;
 use super::followup::{self, Brief, NextFollowUp, Promise};
 use super::interaction::Kind;
 use super::money::Money;
+use super::profile::{contact_init, contact_struct};
 
 /// What an [`Event`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,15 +47,14 @@ pub struct Touch {
     pub date: NaiveDate,
     /// The kind's name as written (`feedback`, `redeem`, a book's own kind).
     pub kind: String,
-    /// Points spent (`redeem` entries), else 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    /// Points spent (`redeem` entries), else 0. Always written: the summary cache's
+    /// types use no `skip_serializing_if`, so that a format which is not
+    /// self-describing can store them.
+    #[serde(default)]
     pub points: u32,
 }
 
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
+contact_struct! {
 /// Everything whole-book commands need to know about one customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -62,9 +62,9 @@ pub struct Summary {
     pub id: String,
     /// Display name.
     pub name: String,
-    pub(crate) email: Option<String>,
-    pub(crate) phone: Option<String>,
-    pub(crate) company: Option<String>,
+}
++ contact(pub(crate) Option<String>)
++ {
     pub(crate) tags: Vec<String>,
     pub(crate) birthday: Option<super::birthday::Birthday>,
     pub(crate) since: Option<NaiveDate>,
@@ -102,6 +102,7 @@ pub struct Summary {
     /// loyalty programme (which counts bonus points by kind, and redemptions).
     #[serde(default)]
     pub touches: Vec<Touch>,
+}
 }
 
 /// The distinct, non-empty interaction summaries of `customer`, in file order.
@@ -165,12 +166,12 @@ impl Summary {
                 points: i.points.unwrap_or(0),
             })
             .collect();
-        Summary {
+        contact_init!(Summary {
             id: customer.id.to_string(),
             name: customer.name.clone(),
-            email: customer.email.clone(),
-            phone: customer.phone.clone(),
-            company: customer.company.clone(),
+        }
+        + contact(from customer, |v| v.clone())
+        + {
             tags: customer.tags.clone(),
             birthday: customer.birthday,
             since: customer.since,
@@ -198,7 +199,7 @@ impl Summary {
                 kinds
             },
             touches,
-        }
+        })
     }
 
     /// Whether the customer carries `tag` (case-insensitive).

@@ -21,6 +21,7 @@ use crate::domain::duplicates::{normal_email, EmailIndex};
 use crate::domain::id::CustomerId;
 use crate::domain::import::{self as rule, Held, Row};
 use crate::domain::interaction::Interaction;
+use crate::domain::profile::contact_names;
 use crate::domain::summary::Summary;
 use crate::error::Result;
 use crate::store::{scan, BatchEntry, BatchTarget, Book, Loaded, WriteLock};
@@ -54,18 +55,10 @@ const INTERACTION_COLUMNS: (&[&str], &[&str]) = (
 /// The columns of a customers file.
 const CUSTOMER_COLUMNS: (&[&str], &[&str]) = (
     &["name"],
-    &[
-        "id",
-        "email",
-        "phone",
-        "company",
-        "tags",
-        "birthday",
-        "since",
-        "every",
-        "preferences",
-        "note",
-    ],
+    &contact_names!(
+        ["id"],
+        ["tags", "birthday", "since", "every", "preferences", "note"]
+    ),
 );
 
 /// What will be written for one customer.

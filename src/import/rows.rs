@@ -13,6 +13,7 @@ use crate::domain::id::CustomerId;
 use crate::domain::import::Row;
 use crate::domain::interaction::{validate, Interaction, Kind};
 use crate::domain::money::Money;
+use crate::domain::profile::contact_init;
 use crate::store::Config;
 
 fn iso_date(column: &str, text: &str) -> std::result::Result<NaiveDate, String> {
@@ -30,6 +31,16 @@ fn email(text: &str) -> std::result::Result<String, String> {
     contact::email(text)
         .map(str::to_string)
         .map_err(|m| format!("email {m}"))
+}
+
+/// A contact field's cell (`crate::domain::profile`): the email checked by the rule
+/// `crm add` applies, the others as written.
+fn contact_cell(record: &Record, field: &str) -> std::result::Result<Option<String>, String> {
+    let cell = record.get(field);
+    match field {
+        "email" => cell.map(email).transpose(),
+        _ => Ok(cell.map(str::to_string)),
+    }
 }
 
 /// A `;`-separated cell (`\;` is a `;` inside an item, as `crm export` writes it).
@@ -204,16 +215,14 @@ pub(crate) fn customer_row(
     if let Some(birthday) = birthday {
         contact::birthday(birthday, today).map_err(|m| format!("birthday {m}"))?;
     }
-    let customer = NewCustomer {
-        name,
-        email: record.get("email").map(email).transpose()?,
-        phone: record.get("phone").map(str::to_string),
-        company: record.get("company").map(str::to_string),
+    let customer = contact_init!(NewCustomer { name, }
+    + contact(by name, |k| contact_cell(record, k)?)
+    + {
         tags: list(record.get("tags")),
         birthday,
         since: date("since")?,
         every,
         preferences,
-    };
+    });
     Ok((id, customer))
 }

@@ -13,12 +13,7 @@ pub use crate::domain::customer::NewCustomer;
 /// line ending.
 pub fn new_customer_file(customer: &NewCustomer, newline: &str) -> String {
     let mut lines = vec![format!("name: {}", scalar(&customer.name))];
-    let optional = [
-        ("email", &customer.email),
-        ("phone", &customer.phone),
-        ("company", &customer.company),
-    ];
-    for (key, value) in optional {
+    for (key, value) in customer.contact_fields() {
         if let Some(value) = value {
             lines.push(format!("{key}: {}", scalar(value)));
         }

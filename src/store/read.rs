@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::interaction::{self, Interaction};
+use crate::domain::profile::contact_names;
 
 use crate::yaml::{
     self, node_id, Ctx, DeError, Document, Excluded, Node, NodeKind, Pos, Resolved, TreeError,
@@ -774,7 +775,7 @@ fn syntax_problem(syntax: &yaml::SyntaxError, text: &str) -> (Pos, String) {
 }
 
 /// Text fields crm reads from the top mapping and from each interaction.
-const TOP_TEXT_FIELDS: [&str; 5] = ["name", "email", "phone", "company", "tags"];
+const TOP_TEXT_FIELDS: &[&str] = &contact_names!(["name"], ["tags"]);
 const ENTRY_TEXT_FIELDS: [&str; 4] = ["summary", "channel", "items", "import"];
 
 /// A rule of [`crate::domain::contact`] for one text field.
@@ -790,7 +791,7 @@ fn lint_text_fields(
     shown: &str,
 ) -> Vec<Problem> {
     let mut found = Vec::new();
-    for field in TOP_TEXT_FIELDS {
+    for &field in TOP_TEXT_FIELDS {
         if let Some(value) = doc.get(root, field) {
             lint_value(doc, value, field, shown, &mut found);
         }
@@ -907,18 +908,17 @@ fn interaction_rules(
 }
 
 /// The top-level keys crm reads; any other key is kept as it is and ignored.
-pub(crate) const KNOWN_TOP_KEYS: [&str; 10] = [
-    "name",
-    "email",
-    "phone",
-    "company",
-    "tags",
-    "birthday",
-    "since",
-    "preferences",
-    "follow_up",
-    "interactions",
-];
+pub(crate) const KNOWN_TOP_KEYS: &[&str] = &contact_names!(
+    ["name"],
+    [
+        "tags",
+        "birthday",
+        "since",
+        "preferences",
+        "follow_up",
+        "interactions"
+    ]
+);
 
 /// A top-level key that is not one crm reads but looks like one (`interaction`,
 /// `Interactions`, `interactions` with a zero-width space): what it holds is ignored,
