@@ -150,6 +150,23 @@ ROWS=(
     "crm log on a customer with 50,000 interactions|biglog|< 50 ms|log big-customer call x"
     "crm import purchases (3 rows each for 23% of customers)|import|≤ Python baseline|"
     "scripts/import-baseline.py (the same file)|pyimport||"
+    # The git rows of issue 17, from one run of scripts/bench-git.sh per size (the last
+    # field is the name of its output line); each crm row is paired with the git row
+    # after it (GIT_PAIR).
+    "crm status (clean)|gitbench|≤ 2× git|crm-status-clean"
+    "git status --porcelain (clean)|gitbench||git-status-clean"
+    "crm status (1,000 changed)|gitbench|≤ 2× git|crm-status-1000"
+    "git status --porcelain (1,000 changed)|gitbench||git-status-1000"
+    "crm commit -m (1,000 changed)|gitbench|≤ 2× git|crm-commit-1000"
+    "git add -A && git commit (1,000 changed)|gitbench||git-commit-1000"
+    "crm history ID (50 commits)|gitbench|≤ 2× git|crm-history-50"
+    "git log --follow -- path (50 commits)|gitbench||git-log-follow-50"
+)
+declare -A GIT_PAIR=(
+    ["crm status (clean)"]="git status --porcelain (clean)"
+    ["crm status (1,000 changed)"]="git status --porcelain (1,000 changed)"
+    ["crm commit -m (1,000 changed)"]="git add -A && git commit (1,000 changed)"
+    ["crm history ID (50 commits)"]="git log --follow -- path (50 commits)"
 )
 declare -A MS RSS NOTE
 
@@ -297,6 +314,7 @@ bench_import() { # bench_import BOOK N NAME import|pyimport
 }
 
 for n in "${SIZES[@]}"; do
+    GITBENCH_DONE=
     book=$(make_book "$n")
     id=$(find "$book/customers" -maxdepth 1 -name '*.yaml' -printf '%f\n' | sort | sed -n 1p)
     id=${id%.yaml}
@@ -314,6 +332,17 @@ for n in "${SIZES[@]}"; do
             [ -f "$OUT/big-customer.yaml" ] || big_customer "$OUT/big-customer.yaml"
             cp "$OUT/big-customer.yaml" "$book/customers/big-customer.yaml"
             needs=log ;;
+        gitbench)
+            # All eight rows come from one run (it times crm and git in the same minute).
+            if [ -z "${GITBENCH_DONE:-}" ]; then
+                say "$n customers: scripts/bench-git.sh"
+                GITBENCH_OUT=$(BENCH_RUNS=$((RUNS < 5 ? RUNS : 5)) BENCH_WARMUP=1 \
+                    "$ROOT/scripts/bench-git.sh" "$CRM" "$book" 1000 2>"$OUT/last-stderr" || true)
+                GITBENCH_DONE=1
+            fi
+            ms=$(awk -v k="$args" '$1 == k {print $2}' <<<"$GITBENCH_OUT")
+            if [ -n "$ms" ]; then MS[$name,$n]=$ms; else NOTE[$name]="failed: $(head -n 1 "$OUT/last-stderr")"; fi
+            continue ;;
         esac
         if [ "$needs" = rg ]; then
             [ "$HAVE_RG" = 1 ] || { NOTE[$name]="skipped: rg is not installed"; continue; }
@@ -370,6 +399,10 @@ verdict() { # verdict NAME TARGET
             times=${times%× rg}
             [ -z "$rg" ] && { echo "no rg"; return; }
             awk -v m="$ms" -v r="$rg" -v k="$times" 'BEGIN {print (m <= k * r) ? "met" : "**not met**"}' ;;
+        "≤ 2× git")
+            local git=${MS[${GIT_PAIR[$name]:-none},$LAST]:-}
+            [ -z "$git" ] && { echo "no git"; return; }
+            awk -v m="$ms" -v g="$git" 'BEGIN {printf "%s (%.1f×)", (m <= 2 * g) ? "met" : "**not met**", m / g}' ;;
         "≤ git pull + push")
             local git=${MS["git pull --no-rebase && git push (same)",$LAST]:-}
             [ -z "$git" ] && { echo "no git"; return; }
@@ -420,6 +453,10 @@ file). The numbers below are from its latest run; run it again to refresh them.
   `scripts/import-baseline.py`, a plain Python script that writes the same entries
   into one YAML file per customer (no YAML parsing, no checks, no fsync). Each timed run
   starts from the committed book again (`git checkout -- customers`, not timed).
+- The git rows of issue 17 (`crm status` clean and with 1,000 hand-edited files,
+  `crm commit` of those 1,000, `crm history ID` after 50 commits) come from one run of
+  `scripts/bench-git.sh` per size, each crm command timed beside the git CLI on the
+  same book in the same minute; the verdict gives crm's time over git's.
 - Peak memory is the maximum resident set size of one run (`/usr/bin/time -v`).
 
 ## Why whole-book reads are fast
@@ -469,7 +506,7 @@ EOF
             ms=${MS[$name,$n]:-}
             if [ -z "$ms" ]; then printf ' — |'; continue; fi
             r=$(ratio "$name" "$n")
-            if [ "$needs" = rg ] || [ -z "$r" ]; then printf ' %s ms |' "$ms"; else printf ' %s ms (%s) |' "$ms" "$r"; fi
+            if [ "$needs" = rg ] || [ "$needs" = gitbench ] || [ -z "$r" ]; then printf ' %s ms |' "$ms"; else printf ' %s ms (%s) |' "$ms" "$r"; fi
         done
         printf ' %s MB | %s | %s |\n' "${RSS[$name,$LAST]:-?}" "${target:-—}" "$(verdict "$name" "$target")"
     done

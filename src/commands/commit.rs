@@ -4,6 +4,8 @@
 
 use std::io::Write;
 
+use rayon::prelude::*;
+
 use crate::context::Context;
 use crate::domain::change::{self, Change};
 use crate::domain::customer::Customer;
@@ -175,13 +177,18 @@ pub(crate) struct Described {
     pub(crate) change: Change,
     /// Why the working file does not parse, if it does not.
     pub(crate) problem: Option<Problem>,
+    /// Whether the working file was read (so `problem` says whether it reads): not
+    /// for a deleted file, nor for a rename or a file that is not a customer's.
+    pub(crate) read: bool,
 }
 
 /// Reads the working and committed versions of each changed file and says what the
 /// change means (added, logged, edited by hand, ...).
 pub(crate) fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
+    // In parallel, as whole-book reads are: a commit of a thousand hand edits parses
+    // two thousand versions.
     changes
-        .iter()
+        .par_iter()
         .map(|file| describe_one(book, file))
         .collect()
 }
@@ -193,6 +200,7 @@ fn describe_one(book: &Book, file: &FileChange) -> Described {
             id: None,
             change: other_change(&file.path, file.before.is_some(), file.exists),
             problem: None,
+            read: false,
         };
     };
     let id_text = stem.to_string();
@@ -207,14 +215,10 @@ fn describe_one(book: &Book, file: &FileChange) -> Described {
                 edited: file.renamed_with_edits,
             },
             problem: None,
+            read: false,
         };
     }
     let id = CustomerId::parse(stem).ok();
-    let before: Option<Option<Customer>> = file.before.as_ref().map(|raw| {
-        id.as_ref()
-            .and_then(|id| read::parse_customer(raw, &file.path, id).ok())
-            .map(|l| l.customer)
-    });
     let mut problem = None;
     let after: Option<Option<Customer>> = if file.exists {
         let path = book.root.join(&file.path);
@@ -237,6 +241,16 @@ fn describe_one(book: &Book, file: &FileChange) -> Described {
     } else {
         None
     };
+    // The committed version matters only when the working one reads: a deletion, or
+    // a file that no longer parses, is what it is whatever was committed.
+    let before: Option<Option<Customer>> = file.before.as_ref().map(|raw| {
+        if !matches!(after, Some(Some(_))) {
+            return None;
+        }
+        id.as_ref()
+            .and_then(|id| read::parse_customer(raw, &file.path, id).ok())
+            .map(|l| l.customer)
+    });
     let change = Change::of_customer(
         &id_text,
         before.as_ref().map(Option::as_ref),
@@ -247,6 +261,7 @@ fn describe_one(book: &Book, file: &FileChange) -> Described {
         id: Some(id_text),
         change,
         problem,
+        read: file.exists,
     }
 }
 

@@ -3,15 +3,17 @@
 //! merge conflict; unreadable customer files are named on stderr (exit 3), as every
 //! command that reads the whole book does.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::{Result, EXIT_OK};
-use crate::git::{BookRepo, Head};
+use crate::git::{self, BookRepo, Head};
 use crate::render::{self, Format, Table};
-use crate::store::{scan, Problem};
+use crate::store::readable::{self, BlobKey, Known};
+use crate::store::{Book, Problem};
 use crate::ui::Ui;
 
 use super::commit::{self, Described};
@@ -53,9 +55,9 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let head = repo.head()?;
-    let changes = repo.changes(&commit::is_book_file, &commit::is_customer_file)?;
-    let described = commit::describe(&book, &changes);
-    let problems = scan::scan_with(&book, |_, _| ())?.problems;
+    let status = repo.status(&commit::is_book_file, &commit::is_customer_file)?;
+    let described = commit::describe(&book, &status.changes);
+    let problems = find_unreadable(&book, &described, &status.unchanged)?;
     let rows: Vec<Row> = described.iter().map(row).collect();
     match args.format {
         Format::Json => {
@@ -84,6 +86,29 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     } else {
         Ok(super::report_skipped(out, &problems))
     }
+}
+
+/// Every unreadable customer file of the book, parsing only what is not known to read
+/// already: the changed files were parsed to describe them, and a file git holds
+/// unchanged reads if its content did before (see [`readable`] for the rule).
+fn find_unreadable(
+    book: &Book,
+    described: &[Described],
+    unchanged: &HashMap<String, BlobKey>,
+) -> Result<Vec<Problem>> {
+    let parsed: HashMap<&str, Option<&Problem>> = described
+        .iter()
+        .filter(|d| d.read)
+        .map(|d| (d.file.path.as_str(), d.problem.as_ref()))
+        .collect();
+    readable::unreadable(
+        book,
+        &|path| match parsed.get(path) {
+            Some(problem) => Some(Known::Parsed(*problem)),
+            None => unchanged.get(path).map(|key| Known::Unchanged(*key)),
+        },
+        &git::blob_id,
+    )
 }
 
 fn row(item: &Described) -> Row<'_> {

@@ -2,11 +2,13 @@
 //! with renames of customer files paired up by git's own similarity detection.
 
 use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Patch, Status, StatusOptions, Tree};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::lookup::TreeLookup;
 use super::{head_commit, BookRepo};
 use crate::error::Result;
+use crate::store::readable::BlobKey;
+use crate::store::CUSTOMERS_DIR;
 
 /// One book file whose working version differs from the last commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +37,23 @@ impl FileChange {
     }
 }
 
+/// What is uncommitted in the book, and which customer files git holds unchanged.
+#[derive(Debug, Default)]
+pub(crate) struct BookStatus {
+    /// What [`BookRepo::changes`] finds.
+    pub(crate) changes: Vec<FileChange>,
+    /// Customer files (book paths) whose working file git found identical to its
+    /// index entry and the index entry to HEAD (git reports nothing about them), with
+    /// the blob id and size the index records: the content of the file now.
+    pub(crate) unchanged: HashMap<String, BlobKey>,
+}
+
+// The index entry's flags, as git's index format defines them (and libgit2's
+// `GIT_INDEX_ENTRY_*`), which git2 hands over as plain numbers.
+const INDEX_STAGE_MASK: u16 = 0x3000;
+const INDEX_ASSUME_UNCHANGED: u16 = 0x8000;
+const INDEX_SKIP_WORKTREE: u16 = 0x4000;
+
 const INDEX_CHANGED: Status = Status::INDEX_NEW
     .union(Status::INDEX_MODIFIED)
     .union(Status::INDEX_DELETED)
@@ -59,6 +78,25 @@ impl BookRepo {
         is_book_file: &dyn Fn(&str) -> bool,
         pairs: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<FileChange>> {
+        Ok(self.scan_status(is_book_file, pairs, false)?.changes)
+    }
+
+    /// [`BookRepo::changes`], and also the customer files git holds unchanged, with
+    /// the blob id and size its index records for each (see [`BookStatus::unchanged`]).
+    pub(crate) fn status(
+        &self,
+        is_book_file: &dyn Fn(&str) -> bool,
+        pairs: &dyn Fn(&str) -> bool,
+    ) -> Result<BookStatus> {
+        self.scan_status(is_book_file, pairs, true)
+    }
+
+    fn scan_status(
+        &self,
+        is_book_file: &dyn Fn(&str) -> bool,
+        pairs: &dyn Fn(&str) -> bool,
+        with_unchanged: bool,
+    ) -> Result<BookStatus> {
         let mut options = StatusOptions::new();
         options
             .include_untracked(true)
@@ -81,9 +119,15 @@ impl BookRepo {
         let mut in_head = TreeLookup::new(&self.repo, head_tree.clone());
         let workdir = super::workdir(&self.repo)?;
         let mut found: BTreeMap<String, FileChange> = BTreeMap::new();
+        // Every path git reports in any way: none of them is unchanged.
+        let mut reported: HashSet<Vec<u8>> = HashSet::new();
         for entry in statuses.iter() {
             let status = entry.status();
-            if status == Status::CURRENT || status.contains(Status::IGNORED) {
+            if status == Status::CURRENT {
+                continue;
+            }
+            reported.insert(entry.path_bytes().to_vec());
+            if status.contains(Status::IGNORED) {
                 continue;
             }
             let Some(repo_path) = entry.path() else {
@@ -128,7 +172,54 @@ impl BookRepo {
             );
         }
         self.pair_renames(&mut found, head_tree.as_ref(), pairs)?;
-        Ok(found.into_values().collect())
+        let unchanged = if with_unchanged {
+            self.unchanged_customers(&reported)?
+        } else {
+            HashMap::new()
+        };
+        Ok(BookStatus {
+            changes: found.into_values().collect(),
+            unchanged,
+        })
+    }
+
+    /// The index's entries for the files under the book's `customers/` that git did
+    /// not report (`reported`), by book path: regular files at stage 0 that git
+    /// compares (not marked assume-unchanged or skip-worktree).
+    fn unchanged_customers(&self, reported: &HashSet<Vec<u8>>) -> Result<HashMap<String, BlobKey>> {
+        // The index `statuses` has just read (and refreshed): the repository keeps it.
+        let index = self.repo.index()?;
+        let folder = self.to_repo_path(&format!("{CUSTOMERS_DIR}/"));
+        let mut unchanged = HashMap::new();
+        for entry in index.iter() {
+            if !entry.path.starts_with(folder.as_bytes()) || reported.contains(&entry.path[..]) {
+                continue;
+            }
+            let stage = (entry.flags & INDEX_STAGE_MASK) >> 12;
+            if stage != 0
+                || entry.flags & INDEX_ASSUME_UNCHANGED != 0
+                || entry.flags_extended & INDEX_SKIP_WORKTREE != 0
+                || entry.mode & 0o170_000 != 0o100_000
+            {
+                continue;
+            }
+            let Ok(repo_path) = std::str::from_utf8(&entry.path) else {
+                continue;
+            };
+            let Some(book_path) = self.to_book_path(repo_path) else {
+                continue;
+            };
+            let mut id = [0; 20];
+            id.copy_from_slice(entry.id.as_bytes());
+            unchanged.insert(
+                book_path.to_string(),
+                BlobKey {
+                    id,
+                    size: u64::from(entry.file_size),
+                },
+            );
+        }
+        Ok(unchanged)
     }
 
     /// Whether the working file `repo_path` has HEAD's content, as git compares it (a
@@ -228,4 +319,10 @@ impl BookRepo {
         }
         Ok(())
     }
+}
+
+/// git's blob id of `bytes` (as `git hash-object` computes it, without filters).
+pub(crate) fn blob_id(bytes: &[u8]) -> Option<[u8; 20]> {
+    let oid = git2::Oid::hash_object(ObjectType::Blob, bytes).ok()?;
+    oid.as_bytes().try_into().ok()
 }

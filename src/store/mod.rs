@@ -15,6 +15,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod merge;
 pub(crate) mod merge_customers;
 pub mod read;
+pub(crate) mod readable;
 pub mod scan;
 pub(crate) mod sync_lock;
 pub(crate) mod templates;

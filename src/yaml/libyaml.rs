@@ -39,6 +39,149 @@ impl Mark {
     }
 }
 
+/// A scalar's text as the parser hands it over. Most scalars of a customer file are
+/// short (keys, dates, kinds, amounts, names): up to [`Text::INLINE`] bytes are kept
+/// in the value itself, so reading a file does not allocate once per scalar; longer
+/// ones are on the heap. Reads as a `&str` (through `Deref`).
+#[derive(Clone)]
+pub(crate) struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// The first `len` bytes of `bytes`, which are valid UTF-8.
+    Inline {
+        len: u8,
+        bytes: [u8; Text::INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl Text {
+    /// The longest text kept without an allocation (the value is as large as a
+    /// `String`).
+    pub(crate) const INLINE: usize = 22;
+
+    /// The text of `s`.
+    pub(crate) fn new(s: &str) -> Text {
+        if s.len() <= Text::INLINE {
+            let mut bytes = [0; Text::INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            Text(Repr::Inline {
+                len: s.len() as u8,
+                bytes,
+            })
+        } else {
+            Text(Repr::Heap(s.into()))
+        }
+    }
+
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        match &self.0 {
+            // SAFETY: `bytes[..len]` is a copy of a `&str` (see `Text::new`), so it is
+            // valid UTF-8, and `len <= INLINE`.
+            Repr::Inline { len, bytes } => unsafe {
+                std::str::from_utf8_unchecked(bytes.get_unchecked(..usize::from(*len)))
+            },
+            Repr::Heap(s) => s,
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::new("")
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::new(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        if s.len() <= Text::INLINE {
+            Text::new(&s)
+        } else {
+            Text(Repr::Heap(s.into_boxed_str()))
+        }
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        match t.0 {
+            Repr::Heap(s) => s.into_string(),
+            Repr::Inline { .. } => t.as_str().to_string(),
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
 /// How a scalar was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Style {
@@ -74,7 +217,7 @@ pub(crate) enum Event {
         /// Its tag.
         tag: Option<String>,
         /// The value after unquoting and folding.
-        value: String,
+        value: Text,
         /// How it was written.
         style: Style,
     },
@@ -217,10 +360,13 @@ unsafe fn convert(event: &unsafe_sys::yaml_event_t) -> Event {
                 let scalar = event.data.scalar;
                 let length = usize::try_from(scalar.length).unwrap_or(0);
                 let value = if length == 0 || scalar.value.is_null() {
-                    String::new()
+                    Text::default()
                 } else {
                     let bytes = std::slice::from_raw_parts(scalar.value, length);
-                    String::from_utf8_lossy(bytes).into_owned()
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => Text::new(text),
+                        Err(_) => Text::from(String::from_utf8_lossy(bytes).into_owned()),
+                    }
                 };
                 Event::Scalar {
                     anchor: c_string(scalar.anchor),

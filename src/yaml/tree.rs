@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::libyaml::{Event, Mark, Parser, Style, SyntaxError};
+use super::libyaml::{Event, Mark, Parser, Style, SyntaxError, Text};
 
 /// Deepest nesting of mappings and sequences (block or flow, the document's own
 /// mapping counting as one); real customer files stay below 5. serde_yaml is quadratic
@@ -144,7 +144,7 @@ pub(crate) enum NodeKind {
     /// A scalar.
     Scalar {
         /// The value after unquoting.
-        value: String,
+        value: Text,
         /// How it was written.
         style: Style,
     },
@@ -162,7 +162,7 @@ impl Node {
     /// The scalar's value, if this is a scalar.
     pub(crate) fn scalar(&self) -> Option<&str> {
         match &self.kind {
-            NodeKind::Scalar { value, .. } => Some(value),
+            NodeKind::Scalar { value, .. } => Some(value.as_str()),
             _ => None,
         }
     }
@@ -263,20 +263,14 @@ pub(crate) enum TreeError {
     MoreThanOneDocument(Pos),
 }
 
-enum Frame {
-    Seq {
-        node: Node,
-        anchor: Option<usize>,
-        items: Vec<Node>,
-        size: u64,
-    },
-    Map {
-        node: Node,
-        anchor: Option<usize>,
-        entries: Vec<(Node, Node)>,
-        key: Option<Node>,
-        size: u64,
-    },
+/// A collection being read. Its items (a mapping's keys and values, alternately) are
+/// on [`Builder::items`] from `base` on until it closes, so that each collection gets
+/// one allocation of the right size rather than a vector grown item by item.
+struct Frame {
+    node: Node,
+    anchor: Option<usize>,
+    base: usize,
+    size: u64,
 }
 
 /// Size of an anchor still being defined (an alias to it would be recursive).
@@ -284,6 +278,8 @@ const OPEN: u64 = u64::MAX;
 
 struct Builder {
     stack: Vec<Frame>,
+    /// The items of the open collections, innermost last (see [`Frame`]).
+    items: Vec<Node>,
     doc: Document,
     names: HashMap<String, usize>,
     sizes: Vec<u64>,
@@ -298,6 +294,7 @@ pub(crate) fn parse(text: &str) -> Result<Document, TreeError> {
     let mut parser = Parser::new(text);
     let mut b = Builder {
         stack: Vec::new(),
+        items: Vec::new(),
         doc: Document::default(),
         names: HashMap::new(),
         sizes: Vec::new(),
@@ -395,7 +392,7 @@ pub(crate) fn parse(text: &str) -> Result<Document, TreeError> {
             Event::SequenceStart { anchor, tag, flow } => {
                 b.check_depth(pos)?;
                 let anchor = anchor.map(|name| b.open_anchor(name));
-                b.stack.push(Frame::Seq {
+                b.stack.push(Frame {
                     node: opened(
                         text,
                         pos,
@@ -406,14 +403,14 @@ pub(crate) fn parse(text: &str) -> Result<Document, TreeError> {
                         NodeKind::Seq(Vec::new()),
                     ),
                     anchor,
-                    items: Vec::new(),
+                    base: b.items.len(),
                     size: 1,
                 });
             }
             Event::MappingStart { anchor, tag, flow } => {
                 b.check_depth(pos)?;
                 let anchor = anchor.map(|name| b.open_anchor(name));
-                b.stack.push(Frame::Map {
+                b.stack.push(Frame {
                     node: opened(
                         text,
                         pos,
@@ -424,35 +421,35 @@ pub(crate) fn parse(text: &str) -> Result<Document, TreeError> {
                         NodeKind::Map(Vec::new()),
                     ),
                     anchor,
-                    entries: Vec::new(),
-                    key: None,
+                    base: b.items.len(),
                     size: 1,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = b.stack.pop() else { continue };
-                let (mut node, anchor, size) = match frame {
-                    Frame::Seq {
-                        mut node,
-                        anchor,
-                        items,
-                        size,
-                    } => {
-                        node.kind = NodeKind::Seq(items);
-                        (node, anchor, size)
-                    }
-                    Frame::Map {
-                        mut node,
-                        anchor,
-                        mut entries,
-                        size,
-                        ..
-                    } => {
-                        b.drop_duplicates(&mut entries);
-                        node.kind = NodeKind::Map(entries);
-                        (node, anchor, size)
-                    }
+                let Some(Frame {
+                    mut node,
+                    anchor,
+                    base,
+                    size,
+                }) = b.stack.pop()
+                else {
+                    continue;
                 };
+                let base = base.min(b.items.len());
+                if matches!(node.kind, NodeKind::Map(_)) {
+                    let mut entries = Vec::with_capacity((b.items.len() - base) / 2);
+                    let mut items = b.items.drain(base..);
+                    // Keys and values alternate; the parser closes a mapping only
+                    // after a key's value.
+                    while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                        entries.push((key, value));
+                    }
+                    drop(items);
+                    b.drop_duplicates(&mut entries);
+                    node.kind = NodeKind::Map(entries);
+                } else {
+                    node.kind = NodeKind::Seq(b.items.drain(base..).collect());
+                }
                 // A flow collection ends at its bracket; a block one's end event is at
                 // the next token, so it ends where its last value does.
                 if node.flow {
@@ -544,23 +541,9 @@ impl Builder {
         };
         match self.stack.last_mut() {
             None => self.doc.root = Some(node),
-            Some(Frame::Seq {
-                items, size: total, ..
-            }) => {
-                *total = total.saturating_add(size);
-                items.push(node);
-            }
-            Some(Frame::Map {
-                entries,
-                key,
-                size: total,
-                ..
-            }) => {
-                *total = total.saturating_add(size);
-                match key.take() {
-                    None => *key = Some(node),
-                    Some(k) => entries.push((k, node)),
-                }
+            Some(frame) => {
+                frame.size = frame.size.saturating_add(size);
+                self.items.push(node);
             }
         }
     }
@@ -613,7 +596,7 @@ fn all_distinct_words(entries: &[(Node, Node)]) -> bool {
         if key.tag.is_some() || !text_for_sure || words[..n].contains(&value.as_str()) {
             return false;
         }
-        words[n] = value;
+        words[n] = value.as_str();
     }
     true
 }
@@ -621,7 +604,7 @@ fn all_distinct_words(entries: &[(Node, Node)]) -> bool {
 /// The key as a person would recognise it in a message.
 pub(crate) fn key_text(doc: &Document, key: &Node) -> String {
     match &doc.resolve(key).kind {
-        NodeKind::Scalar { value, .. } => value.clone(),
+        NodeKind::Scalar { value, .. } => value.to_string(),
         NodeKind::Seq(_) => "[...]".to_string(),
         NodeKind::Map(_) => "{...}".to_string(),
         NodeKind::Anchor(_) => "*alias".to_string(),

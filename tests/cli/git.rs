@@ -642,6 +642,90 @@ fn status_lists_changes_per_customer_and_unreadable_files() {
     assert!(text.contains("customers/carol.yaml"), "{text}");
 }
 
+/// The exit code of `crm status` and the files it names as unreadable.
+fn status_unreadable(book: &TempBook) -> (Option<i32>, Vec<String>) {
+    let output = book.crm(&["status", "--format", "json"]).output().unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).expect("status JSON");
+    let files = json["unreadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["file"].as_str().unwrap().to_string())
+        .collect();
+    (output.status.code(), files)
+}
+
+/// `crm status` does not parse files git holds unchanged whose content read before:
+/// a file committed broken has never read, so it is reported on every run.
+#[test]
+fn status_reports_a_file_committed_broken_on_every_run() {
+    let book = book_with_ada_and_carol();
+    book.customer("dave", "name: [unclosed\n");
+    git(book.root(), &["add", "customers/dave.yaml"]);
+    git(book.root(), &["commit", "-q", "-m", "add a broken dave"]);
+    for run in 1..=3 {
+        assert_eq!(
+            status_unreadable(&book),
+            (Some(3), vec!["customers/dave.yaml".to_string()]),
+            "run {run}"
+        );
+    }
+    let output = book.crm(&["status", "--format", "json"]).output().unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).expect("status JSON");
+    assert_eq!(json["changes"], serde_json::json!([]));
+}
+
+/// A clean file that read on the last run and is then broken by hand, even at once and
+/// to the same size (git's stat data cannot tell the two apart by size or second).
+#[test]
+fn status_sees_a_clean_file_broken_by_hand_at_once() {
+    let book = book_with_ada_and_carol();
+    assert_eq!(status_unreadable(&book), (Some(0), vec![]));
+    assert_eq!(status_unreadable(&book), (Some(0), vec![]));
+    let broken = "name: [arol\n";
+    assert_eq!(broken.len(), CAROL.len());
+    book.customer("carol", broken);
+    let (code, files) = status_unreadable(&book);
+    assert_eq!(
+        (code, files),
+        (Some(3), vec!["customers/carol.yaml".to_string()])
+    );
+    // And once it is fixed (back to the committed content), it reads again.
+    book.customer("carol", CAROL);
+    assert_eq!(status_unreadable(&book), (Some(0), vec![]));
+}
+
+/// Files git does not compare (`--assume-unchanged`, `--skip-worktree`) are parsed.
+#[test]
+fn status_parses_files_git_is_told_not_to_look_at() {
+    let book = book_with_ada_and_carol();
+    assert_eq!(status_unreadable(&book), (Some(0), vec![]));
+    git(
+        book.root(),
+        &["update-index", "--assume-unchanged", "customers/carol.yaml"],
+    );
+    git(
+        book.root(),
+        &[
+            "update-index",
+            "--skip-worktree",
+            "customers/ada-lovelace.yaml",
+        ],
+    );
+    book.customer("carol", "name: [carol\n");
+    book.customer("ada-lovelace", "name: [ada\n");
+    assert_eq!(
+        status_unreadable(&book),
+        (
+            Some(3),
+            vec![
+                "customers/ada-lovelace.yaml".to_string(),
+                "customers/carol.yaml".to_string()
+            ]
+        )
+    );
+}
+
 #[test]
 fn status_of_a_clean_book_says_so() {
     let book = TempBook::new();

@@ -1,0 +1,245 @@
+//! Which customer files cannot be read, for `crm status`, without parsing the whole
+//! book on every run.
+//!
+//! Whether a customer file reads is a function of its name and its bytes alone (the
+//! reader takes no setting from `crm.toml`, and a symlink or a folder is never a
+//! regular file git holds). So a file whose bytes crm has parsed before, without a
+//! problem, still reads. The bytes are named by git's blob id: git's index holds, for
+//! each file it tracks, the blob id and size of the content it last hashed, and the
+//! same stat data `git status` compares to tell that the file is unchanged since.
+//!
+//! The rule, file by file (every `customers/*.yaml` found by listing the folder):
+//! - a file that git reports changed in any way (staged or not, new, renamed, in
+//!   conflict), or that is not in the index, or that the index marks
+//!   assume-unchanged or skip-worktree (git does not look at those), is parsed;
+//! - a file git reports unchanged is taken as readable only when its index blob id and
+//!   size are in the set of *readable blobs* (`.crm/readable`): blob ids of bytes that
+//!   this very build of crm parsed without a problem. Nothing else puts an id there:
+//!   not being in HEAD, not having been committed by crm. A file committed broken (by
+//!   git, or by `crm commit`, which warns and commits it) is never in the set, so it is
+//!   parsed, and reported, on every run until it is fixed;
+//! - a parsed file that reads joins the set only when git's hash of the very bytes
+//!   parsed is the index's blob id (with the same size): where git's filters
+//!   (`core.autocrlf`, `.gitattributes`) make the stored blob differ from the working
+//!   bytes, the file is simply parsed each time.
+//!
+//! The set is rewritten only when it changed, and holds only files readable now, so it
+//! never outgrows the book. It is best effort: when it cannot be read or written every
+//! file is parsed, as before. A file from another build (or a cloned repository's
+//! `.crm/`) is ignored, as it may follow other reading rules.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use rayon::prelude::*;
+
+use super::read::{self, Problem};
+use super::{scan, Book};
+
+/// The name of the set of readable blobs in crm's state folder.
+const FILE_NAME: &str = "readable";
+/// The first line of the file, before the build it belongs to.
+const FORMAT: &str = "crm readable blobs 1";
+/// Bytes of one record: a 20-byte blob id and a little-endian 8-byte size.
+const RECORD: usize = 28;
+
+/// A file's content as git's index names it: the blob id and the file's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct BlobKey {
+    /// git's SHA-1 of the content.
+    pub(crate) id: [u8; 20],
+    /// The working file's size in bytes.
+    pub(crate) size: u64,
+}
+
+/// What `crm status` already knows of a customer file before this module looks at it.
+#[derive(Debug)]
+pub(crate) enum Known<'a> {
+    /// The working file was parsed (to say what changed): with this outcome.
+    Parsed(Option<&'a Problem>),
+    /// git reports the file unchanged since it hashed these bytes.
+    Unchanged(BlobKey),
+}
+
+/// The customer files of `book` that cannot be read, in id order (as every whole-book
+/// read reports them). `known(book_path)` says what is known of a file already (see
+/// [`Known`]); `blob_id` is git's hash of a file's bytes. Reads `.crm/readable` and
+/// rewrites it when it changed (see the module's rule).
+pub(crate) fn unreadable<'p>(
+    book: &Book,
+    known: &dyn Fn(&str) -> Option<Known<'p>>,
+    blob_id: &(dyn Fn(&[u8]) -> Option<[u8; 20]> + Sync),
+) -> crate::error::Result<Vec<Problem>> {
+    let entries = scan::entries(book)?;
+    let state_dir = book.state_dir();
+    let stored = load(&state_dir);
+    let root = book.canonical_root();
+    // For each entry: its problem, and the key it keeps (or adds) in the set.
+    let mut outcomes: Vec<(Option<Problem>, Option<BlobKey>)> = Vec::with_capacity(entries.len());
+    let mut to_parse: Vec<(usize, String, Option<BlobKey>)> = Vec::new();
+    for entry in &entries {
+        let index = outcomes.len();
+        if let Err(problem) = &entry.id {
+            outcomes.push((Some(problem.clone()), None));
+            continue;
+        }
+        let shown = book.shown(&entry.path);
+        match known(&shown) {
+            Some(Known::Parsed(problem)) => outcomes.push((problem.cloned(), None)),
+            Some(Known::Unchanged(key)) if stored.contains(&key) => {
+                outcomes.push((None, Some(key)));
+            }
+            Some(Known::Unchanged(key)) => {
+                outcomes.push((None, None));
+                to_parse.push((index, shown, Some(key)));
+            }
+            None => {
+                outcomes.push((None, None));
+                to_parse.push((index, shown, None));
+            }
+        }
+    }
+    let parsed: Vec<(usize, Result<Option<BlobKey>, Problem>)> = to_parse
+        .par_iter()
+        .map(|(index, shown, key)| {
+            let entry = &entries[*index];
+            let id = entry
+                .id
+                .as_ref()
+                .expect("only entries with a valid id are parsed");
+            let outcome = read::read_customer(&entry.path, shown, root, id).map(|loaded| {
+                let raw = loaded.raw();
+                key.filter(|k| k.size == raw.len() as u64 && blob_id(raw) == Some(k.id))
+            });
+            (*index, outcome)
+        })
+        .collect();
+    for (index, outcome) in parsed {
+        outcomes[index] = match outcome {
+            Ok(key) => (None, key),
+            Err(problem) => (Some(problem), None),
+        };
+    }
+    let keep: HashSet<BlobKey> = outcomes.iter().filter_map(|(_, key)| *key).collect();
+    if keep != stored {
+        save(&state_dir, &keep);
+    }
+    Ok(outcomes.into_iter().filter_map(|(p, _)| p).collect())
+}
+
+/// The stored set; empty when there is none, or it is not this build's, or damaged.
+fn load(state_dir: &Path) -> HashSet<BlobKey> {
+    // Never through a link crm did not make (a cloned repository's `.crm/`).
+    let real = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+    let file = state_dir.join(FILE_NAME);
+    if !(real(state_dir) && real(&file)) {
+        return HashSet::new();
+    }
+    fs::read(file)
+        .ok()
+        .and_then(|bytes| decode(&bytes))
+        .unwrap_or_default()
+}
+
+/// The file: the header line, the records, and an FNV-1a checksum of all before it.
+fn encode(keys: &HashSet<BlobKey>) -> Vec<u8> {
+    let mut sorted: Vec<&BlobKey> = keys.iter().collect();
+    sorted.sort_unstable_by_key(|k| (k.id, k.size));
+    let mut bytes = header().into_bytes();
+    bytes.reserve(sorted.len() * RECORD + 8);
+    for key in sorted {
+        bytes.extend_from_slice(&key.id);
+        bytes.extend_from_slice(&key.size.to_le_bytes());
+    }
+    let sum = crate::domain::import::fnv1a64(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+fn decode(bytes: &[u8]) -> Option<HashSet<BlobKey>> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if crate::domain::import::fnv1a64(body).to_le_bytes() != sum {
+        return None;
+    }
+    let records = body.strip_prefix(header().as_bytes())?;
+    if records.len() % RECORD != 0 {
+        return None;
+    }
+    let mut keys = HashSet::with_capacity(records.len() / RECORD);
+    for record in records.chunks_exact(RECORD) {
+        let (id, size) = record.split_at(20);
+        keys.insert(BlobKey {
+            id: id.try_into().ok()?,
+            size: u64::from_le_bytes(size.try_into().ok()?),
+        });
+    }
+    Some(keys)
+}
+
+/// Best effort: a set that cannot be written only costs the next run its parse.
+fn save(state_dir: &Path, keys: &HashSet<BlobKey>) {
+    let write = || -> std::io::Result<()> {
+        super::create_state_dir(state_dir)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!("{FILE_NAME}."))
+            .suffix(".tmp")
+            .tempfile_in(state_dir)?;
+        temp.write_all(&encode(keys))?;
+        temp.persist(state_dir.join(FILE_NAME))
+            .map_err(|e| e.error)?;
+        Ok(())
+    };
+    let _ = write();
+}
+
+/// The header line: the format and the build of crm (its version, and the size and
+/// time of its executable), since another build may read files by other rules.
+fn header() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|path| fs::metadata(path).ok())
+        .map(|meta| {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            format!("{}:{}", meta.len(), modified.as_nanos())
+        })
+        .unwrap_or_default();
+    format!("{FORMAT} crm {} {exe}\n", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_set_round_trips_and_damage_is_refused() {
+        let keys: HashSet<BlobKey> = [
+            BlobKey {
+                id: [7; 20],
+                size: 1234,
+            },
+            BlobKey {
+                id: [1; 20],
+                size: 0,
+            },
+        ]
+        .into_iter()
+        .collect();
+        let bytes = encode(&keys);
+        assert_eq!(bytes.len(), header().len() + 2 * RECORD + 8);
+        assert_eq!(decode(&bytes), Some(keys));
+        for at in [0, header().len() + 3, bytes.len() - 1] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 1;
+            assert_eq!(decode(&damaged), None, "a flipped bit at {at}");
+        }
+        assert_eq!(decode(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(decode(b""), None);
+    }
+}
