@@ -449,7 +449,9 @@ fn encode<T: Serialize + Sync>(
     Some(bytes)
 }
 
-fn write_atomically(state_dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// Replaces the state file `name` in `state_dir` by a temp file and a rename (also used
+/// by the fit cache and the readable set), clearing that file's leftover temps.
+pub(super) fn write_atomically(state_dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     super::create_state_dir(state_dir)?;
     remove_stale_temps(state_dir, name);
     let mut temp = tempfile::Builder::new()
@@ -487,7 +489,7 @@ fn remove_stale_temps(state_dir: &Path, name: &str) {
 
 /// Identifies the crm that wrote a cache: its version and the size and time of its
 /// executable, so that a rebuilt crm (whose summaries may differ) starts afresh.
-fn build_id() -> String {
+pub(super) fn build_id() -> String {
     let exe = std::env::current_exe()
         .ok()
         .and_then(|path| fs::metadata(path).ok())

@@ -10,7 +10,6 @@
 //! module never touches customer files.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -49,18 +48,7 @@ pub fn save(state_dir: &Path, key: &str, model: &Model) -> bool {
     let Ok(bytes) = serde_json::to_vec_pretty(&stored) else {
         return false;
     };
-    let write = || -> std::io::Result<()> {
-        super::create_state_dir(state_dir)?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!("{FILE_NAME}."))
-            .suffix(".tmp")
-            .tempfile_in(state_dir)?;
-        temp.write_all(&bytes)?;
-        temp.persist(state_dir.join(FILE_NAME))
-            .map_err(|e| e.error)?;
-        Ok(())
-    };
-    write().is_ok()
+    super::cache::write_atomically(state_dir, FILE_NAME, &bytes).is_ok()
 }
 
 /// The key of a fit's data: FNV-1a (64 bits) over the end of observation and every

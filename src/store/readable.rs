@@ -30,9 +30,7 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
 
@@ -181,36 +179,13 @@ fn decode(bytes: &[u8]) -> Option<HashSet<BlobKey>> {
 
 /// Best effort: a set that cannot be written only costs the next run its parse.
 fn save(state_dir: &Path, keys: &HashSet<BlobKey>) {
-    let write = || -> std::io::Result<()> {
-        super::create_state_dir(state_dir)?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!("{FILE_NAME}."))
-            .suffix(".tmp")
-            .tempfile_in(state_dir)?;
-        temp.write_all(&encode(keys))?;
-        temp.persist(state_dir.join(FILE_NAME))
-            .map_err(|e| e.error)?;
-        Ok(())
-    };
-    let _ = write();
+    let _ = super::cache::write_atomically(state_dir, FILE_NAME, &encode(keys));
 }
 
-/// The header line: the format and the build of crm (its version, and the size and
-/// time of its executable), since another build may read files by other rules.
+/// The header line: the format and the build of crm (the caches' build identity), since
+/// another build may read files by other rules.
 fn header() -> String {
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|path| fs::metadata(path).ok())
-        .map(|meta| {
-            let modified = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .unwrap_or_default();
-            format!("{}:{}", meta.len(), modified.as_nanos())
-        })
-        .unwrap_or_default();
-    format!("{FORMAT} crm {} {exe}\n", env!("CARGO_PKG_VERSION"))
+    format!("{FORMAT} {}\n", super::cache::build_id())
 }
 
 #[cfg(test)]

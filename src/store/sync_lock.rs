@@ -4,9 +4,9 @@
 //! its fetches and pushes. Like the write lock, an `flock` the kernel releases when the
 //! process dies, on a file opened without following links.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -17,39 +17,24 @@ pub(crate) struct SyncLock {
 }
 
 /// Takes the sync lock in the book's state folder `state_dir`, waiting at most `wait`.
-#[allow(
-    clippy::disallowed_methods,
-    reason = "waiting for the lock is timed (CRM_LOCK_TIMEOUT)"
-)]
 pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<SyncLock> {
     super::create_state_dir(state_dir)
         .map_err(|e| super::state_error("create folder", state_dir, &e))?;
     let path = &state_dir.join("sync-lock");
     let file = super::write::open_own_file(path)
         .map_err(|e| super::state_error("open lock file", path, &e))?;
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(2);
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(SyncLock { _file: file }),
-            Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(50));
-            }
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(Error::new(
-                    ErrorKind::Locked,
-                    format!(
-                        "another `crm sync` of this clone has been running for over {}s (it holds `{}`)",
-                        wait.as_secs_f64(),
-                        path.display()
-                    ),
-                )
-                .with_hint(
-                    "let it finish, then run `crm sync` again if need be; set CRM_LOCK_TIMEOUT=SECONDS to wait longer",
-                ))
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, &e)),
-        }
+    if !super::write::wait_for_flock(&file, wait).map_err(|e| Error::io("lock", path, &e))? {
+        return Err(Error::new(
+            ErrorKind::Locked,
+            format!(
+                "another `crm sync` of this clone has been running for over {}s (it holds `{}`)",
+                wait.as_secs_f64(),
+                path.display()
+            ),
+        )
+        .with_hint(
+            "let it finish, then run `crm sync` again if need be; set CRM_LOCK_TIMEOUT=SECONDS to wait longer",
+        ));
     }
+    Ok(SyncLock { _file: file })
 }

@@ -66,10 +66,6 @@ pub(crate) fn replace_atomically(path: &Path, contents: &[u8]) -> Result<()> {
 
 /// Takes the lock file `lock` in the book's state folder `state_dir` (creating both),
 /// waiting at most `wait`, then clears leftover temp files.
-#[allow(
-    clippy::disallowed_methods,
-    reason = "waiting for the lock is timed (CRM_LOCK_TIMEOUT)"
-)]
 pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     let temp_dir = state_dir.join("tmp");
     super::create_state_dir(state_dir)
@@ -77,44 +73,51 @@ pub(crate) fn lock(state_dir: &Path, wait: Duration) -> Result<WriteLock> {
     super::own_dir(&temp_dir).map_err(|e| super::state_error("create folder", &temp_dir, &e))?;
     let path = &state_dir.join("lock");
     let file = open_own_file(path).map_err(|e| super::state_error("open lock file", path, &e))?;
+    if !wait_for_flock(&file, wait).map_err(|e| Error::io("lock", path, &e))? {
+        return Err(Error::new(
+            ErrorKind::Locked,
+            format!(
+                "another crm process has held the book's lock `{}` for over {}s",
+                path.display(),
+                wait.as_secs_f64()
+            ),
+        )
+        .with_hint("try again when it has finished; set CRM_LOCK_TIMEOUT=SECONDS to wait longer"));
+    }
+    remove_leftover_temps(&temp_dir);
+    let own = read_stamps(&file);
+    Ok(WriteLock {
+        file,
+        own,
+        temp_dir,
+        written: Vec::new(),
+        replaced: Vec::new(),
+        replaced_paths: std::collections::HashSet::new(),
+    })
+}
+
+/// Takes an exclusive `flock` on `file`, retrying with a growing pause for at most
+/// `wait`: `Ok(false)` when another process still holds it then. Shared by the book's
+/// write lock and the sync lock.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "waiting for the lock is timed (CRM_LOCK_TIMEOUT)"
+)]
+pub(super) fn wait_for_flock(file: &fs::File, wait: Duration) -> std::io::Result<bool> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
         match file.try_lock() {
-            Ok(()) => {
-                remove_leftover_temps(&temp_dir);
-                let own = read_stamps(&file);
-                return Ok(WriteLock {
-                    file,
-                    own,
-                    temp_dir,
-                    written: Vec::new(),
-                    replaced: Vec::new(),
-                    replaced_paths: std::collections::HashSet::new(),
-                });
-            }
+            Ok(()) => return Ok(true),
             Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(Error::new(
-                    ErrorKind::Locked,
-                    format!(
-                        "another crm process has held the book's lock `{}` for over {}s",
-                        path.display(),
-                        wait.as_secs_f64()
-                    ),
-                )
-                .with_hint(
-                    "try again when it has finished; set CRM_LOCK_TIMEOUT=SECONDS to wait longer",
-                ))
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, &e)),
+            Err(fs::TryLockError::WouldBlock) => return Ok(false),
+            Err(fs::TryLockError::Error(e)) => return Err(e),
         }
     }
 }
-
 impl WriteLock {
     /// Creates `path` with `contents`; fails if it already exists.
     pub(crate) fn create(&mut self, path: &Path, contents: &[u8]) -> Result<()> {
