@@ -132,6 +132,12 @@ pub(crate) fn opt_birthday<'de, D: Deserializer<'de>>(
 
 fn parse_iso(text: &str) -> Result<NaiveDate, String> {
     let t = text.trim();
+    // Nearly every date in a book is written `YYYY-MM-DD`: read those digits directly
+    // (chrono's format parser costs ten times as much); anything else, and an impossible
+    // day, goes the general way below, which also words the error.
+    if let Some(date) = plain_iso_date(t) {
+        return Ok(date);
+    }
     match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         Ok(date) if t.len() == 10 => Ok(date),
         _ => Err(match super::date::impossible_date(t) {
@@ -139,6 +145,21 @@ fn parse_iso(text: &str) -> Result<NaiveDate, String> {
             None => format!("{text:?} is not a date; write dates as YYYY-MM-DD, e.g. 2025-03-01"),
         }),
     }
+}
+
+/// `YYYY-MM-DD` in ASCII digits, when it names a real day.
+fn plain_iso_date(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 /// An optional amount, exact to the cent, read from the text as written: `99999.999`
@@ -243,4 +264,46 @@ pub(crate) fn ordered_pairs<'de, D: Deserializer<'de>>(
         }
     }
     d.deserialize_any(V)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digit fast path reads exactly what chrono's `%Y-%m-%d` reads.
+    #[test]
+    fn plain_dates_read_as_chrono_reads_them() {
+        let cases = [
+            "2025-03-01",
+            "2024-02-29",
+            "2025-02-29",
+            "0000-01-01",
+            "9999-12-31",
+            "2025-13-01",
+            "2025-00-10",
+            "2025-04-31",
+            "2025-01-00",
+            "+025-01-01",
+            "-025-01-01",
+            "2025-1-011",
+            "2025/03/01",
+            "2025-03-1a",
+            "２０２５-03-01",
+            "20250301xx",
+        ];
+        for case in cases {
+            let chrono = NaiveDate::parse_from_str(case, "%Y-%m-%d")
+                .ok()
+                .filter(|_| case.len() == 10);
+            assert_eq!(parse_iso(case).ok(), chrono, "{case}");
+            if let Some(date) = plain_iso_date(case) {
+                assert_eq!(Some(date), chrono, "{case}");
+            }
+        }
+        assert_eq!(
+            plain_iso_date("2025-03-01"),
+            NaiveDate::from_ymd_opt(2025, 3, 1)
+        );
+        assert_eq!(plain_iso_date("2025-02-29"), None);
+    }
 }
