@@ -1045,6 +1045,7 @@ pub(crate) const KNOWN_TOP_KEYS: &[&str] = &contact_names!(
         "tags",
         "birthday",
         "since",
+        "archived",
         "preferences",
         "follow_up",
         "interactions"

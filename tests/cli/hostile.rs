@@ -1247,6 +1247,23 @@ fn near_misses_of_known_keys_are_problems_but_other_unknown_keys_are_fine() {
     assert_eq!(code, Some(0), "{err}");
 }
 
+/// `archived` (issue 13's `crm archive`) is one of crm's keys too: `Archived:` is a near
+/// miss of it, as `Email:` is of `email`, and the key as crm writes it is no problem.
+#[test]
+fn a_near_miss_of_archived_is_a_problem_and_archived_is_not() {
+    let book = book();
+    book.customer("mia", "name: Mia\nArchived: 2025-01-01\n");
+    let (code, _, err) = run(&book, &["check"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("customers/mia.yaml:2:1:") && err.contains("did you mean `archived`?"),
+        "{err}"
+    );
+    book.customer("mia", "name: Mia\narchived: 2025-01-01\n");
+    let (code, _, err) = run(&book, &["check"]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
 /// Issue 10 item 9: an unknown kind (`cal`) was reported only by `crm check`; list,
 /// show and stats counted it silently.
 #[test]
