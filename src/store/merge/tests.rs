@@ -73,6 +73,22 @@ fn exact_duplicates_are_kept_once() {
     let other = entry.replace("12.50", "13");
     let theirs = format!("{BASE}{other}");
     assert_eq!(clean(BASE, &ours, &theirs), format!("{ours}{other}"));
+    // The same four fields in another key order are the same entry.
+    let reordered =
+        "  - kind: purchase\n    date: 2025-04-01\n    amount: 12.50\n    summary: beans\n";
+    let theirs = format!("{BASE}{reordered}");
+    assert_eq!(clean(BASE, &ours, &theirs), ours);
+}
+
+#[test]
+fn entries_that_differ_in_any_other_field_are_both_kept() {
+    // The same date, kind, summary and amount, but theirs has a note (or a field crm
+    // does not know): dropping either would drop what someone wrote.
+    let entry = "  - date: 2025-04-01\n    kind: purchase\n    summary: beans\n    amount: 12.50\n";
+    let ours = format!("{BASE}{entry}");
+    let noted = format!("{entry}    note: paid in cash\n");
+    let theirs = format!("{BASE}{noted}");
+    assert_eq!(clean(BASE, &ours, &theirs), format!("{ours}{noted}"));
 }
 
 #[test]
