@@ -190,7 +190,7 @@ impl BookRepo {
         // The index `statuses` has just read (and refreshed): the repository keeps it.
         let index = self.repo.index()?;
         let folder = self.to_repo_path(&format!("{CUSTOMERS_DIR}/"));
-        let mut unchanged = HashMap::new();
+        let mut unchanged = HashMap::with_capacity(index.len());
         for entry in index.iter() {
             if !entry.path.starts_with(folder.as_bytes()) || reported.contains(&entry.path[..]) {
                 continue;
