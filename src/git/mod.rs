@@ -23,7 +23,7 @@ use git2::{Oid, Repository, Signature};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Config;
 
-pub(crate) use changes::{blob_id, FileChange};
+pub(crate) use changes::{blob_id, FileChange, Unchanged};
 pub(crate) use log::LogEntry;
 pub(crate) use policy::{customer_stem, finish_write, other_change, warn_unsigned, CRM_TRAILER};
 pub(crate) use sync::{Conflict, FileMerge, Incoming, Integrated, Upstream};
