@@ -142,11 +142,40 @@ fn no_filter_can_apply(repo: &Repository, index: &Index, paths: &[String]) -> bo
     })
 }
 
-/// Whether an attribute file's text holds any word that could give a file a filter.
+/// Whether an attribute file holds, outside its comment lines, any word that could
+/// give a file a filter.
 #[cfg(unix)]
 fn may_filter(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
-    FILTER_WORDS.iter().any(|word| text.contains(word))
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .any(|line| FILTER_WORDS.iter().any(|word| line.contains(word)))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_rules_that_may_set_a_filter_count() {
+        let crm_own = crate::store::ATTRIBUTES;
+        assert!(!may_filter(crm_own.as_bytes()), "{crm_own}");
+        assert!(!may_filter(
+            b"# text eol=crlf is not for us\n*.yaml merge=crm\n"
+        ));
+        for rule in [
+            "*.yaml text\n",
+            "* -TEXT\n",
+            "customers/*.yaml eol=crlf\n",
+            "*.yaml crlf\n",
+            "*.yaml ident\n",
+            "*.yaml filter=lfs\n",
+            "[attr]mine text\n",
+            "*.png binary\n",
+        ] {
+            assert!(may_filter(rule.as_bytes()), "{rule}");
+        }
+    }
 }
 
 /// Stages the regular file `path` as `git_index_add_bypath` would when no filter
