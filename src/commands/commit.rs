@@ -83,7 +83,13 @@ pub(crate) fn commit_pending(
         return Ok(None);
     }
     refuse_conflicts(&changes)?;
-    let described = describe(book, &changes);
+    // A message given with `-m` needs only to know which files do not parse (for the
+    // warnings), not what each change means: the committed versions are not parsed.
+    let described = if message.is_some() {
+        describe_working(book, &changes)
+    } else {
+        describe(book, &changes)
+    };
     for item in &described {
         if let Some(problem) = &item.problem {
             out.warn(&format!(
@@ -189,11 +195,21 @@ pub(crate) fn describe(book: &Book, changes: &[FileChange]) -> Vec<Described> {
     // two thousand versions.
     changes
         .par_iter()
-        .map(|file| describe_one(book, file))
+        .map(|file| describe_one(book, file, true))
         .collect()
 }
 
-fn describe_one(book: &Book, file: &FileChange) -> Described {
+/// [`describe`] reading only the working versions: `problem` and `read` are as
+/// `describe` finds them, but `change` does not look at the committed version (a
+/// modified customer is `edit ID (by hand)`), so it is for callers that do not show it.
+fn describe_working(book: &Book, changes: &[FileChange]) -> Vec<Described> {
+    changes
+        .par_iter()
+        .map(|file| describe_one(book, file, false))
+        .collect()
+}
+
+fn describe_one(book: &Book, file: &FileChange, with_committed: bool) -> Described {
     let Some(stem) = customer_stem(&file.path) else {
         return Described {
             file: file.clone(),
@@ -244,7 +260,7 @@ fn describe_one(book: &Book, file: &FileChange) -> Described {
     // The committed version matters only when the working one reads: a deletion, or
     // a file that no longer parses, is what it is whatever was committed.
     let before: Option<Option<Customer>> = file.before.as_ref().map(|raw| {
-        if !matches!(after, Some(Some(_))) {
+        if !with_committed || !matches!(after, Some(Some(_))) {
             return None;
         }
         id.as_ref()

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::{Result, EXIT_OK};
-use crate::git::{self, BookRepo, Head};
+use crate::git::{self, BookRepo, Head, Unchanged};
 use crate::render::{self, Format, Table};
-use crate::store::readable::{self, BlobKey, Known};
+use crate::store::readable::{self, Known};
 use crate::store::{Book, Problem};
 use crate::ui::Ui;
 
@@ -94,7 +94,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
 fn find_unreadable(
     book: &Book,
     described: &[Described],
-    unchanged: &HashMap<String, BlobKey>,
+    unchanged: &Unchanged,
 ) -> Result<Vec<Problem>> {
     let parsed: HashMap<&str, Option<&Problem>> = described
         .iter()
@@ -105,7 +105,7 @@ fn find_unreadable(
         book,
         &|path| match parsed.get(path) {
             Some(problem) => Some(Known::Parsed(*problem)),
-            None => unchanged.get(path).map(|key| Known::Unchanged(*key)),
+            None => unchanged.get(path).map(Known::Unchanged),
         },
         &git::blob_id,
     )

@@ -18,7 +18,6 @@ pub struct CustomerId(String);
 impl CustomerId {
     /// Validates `raw` as an id, or explains what is wrong with it.
     pub fn parse(raw: &str) -> Result<CustomerId> {
-        let shown = format!("{raw:?}");
         if raw.is_empty() {
             return Err(Error::usage("customer id is empty")
                 .with_hint("ids are lowercase words joined by hyphens, like `ada-lovelace`"));
@@ -31,7 +30,7 @@ impl CustomerId {
         }
         if raw.contains('/') || raw.contains('\\') || raw.starts_with('.') {
             return Err(Error::usage(format!(
-                "customer id {shown} looks like a path; an id is a file name stem, never a path"
+                "customer id {raw:?} looks like a path; an id is a file name stem, never a path"
             ))
             .with_hint("ids are lowercase words joined by hyphens, like `ada-lovelace`"));
         }
@@ -46,7 +45,7 @@ impl CustomerId {
             } else {
                 format!("{bad:?}")
             };
-            let mut err = Error::usage(format!("customer id {shown} contains {what}"));
+            let mut err = Error::usage(format!("customer id {raw:?} contains {what}"));
             err = err.with_hint(match suggest_slug(raw) {
                 Some(slug) if slug != raw => {
                     format!("ids use only a-z, 0-9 and `-`; did you mean `{slug}`?")
@@ -57,7 +56,7 @@ impl CustomerId {
         }
         if raw.starts_with('-') || raw.ends_with('-') || raw.contains("--") {
             return Err(Error::usage(format!(
-                "customer id {shown} has a leading, trailing or doubled hyphen"
+                "customer id {raw:?} has a leading, trailing or doubled hyphen"
             ))
             .with_hint(format!(
                 "use `{}`",
@@ -66,7 +65,7 @@ impl CustomerId {
         }
         if is_windows_device_name(raw) {
             return Err(Error::usage(format!(
-                "customer id {shown} is a device name on Windows, where no file may be called `{raw}.yaml`: a book holding it could not be checked out there"
+                "customer id {raw:?} is a device name on Windows, where no file may be called `{raw}.yaml`: a book holding it could not be checked out there"
             ))
             .with_hint(format!("give another id, e.g. `--id {raw}-1`")));
         }

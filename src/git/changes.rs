@@ -2,7 +2,7 @@
 //! with renames of customer files paired up by git's own similarity detection.
 
 use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Patch, Status, StatusOptions, Tree};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use super::lookup::TreeLookup;
 use super::{head_commit, BookRepo};
@@ -45,7 +45,24 @@ pub(crate) struct BookStatus {
     /// Customer files (book paths) whose working file git found identical to its
     /// index entry and the index entry to HEAD (git reports nothing about them), with
     /// the blob id and size the index records: the content of the file now.
-    pub(crate) unchanged: HashMap<String, BlobKey>,
+    pub(crate) unchanged: Unchanged,
+}
+
+/// The customer files git holds unchanged, by book path (see [`BookStatus::unchanged`]):
+/// sorted by path, as the index already is, so that a book of a hundred thousand files
+/// costs one vector, not a hash map of as many strings.
+#[derive(Debug, Default)]
+pub(crate) struct Unchanged(Vec<(String, BlobKey)>);
+
+impl Unchanged {
+    /// The blob id and size the index records for `book_path`, if git holds it unchanged.
+    pub(crate) fn get(&self, book_path: &str) -> Option<BlobKey> {
+        let at = self
+            .0
+            .binary_search_by(|(path, _)| path.as_str().cmp(book_path))
+            .ok()?;
+        Some(self.0[at].1)
+    }
 }
 
 // The index entry's flags, as git's index format defines them (and libgit2's
@@ -175,7 +192,7 @@ impl BookRepo {
         let unchanged = if with_unchanged {
             self.unchanged_customers(&reported)?
         } else {
-            HashMap::new()
+            Unchanged::default()
         };
         Ok(BookStatus {
             changes: found.into_values().collect(),
@@ -186,11 +203,17 @@ impl BookRepo {
     /// The index's entries for the files under the book's `customers/` that git did
     /// not report (`reported`), by book path: regular files at stage 0 that git
     /// compares (not marked assume-unchanged or skip-worktree).
-    fn unchanged_customers(&self, reported: &HashSet<Vec<u8>>) -> Result<HashMap<String, BlobKey>> {
+    fn unchanged_customers(&self, reported: &HashSet<Vec<u8>>) -> Result<Unchanged> {
         // The index `statuses` has just read (and refreshed): the repository keeps it.
         let index = self.repo.index()?;
         let folder = self.to_repo_path(&format!("{CUSTOMERS_DIR}/"));
-        let mut unchanged = HashMap::new();
+        // The part of a work-tree path before the book path (`sales/book/`), if any.
+        let book_start = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        let mut unchanged = Vec::with_capacity(index.len());
         for entry in index.iter() {
             if !entry.path.starts_with(folder.as_bytes()) || reported.contains(&entry.path[..]) {
                 continue;
@@ -203,23 +226,23 @@ impl BookRepo {
             {
                 continue;
             }
-            let Ok(repo_path) = std::str::from_utf8(&entry.path) else {
-                continue;
-            };
-            let Some(book_path) = self.to_book_path(repo_path) else {
-                continue;
-            };
             let mut id = [0; 20];
             id.copy_from_slice(entry.id.as_bytes());
-            unchanged.insert(
-                book_path.to_string(),
-                BlobKey {
-                    id,
-                    size: u64::from(entry.file_size),
-                },
-            );
+            let key = BlobKey {
+                id,
+                size: u64::from(entry.file_size),
+            };
+            // The entry's own path, made the book path in place (it starts with the
+            // book's folder, checked above).
+            let Ok(mut book_path) = String::from_utf8(entry.path) else {
+                continue;
+            };
+            book_path.drain(..book_start);
+            unchanged.push((book_path, key));
         }
-        Ok(unchanged)
+        // Already in order, unless git sorts its index ignoring case (`core.ignorecase`).
+        unchanged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(Unchanged(unchanged))
     }
 
     /// Whether the working file `repo_path` has HEAD's content, as git compares it (a

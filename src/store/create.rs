@@ -18,7 +18,7 @@ const KEEP_FILE: &str = ".gitkeep";
 pub(crate) const MERGE_ATTRIBUTE: &str = "customers/*.yaml merge=crm";
 
 /// What `crm init` writes into a new `.gitattributes`.
-const ATTRIBUTES: &str = "# Customer files are merged by crm's rules (docs/git.md, \"Sharing a book\"), once\n# the driver is registered in a clone: `crm sync` and `crm clone` do it, or by hand\n#   git config merge.crm.driver \"crm merge-file --marker-size %L %O %A %B %P\"\ncustomers/*.yaml merge=crm\n";
+pub(crate) const ATTRIBUTES: &str = "# Customer files are merged by crm's rules (docs/git.md, \"Sharing a book\"), once\n# the driver is registered in a clone: `crm sync` and `crm clone` do it, or by hand\n#   git config merge.crm.driver \"crm merge-file --marker-size %L %O %A %B %P\"\ncustomers/*.yaml merge=crm\n";
 
 /// A new book, as `crm init` makes it: what will be written, decided before anything is
 /// written.

@@ -38,6 +38,8 @@ use crate::yaml;
 
 pub(crate) use config::Config;
 pub(crate) use create::NewBook;
+#[cfg(test)]
+pub(crate) use create::ATTRIBUTES;
 pub use read::{Loaded, Problem};
 pub use write::WriteLock;
 

@@ -30,6 +30,7 @@
 
 use std::collections::HashSet;
 use std::fs;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -45,13 +46,40 @@ const FORMAT: &str = "crm readable blobs 1";
 const RECORD: usize = 28;
 
 /// A file's content as git's index names it: the blob id and the file's size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BlobKey {
     /// git's SHA-1 of the content.
     pub(crate) id: [u8; 20],
     /// The working file's size in bytes.
     pub(crate) size: u64,
 }
+
+impl Hash for BlobKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The id is a hash already: its first eight bytes are as good a hash as any.
+        state.write(&self.id[..8]);
+    }
+}
+
+/// The hasher of [`KeySet`]: takes a blob id's first bytes as they are, so that a set
+/// of a hundred thousand keys is not SipHashed twice per `crm status`.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A set of readable blobs.
+type KeySet = HashSet<BlobKey, BuildHasherDefault<IdHasher>>;
 
 /// What `crm status` already knows of a customer file before this module looks at it.
 #[derive(Debug)]
@@ -75,29 +103,44 @@ pub(crate) fn unreadable<'p>(
     let state_dir = book.state_dir();
     let stored = load(&state_dir);
     let root = book.canonical_root();
-    // For each entry: its problem, and the key it keeps (or adds) in the set.
-    let mut outcomes: Vec<(Option<Problem>, Option<BlobKey>)> = Vec::with_capacity(entries.len());
+    // Each entry's shown path is `book.shown(&entry.path)`: the folder's, a separator
+    // and the name, built in one buffer rather than one string per file of the book.
+    let mut buffer = book.shown(&book.customers_dir());
+    buffer.push_str(std::path::MAIN_SEPARATOR_STR);
+    let folder_len = buffer.len();
+    // Problems by entry index (sorted at the end: entries are in id order), and the keys
+    // the set keeps (or gains).
+    let mut problems: Vec<(usize, Problem)> = Vec::new();
+    let mut keep = KeySet::with_capacity_and_hasher(stored.len(), BuildHasherDefault::default());
     let mut to_parse: Vec<(usize, String, Option<BlobKey>)> = Vec::new();
-    for entry in &entries {
-        let index = outcomes.len();
+    for (index, entry) in entries.iter().enumerate() {
         if let Err(problem) = &entry.id {
-            outcomes.push((Some(problem.clone()), None));
+            problems.push((index, problem.clone()));
             continue;
         }
-        let shown = book.shown(&entry.path);
-        match known(&shown) {
-            Some(Known::Parsed(problem)) => outcomes.push((problem.cloned(), None)),
-            Some(Known::Unchanged(key)) if stored.contains(&key) => {
-                outcomes.push((None, Some(key)));
-            }
-            Some(Known::Unchanged(key)) => {
-                outcomes.push((None, None));
-                to_parse.push((index, shown, Some(key)));
+        let owned;
+        let shown: &str = match entry.path.file_name() {
+            Some(name) => {
+                buffer.truncate(folder_len);
+                buffer.push_str(&name.to_string_lossy());
+                &buffer
             }
             None => {
-                outcomes.push((None, None));
-                to_parse.push((index, shown, None));
+                owned = book.shown(&entry.path);
+                &owned
             }
+        };
+        match known(shown) {
+            Some(Known::Parsed(problem)) => {
+                if let Some(problem) = problem {
+                    problems.push((index, problem.clone()));
+                }
+            }
+            Some(Known::Unchanged(key)) if stored.contains(&key) => {
+                keep.insert(key);
+            }
+            Some(Known::Unchanged(key)) => to_parse.push((index, shown.to_string(), Some(key))),
+            None => to_parse.push((index, shown.to_string(), None)),
         }
     }
     let parsed: Vec<(usize, Result<Option<BlobKey>, Problem>)> = to_parse
@@ -116,25 +159,25 @@ pub(crate) fn unreadable<'p>(
         })
         .collect();
     for (index, outcome) in parsed {
-        outcomes[index] = match outcome {
-            Ok(key) => (None, key),
-            Err(problem) => (Some(problem), None),
-        };
+        match outcome {
+            Ok(key) => keep.extend(key),
+            Err(problem) => problems.push((index, problem)),
+        }
     }
-    let keep: HashSet<BlobKey> = outcomes.iter().filter_map(|(_, key)| *key).collect();
     if keep != stored {
         save(&state_dir, &keep);
     }
-    Ok(outcomes.into_iter().filter_map(|(p, _)| p).collect())
+    problems.sort_by_key(|(index, _)| *index);
+    Ok(problems.into_iter().map(|(_, p)| p).collect())
 }
 
 /// The stored set; empty when there is none, or it is not this build's, or damaged.
-fn load(state_dir: &Path) -> HashSet<BlobKey> {
+fn load(state_dir: &Path) -> KeySet {
     // Never through a link crm did not make (a cloned repository's `.crm/`).
     let real = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
     let file = state_dir.join(FILE_NAME);
     if !(real(state_dir) && real(&file)) {
-        return HashSet::new();
+        return KeySet::default();
     }
     fs::read(file)
         .ok()
@@ -143,7 +186,7 @@ fn load(state_dir: &Path) -> HashSet<BlobKey> {
 }
 
 /// The file: the header line, the records, and an FNV-1a checksum of all before it.
-fn encode(keys: &HashSet<BlobKey>) -> Vec<u8> {
+fn encode(keys: &KeySet) -> Vec<u8> {
     let mut sorted: Vec<&BlobKey> = keys.iter().collect();
     sorted.sort_unstable_by_key(|k| (k.id, k.size));
     let mut bytes = header().into_bytes();
@@ -157,7 +200,7 @@ fn encode(keys: &HashSet<BlobKey>) -> Vec<u8> {
     bytes
 }
 
-fn decode(bytes: &[u8]) -> Option<HashSet<BlobKey>> {
+fn decode(bytes: &[u8]) -> Option<KeySet> {
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
     if crate::domain::import::fnv1a64(body).to_le_bytes() != sum {
         return None;
@@ -166,7 +209,8 @@ fn decode(bytes: &[u8]) -> Option<HashSet<BlobKey>> {
     if records.len() % RECORD != 0 {
         return None;
     }
-    let mut keys = HashSet::with_capacity(records.len() / RECORD);
+    let mut keys =
+        KeySet::with_capacity_and_hasher(records.len() / RECORD, BuildHasherDefault::default());
     for record in records.chunks_exact(RECORD) {
         let (id, size) = record.split_at(20);
         keys.insert(BlobKey {
@@ -178,7 +222,7 @@ fn decode(bytes: &[u8]) -> Option<HashSet<BlobKey>> {
 }
 
 /// Best effort: a set that cannot be written only costs the next run its parse.
-fn save(state_dir: &Path, keys: &HashSet<BlobKey>) {
+fn save(state_dir: &Path, keys: &KeySet) {
     let _ = super::cache::write_atomically(state_dir, FILE_NAME, &encode(keys));
 }
 
@@ -194,7 +238,7 @@ mod tests {
 
     #[test]
     fn the_set_round_trips_and_damage_is_refused() {
-        let keys: HashSet<BlobKey> = [
+        let keys: KeySet = [
             BlobKey {
                 id: [7; 20],
                 size: 1234,

@@ -1815,3 +1815,45 @@ fn commit_on_a_command_that_changes_nothing_says_so() {
             predicates::str::contains("no effect"),
         ));
 }
+
+/// issue 17: `crm commit` hashes files as they are when no filter can apply; a
+/// `.gitattributes` rule that gives customer files a filter must still be honoured,
+/// and either way the index is left as `git add` leaves it (stat data included, so
+/// git finds the files clean without hashing them, and an executable bit kept).
+#[cfg(unix)]
+#[test]
+fn commit_honours_an_eol_attribute_and_leaves_the_index_fresh() {
+    let book = TempBook::new();
+    let repo = repo(&book);
+    book.customer("ada", "name: Ada\nemail: ada@example.com\n");
+    book.customer("bob", "name: Bob\n");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = book.path("customers/bob.yaml");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    book.crm(&["commit", "-m", "plain"]).assert().success();
+    assert_eq!(git(book.root(), &["status", "--porcelain"]), "");
+    assert_eq!(git(book.root(), &["diff-files", "--name-only"]), "");
+    let staged = git(book.root(), &["ls-files", "-s", "customers"]);
+    assert!(staged.contains("100755 "), "{staged}");
+    assert!(staged.contains("100644 "), "{staged}");
+    git(book.root(), &["fsck", "--strict"]);
+
+    // A rule of the person's own: customer files are text stored with LF.
+    let attributes = fs::read_to_string(book.path(".gitattributes")).unwrap_or_default();
+    book.write(
+        ".gitattributes",
+        &format!("{attributes}customers/*.yaml text eol=lf\n"),
+    );
+    book.customer("ada", "name: Ada\r\nemail: ada@lovelace.org\r\n");
+    book.crm(&["commit", "-m", "with attributes"])
+        .assert()
+        .success();
+    assert_eq!(
+        head_blob(&repo, "customers/ada.yaml"),
+        b"name: Ada\nemail: ada@lovelace.org\n",
+        "stored as `git add` stores it"
+    );
+    assert_eq!(git(book.root(), &["status", "--porcelain"]), "");
+}
