@@ -10,7 +10,7 @@
 //! of this rule runs both producers on every text the property tests make (see
 //! `fast/tests.rs`); when in doubt, the answer here is `None`.
 //!
-//! The subset, line by line (lines end at `\n` only):
+//! The subset, line by line (lines end at `\n` or `\r\n`):
 //!
 //! - blank lines (spaces only) and full-line comments (spaces, then `#`);
 //! - `key:` followed by a space and a value or by the end of the line, where the key is
@@ -27,7 +27,7 @@
 //! - after a value, the next line is a key or item of a collection already open (a
 //!   line indented deeper would continue a plain scalar, or be an error).
 //!
-//! Declined: a BOM, `\r`, tabs, NEL, LINE and PARAGRAPH SEPARATOR, control characters,
+//! Declined: a BOM, a `\r` not followed by `\n`, tabs, NEL, LINE and PARAGRAPH SEPARATOR, control characters,
 //! `---`, `...`, `%`, anchors, tags, aliases, `?` keys, quoted keys, block scalars
 //! (`|`, `>`), other flow collections, trailing spaces, an empty `-` item, a
 //! document with no content, and any line that fits none of the shapes above.
@@ -65,9 +65,11 @@ pub(super) fn events(text: &str) -> Option<Vec<Item>> {
     let mut start = 0;
     while start < text.len() {
         let end = text[start..].find('\n').map_or(text.len(), |at| start + at);
+        // A `\r` is only ever the first half of a `\r\n` (see `plain_characters`).
+        let content = end - usize::from(text.as_bytes()[start..end].last() == Some(&b'\r'));
         reader.line_start = start;
-        reader.line_ascii = text[start..end].is_ascii();
-        reader.line(end)?;
+        reader.line_ascii = text[start..content].is_ascii();
+        reader.line(content)?;
         reader.line += 1;
         start = end + 1;
     }
@@ -75,7 +77,7 @@ pub(super) fn events(text: &str) -> Option<Vec<Item>> {
 }
 
 /// Whether every character of `text` is one libyaml reads as printable and not as a
-/// line break, tab, carriage return or byte-order mark: the only break left is `\n`.
+/// line break, tab or byte-order mark: the only breaks left are `\n` and `\r\n`.
 fn plain_characters(text: &str) -> bool {
     let bytes = text.as_bytes();
     if bytes
@@ -84,13 +86,18 @@ fn plain_characters(text: &str) -> bool {
     {
         return true;
     }
-    text.chars().all(|c| match c {
-        '\n' | ' '..='~' => true,
-        '\u{A0}'..='\u{D7FF}' => true,
-        '\u{E000}'..='\u{FFFD}' => !matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}'),
-        '\u{10000}'.. => true,
-        _ => false,
-    })
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    !lone_cr
+        && text.chars().all(|c| match c {
+            '\n' | '\r' | ' '..='~' => true,
+            '\u{A0}'..='\u{D7FF}' => true,
+            '\u{E000}'..='\u{FFFD}' => !matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}'),
+            '\u{10000}'.. => true,
+            _ => false,
+        })
 }
 
 /// An open block collection: its indentation (the column of its keys or `-`), and for a

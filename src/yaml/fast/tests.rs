@@ -107,7 +107,8 @@ fn mangled_plain_files_agree() {
     const APPENDER: &[u8] = b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?";
     const READER: &[u8] = b"*&[]{}:,-?|>#'\"!%@ \n\t\\aZ09.~\r";
     const WORDS: &[u8] = b"  \n\n-:# aZ0.'\"[]";
-    let seeds = [CUSTOMER, INDENTLESS, NESTED];
+    let crlf = [CUSTOMER, NESTED].map(|text| text.replace('\n', "\r\n"));
+    let seeds = [CUSTOMER, INDENTLESS, NESTED, &crlf[0], &crlf[1]];
     let mut accepted = 0;
     for (n, alphabet) in [APPENDER, READER, WORDS].into_iter().enumerate() {
         for edits in [1, 3, 8] {
@@ -271,6 +272,7 @@ fn hand_picked_cases_agree() {
         "  a: b\n  c: d\n",
         "a: [x, y]\nb: []\nc: {}\n",
         "a: Zoë Spärck Jones\nb: x\n",
+        "a: b\r\nc:\r\n- d # e\r\n  f: [g, 'h']\r\n\r\n# i\r\nj: k",
         "a: x #y\nb: 'q'  # c\nc: [a] # d\nd: {} #\ne:   # empty\n  f: g # h\n",
         "a: x #y\n- b # c\n",
         "a: [Zoë, Spärck]\n",
@@ -285,7 +287,7 @@ fn hand_picked_cases_agree() {
     for declined in [
         "a: b \n",
         "a:\tb\n",
-        "a: b\r\n",
+        "a: b\r",
         "a: b\n  c\n",
         "a: a: b\n",
         "\u{feff}a: b\n",
@@ -345,7 +347,8 @@ fn crms_own_files_take_the_fast_path() {
                 ("language".into(), "Français".into()),
             ],
         };
-        let mut text = new_customer_file(&customer, "\n");
+        let newline = if n == 2 { "\r\n" } else { "\n" };
+        let mut text = new_customer_file(&customer, newline);
         assert!(agrees(&text), "a new file takes the fast path:\n{text}");
         let kinds = [
             "call",
