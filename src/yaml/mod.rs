@@ -32,6 +32,7 @@
 //! terminal (clippy.toml enforces the last three).
 
 mod edit;
+mod fast;
 mod libyaml;
 mod node_de;
 mod splice;

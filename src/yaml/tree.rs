@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use super::fast;
 use super::libyaml::{Event, Mark, Parser, Style, SyntaxError, Text};
 
 /// Deepest nesting of mappings and sequences (block or flow, the document's own
@@ -290,8 +291,25 @@ struct Builder {
 }
 
 /// Parses `text` into a [`Document`], applying the limits of this module.
+///
+/// The events come from the fast producer (`fast.rs`) when the text is in the plain
+/// subset it reads, and from libyaml otherwise; the two give the same events and marks
+/// for every text the fast one accepts, so the document does not depend on which ran.
 pub(crate) fn parse(text: &str) -> Result<Document, TreeError> {
-    let mut parser = Parser::new(text);
+    match fast::events(text) {
+        Some(events) => build(text, events.into_iter().map(Ok)),
+        None => {
+            let mut parser = Parser::new(text);
+            build(text, std::iter::from_fn(|| parser.next_event()))
+        }
+    }
+}
+
+/// Builds the document of `text` from its parser events.
+fn build(
+    text: &str,
+    events: impl Iterator<Item = Result<(Event, Mark, Mark), SyntaxError>>,
+) -> Result<Document, TreeError> {
     let mut b = Builder {
         stack: Vec::new(),
         items: Vec::new(),
@@ -302,7 +320,7 @@ pub(crate) fn parse(text: &str) -> Result<Document, TreeError> {
         documents: 0,
         last_end: 0,
     };
-    while let Some(next) = parser.next_event() {
+    for next in events {
         let (event, start, end) = next.map_err(TreeError::Syntax)?;
         let pos = Pos::of(start);
         match event {
