@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(load(dir.path()), []);
         // A newer record of the same customer replaces the older one.
         save(dir.path(), vec![record.clone()], Some(record.clone()), "a");
-        assert_eq!(load(dir.path()), [record]);
+        assert_eq!(load(dir.path()), [record.clone()]);
         save(dir.path(), load(dir.path()), None, "a");
         assert_eq!(load(dir.path()), []);
         // Never through a link.
