@@ -174,7 +174,7 @@ mod tests {
             plan: plan.saved().unwrap(),
         };
         save(dir.path(), Vec::new(), Some(record.clone()), "a");
-        assert_eq!(load(dir.path()), [record.clone()]);
+        assert_eq!(load(dir.path()), std::slice::from_ref(&record));
         let path = dir.path().join(FILE_NAME);
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(load(dir.path()), []);
         // A newer record of the same customer replaces the older one.
         save(dir.path(), vec![record.clone()], Some(record.clone()), "a");
-        assert_eq!(load(dir.path()), [record.clone()]);
+        assert_eq!(load(dir.path()), std::slice::from_ref(&record));
         save(dir.path(), load(dir.path()), None, "a");
         assert_eq!(load(dir.path()), []);
         // Never through a link.

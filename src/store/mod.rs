@@ -584,21 +584,23 @@ impl Book {
             };
             self.appended(id, text, bom, Some(&site), interactions).ok()
         });
-        let done = match fast {
-            Some(done) => done,
+        let slow;
+        let (expected, done) = match fast {
+            Some(done) => (raw.as_slice(), done),
             None => {
-                let loaded = read::parse_for_append(raw.clone(), &shown, id)
+                slow = read::parse_for_append(raw, &shown, id)
                     .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))?;
-                self.appended(
+                let done = self.appended(
                     id,
-                    loaded.text(),
-                    loaded.bom(),
-                    loaded.append_site(),
+                    slow.text(),
+                    slow.bom(),
+                    slow.append_site(),
                     interactions,
-                )?
+                )?;
+                (slow.raw(), done)
             }
         };
-        lock.replace(&path, &raw, &done.bytes)?;
+        lock.replace(&path, expected, &done.bytes)?;
         let record = done.next.as_ref().and_then(|next| {
             let meta = fs::metadata(&path).ok()?;
             Some(appends::Record {
