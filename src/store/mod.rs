@@ -4,6 +4,7 @@
 //! changed without losing a byte is the YAML engine's ([`crate::yaml`]), used here
 //! through its interface only.
 
+pub(crate) mod appends;
 pub mod cache;
 pub(crate) mod change;
 pub(crate) mod config;
@@ -510,19 +511,19 @@ impl Book {
         Ok(path)
     }
 
-    /// Appends `interaction` to customer `id`'s file, keeping every other byte, and
-    /// returns the customer as now written. The new text is re-parsed and compared with
-    /// the intended result before it replaces the file.
+    /// Appends `interaction` to customer `id`'s file, keeping every other byte. The new
+    /// text is verified against the intended result before it replaces the file.
     pub fn append_interaction(
         &self,
         lock: &mut WriteLock,
         id: &CustomerId,
         interaction: &Interaction,
-    ) -> Result<Customer> {
+    ) -> Result<()> {
         // Refused before the file is even read when it cannot fit (the exact check of
         // the new bytes follows in `appended`).
         interaction_sizes(interaction)?;
         let path = self.customer_path(id);
+        let mut big = false;
         if let Ok(meta) = fs::metadata(&path) {
             let entry: usize = customer_text::interaction_fields(interaction)
                 .iter()
@@ -534,10 +535,86 @@ impl Book {
             if total as u64 > read::MAX_FILE_BYTES {
                 return Err(over_file_limit(&self.shown(&path), total));
             }
+            big = meta.len() >= appends::MIN_BYTES;
+        }
+        let batch = [interaction.clone()];
+        if big {
+            return self.append_big(lock, id, &batch);
         }
         let loaded = lock.read_settled(&path, || self.load_for_append(id))?;
-        let batch = [interaction.clone()];
         self.append_loaded(lock, id, &loaded, &batch)
+    }
+
+    /// [`Book::append_interaction`] for a big file: when the file is, byte for byte,
+    /// what crm wrote last (its stamp and the fingerprint of the bytes read under the
+    /// lock are those of `.crm/appends`), the plan kept there is used and the file is
+    /// not parsed; the append is verified on its region as always. Otherwise the bytes
+    /// read are parsed as for any append. Either way the plan for the next append is
+    /// kept (see [`appends`]).
+    fn append_big(
+        &self,
+        lock: &mut WriteLock,
+        id: &CustomerId,
+        interactions: &[Interaction],
+    ) -> Result<()> {
+        let path = self.customer_path(id);
+        let shown = self.shown(&path);
+        let state = self.state_dir();
+        let records = appends::load(&state);
+        let (stamp, raw) = lock.read_settled(&path, || {
+            if fs::symlink_metadata(&path).is_err() {
+                return Err(self.not_found(id));
+            }
+            let meta = fs::metadata(&path).map_err(|e| Error::io("read", &path, &e))?;
+            let raw = read::read_guarded(&path, &shown, &self.canonical_root)
+                .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))?;
+            Ok((write::Stamp::of(&meta), raw))
+        })?;
+        let bom = raw.starts_with(b"\xEF\xBB\xBF");
+        let body = if bom { 3 } else { 0 };
+        let kept = appends::find(&records, id.as_str())
+            .filter(|r| r.stamp == stamp && r.bom == bom)
+            .filter(|r| r.fingerprint == appends::fingerprint(&raw))
+            .and_then(|r| {
+                let text = std::str::from_utf8(&raw[body..]).ok()?;
+                Some((text, r.plan.plan(text)?))
+            });
+        let fast = kept.and_then(|(text, plan)| {
+            let site = read::AppendSite {
+                plan: Ok(plan),
+                near_miss: None,
+            };
+            self.appended(id, text, bom, Some(&site), interactions).ok()
+        });
+        let slow;
+        let (expected, done) = match fast {
+            Some(done) => (raw.as_slice(), done),
+            None => {
+                slow = read::parse_for_append(raw, &shown, id)
+                    .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))?;
+                let done = self.appended(
+                    id,
+                    slow.text(),
+                    slow.bom(),
+                    slow.append_site(),
+                    interactions,
+                )?;
+                (slow.raw(), done)
+            }
+        };
+        lock.replace(&path, expected, &done.bytes)?;
+        let record = done.next.as_ref().and_then(|next| {
+            let meta = fs::metadata(&path).ok()?;
+            Some(appends::Record {
+                id: id.as_str().to_string(),
+                stamp: write::Stamp::of(&meta),
+                fingerprint: appends::fingerprint(&done.bytes),
+                bom,
+                plan: next.saved()?,
+            })
+        });
+        appends::save(&state, records, record, id.as_str());
+        Ok(())
     }
 
     /// Replaces customer `id`'s file with `contents` (a person's edit, from `crm edit`),
@@ -599,10 +676,15 @@ impl Book {
         id: &CustomerId,
         loaded: &Loaded,
         interactions: &[Interaction],
-    ) -> Result<Customer> {
-        let (bytes, customer) = self.appended(id, loaded, interactions)?;
-        lock.replace(&self.customer_path(id), loaded.raw(), &bytes)?;
-        Ok(customer)
+    ) -> Result<()> {
+        let done = self.appended(
+            id,
+            loaded.text(),
+            loaded.bom(),
+            loaded.append_site(),
+            interactions,
+        )?;
+        lock.replace(&self.customer_path(id), loaded.raw(), &done.bytes)
     }
 
     /// Creates and appends to many customers at once, one write per file, all flushed
@@ -654,7 +736,18 @@ impl Book {
             }
             BatchTarget::Existing(loaded) => (loaded, Some(loaded.raw().to_vec())),
         };
-        let (contents, _) = self.appended(entry.id, loaded, entry.interactions)?;
+        let contents = if entry.interactions.is_empty() {
+            loaded.raw().to_vec()
+        } else {
+            self.appended(
+                entry.id,
+                loaded.text(),
+                loaded.bom(),
+                loaded.append_site(),
+                entry.interactions,
+            )?
+            .bytes
+        };
         Ok(write::Pending {
             path,
             expected,
@@ -662,28 +755,27 @@ impl Book {
         })
     }
 
-    /// The bytes of `loaded` with `interactions` appended in one pass, keeping every
-    /// other byte, and the customer they hold; refused unless they re-parse to exactly
-    /// the intended result.
+    /// The bytes of a file whose text (after a byte-order mark when `bom`) is `text`,
+    /// read as customer `id`, with `interactions` appended in one pass, keeping every
+    /// other byte; refused unless they re-read to exactly the intended result. `site`
+    /// is how the append goes in, when the read decided it (else `text` is parsed).
     fn appended(
         &self,
         id: &CustomerId,
-        loaded: &Loaded,
+        text: &str,
+        bom: bool,
+        site: Option<&read::AppendSite>,
         interactions: &[Interaction],
-    ) -> Result<(Vec<u8>, Customer)> {
-        if interactions.is_empty() {
-            return Ok((loaded.raw().to_vec(), loaded.customer.clone()));
-        }
+    ) -> Result<Appended> {
         for interaction in interactions {
             interaction_sizes(interaction)?;
         }
         let path = self.customer_path(id);
         let shown = self.shown(&path);
-        let text = loaded.text();
         // The site was decided by the parse that read the file; a file read otherwise
         // is parsed again here.
         let parsed;
-        let site = match loaded.append_site() {
+        let site = match site {
             Some(site) => site,
             None => {
                 // The reader has accepted the file, which it does only if this parse
@@ -736,7 +828,7 @@ impl Book {
         }
         let new_text = plan.apply(text, &entries);
         let mut bytes = Vec::with_capacity(new_text.len() + 3);
-        if loaded.bom() {
+        if bom {
             bytes.extend_from_slice(b"\xEF\xBB\xBF");
         }
         bytes.extend_from_slice(new_text.as_bytes());
@@ -749,10 +841,10 @@ impl Book {
             .verify_region(text, &new_text, "interactions", values.clone())
             .and_then(|region| read::appended_entries(&region, plan.kept(), &shown).ok())
             .filter(|added| added.len() == interactions.len());
-        if let Some(added) = added {
-            let mut customer = loaded.customer.clone();
-            customer.interactions.extend(added);
-            return Ok((bytes, customer));
+        if added.is_some() {
+            // Verified on its region: the plan of the new text follows from this one.
+            let next = plan.after(text, &entries);
+            return Ok(Appended { bytes, next });
         }
         let mut expected = yaml::value_of(text).map_err(|e| {
             yaml_refusal(&shown, &e, "crm cannot safely edit this file")
@@ -763,9 +855,16 @@ impl Book {
         for value in values {
             yaml::push_entry(&mut expected, "interactions", value);
         }
-        let customer = verify_append(&bytes, &expected, &shown, plan.pos, id)?;
-        Ok((bytes, customer))
+        verify_append(&bytes, &expected, &shown, plan.pos, id)?;
+        Ok(Appended { bytes, next: None })
     }
+}
+
+/// A file's new bytes after an append ([`Book::appended`]), and the plan of the next
+/// append to them when it follows from the verified one without a parse.
+struct Appended {
+    bytes: Vec<u8>,
+    next: Option<yaml::Plan>,
 }
 
 /// The customer in `bytes`, a file's new contents after an append, if they say exactly
@@ -936,5 +1035,50 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    /// A stamp can miss an edit made in the same clock tick as crm's write (the same
+    /// size, mtime and ctime): the kept plan is used only for the bytes crm wrote.
+    #[test]
+    fn a_kept_plan_is_not_used_for_other_bytes_under_the_same_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(CONFIG_FILE), "").unwrap();
+        fs::create_dir(dir.path().join(CUSTOMERS_DIR)).unwrap();
+        let book = Book::open(dir.path()).unwrap();
+        let id = CustomerId::parse("big").unwrap();
+        let path = book.customer_path(&id);
+        let mut text = String::from("name: Big\ninteractions:\n");
+        for i in 0..2000 {
+            text.push_str(&format!(
+                "  - date: 2020-01-01\n    kind: call\n    summary: \"{i:05}\"\n"
+            ));
+        }
+        fs::write(&path, &text).unwrap();
+        let call = |day: u32| {
+            Interaction::new(
+                chrono::NaiveDate::from_ymd_opt(2025, 1, day).unwrap(),
+                crate::domain::interaction::Kind::Call,
+            )
+        };
+        let mut lock = book.lock().unwrap();
+        book.append_interaction(&mut lock, &id, &call(1)).unwrap();
+        drop(lock);
+        // Another program's edit, of the same size, far from the end; then the record
+        // is given the edited file's stamp, as if the clock had not moved.
+        let written = fs::read_to_string(&path).unwrap();
+        let edited = written.replacen("  - date: 2020-01-01\n", "  - date: 2020-01-32\n", 1);
+        fs::write(&path, &edited).unwrap();
+        let state = book.state_dir();
+        let mut records = appends::load(&state);
+        assert_eq!(records.len(), 1, "the plan was kept");
+        records[0].stamp = write::Stamp::of(&fs::metadata(&path).unwrap());
+        let record = records[0].clone();
+        appends::save(&state, records, Some(record), "big");
+        let mut lock = book.lock().unwrap();
+        let err = book
+            .append_interaction(&mut lock, &id, &call(2))
+            .unwrap_err();
+        assert!(err.message.contains("2020-01-32"), "{}", err.message);
+        assert_eq!(fs::read_to_string(&path).unwrap(), edited);
     }
 }

@@ -345,6 +345,13 @@ impl WriteLock {
         let dir = &self.temp_dir;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
         let prefix = format!("{name}.");
+        #[cfg(target_os = "linux")]
+        if let Some(temp) = unnamed_beside(path, dir, &prefix, permissions.as_ref()) {
+            let mut temp = temp;
+            temp.write_all(contents)
+                .map_err(|e| Error::io("write", temp.path(), &e))?;
+            return Ok(temp);
+        }
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp");
         #[cfg(unix)]
@@ -420,18 +427,18 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(3);
 const MAX_STAMPS: usize = 4096;
 
 /// What a file looked like: enough to tell that it was changed (or replaced) since.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Stamp {
+    pub(super) dev: u64,
+    pub(super) ino: u64,
+    pub(super) size: u64,
+    pub(super) mtime: (i64, i64),
+    pub(super) ctime: (i64, i64),
 }
 
 impl Stamp {
     #[cfg(unix)]
-    fn of(meta: &fs::Metadata) -> Stamp {
+    pub(crate) fn of(meta: &fs::Metadata) -> Stamp {
         use std::os::unix::fs::MetadataExt;
         Stamp {
             dev: meta.dev(),
@@ -443,7 +450,7 @@ impl Stamp {
     }
 
     #[cfg(not(unix))]
-    fn of(meta: &fs::Metadata) -> Stamp {
+    pub(crate) fn of(meta: &fs::Metadata) -> Stamp {
         let mtime = meta
             .modified()
             .ok()
@@ -569,6 +576,92 @@ fn swap_in(temp: tempfile::NamedTempFile, path: &Path, expected: &[u8]) -> Resul
     temp.persist(path)
         .map_err(|e| Error::io("replace", path, &e.error))?;
     Ok(())
+}
+
+/// A temp file for `path` named in `temp_dir` as crm names them (`NAME.XXXXXX.tmp`),
+/// but made in `path`'s own folder as an unnamed file (`O_TMPFILE`) and then linked into
+/// `temp_dir`: the file system places a new file's inode by the folder it is made in,
+/// and ext4 without a journal spends seconds per thousand files finding room for
+/// inodes made in a folder other than the one they end up in (it skips every inode
+/// freed in the last minute). Nothing is ever named in `path`'s folder: until the link
+/// the file has no name at all (a crash frees it), and after it the file is a temp
+/// file in `temp_dir` like any other. The mode is set before anything is written, as in
+/// [`WriteLock::write_temp`]. `None` where the kernel, the file system or a missing
+/// `/proc` does not allow it; the caller then makes the file in `temp_dir` directly.
+#[cfg(target_os = "linux")]
+fn unnamed_beside(
+    path: &Path,
+    temp_dir: &Path,
+    prefix: &str,
+    permissions: Option<&fs::Permissions>,
+) -> Option<tempfile::NamedTempFile> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::os::unix::io::AsRawFd;
+    let folder = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mode = permissions.map_or(0o666, |p| p.mode() & 0o777);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(mode)
+        .open(folder)
+        .ok()?;
+    if let Some(permissions) = permissions {
+        // As for a named temp file: the original's exact mode, before any data.
+        let _ = file.set_permissions(permissions.clone());
+    }
+    let source = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
+    for attempt in 0u32..16 {
+        let name = temp_dir.join(format!("{prefix}{}.tmp", unique_suffix(attempt)));
+        let target = CString::new(name.as_os_str().as_bytes()).ok()?;
+        // SAFETY: both are valid NUL-terminated paths that live across the call.
+        let rc = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                source.as_ptr(),
+                libc::AT_FDCWD,
+                target.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if rc == 0 {
+            // An absolute path, or `try_from_path` makes it one.
+            let named = tempfile::TempPath::try_from_path(&name).ok();
+            if named.is_none() {
+                let _ = fs::remove_file(&name);
+            }
+            return Some(tempfile::NamedTempFile::from_parts(file, named?));
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::AlreadyExists {
+            return None;
+        }
+    }
+    None
+}
+
+/// Six characters of `[a-z0-9]` that differ between calls, processes and attempts.
+#[cfg(target_os = "linux")]
+fn unique_suffix(attempt: u32) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.write_u32(attempt);
+    let mut n = hasher.finish();
+    (0..6)
+        .map(|_| {
+            let c = b"abcdefghijklmnopqrstuvwxyz0123456789"[(n % 36) as usize];
+            n /= 36;
+            char::from(c)
+        })
+        .collect()
 }
 
 /// Atomically swaps the files at `a` and `b` (both must exist).

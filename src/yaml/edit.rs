@@ -60,6 +60,71 @@ struct Region {
     kept: usize,
 }
 
+/// A [`Plan`] that adds after the last item of a block list, as data: what crm keeps
+/// of the last append to a big file so that the next one need not parse it (the store
+/// keeps it with the file's stamp and a fingerprint of its bytes, and uses it only for
+/// exactly those bytes). [`SavedPlan::plan`] checks it against the text again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedPlan {
+    at: u64,
+    indent: u64,
+    offset: u64,
+    newline: String,
+    line: u64,
+    start: u64,
+    header: String,
+    keys: Vec<Option<String>>,
+}
+
+impl SavedPlan {
+    /// The plan again, for `text` (the bytes it was made for), if it still fits the
+    /// text's shape: the entries go at a line start after the region's start, which is
+    /// the line of an item's `- ` at the list's indentation.
+    pub(crate) fn plan(&self, text: &str) -> Option<Plan> {
+        let at = usize::try_from(self.at).ok()?;
+        let start = usize::try_from(self.start).ok()?;
+        let indent = usize::try_from(self.indent).ok()?;
+        let offset = usize::try_from(self.offset).ok()?;
+        let newline = ["\n", "\r\n", "\r"]
+            .into_iter()
+            .find(|n| *n == self.newline)?;
+        let bytes = text.as_bytes();
+        let fits = start < at
+            && at <= text.len()
+            && text.is_char_boundary(start)
+            && is_line_start(bytes, start)
+            && is_line_start(bytes, at)
+            && offset >= 2
+            && text[start..]
+                .strip_prefix(&" ".repeat(indent))
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|rest| rest.starts_with(' '));
+        if !fits {
+            return None;
+        }
+        Some(Plan {
+            remove: None,
+            at,
+            how: How::Block {
+                indent,
+                offset,
+                key: None,
+            },
+            newline,
+            pos: Pos {
+                line: usize::try_from(self.line).ok()?,
+                column: 1,
+            },
+            region: Some(Region {
+                start,
+                header: self.header.clone(),
+                keys: self.keys.clone(),
+                kept: 1,
+            }),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum How {
     /// `- ` entries with the `-` at column `indent` (0-based) and each field `offset`
@@ -452,6 +517,86 @@ impl Plan {
             push_entry(&mut expected, key, entry);
         }
         (value_of(&new_region).ok()? == expected).then_some(new_region)
+    }
+
+    /// The plan [`plan`] would make for the text [`Plan::apply`] makes of `text` with
+    /// `entries`, without parsing that text: for a plan that adds to a block list after
+    /// its last item (no key to write, nothing to take out, a region that starts at the
+    /// last item), the new entries are the list's last items, so the next ones go right
+    /// after them, in the same layout, and are verified from the line of the last new
+    /// item. `None` for any other plan (the next append then parses the file). A
+    /// property test holds this to [`plan`] of the new text on mangled files.
+    pub(crate) fn after(&self, text: &str, entries: &[Vec<String>]) -> Option<Plan> {
+        let (How::Block { key: None, .. }, None, Some(region)) =
+            (&self.how, &self.remove, &self.region)
+        else {
+            return None;
+        };
+        if region.header.is_empty() || !is_line_start(text.as_bytes(), self.at) {
+            return None;
+        }
+        let last = entries.last()?;
+        let (_, added) = self.splice(text, entries);
+        let (_, last_added) = self.splice(text, std::slice::from_ref(last));
+        let at = self.at + added.len();
+        let bytes = added.as_bytes();
+        let mut breaks = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            match break_len(bytes, i) {
+                0 => i += 1,
+                n => {
+                    breaks += 1;
+                    i += n;
+                }
+            }
+        }
+        Some(Plan {
+            remove: None,
+            at,
+            how: self.how.clone(),
+            newline: self.newline,
+            pos: Pos {
+                line: self.pos.line + breaks,
+                column: 1,
+            },
+            region: Some(Region {
+                start: at - last_added.len(),
+                header: region.header.clone(),
+                keys: region.keys.clone(),
+                kept: 1,
+            }),
+        })
+    }
+
+    /// The plan as data to keep until the next append (see [`SavedPlan`]), for the
+    /// plans [`Plan::after`] can continue; `None` for others.
+    pub(crate) fn saved(&self) -> Option<SavedPlan> {
+        let (
+            How::Block {
+                indent,
+                offset,
+                key: None,
+            },
+            None,
+            Some(region),
+        ) = (&self.how, &self.remove, &self.region)
+        else {
+            return None;
+        };
+        if region.header.is_empty() || region.kept != 1 {
+            return None;
+        }
+        Some(SavedPlan {
+            at: self.at as u64,
+            indent: *indent as u64,
+            offset: *offset as u64,
+            newline: self.newline.to_string(),
+            line: self.pos.line as u64,
+            start: region.start as u64,
+            header: region.header.clone(),
+            keys: region.keys.clone(),
+        })
     }
 
     /// How many items of the list the region of [`Plan::verify_region`] holds before

@@ -40,8 +40,8 @@ mod tree;
 mod value;
 mod yaml_text;
 
-pub(crate) use edit::Plan;
 pub(crate) use edit::{plan as plan_append, without_lines};
+pub(crate) use edit::{Plan, SavedPlan};
 // The rest of what a plan is: named by no caller yet, but part of what a splice is
 // written against.
 #[allow(unused_imports)]

@@ -2,6 +2,7 @@
 //! one module per area (as cargo, jj and just do), so the crate is linked once.
 
 mod append;
+mod big_appends;
 mod cache;
 mod common;
 #[cfg(unix)]

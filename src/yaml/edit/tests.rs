@@ -545,3 +545,69 @@ fn the_region_check_accepts_only_what_the_whole_file_check_accepts() {
     // Misplaced lines that still say the same (before a comment line, say) may pass.
     let _ = misplaced;
 }
+
+/// [`Plan::after`] gives exactly the plan a parse of the appended text gives, so the
+/// store can keep it for the next append instead of parsing the file again; and a
+/// [`SavedPlan`] gives it back for the same text. On the mangled files of the region
+/// test, two appends in a row.
+#[test]
+fn the_plan_after_an_append_is_the_plan_of_the_new_text() {
+    let seeds = [
+            "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
+            "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
+            "name: A\ninteractions:\n- date: 2025-03-01\n  kind: call\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: 1\n",
+            "name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      - text\n\n  - date: 2025-03-02\n    kind: call\n",
+            "  name: 'A'\n  email: x\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n",
+            "name: A\r\ninteractions:\r\n  - date: 2025-03-01\r\n    kind: call\r\n\r\n# end\r\n",
+            "name: A\rinteractions:\r  - date: 2025-03-01\r    kind: call\r",
+            "\u{feff}name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call # c\n    # deeper\n  # shallow\nz: [1]\n",
+        ];
+    let id = crate::domain::id::CustomerId::parse("x").unwrap();
+    let mut mangler = crate::store::mangle::Mangler::new(
+        0x5851_f42d_4c95_7f2d,
+        b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+    );
+    let fields = [
+        entry(),
+        vec![
+            "date: 2025-04-02".into(),
+            "kind: note".into(),
+            "summary: \"x\\ny\"".into(),
+        ],
+    ];
+    let (mut planned, mut continued) = (0, 0);
+    for round in 0..6_000 {
+        let bytes = if round < seeds.len() {
+            seeds[round].as_bytes().to_vec()
+        } else {
+            mangler.mangle(&seeds, 6)
+        };
+        let Ok(loaded) = crate::store::read::parse_customer(&bytes, "x", &id) else {
+            continue;
+        };
+        let mut text = loaded.text().to_string();
+        let doc = tree::parse(&text).unwrap();
+        let Ok(mut current) = plan(&text, &doc, "interactions") else {
+            continue;
+        };
+        planned += 1;
+        for _ in 0..2 {
+            let out = current.apply(&text, &fields);
+            let Some(next) = current.after(&text, &fields) else {
+                break;
+            };
+            let doc = tree::parse(&out).unwrap();
+            let parsed = plan(&out, &doc, "interactions").unwrap();
+            assert_eq!(next, parsed, "after an append to\n{text:?}\n{out:?}");
+            let saved = next.saved().expect("a continued plan can be kept");
+            assert_eq!(saved.plan(&out).as_ref(), Some(&next));
+            continued += 1;
+            (text, current) = (out, next);
+        }
+    }
+    assert!(planned > 500, "{planned} files planned");
+    assert!(
+        continued * 2 > planned,
+        "only {continued} continued plans of {planned}"
+    );
+}
