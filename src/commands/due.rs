@@ -78,7 +78,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let until = args.window.until(ctx.today, book.config.due.within)?;
 
-    let scan = scan::summaries(&book)?;
+    let scan = scan::summaries_of(&book, scan::core_parts(&book))?;
     let cadences = programme::cadences(&book.config, &scan.items, ctx.today);
     let adjusted = programme::with_cadences(&scan.items, &cadences);
     let customers = args.tag.select(out, &adjusted);

@@ -78,8 +78,9 @@ pub(crate) const CHECK_FILE_NAME: &str = "check.cache";
 /// The first bytes of every cache file.
 const MAGIC: &[u8; 8] = b"crmcache";
 
-/// Bumped whenever the layout of the cache changes (3 was JSON lines).
-const FORMAT: u32 = 4;
+/// Bumped whenever the layout of the cache changes (3 was JSON lines; 4 stored dates
+/// as text).
+const FORMAT: u32 = 5;
 
 /// How long a temp file of a killed writer is left before a later save deletes it.
 const TEMP_GRACE: Duration = Duration::from_secs(3600);
@@ -382,6 +383,53 @@ impl<T: DeserializeOwned> Cache<'_, T> {
     }
 }
 
+impl<T: DeserializeOwned> Cache<'_, T> {
+    /// The record in `slot` decoded only up to the struct field named `stop`: that
+    /// field and every one after it are left at their `#[serde(default)]`, unread, so
+    /// that a command pays only for the fields it uses (see [`Prefix`]). `None` if it
+    /// does not decode (then the file is read instead).
+    pub(crate) fn get_until(&self, slot: usize, stop: &'static str) -> Option<T> {
+        let mut de = postcard::Deserializer::from_bytes(self.raw(slot));
+        T::deserialize(Prefix { de: &mut de, stop }).ok()
+    }
+}
+
+/// Decodes the fields of a postcard struct before the one named `stop`. postcard writes
+/// a struct as its fields back to back, without names or a count, so the leading
+/// fields are a valid postcard tuple of their own: handed a sequence that ends there,
+/// serde's derived visitor fills the missing fields from `#[serde(default)]` (and
+/// fails on a field without one, so a reordered struct cannot silently lose data).
+struct Prefix<'a, 'de> {
+    de: &'a mut postcard::Deserializer<'de, postcard::de_flavors::Slice<'de>>,
+    stop: &'static str,
+}
+
+impl<'de> serde::Deserializer<'de> for Prefix<'_, 'de> {
+    type Error = postcard::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        match fields.iter().position(|f| *f == self.stop) {
+            Some(len) => serde::Deserializer::deserialize_tuple(self.de, len, visitor),
+            None => serde::Deserializer::deserialize_struct(self.de, name, fields, visitor),
+        }
+    }
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> postcard::Result<V::Value> {
+        Err(postcard::Error::WontImplement)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+        identifier ignored_any
+    }
+}
+
 /// A record to save: as it was loaded, or a new value to encode.
 #[derive(Debug)]
 pub(crate) enum Record<'a, T> {
@@ -603,6 +651,36 @@ mod tests {
         assert!(!decodes(&longer));
         assert!(!decodes(b""));
         assert!(!decodes(b"crmcache garbage garbage garbage garbage"));
+    }
+
+    /// The leading fields of a summary decode alone, the rest left empty; every date
+    /// (stored as a day number) comes back as it was.
+    #[test]
+    fn a_summary_decodes_up_to_the_parts_a_command_reads() {
+        use crate::domain::customer::Customer;
+        use crate::domain::summary::{Parts, Summary};
+        let yaml = "name: Ada Lovelace\nsince: 2020-02-29\nfollow_up:\n  every: 30d\n\
+                    preferences:\n  tea: earl grey\ninteractions:\n\
+                    \x20 - date: 2024-12-31\n    kind: purchase\n    amount: 10.00\n    summary: bought a lamp\n\
+                    \x20 - date: 2025-01-10\n    kind: call\n    summary: asked about delivery\n    follow_up: 2025-02-01\n";
+        let mut customer: Customer = serde_yaml::from_str(yaml).unwrap();
+        customer.id = crate::domain::id::CustomerId::parse("ada").unwrap();
+        let whole = Summary::of(&customer);
+        assert!(!(whole.touches.is_empty() || whole.prefs.is_empty() || whole.notes.is_empty()));
+        assert!(whole.promise.is_some() && whole.since.is_some());
+        let bytes = encode("ctx", &[("ada", key(1), Record::New(&whole))]).unwrap();
+        let cache = Cache::<Summary>::decode(&bytes, "ctx").unwrap();
+        assert_eq!(cache.get(0).as_ref(), Some(&whole));
+        let mut loyalty = whole.clone();
+        loyalty.prefs.clear();
+        loyalty.notes.clear();
+        let mut core = loyalty.clone();
+        core.touches.clear();
+        for (parts, expected) in [(Parts::Core, core), (Parts::Loyalty, loyalty)] {
+            let stop = parts.first_unread().unwrap();
+            assert_eq!(cache.get_until(0, stop), Some(expected), "{parts:?}");
+        }
+        assert_eq!(Parts::All.first_unread(), None);
     }
 
     #[test]

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn first_problem(text: &str) -> Problem {
