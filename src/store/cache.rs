@@ -40,9 +40,10 @@
 //!
 //! So that a command decodes only what it uses: comparing keys needs only the index (a
 //! few dozen bytes a file, the ids borrowed from the file's bytes); a record is decoded
-//! only when its file's key matched, in the parallel loop that stats the files; a
-//! changed file's record is never decoded; and saving copies the records of unchanged
-//! files as they are, without encoding them again.
+//! only when its file's key matched, in the parallel loop that stats the files, and
+//! then only as far as the command needs ([`Cache::get_until`] stops at a named field
+//! of the record's struct); a changed file's record is never decoded; and saving copies
+//! the records of unchanged files as they are, without encoding them again.
 //!
 //! postcard rather than bincode: both are serde formats, so whatever [`Summary`]
 //! becomes is stored without code here, but postcard has a documented, stable wire
@@ -140,6 +141,73 @@ impl Key {
     /// epoch), so that a later change must give it a different ctime.
     pub(crate) fn settled(&self, cutoff: (i64, i64)) -> bool {
         (self.ctime_s, self.ctime_ns) < cutoff
+    }
+}
+
+/// A folder opened once, so that the key of each file in it is looked up by its name
+/// alone: a `stat` of the whole path walks every folder above it again, which was a
+/// tenth of a warm whole-book read of 100k files.
+#[derive(Debug)]
+pub(crate) struct Folder {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    dir: fs::File,
+}
+
+impl Folder {
+    /// Opens the folder at `path` (following a link, as a path lookup would).
+    pub(crate) fn open(path: &Path) -> Option<Folder> {
+        fs::File::open(path)
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_dir()))
+            .map(|dir| Folder { dir })
+    }
+
+    /// The key of the file `name` in this folder, not following a symlink: what
+    /// [`Key::of_path`] gives for its path.
+    #[cfg(unix)]
+    pub(crate) fn key(&self, name: &std::ffi::OsStr) -> Option<Key> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::io::AsRawFd;
+        let name = std::ffi::CString::new(name.as_bytes()).ok()?;
+        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: the folder's descriptor is open for the call, `name` is a valid
+        // NUL-terminated string that outlives it, and `stat` is a buffer of the type
+        // fstatat fills.
+        let rc = unsafe {
+            libc::fstatat(
+                self.dir.as_raw_fd(),
+                name.as_ptr(),
+                stat.as_mut_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: fstatat succeeded, so it filled the whole buffer.
+        let stat = unsafe { stat.assume_init() };
+        if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return None;
+        }
+        #[allow(
+            clippy::unnecessary_cast,
+            reason = "the field types differ between platforms"
+        )]
+        Some(Key {
+            size: stat.st_size as u64,
+            mtime_s: stat.st_mtime as i64,
+            mtime_ns: stat.st_mtime_nsec as i64,
+            ctime_s: stat.st_ctime as i64,
+            ctime_ns: stat.st_ctime_nsec as i64,
+            inode: stat.st_ino as u64,
+            device: stat.st_dev as u64,
+        })
+    }
+
+    /// Without ctime and inodes nothing is cached (see [`Key::of`]).
+    #[cfg(not(unix))]
+    pub(crate) fn key(&self, _name: &std::ffi::OsStr) -> Option<Key> {
+        None
     }
 }
 
@@ -681,6 +749,25 @@ mod tests {
             assert_eq!(cache.get_until(0, stop), Some(expected), "{parts:?}");
         }
         assert_eq!(Parts::All.first_unread(), None);
+    }
+
+    /// The key looked up by name in an open folder is the key of the path: regular
+    /// files only, links not followed.
+    #[test]
+    fn a_key_by_name_in_a_folder_is_the_key_of_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.yaml"), "name: A\n").unwrap();
+        fs::create_dir(dir.path().join("sub.yaml")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("a.yaml", dir.path().join("link.yaml")).unwrap();
+        let folder = Folder::open(dir.path()).unwrap();
+        let a = folder.key("a.yaml".as_ref());
+        assert!(a.is_some());
+        assert_eq!(a, Key::of_path(&dir.path().join("a.yaml")));
+        for other in ["sub.yaml", "link.yaml", "missing.yaml"] {
+            assert_eq!(folder.key(other.as_ref()), None, "{other}");
+        }
+        assert!(Folder::open(&dir.path().join("a.yaml")).is_none());
     }
 
     #[test]

@@ -244,13 +244,17 @@ where
     let state_dir = book.state_dir();
     let file = CacheFile::load(&state_dir, name);
     let cache = file.open::<T>(context);
+    let folder = cache::Folder::open(&book.customers_dir());
     // Taken before any file is looked at: a file changed after this has a later ctime.
     let cutoff = policy.cutoff();
     let visit = |entry: &Entry| -> std::result::Result<(T, Source), Problem> {
         let id = entry.id.as_ref().map_err(Clone::clone)?;
         // The key is taken before the file is read, so a change in between makes the
         // stored key stale rather than the stored value.
-        let key = Key::of_path(&entry.path);
+        let key = match (&folder, entry.path.file_name()) {
+            (Some(folder), Some(name)) => folder.key(name),
+            _ => Key::of_path(&entry.path),
+        };
         if let Some(key) = key {
             if let Some(slot) = cache.find(id.as_str(), &key) {
                 if let Some(value) = get(&cache, slot).filter(|v| valid(v, id)) {
@@ -287,7 +291,16 @@ where
         }
     }
     let scan = Scan {
-        items: values.into_iter().flatten().collect(),
+        // In place (a `map` of the vector's own iterator reuses it, as `flatten` does
+        // not: that copied every value into a vector grown by doubling).
+        items: {
+            let mut values = values;
+            values.retain(Option::is_some);
+            values
+                .into_iter()
+                .map(|v| v.expect("only values are left"))
+                .collect()
+        },
         problems,
     };
     let cacheable = found.iter().filter(|(_, s)| s.key().is_some()).count();
