@@ -78,7 +78,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let until = args.window.until(ctx.today, book.config.due.within)?;
 
-    let scan = scan::summaries(&book)?;
+    let scan = scan::summaries_of(&book, scan::core_parts(&book))?;
     let cadences = programme::cadences(&book.config, &scan.items, ctx.today);
     let adjusted = programme::with_cadences(&scan.items, &cadences);
     let customers = args.tag.select(out, &adjusted);
@@ -352,11 +352,21 @@ fn heading(group: &str, count: usize) -> String {
 }
 
 fn contact(row: &ItemJson) -> String {
-    match (row.phone, row.email) {
-        (Some(p), Some(e)) => format!("phone {p}, email {e}"),
-        (Some(p), None) => format!("phone {p}"),
-        (None, Some(e)) => format!("email {e}"),
-        (None, None) => "no phone or email on file".to_string(),
+    let mut text = String::new();
+    push_contact(&mut text, row);
+    text
+}
+
+/// Appends `phone P, email E` (or what of it is on file) to `text`.
+fn push_contact(text: &mut String, row: &ItemJson) {
+    let parts: [&str; 4] = match (row.phone, row.email) {
+        (Some(p), Some(e)) => ["phone ", p, ", email ", e],
+        (Some(p), None) => ["phone ", p, "", ""],
+        (None, Some(e)) => ["email ", e, "", ""],
+        (None, None) => ["no phone or email on file", "", "", ""],
+    };
+    for part in parts {
+        text.push_str(part);
     }
 }
 
@@ -400,18 +410,19 @@ fn digest_lines(
         }
         let style = group_style(key);
         writeln!(out, "{}", paint(&heading(key, members.len()), style, color))?;
+        // One buffer for every line's text, rather than several strings a line.
+        let mut rest = String::new();
         for row in members {
             // Text from customer files is made one-line and safe before the colour
             // codes are added, which `one_line` would otherwise blank out.
-            let mut rest = format!(
-                "  {} ({})  {}  {}",
-                row.name,
-                row.id,
-                row.reason,
-                contact(row)
-            );
+            rest.clear();
+            for part in ["  ", row.name, " (", row.id, ")  ", &row.reason, "  "] {
+                rest.push_str(part);
+            }
+            push_contact(&mut rest, row);
             if let Some(last) = &row.last_interaction {
-                rest.push_str(&format!("  last: {last}"));
+                rest.push_str("  last: ");
+                rest.push_str(last);
             }
             let when = when(row, today);
             let when = if key == "overdue" {

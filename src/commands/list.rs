@@ -78,7 +78,7 @@ struct Row<'a> {
 
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
-    let scan = scan::summaries(&book)?;
+    let scan = scan::summaries_of(&book, scan::core_parts(&book))?;
     super::warn_unknown_kinds(
         &book,
         out,

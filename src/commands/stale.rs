@@ -49,7 +49,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let span =
         Cadence::parse_window(&args.since).map_err(|m| Error::usage(format!("SINCE: {m}")))?;
     let cutoff = span.shift(ctx.today, -1).unwrap_or(NaiveDate::MIN);
-    let scan = scan::summaries(&book)?;
+    let scan = scan::summaries_of(&book, scan::core_parts(&book))?;
     let customers = args.tag.select(out, &scan.items);
     let rows: Vec<Row> = agenda::stale(&customers, cutoff)
         .into_iter()

@@ -53,7 +53,7 @@ pub(crate) enum View {
 pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let options = resolve(ctx, args, book.config.stats.period)?;
-    let scan = scan::summaries(&book)?;
+    let scan = scan::summaries_of(&book, scan::core_parts(&book))?;
     super::warn_unknown_kinds(
         &book,
         out,

@@ -296,6 +296,51 @@ impl<'de> serde::Deserialize<'de> for Cadence {
     }
 }
 
+/// Dates as the summary cache stores them: the day number (chrono's
+/// `num_days_from_ce`), a varint of three bytes in postcard instead of ten bytes of text
+/// that every read would parse again. For `#[serde(with = "...")]` on the fields of
+/// cached types only: nothing written for people (JSON output) uses it.
+pub(crate) mod day_number {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(date.num_days_from_ce())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let day = i32::deserialize(d)?;
+        NaiveDate::from_num_days_from_ce_opt(day)
+            .ok_or_else(|| D::Error::custom(format!("day {day} is out of range")))
+    }
+
+    /// The same for an optional date.
+    pub(crate) mod option {
+        use chrono::NaiveDate;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub(crate) fn serialize<S: Serializer>(
+            date: &Option<NaiveDate>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            #[derive(serde::Serialize)]
+            struct Day(#[serde(with = "super")] NaiveDate);
+            match date {
+                Some(date) => s.serialize_some(&Day(*date)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<NaiveDate>, D::Error> {
+            #[derive(serde::Deserialize)]
+            struct Day(#[serde(with = "super")] NaiveDate);
+            Ok(Option::<Day>::deserialize(d)?.map(|Day(date)| date))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

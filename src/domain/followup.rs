@@ -11,6 +11,7 @@ use super::interaction::{Interaction, Kind};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Brief {
     /// When it happened.
+    #[serde(with = "super::date::day_number")]
     pub(crate) date: NaiveDate,
     /// Its kind, as written.
     pub(crate) kind: String,
@@ -45,12 +46,14 @@ pub(crate) enum Pledge {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Promise {
     /// The date it is due.
+    #[serde(with = "super::date::day_number")]
     pub(crate) due: NaiveDate,
     /// The entry that set it: the interaction in which it was promised, or the
     /// snooze that set a reminder. Snoozes that only move it leave this as it was, so
     /// the digest can still say what the follow-up is about.
     pub(crate) made_in: Brief,
     /// The day it was last moved by `crm snooze`, if it was.
+    #[serde(with = "super::date::day_number::option")]
     pub(crate) snoozed_on: Option<NaiveDate>,
     /// Promise or reminder.
     pub(crate) pledge: Pledge,

@@ -1,5 +1,5 @@
 //! The small per-customer summary that whole-book commands (`list`, `due`, `stale`,
-//! `stats`) work on: a few hundred bytes instead of a parsed file. Pure.
+//! `stats`, `find`) work on: a few hundred bytes instead of a parsed file. Pure.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,7 @@ pub enum EventKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// When.
+    #[serde(with = "super::date::day_number")]
     pub date: NaiveDate,
     /// What.
     pub kind: EventKind,
@@ -44,6 +45,7 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Touch {
     /// When.
+    #[serde(with = "super::date::day_number")]
     pub date: NaiveDate,
     /// The kind's name as written (`feedback`, `redeem`, a book's own kind).
     pub kind: String,
@@ -67,24 +69,19 @@ pub struct Summary {
 + {
     pub(crate) tags: Vec<String>,
     pub(crate) birthday: Option<super::birthday::Birthday>,
+    #[serde(with = "super::date::day_number::option")]
     pub(crate) since: Option<NaiveDate>,
     pub(crate) every: Option<Cadence>,
     /// Archived on this day (`crm archive`).
-    #[serde(default)]
+    #[serde(default, with = "super::date::day_number::option")]
     pub(crate) archived: Option<NaiveDate>,
     /// Number of preferences (so that `crm import customers` can tell which skipped
     /// customers lack them without reading their files).
     #[serde(default)]
     pub(crate) preferences: usize,
-    /// The preferences, in the order written (for `crm find`).
-    #[serde(default)]
-    pub(crate) prefs: Vec<(String, String)>,
-    /// The distinct interaction summaries, in the order first written (for `crm
-    /// find`).
-    #[serde(default)]
-    pub(crate) notes: Vec<String>,
     pub(crate) interactions: usize,
     /// The latest contact (see [`followup::last_contact`]).
+    #[serde(with = "super::date::day_number::option")]
     pub(crate) last_contact: Option<NaiveDate>,
     /// The latest interaction other than `done` and `snooze` entries, which are
     /// bookkeeping about follow-ups rather than something that happened with the
@@ -98,11 +95,53 @@ pub struct Summary {
     /// whole-book commands can warn about a kind the book does not know).
     #[serde(default)]
     pub kinds: Vec<String>,
+    // The parts that only some commands read come last, in the order of [`Parts`]:
+    // a command decodes the cache's records up to the first part it does not use.
     /// Every interaction but `done` and `snooze` entries, in date order, for the
     /// loyalty programme (which counts bonus points by kind, and redemptions).
     #[serde(default)]
     pub touches: Vec<Touch>,
+    /// The preferences, in the order written (for `crm find`).
+    #[serde(default)]
+    pub(crate) prefs: Vec<(String, String)>,
+    /// The distinct interaction summaries, in the order first written (for `crm
+    /// find`).
+    #[serde(default)]
+    pub(crate) notes: Vec<String>,
 }
+}
+
+/// Which parts of each [`Summary`] a whole-book command reads. What it does not read
+/// is left empty when the summary comes from the cache, so reading the cache costs
+/// only what the command uses; summaries of files read afresh are always whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parts {
+    /// Everything but the loyalty touches and `crm find`'s preferences and notes.
+    Core,
+    /// Also the loyalty touches.
+    Loyalty,
+    /// Everything.
+    All,
+}
+
+impl Parts {
+    /// `Core`, or `Loyalty` when the book has a loyalty programme.
+    pub(crate) fn core(loyalty: bool) -> Parts {
+        if loyalty {
+            Parts::Loyalty
+        } else {
+            Parts::Core
+        }
+    }
+
+    /// The first field of [`Summary`] (in its declared order) that is not read.
+    pub(crate) fn first_unread(self) -> Option<&'static str> {
+        match self {
+            Parts::Core => Some("touches"),
+            Parts::Loyalty => Some("prefs"),
+            Parts::All => None,
+        }
+    }
 }
 
 /// The distinct, non-empty interaction summaries of `customer`, in file order.

@@ -304,6 +304,10 @@ pub(crate) enum Style {
 /// sequences (ESC is a control character) and bidirectional overrides, which could
 /// recolour the terminal or disguise what is shown, are replaced as well.
 pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    // Printable ASCII, most text, needs no decoding into characters.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let unsafe_char =
         |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if text.chars().any(unsafe_char) {

@@ -40,9 +40,10 @@
 //!
 //! So that a command decodes only what it uses: comparing keys needs only the index (a
 //! few dozen bytes a file, the ids borrowed from the file's bytes); a record is decoded
-//! only when its file's key matched, in the parallel loop that stats the files; a
-//! changed file's record is never decoded; and saving copies the records of unchanged
-//! files as they are, without encoding them again.
+//! only when its file's key matched, in the parallel loop that stats the files, and
+//! then only as far as the command needs ([`Cache::get_until`] stops at a named field
+//! of the record's struct); a changed file's record is never decoded; and saving copies
+//! the records of unchanged files as they are, without encoding them again.
 //!
 //! postcard rather than bincode: both are serde formats, so whatever [`Summary`]
 //! becomes is stored without code here, but postcard has a documented, stable wire
@@ -78,8 +79,9 @@ pub(crate) const CHECK_FILE_NAME: &str = "check.cache";
 /// The first bytes of every cache file.
 const MAGIC: &[u8; 8] = b"crmcache";
 
-/// Bumped whenever the layout of the cache changes (3 was JSON lines).
-const FORMAT: u32 = 4;
+/// Bumped whenever the layout of the cache changes (3 was JSON lines; 4 stored dates
+/// as text).
+const FORMAT: u32 = 5;
 
 /// How long a temp file of a killed writer is left before a later save deletes it.
 const TEMP_GRACE: Duration = Duration::from_secs(3600);
@@ -139,6 +141,73 @@ impl Key {
     /// epoch), so that a later change must give it a different ctime.
     pub(crate) fn settled(&self, cutoff: (i64, i64)) -> bool {
         (self.ctime_s, self.ctime_ns) < cutoff
+    }
+}
+
+/// A folder opened once, so that the key of each file in it is looked up by its name
+/// alone: a `stat` of the whole path walks every folder above it again, which was a
+/// tenth of a warm whole-book read of 100k files.
+#[derive(Debug)]
+pub(crate) struct Folder {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    dir: fs::File,
+}
+
+impl Folder {
+    /// Opens the folder at `path` (following a link, as a path lookup would).
+    pub(crate) fn open(path: &Path) -> Option<Folder> {
+        fs::File::open(path)
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_dir()))
+            .map(|dir| Folder { dir })
+    }
+
+    /// The key of the file `name` in this folder, not following a symlink: what
+    /// [`Key::of_path`] gives for its path.
+    #[cfg(unix)]
+    pub(crate) fn key(&self, name: &std::ffi::OsStr) -> Option<Key> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::io::AsRawFd;
+        let name = std::ffi::CString::new(name.as_bytes()).ok()?;
+        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: the folder's descriptor is open for the call, `name` is a valid
+        // NUL-terminated string that outlives it, and `stat` is a buffer of the type
+        // fstatat fills.
+        let rc = unsafe {
+            libc::fstatat(
+                self.dir.as_raw_fd(),
+                name.as_ptr(),
+                stat.as_mut_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: fstatat succeeded, so it filled the whole buffer.
+        let stat = unsafe { stat.assume_init() };
+        if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return None;
+        }
+        #[allow(
+            clippy::unnecessary_cast,
+            reason = "the field types differ between platforms"
+        )]
+        Some(Key {
+            size: stat.st_size as u64,
+            mtime_s: stat.st_mtime as i64,
+            mtime_ns: stat.st_mtime_nsec as i64,
+            ctime_s: stat.st_ctime as i64,
+            ctime_ns: stat.st_ctime_nsec as i64,
+            inode: stat.st_ino as u64,
+            device: stat.st_dev as u64,
+        })
+    }
+
+    /// Without ctime and inodes nothing is cached (see [`Key::of`]).
+    #[cfg(not(unix))]
+    pub(crate) fn key(&self, _name: &std::ffi::OsStr) -> Option<Key> {
+        None
     }
 }
 
@@ -382,6 +451,53 @@ impl<T: DeserializeOwned> Cache<'_, T> {
     }
 }
 
+impl<T: DeserializeOwned> Cache<'_, T> {
+    /// The record in `slot` decoded only up to the struct field named `stop`: that
+    /// field and every one after it are left at their `#[serde(default)]`, unread, so
+    /// that a command pays only for the fields it uses (see [`Prefix`]). `None` if it
+    /// does not decode (then the file is read instead).
+    pub(crate) fn get_until(&self, slot: usize, stop: &'static str) -> Option<T> {
+        let mut de = postcard::Deserializer::from_bytes(self.raw(slot));
+        T::deserialize(Prefix { de: &mut de, stop }).ok()
+    }
+}
+
+/// Decodes the fields of a postcard struct before the one named `stop`. postcard writes
+/// a struct as its fields back to back, without names or a count, so the leading
+/// fields are a valid postcard tuple of their own: handed a sequence that ends there,
+/// serde's derived visitor fills the missing fields from `#[serde(default)]` (and
+/// fails on a field without one, so a reordered struct cannot silently lose data).
+struct Prefix<'a, 'de> {
+    de: &'a mut postcard::Deserializer<'de, postcard::de_flavors::Slice<'de>>,
+    stop: &'static str,
+}
+
+impl<'de> serde::Deserializer<'de> for Prefix<'_, 'de> {
+    type Error = postcard::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        match fields.iter().position(|f| *f == self.stop) {
+            Some(len) => serde::Deserializer::deserialize_tuple(self.de, len, visitor),
+            None => serde::Deserializer::deserialize_struct(self.de, name, fields, visitor),
+        }
+    }
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> postcard::Result<V::Value> {
+        Err(postcard::Error::WontImplement)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+        identifier ignored_any
+    }
+}
+
 /// A record to save: as it was loaded, or a new value to encode.
 #[derive(Debug)]
 pub(crate) enum Record<'a, T> {
@@ -603,6 +719,55 @@ mod tests {
         assert!(!decodes(&longer));
         assert!(!decodes(b""));
         assert!(!decodes(b"crmcache garbage garbage garbage garbage"));
+    }
+
+    /// The leading fields of a summary decode alone, the rest left empty; every date
+    /// (stored as a day number) comes back as it was.
+    #[test]
+    fn a_summary_decodes_up_to_the_parts_a_command_reads() {
+        use crate::domain::customer::Customer;
+        use crate::domain::summary::{Parts, Summary};
+        let yaml = "name: Ada Lovelace\nsince: 2020-02-29\nfollow_up:\n  every: 30d\n\
+                    preferences:\n  tea: earl grey\ninteractions:\n\
+                    \x20 - date: 2024-12-31\n    kind: purchase\n    amount: 10.00\n    summary: bought a lamp\n\
+                    \x20 - date: 2025-01-10\n    kind: call\n    summary: asked about delivery\n    follow_up: 2025-02-01\n";
+        let mut customer: Customer = serde_yaml::from_str(yaml).unwrap();
+        customer.id = crate::domain::id::CustomerId::parse("ada").unwrap();
+        let whole = Summary::of(&customer);
+        assert!(!(whole.touches.is_empty() || whole.prefs.is_empty() || whole.notes.is_empty()));
+        assert!(whole.promise.is_some() && whole.since.is_some());
+        let bytes = encode("ctx", &[("ada", key(1), Record::New(&whole))]).unwrap();
+        let cache = Cache::<Summary>::decode(&bytes, "ctx").unwrap();
+        assert_eq!(cache.get(0).as_ref(), Some(&whole));
+        let mut loyalty = whole.clone();
+        loyalty.prefs.clear();
+        loyalty.notes.clear();
+        let mut core = loyalty.clone();
+        core.touches.clear();
+        for (parts, expected) in [(Parts::Core, core), (Parts::Loyalty, loyalty)] {
+            let stop = parts.first_unread().unwrap();
+            assert_eq!(cache.get_until(0, stop), Some(expected), "{parts:?}");
+        }
+        assert_eq!(Parts::All.first_unread(), None);
+    }
+
+    /// The key looked up by name in an open folder is the key of the path: regular
+    /// files only, links not followed.
+    #[test]
+    fn a_key_by_name_in_a_folder_is_the_key_of_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.yaml"), "name: A\n").unwrap();
+        fs::create_dir(dir.path().join("sub.yaml")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("a.yaml", dir.path().join("link.yaml")).unwrap();
+        let folder = Folder::open(dir.path()).unwrap();
+        let a = folder.key("a.yaml".as_ref());
+        assert!(a.is_some());
+        assert_eq!(a, Key::of_path(&dir.path().join("a.yaml")));
+        for other in ["sub.yaml", "link.yaml", "missing.yaml"] {
+            assert_eq!(folder.key(other.as_ref()), None, "{other}");
+        }
+        assert!(Folder::open(&dir.path().join("a.yaml")).is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::domain::id::CustomerId;
-use crate::domain::summary::Summary;
+use crate::domain::summary::{Parts, Summary};
 use crate::error::{Error, Result};
 
 use super::cache::{self, CacheFile, Key, Record};
@@ -131,7 +131,18 @@ where
 /// Summaries of every readable customer. Files unchanged since the last whole-book
 /// read come from the summary cache (see [`cache`]); the rest are read in parallel.
 pub(crate) fn summaries(book: &Book) -> Result<Scan<Summary>> {
-    Ok(summaries_with(book, &cache::Policy::default())?.0)
+    summaries_of(book, Parts::All)
+}
+
+/// [`summaries`] with only `parts` of the cached ones decoded (see [`Parts`]).
+pub(crate) fn summaries_of(book: &Book, parts: Parts) -> Result<Scan<Summary>> {
+    Ok(read_summaries(book, &cache::Policy::default(), parts)?.0)
+}
+
+/// The parts of each summary that the digest and report commands (`due`, `list`,
+/// `stale`, `stats`) use: the loyalty touches only in books with a programme.
+pub(crate) fn core_parts(book: &Book) -> Parts {
+    Parts::core(book.config.programme().is_some())
 }
 
 /// Where a scanned file's value came from, for saving the cache again.
@@ -157,12 +168,24 @@ pub fn summaries_with(
     book: &Book,
     policy: &cache::Policy,
 ) -> Result<(Scan<Summary>, cache::Stats)> {
+    read_summaries(book, policy, Parts::All)
+}
+
+fn read_summaries(
+    book: &Book,
+    policy: &cache::Policy,
+    parts: Parts,
+) -> Result<(Scan<Summary>, cache::Stats)> {
     let root = book.canonical_root();
     cached_scan(
         book,
         policy,
         cache::FILE_NAME,
         &cache::summaries_context(),
+        |cache: &cache::Cache<Summary>, slot| match parts.first_unread() {
+            Some(stop) => cache.get_until(slot, stop),
+            None => cache.get(slot),
+        },
         |summary: &Summary, id| summary.id == id.as_str(),
         |path, shown, id| {
             let loaded = read::read_customer(path, shown, root, id)?;
@@ -191,6 +214,7 @@ where
         policy,
         cache::CHECK_FILE_NAME,
         &cache::check_context(book.config_digest()),
+        |cache: &cache::Cache<Vec<Problem>>, slot| cache.get(slot),
         |_, _| true,
         |path, shown, id| Ok(check(&read::read_guarded(path, shown, root)?, shown, id)),
     )
@@ -198,18 +222,21 @@ where
 
 /// Maps every customer file to a `T` by `read` (given its path, the path as shown, and
 /// its id), in parallel, taking the `T` of each file unchanged since the last scan
-/// from the cache `name` of `context` instead (when `valid` agrees that it belongs to
-/// that id), and saves the cache again if it no longer holds exactly what was found.
-fn cached_scan<T, V, R>(
+/// from the cache `name` of `context` instead (decoded by `get`, when `valid` agrees
+/// that it belongs to that id), and saves the cache again if it no longer holds
+/// exactly what was found.
+fn cached_scan<T, G, V, R>(
     book: &Book,
     policy: &cache::Policy,
     name: &str,
     context: &str,
+    get: G,
     valid: V,
     read: R,
 ) -> Result<(Scan<T>, cache::Stats)>
 where
-    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync,
+    T: serde::Serialize + Send + Sync,
+    G: Fn(&cache::Cache<T>, usize) -> Option<T> + Sync,
     V: Fn(&T, &CustomerId) -> bool + Sync,
     R: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
 {
@@ -217,16 +244,20 @@ where
     let state_dir = book.state_dir();
     let file = CacheFile::load(&state_dir, name);
     let cache = file.open::<T>(context);
+    let folder = cache::Folder::open(&book.customers_dir());
     // Taken before any file is looked at: a file changed after this has a later ctime.
     let cutoff = policy.cutoff();
     let visit = |entry: &Entry| -> std::result::Result<(T, Source), Problem> {
         let id = entry.id.as_ref().map_err(Clone::clone)?;
         // The key is taken before the file is read, so a change in between makes the
         // stored key stale rather than the stored value.
-        let key = Key::of_path(&entry.path);
+        let key = match (&folder, entry.path.file_name()) {
+            (Some(folder), Some(name)) => folder.key(name),
+            _ => Key::of_path(&entry.path),
+        };
         if let Some(key) = key {
             if let Some(slot) = cache.find(id.as_str(), &key) {
-                if let Some(value) = cache.get(slot).filter(|v| valid(v, id)) {
+                if let Some(value) = get(&cache, slot).filter(|v| valid(v, id)) {
                     return Ok((value, Source::Cached(slot, key)));
                 }
             }
@@ -260,7 +291,16 @@ where
         }
     }
     let scan = Scan {
-        items: values.into_iter().flatten().collect(),
+        // In place (a `map` of the vector's own iterator reuses it, as `flatten` does
+        // not: that copied every value into a vector grown by doubling).
+        items: {
+            let mut values = values;
+            values.retain(Option::is_some);
+            values
+                .into_iter()
+                .map(|v| v.expect("only values are left"))
+                .collect()
+        },
         problems,
     };
     let cacheable = found.iter().filter(|(_, s)| s.key().is_some()).count();
