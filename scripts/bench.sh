@@ -418,74 +418,15 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || t
 mem=$(awk '/^MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo 2>/dev/null || true)
 fs=$(stat -f -c %T "$OUT" 2>/dev/null || echo "?")
 mkdir -p "$(dirname "$DOC")"
-# A hand-written "## Notes" section at the end of the file survives a new run.
+# The hand-written sections survive a new run: everything before "## Results" (what is
+# measured and how, why it is fast), taken from DOC or else from docs/performance.md,
+# and the "## Notes" section at the end.
+preamble_of() { [ -f "$1" ] && grep -q '^## Results' "$1" && awk '/^## Results/ {exit} {print}' "$1"; }
+PREAMBLE=$(preamble_of "$DOC" || preamble_of "$ROOT/docs/performance.md" || printf '# Performance\n')
+PREAMBLE+=$'\n'
 NOTES=$( [ -f "$DOC" ] && awk '/^## Notes/ {f = 1} f' "$DOC" || true)
 {
-    cat <<'EOF'
-# Performance
-
-How fast crm is on big books, measured by `scripts/bench.sh` (one command: it builds
-crm, generates books with `cargo run --release --example generate`, and writes this
-file). The numbers below are from its latest run; run it again to refresh them.
-
-## How it is measured
-
-- Books of 1k, 10k and 100k customers from `examples/generate.rs` (seed 1): about ten
-  interactions each over three years, put under git with one commit.
-- Each command runs a few times first (warm file-system cache, warm summary cache),
-  then the median of the timed runs is shown with its ratio to `rg -c interactions DIR`
-  over the same book, the I/O-bound yardstick: it opens and reads every file too.
-- "(no cache)" deletes `.crm/summaries.cache` and `.crm/check.cache` before every run:
-  the cost of parsing every file, which the first whole-book command after a clone pays
-  once.
-- `crm log` appends to the same customer on every run; `--commit` also commits it.
-- `crm sync` is timed in a clone of a bare copy of the book (over `file://`, so the
-  network does not count) after one new interaction with the same customer on each
-  side (the other side's already pushed, this side's committed), beside
-  `git pull --no-rebase && git push` with the git CLI on the same state (merging the
-  file with crm's driver): both fetch one commit, merge one customer file and push two
-  commits. Each timed run starts from that state again (not timed).
-- "crm log on a customer with 50,000 interactions" appends to a 3 MB customer file
-  (made by the script, put beside the book's customers for that row only): the write
-  path parses the file once and verifies only what it wrote.
-- `crm import purchases` imports 3 rows for each of 23% of the customers (a tenth of
-  them new customers; 69k rows for 23k customers at 100k), next to
-  `scripts/import-baseline.py`, a plain Python script that writes the same entries
-  into one YAML file per customer (no YAML parsing, no checks, no fsync). Each timed run
-  starts from the committed book again (`git checkout -- customers`, not timed).
-- The git rows of issue 17 (`crm status` clean and with 1,000 hand-edited files,
-  `crm commit` of those 1,000, `crm history ID` after 50 commits) come from one run of
-  `scripts/bench-git.sh` per size, each crm command timed beside the git CLI on the
-  same book in the same minute; the verdict gives crm's time over git's.
-- Peak memory is the maximum resident set size of one run (`/usr/bin/time -v`).
-
-## Why whole-book reads are fast
-
-`due`, `stats`, `list`, `stale` and `find` work on small per-customer summaries. The
-summaries of the last whole-book read are kept in `.crm/summaries.cache` (git-ignored),
-each under its file's size, mtime and ctime (to the nanosecond), inode and device; a
-command stats every file in parallel and parses only those whose key changed. Any write
-to a file changes its ctime, so a hand edit is seen by the very next command even when
-it keeps the size and the mtime; files changed in the last two seconds are read but not
-cached (their timestamps may not yet tell two edits apart).
-
-The cache is binary (see `src/store/cache.rs`): a header (the layout's version, the
-build of crm that wrote it, the payload's length and its CRC-32), an index of every
-file's id, key and record length, then the summaries, one postcard record each.
-Comparing keys reads only the index; a summary is decoded only when its file is
-unchanged, in the same parallel loop that stats the files; saving copies the records of
-unchanged files as they are. It is written again only when a file was added, removed or
-changed. A missing, truncated or corrupt cache (the checksum or the layout does not
-match), or one written by another build of crm, is simply rebuilt.
-
-`crm check` keeps what it found in each file (its problems, or none) in
-`.crm/check.cache`, in the same layout, whose header also holds a digest of `crm.toml`:
-a file unchanged since a check under the same `crm.toml` is not read again, and any
-edit of `crm.toml` makes the next check read every file. Its warnings about customers
-sharing an email or phone come from the summaries, so they follow a hand edit at once
-too. `show` and `log` read one file and never look at either cache.
-
-EOF
+    printf '%s\n' "$PREAMBLE"
     echo "## Results"
     echo
     printf '| command |'
