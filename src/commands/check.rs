@@ -2,6 +2,7 @@
 //! `path:line:col: message` on stderr, and the exit code is 1 if there is any.
 
 use crate::context::Context;
+use crate::domain::summary::Summary;
 use crate::error::{Result, EXIT_FOUND, EXIT_OK};
 use crate::store::cache::Policy;
 use crate::store::{read, scan, Book, Problem};
@@ -21,10 +22,13 @@ pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
         writeln!(stderr, "{problem}")?;
     }
     if book.customers_problem().is_none() {
-        for warning in duplicate_warnings(&book)? {
+        // One read of the summaries serves both warnings (the touches are decoded only
+        // in a book with a loyalty programme, which is all the second needs).
+        let summaries = scan::summaries_of(&book, scan::core_parts(&book))?.items;
+        for warning in duplicate_warnings(&summaries) {
             writeln!(stderr, "crm: warning: {warning}")?;
         }
-        for warning in loyalty_warnings(&book)? {
+        for warning in loyalty_warnings(&book, &summaries) {
             writeln!(stderr, "crm: warning: {warning}")?;
         }
     }
@@ -50,8 +54,7 @@ pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
 
 /// Customers sharing an email or phone: not a problem of any file (two people can share
 /// an office number), but often one person entered twice. Each with every path.
-fn duplicate_warnings(book: &Book) -> Result<Vec<String>> {
-    let scan = scan::summaries(book)?;
+fn duplicate_warnings(summaries: &[Summary]) -> Vec<String> {
     let path = |id: &str| {
         format!(
             "{}/{id}.{}",
@@ -59,7 +62,7 @@ fn duplicate_warnings(book: &Book) -> Result<Vec<String>> {
             crate::store::EXTENSION
         )
     };
-    Ok(crate::domain::duplicates::shared(&scan.items)
+    crate::domain::duplicates::shared(summaries)
         .into_iter()
         .map(|shared| {
             let paths: Vec<String> = shared.ids.iter().map(|id| path(id)).collect();
@@ -72,18 +75,17 @@ fn duplicate_warnings(book: &Book) -> Result<Vec<String>> {
                 shared.ids[1]
             )
         })
-        .collect())
+        .collect()
 }
 
 /// Redemptions written by hand that spent more loyalty points than the customer had
 /// (`crm log` refuses them), leaving a negative balance; nothing without `[loyalty]`.
-fn loyalty_warnings(book: &Book) -> Result<Vec<String>> {
+fn loyalty_warnings(book: &Book, summaries: &[Summary]) -> Vec<String> {
     let Some(programme) = book.config.programme() else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    let scan = scan::summaries(book)?;
     let mut warnings = Vec::new();
-    for customer in &scan.items {
+    for customer in summaries {
         for (day, points, balance) in programme.overdrawn(&customer.events, &customer.touches) {
             warnings.push(format!(
                 "{}/{}.{}: the redemption of {points} point{} on {day} spends more than {} had: \
@@ -98,7 +100,7 @@ fn loyalty_warnings(book: &Book) -> Result<Vec<String>> {
             ));
         }
     }
-    Ok(warnings)
+    warnings
 }
 
 /// Checks every file of the book; returns the number of customer files and the problems.
