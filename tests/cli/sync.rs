@@ -279,6 +279,49 @@ fn a_sync_with_nothing_to_do_prints_nothing() {
     );
 }
 
+/// `crm sync` asks the git CLI first whether anything is pending: a hand edit that
+/// keeps the file's size (and is made in the same second as the commit before it), a
+/// change only staged, and a deletion must each still be committed and pushed.
+#[test]
+fn a_sync_commits_every_kind_of_pending_change() {
+    let team = alice_and_bob();
+    let ada = team.read("bob", "customers/ada.yaml");
+    let same_size = ada.replace("first call", "first CALL");
+    assert_eq!(same_size.len(), ada.len());
+    team.write("bob", "customers/ada.yaml", &same_size);
+    let ran = team.crm("bob", &["sync"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("pushed 1 commit"), "{}", ran.stdout);
+    assert_eq!(team.shared_head(), short_full_head(&team, "bob"));
+
+    team.write(
+        "bob",
+        "customers/carol.yaml",
+        "name: Carol\nemail: c@example.com\n",
+    );
+    git_ok(&team.clone_dir("bob"), &["add", "customers/carol.yaml"]);
+    let ran = team.crm("bob", &["sync"]);
+    assert!(ran.stdout.contains("pushed 1 commit"), "{}", ran.stdout);
+
+    fs::remove_file(team.clone_dir("bob").join("customers/carol.yaml")).unwrap();
+    let ran = team.crm("bob", &["sync"]);
+    assert!(ran.stdout.contains("pushed 1 commit"), "{}", ran.stdout);
+    team.crm_ok("alice", &["sync"]);
+    assert_eq!(team.read("alice", "customers/ada.yaml"), same_size);
+    assert!(!team
+        .clone_dir("alice")
+        .join("customers/carol.yaml")
+        .exists());
+    let status = git_ok(&team.clone_dir("bob"), &["status", "--porcelain"]);
+    assert_eq!(status, "", "everything was committed");
+}
+
+fn short_full_head(team: &Team, name: &str) -> String {
+    git_ok(&team.clone_dir(name), &["rev-parse", "HEAD"])
+        .trim()
+        .to_string()
+}
+
 #[test]
 fn clone_registers_the_merge_driver_once_and_checks_the_book() {
     let team = alice_and_bob();
