@@ -350,20 +350,11 @@ fn crms_own_files_take_the_fast_path() {
         let newline = if n == 2 { "\r\n" } else { "\n" };
         let mut text = new_customer_file(&customer, newline);
         assert!(agrees(&text), "a new file takes the fast path:\n{text}");
-        let kinds = [
-            "call",
-            "email",
-            "meeting",
-            "message",
-            "note",
-            "purchase",
-            "refund",
-            "complaint",
-            "feedback",
-            "done",
-            "snooze",
-            "visit",
-        ];
+        // Every built-in kind, and one a book adds in its crm.toml.
+        let kinds: Vec<&str> = crate::domain::interaction::BUILTIN_KINDS
+            .into_iter()
+            .chain(["visit"])
+            .collect();
         for (d, kind) in kinds.iter().enumerate() {
             let mut entry = Interaction::new(date(3 + d as u32), Kind::from_name(kind));
             entry.summary =
