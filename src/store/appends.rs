@@ -112,38 +112,11 @@ pub(crate) fn save(state_dir: &Path, mut records: Vec<Record>, record: Option<Re
 
 fn encode(records: &[Record]) -> Option<Vec<u8>> {
     let payload = postcard::to_extend(records, Vec::new()).ok()?;
-    let build = super::cache::build_id();
-    let mut bytes = Vec::with_capacity(32 + build.len() + payload.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&FORMAT.to_le_bytes());
-    bytes.extend_from_slice(&u32::try_from(build.len()).ok()?.to_le_bytes());
-    bytes.extend_from_slice(build.as_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    bytes.extend_from_slice(&payload);
-    Some(bytes)
+    super::cache::frame(MAGIC, FORMAT, &super::cache::build_id(), &payload)
 }
 
 fn decode(bytes: &[u8]) -> Option<Vec<Record>> {
-    let mut rest = bytes.strip_prefix(MAGIC)?;
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
-        rest = tail;
-        Some(head)
-    };
-    let format = u32::from_le_bytes(take(4)?.try_into().ok()?);
-    let build_len = usize::try_from(u32::from_le_bytes(take(4)?.try_into().ok()?)).ok()?;
-    let build = take(build_len)?;
-    let payload_len = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
-    let checksum = u32::from_le_bytes(take(4)?.try_into().ok()?);
-    let payload = take(payload_len)?;
-    if format != FORMAT
-        || build != super::cache::build_id().as_bytes()
-        || !rest.is_empty()
-        || crc32fast::hash(payload) != checksum
-    {
-        return None;
-    }
+    let payload = super::cache::unframe(bytes, MAGIC, FORMAT, &super::cache::build_id())?;
     match postcard::take_from_bytes::<Vec<Record>>(payload) {
         Ok((records, [])) => Some(records),
         _ => None,

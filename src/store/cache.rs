@@ -377,22 +377,7 @@ impl<'a, T> Cache<'a, T> {
     /// The records of `bytes`, or `None` for anything but a whole cache of `context`
     /// written by this layout: checked from the header down before any record is used.
     fn decode(bytes: &'a [u8], context: &str) -> Option<Cache<'a, T>> {
-        let mut reader = Reader(bytes);
-        if reader.take(MAGIC.len())? != MAGIC || reader.u32()? != FORMAT {
-            return None;
-        }
-        let context_len = usize::try_from(reader.u32()?).ok()?;
-        if reader.take(context_len)? != context.as_bytes() {
-            return None;
-        }
-        let payload_len = reader.u64()?;
-        let checksum = reader.u32()?;
-        let payload = reader.0;
-        if u64::try_from(payload.len()).ok()? != payload_len || crc32fast::hash(payload) != checksum
-        {
-            return None;
-        }
-        let mut payload = Reader(payload);
+        let mut payload = Reader(unframe(bytes, MAGIC, FORMAT, context)?);
         let index_len = usize::try_from(payload.u64()?).ok()?;
         let (index, rest) =
             postcard::take_from_bytes::<Vec<IndexEntry>>(payload.take(index_len)?).ok()?;
@@ -554,15 +539,45 @@ fn encode<T: Serialize + Sync>(
     for body in &bodies {
         payload.extend_from_slice(body);
     }
-    let mut bytes = Vec::with_capacity(32 + context.len() + payload.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&FORMAT.to_le_bytes());
+    frame(MAGIC, FORMAT, context, &payload)
+}
+
+/// A state file's bytes: `magic`, the layout's `format`, the `context` it is valid in
+/// (the build of crm, and whatever else the file depends on), the payload's length and
+/// CRC-32, then the payload. Shared by the caches and `.crm/appends`.
+pub(super) fn frame(magic: &[u8], format: u32, context: &str, payload: &[u8]) -> Option<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(magic.len() + 20 + context.len() + payload.len());
+    bytes.extend_from_slice(magic);
+    bytes.extend_from_slice(&format.to_le_bytes());
     bytes.extend_from_slice(&u32::try_from(context.len()).ok()?.to_le_bytes());
     bytes.extend_from_slice(context.as_bytes());
     bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    bytes.extend_from_slice(&payload);
+    bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    bytes.extend_from_slice(payload);
     Some(bytes)
+}
+
+/// The payload of a file [`frame`] wrote with the same `magic`, `format` and `context`;
+/// `None` for any other file, a torn one or one whose checksum does not match.
+pub(super) fn unframe<'a>(
+    bytes: &'a [u8],
+    magic: &[u8],
+    format: u32,
+    context: &str,
+) -> Option<&'a [u8]> {
+    let mut reader = Reader(bytes);
+    if reader.take(magic.len())? != magic || reader.u32()? != format {
+        return None;
+    }
+    let context_len = usize::try_from(reader.u32()?).ok()?;
+    if reader.take(context_len)? != context.as_bytes() {
+        return None;
+    }
+    let payload_len = reader.u64()?;
+    let checksum = reader.u32()?;
+    let payload = reader.0;
+    (u64::try_from(payload.len()).ok()? == payload_len && crc32fast::hash(payload) == checksum)
+        .then_some(payload)
 }
 
 /// Replaces the state file `name` in `state_dir` by a temp file and a rename (also used
