@@ -70,15 +70,12 @@ fn syntax_errors_point_at_what_to_fix() {
 /// verify its result) accepts too.
 #[test]
 fn mangled_files_are_refused_or_read_consistently() {
-    let seeds = [
-            "name: Ada\nemail: a@b\ntags: [vip, \"x\"]\npreferences:\n  coffee: oat\nfollow_up:\n  every: 30d\ninteractions:\n  - date: 2025-03-01\n    kind: purchase\n    amount: 129.00\n    items: [A, B]\n  - {date: 2025-03-02, kind: call, summary: 'hi *x* [y'}\nnotes: |\n  a *b* [c\n",
-            "name: A\na: &a [1, 2]\nb: *a\nc: !!int 5\n? [x]\n: y\n",
-        ];
+    let seeds = crate::store::mangle::READER_SEEDS;
     let id = CustomerId::parse("x").unwrap();
     let known = |kind: &str| kind == "call";
     let mut mangler = crate::store::mangle::Mangler::new(
         0x2545_f491_4f6c_dd1d,
-        b"*&[]{}:,-?|>#'\"!%@ \n\t\\aZ09.~\r",
+        crate::store::mangle::READER_ALPHABET,
     );
     let mut readable = 0;
     for _ in 0..2000 {

@@ -406,19 +406,11 @@ fn unusual_line_breaks_count_as_libyaml_counts_them() {
 /// promise that a file `crm check` passes takes an append.
 #[test]
 fn every_file_the_planner_accepts_takes_the_append() {
-    let seeds = [
-            "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
-            "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
-            "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
-            "  name: 'A'\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n  x: *y\n",
-            "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
-            "%YAML 1.1\n--- # c\n? name\n: A\nlog: &l [a]\ninteractions:\n- {date: 2025-03-01, kind: call}\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: *l\n",
-            "name: A\r\ninteractions: [\r\n  {date: 2025-03-01, kind: call},  # one\r\n  # two\r\n]\r\nnotes: plain\r\n  continued\r\n",
-        ];
+    let seeds = crate::store::mangle::APPENDER_SEEDS;
     let id = crate::domain::id::CustomerId::parse("x").unwrap();
     let mut mangler = crate::store::mangle::Mangler::new(
         0x9e37_79b9_7f4a_7c15,
-        b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+        crate::store::mangle::APPENDER_ALPHABET,
     );
     let (mut appended, mut refused) = (0, 0);
     for _ in 0..20_000 {
@@ -451,20 +443,11 @@ fn every_file_the_planner_accepts_takes_the_append() {
 /// appends get.
 #[test]
 fn the_region_check_accepts_only_what_the_whole_file_check_accepts() {
-    let seeds = [
-            "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
-            "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
-            "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
-            "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
-            "name: A\ninteractions:\n- date: 2025-03-01\n  kind: call\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: 1\n",
-            "name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      - text\n\n  - date: 2025-03-02\n    kind: call\n",
-            "  name: 'A'\n  email: x\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n",
-            "name: A\npreferences:\n  tea: green\n  # ask\n\n# footer\n",
-        ];
+    let seeds = crate::store::mangle::REGION_SEEDS;
     let id = crate::domain::id::CustomerId::parse("x").unwrap();
     let mut mangler = crate::store::mangle::Mangler::new(
         0x2545_f491_4f6c_dd1d,
-        b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+        crate::store::mangle::APPENDER_ALPHABET,
     );
     let fields = [
         entry(),
@@ -565,7 +548,7 @@ fn the_plan_after_an_append_is_the_plan_of_the_new_text() {
     let id = crate::domain::id::CustomerId::parse("x").unwrap();
     let mut mangler = crate::store::mangle::Mangler::new(
         0x5851_f42d_4c95_7f2d,
-        b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+        crate::store::mangle::APPENDER_ALPHABET,
     );
     let fields = [
         entry(),
