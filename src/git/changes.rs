@@ -128,8 +128,7 @@ impl BookRepo {
         if !self.prefix.is_empty() {
             options.pathspec(format!("{}/", self.prefix));
         }
-        // As in `commit_paths`: objects git or crm wrote are not re-hashed on each read.
-        git2::opts::strict_hash_verification(false);
+        super::trust_own_objects();
         let statuses = self.repo.statuses(Some(&mut options))?;
         let head_tree = head_commit(&self.repo)?.map(|c| c.tree()).transpose()?;
         // Each folder of HEAD's tree read once for all the changed files, not once each.

@@ -372,6 +372,18 @@ impl BookRepo {
     }
 }
 
+/// libgit2's two process-wide checks that crm turns off before reading or writing a
+/// book's objects. Objects read back were written by git or crm and are checked by
+/// `git fsck`: re-hashing every one on each read (a 100,000-entry tree is megabytes)
+/// doubled the time of a commit in a large book, and git itself does not re-verify on
+/// reads either. Every id crm puts in a tree is of an object just written or already in
+/// one of the repository's trees: looking each up again to check it exists (one odb
+/// read per entry inserted) cost a tenth of a commit of a thousand files.
+fn trust_own_objects() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::strict_object_creation(false);
+}
+
 /// [`commit_files`] for paths already relative to the work tree (`/`-separated).
 fn commit_paths(
     repo: &Repository,
@@ -379,14 +391,7 @@ fn commit_paths(
     message: &str,
     who: &Identity,
 ) -> Result<Committed> {
-    // Objects read back here were written by git or crm and are checked by `git fsck`;
-    // re-hashing every one on each read (a 100,000-entry tree is megabytes) doubled the
-    // time of a commit in a large book. git itself does not re-verify on reads either.
-    git2::opts::strict_hash_verification(false);
-    // Every id put in a tree below is of an object just written or already in one of
-    // HEAD's trees: looking each up again to check it exists (libgit2's default, one odb
-    // read per tree entry inserted) cost a tenth of a commit of a thousand files.
-    git2::opts::strict_object_creation(false);
+    trust_own_objects();
     let head_commit = head_commit(repo)?;
     let head_tree = head_commit.as_ref().map(git2::Commit::tree).transpose()?;
     let workdir = workdir(repo)?;
@@ -399,12 +404,12 @@ fn commit_paths(
     for path in paths {
         let relative = Path::new(path);
         let components: Vec<&str> = path.split('/').collect();
-        if std::fs::symlink_metadata(workdir.join(relative)).is_ok() {
+        if let Ok(meta) = std::fs::symlink_metadata(workdir.join(relative)) {
             if left_out(repo, &repo_index, head_tree.as_ref(), relative)? {
                 ignored.push(path.clone());
                 continue;
             }
-            let (id, mode) = stager.add(repo, &mut repo_index, &workdir, path)?;
+            let (id, mode) = stager.add(repo, &mut repo_index, &workdir, path, &meta)?;
             changes.push((components, Some((id, mode as i32))));
         } else {
             // Absent from the index or the tree already is fine: the file is gone either way.

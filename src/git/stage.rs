@@ -44,22 +44,23 @@ impl Stager {
         Stager::Filtered
     }
 
-    /// Stages the work-tree file `path`, which exists, and returns its index entry's
-    /// blob id and mode.
+    /// Stages the work-tree file `path`, which exists (`meta` is its `symlink_metadata`),
+    /// and returns its index entry's blob id and mode.
     pub(super) fn add(
         &self,
         repo: &Repository,
         index: &mut Index,
         workdir: &Path,
         path: &str,
+        meta: &std::fs::Metadata,
     ) -> Result<(git2::Oid, u32)> {
         #[cfg(unix)]
         if matches!(self, Stager::Direct) {
-            if let Some(staged) = add_unfiltered(repo, index, workdir, path)? {
+            if let Some(staged) = add_unfiltered(repo, index, workdir, path, meta)? {
                 return Ok(staged);
             }
         }
-        let _ = workdir;
+        let _ = (workdir, meta);
         let relative = Path::new(path);
         index.add_path(relative)?;
         let entry = index.get_path(relative, 0).ok_or_else(|| {
@@ -136,6 +137,10 @@ fn no_filter_can_apply(repo: &Repository, index: &Index, paths: &[String]) -> bo
         }
         sources.push(workdir.join(&file));
     }
+    // `info/attributes` of the repository and of its common folder are one file
+    // unless this is a linked work tree.
+    sources.sort();
+    sources.dedup();
     sources.iter().all(|source| match std::fs::read(source) {
         Ok(bytes) => !may_filter(&bytes),
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
@@ -189,13 +194,11 @@ fn add_unfiltered(
     index: &mut Index,
     workdir: &Path,
     path: &str,
+    meta: &std::fs::Metadata,
 ) -> Result<Option<(git2::Oid, u32)>> {
     use std::os::unix::fs::MetadataExt as _;
     let relative = Path::new(path);
     let full = workdir.join(relative);
-    let Ok(meta) = std::fs::symlink_metadata(&full) else {
-        return Ok(None);
-    };
     if !meta.file_type().is_file() {
         return Ok(None);
     }

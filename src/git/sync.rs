@@ -283,13 +283,7 @@ impl BookRepo {
         merger: &FileMerger<'_>,
     ) -> Result<Integrated> {
         let repo = &self.repo;
-        // As for commits (see `commit_paths`): objects read back were written by git or
-        // crm, and re-hashing each tree of a large book on every read costs time.
-        git2::opts::strict_hash_verification(false);
-        // Nor is every entry of a tree written here looked up to check it exists (a
-        // 10,000-entry `customers/` tree cost 10,000 object reads per tree written):
-        // the entries come from trees in the repository and blobs just written to it.
-        git2::opts::strict_object_creation(false);
+        super::trust_own_objects();
         let ours = head_commit(repo)?.map(|c| c.id());
         let Some(ours) = ours else {
             self.fast_forward(up, None, theirs)?;

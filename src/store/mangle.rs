@@ -37,6 +37,18 @@ pub(crate) const READER_SEEDS: [&str; 2] = [
     "name: A\na: &a [1, 2]\nb: *a\nc: !!int 5\n? [x]\n: y\n",
 ];
 
+/// The three-way merge's property test's seed files (`store/merge/tests.rs`): the
+/// appender's, but for a plain value where the appender's has an alias.
+pub(crate) const MERGE_SEEDS: [&str; 7] = [
+    "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
+    "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
+    "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
+    "  name: 'A'\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n  x: 1\n",
+    "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
+    "%YAML 1.1\n--- # c\n? name\n: A\nlog: &l [a]\ninteractions:\n- {date: 2025-03-01, kind: call}\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: *l\n",
+    "name: A\r\ninteractions: [\r\n  {date: 2025-03-01, kind: call},  # one\r\n  # two\r\n]\r\nnotes: plain\r\n  continued\r\n",
+];
+
 /// A deterministic source of mangled files (xorshift64; the same seed, the same files).
 pub(crate) struct Mangler {
     state: u64,

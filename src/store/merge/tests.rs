@@ -735,19 +735,11 @@ fn a_byte_order_mark_and_a_last_line_without_a_break_are_kept() {
 /// line merge fallback stays the exception. The merge never panics.
 #[test]
 fn mangled_layouts_take_both_sides_appends() {
-    let seeds = [
-        "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
-        "name: A\rinteractions: [ {date: 2025-03-01, kind: call} , ]\rtags: [a, b]\r",
-        "---\nname: A\ninteractions: ~ # none\nprefs:\n  a: >+\n    t\n\n...\n",
-        "  name: 'A'\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n  x: 1\n",
-        "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
-        "%YAML 1.1\n--- # c\n? name\n: A\nlog: &l [a]\ninteractions:\n- {date: 2025-03-01, kind: call}\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: *l\n",
-        "name: A\r\ninteractions: [\r\n  {date: 2025-03-01, kind: call},  # one\r\n  # two\r\n]\r\nnotes: plain\r\n  continued\r\n",
-    ];
+    let seeds = crate::store::mangle::MERGE_SEEDS;
     let id = id_of(PATH);
     let mut mangler = crate::store::mangle::Mangler::new(
         0x2545_f491_4f6c_dd1d,
-        b"-:#'\"[]{},|>+ \n\r\t~aZ0.*&!?",
+        crate::store::mangle::APPENDER_ALPHABET,
     );
     let append = |text: &str, summary: &str| -> Option<String> {
         let doc = yaml::parse(text).ok()?;

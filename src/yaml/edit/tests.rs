@@ -535,16 +535,17 @@ fn the_region_check_accepts_only_what_the_whole_file_check_accepts() {
 /// test, two appends in a row.
 #[test]
 fn the_plan_after_an_append_is_the_plan_of_the_new_text() {
+    use crate::store::mangle::REGION_SEEDS;
     let seeds = [
-            "name: Ada # c\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: \"a\n b\"\n  # note\nnotes: |\n  x\n\n# footer\n",
-            "name: A\ninteractions:\n    -   date: 2025-03-01\n        kind: call\n        items: [p, q]\nz: 1",
-            "name: A\ninteractions:\n- date: 2025-03-01\n  kind: call\n- date: 2025-03-02\n  kind: note\n  summary: >-\n    folded\n    text\n\n  # x\nold: 1\n",
-            "name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call\n    summary: |\n      - text\n\n  - date: 2025-03-02\n    kind: call\n",
-            "  name: 'A'\n  email: x\n  \"interactions\":\n  - date: 2025-03-01\n    kind: call\n    channel:\n",
-            "name: A\r\ninteractions:\r\n  - date: 2025-03-01\r\n    kind: call\r\n\r\n# end\r\n",
-            "name: A\rinteractions:\r  - date: 2025-03-01\r    kind: call\r",
-            "\u{feff}name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call # c\n    # deeper\n  # shallow\nz: [1]\n",
-        ];
+        REGION_SEEDS[0],
+        REGION_SEEDS[3],
+        REGION_SEEDS[4],
+        REGION_SEEDS[5],
+        REGION_SEEDS[6],
+        "name: A\r\ninteractions:\r\n  - date: 2025-03-01\r\n    kind: call\r\n\r\n# end\r\n",
+        "name: A\rinteractions:\r  - date: 2025-03-01\r    kind: call\r",
+        "\u{feff}name: A\ninteractions:\n  - date: 2025-03-01\n    kind: call # c\n    # deeper\n  # shallow\nz: [1]\n",
+    ];
     let id = crate::domain::id::CustomerId::parse("x").unwrap();
     let mut mangler = crate::store::mangle::Mangler::new(
         0x5851_f42d_4c95_7f2d,

@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::store::mangle::{
-    Mangler, APPENDER_ALPHABET, APPENDER_SEEDS, READER_ALPHABET, READER_SEEDS, REGION_SEEDS,
+    Mangler, APPENDER_ALPHABET, APPENDER_SEEDS, MERGE_SEEDS, READER_ALPHABET, READER_SEEDS,
+    REGION_SEEDS,
 };
 use crate::yaml::libyaml::{Parser, SyntaxError};
 
@@ -91,7 +92,7 @@ fn the_property_tests_texts_agree() {
         6,
     );
     accepted += mangled(
-        &APPENDER_SEEDS,
+        &MERGE_SEEDS,
         0x2545_f491_4f6c_dd1d,
         APPENDER_ALPHABET,
         3_000,
