@@ -6,7 +6,7 @@
 use std::fs;
 use std::time::{Duration, SystemTime};
 
-use crate::common::TempBook;
+use crate::common::{edit_in_place_keeping_size_and_mtime, TempBook};
 
 /// A customer file of `n` interactions (over the 64 KiB from which the plan is kept),
 /// with comments, a key before the list and a footer after it.
@@ -47,19 +47,9 @@ fn forget(book: &TempBook) {
 /// Replaces `old` by `new` (the same length) in the file, in place, and puts its
 /// modification time back: the size and the mtime stay as crm left them.
 fn edit_in_place(book: &TempBook, old: &str, new: &str) {
-    assert_eq!(old.len(), new.len());
-    let path = book.customer_path(ID);
-    let before = fs::metadata(&path).unwrap();
     let text = book.read_customer(ID);
     assert!(text.contains(old), "{old:?} is in the file");
-    let edited = text.replacen(old, new, 1);
-    let mut file = fs::OpenOptions::new().write(true).open(&path).unwrap();
-    std::io::Write::write_all(&mut file, edited.as_bytes()).unwrap();
-    file.set_modified(before.modified().unwrap()).unwrap();
-    drop(file);
-    let after = fs::metadata(&path).unwrap();
-    assert_eq!(after.len(), before.len());
-    assert_eq!(after.modified().unwrap(), before.modified().unwrap());
+    edit_in_place_keeping_size_and_mtime(&book.customer_path(ID), &text.replacen(old, new, 1));
 }
 
 #[test]
@@ -100,8 +90,8 @@ fn an_edit_that_keeps_the_size_and_the_mtime_is_seen() {
     assert_eq!(book.read_customer(ID), edited, "nothing was written");
     // Repaired by hand, the file takes appends again, as a full parse would give them.
     edit_in_place(&book, "  - date: 2020-02-31\n", "  - date: 2020-02-03\n");
-    let slow = book_with_big_file();
-    fs::write(slow.customer_path(ID), book.read_customer(ID)).unwrap();
+    let slow = TempBook::new();
+    slow.customer(ID, &book.read_customer(ID));
     log(&book, "third", "2025-06-03").success();
     log(&slow, "third", "2025-06-03").success();
     assert_eq!(book.read_customer(ID), slow.read_customer(ID));
@@ -134,8 +124,7 @@ fn a_hand_edit_then_a_log_keeps_the_edit() {
     {
         let date = format!("2025-06-0{}", n + 1);
         for b in [&book, &slow] {
-            let text = b.read_customer(ID).replacen(old, new, 1);
-            fs::write(b.customer_path(ID), text).unwrap();
+            b.customer(ID, &b.read_customer(ID).replacen(old, new, 1));
         }
         log(&book, "after an edit", &date).success();
         forget(&slow);
@@ -175,8 +164,8 @@ fn a_log_then_an_edit_then_a_log_sees_the_edit() {
         .set_modified(old)
         .unwrap();
     log(&book, "second", "2025-06-02").success();
-    let slow = book_with_big_file();
-    fs::write(slow.customer_path(ID), &text).unwrap();
+    let slow = TempBook::new();
+    slow.customer(ID, &text);
     log(&slow, "second", "2025-06-02").success();
     assert_eq!(book.read_customer(ID), slow.read_customer(ID));
     book.crm(&["check"]).assert().success();

@@ -4,13 +4,10 @@
 
 use crate::common;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::fs::{self, File};
 use std::time::Duration;
 
-use common::{stdout_of, TempBook};
+use common::{edit_in_place_keeping_size_and_mtime, stdout_of, TempBook};
 use crm::domain::summary::Summary;
 use crm::store::cache::{self, Policy};
 use crm::store::scan;
@@ -43,25 +40,6 @@ fn read(book: &TempBook) -> (Vec<Summary>, Vec<String>, cache::Stats) {
     let (scan, stats) = scan::summaries_with(&opened, &policy()).expect("scan");
     let problems = scan.problems.iter().map(|p| p.to_string()).collect();
     (scan.items, problems, stats)
-}
-
-/// Rewrites `path` in place (same inode) with `text`, which must have the old size, and
-/// puts the old mtime back: only the ctime tells that the file changed.
-fn edit_in_place_keeping_size_and_mtime(path: &Path, text: &str) {
-    let before = fs::metadata(path).unwrap();
-    assert_eq!(
-        before.len(),
-        text.len() as u64,
-        "the edit must keep the size"
-    );
-    let mut file = OpenOptions::new().write(true).open(path).unwrap();
-    file.write_all(text.as_bytes()).unwrap();
-    file.set_modified(before.modified().unwrap()).unwrap();
-    drop(file);
-    let after = fs::metadata(path).unwrap();
-    assert_eq!(after.len(), before.len());
-    assert_eq!(after.modified().unwrap(), before.modified().unwrap());
-    assert_eq!(after.ino(), before.ino());
 }
 
 #[test]

@@ -292,7 +292,7 @@ fn a_sync_commits_every_kind_of_pending_change() {
     let ran = team.crm("bob", &["sync"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(ran.stdout.contains("pushed 1 commit"), "{}", ran.stdout);
-    assert_eq!(team.shared_head(), short_full_head(&team, "bob"));
+    assert_eq!(team.shared_head(), full_head(&team, "bob"));
 
     team.write(
         "bob",
@@ -316,7 +316,7 @@ fn a_sync_commits_every_kind_of_pending_change() {
     assert_eq!(status, "", "everything was committed");
 }
 
-fn short_full_head(team: &Team, name: &str) -> String {
+fn full_head(team: &Team, name: &str) -> String {
     git_ok(&team.clone_dir(name), &["rev-parse", "HEAD"])
         .trim()
         .to_string()

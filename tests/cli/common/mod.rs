@@ -147,3 +147,25 @@ pub fn crm_for_anyone() -> PathBuf {
     })
     .clone()
 }
+
+/// Rewrites `path` in place (same inode) with `text`, which must have the old size, and
+/// puts the old mtime back: only the ctime tells that the file changed.
+pub fn edit_in_place_keeping_size_and_mtime(path: &Path, text: &str) {
+    let before = fs::metadata(path).unwrap();
+    assert_eq!(
+        before.len(),
+        text.len() as u64,
+        "the edit must keep the size"
+    );
+    let mut file = fs::OpenOptions::new().write(true).open(path).unwrap();
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+    file.set_modified(before.modified().unwrap()).unwrap();
+    drop(file);
+    let after = fs::metadata(path).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after.modified().unwrap(), before.modified().unwrap());
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&after),
+        std::os::unix::fs::MetadataExt::ino(&before)
+    );
+}
