@@ -97,23 +97,25 @@ pub(crate) fn parse_date_toward(
     ))
 }
 
+/// The year, month and day of `text` when it is written `YYYY-MM-DD` in ASCII digits,
+/// whether or not they name a real day.
+pub(crate) fn iso_digits(text: &str) -> Option<(u32, u32, u32)> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    Some((number(0..4)?, number(5..7)?, number(8..10)?))
+}
+
 /// Why `text`, written as `YYYY-MM-DD`, names no day (`2025-09-31`: "September 2025
 /// has 30 days"); `None` when it is not in that shape or is a real day.
 pub(crate) fn impossible_date(text: &str) -> Option<String> {
-    let b = text.trim().as_bytes();
-    let shaped = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && [0, 1, 2, 3, 5, 6, 8, 9]
-            .iter()
-            .all(|&i| b[i].is_ascii_digit());
-    if !shaped {
-        return None;
-    }
-    let number = |r: std::ops::Range<usize>| -> u32 {
-        b[r].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
-    };
-    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let (year, month, day) = iso_digits(text.trim())?;
     if !(1..=12).contains(&month) {
         return Some(format!(
             "there is no month {month} (months go from 01 to 12)"

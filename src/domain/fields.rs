@@ -149,17 +149,8 @@ fn parse_iso(text: &str) -> Result<NaiveDate, String> {
 
 /// `YYYY-MM-DD` in ASCII digits, when it names a real day.
 fn plain_iso_date(t: &str) -> Option<NaiveDate> {
-    let b = t.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        b.get(range)?.iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let year = i32::try_from(digits(0..4)?).ok()?;
-    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
+    let (year, month, day) = super::date::iso_digits(t)?;
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
 /// An optional amount, exact to the cent, read from the text as written: `99999.999`

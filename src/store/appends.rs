@@ -100,7 +100,12 @@ pub(crate) fn find<'a>(records: &'a [Record], id: &str) -> Option<&'a Record> {
 /// Keeps `record` first in `records` (replacing the customer's older one) and writes
 /// them; best effort, like every cache: a failure only costs a parse next time.
 pub(crate) fn save(state_dir: &Path, mut records: Vec<Record>, record: Option<Record>, id: &str) {
+    let before = records.len();
     records.retain(|r| r.id != id);
+    if record.is_none() && records.len() == before {
+        // Nothing kept for this customer, and nothing to keep: the file stays as it is.
+        return;
+    }
     if let Some(record) = record {
         records.insert(0, record);
     }
