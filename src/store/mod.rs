@@ -842,8 +842,11 @@ impl Book {
             .and_then(|region| read::appended_entries(&region, plan.kept(), &shown).ok())
             .filter(|added| added.len() == interactions.len());
         if added.is_some() {
-            // Verified on its region: the plan of the new text follows from this one.
-            let next = plan.after(text, &entries);
+            // Verified on its region: the plan of the new text follows from this one. Only
+            // a file the next append reads as big (see `append_big`) keeps it.
+            let next = (bytes.len() as u64 >= appends::MIN_BYTES)
+                .then(|| plan.after(text, &entries))
+                .flatten();
             return Ok(Appended { bytes, next });
         }
         let mut expected = yaml::value_of(text).map_err(|e| {
