@@ -539,18 +539,8 @@ impl Plan {
         let (_, added) = self.splice(text, entries);
         let (_, last_added) = self.splice(text, std::slice::from_ref(last));
         let at = self.at + added.len();
-        let bytes = added.as_bytes();
-        let mut breaks = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            match break_len(bytes, i) {
-                0 => i += 1,
-                n => {
-                    breaks += 1;
-                    i += n;
-                }
-            }
-        }
+        // The line breaks the new entries hold, counted as positions count them.
+        let breaks = Pos::at_offset(&added, added.len()).line - 1;
         Some(Plan {
             remove: None,
             at,
