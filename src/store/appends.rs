@@ -24,7 +24,7 @@ use super::write::Stamp;
 use crate::yaml::SavedPlan;
 
 /// Name of the file in the book's state folder.
-pub(crate) const FILE_NAME: &str = "appends";
+const FILE_NAME: &str = "appends";
 
 /// Files smaller than this are parsed for every append (a few milliseconds at most),
 /// and get no record.

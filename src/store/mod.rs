@@ -4,7 +4,7 @@
 //! changed without losing a byte is the YAML engine's ([`crate::yaml`]), used here
 //! through its interface only.
 
-pub(crate) mod appends;
+mod appends;
 pub mod cache;
 pub(crate) mod change;
 pub(crate) mod config;
