@@ -392,7 +392,7 @@ impl Book {
             return Err(self.not_found(id));
         }
         read::read_customer(&path, &self.shown(&path), &self.canonical_root, id)
-            .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))
+            .map_err(unreadable_file)
     }
 
     /// Reads one customer to change it, under the write lock: like [`Book::load`], but
@@ -410,7 +410,7 @@ impl Book {
             return Err(self.not_found(id));
         }
         read::read_for_append(&path, &self.shown(&path), &self.canonical_root, id)
-            .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))
+            .map_err(unreadable_file)
     }
 
     /// The bytes of customer `id`'s file after the reader's safety checks (no symlink
@@ -566,8 +566,8 @@ impl Book {
                 return Err(self.not_found(id));
             }
             let meta = fs::metadata(&path).map_err(|e| Error::io("read", &path, &e))?;
-            let raw = read::read_guarded(&path, &shown, &self.canonical_root)
-                .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))?;
+            let raw =
+                read::read_guarded(&path, &shown, &self.canonical_root).map_err(unreadable_file)?;
             Ok((write::Stamp::of(&meta), raw))
         })?;
         let bom = raw.starts_with(b"\xEF\xBB\xBF");
@@ -590,8 +590,7 @@ impl Book {
         let (expected, done) = match fast {
             Some(done) => (raw.as_slice(), done),
             None => {
-                slow = read::parse_for_append(raw, &shown, id)
-                    .map_err(|p| Error::invalid_file(p.to_string()).with_hint("fix the file by hand (`crm edit` validates as you save), then run the command again"))?;
+                slow = read::parse_for_append(raw, &shown, id).map_err(unreadable_file)?;
                 let done = self.appended(
                     id,
                     slow.text(),
@@ -900,6 +899,13 @@ fn verify_append(
     read::parse_customer(bytes, shown, id)
         .map(drop)
         .map_err(|p| refuse(format!("making it unreadable to crm ({})", p.message)))
+}
+
+/// The error for a customer file that does not read, with the way out.
+fn unreadable_file(problem: Problem) -> Error {
+    Error::invalid_file(problem.to_string()).with_hint(
+        "fix the file by hand (`crm edit` validates as you save), then run the command again",
+    )
 }
 
 /// Refuses a write that would make a file no crm command reads again.
