@@ -114,41 +114,58 @@ impl BookRepo {
         pairs: &dyn Fn(&str) -> bool,
         with_unchanged: bool,
     ) -> Result<BookStatus> {
-        let mut options = StatusOptions::new();
-        options
-            .include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .exclude_submodules(true)
-            .renames_head_to_index(false)
-            .renames_index_to_workdir(false)
-            // The book's folder is a path, not a pattern: `books[1]` must not match
-            // `books1` only.
-            .disable_pathspec_match(true);
-        if !self.prefix.is_empty() {
-            options.pathspec(format!("{}/", self.prefix));
-        }
         super::trust_own_objects();
-        let statuses = self.repo.statuses(Some(&mut options))?;
         let head_tree = head_commit(&self.repo)?.map(|c| c.tree()).transpose()?;
+        let book = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        // `customers/` as crm reads it when it can (see `scan`), the rest of the book by
+        // libgit2; the whole book by libgit2 otherwise.
+        let mut folder = super::scan::scan(&self.repo, &book, CUSTOMERS_DIR, head_tree.as_ref())?;
+        let mut reported: Vec<(String, Status)> = Vec::new();
+        if let Some(folder) = folder.as_mut() {
+            reported.append(&mut folder.reported);
+        }
+        let pathspecs = match &folder {
+            Some(folder) => folder.others.clone(),
+            None if book.is_empty() => vec![],
+            None => vec![book.clone()],
+        };
+        if folder.is_none() || !pathspecs.is_empty() {
+            let mut options = StatusOptions::new();
+            options
+                .include_untracked(true)
+                .recurse_untracked_dirs(true)
+                .include_ignored(false)
+                .exclude_submodules(true)
+                .renames_head_to_index(false)
+                .renames_index_to_workdir(false)
+                // The book's folder is a path, not a pattern: `books[1]` must not match
+                // `books1` only.
+                .disable_pathspec_match(true);
+            for pathspec in pathspecs {
+                options.pathspec(pathspec);
+            }
+            let statuses = self.repo.statuses(Some(&mut options))?;
+            for entry in statuses.iter() {
+                let status = entry.status();
+                if status == Status::CURRENT || status.contains(Status::IGNORED) {
+                    continue;
+                }
+                // A path that is not UTF-8 is not a book file.
+                if let Some(path) = entry.path() {
+                    reported.push((path.to_string(), status));
+                }
+            }
+        }
         // Each folder of HEAD's tree read once for all the changed files, not once each.
         let mut in_head = TreeLookup::new(&self.repo, head_tree.clone());
         let workdir = super::workdir(&self.repo)?;
         let mut found: BTreeMap<String, FileChange> = BTreeMap::new();
-        // Every path git reports in any way: none of them is unchanged.
-        let mut reported: HashSet<Vec<u8>> = HashSet::new();
-        for entry in statuses.iter() {
-            let status = entry.status();
-            if status == Status::CURRENT {
-                continue;
-            }
-            reported.insert(entry.path_bytes().to_vec());
-            if status.contains(Status::IGNORED) {
-                continue;
-            }
-            let Some(repo_path) = entry.path() else {
-                continue;
-            };
+        for (repo_path, status) in &reported {
+            let (repo_path, status) = (repo_path.as_str(), *status);
             let Some(book_path) = self.to_book_path(repo_path) else {
                 continue;
             };
@@ -188,10 +205,13 @@ impl BookRepo {
             );
         }
         self.pair_renames(&mut found, head_tree.as_ref(), pairs)?;
-        let unchanged = if with_unchanged {
-            self.unchanged_customers(&reported)?
-        } else {
-            Unchanged::default()
+        let unchanged = match folder {
+            _ if !with_unchanged => Unchanged::default(),
+            Some(folder) => self.book_paths(folder.unchanged),
+            None => {
+                let reported: HashSet<&[u8]> = reported.iter().map(|(p, _)| p.as_bytes()).collect();
+                self.unchanged_customers(&reported)?
+            }
         };
         Ok(BookStatus {
             changes: found.into_values().collect(),
@@ -202,7 +222,7 @@ impl BookRepo {
     /// The index's entries for the files under the book's `customers/` that git did
     /// not report (`reported`), by book path: regular files at stage 0 that git
     /// compares (not marked assume-unchanged or skip-worktree).
-    fn unchanged_customers(&self, reported: &HashSet<Vec<u8>>) -> Result<Unchanged> {
+    fn unchanged_customers(&self, reported: &HashSet<&[u8]>) -> Result<Unchanged> {
         // The index `statuses` has just read (and refreshed): the repository keeps it.
         let index = self.repo.index()?;
         let folder = self.to_repo_path(&format!("{CUSTOMERS_DIR}/"));
@@ -242,6 +262,24 @@ impl BookRepo {
         // Already in order, unless git sorts its index ignoring case (`core.ignorecase`).
         unchanged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(Unchanged(unchanged))
+    }
+
+    /// [`Unchanged`] of files given by work-tree path, in path order.
+    fn book_paths(&self, files: Vec<(String, BlobKey)>) -> Unchanged {
+        let book_start = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        Unchanged(
+            files
+                .into_iter()
+                .map(|(mut path, key)| {
+                    path.drain(..book_start);
+                    (path, key)
+                })
+                .collect(),
+        )
     }
 
     /// Whether the working file `repo_path` has HEAD's content, as git compares it (a

@@ -12,6 +12,7 @@ mod log;
 mod lookup;
 mod policy;
 mod revert;
+mod scan;
 mod stage;
 mod sync;
 pub(crate) mod transport;

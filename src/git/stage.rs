@@ -77,7 +77,7 @@ impl Stager {
 /// `core.autocrlf` is off, `core.fileMode` on, the index holds no conflict, and no
 /// attribute file that libgit2 reads for them holds a rule that could set one.
 #[cfg(unix)]
-fn no_filter_can_apply(repo: &Repository, index: &Index, paths: &[String]) -> bool {
+pub(super) fn no_filter_can_apply(repo: &Repository, index: &Index, paths: &[String]) -> bool {
     let Ok(config) = repo.config() else {
         return false;
     };

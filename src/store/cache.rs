@@ -166,26 +166,7 @@ impl Folder {
     /// [`Key::of_path`] gives for its path.
     #[cfg(unix)]
     pub(crate) fn key(&self, name: &std::ffi::OsStr) -> Option<Key> {
-        use std::os::unix::ffi::OsStrExt;
-        use std::os::unix::io::AsRawFd;
-        let name = std::ffi::CString::new(name.as_bytes()).ok()?;
-        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
-        // SAFETY: the folder's descriptor is open for the call, `name` is a valid
-        // NUL-terminated string that outlives it, and `stat` is a buffer of the type
-        // fstatat fills.
-        let rc = unsafe {
-            libc::fstatat(
-                self.dir.as_raw_fd(),
-                name.as_ptr(),
-                stat.as_mut_ptr(),
-                libc::AT_SYMLINK_NOFOLLOW,
-            )
-        };
-        if rc != 0 {
-            return None;
-        }
-        // SAFETY: fstatat succeeded, so it filled the whole buffer.
-        let stat = unsafe { stat.assume_init() };
+        let stat = self.lstat(name).ok()?;
         if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
             return None;
         }
@@ -202,6 +183,32 @@ impl Folder {
             inode: stat.st_ino as u64,
             device: stat.st_dev as u64,
         })
+    }
+
+    /// What `lstat` gives for the entry `name` of this folder (not following a symlink).
+    #[cfg(unix)]
+    pub(crate) fn lstat(&self, name: &std::ffi::OsStr) -> std::io::Result<libc::stat> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::io::AsRawFd;
+        let name = std::ffi::CString::new(name.as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: the folder's descriptor is open for the call, `name` is a valid
+        // NUL-terminated string that outlives it, and `stat` is a buffer of the type
+        // fstatat fills.
+        let rc = unsafe {
+            libc::fstatat(
+                self.dir.as_raw_fd(),
+                name.as_ptr(),
+                stat.as_mut_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fstatat succeeded, so it filled the whole buffer.
+        Ok(unsafe { stat.assume_init() })
     }
 
     /// Without ctime and inodes nothing is cached (see [`Key::of`]).
