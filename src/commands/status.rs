@@ -55,9 +55,10 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let repo = BookRepo::open(&book.root)?;
     let head = repo.head()?;
-    let status = repo.status(&commit::is_book_file, &commit::is_customer_file)?;
+    let mut status = repo.status(&commit::is_book_file, &commit::is_customer_file)?;
+    let listing = status.listing.take();
     let described = commit::describe(&book, &status.changes);
-    let problems = find_unreadable(&book, &described, &status.unchanged)?;
+    let problems = find_unreadable(&book, &described, &status.unchanged, listing)?;
     let rows: Vec<Row> = described.iter().map(row).collect();
     match args.format {
         Format::Json => {
@@ -95,15 +96,18 @@ fn find_unreadable(
     book: &Book,
     described: &[Described],
     unchanged: &Unchanged,
+    listing: Option<Vec<std::ffi::OsString>>,
 ) -> Result<Vec<Problem>> {
     let parsed: HashMap<&str, Option<&Problem>> = described
         .iter()
         .filter(|d| d.read)
         .map(|d| (d.file.path.as_str(), d.problem.as_ref()))
         .collect();
+    let mut unchanged = unchanged.in_order();
     readable::unreadable(
         book,
-        &|path| match parsed.get(path) {
+        listing,
+        &mut |path| match parsed.get(path) {
             Some(problem) => Some(Known::Parsed(*problem)),
             None => unchanged.get(path).map(Known::Unchanged),
         },

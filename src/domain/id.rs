@@ -18,6 +18,16 @@ pub struct CustomerId(String);
 impl CustomerId {
     /// Validates `raw` as an id, or explains what is wrong with it.
     pub fn parse(raw: &str) -> Result<CustomerId> {
+        Self::check(raw).map(|()| CustomerId(raw.to_string()))
+    }
+
+    /// Whether `raw` is a valid id (see [`CustomerId::parse`]), without making one.
+    pub(crate) fn is_valid(raw: &str) -> bool {
+        Self::check(raw).is_ok()
+    }
+
+    /// What [`CustomerId::parse`] checks; allocates only to explain a refusal.
+    fn check(raw: &str) -> Result<()> {
         if raw.is_empty() {
             return Err(Error::usage("customer id is empty")
                 .with_hint("ids are lowercase words joined by hyphens, like `ada-lovelace`"));
@@ -69,7 +79,7 @@ impl CustomerId {
             ))
             .with_hint(format!("give another id, e.g. `--id {raw}-1`")));
         }
-        Ok(CustomerId(raw.to_string()))
+        Ok(())
     }
 
     /// Derives an id from a person's or company's name: `Ada Lovelace` → `ada-lovelace`,

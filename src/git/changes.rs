@@ -46,6 +46,9 @@ pub(crate) struct BookStatus {
     /// index entry and the index entry to HEAD (git reports nothing about them), with
     /// the blob id and size the index records: the content of the file now.
     pub(crate) unchanged: Unchanged,
+    /// The names in the book's `customers/` folder, in byte order, when crm listed
+    /// it itself to find the status (see `scan`); `None` when libgit2 did.
+    pub(crate) listing: Option<Vec<std::ffi::OsString>>,
 }
 
 /// The customer files git holds unchanged, by book path (see [`BookStatus::unchanged`]):
@@ -55,13 +58,45 @@ pub(crate) struct BookStatus {
 pub(crate) struct Unchanged(Vec<(String, BlobKey)>);
 
 impl Unchanged {
+    /// A lookup for book paths asked in increasing order, as a listing of the folder
+    /// gives them: each answer moves on from the last, so a whole book costs one pass
+    /// over the files instead of a binary search per file. A path asked out of order is
+    /// still found.
+    pub(crate) fn in_order(&self) -> InOrder<'_> {
+        InOrder {
+            files: &self.0,
+            at: 0,
+        }
+    }
+}
+
+/// See [`Unchanged::in_order`].
+#[derive(Debug)]
+pub(crate) struct InOrder<'a> {
+    files: &'a [(String, BlobKey)],
+    /// Every file before this one sorts before the last path asked.
+    at: usize,
+}
+
+impl InOrder<'_> {
     /// The blob id and size the index records for `book_path`, if git holds it unchanged.
-    pub(crate) fn get(&self, book_path: &str) -> Option<BlobKey> {
-        let at = self
-            .0
+    pub(crate) fn get(&mut self, book_path: &str) -> Option<BlobKey> {
+        while let Some((path, key)) = self.files.get(self.at) {
+            match path.as_str().cmp(book_path) {
+                std::cmp::Ordering::Less => self.at += 1,
+                std::cmp::Ordering::Equal => {
+                    self.at += 1;
+                    return Some(*key);
+                }
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        // Not ahead: behind, if asked out of order.
+        let behind = &self.files[..self.at];
+        let at = behind
             .binary_search_by(|(path, _)| path.as_str().cmp(book_path))
             .ok()?;
-        Some(self.0[at].1)
+        Some(behind[at].1)
     }
 }
 
@@ -205,17 +240,22 @@ impl BookRepo {
             );
         }
         self.pair_renames(&mut found, head_tree.as_ref(), pairs)?;
-        let unchanged = match folder {
-            _ if !with_unchanged => Unchanged::default(),
-            Some(folder) => self.book_paths(folder.unchanged),
+        let (unchanged, listing) = match folder {
+            _ if !with_unchanged => (Unchanged::default(), None),
+            Some(folder) => {
+                use std::os::unix::ffi::OsStringExt as _;
+                let listing = folder.names.into_iter().map(std::ffi::OsString::from_vec);
+                (self.book_paths(folder.unchanged), Some(listing.collect()))
+            }
             None => {
                 let reported: HashSet<&[u8]> = reported.iter().map(|(p, _)| p.as_bytes()).collect();
-                self.unchanged_customers(&reported)?
+                (self.unchanged_customers(&reported)?, None)
             }
         };
         Ok(BookStatus {
             changes: found.into_values().collect(),
             unchanged,
+            listing,
         })
     }
 
@@ -385,4 +425,33 @@ impl BookRepo {
 pub(crate) fn blob_id(bytes: &[u8]) -> Option<[u8; 20]> {
     let oid = git2::Oid::hash_object(ObjectType::Blob, bytes).ok()?;
     oid.as_bytes().try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_asked_in_order_or_out_of_it_are_found() {
+        let key = |n: u8| BlobKey {
+            id: [n; 20],
+            size: u64::from(n),
+        };
+        let files = Unchanged(
+            ["customers/a.yaml", "customers/c.yaml", "customers/d.yaml"]
+                .iter()
+                .zip(1..)
+                .map(|(p, n)| (p.to_string(), key(n)))
+                .collect(),
+        );
+        let mut lookup = files.in_order();
+        assert_eq!(lookup.get("customers/a.yaml"), Some(key(1)));
+        assert_eq!(lookup.get("customers/b.yaml"), None);
+        assert_eq!(lookup.get("customers/d.yaml"), Some(key(3)));
+        // Behind the last answer, and past the end.
+        assert_eq!(lookup.get("customers/c.yaml"), Some(key(2)));
+        assert_eq!(lookup.get("customers/a.yaml"), Some(key(1)));
+        assert_eq!(lookup.get("customers/e.yaml"), None);
+        assert_eq!(lookup.get("customers/d.yaml"), Some(key(3)));
+    }
 }

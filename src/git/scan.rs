@@ -37,6 +37,8 @@ pub(super) struct FolderStatus {
     /// The book's other top-level names in HEAD, the index or the work tree, as
     /// work-tree paths, for libgit2's status to look at.
     pub(super) others: Vec<String>,
+    /// Every name in the folder, in byte order: all of them regular files.
+    pub(super) names: Vec<Vec<u8>>,
 }
 
 // The index entry's flags, as git's index format defines them.
@@ -90,15 +92,63 @@ pub(super) fn scan(
     if config.get_bool("core.ignorecase").unwrap_or(false) {
         return Ok(None);
     }
+    let full = workdir.join(folder);
+    // The folder is listed on a thread of its own while the index and HEAD's folder
+    // are read, which takes one thread; then the files are compared on all of them.
+    std::thread::scope(|threads| {
+        let lister = threads.spawn(|| list_folder(&full));
+        let indexed = read_index(repo, book, name, head, workdir);
+        let present = lister
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (Some(indexed), Some(present)) = (indexed?, present) else {
+            return Ok(None);
+        };
+        let Some(compared) = compare_all(&full, &indexed.tracked, indexed.stamp) else {
+            return Ok(None);
+        };
+        let mut found = merge(
+            repo,
+            folder,
+            &indexed.in_head,
+            &indexed.tracked,
+            &compared,
+            &present,
+        );
+        found.others = indexed.others.into_iter().collect();
+        found.names = present;
+        Ok(Some(found))
+    })
+}
+
+/// The index's and HEAD's view of the folder.
+struct Indexed {
+    /// The index file's modification time when it was read (`None`: there is none).
+    stamp: Option<(i32, u32)>,
+    tracked: Vec<Tracked>,
+    in_head: Vec<Committed>,
+    /// The book's other top-level names.
+    others: std::collections::BTreeSet<String>,
+}
+
+/// Reads the index's entries and HEAD's files in the folder `name` of the book at
+/// `book`; `None` when the folder is not one the scan answers for.
+fn read_index(
+    repo: &Repository,
+    book: &str,
+    name: &str,
+    head: Option<&Tree<'_>>,
+    workdir: &Path,
+) -> Result<Option<Indexed>> {
     // Taken before the index is read: a later rewrite only makes more entries racy.
-    let index_stamp = match std::fs::metadata(repo.path().join("index")) {
+    let stamp = match std::fs::metadata(repo.path().join("index")) {
         Ok(meta) => Some(stamp_of(&meta)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(_) => return Ok(None),
     };
     let mut index = repo.index()?;
     index.read(false)?;
-    if !super::stage::no_filter_can_apply(repo, &index, &[format!("{folder}x")]) {
+    if !super::stage::no_filter_can_apply(repo, &index, &[format!("{book}{name}/x")]) {
         return Ok(None);
     }
     let mut others = std::collections::BTreeSet::new();
@@ -111,17 +161,12 @@ pub(super) fn scan(
     if !top_level_names(&workdir.join(book), book, name, &mut others) {
         return Ok(None);
     }
-    let full = workdir.join(folder);
-    let (present, compared) = rayon::join(
-        || list_folder(&full),
-        || compare_all(&full, &tracked, index_stamp),
-    );
-    let (Some(present), Some(compared)) = (present, compared) else {
-        return Ok(None);
-    };
-    let mut found = merge(repo, folder, &in_head, &tracked, &compared, &present);
-    found.others = others.into_iter().collect();
-    Ok(Some(found))
+    Ok(Some(Indexed {
+        stamp,
+        tracked,
+        in_head,
+        others,
+    }))
 }
 
 /// Not answered here off Unix: libgit2 gives the status.

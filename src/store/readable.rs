@@ -37,6 +37,7 @@ use rayon::prelude::*;
 
 use super::read::{self, Problem};
 use super::{scan, Book};
+use crate::domain::id::CustomerId;
 
 /// The name of the set of readable blobs in crm's state folder.
 const FILE_NAME: &str = "readable";
@@ -91,46 +92,49 @@ pub(crate) enum Known<'a> {
 }
 
 /// The customer files of `book` that cannot be read, in id order (as every whole-book
-/// read reports them). `known(book_path)` says what is known of a file already (see
-/// [`Known`]); `blob_id` is git's hash of a file's bytes. Reads `.crm/readable` and
-/// rewrites it when it changed (see the module's rule).
+/// read reports them). `listing` is the names in `customers/` in byte order, when
+/// listed already (else the folder is listed here); `known(book_path)` says what is
+/// known of a file already (see [`Known`]), asked of the files in id order; `blob_id`
+/// is git's hash of a file's bytes. Reads `.crm/readable` and rewrites it when it
+/// changed (see the module's rule).
 pub(crate) fn unreadable<'p>(
     book: &Book,
-    known: &dyn Fn(&str) -> Option<Known<'p>>,
+    listing: Option<Vec<std::ffi::OsString>>,
+    known: &mut dyn FnMut(&str) -> Option<Known<'p>>,
     blob_id: &(dyn Fn(&[u8]) -> Option<[u8; 20]> + Sync),
 ) -> crate::error::Result<Vec<Problem>> {
-    let entries = scan::entries(book)?;
+    let names = match listing {
+        Some(names) => names,
+        None => scan::names(book)?,
+    };
     let state_dir = book.state_dir();
     let stored = load(&state_dir);
     let root = book.canonical_root();
-    // Each entry's shown path is `book.shown(&entry.path)`: the folder's, a separator
-    // and the name, built in one buffer rather than one string per file of the book.
-    let mut buffer = book.shown(&book.customers_dir());
+    let dir = book.customers_dir();
+    // Each file's shown path is `book.shown(&path)`: the folder's, a separator and the
+    // name, built in one buffer rather than one string per file of the book.
+    let mut buffer = book.shown(&dir);
     buffer.push_str(std::path::MAIN_SEPARATOR_STR);
     let folder_len = buffer.len();
-    // Problems by entry index (sorted at the end: entries are in id order), and the keys
-    // the set keeps (or gains).
+    // Problems by the file's place among the names (sorted at the end: the names are in
+    // id order), and the keys the set keeps (or gains).
     let mut problems: Vec<(usize, Problem)> = Vec::new();
     let mut keep = KeySet::with_capacity_and_hasher(stored.len(), BuildHasherDefault::default());
     let mut to_parse: Vec<(usize, String, Option<BlobKey>)> = Vec::new();
-    for (index, entry) in entries.iter().enumerate() {
-        if let Err(problem) = &entry.id {
-            problems.push((index, problem.clone()));
+    for (index, os_name) in names.iter().enumerate() {
+        let name = os_name.to_string_lossy();
+        let Some(stem) = scan::customer_stem(&name) else {
+            continue;
+        };
+        if !CustomerId::is_valid(stem) {
+            if let Some(Err(problem)) = scan::entry_of(book, &dir, os_name).map(|e| e.id) {
+                problems.push((index, problem));
+            }
             continue;
         }
-        let owned;
-        let shown: &str = match entry.path.file_name() {
-            Some(name) => {
-                buffer.truncate(folder_len);
-                buffer.push_str(&name.to_string_lossy());
-                &buffer
-            }
-            None => {
-                owned = book.shown(&entry.path);
-                &owned
-            }
-        };
-        match known(shown) {
+        buffer.truncate(folder_len);
+        buffer.push_str(&name);
+        match known(&buffer) {
             Some(Known::Parsed(problem)) => {
                 if let Some(problem) = problem {
                     problems.push((index, problem.clone()));
@@ -139,23 +143,21 @@ pub(crate) fn unreadable<'p>(
             Some(Known::Unchanged(key)) if stored.contains(&key) => {
                 keep.insert(key);
             }
-            Some(Known::Unchanged(key)) => to_parse.push((index, shown.to_string(), Some(key))),
-            None => to_parse.push((index, shown.to_string(), None)),
+            Some(Known::Unchanged(key)) => to_parse.push((index, buffer.clone(), Some(key))),
+            None => to_parse.push((index, buffer.clone(), None)),
         }
     }
     let parsed: Vec<(usize, Result<Option<BlobKey>, Problem>)> = to_parse
         .par_iter()
-        .map(|(index, shown, key)| {
-            let entry = &entries[*index];
-            let id = entry
-                .id
-                .as_ref()
-                .expect("only entries with a valid id are parsed");
-            let outcome = read::read_customer(&entry.path, shown, root, id).map(|loaded| {
-                let raw = loaded.raw();
-                key.filter(|k| k.size == raw.len() as u64 && blob_id(raw) == Some(k.id))
+        .filter_map(|(index, shown, key)| {
+            let entry = scan::entry_of(book, &dir, &names[*index])?;
+            let outcome = entry.id.and_then(|id| {
+                read::read_customer(&entry.path, shown, root, &id).map(|loaded| {
+                    let raw = loaded.raw();
+                    key.filter(|k| k.size == raw.len() as u64 && blob_id(raw) == Some(k.id))
+                })
             });
-            (*index, outcome)
+            Some((*index, outcome))
         })
         .collect();
     for (index, outcome) in parsed {

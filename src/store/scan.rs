@@ -27,6 +27,15 @@ pub(crate) struct Entry {
 /// a file whose stem is not a valid id is listed with a problem.
 pub(crate) fn entries(book: &Book) -> Result<Vec<Entry>> {
     let dir = book.customers_dir();
+    Ok(names(book)?
+        .iter()
+        .filter_map(|name| entry_of(book, &dir, name))
+        .collect())
+}
+
+/// Every name in `customers/`, in byte order (none when there is no such folder).
+pub(crate) fn names(book: &Book) -> Result<Vec<std::ffi::OsString>> {
+    let dir = book.customers_dir();
     if let Err(e) = fs::metadata(&dir) {
         if e.kind() == std::io::ErrorKind::NotFound {
             return Ok(Vec::new());
@@ -43,31 +52,34 @@ pub(crate) fn entries(book: &Book) -> Result<Vec<Entry>> {
         names.push(item.file_name());
     }
     names.sort_unstable();
-    let suffix = format!(".{EXTENSION}");
-    let mut entries = Vec::with_capacity(names.len());
-    for os_name in names {
-        let name = os_name.to_string_lossy();
-        let Some(stem) = name.strip_suffix(&suffix) else {
-            continue;
-        };
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = dir.join(&os_name);
-        let id = CustomerId::parse(stem).map_err(|e| {
-            Problem::at(
-                &book.shown(&path),
-                1,
-                1,
-                format!(
-                    "the file name is not a valid id: {}; rename the file",
-                    e.message
-                ),
-            )
-        });
-        entries.push(Entry { path, id });
-    }
-    Ok(entries)
+    Ok(names)
+}
+
+/// The stem of `name` if it names a customer file (`*.yaml`, not hidden), valid id or
+/// not.
+pub(crate) fn customer_stem(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(EXTENSION)?.strip_suffix('.')?;
+    (!name.starts_with('.')).then_some(stem)
+}
+
+/// The entry of the file `name` in `dir` (the book's `customers/`), if it names a
+/// customer file.
+pub(crate) fn entry_of(book: &Book, dir: &Path, name: &std::ffi::OsStr) -> Option<Entry> {
+    let shown_name = name.to_string_lossy();
+    let stem = customer_stem(&shown_name)?;
+    let path = dir.join(name);
+    let id = CustomerId::parse(stem).map_err(|e| {
+        Problem::at(
+            &book.shown(&path),
+            1,
+            1,
+            format!(
+                "the file name is not a valid id: {}; rename the file",
+                e.message
+            ),
+        )
+    });
+    Some(Entry { path, id })
 }
 
 /// The ids of all customer files (names only, nothing is read).
