@@ -28,10 +28,15 @@ pub(crate) struct Entry {
 pub(crate) fn entries(book: &Book) -> Result<Vec<Entry>> {
     let dir = book.customers_dir();
     Ok(names(book)?
-        .iter()
+        .par_iter()
+        .with_min_len(ENTRIES_PER_TASK)
         .filter_map(|name| entry_of(book, &dir, name))
         .collect())
 }
+
+/// The fewest names one thread makes entries of: below it, a thread costs more than it
+/// saves.
+const ENTRIES_PER_TASK: usize = 4096;
 
 /// Every name in `customers/`, in byte order (none when there is no such folder).
 pub(crate) fn names(book: &Book) -> Result<Vec<std::ffi::OsString>> {
@@ -252,9 +257,10 @@ where
     V: Fn(&T, &CustomerId) -> bool + Sync,
     R: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
 {
-    let entries = entries(book)?;
     let state_dir = book.state_dir();
-    let file = CacheFile::load(&state_dir, name);
+    // The folder is listed while the cache is read: both wait on the file system.
+    let (entries, file) = rayon::join(|| entries(book), || CacheFile::load(&state_dir, name));
+    let entries = entries?;
     let cache = file.open::<T>(context);
     let folder = cache::Folder::open(&book.customers_dir());
     // Taken before any file is looked at: a file changed after this has a later ctime.
