@@ -726,6 +726,38 @@ fn status_parses_files_git_is_told_not_to_look_at() {
     );
 }
 
+/// `crm status` names the same unreadable files whether it worked out git's status of
+/// `customers/` itself or left it to libgit2 (which it does when `customers/` holds a
+/// folder): a file name that is no id, and a broken file git ignores (so git reports
+/// nothing about it); not a hidden file or one of another kind.
+#[test]
+fn status_names_bad_names_and_ignored_broken_files_either_way() {
+    let book = book_with_ada_and_carol();
+    let customers = book.root().join("customers");
+    fs::write(customers.join("Bad Name.yaml"), "name: Bad\n").unwrap();
+    fs::write(customers.join(".draft.yaml"), "name: [\n").unwrap();
+    fs::write(customers.join("notes.txt"), "name: [\n").unwrap();
+    fs::write(book.root().join(".gitignore"), "customers/ignored.yaml\n").unwrap();
+    fs::write(customers.join("ignored.yaml"), "name: [ignored\n").unwrap();
+    let expected = (
+        Some(3),
+        vec![
+            "customers/Bad Name.yaml".to_string(),
+            "customers/ignored.yaml".to_string(),
+        ],
+    );
+    for run in 1..=2 {
+        assert_eq!(status_unreadable(&book), expected, "run {run}");
+    }
+    fs::create_dir(customers.join("archive")).unwrap();
+    fs::write(customers.join("archive/README"), "archived customers\n").unwrap();
+    assert_eq!(
+        status_unreadable(&book),
+        expected,
+        "with a folder in customers/"
+    );
+}
+
 #[test]
 fn status_of_a_clean_book_says_so() {
     let book = TempBook::new();
