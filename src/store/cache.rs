@@ -32,27 +32,30 @@
 //! | 8 | `crmcache` |
 //! | 4 | the layout's version, [`FORMAT`] |
 //! | 4 + n | the context: which cache, the build of crm, and for `check.cache` a digest of `crm.toml` (see [`summaries_context`], [`check_context`]) |
-//! | 8 | the payload's length |
-//! | 4 | the CRC-32 of the payload |
 //! | 8 | the index's length |
-//! | … | the index: postcard, per file in id order, its id, its [`Key`] and its record's length |
+//! | 4 | the CRC-32 of the index |
+//! | … | the index: postcard, per file in id order, its id, its [`Key`], and its record's length and CRC-32 |
 //! | … | the records, back to back: each one value in postcard |
 //!
-//! So that a command decodes only what it uses: comparing keys needs only the index (a
-//! few dozen bytes a file, the ids borrowed from the file's bytes); a record is decoded
-//! only when its file's key matched, in the parallel loop that stats the files, and
-//! then only as far as the command needs ([`Cache::get_until`] stops at a named field
-//! of the record's struct); a changed file's record is never decoded; and saving copies
-//! the records of unchanged files as they are, without encoding them again.
+//! So that a command reads and decodes only what it uses: opening the cache reads the
+//! header and the index (a few dozen bytes a file, the ids borrowed from them), not the
+//! records; comparing keys needs only the index; the records of a batch of files whose
+//! keys matched are read with one `pread` in the parallel loop that stats the files,
+//! each checked against its CRC-32 and decoded, and the batch freed before the next, so
+//! that the records are never in memory all at once; a record is decoded only as far
+//! as the command needs ([`decode_record_until`] stops at a named field of the
+//! record's struct); a changed file's record is never read; and saving copies the
+//! records of unchanged files as they are, without encoding them again.
 //!
 //! postcard rather than bincode: both are serde formats, so whatever [`Summary`]
 //! becomes is stored without code here, but postcard has a documented, stable wire
 //! format (since 1.0) and is maintained, while bincode's maintainers have stopped (its
 //! 3.0 release only says so); its varints also make small numbers one byte. A
 //! non-self-describing format, therefore nothing stored here may use
-//! `#[serde(flatten)]`, `skip_serializing_if` or untagged enums. The CRC-32
-//! (crc32fast, vectorised) is checked before anything is decoded, so a torn or
-//! tampered file is caught whole.
+//! `#[serde(flatten)]`, `skip_serializing_if` or untagged enums. The CRC-32s
+//! (crc32fast, vectorised) are checked before anything is decoded: the index's when the
+//! cache is opened, each record's when it is read, so a torn or tampered index makes
+//! the whole cache unused and a torn or tampered record only its own file read again.
 //!
 //! Only the store uses this module; it never touches customer files.
 
@@ -80,8 +83,8 @@ pub(crate) const CHECK_FILE_NAME: &str = "check.cache";
 const MAGIC: &[u8; 8] = b"crmcache";
 
 /// Bumped whenever the layout of the cache changes (3 was JSON lines; 4 stored dates
-/// as text).
-const FORMAT: u32 = 5;
+/// as text; 5 checked all records with one CRC-32).
+const FORMAT: u32 = 6;
 
 /// How long a temp file of a killed writer is left before a later save deletes it.
 const TEMP_GRACE: Duration = Duration::from_secs(3600);
@@ -289,13 +292,14 @@ impl From<KeyFields> for Key {
     }
 }
 
-/// One file in the index: its id, the key its record was made under, and the length of
-/// its record.
+/// One file in the index: its id, the key its record was made under, and the length and
+/// CRC-32 of its record.
 #[derive(Debug, Serialize, Deserialize)]
 struct IndexEntry<'a> {
     id: &'a str,
     key: KeyFields,
     len: u32,
+    crc: u32,
 }
 
 /// The context of the summary cache: its records depend only on the files and on crm.
@@ -309,41 +313,138 @@ pub(crate) fn check_context(config_digest: u64) -> String {
     format!("check\n{}\ncrm.toml {config_digest:016x}", build_id())
 }
 
-/// A cache file's bytes as read: empty when missing, unreadable or reached through a
-/// link. [`CacheFile::open`] gives the records in it.
+/// A cache file as opened: its header and index read (see the module notes), its
+/// records left on disk to be read a batch at a time. Empty when missing, unreadable
+/// or reached through a link. [`CacheFile::open`] gives the records in it.
 #[derive(Debug, Default)]
 pub(crate) struct CacheFile {
-    bytes: Vec<u8>,
+    /// The framed part: header, context and index.
+    head: Vec<u8>,
+    /// The records after it, where the file is open.
+    records: Option<(fs::File, u64)>,
 }
 
+/// The most bytes a cache's context may take: a few build details.
+const MAX_CONTEXT: usize = 1 << 16;
+
 impl CacheFile {
-    /// Reads the cache `name` of the book whose state folder is `state_dir`.
+    /// Opens the cache `name` of the book whose state folder is `state_dir` and reads
+    /// its header and index, not its records.
     pub(crate) fn load(state_dir: &Path, name: &str) -> CacheFile {
         // Never through a link crm did not make (a cloned repository's `.crm/`).
         let real = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
-        let file = state_dir.join(name);
-        if !(real(state_dir) && real(&file)) {
+        let path = state_dir.join(name);
+        if !(real(state_dir) && real(&path)) {
             return CacheFile::default();
         }
-        CacheFile {
-            bytes: fs::read(file).unwrap_or_default(),
-        }
+        CacheFile::read_head(&path).unwrap_or_default()
     }
 
-    /// The records of the file if it is a whole, intact cache of this `context` (see
-    /// [`summaries_context`]); otherwise none.
+    fn read_head(path: &Path) -> Option<CacheFile> {
+        use std::io::Read;
+        let mut file = fs::File::open(path).ok()?;
+        let size = file.metadata().ok()?.len();
+        // magic, format, the context's length; the context, the payload's length and
+        // CRC-32; the payload (the index).
+        let mut head = vec![0; MAGIC.len() + 8];
+        file.read_exact(&mut head).ok()?;
+        if head[..MAGIC.len()] != MAGIC[..] || head[MAGIC.len()..][..4] != FORMAT.to_le_bytes() {
+            return None;
+        }
+        let context_len = u32::from_le_bytes(head[MAGIC.len() + 4..].try_into().ok()?) as usize;
+        if context_len > MAX_CONTEXT {
+            return None;
+        }
+        let at = head.len();
+        head.resize(at + context_len + 12, 0);
+        file.read_exact(&mut head[at..]).ok()?;
+        let payload_len = u64::from_le_bytes(head[at + context_len..][..8].try_into().ok()?);
+        if payload_len > size.saturating_sub(head.len() as u64) {
+            return None;
+        }
+        let at = head.len();
+        head.resize(at + usize::try_from(payload_len).ok()?, 0);
+        file.read_exact(&mut head[at..]).ok()?;
+        let records_at = head.len() as u64;
+        Some(CacheFile {
+            head,
+            records: Some((file, size - records_at)),
+        })
+    }
+
+    /// The records of the file if its header and index are whole and intact and of
+    /// this `context` (see [`summaries_context`]); otherwise none.
     pub(crate) fn open<T>(&self, context: &str) -> Cache<'_, T> {
-        Cache::decode(&self.bytes, context).unwrap_or_default()
+        let records = match &self.records {
+            Some((file, len)) => Records::File {
+                file,
+                at: self.head.len() as u64,
+                len: *len,
+            },
+            None => Records::Memory(&[]),
+        };
+        Cache::decode(&self.head, context, records).unwrap_or_default()
     }
 }
 
-/// The records of a cache file: found by id and key, each decoded only when asked for.
+/// Where a cache's records are.
+#[derive(Debug, Clone, Copy)]
+enum Records<'a> {
+    /// In an open file, `len` bytes from offset `at`.
+    File {
+        file: &'a fs::File,
+        at: u64,
+        len: u64,
+    },
+    /// In memory (a cache just encoded, in tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Memory(&'a [u8]),
+}
+
+impl Records<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Records::File { len, .. } => *len,
+            Records::Memory(bytes) => bytes.len() as u64,
+        }
+    }
+
+    /// The `len` bytes from `offset` (from the start of the records).
+    fn read(&self, offset: usize, len: usize) -> Option<Cow<'_, [u8]>> {
+        let end = offset.checked_add(len)?;
+        match self {
+            Records::Memory(bytes) => bytes.get(offset..end).map(Cow::Borrowed),
+            Records::File { file, at, .. } => {
+                let mut bytes = vec![0; len];
+                read_exact_at(file, &mut bytes, at.checked_add(offset as u64)?).ok()?;
+                Some(Cow::Owned(bytes))
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+/// Without `pread`, a seek and a read; records are only read where files have keys,
+/// that is on Unix (see [`Key::of`]).
+#[cfg(not(unix))]
+fn read_exact_at(mut file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
+}
+
+/// The records of a cache file: found by id and key, read from the file a batch at a
+/// time ([`Cache::batch`]), each decoded only when asked for.
 #[derive(Debug)]
 pub(crate) struct Cache<'a, T> {
     index: Vec<IndexEntry<'a>>,
-    /// Where each record starts in `records`.
+    /// Where each record starts among the records.
     starts: Vec<usize>,
-    records: &'a [u8],
+    records: Records<'a>,
     record: PhantomData<fn() -> T>,
 }
 
@@ -352,7 +453,7 @@ impl<T> Default for Cache<'_, T> {
         Cache {
             index: Vec::new(),
             starts: Vec::new(),
-            records: &[],
+            records: Records::Memory(&[]),
             record: PhantomData,
         }
     }
@@ -381,19 +482,19 @@ impl<'a> Reader<'a> {
 }
 
 impl<'a, T> Cache<'a, T> {
-    /// The records of `bytes`, or `None` for anything but a whole cache of `context`
-    /// written by this layout: checked from the header down before any record is used.
-    fn decode(bytes: &'a [u8], context: &str) -> Option<Cache<'a, T>> {
-        let mut payload = Reader(unframe(bytes, MAGIC, FORMAT, context)?);
-        let index_len = usize::try_from(payload.u64()?).ok()?;
+    /// The records of the cache whose framed part is `head` and whose records are
+    /// `records`, or `None` for anything but a whole index of `context` written by this
+    /// layout whose records add up to what is there: checked from the header down
+    /// before any record is used. Each record is checked when it is read.
+    fn decode(head: &'a [u8], context: &str, records: Records<'a>) -> Option<Cache<'a, T>> {
         let (index, rest) =
-            postcard::take_from_bytes::<Vec<IndexEntry>>(payload.take(index_len)?).ok()?;
+            postcard::take_from_bytes::<Vec<IndexEntry>>(unframe(head, MAGIC, FORMAT, context)?)
+                .ok()?;
         if !rest.is_empty() {
             return None;
         }
-        let records = payload.0;
         // Ids in strictly increasing order, so that `find` can search them; records
-        // that add up to the bytes left.
+        // that add up to the bytes there.
         if !index.windows(2).all(|w| w[0].id < w[1].id) {
             return None;
         }
@@ -403,7 +504,7 @@ impl<'a, T> Cache<'a, T> {
             starts.push(at);
             at = at.checked_add(usize::try_from(entry.len).ok()?)?;
         }
-        if at != records.len() {
+        if at as u64 != records.len() {
             return None;
         }
         Some(Cache {
@@ -425,33 +526,101 @@ impl<'a, T> Cache<'a, T> {
         (Key::from(self.index[slot].key) == *key).then_some(slot)
     }
 
-    /// The encoded record in `slot` (from [`Cache::find`]), to be saved again as it is.
-    pub(crate) fn raw(&self, slot: usize) -> &'a [u8] {
-        let start = self.starts[slot];
-        &self.records[start..start + self.index[slot].len as usize]
-    }
-}
-
-impl<T: DeserializeOwned> Cache<'_, T> {
-    /// The record in `slot` (from [`Cache::find`]), decoded; `None` if it does not
-    /// decode as a whole `T` (then the file is read instead).
-    pub(crate) fn get(&self, slot: usize) -> Option<T> {
-        match postcard::take_from_bytes::<T>(self.raw(slot)) {
-            Ok((value, [])) => Some(value),
-            _ => None,
+    /// The records from slot `first` to slot `last`, read in one go (one `pread`), so
+    /// that only a batch of records is in memory at a time. An unreadable range gives
+    /// a batch without records (their files are read instead).
+    pub(crate) fn batch(&self, first: usize, last: usize) -> Batch<'_> {
+        let bytes = (first <= last && last < self.index.len())
+            .then(|| {
+                let start = self.starts[first];
+                let end = self.starts[last] + self.index[last].len as usize;
+                self.records.read(start, end - start)
+            })
+            .flatten();
+        Batch {
+            first,
+            base: self.starts.get(first).copied().unwrap_or(0),
+            bytes: bytes.unwrap_or_default(),
         }
     }
+
+    /// Every record, for saving the unchanged ones again as they are ([`Stored`]).
+    pub(crate) fn stored(&self) -> Option<Stored<'_, 'a, T>> {
+        let len = usize::try_from(self.records.len()).ok()?;
+        Some(Stored {
+            cache: self,
+            bytes: self.records.read(0, len)?,
+        })
+    }
+
+    /// The bytes of `slot`'s record among `bytes` (records from slot `first`, whose
+    /// record starts at `base`), if they are there and their checksum matches.
+    fn record_in<'b>(
+        &self,
+        bytes: &'b [u8],
+        first: usize,
+        base: usize,
+        slot: usize,
+    ) -> Option<&'b [u8]> {
+        if slot < first {
+            return None;
+        }
+        let entry = self.index.get(slot)?;
+        let start = self.starts[slot].checked_sub(base)?;
+        let record = bytes.get(start..start + entry.len as usize)?;
+        (crc32fast::hash(record) == entry.crc).then_some(record)
+    }
 }
 
-impl<T: DeserializeOwned> Cache<'_, T> {
-    /// The record in `slot` decoded only up to the struct field named `stop`: that
-    /// field and every one after it are left at their `#[serde(default)]`, unread, so
-    /// that a command pays only for the fields it uses (see [`Prefix`]). `None` if it
-    /// does not decode (then the file is read instead).
-    pub(crate) fn get_until(&self, slot: usize, stop: &'static str) -> Option<T> {
-        let mut de = postcard::Deserializer::from_bytes(self.raw(slot));
-        T::deserialize(Prefix { de: &mut de, stop }).ok()
+/// Records of a cache read together ([`Cache::batch`]).
+#[derive(Debug)]
+pub(crate) struct Batch<'a> {
+    first: usize,
+    base: usize,
+    bytes: Cow<'a, [u8]>,
+}
+
+impl<T> Cache<'_, T> {
+    /// The bytes of the record in `slot` (from [`Cache::find`]) if `batch` holds it
+    /// intact.
+    pub(crate) fn record<'b>(&self, batch: &'b Batch<'_>, slot: usize) -> Option<&'b [u8]> {
+        self.record_in(&batch.bytes, batch.first, batch.base, slot)
     }
+}
+
+/// All records of a cache, read to be saved again ([`Cache::stored`]).
+#[derive(Debug)]
+pub(crate) struct Stored<'c, 'a, T> {
+    cache: &'c Cache<'a, T>,
+    bytes: Cow<'c, [u8]>,
+}
+
+impl<T> Stored<'_, '_, T> {
+    /// The encoded record in `slot`, to be saved again as it is, if it is intact.
+    pub(crate) fn raw(&self, slot: usize) -> Option<&[u8]> {
+        self.cache.record_in(&self.bytes, 0, 0, slot)
+    }
+}
+
+/// `record` (the bytes of one) decoded; `None` if it does not decode as a whole `T`
+/// (then the file is read instead).
+pub(crate) fn decode_record<T: DeserializeOwned>(record: &[u8]) -> Option<T> {
+    match postcard::take_from_bytes::<T>(record) {
+        Ok((value, [])) => Some(value),
+        _ => None,
+    }
+}
+
+/// `record` decoded only up to the struct field named `stop`: that field and every one
+/// after it are left at their `#[serde(default)]`, unread, so that a command pays only
+/// for the fields it uses (see [`Prefix`]). `None` if it does not decode (then the file
+/// is read instead).
+pub(crate) fn decode_record_until<T: DeserializeOwned>(
+    record: &[u8],
+    stop: &'static str,
+) -> Option<T> {
+    let mut de = postcard::Deserializer::from_bytes(record);
+    T::deserialize(Prefix { de: &mut de, stop }).ok()
 }
 
 /// Decodes the fields of a postcard struct before the one named `stop`. postcard writes
@@ -527,26 +696,24 @@ fn encode<T: Serialize + Sync>(
         })
         .collect::<Option<_>>()?;
     let index: Vec<IndexEntry> = records
-        .iter()
+        .par_iter()
         .zip(&bodies)
         .map(|((id, key, _), body)| {
             Some(IndexEntry {
                 id,
                 key: key.into(),
                 len: u32::try_from(body.len()).ok()?,
+                crc: crc32fast::hash(body),
             })
         })
         .collect::<Option<_>>()?;
     let index = postcard::to_extend(&index, Vec::new()).ok()?;
-
-    let records_len: usize = bodies.iter().map(|b| b.len()).sum();
-    let mut payload = Vec::with_capacity(8 + index.len() + records_len);
-    payload.extend_from_slice(&(index.len() as u64).to_le_bytes());
-    payload.extend_from_slice(&index);
+    let mut bytes = frame(MAGIC, FORMAT, context, &index)?;
+    bytes.reserve(bodies.iter().map(|b| b.len()).sum());
     for body in &bodies {
-        payload.extend_from_slice(body);
+        bytes.extend_from_slice(body);
     }
-    frame(MAGIC, FORMAT, context, &payload)
+    Some(bytes)
 }
 
 /// A state file's bytes: `magic`, the layout's `format`, the `context` it is valid in
@@ -674,21 +841,48 @@ mod tests {
         .unwrap()
     }
 
-    fn decodes(bytes: &[u8]) -> bool {
-        Cache::<Value>::decode(bytes, "ctx").is_some()
+    /// The cache in `bytes` (a whole file, records and all), as `open` gives it.
+    fn cache(bytes: &[u8]) -> Option<Cache<'_, Value>> {
+        let head = head_len(bytes).filter(|h| *h <= bytes.len())?;
+        Cache::decode(&bytes[..head], "ctx", Records::Memory(&bytes[head..]))
     }
 
+    /// The length of the framed part of a cache file.
+    fn head_len(bytes: &[u8]) -> Option<usize> {
+        let mut reader = Reader(bytes);
+        reader.take(MAGIC.len() + 4)?;
+        let context = reader.u32()? as usize;
+        reader.take(context)?;
+        let index = reader.u64()? as usize;
+        Some(MAGIC.len() + 8 + context + 12 + index)
+    }
+
+    /// The record in `slot`, read alone and decoded whole.
+    fn get<T: DeserializeOwned>(cache: &Cache<'_, T>, slot: usize) -> Option<T> {
+        decode_record(cache.record(&cache.batch(slot, slot), slot)?)
+    }
+
+    /// Whether `bytes` is a cache whose every record is intact.
+    fn decodes(bytes: &[u8]) -> bool {
+        cache(bytes).is_some_and(|c| (0..c.len()).all(|slot| get(&c, slot).is_some()))
+    }
     #[test]
     fn records_come_back_by_id_and_exact_key() {
         let bytes = sample();
-        let cache = Cache::<Value>::decode(&bytes, "ctx").unwrap();
+        let cache = cache(&bytes).unwrap();
         assert_eq!(cache.len(), 2);
         let slot = cache.find("b", &key(2)).unwrap();
-        assert_eq!(cache.get(slot), Some(("two".to_string(), vec![])));
+        assert_eq!(get(&cache, slot), Some(("two".to_string(), vec![])));
         assert_eq!(
-            cache.get(cache.find("a", &key(1)).unwrap()),
+            get(&cache, cache.find("a", &key(1)).unwrap()),
             Some(("one".to_string(), vec![1, 2]))
         );
+        // Both in one batch, as a whole-book read reads them.
+        let batch = cache.batch(0, 1);
+        let records: Vec<Value> = (0..2)
+            .map(|slot| decode_record(cache.record(&batch, slot).unwrap()).unwrap())
+            .collect();
+        assert_eq!(records[1], ("two".to_string(), vec![]));
         let mut changed = key(1);
         changed.ctime_ns += 1;
         assert_eq!(cache.find("a", &changed), None);
@@ -698,26 +892,29 @@ mod tests {
     #[test]
     fn stored_records_are_saved_again_as_they_are() {
         let bytes = sample();
-        let cache = Cache::<Value>::decode(&bytes, "ctx").unwrap();
+        let old = cache(&bytes).unwrap();
+        let stored = old.stored().unwrap();
         let c = ("three".to_string(), vec![3]);
         let again = encode(
             "ctx",
             &[
-                ("a", key(1), Record::Stored(cache.raw(0))),
+                ("a", key(1), Record::Stored(stored.raw(0).unwrap())),
                 ("c", key(3), Record::New(&c)),
             ],
         )
         .unwrap();
-        let cache = Cache::<Value>::decode(&again, "ctx").unwrap();
-        assert_eq!(cache.get(0), Some(("one".to_string(), vec![1, 2])));
-        assert_eq!(cache.get(1), Some(c));
+        let cache = cache(&again).unwrap();
+        assert_eq!(get(&cache, 0), Some(("one".to_string(), vec![1, 2])));
+        assert_eq!(get(&cache, 1), Some(c));
     }
 
     #[test]
     fn another_context_or_format_is_not_read() {
         let bytes = sample();
         assert!(decodes(&bytes));
-        assert!(Cache::<Value>::decode(&bytes, "ctx2").is_none());
+        let head = head_len(&bytes).unwrap();
+        let records = Records::Memory(&bytes[head..]);
+        assert!(Cache::<Value>::decode(&bytes[..head], "ctx2", records).is_none());
         let mut other = bytes.clone();
         other[8] ^= 1; // the format version
         assert!(!decodes(&other));
@@ -743,6 +940,47 @@ mod tests {
         assert!(!decodes(b"crmcache garbage garbage garbage garbage"));
     }
 
+    /// A flipped byte in one record costs only that record: the index and the other
+    /// records are still used.
+    #[test]
+    fn a_damaged_record_costs_only_its_own_file() {
+        let bytes = sample();
+        let last = bytes.len() - 1; // in "b"'s record, the last
+        let mut flipped = bytes.clone();
+        flipped[last] ^= 0x01;
+        let cache = cache(&flipped).unwrap();
+        assert_eq!(get(&cache, 0), Some(("one".to_string(), vec![1, 2])));
+        assert_eq!(get(&cache, 1), None);
+        assert!(cache.stored().unwrap().raw(1).is_none());
+    }
+
+    /// Opened from a file, the cache reads its header and index, and its records only
+    /// when asked.
+    #[test]
+    fn a_cache_file_is_read_from_disk_by_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("x.cache"), sample()).unwrap();
+        let file = CacheFile::load(dir.path(), "x.cache");
+        let cache = file.open::<Value>("ctx");
+        assert_eq!(cache.len(), 2);
+        assert_eq!(get(&cache, 1), Some(("two".to_string(), vec![])));
+        assert_eq!(file.open::<Value>("other").len(), 0);
+        // A torn file (its records cut short) is not used at all.
+        let bytes = sample();
+        fs::write(dir.path().join("x.cache"), &bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!(
+            CacheFile::load(dir.path(), "x.cache")
+                .open::<Value>("ctx")
+                .len(),
+            0
+        );
+        for cut in 0..head_len(&bytes).unwrap() {
+            fs::write(dir.path().join("x.cache"), &bytes[..cut]).unwrap();
+            let file = CacheFile::load(dir.path(), "x.cache");
+            assert_eq!(file.open::<Value>("ctx").len(), 0, "cut at {cut}");
+        }
+    }
+
     /// The leading fields of a summary decode alone, the rest left empty; every date
     /// (stored as a day number) comes back as it was.
     #[test]
@@ -759,8 +997,13 @@ mod tests {
         assert!(!(whole.touches.is_empty() || whole.prefs.is_empty() || whole.notes.is_empty()));
         assert!(whole.promise.is_some() && whole.since.is_some());
         let bytes = encode("ctx", &[("ada", key(1), Record::New(&whole))]).unwrap();
-        let cache = Cache::<Summary>::decode(&bytes, "ctx").unwrap();
-        assert_eq!(cache.get(0).as_ref(), Some(&whole));
+        let head = head_len(&bytes).unwrap();
+        let cache =
+            Cache::<Summary>::decode(&bytes[..head], "ctx", Records::Memory(&bytes[head..]))
+                .unwrap();
+        assert_eq!(get(&cache, 0).as_ref(), Some(&whole));
+        let batch = cache.batch(0, 0);
+        let record = cache.record(&batch, 0).unwrap();
         let mut loyalty = whole.clone();
         loyalty.prefs.clear();
         loyalty.notes.clear();
@@ -768,7 +1011,11 @@ mod tests {
         core.touches.clear();
         for (parts, expected) in [(Parts::Core, core), (Parts::Loyalty, loyalty)] {
             let stop = parts.first_unread().unwrap();
-            assert_eq!(cache.get_until(0, stop), Some(expected), "{parts:?}");
+            assert_eq!(
+                decode_record_until::<Summary>(record, stop),
+                Some(expected),
+                "{parts:?}"
+            );
         }
         assert_eq!(Parts::All.first_unread(), None);
     }

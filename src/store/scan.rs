@@ -34,6 +34,11 @@ pub(crate) fn entries(book: &Book) -> Result<Vec<Entry>> {
         .collect())
 }
 
+/// How many files a whole-book read looks at together: their records are read from the
+/// cache in one go. Small enough that a batch's records are a few hundred kilobytes,
+/// large enough that a `pread` costs little beside them.
+const FILES_PER_BATCH: usize = 256;
+
 /// The fewest names one thread makes entries of: below it, a thread costs more than it
 /// saves.
 const ENTRIES_PER_TASK: usize = 4096;
@@ -199,9 +204,9 @@ fn read_summaries(
         policy,
         cache::FILE_NAME,
         &cache::summaries_context(),
-        |cache: &cache::Cache<Summary>, slot| match parts.first_unread() {
-            Some(stop) => cache.get_until(slot, stop),
-            None => cache.get(slot),
+        |record: &[u8]| match parts.first_unread() {
+            Some(stop) => cache::decode_record_until(record, stop),
+            None => cache::decode_record(record),
         },
         |summary: &Summary, id| summary.id == id.as_str(),
         |path, shown, id| {
@@ -231,7 +236,7 @@ where
         policy,
         cache::CHECK_FILE_NAME,
         &cache::check_context(book.config_digest()),
-        |cache: &cache::Cache<Vec<Problem>>, slot| cache.get(slot),
+        |record: &[u8]| cache::decode_record(record),
         |_, _| true,
         |path, shown, id| Ok(check(&read::read_guarded(path, shown, root)?, shown, id)),
     )
@@ -253,44 +258,81 @@ fn cached_scan<T, G, V, R>(
 ) -> Result<(Scan<T>, cache::Stats)>
 where
     T: serde::Serialize + Send + Sync,
-    G: Fn(&cache::Cache<T>, usize) -> Option<T> + Sync,
+    G: Fn(&[u8]) -> Option<T> + Sync,
     V: Fn(&T, &CustomerId) -> bool + Sync,
     R: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
 {
     let state_dir = book.state_dir();
-    // The folder is listed while the cache is read: both wait on the file system.
+    // The folder is listed while the cache's index is read: both wait on the file
+    // system.
     let (entries, file) = rayon::join(|| entries(book), || CacheFile::load(&state_dir, name));
     let entries = entries?;
     let cache = file.open::<T>(context);
     let folder = cache::Folder::open(&book.customers_dir());
     // Taken before any file is looked at: a file changed after this has a later ctime.
     let cutoff = policy.cutoff();
-    let visit = |entry: &Entry| -> std::result::Result<(T, Source), Problem> {
-        let id = entry.id.as_ref().map_err(Clone::clone)?;
-        // The key is taken before the file is read, so a change in between makes the
-        // stored key stale rather than the stored value.
-        let key = match (&folder, entry.path.file_name()) {
-            (Some(folder), Some(name)) => folder.key(name),
-            _ => Key::of_path(&entry.path),
-        };
-        if let Some(key) = key {
-            if let Some(slot) = cache.find(id.as_str(), &key) {
-                if let Some(value) = get(&cache, slot).filter(|v| valid(v, id)) {
-                    return Ok((value, Source::Cached(slot, key)));
+    // The key is taken before the file is read, so a change in between makes the
+    // stored key stale rather than the stored value.
+    let key_of = |entry: &Entry| match (&folder, entry.path.file_name()) {
+        (Some(folder), Some(name)) => folder.key(name),
+        _ => Key::of_path(&entry.path),
+    };
+    // A batch of files at a time: their keys, then the records of those whose key
+    // matched, read in one go and freed before the next batch.
+    let visit_batch = |entries: &[Entry],
+                       values: &mut [Option<T>],
+                       sources: &mut [std::result::Result<Source, Problem>]| {
+        let found: Vec<(Option<Key>, Option<usize>)> = entries
+            .iter()
+            .map(|entry| match &entry.id {
+                Ok(id) => {
+                    let key = key_of(entry);
+                    (key, key.and_then(|key| cache.find(id.as_str(), &key)))
                 }
-            }
+                Err(_) => (None, None),
+            })
+            .collect();
+        let first = found.iter().find_map(|(_, slot)| *slot);
+        let last = found.iter().rev().find_map(|(_, slot)| *slot);
+        let batch = first
+            .zip(last)
+            .map(|(first, last)| cache.batch(first, last));
+        for (((entry, (key, slot)), value), source) in
+            entries.iter().zip(found).zip(values).zip(sources)
+        {
+            let id = match &entry.id {
+                Ok(id) => id,
+                Err(problem) => {
+                    *source = Err(problem.clone());
+                    continue;
+                }
+            };
+            let cached = slot
+                .zip(key)
+                .zip(batch.as_ref())
+                .and_then(|((slot, key), batch)| {
+                    let value = get(cache.record(batch, slot)?).filter(|v| valid(v, id))?;
+                    Some((value, Source::Cached(slot, key)))
+                });
+            (*value, *source) = match cached {
+                Some((v, s)) => (Some(v), Ok(s)),
+                None => match read(&entry.path, &book.shown(&entry.path), id) {
+                    Ok(v) => (Some(v), Ok(Source::Read(key.filter(|k| k.settled(cutoff))))),
+                    Err(problem) => (None, Err(problem)),
+                },
+            };
         }
-        let value = read(&entry.path, &book.shown(&entry.path), id)?;
-        Ok((value, Source::Read(key.filter(|k| k.settled(cutoff)))))
     };
     // Values apart from the rest, so that they are not moved once more.
-    let (values, sources): (Vec<Option<T>>, Vec<std::result::Result<Source, Problem>>) = entries
-        .par_iter()
-        .map(|entry| match visit(entry) {
-            Ok((value, source)) => (Some(value), Ok(source)),
-            Err(problem) => (None, Err(problem)),
-        })
-        .unzip();
+    let mut values: Vec<Option<T>> = Vec::with_capacity(entries.len());
+    values.resize_with(entries.len(), || None);
+    let mut sources: Vec<std::result::Result<Source, Problem>> = Vec::with_capacity(entries.len());
+    sources.resize_with(entries.len(), || Ok(Source::Read(None)));
+    values
+        .par_chunks_mut(FILES_PER_BATCH)
+        .zip(sources.par_chunks_mut(FILES_PER_BATCH))
+        .zip(entries.par_chunks(FILES_PER_BATCH))
+        .for_each(|((values, sources), entries)| visit_batch(entries, values, sources));
 
     let mut stats = cache::Stats::default();
     let mut problems = Vec::new();
@@ -325,16 +367,25 @@ where
     // The file on disk holds exactly the hits iff nothing new is cacheable and nothing
     // stored went unused (deleted, renamed or changed files).
     if cacheable != stats.hits || cache.len() != stats.hits {
-        let records: Vec<(&str, Key, Record<T>)> = found
+        // The unchanged files' records are copied as they are, so they are read again
+        // (all of them at once, only when something changed).
+        let stored = if stats.hits > 0 { cache.stored() } else { None };
+        let records: Option<Vec<(&str, Key, Record<T>)>> = found
             .iter()
             .zip(&scan.items)
             .filter_map(|((id, source), value)| match source {
-                Source::Cached(slot, key) => Some((*id, *key, Record::Stored(cache.raw(*slot)))),
-                Source::Read(Some(key)) => Some((*id, *key, Record::New(value))),
+                Source::Cached(slot, key) => Some(
+                    stored
+                        .as_ref()
+                        .and_then(|stored| stored.raw(*slot))
+                        .map(|raw| (*id, *key, Record::Stored(raw))),
+                ),
+                Source::Read(Some(key)) => Some(Some((*id, *key, Record::New(value)))),
                 Source::Read(None) => None,
             })
             .collect();
-        stats.saved = cache::save(&state_dir, name, context, &records);
+        stats.saved =
+            records.is_some_and(|records| cache::save(&state_dir, name, context, &records));
     }
     Ok((scan, stats))
 }
