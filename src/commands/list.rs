@@ -84,7 +84,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         out,
         scan.items
             .iter()
-            .map(|c| (c.id.as_str(), c.kinds.as_slice())),
+            .map(|c| (c.id.as_str(), c.other_kinds.as_slice())),
     );
     let mut customers = args.tag.select(out, &scan.items);
     let loyalty = super::programme::filter_and_sort(

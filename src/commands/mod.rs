@@ -394,7 +394,8 @@ pub(crate) fn with_tags<'a>(
 /// Warns on stderr about interaction kinds the book does not know (`cal` for `call`):
 /// `crm check` reports each entry; commands that read the book say it once per kind,
 /// so a typo is not silently counted as something else. `uses` gives each customer's
-/// id and the kinds their log uses.
+/// id and the kinds their log uses (crm's own kinds may be left out: every book knows
+/// them).
 pub(crate) fn warn_unknown_kinds<'a>(
     book: &Book,
     ui: &mut Ui,

@@ -45,7 +45,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let book = ctx.book()?;
     let id = book.existing_id(&args.id)?;
     let loaded = book.load(&id)?;
-    let kinds = crate::domain::summary::Summary::of(&loaded.customer).kinds;
+    let kinds = crate::domain::summary::Summary::of(&loaded.customer).other_kinds;
     super::warn_unknown_kinds(&book, out, std::iter::once((id.as_str(), kinds.as_slice())));
     match args.format {
         ShowFormat::Yaml => out.write_all(loaded.raw())?,

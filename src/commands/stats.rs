@@ -59,7 +59,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         out,
         scan.items
             .iter()
-            .map(|c| (c.id.as_str(), c.kinds.as_slice())),
+            .map(|c| (c.id.as_str(), c.other_kinds.as_slice())),
     );
     let chosen = super::with_tags(out, &scan.items, &args.tags);
     let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();

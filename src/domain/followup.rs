@@ -13,8 +13,9 @@ pub(crate) struct Brief {
     /// When it happened.
     #[serde(with = "super::date::day_number")]
     pub(crate) date: NaiveDate,
-    /// Its kind, as written.
-    pub(crate) kind: String,
+    /// Its kind.
+    #[serde(with = "super::interaction::kind_name")]
+    pub(crate) kind: Kind,
     /// Its summary, if any.
     pub(crate) summary: Option<String>,
 }
@@ -24,7 +25,7 @@ impl Brief {
     pub(crate) fn of(interaction: &Interaction) -> Brief {
         Brief {
             date: interaction.date,
-            kind: interaction.kind.name().to_string(),
+            kind: interaction.kind.clone(),
             summary: interaction.summary.clone(),
         }
     }
@@ -301,7 +302,7 @@ mod tests {
         let Reason::Promise(promise) = next.reason else {
             panic!("still a promise: {next:?}")
         };
-        assert_eq!(promise.made_in.kind, "call");
+        assert_eq!(promise.made_in.kind, Kind::Call);
         assert_eq!(promise.made_in.summary.as_deref(), Some("Wants a quote"));
         assert_eq!(promise.snoozed_on, Some(d("2025-06-07")));
     }

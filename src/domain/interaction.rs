@@ -118,6 +118,31 @@ impl<'de> Deserialize<'de> for Kind {
     }
 }
 
+/// Serde for a [`Kind`] that crm stores itself (in the summary cache): its name, read
+/// back as a string (the cache's format is not self-describing), so that crm's own
+/// kinds come back without a string of their own.
+pub(crate) mod kind_name {
+    use super::Kind;
+
+    pub(crate) fn serialize<S: serde::Serializer>(kind: &Kind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(kind.name())
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Kind;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an interaction kind")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Kind, E> {
+                Ok(Kind::from_name(name))
+            }
+        }
+        d.deserialize_str(Name)
+    }
+}
+
 /// One logged interaction. Fields crm does not know are not represented here; they stay
 /// in the file untouched because crm never rewrites an existing entry.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

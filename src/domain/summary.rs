@@ -91,10 +91,12 @@ pub struct Summary {
     pub(crate) promise: Option<Promise>,
     /// Purchases, refunds, ratings, NPS scores and complaints, in date order.
     pub events: Vec<Event>,
-    /// Every interaction kind the customer's log uses, sorted, once each (so that
-    /// whole-book commands can warn about a kind the book does not know).
+    /// Every interaction kind the customer's log uses that is not one of crm's own
+    /// (which every book knows), sorted, once each: so that whole-book commands can
+    /// warn about a kind the book does not know, without a string per entry kind of
+    /// every customer.
     #[serde(default)]
-    pub kinds: Vec<String>,
+    pub other_kinds: Vec<String>,
     // The parts that only some commands read come last, in the order of [`Parts`]:
     // a command decodes the cache's records up to the first part it does not use.
     /// Every interaction but `done` and `snooze` entries, in date order, for the
@@ -230,9 +232,14 @@ impl Summary {
             // `followup::pending_promise`.
             promise: followup::pending_promise(&customer.interactions.iter().collect::<Vec<_>>()),
             events,
-            kinds: {
-                let mut kinds: Vec<String> =
-                    log.iter().map(|i| i.kind.name().to_string()).collect();
+            other_kinds: {
+                let mut kinds: Vec<String> = log
+                    .iter()
+                    .filter_map(|i| match &i.kind {
+                        Kind::Custom(name) => Some(name.clone()),
+                        _ => None,
+                    })
+                    .collect();
                 kinds.sort();
                 kinds.dedup();
                 kinds

@@ -18,7 +18,7 @@ pub(crate) fn reason(next: &NextFollowUp) -> String {
             let mut text = format!(
                 "promised on {} in {} {}{about}",
                 made.date,
-                article(&made.kind),
+                article(made.kind.name()),
                 made.kind
             );
             push_snoozed(&mut text, promise.snoozed_on);

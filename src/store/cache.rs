@@ -526,6 +526,11 @@ impl<'a, T> Cache<'a, T> {
         (Key::from(self.index[slot].key) == *key).then_some(slot)
     }
 
+    /// The key `slot`'s record was stored under.
+    pub(crate) fn key(&self, slot: usize) -> Key {
+        Key::from(self.index[slot].key)
+    }
+
     /// The records from slot `first` to slot `last`, read in one go (one `pread`), so
     /// that only a batch of records is in memory at a time. An unreadable range gives
     /// a batch without records (their files are read instead).

@@ -128,7 +128,7 @@ pub(crate) fn unreadable<'p>(
         };
         if !CustomerId::is_valid(stem) {
             if let Some(Err(problem)) = scan::entry_of(book, &dir, os_name).map(|e| e.id) {
-                problems.push((index, problem));
+                problems.push((index, *problem));
             }
             continue;
         }
@@ -151,8 +151,8 @@ pub(crate) fn unreadable<'p>(
         .par_iter()
         .filter_map(|(index, shown, key)| {
             let entry = scan::entry_of(book, &dir, &names[*index])?;
-            let outcome = entry.id.and_then(|id| {
-                read::read_customer(&entry.path, shown, root, &id).map(|loaded| {
+            let outcome = entry.id.map_err(|problem| *problem).and_then(|id| {
+                read::read_customer(&scan::Entry::path(&dir, &id), shown, root, &id).map(|loaded| {
                     let raw = loaded.raw();
                     key.filter(|k| k.size == raw.len() as u64 && blob_id(raw) == Some(k.id))
                 })

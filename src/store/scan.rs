@@ -14,13 +14,25 @@ use super::cache::{self, CacheFile, Key, Record};
 use super::read::{self, Loaded, Problem};
 use super::{Book, EXTENSION};
 
-/// One entry of `customers/` that should be a customer file.
+/// One entry of `customers/` that should be a customer file: `{id}.yaml` (ids are
+/// ASCII, so that is its name exactly), or a name that is no valid id. Small, since a
+/// whole-book read holds one per file: the path is made when it is needed.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    /// Its path.
-    pub(crate) path: PathBuf,
-    /// The id from its stem, or the problem with the name.
-    pub(crate) id: std::result::Result<CustomerId, Problem>,
+    /// The id from its stem, or the problem with the name (boxed: bad names are rare).
+    pub(crate) id: std::result::Result<CustomerId, Box<Problem>>,
+}
+
+impl Entry {
+    /// The file's name in `customers/`, for a valid id.
+    pub(crate) fn file_name(id: &CustomerId) -> String {
+        format!("{id}.{EXTENSION}")
+    }
+
+    /// The file's path, for a valid id, given the book's `customers/` folder.
+    pub(crate) fn path(dir: &Path, id: &CustomerId) -> PathBuf {
+        dir.join(Entry::file_name(id))
+    }
 }
 
 /// Lists `customers/*.yaml` in id order, without reading them. Hidden files are skipped;
@@ -77,19 +89,18 @@ pub(crate) fn customer_stem(name: &str) -> Option<&str> {
 pub(crate) fn entry_of(book: &Book, dir: &Path, name: &std::ffi::OsStr) -> Option<Entry> {
     let shown_name = name.to_string_lossy();
     let stem = customer_stem(&shown_name)?;
-    let path = dir.join(name);
     let id = CustomerId::parse(stem).map_err(|e| {
-        Problem::at(
-            &book.shown(&path),
+        Box::new(Problem::at(
+            &book.shown(&dir.join(name)),
             1,
             1,
             format!(
                 "the file name is not a valid id: {}; rename the file",
                 e.message
             ),
-        )
+        ))
     });
-    Some(Entry { path, id })
+    Some(Entry { id })
 }
 
 /// The ids of all customer files (names only, nothing is read).
@@ -130,11 +141,16 @@ where
     F: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
 {
     let entries = entries(book)?;
+    let dir = book.customers_dir();
     let results: Vec<std::result::Result<T, Problem>> = entries
         .par_iter()
         .map(|entry| {
-            let id = entry.id.clone()?;
-            visit(&entry.path, &book.shown(&entry.path), &id)
+            let id = entry
+                .id
+                .as_ref()
+                .map_err(|problem| Problem::clone(problem))?;
+            let path = Entry::path(&dir, id);
+            visit(&path, &book.shown(&path), id)
         })
         .collect();
     let mut scan = Scan {
@@ -167,21 +183,18 @@ pub(crate) fn core_parts(book: &Book) -> Parts {
     Parts::core(book.config.programme().is_some())
 }
 
-/// Where a scanned file's value came from, for saving the cache again.
-#[derive(Clone, Copy)]
+/// Where a scanned file's value came from, for saving the cache again. Small, since a
+/// whole-book read holds one per file: a cached file's key is its slot's in the cache.
 enum Source {
-    /// From this slot of the cache, under this key.
-    Cached(usize, Key),
+    /// From this slot of the cache.
+    Cached(usize),
     /// Read; the key is kept when the file may be cached.
-    Read(Option<Key>),
+    Read(Option<Box<Key>>),
 }
 
 impl Source {
-    fn key(&self) -> Option<Key> {
-        match self {
-            Source::Cached(_, key) => Some(*key),
-            Source::Read(key) => *key,
-        }
+    fn cacheable(&self) -> bool {
+        matches!(self, Source::Cached(_) | Source::Read(Some(_)))
     }
 }
 
@@ -273,60 +286,69 @@ where
     let cutoff = policy.cutoff();
     // The key is taken before the file is read, so a change in between makes the
     // stored key stale rather than the stored value.
-    let key_of = |entry: &Entry| match (&folder, entry.path.file_name()) {
-        (Some(folder), Some(name)) => folder.key(name),
-        _ => Key::of_path(&entry.path),
+    let dir = book.customers_dir();
+    let key_of = |id: &CustomerId| match &folder {
+        Some(folder) => folder.key(Entry::file_name(id).as_ref()),
+        None => Key::of_path(&Entry::path(&dir, id)),
     };
     // A batch of files at a time: their keys, then the records of those whose key
     // matched, read in one go and freed before the next batch.
-    let visit_batch = |entries: &[Entry],
-                       values: &mut [Option<T>],
-                       sources: &mut [std::result::Result<Source, Problem>]| {
-        let found: Vec<(Option<Key>, Option<usize>)> = entries
-            .iter()
-            .map(|entry| match &entry.id {
-                Ok(id) => {
-                    let key = key_of(entry);
-                    (key, key.and_then(|key| cache.find(id.as_str(), &key)))
-                }
-                Err(_) => (None, None),
-            })
-            .collect();
-        let first = found.iter().find_map(|(_, slot)| *slot);
-        let last = found.iter().rev().find_map(|(_, slot)| *slot);
-        let batch = first
-            .zip(last)
-            .map(|(first, last)| cache.batch(first, last));
-        for (((entry, (key, slot)), value), source) in
-            entries.iter().zip(found).zip(values).zip(sources)
-        {
-            let id = match &entry.id {
-                Ok(id) => id,
-                Err(problem) => {
-                    *source = Err(problem.clone());
-                    continue;
-                }
-            };
-            let cached = slot
-                .zip(key)
-                .zip(batch.as_ref())
-                .and_then(|((slot, key), batch)| {
+    let visit_batch =
+        |entries: &[Entry],
+         values: &mut [Option<T>],
+         sources: &mut [std::result::Result<Source, Box<Problem>>]| {
+            let found: Vec<(Option<Key>, Option<usize>)> = entries
+                .iter()
+                .map(|entry| match &entry.id {
+                    Ok(id) => {
+                        let key = key_of(id);
+                        (key, key.and_then(|key| cache.find(id.as_str(), &key)))
+                    }
+                    Err(_) => (None, None),
+                })
+                .collect();
+            let first = found.iter().find_map(|(_, slot)| *slot);
+            let last = found.iter().rev().find_map(|(_, slot)| *slot);
+            let batch = first
+                .zip(last)
+                .map(|(first, last)| cache.batch(first, last));
+            for (((entry, (key, slot)), value), source) in
+                entries.iter().zip(found).zip(values).zip(sources)
+            {
+                let id = match &entry.id {
+                    Ok(id) => id,
+                    Err(problem) => {
+                        *source = Err(problem.clone());
+                        continue;
+                    }
+                };
+                let cached = slot.zip(batch.as_ref()).and_then(|(slot, batch)| {
                     let value = get(cache.record(batch, slot)?).filter(|v| valid(v, id))?;
-                    Some((value, Source::Cached(slot, key)))
+                    Some((value, Source::Cached(slot)))
                 });
-            (*value, *source) = match cached {
-                Some((v, s)) => (Some(v), Ok(s)),
-                None => match read(&entry.path, &book.shown(&entry.path), id) {
-                    Ok(v) => (Some(v), Ok(Source::Read(key.filter(|k| k.settled(cutoff))))),
-                    Err(problem) => (None, Err(problem)),
-                },
-            };
-        }
-    };
+                (*value, *source) = match cached {
+                    Some((v, s)) => (Some(v), Ok(s)),
+                    None => match read(
+                        &Entry::path(&dir, id),
+                        &book.shown(&Entry::path(&dir, id)),
+                        id,
+                    ) {
+                        Ok(v) => (
+                            Some(v),
+                            Ok(Source::Read(
+                                key.filter(|k| k.settled(cutoff)).map(Box::new),
+                            )),
+                        ),
+                        Err(problem) => (None, Err(Box::new(problem))),
+                    },
+                };
+            }
+        };
     // Values apart from the rest, so that they are not moved once more.
     let mut values: Vec<Option<T>> = Vec::with_capacity(entries.len());
     values.resize_with(entries.len(), || None);
-    let mut sources: Vec<std::result::Result<Source, Problem>> = Vec::with_capacity(entries.len());
+    let mut sources: Vec<std::result::Result<Source, Box<Problem>>> =
+        Vec::with_capacity(entries.len());
     sources.resize_with(entries.len(), || Ok(Source::Read(None)));
     values
         .par_chunks_mut(FILES_PER_BATCH)
@@ -346,8 +368,8 @@ where
                 }
                 found.push((id.as_str(), source));
             }
-            (Err(problem), _) => problems.push(problem),
-            (Ok(_), Err(problem)) => problems.push(problem.clone()),
+            (Err(problem), _) => problems.push(*problem),
+            (Ok(_), Err(problem)) => problems.push(Problem::clone(problem)),
         }
     }
     let scan = Scan {
@@ -363,7 +385,7 @@ where
         },
         problems,
     };
-    let cacheable = found.iter().filter(|(_, s)| s.key().is_some()).count();
+    let cacheable = found.iter().filter(|(_, s)| s.cacheable()).count();
     // The file on disk holds exactly the hits iff nothing new is cacheable and nothing
     // stored went unused (deleted, renamed or changed files).
     if cacheable != stats.hits || cache.len() != stats.hits {
@@ -374,13 +396,13 @@ where
             .iter()
             .zip(&scan.items)
             .filter_map(|((id, source), value)| match source {
-                Source::Cached(slot, key) => Some(
+                Source::Cached(slot) => Some(
                     stored
                         .as_ref()
                         .and_then(|stored| stored.raw(*slot))
-                        .map(|raw| (*id, *key, Record::Stored(raw))),
+                        .map(|raw| (*id, cache.key(*slot), Record::Stored(raw))),
                 ),
-                Source::Read(Some(key)) => Some(Some((*id, *key, Record::New(value)))),
+                Source::Read(Some(key)) => Some(Some((*id, **key, Record::New(value)))),
                 Source::Read(None) => None,
             })
             .collect();
