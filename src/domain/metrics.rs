@@ -208,9 +208,10 @@ fn periods_between(kind: PeriodKind, from: NaiveDate, to: NaiveDate) -> Vec<Peri
 struct Activity {
     /// First purchase ever (in all data, not only the window).
     first_purchase: Option<NaiveDate>,
-    /// Period index → (orders, distinct purchase days) for the helper period before
-    /// the first reported one and every reported one.
-    by_period: HashMap<usize, (usize, usize)>,
+    /// (period index, distinct purchase days) for each period with a purchase, of the
+    /// helper period before the first reported one and every reported one; in period
+    /// order, each once.
+    by_period: Vec<(usize, usize)>,
 }
 
 /// Computes the `crm stats` report for `customers` (each a list of events).
@@ -227,13 +228,9 @@ pub(crate) fn report(customers: &[&[Event]], options: &Options) -> Report {
     all.extend(shown.iter().copied());
     let index: HashMap<Period, usize> = all.iter().enumerate().map(|(i, p)| (*p, i)).collect();
 
-    let activities: Vec<Activity> = customers
-        .iter()
-        .map(|events| activity(events, options.kind, &index))
-        .collect();
-
     // One pass over each customer's active periods and one over all events, so the
-    // cost grows with the data, not with periods × customers.
+    // cost grows with the data, not with periods × customers; each customer's
+    // activity is made and counted in turn, not kept.
     let slots = all.len();
     let (mut active, mut new, mut returning, mut repeaters) = (
         vec![0; slots],
@@ -241,13 +238,16 @@ pub(crate) fn report(customers: &[&[Event]], options: &Options) -> Report {
         vec![0; slots],
         vec![0; slots],
     );
-    for a in &activities {
-        for (&i, &(_, days)) in &a.by_period {
+    for events in customers {
+        let a = activity(events, options.kind, &index);
+        let mut previous = None;
+        for &(i, days) in &a.by_period {
             active[i] += 1;
             repeaters[i] += usize::from(days >= 2);
-            if i > 0 && a.by_period.contains_key(&(i - 1)) {
+            if i > 0 && previous == Some(i - 1) {
                 returning[i] += 1;
             }
+            previous = Some(i);
         }
         let first = a
             .first_purchase
@@ -302,14 +302,15 @@ fn activity(events: &[Event], kind: PeriodKind, index: &HashMap<Period, usize>) 
         .map(|e| e.date)
         .collect();
     days.sort_unstable();
-    let mut by_period: HashMap<usize, (usize, usize)> = HashMap::new();
+    // Days in order, so their periods come in order (indexes grow with time).
+    let mut by_period: Vec<(usize, usize)> = Vec::new();
     let mut previous_day = None;
     for day in &days {
         if let Some(&i) = index.get(&Period::containing(kind, *day)) {
-            let entry = by_period.entry(i).or_default();
-            entry.0 += 1;
-            if previous_day != Some(*day) {
-                entry.1 += 1;
+            let new_day = usize::from(previous_day != Some(*day));
+            match by_period.last_mut() {
+                Some((last, count)) if *last == i => *count += new_day,
+                _ => by_period.push((i, new_day)),
             }
         }
         previous_day = Some(*day);
@@ -435,14 +436,11 @@ pub(crate) fn cohorts(customers: &[&[Event]], options: &Options) -> Vec<Cohort> 
     };
     let shown = periods_between(options.kind, from, to);
     let index: HashMap<Period, usize> = shown.iter().enumerate().map(|(i, p)| (*p, i)).collect();
-    let activities: Vec<Activity> = customers
-        .iter()
-        .map(|events| activity(events, options.kind, &index))
-        .collect();
     // size[c] = members of cohort c; active[c][k] = members buying in period c + k.
     let mut size = vec![0usize; shown.len()];
     let mut active: Vec<Vec<usize>> = (0..shown.len()).map(|c| vec![0; shown.len() - c]).collect();
-    for a in &activities {
+    for events in customers {
+        let a = activity(events, options.kind, &index);
         let first = a
             .first_purchase
             .map(|d| Period::containing(options.kind, d));
@@ -450,7 +448,7 @@ pub(crate) fn cohorts(customers: &[&[Event]], options: &Options) -> Vec<Cohort> 
             continue;
         };
         size[c] += 1;
-        for &later in a.by_period.keys() {
+        for &(later, _) in &a.by_period {
             if later > c {
                 active[c][later - c] += 1;
             }

@@ -438,11 +438,17 @@ fn read_exact_at(mut file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::R
 }
 
 /// The records of a cache file: found by id and key, read from the file a batch at a
-/// time ([`Cache::batch`]), each decoded only when asked for.
+/// time ([`Cache::batch`]), each decoded only when asked for. The index stays encoded:
+/// an entry is decoded (borrowing its id) when it is looked at, so that an open cache
+/// holds a few bytes a file beside the index's own.
 #[derive(Debug)]
 pub(crate) struct Cache<'a, T> {
-    index: Vec<IndexEntry<'a>>,
-    /// Where each record starts among the records.
+    /// The encoded index entries, back to back.
+    index: &'a [u8],
+    /// Where each entry starts in `index`.
+    entries: Vec<u32>,
+    /// Where each record starts among the records; one more at the end, where the last
+    /// one ends.
     starts: Vec<usize>,
     records: Records<'a>,
     record: PhantomData<fn() -> T>,
@@ -451,8 +457,9 @@ pub(crate) struct Cache<'a, T> {
 impl<T> Default for Cache<'_, T> {
     fn default() -> Self {
         Cache {
-            index: Vec::new(),
-            starts: Vec::new(),
+            index: &[],
+            entries: Vec::new(),
+            starts: vec![0],
             records: Records::Memory(&[]),
             record: PhantomData,
         }
@@ -487,28 +494,35 @@ impl<'a, T> Cache<'a, T> {
     /// layout whose records add up to what is there: checked from the header down
     /// before any record is used. Each record is checked when it is read.
     fn decode(head: &'a [u8], context: &str, records: Records<'a>) -> Option<Cache<'a, T>> {
-        let (index, rest) =
-            postcard::take_from_bytes::<Vec<IndexEntry>>(unframe(head, MAGIC, FORMAT, context)?)
-                .ok()?;
-        if !rest.is_empty() {
-            return None;
-        }
-        // Ids in strictly increasing order, so that `find` can search them; records
-        // that add up to the bytes there.
-        if !index.windows(2).all(|w| w[0].id < w[1].id) {
-            return None;
-        }
-        let mut starts = Vec::with_capacity(index.len());
+        let payload = unframe(head, MAGIC, FORMAT, context)?;
+        // A postcard sequence: its length, then the entries.
+        let (count, mut rest) = postcard::take_from_bytes::<u64>(payload).ok()?;
+        let count = usize::try_from(count).ok()?;
+        // No more entries than bytes, so that a bad count cannot ask for memory.
+        let mut entries = Vec::with_capacity(count.min(rest.len()));
+        let mut starts = Vec::with_capacity(count.min(rest.len()) + 1);
         let mut at = 0usize;
-        for entry in &index {
+        let mut previous: Option<&str> = None;
+        for _ in 0..count {
+            entries.push(u32::try_from(payload.len() - rest.len()).ok()?);
+            let (entry, after) = postcard::take_from_bytes::<IndexEntry>(rest).ok()?;
+            rest = after;
+            // Ids in strictly increasing order, so that `find` can search them.
+            if previous.is_some_and(|p| p >= entry.id) {
+                return None;
+            }
+            previous = Some(entry.id);
             starts.push(at);
             at = at.checked_add(usize::try_from(entry.len).ok()?)?;
         }
-        if at as u64 != records.len() {
+        starts.push(at);
+        // Records that add up to the bytes there.
+        if !rest.is_empty() || at as u64 != records.len() {
             return None;
         }
         Some(Cache {
-            index,
+            index: payload,
+            entries,
             starts,
             records,
             record: PhantomData,
@@ -517,29 +531,62 @@ impl<'a, T> Cache<'a, T> {
 
     /// Number of records.
     pub(crate) fn len(&self) -> usize {
-        self.index.len()
+        self.entries.len()
     }
 
-    /// The slot of `id`'s record if it was stored under exactly `key`.
-    pub(crate) fn find(&self, id: &str, key: &Key) -> Option<usize> {
-        let slot = self.index.binary_search_by(|e| e.id.cmp(id)).ok()?;
-        (Key::from(self.index[slot].key) == *key).then_some(slot)
+    /// The index entry of `slot` (checked when the cache was opened).
+    fn entry(&self, slot: usize) -> Option<IndexEntry<'a>> {
+        let at = *self.entries.get(slot)? as usize;
+        postcard::take_from_bytes(&self.index[at..])
+            .ok()
+            .map(|(entry, _)| entry)
+    }
+
+    /// The id in `slot`'s entry (its first field).
+    fn id(&self, slot: usize) -> Option<&'a str> {
+        let at = *self.entries.get(slot)? as usize;
+        postcard::take_from_bytes(&self.index[at..])
+            .ok()
+            .map(|(id, _)| id)
+    }
+
+    /// The slot of `id`'s record if it was stored under exactly `key`. `hint` is
+    /// where it is likely to be (the slot after the last one found, as files are
+    /// looked at in id order), tried before a binary search.
+    pub(crate) fn find(&self, id: &str, key: &Key, hint: usize) -> Option<usize> {
+        let slot = if self.id(hint) == Some(id) {
+            hint
+        } else {
+            let mut range = 0..self.len();
+            // A binary search: ids are in strictly increasing order.
+            loop {
+                if range.is_empty() {
+                    return None;
+                }
+                let middle = range.start + range.len() / 2;
+                match self.id(middle)?.cmp(id) {
+                    std::cmp::Ordering::Less => range.start = middle + 1,
+                    std::cmp::Ordering::Greater => range.end = middle,
+                    std::cmp::Ordering::Equal => break middle,
+                }
+            }
+        };
+        (Key::from(self.entry(slot)?.key) == *key).then_some(slot)
     }
 
     /// The key `slot`'s record was stored under.
-    pub(crate) fn key(&self, slot: usize) -> Key {
-        Key::from(self.index[slot].key)
+    pub(crate) fn key(&self, slot: usize) -> Option<Key> {
+        self.entry(slot).map(|entry| Key::from(entry.key))
     }
 
     /// The records from slot `first` to slot `last`, read in one go (one `pread`), so
     /// that only a batch of records is in memory at a time. An unreadable range gives
     /// a batch without records (their files are read instead).
     pub(crate) fn batch(&self, first: usize, last: usize) -> Batch<'_> {
-        let bytes = (first <= last && last < self.index.len())
+        let bytes = (first <= last && last < self.len())
             .then(|| {
                 let start = self.starts[first];
-                let end = self.starts[last] + self.index[last].len as usize;
-                self.records.read(start, end - start)
+                self.records.read(start, self.starts[last + 1] - start)
             })
             .flatten();
         Batch {
@@ -570,7 +617,7 @@ impl<'a, T> Cache<'a, T> {
         if slot < first {
             return None;
         }
-        let entry = self.index.get(slot)?;
+        let entry = self.entry(slot)?;
         let start = self.starts[slot].checked_sub(base)?;
         let record = bytes.get(start..start + entry.len as usize)?;
         (crc32fast::hash(record) == entry.crc).then_some(record)
@@ -876,10 +923,10 @@ mod tests {
         let bytes = sample();
         let cache = cache(&bytes).unwrap();
         assert_eq!(cache.len(), 2);
-        let slot = cache.find("b", &key(2)).unwrap();
+        let slot = cache.find("b", &key(2), 0).unwrap();
         assert_eq!(get(&cache, slot), Some(("two".to_string(), vec![])));
         assert_eq!(
-            get(&cache, cache.find("a", &key(1)).unwrap()),
+            get(&cache, cache.find("a", &key(1), 1).unwrap()),
             Some(("one".to_string(), vec![1, 2]))
         );
         // Both in one batch, as a whole-book read reads them.
@@ -890,8 +937,13 @@ mod tests {
         assert_eq!(records[1], ("two".to_string(), vec![]));
         let mut changed = key(1);
         changed.ctime_ns += 1;
-        assert_eq!(cache.find("a", &changed), None);
-        assert_eq!(cache.find("c", &key(1)), None);
+        assert_eq!(cache.find("a", &changed, 0), None);
+        assert_eq!(cache.find("c", &key(1), 0), None);
+        // The hint is only a hint: right, wrong or past the end, the same slot.
+        for hint in [0, 1, 2, 99] {
+            assert_eq!(cache.find("b", &key(2), hint), Some(1), "hint {hint}");
+            assert_eq!(cache.find("a", &key(1), hint), Some(0), "hint {hint}");
+        }
     }
 
     #[test]

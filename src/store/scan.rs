@@ -297,12 +297,19 @@ where
         |entries: &[Entry],
          values: &mut [Option<T>],
          sources: &mut [std::result::Result<Source, Box<Problem>>]| {
+            // Files are looked at in id order, so each one's slot is likely the one
+            // after the last found.
+            let mut hint = 0;
             let found: Vec<(Option<Key>, Option<usize>)> = entries
                 .iter()
                 .map(|entry| match &entry.id {
                     Ok(id) => {
                         let key = key_of(id);
-                        (key, key.and_then(|key| cache.find(id.as_str(), &key)))
+                        let slot = key.and_then(|key| cache.find(id.as_str(), &key, hint));
+                        if let Some(slot) = slot {
+                            hint = slot + 1;
+                        }
+                        (key, slot)
                     }
                     Err(_) => (None, None),
                 })
@@ -400,7 +407,7 @@ where
                     stored
                         .as_ref()
                         .and_then(|stored| stored.raw(*slot))
-                        .map(|raw| (*id, cache.key(*slot), Record::Stored(raw))),
+                        .and_then(|raw| Some((*id, cache.key(*slot)?, Record::Stored(raw)))),
                 ),
                 Source::Read(Some(key)) => Some(Some((*id, **key, Record::New(value)))),
                 Source::Read(None) => None,
