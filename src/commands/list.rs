@@ -126,38 +126,49 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             customers.retain(|c| predicted.get(&c.id).is_some_and(|p| p.p_alive < limit));
         }
     }
-    let rows: Vec<Row> = customers
-        .iter()
-        .map(|c| Row {
-            id: &c.id,
-            name: &c.name,
-            email: c.email.as_deref(),
-            phone: c.phone.as_deref(),
-            company: c.company.as_deref(),
-            tags: &c.tags,
-            last_contact: c.last_contact,
-            next_follow_up: c.next_follow_up(ctx.today).map(|n| n.date),
-            purchases: c.purchases(),
-            revenue: c.revenue(),
-            points: loyalty.get(&c.id).map(|v| v.points),
-            tier: loyalty.get(&c.id).map(|v| v.tier.clone()),
-            p_alive: predictions
-                .as_ref()
-                .map(|p| p.get(&c.id).map(|p| p.p_alive)),
-            value: predictions
-                .as_ref()
-                .map(|p| p.get(&c.id).and_then(|p| p.clv)),
-            archived: c.archived,
-        })
-        .collect();
+    let columns = Columns {
+        loyalty: customers
+            .first()
+            .is_some_and(|c| loyalty.contains_key(&c.id)),
+        predicted: predictions.is_some(),
+    };
+    // JSON and CSV are written row by row as they are made: a whole book's listing
+    // is not held twice.
+    let rows = customers.iter().map(|c| Row {
+        id: &c.id,
+        name: &c.name,
+        email: c.email.as_deref(),
+        phone: c.phone.as_deref(),
+        company: c.company.as_deref(),
+        tags: &c.tags,
+        last_contact: c.last_contact,
+        next_follow_up: c.next_follow_up(ctx.today).map(|n| n.date),
+        purchases: c.purchases(),
+        revenue: c.revenue(),
+        points: loyalty.get(&c.id).map(|v| v.points),
+        tier: loyalty.get(&c.id).map(|v| v.tier.clone()),
+        p_alive: predictions
+            .as_ref()
+            .map(|p| p.get(&c.id).map(|p| p.p_alive)),
+        value: predictions
+            .as_ref()
+            .map(|p| p.get(&c.id).and_then(|p| p.clv)),
+        archived: c.archived,
+    });
     match args.output.format {
-        Format::Json => render::write_json(out, &rows)?,
-        Format::Csv => table(&rows, render::or_empty, predictions.is_some()).write_csv(out)?,
-        Format::Table => table(&rows, render::or_dash, predictions.is_some()).write_text(
+        Format::Json => render::write_json_seq(out, rows)?,
+        Format::Csv => render::write_csv_rows(
             out,
-            ctx.table_layout,
-            ctx.color,
+            &columns.headers(),
+            rows.map(|row| columns.cells(&row, render::or_empty)),
         )?,
+        Format::Table => {
+            let mut table = Table::new(&columns.headers());
+            for row in rows {
+                table.push(columns.cells(&row, render::or_dash));
+            }
+            table.write_text(out, ctx.table_layout, ctx.color)?
+        }
     }
     Ok(super::report_skipped(out, &scan.problems))
 }
@@ -182,27 +193,63 @@ fn sort(customers: &mut [&Summary], key: SortKey) {
     }
 }
 
-fn table(rows: &[Row], missing: fn(Option<String>) -> String, predicted: bool) -> Table {
-    let mut table = table_without_loyalty(rows, missing);
-    if rows.first().is_some_and(|r| r.points.is_some()) {
-        table
-            .headers
-            .extend(["points".to_string(), "tier".to_string()]);
-        for (row, cells) in rows.iter().zip(&mut table.rows) {
+/// Which columns a listing has beyond the first ten.
+struct Columns {
+    /// `points` and `tier` (books with a `[loyalty]` section).
+    loyalty: bool,
+    /// `p_alive` and `value_90d` (with `--sort value` or `--at-risk`).
+    predicted: bool,
+}
+
+impl Columns {
+    fn headers(&self) -> Vec<&'static str> {
+        let mut headers = vec![
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "tags",
+            "last_contact",
+            "next_follow_up",
+            "purchases",
+            "revenue",
+        ];
+        if self.loyalty {
+            headers.extend(["points", "tier"]);
+        }
+        if self.predicted {
+            headers.extend(["p_alive", "value_90d"]);
+        }
+        headers
+    }
+
+    /// The cells of `row`, an empty one shown by `missing`.
+    fn cells(&self, row: &Row, missing: fn(Option<String>) -> String) -> Vec<String> {
+        let mut cells = vec![
+            row.id.to_string(),
+            row.name.to_string(),
+            missing(row.email.map(str::to_string)),
+            missing(row.phone.map(str::to_string)),
+            missing(row.company.map(str::to_string)),
+            // No tags is `-` in a table like every other empty cell (a blank cell would
+            // shift the columns for `awk` and `cut`), and empty in CSV.
+            missing((!row.tags.is_empty()).then(|| row.tags.join(";"))),
+            missing(row.last_contact.map(|d| d.to_string())),
+            missing(row.next_follow_up.map(|d| d.to_string())),
+            row.purchases.to_string(),
+            row.revenue.to_string(),
+        ];
+        if self.loyalty {
             cells.push(row.points.unwrap_or(0).to_string());
             cells.push(missing(row.tier.clone().flatten()));
         }
-    }
-    if predicted {
-        table
-            .headers
-            .extend(["p_alive".to_string(), "value_90d".to_string()]);
-        for (row, cells) in rows.iter().zip(&mut table.rows) {
+        if self.predicted {
             cells.push(missing(row.p_alive.flatten().map(|p| format!("{p:.3}"))));
             cells.push(missing(row.value.flatten().map(|v| format!("{v:.2}"))));
         }
+        cells
     }
-    table
 }
 
 /// With `--sort value` or `--at-risk`: each customer's prediction over the default
@@ -237,36 +284,4 @@ fn predictions(
             })
             .collect(),
     ))
-}
-
-fn table_without_loyalty(rows: &[Row], missing: fn(Option<String>) -> String) -> Table {
-    let mut table = Table::new(&[
-        "id",
-        "name",
-        "email",
-        "phone",
-        "company",
-        "tags",
-        "last_contact",
-        "next_follow_up",
-        "purchases",
-        "revenue",
-    ]);
-    for row in rows {
-        table.push(vec![
-            row.id.to_string(),
-            row.name.to_string(),
-            missing(row.email.map(str::to_string)),
-            missing(row.phone.map(str::to_string)),
-            missing(row.company.map(str::to_string)),
-            // No tags is `-` in a table like every other empty cell (a blank cell would
-            // shift the columns for `awk` and `cut`), and empty in CSV.
-            missing((!row.tags.is_empty()).then(|| row.tags.join(";"))),
-            missing(row.last_contact.map(|d| d.to_string())),
-            missing(row.next_follow_up.map(|d| d.to_string())),
-            row.purchases.to_string(),
-            row.revenue.to_string(),
-        ]);
-    }
-    table
 }

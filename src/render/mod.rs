@@ -255,17 +255,49 @@ fn kept_whole(widths: &[usize], width: usize) -> Vec<usize> {
 
 /// Writes `value` as pretty JSON followed by a newline.
 pub(crate) fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| {
-        if e.is_io() {
-            Error::from(std::io::Error::from(e))
-        } else {
-            Error::new(
-                crate::error::ErrorKind::Io,
-                format!("failed to write JSON: {e}"),
-            )
-        }
-    })?;
+    serde_json::to_writer_pretty(&mut *out, value).map_err(json_error)?;
     writeln!(out)?;
+    Ok(())
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    if e.is_io() {
+        Error::from(std::io::Error::from(e))
+    } else {
+        Error::new(
+            crate::error::ErrorKind::Io,
+            format!("failed to write JSON: {e}"),
+        )
+    }
+}
+
+/// Writes `items` as one pretty JSON array, exactly as [`write_json`] writes a vector
+/// of them, without collecting them first: a whole-book listing is written as it is
+/// made.
+pub(crate) fn write_json_seq<T: Serialize>(
+    out: &mut dyn Write,
+    items: impl IntoIterator<Item = T>,
+) -> Result<()> {
+    use serde::Serializer as _;
+    let mut serializer = serde_json::Serializer::pretty(&mut *out);
+    serializer.collect_seq(items).map_err(json_error)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Writes a CSV of `headers` and `rows` as [`Table::write_csv`] does, one row at a
+/// time as they are made, without holding a table.
+pub(crate) fn write_csv_rows(
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(headers).map_err(csv_error)?;
+    for row in rows {
+        writer.write_record(&row).map_err(csv_error)?;
+    }
+    writer.flush()?;
     Ok(())
 }
 
