@@ -38,7 +38,8 @@ pub fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result<u8> {
         Error::usage("the query is empty").with_hint("e.g. crm find ada, crm find 7946")
     })?;
     let book = ctx.book()?;
-    let scan = scan::summaries(&book)?;
+    // Only the customers that match are kept from the read (a few of a big book's).
+    let scan = scan::summaries_where(&book, &search::matcher(&query, &args.fields))?;
     let hits = search::find(&scan.items, &query, &args.fields);
     let rows: Vec<Row> = hits
         .iter()

@@ -146,17 +146,32 @@ impl Query {
     }
 }
 
-/// The customers matching `query` in `fields` (all when empty), best first; ties by
-/// name, then id.
-pub fn find<'a>(customers: &'a [Summary], query: &Query, fields: &[SearchField]) -> Vec<Hit<'a>> {
-    let fields: Vec<SearchField> = if fields.is_empty() {
+/// The fields to search: `fields` in their canonical order, or all when empty.
+fn searched(fields: &[SearchField]) -> Vec<SearchField> {
+    if fields.is_empty() {
         SearchField::ALL.to_vec()
     } else {
         SearchField::ALL
             .into_iter()
             .filter(|f| fields.contains(f))
             .collect()
-    };
+    }
+}
+
+/// Whether a customer matches `query` in `fields` (all when empty): whether [`find`]
+/// would list them.
+pub(crate) fn matcher<'q>(
+    query: &'q Query,
+    fields: &[SearchField],
+) -> impl Fn(&Summary) -> bool + Sync + 'q {
+    let fields = searched(fields);
+    move |customer| hit(customer, query, &fields).is_some()
+}
+
+/// The customers matching `query` in `fields` (all when empty), best first; ties by
+/// name, then id.
+pub fn find<'a>(customers: &'a [Summary], query: &Query, fields: &[SearchField]) -> Vec<Hit<'a>> {
+    let fields = searched(fields);
     let mut hits: Vec<Hit<'a>> = customers
         .iter()
         .filter_map(|c| hit(c, query, &fields))

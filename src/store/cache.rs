@@ -654,6 +654,12 @@ impl<T> Stored<'_, '_, T> {
     }
 }
 
+/// The record of `value`, as a cache saves it; `None` if it cannot be encoded (then it
+/// is not cached).
+pub(crate) fn encode_record<T: Serialize>(value: &T) -> Option<Vec<u8>> {
+    postcard::to_extend(value, Vec::new()).ok()
+}
+
 /// `record` (the bytes of one) decoded; `None` if it does not decode as a whole `T`
 /// (then the file is read instead).
 pub(crate) fn decode_record<T: DeserializeOwned>(record: &[u8]) -> Option<T> {
@@ -711,46 +717,27 @@ impl<'de> serde::Deserializer<'de> for Prefix<'_, 'de> {
     }
 }
 
-/// A record to save: as it was loaded, or a new value to encode.
-#[derive(Debug)]
-pub(crate) enum Record<'a, T> {
-    /// The bytes from [`Cache::raw`] of the cache being replaced.
-    Stored(&'a [u8]),
-    /// A freshly made value.
-    New(&'a T),
-}
-
-/// Writes a new cache `name` of `context` holding `records` (id, key, record; in id
-/// order), replacing the old one atomically. Failure (a read-only book, a full disk)
-/// only costs speed, so it is not an error; it is reported as `false`.
-pub(crate) fn save<T: Serialize + Sync>(
+/// Writes a new cache `name` of `context` holding `records` (id, key, encoded record
+/// from [`encode_record`] or as read; in id order), replacing the old one atomically.
+/// Failure (a read-only book, a full disk) only costs speed, so it is not an error; it
+/// is reported as `false`.
+pub(crate) fn save(
     state_dir: &Path,
     name: &str,
     context: &str,
-    records: &[(&str, Key, Record<'_, T>)],
+    records: &[(&str, Key, &[u8])],
 ) -> bool {
     encode(context, records).is_some_and(|bytes| write_atomically(state_dir, name, &bytes).is_ok())
 }
 
 /// The bytes of a cache file (see the module notes for the layout).
-fn encode<T: Serialize + Sync>(
-    context: &str,
-    records: &[(&str, Key, Record<'_, T>)],
-) -> Option<Vec<u8>> {
+fn encode(context: &str, records: &[(&str, Key, &[u8])]) -> Option<Vec<u8>> {
     if !records.windows(2).all(|w| w[0].0 < w[1].0) {
         return None;
     }
-    let bodies: Vec<Cow<[u8]>> = records
-        .par_iter()
-        .map(|(_, _, record)| match record {
-            Record::Stored(bytes) => Some(Cow::Borrowed(*bytes)),
-            Record::New(value) => postcard::to_extend(value, Vec::new()).ok().map(Cow::Owned),
-        })
-        .collect::<Option<_>>()?;
     let index: Vec<IndexEntry> = records
         .par_iter()
-        .zip(&bodies)
-        .map(|((id, key, _), body)| {
+        .map(|(id, key, body)| {
             Some(IndexEntry {
                 id,
                 key: key.into(),
@@ -761,8 +748,8 @@ fn encode<T: Serialize + Sync>(
         .collect::<Option<_>>()?;
     let index = postcard::to_extend(&index, Vec::new()).ok()?;
     let mut bytes = frame(MAGIC, FORMAT, context, &index)?;
-    bytes.reserve(bodies.iter().map(|b| b.len()).sum());
-    for body in &bodies {
+    bytes.reserve(records.iter().map(|(_, _, body)| body.len()).sum());
+    for (_, _, body) in records {
         bytes.extend_from_slice(body);
     }
     Some(bytes)
@@ -886,8 +873,8 @@ mod tests {
         encode(
             "ctx",
             &[
-                ("a", key(1), Record::New(&a)),
-                ("b", key(2), Record::New(&b)),
+                ("a", key(1), encode_record(&a).unwrap().as_slice()),
+                ("b", key(2), encode_record(&b).unwrap().as_slice()),
             ],
         )
         .unwrap()
@@ -955,8 +942,8 @@ mod tests {
         let again = encode(
             "ctx",
             &[
-                ("a", key(1), Record::Stored(stored.raw(0).unwrap())),
-                ("c", key(3), Record::New(&c)),
+                ("a", key(1), stored.raw(0).unwrap()),
+                ("c", key(3), encode_record(&c).unwrap().as_slice()),
             ],
         )
         .unwrap();
@@ -1053,7 +1040,8 @@ mod tests {
         let whole = Summary::of(&customer);
         assert!(!(whole.touches.is_empty() || whole.prefs.is_empty() || whole.notes.is_empty()));
         assert!(whole.promise.is_some() && whole.since.is_some());
-        let bytes = encode("ctx", &[("ada", key(1), Record::New(&whole))]).unwrap();
+        let record = encode_record(&whole).unwrap();
+        let bytes = encode("ctx", &[("ada", key(1), record.as_slice())]).unwrap();
         let head = head_len(&bytes).unwrap();
         let cache =
             Cache::<Summary>::decode(&bytes[..head], "ctx", Records::Memory(&bytes[head..]))
@@ -1098,11 +1086,8 @@ mod tests {
 
     #[test]
     fn ids_out_of_order_are_not_saved() {
-        let a: Value = ("x".to_string(), vec![]);
-        let records = [
-            ("b", key(1), Record::New(&a)),
-            ("a", key(2), Record::New(&a)),
-        ];
+        let a = encode_record::<Value>(&("x".to_string(), vec![])).unwrap();
+        let records = [("b", key(1), a.as_slice()), ("a", key(2), a.as_slice())];
         assert!(encode("ctx", &records).is_none());
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::id::CustomerId;
 use crate::domain::summary::{Parts, Summary};
 use crate::error::{Error, Result};
 
-use super::cache::{self, CacheFile, Key, Record};
+use super::cache::{self, CacheFile, Key};
 use super::read::{self, Loaded, Problem};
 use super::{Book, EXTENSION};
 
@@ -174,7 +174,16 @@ pub(crate) fn summaries(book: &Book) -> Result<Scan<Summary>> {
 
 /// [`summaries`] with only `parts` of the cached ones decoded (see [`Parts`]).
 pub(crate) fn summaries_of(book: &Book, parts: Parts) -> Result<Scan<Summary>> {
-    Ok(read_summaries(book, &cache::Policy::default(), parts)?.0)
+    Ok(read_summaries(book, &cache::Policy::default(), parts, None)?.0)
+}
+
+/// The summaries for which `keep` is true, the others dropped as soon as they are
+/// made (`crm find`, which keeps a few of a whole book's).
+pub(crate) fn summaries_where(
+    book: &Book,
+    keep: &(dyn Fn(&Summary) -> bool + Sync),
+) -> Result<Scan<Summary>> {
+    Ok(read_summaries(book, &cache::Policy::default(), Parts::All, Some(keep))?.0)
 }
 
 /// The parts of each summary that the digest and report commands (`due`, `list`,
@@ -188,8 +197,9 @@ pub(crate) fn core_parts(book: &Book) -> Parts {
 enum Source {
     /// From this slot of the cache.
     Cached(usize),
-    /// Read; the key is kept when the file may be cached.
-    Read(Option<Box<Key>>),
+    /// Read; when the file may be cached, its key and its value's record, encoded as
+    /// it was read (so that the value itself need not be kept for the save).
+    Read(Option<Box<(Key, Vec<u8>)>>),
 }
 
 impl Source {
@@ -203,13 +213,14 @@ pub fn summaries_with(
     book: &Book,
     policy: &cache::Policy,
 ) -> Result<(Scan<Summary>, cache::Stats)> {
-    read_summaries(book, policy, Parts::All)
+    read_summaries(book, policy, Parts::All, None)
 }
 
 fn read_summaries(
     book: &Book,
     policy: &cache::Policy,
     parts: Parts,
+    keep: Option<&(dyn Fn(&Summary) -> bool + Sync)>,
 ) -> Result<(Scan<Summary>, cache::Stats)> {
     let root = book.canonical_root();
     cached_scan(
@@ -217,15 +228,18 @@ fn read_summaries(
         policy,
         cache::FILE_NAME,
         &cache::summaries_context(),
-        |record: &[u8]| match parts.first_unread() {
-            Some(stop) => cache::decode_record_until(record, stop),
-            None => cache::decode_record(record),
+        |record: &[u8], id| {
+            let summary: Summary = match parts.first_unread() {
+                Some(stop) => cache::decode_record_until(record, stop),
+                None => cache::decode_record(record),
+            }?;
+            (summary.id == id.as_str()).then_some(summary)
         },
-        |summary: &Summary, id| summary.id == id.as_str(),
         |path, shown, id| {
             let loaded = read::read_customer(path, shown, root, id)?;
             Ok(Summary::of(&loaded.customer))
         },
+        keep,
     )
 }
 
@@ -249,30 +263,30 @@ where
         policy,
         cache::CHECK_FILE_NAME,
         &cache::check_context(book.config_digest()),
-        |record: &[u8]| cache::decode_record(record),
-        |_, _| true,
+        |record: &[u8], _| cache::decode_record(record),
         |path, shown, id| Ok(check(&read::read_guarded(path, shown, root)?, shown, id)),
+        None,
     )
 }
 
 /// Maps every customer file to a `T` by `read` (given its path, the path as shown, and
 /// its id), in parallel, taking the `T` of each file unchanged since the last scan
-/// from the cache `name` of `context` instead (decoded by `get`, when `valid` agrees
-/// that it belongs to that id), and saves the cache again if it no longer holds
-/// exactly what was found.
-fn cached_scan<T, G, V, R>(
+/// from the cache `name` of `context` instead (decoded by `get` from the record and
+/// the id, `None` if it does not belong to that id), keeping only the values `keep`
+/// accepts (all without it), and saves the cache again if it no longer holds exactly
+/// what was found.
+fn cached_scan<T, G, R>(
     book: &Book,
     policy: &cache::Policy,
     name: &str,
     context: &str,
     get: G,
-    valid: V,
     read: R,
+    keep: Option<&(dyn Fn(&T) -> bool + Sync)>,
 ) -> Result<(Scan<T>, cache::Stats)>
 where
     T: serde::Serialize + Send + Sync,
-    G: Fn(&[u8]) -> Option<T> + Sync,
-    V: Fn(&T, &CustomerId) -> bool + Sync,
+    G: Fn(&[u8], &CustomerId) -> Option<T> + Sync,
     R: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
 {
     let state_dir = book.state_dir();
@@ -293,75 +307,110 @@ where
     };
     // A batch of files at a time: their keys, then the records of those whose key
     // matched, read in one go and freed before the next batch.
-    let visit_batch =
-        |entries: &[Entry],
-         values: &mut [Option<T>],
-         sources: &mut [std::result::Result<Source, Box<Problem>>]| {
-            // Files are looked at in id order, so each one's slot is likely the one
-            // after the last found.
-            let mut hint = 0;
-            let found: Vec<(Option<Key>, Option<usize>)> = entries
-                .iter()
-                .map(|entry| match &entry.id {
-                    Ok(id) => {
-                        let key = key_of(id);
-                        let slot = key.and_then(|key| cache.find(id.as_str(), &key, hint));
-                        if let Some(slot) = slot {
-                            hint = slot + 1;
+    let visit_batch = |entries: &[Entry],
+                       sources: &mut [std::result::Result<Source, Box<Problem>>],
+                       put: &mut dyn FnMut(usize, T)| {
+        // Files are looked at in id order, so each one's slot is likely the one
+        // after the last found.
+        let mut hint = 0;
+        let found: Vec<(Option<Key>, Option<usize>)> = entries
+            .iter()
+            .map(|entry| match &entry.id {
+                Ok(id) => {
+                    let key = key_of(id);
+                    let slot = key.and_then(|key| cache.find(id.as_str(), &key, hint));
+                    if let Some(slot) = slot {
+                        hint = slot + 1;
+                    }
+                    (key, slot)
+                }
+                Err(_) => (None, None),
+            })
+            .collect();
+        let first = found.iter().find_map(|(_, slot)| *slot);
+        let last = found.iter().rev().find_map(|(_, slot)| *slot);
+        let batch = first
+            .zip(last)
+            .map(|(first, last)| cache.batch(first, last));
+        for (index, ((entry, (key, slot)), source)) in
+            entries.iter().zip(found).zip(sources).enumerate()
+        {
+            let id = match &entry.id {
+                Ok(id) => id,
+                Err(problem) => {
+                    *source = Err(problem.clone());
+                    continue;
+                }
+            };
+            let cached = slot.zip(batch.as_ref()).and_then(|(slot, batch)| {
+                let value = get(cache.record(batch, slot)?, id)?;
+                Some((value, Source::Cached(slot)))
+            });
+            let (value, found) = match cached {
+                Some((value, found)) => (value, found),
+                None => {
+                    let path = Entry::path(&dir, id);
+                    match read(&path, &book.shown(&path), id) {
+                        Ok(value) => {
+                            let record = key
+                                .filter(|k| k.settled(cutoff))
+                                .and_then(|k| Some(Box::new((k, cache::encode_record(&value)?))));
+                            (value, Source::Read(record))
                         }
-                        (key, slot)
+                        Err(problem) => {
+                            *source = Err(Box::new(problem));
+                            continue;
+                        }
                     }
-                    Err(_) => (None, None),
-                })
-                .collect();
-            let first = found.iter().find_map(|(_, slot)| *slot);
-            let last = found.iter().rev().find_map(|(_, slot)| *slot);
-            let batch = first
-                .zip(last)
-                .map(|(first, last)| cache.batch(first, last));
-            for (((entry, (key, slot)), value), source) in
-                entries.iter().zip(found).zip(values).zip(sources)
-            {
-                let id = match &entry.id {
-                    Ok(id) => id,
-                    Err(problem) => {
-                        *source = Err(problem.clone());
-                        continue;
-                    }
-                };
-                let cached = slot.zip(batch.as_ref()).and_then(|(slot, batch)| {
-                    let value = get(cache.record(batch, slot)?).filter(|v| valid(v, id))?;
-                    Some((value, Source::Cached(slot)))
-                });
-                (*value, *source) = match cached {
-                    Some((v, s)) => (Some(v), Ok(s)),
-                    None => match read(
-                        &Entry::path(&dir, id),
-                        &book.shown(&Entry::path(&dir, id)),
-                        id,
-                    ) {
-                        Ok(v) => (
-                            Some(v),
-                            Ok(Source::Read(
-                                key.filter(|k| k.settled(cutoff)).map(Box::new),
-                            )),
-                        ),
-                        Err(problem) => (None, Err(Box::new(problem))),
-                    },
-                };
-            }
-        };
-    // Values apart from the rest, so that they are not moved once more.
-    let mut values: Vec<Option<T>> = Vec::with_capacity(entries.len());
-    values.resize_with(entries.len(), || None);
+                }
+            };
+            *source = Ok(found);
+            put(index, value);
+        }
+    };
     let mut sources: Vec<std::result::Result<Source, Box<Problem>>> =
         Vec::with_capacity(entries.len());
     sources.resize_with(entries.len(), || Ok(Source::Read(None)));
-    values
-        .par_chunks_mut(FILES_PER_BATCH)
-        .zip(sources.par_chunks_mut(FILES_PER_BATCH))
-        .zip(entries.par_chunks(FILES_PER_BATCH))
-        .for_each(|((values, sources), entries)| visit_batch(entries, values, sources));
+    let items: Vec<T> = match keep {
+        // Every value, each put in its own slot of one vector made up front (collecting
+        // them would hold them twice for a moment), which then drops its empty slots
+        // in place (a `map` of the vector's own iterator reuses it, as `flatten` does
+        // not).
+        None => {
+            let mut values: Vec<Option<T>> = Vec::with_capacity(entries.len());
+            values.resize_with(entries.len(), || None);
+            values
+                .par_chunks_mut(FILES_PER_BATCH)
+                .zip(sources.par_chunks_mut(FILES_PER_BATCH))
+                .zip(entries.par_chunks(FILES_PER_BATCH))
+                .for_each(|((values, sources), entries)| {
+                    visit_batch(entries, sources, &mut |i, value| values[i] = Some(value))
+                });
+            values.retain(Option::is_some);
+            values
+                .into_iter()
+                .map(|v| v.expect("only values are left"))
+                .collect()
+        }
+        // Only the values kept, gathered a batch at a time: the rest are dropped as
+        // soon as they are made.
+        Some(keep) => sources
+            .par_chunks_mut(FILES_PER_BATCH)
+            .zip(entries.par_chunks(FILES_PER_BATCH))
+            .map(|(sources, entries)| {
+                let mut kept = Vec::new();
+                visit_batch(entries, sources, &mut |_, value| {
+                    if keep(&value) {
+                        kept.push(value)
+                    }
+                });
+                kept
+            })
+            .collect::<Vec<Vec<T>>>()
+            .into_iter()
+            .flatten()
+            .collect(),
+    };
 
     let mut stats = cache::Stats::default();
     let mut problems = Vec::new();
@@ -379,19 +428,7 @@ where
             (Ok(_), Err(problem)) => problems.push(Problem::clone(problem)),
         }
     }
-    let scan = Scan {
-        // In place (a `map` of the vector's own iterator reuses it, as `flatten` does
-        // not: that copied every value into a vector grown by doubling).
-        items: {
-            let mut values = values;
-            values.retain(Option::is_some);
-            values
-                .into_iter()
-                .map(|v| v.expect("only values are left"))
-                .collect()
-        },
-        problems,
-    };
+    let scan = Scan { items, problems };
     let cacheable = found.iter().filter(|(_, s)| s.cacheable()).count();
     // The file on disk holds exactly the hits iff nothing new is cacheable and nothing
     // stored went unused (deleted, renamed or changed files).
@@ -399,17 +436,16 @@ where
         // The unchanged files' records are copied as they are, so they are read again
         // (all of them at once, only when something changed).
         let stored = if stats.hits > 0 { cache.stored() } else { None };
-        let records: Option<Vec<(&str, Key, Record<T>)>> = found
+        let records: Option<Vec<(&str, Key, &[u8])>> = found
             .iter()
-            .zip(&scan.items)
-            .filter_map(|((id, source), value)| match source {
+            .filter_map(|(id, source)| match source {
                 Source::Cached(slot) => Some(
                     stored
                         .as_ref()
                         .and_then(|stored| stored.raw(*slot))
-                        .and_then(|raw| Some((*id, cache.key(*slot)?, Record::Stored(raw)))),
+                        .and_then(|raw| Some((*id, cache.key(*slot)?, raw))),
                 ),
-                Source::Read(Some(key)) => Some(Some((*id, **key, Record::New(value)))),
+                Source::Read(Some(read)) => Some(Some((*id, read.0, read.1.as_slice()))),
                 Source::Read(None) => None,
             })
             .collect();
@@ -448,9 +484,13 @@ mod tests {
             |id: &str| Key::of_path(&dir.path().join(format!("customers/{id}.yaml"))).unwrap();
         // Each file's own key, with the other customer's summary.
         let (ada, alan) = (&scan.items[0], &scan.items[1]);
+        let (as_ada, as_alan) = (
+            cache::encode_record(alan).unwrap(),
+            cache::encode_record(ada).unwrap(),
+        );
         let swapped = [
-            ("ada", key("ada"), Record::New(alan)),
-            ("alan", key("alan"), Record::New(ada)),
+            ("ada", key("ada"), as_ada.as_slice()),
+            ("alan", key("alan"), as_alan.as_slice()),
         ];
         let context = cache::summaries_context();
         assert!(cache::save(
