@@ -92,30 +92,93 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             overdue_only: args.overdue_only,
         },
     );
-    // On rayon's threads: a big book's digest is tens of thousands of lines.
     let today = ctx.today;
-    let mut rows: Vec<ItemJson> = items
-        .par_iter()
-        .map(|i| item_json(i, today, &cadences))
-        .collect();
-    if !args.overdue_only {
-        rows.extend(promotion_rows(out, &book, &customers, ctx.today));
-    }
+    let tiers = if args.overdue_only {
+        Vec::new()
+    } else {
+        promotion_rows(out, &book, &customers, ctx.today)
+    };
+    let any = !(items.is_empty() && tiers.is_empty());
+    let counts = counts(&items, &tiers);
+    // A big book's digest is tens of thousands of lines: its rows are made a batch at
+    // a time on rayon's threads and written as they come, in the order of `groups`
+    // (the agenda's items by group, then the new tiers). Drafts and the terminal's
+    // table need every row at once.
+    let rows = items
+        .chunks(ROWS_PER_BATCH)
+        .flat_map(|batch| {
+            batch
+                .par_iter()
+                .map(|i| item_json(i, today, &cadences))
+                .collect::<Vec<_>>()
+        })
+        .chain(tiers);
     if let Some(dir) = &args.drafts {
+        let rows: Vec<ItemJson> = rows.collect();
         write_drafts(ctx, out, &book, dir, &rows)?;
+        write_rows(
+            ctx,
+            out,
+            &book,
+            args.output.format,
+            rows.into_iter(),
+            &counts,
+        )?;
+    } else {
+        write_rows(ctx, out, &book, args.output.format, rows, &counts)?;
     }
-    match args.output.format {
-        Format::Json => render::write_json(out, &rows)?,
+    Ok(args.exit.of(out, &scan.problems, any))
+}
+
+/// How many rows the digest makes at a time (see `run`).
+const ROWS_PER_BATCH: usize = 4096;
+
+/// The number of rows in each group, in the order of [`groups`].
+fn counts(items: &[DueItem], tiers: &[ItemJson]) -> Vec<(&'static str, usize)> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for key in items
+        .iter()
+        .map(|i| i.group.key())
+        .chain(tiers.iter().map(|t| t.group))
+    {
+        match counts.last_mut() {
+            Some((last, n)) if *last == key => *n += 1,
+            _ => counts.push((key, 1)),
+        }
+    }
+    counts
+}
+
+/// Writes the digest's `rows` (in group order; `counts` gives each group's size) in
+/// `format`.
+fn write_rows<'a>(
+    ctx: &Context,
+    out: &mut Ui,
+    book: &crate::store::Book,
+    format: Format,
+    rows: impl Iterator<Item = ItemJson<'a>>,
+    counts: &[(&'static str, usize)],
+) -> Result<()> {
+    match format {
+        Format::Json => render::write_json_seq(out, rows)?,
         Format::Csv => {
             let with_programmes = programme::has_cadences(&book.config)
                 || book.config.programme().is_some_and(|p| !p.tiers.is_empty());
-            csv_table(&rows, with_programmes).write_csv(out)?
+            let mut headers = CSV_HEADERS.to_vec();
+            if with_programmes {
+                headers.push("programme");
+            }
+            render::write_csv_rows(
+                out,
+                &headers,
+                rows.map(|row| csv_cells(&row, with_programmes)),
+            )?
         }
-        Format::Table if rows.is_empty() => {}
-        Format::Table if ctx.stdout_is_tty => digest_table(&rows, ctx, out)?,
-        Format::Table => digest_lines(&rows, ctx.today, ctx.color, out)?,
+        Format::Table if counts.is_empty() => {}
+        Format::Table if ctx.stdout_is_tty => digest_table(&rows.collect::<Vec<_>>(), ctx, out)?,
+        Format::Table => digest_lines(rows, counts, ctx.today, ctx.color, out)?,
     }
-    Ok(args.exit.of(out, &scan.problems, !rows.is_empty()))
+    Ok(())
 }
 
 /// Writes a draft per digest item into `dir` (made if need be); an item whose
@@ -401,21 +464,24 @@ fn group_style(group: &str) -> Style {
 /// The cron format: a heading per group, then one line per item. Uncoloured unless
 /// colour is on (`--color always` into a pipe, for `less -R`): then the headings and
 /// the "overdue by" text are coloured as in the table.
-fn digest_lines(
-    rows: &[ItemJson],
+fn digest_lines<'a>(
+    rows: impl Iterator<Item = ItemJson<'a>>,
+    counts: &[(&'static str, usize)],
     today: NaiveDate,
     color: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    for (n, (key, members)) in groups(rows).into_iter().enumerate() {
+    let mut rows = rows.peekable();
+    for (n, &(key, count)) in counts.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;
         }
         let style = group_style(key);
-        writeln!(out, "{}", paint(&heading(key, members.len()), style, color))?;
+        writeln!(out, "{}", paint(&heading(key, count), style, color))?;
         // One buffer for every line's text, rather than several strings a line.
         let mut rest = String::new();
-        for row in members {
+        while let Some(row) = rows.next_if(|row| row.group == key) {
+            let row = &row;
             // Text from customer files is made one-line and safe before the colour
             // codes are added, which `one_line` would otherwise blank out.
             rest.clear();
@@ -475,52 +541,47 @@ fn digest_table(rows: &[ItemJson], ctx: &Context, out: &mut dyn Write) -> Result
 
 /// The CSV; the `programme` column only in books with programmes, so that other
 /// books' files keep the columns they always had.
-fn csv_table(rows: &[ItemJson], with_programmes: bool) -> Table {
-    let mut table = Table::new(&[
-        "group",
-        "date",
-        "days",
-        "what",
-        "id",
-        "name",
-        "reason",
-        "phone",
-        "email",
-        "last_interaction",
-        "source",
-        "promised_on",
-        "snoozed_on",
-        "every",
-        "last_contact",
-    ]);
+/// The columns of the digest's CSV (and `programme` in books with programmes).
+const CSV_HEADERS: [&str; 15] = [
+    "group",
+    "date",
+    "days",
+    "what",
+    "id",
+    "name",
+    "reason",
+    "phone",
+    "email",
+    "last_interaction",
+    "source",
+    "promised_on",
+    "snoozed_on",
+    "every",
+    "last_contact",
+];
+
+fn csv_cells(row: &ItemJson, with_programmes: bool) -> Vec<String> {
+    let mut cells = vec![
+        row.group.to_string(),
+        row.date.to_string(),
+        row.days.to_string(),
+        row.what.to_string(),
+        row.id.to_string(),
+        row.name.to_string(),
+        row.reason.clone(),
+        render::or_empty(row.phone),
+        render::or_empty(row.email),
+        render::or_empty(row.last_interaction.clone()),
+        row.source.to_string(),
+        render::or_empty(row.promised_on),
+        render::or_empty(row.snoozed_on),
+        render::or_empty(row.every.clone()),
+        render::or_empty(row.last_contact),
+    ];
     if with_programmes {
-        table.headers.push("programme".to_string());
+        cells.push(render::or_empty(row.programme.clone()));
     }
-    for row in rows {
-        table.push(vec![
-            row.group.to_string(),
-            row.date.to_string(),
-            row.days.to_string(),
-            row.what.to_string(),
-            row.id.to_string(),
-            row.name.to_string(),
-            row.reason.clone(),
-            render::or_empty(row.phone),
-            render::or_empty(row.email),
-            render::or_empty(row.last_interaction.clone()),
-            row.source.to_string(),
-            render::or_empty(row.promised_on),
-            render::or_empty(row.snoozed_on),
-            render::or_empty(row.every.clone()),
-            render::or_empty(row.last_contact),
-        ]);
-        if with_programmes {
-            if let Some(cells) = table.rows.last_mut() {
-                cells.push(render::or_empty(row.programme.clone()));
-            }
-        }
-    }
-    table
+    cells
 }
 
 #[cfg(test)]
