@@ -82,9 +82,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     super::warn_unknown_kinds(
         &book,
         out,
-        scan.items
-            .iter()
-            .map(|c| (c.id.as_str(), c.other_kinds.as_slice())),
+        scan.items.iter().map(|c| (c.id.as_str(), &*c.other_kinds)),
     );
     let mut customers = args.tag.select(out, &scan.items);
     let loyalty = super::programme::filter_and_sort(

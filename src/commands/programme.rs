@@ -67,7 +67,7 @@ impl LoyaltyView {
 /// rank customers against each other, so they are always scored over the whole book,
 /// whatever a command then filters).
 pub fn rfm_by_id(customers: &[Summary], as_of: NaiveDate) -> HashMap<String, Rfm> {
-    let events: Vec<&[Event]> = customers.iter().map(|c| c.events.as_slice()).collect();
+    let events: Vec<&[Event]> = customers.iter().map(|c| &*c.events).collect();
     customers
         .iter()
         .zip(segments::score(&events, as_of))

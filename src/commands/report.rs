@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         today: ctx.today,
     };
     let scan = scan::summaries(&book)?;
-    let events: Vec<&[Event]> = scan.items.iter().map(|c| c.events.as_slice()).collect();
+    let events: Vec<&[Event]> = scan.items.iter().map(|c| &*c.events).collect();
     let report = metrics::report(&events, &options);
     let cohorts = metrics::cohorts(&events, &options);
 
@@ -138,9 +138,7 @@ pub fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
         .collect();
     let tiers = book.config.programme().map_or_else(Vec::new, |programme| {
         programme.tier_sizes(
-            scan.items
-                .iter()
-                .map(|c| (c.events.as_slice(), c.touches.as_slice())),
+            scan.items.iter().map(|c| (&*c.events, &*c.touches)),
             ctx.today,
         )
     });

@@ -59,7 +59,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result
         .transpose()?;
     let scan = scan::summaries(&book)?;
     let events: Vec<&[crate::domain::summary::Event]> =
-        scan.items.iter().map(|c| c.events.as_slice()).collect();
+        scan.items.iter().map(|c| &*c.events).collect();
     let scores = segments::score(&events, as_of);
     if args.customers || only.is_some() {
         let mut rows: Vec<CustomerRow> = scan

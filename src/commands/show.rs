@@ -46,7 +46,7 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let id = book.existing_id(&args.id)?;
     let loaded = book.load(&id)?;
     let kinds = crate::domain::summary::Summary::of(&loaded.customer).other_kinds;
-    super::warn_unknown_kinds(&book, out, std::iter::once((id.as_str(), kinds.as_slice())));
+    super::warn_unknown_kinds(&book, out, std::iter::once((id.as_str(), &*kinds)));
     match args.format {
         ShowFormat::Yaml => out.write_all(loaded.raw())?,
         ShowFormat::Json => {
@@ -329,7 +329,7 @@ impl CustomerJson {
                 reason: next.as_ref().map(describe::reason),
             },
             totals: TotalsJson {
-                interactions: summary.interactions,
+                interactions: summary.interactions as usize,
                 purchases: summary.purchases(),
                 revenue: summary.revenue(),
                 last_contact: summary.last_contact,

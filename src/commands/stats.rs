@@ -57,12 +57,10 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     super::warn_unknown_kinds(
         &book,
         out,
-        scan.items
-            .iter()
-            .map(|c| (c.id.as_str(), c.other_kinds.as_slice())),
+        scan.items.iter().map(|c| (c.id.as_str(), &*c.other_kinds)),
     );
     let chosen = super::with_tags(out, &scan.items, &args.tags);
-    let events: Vec<&[Event]> = chosen.iter().map(|c| c.events.as_slice()).collect();
+    let events: Vec<&[Event]> = chosen.iter().map(|c| &*c.events).collect();
     let format = args.format.unwrap_or(Format::Table);
     match args.view {
         None => write_report(ctx, &metrics::report(&events, &options), format, out)?,

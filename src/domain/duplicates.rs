@@ -39,11 +39,11 @@ pub fn shared(customers: &[Summary]) -> Vec<Shared> {
         if let Some(email) = &c.email {
             let slot = emails
                 .entry(normal_email(email))
-                .or_insert_with(|| (email.clone(), Vec::new()));
+                .or_insert_with(|| (email.to_string(), Vec::new()));
             slot.1.push(c.id.clone());
         }
         if let Some(key) = c.phone.as_deref().and_then(normal_phone) {
-            let phone = c.phone.clone().unwrap_or_default();
+            let phone = c.phone.as_deref().unwrap_or_default().to_string();
             let slot = phones.entry(key).or_insert_with(|| (phone, Vec::new()));
             slot.1.push(c.id.clone());
         }

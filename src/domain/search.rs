@@ -202,17 +202,17 @@ fn hit<'a>(customer: &'a Summary, query: &Query, fields: &[SearchField]) -> Opti
             }
             SearchField::Email => {
                 if let Some(email) = &customer.email {
-                    consider(field, query.quality(email), email.clone());
+                    consider(field, query.quality(email), email.to_string());
                 }
             }
             SearchField::Phone => {
                 if let Some(phone) = &customer.phone {
-                    consider(field, query.phone_quality(phone), phone.clone());
+                    consider(field, query.phone_quality(phone), phone.to_string());
                 }
             }
             SearchField::Company => {
                 if let Some(company) = &customer.company {
-                    consider(field, query.quality(company), company.clone());
+                    consider(field, query.quality(company), company.to_string());
                 }
             }
             SearchField::Tag => {

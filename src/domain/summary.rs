@@ -65,9 +65,9 @@ pub struct Summary {
     /// Display name.
     pub name: String,
 }
-+ contact(pub(crate) Option<String>)
++ contact(pub(crate) Option<Box<str>>)
 + {
-    pub(crate) tags: Vec<String>,
+    pub(crate) tags: Box<[String]>,
     pub(crate) birthday: Option<super::birthday::Birthday>,
     #[serde(with = "super::date::day_number::option")]
     pub(crate) since: Option<NaiveDate>,
@@ -78,8 +78,8 @@ pub struct Summary {
     /// Number of preferences (so that `crm import customers` can tell which skipped
     /// customers lack them without reading their files).
     #[serde(default)]
-    pub(crate) preferences: usize,
-    pub(crate) interactions: usize,
+    pub(crate) preferences: u32,
+    pub(crate) interactions: u32,
     /// The latest contact (see [`followup::last_contact`]).
     #[serde(with = "super::date::day_number::option")]
     pub(crate) last_contact: Option<NaiveDate>,
@@ -90,26 +90,26 @@ pub struct Summary {
     /// The pending promise or reminder, if any.
     pub(crate) promise: Option<Promise>,
     /// Purchases, refunds, ratings, NPS scores and complaints, in date order.
-    pub events: Vec<Event>,
+    pub events: Box<[Event]>,
     /// Every interaction kind the customer's log uses that is not one of crm's own
     /// (which every book knows), sorted, once each: so that whole-book commands can
     /// warn about a kind the book does not know, without a string per entry kind of
     /// every customer.
     #[serde(default)]
-    pub other_kinds: Vec<String>,
+    pub other_kinds: Box<[String]>,
     // The parts that only some commands read come last, in the order of [`Parts`]:
     // a command decodes the cache's records up to the first part it does not use.
     /// Every interaction but `done` and `snooze` entries, in date order, for the
     /// loyalty programme (which counts bonus points by kind, and redemptions).
     #[serde(default)]
-    pub touches: Vec<Touch>,
+    pub touches: Box<[Touch]>,
     /// The preferences, in the order written (for `crm find`).
     #[serde(default)]
-    pub(crate) prefs: Vec<(String, String)>,
+    pub(crate) prefs: Box<[(String, String)]>,
     /// The distinct interaction summaries, in the order first written (for `crm
     /// find`).
     #[serde(default)]
-    pub(crate) notes: Vec<String>,
+    pub(crate) notes: Box<[String]>,
 }
 }
 
@@ -211,17 +211,17 @@ impl Summary {
             id: customer.id.to_string(),
             name: customer.name.clone(),
         }
-        + contact(from customer, |v| v.clone())
+        + contact(from customer, |v| v.as_deref().map(Box::from))
         + {
-            tags: customer.tags.clone(),
+            tags: customer.tags.clone().into(),
             birthday: customer.birthday,
             since: customer.since,
             every: customer.follow_up.every,
             archived: customer.archived,
-            preferences: customer.preferences.len(),
-            prefs: customer.preferences.clone(),
-            notes: distinct_notes(customer),
-            interactions: log.len(),
+            preferences: u32::try_from(customer.preferences.len()).unwrap_or(u32::MAX),
+            prefs: customer.preferences.clone().into(),
+            notes: distinct_notes(customer).into(),
+            interactions: u32::try_from(log.len()).unwrap_or(u32::MAX),
             last_contact: followup::last_contact(&log),
             last_interaction: log
                 .iter()
@@ -231,7 +231,7 @@ impl Summary {
             // Promises follow the order they were written in, not their dates: see
             // `followup::pending_promise`.
             promise: followup::pending_promise(&customer.interactions.iter().collect::<Vec<_>>()),
-            events,
+            events: events.into(),
             other_kinds: {
                 let mut kinds: Vec<String> = log
                     .iter()
@@ -242,7 +242,7 @@ impl Summary {
                     .collect();
                 kinds.sort();
                 kinds.dedup();
-                kinds
+                kinds.into()
             },
             touches,
         })

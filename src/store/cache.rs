@@ -1050,10 +1050,10 @@ mod tests {
         let batch = cache.batch(0, 0);
         let record = cache.record(&batch, 0).unwrap();
         let mut loyalty = whole.clone();
-        loyalty.prefs.clear();
-        loyalty.notes.clear();
+        loyalty.prefs = Box::default();
+        loyalty.notes = Box::default();
         let mut core = loyalty.clone();
-        core.touches.clear();
+        core.touches = Box::default();
         for (parts, expected) in [(Parts::Core, core), (Parts::Loyalty, loyalty)] {
             let stop = parts.first_unread().unwrap();
             assert_eq!(
