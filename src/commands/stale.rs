@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::domain::agenda;
 use crate::domain::date::Cadence;
 use crate::error::{Error, Result};
-use crate::render::{self, describe, Format, Table};
+use crate::render::{self, describe, Format};
 use crate::store::scan;
 use crate::ui::Ui;
 
@@ -51,9 +51,11 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
     let cutoff = span.shift(ctx.today, -1).unwrap_or(NaiveDate::MIN);
     let scan = scan::summaries_of(&book, scan::core_parts(&book))?;
     let customers = args.tag.select(out, &scan.items);
-    let rows: Vec<Row> = agenda::stale(&customers, cutoff)
-        .into_iter()
-        .map(|(c, last)| Row {
+    let stale = agenda::stale(&customers, cutoff);
+    // Rows are made as they are written, not held (twice for the plain table: once to
+    // size its columns).
+    let rows = || {
+        stale.iter().map(|&(c, last)| Row {
             id: &c.id,
             name: &c.name,
             last_contact: last,
@@ -62,43 +64,44 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut Ui) -> Result<u8> {
             email: c.email.as_deref(),
             last_interaction: c.last_interaction.as_ref().map(describe::brief),
         })
-        .collect();
+    };
+    let missing = if args.output.format == Format::Csv {
+        render::or_empty::<String>
+    } else {
+        render::or_dash::<String>
+    };
+    let cells = |row: Row| {
+        vec![
+            row.id.to_string(),
+            row.name.to_string(),
+            row.last_contact
+                .map_or_else(|| "never".to_string(), |d| d.to_string()),
+            missing(row.days_since_contact.map(|d| d.to_string())),
+            missing(row.phone.map(str::to_string)),
+            missing(row.email.map(str::to_string)),
+            missing(row.last_interaction),
+        ]
+    };
+    const HEADERS: [&str; 7] = [
+        "id",
+        "name",
+        "last_contact",
+        "days_since_contact",
+        "phone",
+        "email",
+        "last_interaction",
+    ];
     match args.output.format {
-        Format::Json => render::write_json(out, &rows)?,
-        Format::Table if rows.is_empty() => {}
-        Format::Csv | Format::Table => {
-            let missing = if args.output.format == Format::Csv {
-                render::or_empty::<String>
-            } else {
-                render::or_dash::<String>
-            };
-            let mut table = Table::new(&[
-                "id",
-                "name",
-                "last_contact",
-                "days_since_contact",
-                "phone",
-                "email",
-                "last_interaction",
-            ]);
-            for row in &rows {
-                table.push(vec![
-                    row.id.to_string(),
-                    row.name.to_string(),
-                    row.last_contact
-                        .map_or_else(|| "never".to_string(), |d| d.to_string()),
-                    missing(row.days_since_contact.map(|d| d.to_string())),
-                    missing(row.phone.map(str::to_string)),
-                    missing(row.email.map(str::to_string)),
-                    missing(row.last_interaction.clone()),
-                ]);
-            }
-            if args.output.format == Format::Csv {
-                table.write_csv(out)?;
-            } else {
-                table.write_text(out, ctx.table_layout, ctx.color)?;
-            }
-        }
+        Format::Json => render::write_json_seq(out, rows())?,
+        Format::Table if stale.is_empty() => {}
+        Format::Csv => render::write_csv_rows(out, &HEADERS, rows().map(cells))?,
+        Format::Table => render::write_text_rows(
+            out,
+            &HEADERS,
+            || rows().map(cells),
+            ctx.table_layout,
+            ctx.color,
+        )?,
     }
-    Ok(args.exit.of(out, &scan.problems, !rows.is_empty()))
+    Ok(args.exit.of(out, &scan.problems, !stale.is_empty()))
 }

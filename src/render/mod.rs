@@ -125,38 +125,15 @@ impl Table {
             writeln!(out, "{table}")?;
             return Ok(());
         }
-        let columns = self.headers.len();
         let widths = self.content_widths();
-        let mut line = String::new();
-        for (index, row) in std::iter::once(&self.headers).chain(&self.rows).enumerate() {
-            line.clear();
-            for (i, cell) in row.iter().enumerate().take(columns) {
-                let cell = one_line(cell);
-                line.push_str(&cell);
-                if i + 1 < columns {
-                    let pad = widths[i] - cell.chars().count() + 2;
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-            }
-            // `--color always` into a pipe (`| less -R`) still gets a bold header.
-            let style = if index == 0 {
-                Style::Bold
-            } else {
-                Style::Plain
-            };
-            writeln!(out, "{}", paint(line.trim_end(), style, color))?;
-        }
-        Ok(())
+        write_plain(out, &self.headers, &widths, self.rows.iter(), color)
     }
 
     /// The widest cell of each column (its title included), in characters.
     fn content_widths(&self) -> Vec<usize> {
-        let columns = self.headers.len();
-        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        let mut widths = header_widths(&self.headers);
         for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(columns) {
-                widths[i] = widths[i].max(one_line(cell).chars().count());
-            }
+            widen(&mut widths, row);
         }
         widths
     }
@@ -185,6 +162,77 @@ impl Table {
         writer.flush()?;
         Ok(())
     }
+}
+
+/// The width of each column's title, in characters.
+fn header_widths(headers: &[impl AsRef<str>]) -> Vec<usize> {
+    headers.iter().map(|h| h.as_ref().chars().count()).collect()
+}
+
+/// Widens `widths` to fit `row`'s cells.
+fn widen(widths: &mut [usize], row: &[String]) {
+    for (width, cell) in widths.iter_mut().zip(row) {
+        *width = (*width).max(one_line(cell).chars().count());
+    }
+}
+
+/// Writes plain aligned columns of `widths`: the `headers`, then `rows`.
+fn write_plain(
+    out: &mut dyn Write,
+    headers: &[impl AsRef<str>],
+    widths: &[usize],
+    rows: impl Iterator<Item = impl std::borrow::Borrow<Vec<String>>>,
+    color: bool,
+) -> Result<()> {
+    let columns = headers.len();
+    let mut line = String::new();
+    let push = |line: &mut String, i: usize, cell: &str| {
+        let cell = one_line(cell);
+        line.push_str(&cell);
+        if i + 1 < columns {
+            let pad = widths[i] - cell.chars().count() + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    };
+    for (i, header) in headers.iter().enumerate() {
+        push(&mut line, i, header.as_ref());
+    }
+    // `--color always` into a pipe (`| less -R`) still gets a bold header.
+    writeln!(out, "{}", paint(line.trim_end(), Style::Bold, color))?;
+    for row in rows {
+        line.clear();
+        for (i, cell) in row.borrow().iter().enumerate().take(columns) {
+            push(&mut line, i, cell);
+        }
+        writeln!(out, "{}", paint(line.trim_end(), Style::Plain, color))?;
+    }
+    Ok(())
+}
+
+/// Writes the rows that `rows` makes under `headers` as [`Table::write_text`] writes
+/// a table of them, without holding them when the layout is plain: `rows` is called
+/// twice, once to size the columns and once to write them. A boxed table (a
+/// terminal) needs every row at once and collects them.
+pub(crate) fn write_text_rows<I: Iterator<Item = Vec<String>>>(
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: impl Fn() -> I,
+    layout: impl Into<Layout>,
+    color: bool,
+) -> Result<()> {
+    let layout = layout.into();
+    if let Layout::Boxed { .. } = layout {
+        let mut table = Table::new(headers);
+        for row in rows() {
+            table.push(row);
+        }
+        return table.write_text(out, layout, color);
+    }
+    let mut widths = header_widths(headers);
+    for row in rows() {
+        widen(&mut widths, &row);
+    }
+    write_plain(out, headers, &widths, rows(), color)
 }
 
 /// Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
