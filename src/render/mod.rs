@@ -140,13 +140,7 @@ impl Table {
 
     /// Writes the table as CSV with a header row.
     pub(crate) fn write_csv(&self, out: &mut dyn Write) -> Result<()> {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(&self.headers).map_err(csv_error)?;
-        for row in &self.rows {
-            writer.write_record(row).map_err(csv_error)?;
-        }
-        writer.flush()?;
-        Ok(())
+        write_csv_rows(out, &self.headers, &self.rows)
     }
 
     /// Writes the table as CSV for a spreadsheet: every text cell a spreadsheet would
@@ -333,17 +327,19 @@ pub(crate) fn write_json_seq<T: Serialize>(
     Ok(())
 }
 
-/// Writes a CSV of `headers` and `rows` as [`Table::write_csv`] does, one row at a
-/// time as they are made, without holding a table.
-pub(crate) fn write_csv_rows(
+/// Writes a CSV of `headers` and `rows` (a table's, or rows made one at a time as they
+/// are written, without holding a table).
+pub(crate) fn write_csv_rows<R: IntoIterator<Item: AsRef<[u8]>>>(
     out: &mut dyn Write,
-    headers: &[&str],
-    rows: impl IntoIterator<Item = Vec<String>>,
+    headers: &[impl AsRef<str>],
+    rows: impl IntoIterator<Item = R>,
 ) -> Result<()> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(headers).map_err(csv_error)?;
+    writer
+        .write_record(headers.iter().map(|h| h.as_ref()))
+        .map_err(csv_error)?;
     for row in rows {
-        writer.write_record(&row).map_err(csv_error)?;
+        writer.write_record(row).map_err(csv_error)?;
     }
     writer.flush()?;
     Ok(())

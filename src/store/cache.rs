@@ -62,7 +62,6 @@
 use std::borrow::Cow;
 use std::fs;
 use std::io::Write;
-use std::marker::PhantomData;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -374,7 +373,7 @@ impl CacheFile {
 
     /// The records of the file if its header and index are whole and intact and of
     /// this `context` (see [`summaries_context`]); otherwise none.
-    pub(crate) fn open<T>(&self, context: &str) -> Cache<'_, T> {
+    pub(crate) fn open(&self, context: &str) -> Cache<'_> {
         let records = match &self.records {
             Some((file, len)) => Records::File {
                 file,
@@ -442,7 +441,7 @@ fn read_exact_at(mut file: &fs::File, buf: &mut [u8], offset: u64) -> std::io::R
 /// an entry is decoded (borrowing its id) when it is looked at, so that an open cache
 /// holds a few bytes a file beside the index's own.
 #[derive(Debug)]
-pub(crate) struct Cache<'a, T> {
+pub(crate) struct Cache<'a> {
     /// The encoded index entries, back to back.
     index: &'a [u8],
     /// Where each entry starts in `index`.
@@ -451,17 +450,15 @@ pub(crate) struct Cache<'a, T> {
     /// one ends.
     starts: Vec<usize>,
     records: Records<'a>,
-    record: PhantomData<fn() -> T>,
 }
 
-impl<T> Default for Cache<'_, T> {
+impl Default for Cache<'_> {
     fn default() -> Self {
         Cache {
             index: &[],
             entries: Vec::new(),
             starts: vec![0],
             records: Records::Memory(&[]),
-            record: PhantomData,
         }
     }
 }
@@ -488,12 +485,12 @@ impl<'a> Reader<'a> {
     }
 }
 
-impl<'a, T> Cache<'a, T> {
+impl<'a> Cache<'a> {
     /// The records of the cache whose framed part is `head` and whose records are
     /// `records`, or `None` for anything but a whole index of `context` written by this
     /// layout whose records add up to what is there: checked from the header down
     /// before any record is used. Each record is checked when it is read.
-    fn decode(head: &'a [u8], context: &str, records: Records<'a>) -> Option<Cache<'a, T>> {
+    fn decode(head: &'a [u8], context: &str, records: Records<'a>) -> Option<Cache<'a>> {
         let payload = unframe(head, MAGIC, FORMAT, context)?;
         // A postcard sequence: its length, then the entries.
         let (count, mut rest) = postcard::take_from_bytes::<u64>(payload).ok()?;
@@ -525,7 +522,6 @@ impl<'a, T> Cache<'a, T> {
             entries,
             starts,
             records,
-            record: PhantomData,
         })
     }
 
@@ -597,7 +593,7 @@ impl<'a, T> Cache<'a, T> {
     }
 
     /// Every record, for saving the unchanged ones again as they are ([`Stored`]).
-    pub(crate) fn stored(&self) -> Option<Stored<'_, 'a, T>> {
+    pub(crate) fn stored(&self) -> Option<Stored<'_, 'a>> {
         let len = usize::try_from(self.records.len()).ok()?;
         Some(Stored {
             cache: self,
@@ -632,7 +628,7 @@ pub(crate) struct Batch<'a> {
     bytes: Cow<'a, [u8]>,
 }
 
-impl<T> Cache<'_, T> {
+impl Cache<'_> {
     /// The bytes of the record in `slot` (from [`Cache::find`]) if `batch` holds it
     /// intact.
     pub(crate) fn record<'b>(&self, batch: &'b Batch<'_>, slot: usize) -> Option<&'b [u8]> {
@@ -642,12 +638,12 @@ impl<T> Cache<'_, T> {
 
 /// All records of a cache, read to be saved again ([`Cache::stored`]).
 #[derive(Debug)]
-pub(crate) struct Stored<'c, 'a, T> {
-    cache: &'c Cache<'a, T>,
+pub(crate) struct Stored<'c, 'a> {
+    cache: &'c Cache<'a>,
     bytes: Cow<'c, [u8]>,
 }
 
-impl<T> Stored<'_, '_, T> {
+impl Stored<'_, '_> {
     /// The encoded record in `slot`, to be saved again as it is, if it is intact.
     pub(crate) fn raw(&self, slot: usize) -> Option<&[u8]> {
         self.cache.record_in(&self.bytes, 0, 0, slot)
@@ -881,7 +877,7 @@ mod tests {
     }
 
     /// The cache in `bytes` (a whole file, records and all), as `open` gives it.
-    fn cache(bytes: &[u8]) -> Option<Cache<'_, Value>> {
+    fn cache(bytes: &[u8]) -> Option<Cache<'_>> {
         let head = head_len(bytes).filter(|h| *h <= bytes.len())?;
         Cache::decode(&bytes[..head], "ctx", Records::Memory(&bytes[head..]))
     }
@@ -897,8 +893,13 @@ mod tests {
     }
 
     /// The record in `slot`, read alone and decoded whole.
-    fn get<T: DeserializeOwned>(cache: &Cache<'_, T>, slot: usize) -> Option<T> {
+    fn get_as<T: DeserializeOwned>(cache: &Cache<'_>, slot: usize) -> Option<T> {
         decode_record(cache.record(&cache.batch(slot, slot), slot)?)
+    }
+
+    /// The record in `slot`, as the tests' own [`Value`].
+    fn get(cache: &Cache<'_>, slot: usize) -> Option<Value> {
+        get_as(cache, slot)
     }
 
     /// Whether `bytes` is a cache whose every record is intact.
@@ -958,7 +959,7 @@ mod tests {
         assert!(decodes(&bytes));
         let head = head_len(&bytes).unwrap();
         let records = Records::Memory(&bytes[head..]);
-        assert!(Cache::<Value>::decode(&bytes[..head], "ctx2", records).is_none());
+        assert!(Cache::decode(&bytes[..head], "ctx2", records).is_none());
         let mut other = bytes.clone();
         other[8] ^= 1; // the format version
         assert!(!decodes(&other));
@@ -1005,23 +1006,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("x.cache"), sample()).unwrap();
         let file = CacheFile::load(dir.path(), "x.cache");
-        let cache = file.open::<Value>("ctx");
+        let cache = file.open("ctx");
         assert_eq!(cache.len(), 2);
         assert_eq!(get(&cache, 1), Some(("two".to_string(), vec![])));
-        assert_eq!(file.open::<Value>("other").len(), 0);
+        assert_eq!(file.open("other").len(), 0);
         // A torn file (its records cut short) is not used at all.
         let bytes = sample();
         fs::write(dir.path().join("x.cache"), &bytes[..bytes.len() - 1]).unwrap();
-        assert_eq!(
-            CacheFile::load(dir.path(), "x.cache")
-                .open::<Value>("ctx")
-                .len(),
-            0
-        );
+        assert_eq!(CacheFile::load(dir.path(), "x.cache").open("ctx").len(), 0);
         for cut in 0..head_len(&bytes).unwrap() {
             fs::write(dir.path().join("x.cache"), &bytes[..cut]).unwrap();
             let file = CacheFile::load(dir.path(), "x.cache");
-            assert_eq!(file.open::<Value>("ctx").len(), 0, "cut at {cut}");
+            assert_eq!(file.open("ctx").len(), 0, "cut at {cut}");
         }
     }
 
@@ -1043,10 +1039,8 @@ mod tests {
         let record = encode_record(&whole).unwrap();
         let bytes = encode("ctx", &[("ada", key(1), record.as_slice())]).unwrap();
         let head = head_len(&bytes).unwrap();
-        let cache =
-            Cache::<Summary>::decode(&bytes[..head], "ctx", Records::Memory(&bytes[head..]))
-                .unwrap();
-        assert_eq!(get(&cache, 0).as_ref(), Some(&whole));
+        let cache = Cache::decode(&bytes[..head], "ctx", Records::Memory(&bytes[head..])).unwrap();
+        assert_eq!(get_as::<Summary>(&cache, 0).as_ref(), Some(&whole));
         let batch = cache.batch(0, 0);
         let record = cache.record(&batch, 0).unwrap();
         let mut loyalty = whole.clone();

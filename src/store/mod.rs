@@ -54,6 +54,11 @@ pub(crate) const CUSTOMERS_DIR: &str = "customers";
 pub(crate) const STATE_DIR: &str = ".crm";
 /// Extension of customer files.
 pub(crate) const EXTENSION: &str = "yaml";
+
+/// The name of customer `id`'s file in `customers/`.
+pub(crate) fn customer_file_name(id: &CustomerId) -> String {
+    format!("{id}.{EXTENSION}")
+}
 /// Longest single text value crm writes (a summary, a name, an item, a preference):
 /// far more than any note needs, and it keeps every file well under the reader's limit.
 pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -351,7 +356,7 @@ impl Book {
 
     /// The file of customer `id` (which may not exist).
     pub(crate) fn customer_path(&self, id: &CustomerId) -> PathBuf {
-        self.customers_dir().join(format!("{id}.{EXTENSION}"))
+        self.customers_dir().join(customer_file_name(id))
     }
 
     /// crm's state folder.

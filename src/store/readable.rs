@@ -152,7 +152,7 @@ pub(crate) fn unreadable<'p>(
         .filter_map(|(index, shown, key)| {
             let entry = scan::entry_of(book, &dir, &names[*index])?;
             let outcome = entry.id.map_err(|problem| *problem).and_then(|id| {
-                read::read_customer(&scan::Entry::path(&dir, &id), shown, root, &id).map(|loaded| {
+                read::read_customer(&book.customer_path(&id), shown, root, &id).map(|loaded| {
                     let raw = loaded.raw();
                     key.filter(|k| k.size == raw.len() as u64 && blob_id(raw) == Some(k.id))
                 })

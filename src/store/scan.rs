@@ -2,7 +2,7 @@
 //! and keep going past bad files (each becomes a [`Problem`]).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -15,24 +15,13 @@ use super::read::{self, Loaded, Problem};
 use super::{Book, EXTENSION};
 
 /// One entry of `customers/` that should be a customer file: `{id}.yaml` (ids are
-/// ASCII, so that is its name exactly), or a name that is no valid id. Small, since a
-/// whole-book read holds one per file: the path is made when it is needed.
+/// ASCII, so that is its name exactly: [`Book::customer_path`]), or a name that is no
+/// valid id. Small, since a whole-book read holds one per file: the path is made when
+/// it is needed.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     /// The id from its stem, or the problem with the name (boxed: bad names are rare).
     pub(crate) id: std::result::Result<CustomerId, Box<Problem>>,
-}
-
-impl Entry {
-    /// The file's name in `customers/`, for a valid id.
-    pub(crate) fn file_name(id: &CustomerId) -> String {
-        format!("{id}.{EXTENSION}")
-    }
-
-    /// The file's path, for a valid id, given the book's `customers/` folder.
-    pub(crate) fn path(dir: &Path, id: &CustomerId) -> PathBuf {
-        dir.join(Entry::file_name(id))
-    }
 }
 
 /// Lists `customers/*.yaml` in id order, without reading them. Hidden files are skipped;
@@ -141,7 +130,6 @@ where
     F: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
 {
     let entries = entries(book)?;
-    let dir = book.customers_dir();
     let results: Vec<std::result::Result<T, Problem>> = entries
         .par_iter()
         .map(|entry| {
@@ -149,7 +137,7 @@ where
                 .id
                 .as_ref()
                 .map_err(|problem| Problem::clone(problem))?;
-            let path = Entry::path(&dir, id);
+            let path = book.customer_path(id);
             visit(&path, &book.shown(&path), id)
         })
         .collect();
@@ -294,16 +282,15 @@ where
     // system.
     let (entries, file) = rayon::join(|| entries(book), || CacheFile::load(&state_dir, name));
     let entries = entries?;
-    let cache = file.open::<T>(context);
+    let cache = file.open(context);
     let folder = cache::Folder::open(&book.customers_dir());
     // Taken before any file is looked at: a file changed after this has a later ctime.
     let cutoff = policy.cutoff();
     // The key is taken before the file is read, so a change in between makes the
     // stored key stale rather than the stored value.
-    let dir = book.customers_dir();
     let key_of = |id: &CustomerId| match &folder {
-        Some(folder) => folder.key(Entry::file_name(id).as_ref()),
-        None => Key::of_path(&Entry::path(&dir, id)),
+        Some(folder) => folder.key(super::customer_file_name(id).as_ref()),
+        None => Key::of_path(&book.customer_path(id)),
     };
     // A batch of files at a time: their keys, then the records of those whose key
     // matched, read in one go and freed before the next batch.
@@ -349,7 +336,7 @@ where
             let (value, found) = match cached {
                 Some((value, found)) => (value, found),
                 None => {
-                    let path = Entry::path(&dir, id);
+                    let path = book.customer_path(id);
                     match read(&path, &book.shown(&path), id) {
                         Ok(value) => {
                             let record = key
