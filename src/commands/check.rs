@@ -15,22 +15,33 @@ pub(crate) struct Args {}
 pub(crate) fn run(ctx: &Context, _args: &Args, out: &mut Ui) -> Result<u8> {
     let (mut book, config_problems) = crate::store::Book::discover_lenient(&ctx.start_dir)?;
     book.lock_wait = ctx.lock_wait.clone();
-    let mut problems = check_book(&book)?;
+    let all_kinds = book.config.all_kinds();
+    let known = |kind: &str| book.config.knows_kind(kind);
+    // One read of the summaries serves both warnings (the touches are decoded only in a
+    // book with a loyalty programme, which is all the second needs); a file it reads
+    // afresh is checked in the same parse, so that the check does not read it again.
+    let checked = scan::Checked::default();
+    let summaries = match book.customers_problem() {
+        None => {
+            let check = |raw: &[u8], shown: &str, id: &_| {
+                read::check_and_read(raw, shown, id, &known, &all_kinds)
+            };
+            let parts = scan::core_parts(&book);
+            scan::summaries_checking(&book, &Policy::default(), parts, check, &checked)?.items
+        }
+        Some(_) => Vec::new(),
+    };
+    let mut problems = check_book(&book, &checked)?;
     problems.1.splice(0..0, config_problems);
     let stderr = out.err();
     for problem in &problems.1 {
         writeln!(stderr, "{problem}")?;
     }
-    if book.customers_problem().is_none() {
-        // One read of the summaries serves both warnings (the touches are decoded only
-        // in a book with a loyalty programme, which is all the second needs).
-        let summaries = scan::summaries_of(&book, scan::core_parts(&book))?.items;
-        for warning in duplicate_warnings(&summaries) {
-            writeln!(stderr, "crm: warning: {warning}")?;
-        }
-        for warning in loyalty_warnings(&book, &summaries) {
-            writeln!(stderr, "crm: warning: {warning}")?;
-        }
+    for warning in duplicate_warnings(&summaries) {
+        writeln!(stderr, "crm: warning: {warning}")?;
+    }
+    for warning in loyalty_warnings(&book, &summaries) {
+        writeln!(stderr, "crm: warning: {warning}")?;
     }
     let files = problems.0;
     if problems.1.is_empty() {
@@ -105,17 +116,18 @@ fn loyalty_warnings(book: &Book, summaries: &[Summary]) -> Vec<String> {
 
 /// Checks every file of the book; returns the number of customer files and the problems.
 /// A `customers/` folder that crm must not read through (a symlink out of the book) is
-/// itself the problem, and nothing in it is read.
-pub(crate) fn check_book(book: &Book) -> Result<(usize, Vec<Problem>)> {
+/// itself the problem, and nothing in it is read. Files unchanged since `checked` was
+/// filled are not read again.
+pub(crate) fn check_book(book: &Book, checked: &scan::Checked) -> Result<(usize, Vec<Problem>)> {
     if let Some(problem) = book.customers_problem() {
         return Ok((0, vec![problem]));
     }
     let all_kinds = book.config.all_kinds();
     let known = |kind: &str| book.config.knows_kind(kind);
     // Files unchanged since a check under the same crm.toml come from `check.cache`.
-    let (scan, _) = scan::check_with(book, &Policy::default(), |raw, shown, id| {
-        read::check_file(raw, shown, id, &known, &all_kinds)
-    })?;
+    let check =
+        |raw: &[u8], shown: &str, id: &_| read::check_file(raw, shown, id, &known, &all_kinds);
+    let (scan, _) = scan::check_with_checked(book, &Policy::default(), check, checked)?;
     let files = scan.items.len() + scan.problems.len();
     let mut problems: Vec<Problem> = scan.problems;
     problems.extend(scan.items.into_iter().flatten());

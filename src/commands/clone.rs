@@ -53,7 +53,8 @@ pub(crate) fn run(ctx: &Context, args: &Args, out: &mut crate::ui::Ui) -> Result
     let repo = BookRepo::open(&dir)?;
     let registered = super::sync::register_driver(&repo, ctx.search_path.as_deref())?;
     let book = Book::open(&dir)?;
-    let (files, problems) = super::check::check_book(&book)?;
+    let (files, problems) =
+        super::check::check_book(&book, &crate::store::scan::Checked::default())?;
     writeln!(
         out,
         "cloned {} into {shown} ({files} customer{})",

@@ -373,24 +373,26 @@ pub(crate) fn check_file(
     known: &dyn Fn(&str) -> bool,
     all_kinds: &[String],
 ) -> Vec<Problem> {
-    let text = match decode(raw, shown) {
-        Ok((_, text)) => text,
-        Err(problem) => return vec![problem],
-    };
-    check_text(text, shown, id, known, all_kinds)
+    check_and_read(raw, shown, id, known, all_kinds).0
 }
 
-fn check_text(
-    text: &str,
+/// [`check_file`], also giving the customer when the file reads (as
+/// [`parse_customer`] would read it), from the same parse: `crm check` needs both.
+pub(crate) fn check_and_read(
+    raw: &[u8],
     shown: &str,
     id: &CustomerId,
     known: &dyn Fn(&str) -> bool,
     all_kinds: &[String],
-) -> Vec<Problem> {
+) -> (Vec<Problem>, Option<Customer>) {
+    let text = match decode(raw, shown) {
+        Ok((_, text)) => text,
+        Err(problem) => return (vec![problem], None),
+    };
     let mut problems = Vec::new();
     let mut rules = Vec::new();
     let mut append = None;
-    read_text(
+    let customer = read_text(
         text,
         shown,
         id,
@@ -400,14 +402,16 @@ fn check_text(
             (rules, append) = file_rules(text, doc, root, entries, shown, id, known, all_kinds);
         },
     );
-    // A file that does not read is refused before any append is tried.
+    // A file that does not read is refused before any append is tried; one that reads
+    // with every field is the customer a normal read gives.
+    let customer = customer.filter(|_| problems.is_empty());
     if problems.is_empty() {
         problems.extend(append);
     }
     problems.extend(rules);
     problems.sort_by_key(|p| (p.line, p.column));
     problems.dedup();
-    problems
+    (problems, customer)
 }
 
 /// What `crm check` reports about a file that reads (or would, but for the values

@@ -1,11 +1,14 @@
 //! Reading the whole book: list the customer files, read and parse them in parallel,
 //! and keep going past bad files (each becomes a [`Problem`]).
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use crate::domain::customer::Customer;
 use crate::domain::id::CustomerId;
 use crate::domain::summary::{Parts, Summary};
 use crate::error::{Error, Result};
@@ -216,19 +219,85 @@ fn read_summaries(
         policy,
         cache::FILE_NAME,
         &cache::summaries_context(),
-        |record: &[u8], id| {
-            let summary: Summary = match parts.first_unread() {
-                Some(stop) => cache::decode_record_until(record, stop),
-                None => cache::decode_record(record),
-            }?;
-            (summary.id == id.as_str()).then_some(summary)
-        },
-        |path, shown, id| {
+        |record, id| summary_record(record, id, parts),
+        |path, shown, id, _| {
             let loaded = read::read_customer(path, shown, root, id)?;
             Ok(Summary::of(&loaded.customer))
         },
         keep,
     )
+}
+
+/// The summary of `id` in a cache record, decoded up to the `parts` used; `None` if
+/// the record is another customer's.
+fn summary_record(record: &[u8], id: &CustomerId, parts: Parts) -> Option<Summary> {
+    let summary: Summary = match parts.first_unread() {
+        Some(stop) => cache::decode_record_until(record, stop),
+        None => cache::decode_record(record),
+    }?;
+    (summary.id == id.as_str()).then_some(summary)
+}
+
+/// What `crm check` found in the files it read for its summaries, each file's problems
+/// under the key the file had just before it was read, so that [`check_with_checked`]
+/// need not read and parse it a second time while that key holds. Files changed in the
+/// last moments (whose keys are not settled) are not kept, and are simply read again.
+#[derive(Debug, Default)]
+pub(crate) struct Checked(Mutex<HashMap<CustomerId, (Key, Vec<Problem>)>>);
+
+impl Checked {
+    fn keep(&self, id: &CustomerId, key: Key, problems: Vec<Problem>) {
+        if let Ok(mut found) = self.0.lock() {
+            found.insert(id.clone(), (key, problems));
+        }
+    }
+
+    /// The problems found in `id` while its key was `key`, taken out.
+    fn take(&self, id: &CustomerId, key: Key) -> Option<Vec<Problem>> {
+        let mut found = self.0.lock().ok()?;
+        match found.remove(id) {
+            Some((kept, problems)) if kept == key => Some(problems),
+            _ => None,
+        }
+    }
+}
+
+/// [`summaries_of`] for `crm check`, which reads each file once: a file the summary
+/// cache does not cover is read, checked by `check` (which gives its problems, and the
+/// customer when it reads), and its problems kept in `checked` for the check's own
+/// scan.
+pub(crate) fn summaries_checking<F>(
+    book: &Book,
+    policy: &cache::Policy,
+    parts: Parts,
+    check: F,
+    checked: &Checked,
+) -> Result<Scan<Summary>>
+where
+    F: Fn(&[u8], &str, &CustomerId) -> (Vec<Problem>, Option<Customer>) + Sync,
+{
+    let root = book.canonical_root();
+    let scan = cached_scan(
+        book,
+        policy,
+        cache::FILE_NAME,
+        &cache::summaries_context(),
+        |record, id| summary_record(record, id, parts),
+        |path, shown, id, key| {
+            let raw = read::read_guarded(path, shown, root)?;
+            let (problems, customer) = check(&raw, shown, id);
+            if let Some(key) = key {
+                checked.keep(id, key, problems);
+            }
+            match customer {
+                Some(customer) => Ok(Summary::of(&customer)),
+                // The problem every other command reports for this file.
+                None => read::parse_customer(&raw, shown, id).map(|l| Summary::of(&l.customer)),
+            }
+        },
+        None,
+    )?;
+    Ok(scan.0)
 }
 
 /// Runs `check` (on a file's bytes, the path as shown, and the id) over every customer
@@ -245,6 +314,20 @@ pub fn check_with<F>(
 where
     F: Fn(&[u8], &str, &CustomerId) -> Vec<Problem> + Sync,
 {
+    check_with_checked(book, policy, check, &Checked::default())
+}
+
+/// [`check_with`], taking the problems of a file unchanged since [`summaries_checking`]
+/// read it from `checked` instead of reading it again.
+pub(crate) fn check_with_checked<F>(
+    book: &Book,
+    policy: &cache::Policy,
+    check: F,
+    checked: &Checked,
+) -> Result<(Scan<Vec<Problem>>, cache::Stats)>
+where
+    F: Fn(&[u8], &str, &CustomerId) -> Vec<Problem> + Sync,
+{
     let root = book.canonical_root();
     cached_scan(
         book,
@@ -252,17 +335,20 @@ where
         cache::CHECK_FILE_NAME,
         &cache::check_context(book.config_digest()),
         |record: &[u8], _| cache::decode_record(record),
-        |path, shown, id| Ok(check(&read::read_guarded(path, shown, root)?, shown, id)),
+        |path, shown, id, key| match key.and_then(|key| checked.take(id, key)) {
+            Some(problems) => Ok(problems),
+            None => Ok(check(&read::read_guarded(path, shown, root)?, shown, id)),
+        },
         None,
     )
 }
 
-/// Maps every customer file to a `T` by `read` (given its path, the path as shown, and
-/// its id), in parallel, taking the `T` of each file unchanged since the last scan
-/// from the cache `name` of `context` instead (decoded by `get` from the record and
-/// the id, `None` if it does not belong to that id), keeping only the values `keep`
-/// accepts (all without it), and saves the cache again if it no longer holds exactly
-/// what was found.
+/// Maps every customer file to a `T` by `read` (given its path, the path as shown, its
+/// id, and its key taken just before, when settled enough to be cached), in parallel,
+/// taking the `T` of each file unchanged since the last scan from the cache `name` of
+/// `context` instead (decoded by `get` from the record and the id, `None` if it does
+/// not belong to that id), keeping only the values `keep` accepts (all without it),
+/// and saves the cache again if it no longer holds exactly what was found.
 fn cached_scan<T, G, R>(
     book: &Book,
     policy: &cache::Policy,
@@ -275,7 +361,7 @@ fn cached_scan<T, G, R>(
 where
     T: serde::Serialize + Send + Sync,
     G: Fn(&[u8], &CustomerId) -> Option<T> + Sync,
-    R: Fn(&Path, &str, &CustomerId) -> std::result::Result<T, Problem> + Sync,
+    R: Fn(&Path, &str, &CustomerId, Option<Key>) -> std::result::Result<T, Problem> + Sync,
 {
     let state_dir = book.state_dir();
     // The folder is listed while the cache's index is read: both wait on the file
@@ -337,10 +423,10 @@ where
                 Some((value, found)) => (value, found),
                 None => {
                     let path = book.customer_path(id);
-                    match read(&path, &book.shown(&path), id) {
+                    let settled = key.filter(|k| k.settled(cutoff));
+                    match read(&path, &book.shown(&path), id, settled) {
                         Ok(value) => {
-                            let record = key
-                                .filter(|k| k.settled(cutoff))
+                            let record = settled
                                 .and_then(|k| Some(Box::new((k, cache::encode_record(&value)?))));
                             (value, Source::Read(record))
                         }
@@ -489,5 +575,53 @@ mod tests {
         let (again, stats) = summaries_with(&book, &policy).unwrap();
         assert_eq!((stats.hits, stats.misses), (0, 2));
         assert_eq!(again.items, scan.items);
+    }
+
+    #[test]
+    fn check_reads_again_only_the_files_changed_since_the_summaries_read_them() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("crm.toml"), "").unwrap();
+        fs::create_dir(dir.path().join("customers")).unwrap();
+        let write = |id: &str, text: &str| {
+            fs::write(dir.path().join(format!("customers/{id}.yaml")), text).unwrap()
+        };
+        write("ada", "name: Ada Lovelace\n");
+        write("alan", "name: Alan Turing\n");
+        let book = Book::open(dir.path()).unwrap();
+        let policy = cache::Policy {
+            min_age: Duration::ZERO,
+        };
+        let problem = |shown: &str, message: &str| Problem::at(shown, 1, 1, message);
+        let checked = Checked::default();
+        let summaries = summaries_checking(
+            &book,
+            &policy,
+            Parts::All,
+            |raw, shown, id| {
+                let loaded = read::parse_customer(raw, shown, id).ok();
+                let customer = loaded.map(|l| l.customer);
+                (vec![problem(shown, "seen with the summaries")], customer)
+            },
+            &checked,
+        )
+        .unwrap();
+        assert_eq!(summaries.items.len(), 2);
+        // Changed after the summaries were read: its key no longer matches.
+        write("ada", "name: Ada King\n");
+        let reads = AtomicUsize::new(0);
+        let (scan, _) = check_with_checked(
+            &book,
+            &policy,
+            |_, shown, _| {
+                reads.fetch_add(1, Ordering::Relaxed);
+                vec![problem(shown, "seen by the check")]
+            },
+            &checked,
+        )
+        .unwrap();
+        assert_eq!(reads.load(Ordering::Relaxed), 1);
+        let messages: Vec<&str> = scan.items.iter().map(|p| p[0].message.as_str()).collect();
+        assert_eq!(messages, ["seen by the check", "seen with the summaries"]);
     }
 }
