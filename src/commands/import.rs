@@ -306,7 +306,7 @@ fn partial(mut err: Error, done: usize, total: usize) -> Error {
         // Not exit 2, which says nothing was changed: these files were.
         err.kind = ErrorKind::PartlyWritten;
         err.message = format!(
-            "{}; {done} of {total} customer files had been written before this",
+            "{}; {done} of {total} customer files were written",
             err.message.replace("; nothing was written", "")
         );
         err.hint = Some(

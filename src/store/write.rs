@@ -14,6 +14,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use crate::error::{Error, ErrorKind, Result};
 
 /// How long a writer waits for the book's lock by default.
@@ -253,9 +255,12 @@ impl WriteLock {
     /// together: files are staged as temp files in groups, each group is fsynced by
     /// several threads at once (the file system merges their flushes), then renamed into
     /// place, and each folder is synced once at the end. One fsync after another would
-    /// make an import of ten thousand customers take minutes. Stops at the first
-    /// failure; files renamed before it stay written and are in [`WriteLock::written`].
-    /// `progress` is told how many files are written so far.
+    /// make an import of ten thousand customers take minutes. A group's files are
+    /// staged, and then swapped in, on several threads at once. Stops after the first
+    /// group with a failure (a file that changed under crm is refused, the rest of its
+    /// group is still written); every file written stays written and is in
+    /// [`WriteLock::written`], in the order given. `progress` is told how many files are
+    /// written so far.
     pub(crate) fn write_all(
         &mut self,
         files: &[Pending],
@@ -270,36 +275,49 @@ impl WriteLock {
             .chunks(STAGED_AT_ONCE)
             .zip(resolved.chunks(STAGED_AT_ONCE))
         {
-            let mut staged = Vec::with_capacity(group.len());
-            for (file, path) in group.iter().zip(paths) {
-                let permissions = match &file.expected {
-                    Some(expected) => {
-                        self.settle(path)?;
-                        if !still(path, expected)? {
-                            return Err(changed(path));
-                        }
-                        fs::metadata(path).ok().map(|m| m.permissions())
-                    }
-                    None => None,
-                };
-                staged.push(self.write_temp_unsynced(path, &file.contents, permissions)?);
-            }
-            sync_together(&staged)?;
-            for ((file, path), temp) in group.iter().zip(paths).zip(staged) {
-                match &file.expected {
-                    Some(expected) => swap_in(temp, path, expected)?,
-                    None => {
-                        temp.persist_noclobber(path).map_err(|e| {
-                            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                                Error::new(
-                                    ErrorKind::AlreadyExists,
-                                    format!("`{}` already exists", path.display()),
-                                )
-                            } else {
-                                Error::io("create", path, &e.error)
+            // Staged and swapped in on rayon's threads: most of each file's cost is
+            // the kernel's (a new inode, the compares' reads), which two threads share.
+            let staged = group
+                .par_iter()
+                .zip(paths.par_iter())
+                .map(|(file, path)| {
+                    let permissions = match &file.expected {
+                        Some(expected) => {
+                            self.settle(path)?;
+                            if !still(path, expected)? {
+                                return Err(changed(path));
                             }
-                        })?;
-                    }
+                            fs::metadata(path).ok().map(|m| m.permissions())
+                        }
+                        None => None,
+                    };
+                    self.write_temp_unsynced(path, &file.contents, permissions)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            sync_together(&staged)?;
+            let outcomes: Vec<Result<()>> = group
+                .par_iter()
+                .zip(paths.par_iter())
+                .zip(staged.into_par_iter())
+                .map(|((file, path), temp)| match &file.expected {
+                    Some(expected) => swap_in(temp, path, expected),
+                    None => temp.persist_noclobber(path).map(drop).map_err(|e| {
+                        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                            Error::new(
+                                ErrorKind::AlreadyExists,
+                                format!("`{}` already exists", path.display()),
+                            )
+                        } else {
+                            Error::io("create", path, &e.error)
+                        }
+                    }),
+                })
+                .collect();
+            let mut failure = None;
+            for ((file, path), outcome) in group.iter().zip(paths).zip(outcomes) {
+                if let Err(err) = outcome {
+                    failure.get_or_insert(err);
+                    continue;
                 }
                 if let Some(expected) = &file.expected {
                     self.remember_original(path, expected);
@@ -307,6 +325,9 @@ impl WriteLock {
                 self.written.push(path.clone());
                 self.stamp(path);
                 done += 1;
+            }
+            if let Some(err) = failure {
+                return Err(err);
             }
             progress(done);
         }
