@@ -142,6 +142,7 @@ ROWS=(
     "crm show ID|show|< 50 ms|show ID"
     "crm log ID call x|log|< 50 ms|log ID call x"
     "crm log ID call x --commit|log|< 50 ms|log ID call x --commit"
+    "git add FILE && git commit (one changed file)|gitcommit||"
     "crm sync (one new interaction on each side)|sync|≤ git pull + push|"
     "git pull --no-rebase && git push (same)|gitsync||"
     "crm set ID company x|set|< 50 ms|set ID company x"
@@ -347,6 +348,10 @@ for n in "${SIZES[@]}"; do
         if [ "$needs" = rg ]; then
             [ "$HAVE_RG" = 1 ] || { NOTE[$name]="skipped: rg is not installed"; continue; }
             cmd=(rg -c interactions "$book")
+        elif [ "$needs" = gitcommit ]; then
+            # The yardstick of `crm log --commit`: the git CLI committing one changed
+            # customer file on the same book (a comment line appended each run).
+            cmd=(bash -c "cd $(printf %q "$book") && echo '# bench' >>customers/$id.yaml && git add customers/$id.yaml && git commit -q -m bench")
         else
             if ! has_command "$needs"; then
                 NOTE[$name]="skipped: \`crm $needs\` is not in \`crm --help\` yet"
