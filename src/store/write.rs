@@ -124,16 +124,7 @@ impl WriteLock {
     /// Creates `path` with `contents`; fails if it already exists.
     pub(crate) fn create(&mut self, path: &Path, contents: &[u8]) -> Result<()> {
         let temp = self.write_temp(path, contents, None)?;
-        temp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!("`{}` already exists", path.display()),
-                )
-            } else {
-                Error::io("create", path, &e.error)
-            }
-        })?;
+        persist_new(temp, path)?;
         self.finish(path)
     }
 
@@ -301,16 +292,7 @@ impl WriteLock {
                 .zip(staged.into_par_iter())
                 .map(|((file, path), temp)| match &file.expected {
                     Some(expected) => swap_in(temp, path, expected),
-                    None => temp.persist_noclobber(path).map(drop).map_err(|e| {
-                        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                            Error::new(
-                                ErrorKind::AlreadyExists,
-                                format!("`{}` already exists", path.display()),
-                            )
-                        } else {
-                            Error::io("create", path, &e.error)
-                        }
-                    }),
+                    None => persist_new(temp, path),
                 })
                 .collect();
             let mut failure = None;
@@ -737,6 +719,20 @@ pub(crate) struct Pending {
 const STAGED_AT_ONCE: usize = 256;
 /// Threads that flush one group of staged files.
 const SYNC_THREADS: usize = 32;
+
+/// Names the (synced) temp file `path`, which must not exist yet.
+fn persist_new(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    temp.persist_noclobber(path).map(drop).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::new(
+                ErrorKind::AlreadyExists,
+                format!("`{}` already exists", path.display()),
+            )
+        } else {
+            Error::io("create", path, &e.error)
+        }
+    })
+}
 
 fn changed(path: &Path) -> Error {
     Error::new(
