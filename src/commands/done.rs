@@ -78,7 +78,7 @@ pub(crate) fn run_done(ctx: &Context, args: &DoneArgs, out: &mut Ui) -> Result<u
             ),
         },
     );
-    book.append_interaction(&mut lock, &id, &entry)?;
+    book.append_to_loaded(&mut lock, &id, &loaded, &entry)?;
     // The same words `crm commit` uses for a done entry (docs/git.md).
     writeln!(out, "follow-up with {id} done on {date}")?;
     super::finish_write(ctx, &book, lock, &format!("mark {id} done"), out)?;
@@ -166,7 +166,7 @@ pub(crate) fn run_snooze(ctx: &Context, args: &SnoozeArgs, out: &mut Ui) -> Resu
         },
     );
     entry.follow_up = Some(when);
-    book.append_interaction(&mut lock, &id, &entry)?;
+    book.append_to_loaded(&mut lock, &id, &loaded, &entry)?;
     // The same words `crm commit` uses for a snooze entry (docs/git.md).
     writeln!(out, "{said}")?;
     super::finish_write(ctx, &book, lock, &format!("snooze {id}"), out)?;

@@ -400,11 +400,13 @@ impl Book {
             .map_err(unreadable_file)
     }
 
-    /// Reads one customer to change it, under the write lock: like [`Book::load`], but
-    /// only a read that was stable (see [`WriteLock::read_settled`]), so that a file
-    /// an editor is saving in place is never read half-written and appended to.
+    /// Reads one customer to append to it, under the write lock: like [`Book::load`],
+    /// but only a read that was stable (see [`WriteLock::read_settled`]), so that a file
+    /// an editor is saving in place is never read half-written and appended to, and
+    /// with the append already planned from the same parse (for
+    /// [`Book::append_to_loaded`]).
     pub(crate) fn load_for_write(&self, lock: &WriteLock, id: &CustomerId) -> Result<Loaded> {
-        lock.read_settled(&self.customer_path(id), || self.load(id))
+        lock.read_settled(&self.customer_path(id), || self.load_for_append(id))
     }
 
     /// [`Book::load`] of a file to be appended to: the one parse also decides how the
@@ -530,16 +532,7 @@ impl Book {
         let path = self.customer_path(id);
         let mut big = false;
         if let Ok(meta) = fs::metadata(&path) {
-            let entry: usize = customer_text::interaction_fields(interaction)
-                .iter()
-                .map(|f| f.len() + 5)
-                .sum();
-            let total = usize::try_from(meta.len())
-                .unwrap_or(usize::MAX)
-                .saturating_add(entry);
-            if total as u64 > read::MAX_FILE_BYTES {
-                return Err(over_file_limit(&self.shown(&path), total));
-            }
+            self.fits(&path, meta.len(), interaction)?;
             big = meta.len() >= appends::MIN_BYTES;
         }
         let batch = [interaction.clone()];
@@ -548,6 +541,40 @@ impl Book {
         }
         let loaded = lock.read_settled(&path, || self.load_for_append(id))?;
         self.append_loaded(lock, id, &loaded, &batch)
+    }
+
+    /// [`Book::append_interaction`] to a customer already read under `lock` by
+    /// [`Book::load_for_write`] (`crm done` and `crm snooze` need the customer to make
+    /// the entry), so that the file is not read and parsed a second time. The write
+    /// still refuses a file that changed since that read.
+    pub(crate) fn append_to_loaded(
+        &self,
+        lock: &mut WriteLock,
+        id: &CustomerId,
+        loaded: &Loaded,
+        interaction: &Interaction,
+    ) -> Result<()> {
+        interaction_sizes(interaction)?;
+        let path = self.customer_path(id);
+        self.fits(&path, loaded.raw().len() as u64, interaction)?;
+        self.append_loaded(lock, id, loaded, std::slice::from_ref(interaction))
+    }
+
+    /// Refuses an append that would take a file of `len` bytes past the size limit
+    /// before any text is made (the exact check of the new bytes follows in
+    /// `appended`).
+    fn fits(&self, path: &Path, len: u64, interaction: &Interaction) -> Result<()> {
+        let entry: usize = customer_text::interaction_fields(interaction)
+            .iter()
+            .map(|f| f.len() + 5)
+            .sum();
+        let total = usize::try_from(len)
+            .unwrap_or(usize::MAX)
+            .saturating_add(entry);
+        if total as u64 > read::MAX_FILE_BYTES {
+            return Err(over_file_limit(&self.shown(path), total));
+        }
+        Ok(())
     }
 
     /// [`Book::append_interaction`] for a big file: when the file is, byte for byte,
